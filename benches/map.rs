@@ -1,0 +1,91 @@
+//! Frame cost of the map: `cargo bench --bench map`. Prints the median time of a
+//! frame of the 60-container map that lays out (size changed), of one that does not
+//! (a stats tick), and how many times the layout ran across stats ticks: it must not.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use portolan::model::{CpuCounter, RawSample, Update};
+use portolan::topology::fixtures::{now, seed};
+use portolan::ui::keymap::Keymap;
+use portolan::ui::theme::Theme;
+use portolan::ui::{App, PaneId, draw};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn tick(app: &mut App, second: i64) {
+    let samples = app
+        .model
+        .containers
+        .keys()
+        .map(|id| {
+            (
+                id.clone(),
+                RawSample {
+                    taken_at: now() + chrono::Duration::seconds(second),
+                    cpu: Some(CpuCounter::Cgroup {
+                        usage_ns: second as u64 * 30_000_000,
+                        at_ns: (second as u64 + 100) * 1_000_000_000,
+                    }),
+                    memory_used: Some((40 + second as u64 % 7) << 20),
+                    memory_limit: Some(1 << 30),
+                    net_rx: None,
+                    net_tx: None,
+                    block_read: None,
+                    block_write: None,
+                    pids: None,
+                },
+            )
+        })
+        .collect();
+    app.apply(Update::Stats(samples));
+}
+
+fn main() {
+    // `cargo test --all-targets` runs this binary too: there it is a quick smoke run.
+    let runs = if std::env::args().any(|a| a == "--bench") { 200 } else { 3 };
+    for (width, height) in [(120u16, 40u16), (200, 60)] {
+        let mut app = App::new(
+            seed("many-60").expect("fixture"),
+            Theme::built_in("dark"),
+            Keymap::default(),
+            now(),
+        );
+        app.pane = PaneId::Map;
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        // Frames that lay out: the size alternates so the cache misses every time.
+        let mut sizes = [(width, height), (width - 1, height)].into_iter().cycle();
+        let with_layout: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let (w, h) = sizes.next().unwrap();
+                terminal.resize(ratatui::layout::Rect::new(0, 0, w, h)).unwrap();
+                let started = Instant::now();
+                terminal.draw(|frame| draw(frame, &mut app)).unwrap();
+                started.elapsed()
+            })
+            .collect();
+        terminal.resize(ratatui::layout::Rect::new(0, 0, width, height)).unwrap();
+        terminal.draw(|frame| draw(frame, &mut app)).unwrap();
+        let layouts_before = app.map.layout_runs;
+        let stats_only: Vec<Duration> = (0..runs)
+            .map(|i| {
+                tick(&mut app, i as i64 + 1);
+                let started = Instant::now();
+                terminal.draw(|frame| draw(frame, &mut app)).unwrap();
+                started.elapsed()
+            })
+            .collect();
+        let layouts = app.map.layout_runs - layouts_before;
+        println!(
+            "map, 60 containers, {width}x{height}: {:>7.3} ms per frame with layout, {:>7.3} ms per stats-only frame (medians of {runs}); layout runs during {runs} stats ticks: {layouts}",
+            median(with_layout).as_secs_f64() * 1e3,
+            median(stats_only).as_secs_f64() * 1e3,
+        );
+        assert_eq!(layouts, 0, "a stats tick must not re-run the layout");
+    }
+}

@@ -1,0 +1,167 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portolan",
+    version,
+    about = "A live chart of a Docker host: containers, health, stats and networks, in the terminal.",
+    after_help = "Without a command, portolan opens its full-screen UI. Press ? in it for the keys."
+)]
+pub struct Cli {
+    /// Engine to watch: unix:///path/to/docker.sock or tcp://HOST:PORT [default: DOCKER_HOST, else unix:///var/run/docker.sock]
+    #[arg(short = 'H', long = "host", value_name = "URL", global = true)]
+    pub host: Option<String>,
+
+    /// Show only this compose project.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub project: Option<String>,
+
+    /// Pane to open on (or to render, with `snapshot --format text`).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub pane: Option<String>,
+
+    /// Theme: dark, light, mono, or a path to a theme .toml file [default: dark; mono when NO_COLOR is set]
+    #[arg(long, value_name = "NAME|PATH", global = true)]
+    pub theme: Option<String>,
+
+    /// How container stats are gathered: auto reads local cgroup files and asks the engine only for the rest; api always asks the engine.
+    #[arg(long, value_enum, default_value_t = StatsMode::Auto, global = true)]
+    pub stats: StatsMode,
+
+    /// Logs of this container (by name) for the logs pane: `--pane logs --container web-1`.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub container: Option<String>,
+
+    /// Lines of history each container's log starts with.
+    #[arg(long, value_name = "LINES", default_value_t = 300, global = true)]
+    pub tail: u32,
+
+    /// Logs since this long ago (`10m`, `2h`, `30s`) or this moment (RFC 3339), instead of --tail.
+    #[arg(long, value_name = "WHEN", global = true)]
+    pub since: Option<String>,
+
+    /// Memory all followed logs may use together, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64, global = true)]
+    pub log_budget: usize,
+
+    /// Write diagnostics to this file (never to the screen). Also PORTOLAN_LOG.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub log_file: Option<std::path::PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsMode {
+    Auto,
+    Api,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the current state once, without a terminal, and exit.
+    Snapshot(SnapshotArgs),
+    /// Sample stacks modelled on the seed architecture documents: up, down, list.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Seconds to wait for one stats sample of every running container.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    pub wait: f64,
+    /// Show environment values unmasked.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Width of a text rendering.
+    #[arg(long, default_value_t = 120)]
+    pub width: u16,
+    /// Height of a text rendering.
+    #[arg(long, default_value_t = 40)]
+    pub height: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(subcommand)]
+    pub action: DemoAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoAction {
+    /// Create and start stacks (without names: one per seed document) and wait until
+    /// every service is healthy.
+    Up {
+        /// Stacks to start (see `portolan demo list`).
+        #[arg(value_name = "NAME")]
+        names: Vec<String>,
+        /// The one image every stand-in container runs; it needs busybox's sh, httpd, nc
+        /// and wget. Each container's label org.portolan.demo.image names the seed's image.
+        #[arg(long, value_name = "IMAGE", default_value = "busybox:latest")]
+        image: String,
+        /// Seconds one stack may take to become healthy.
+        #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Remove the containers, networks, volumes and files of stacks (without names: of
+    /// every demo stack).
+    Down {
+        /// Stacks to remove (see `portolan demo list`).
+        #[arg(value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// List the stacks, whether each is up, its subnets and published ports.
+    List,
+}
+
+/// Parses `--since`: `90s`, `10m`, `2h`, `1d`, or an RFC 3339 moment.
+pub fn parse_since(
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| {
+        format!("`{text}` is not a duration like 10m or a time like 2024-05-01T10:00:00Z")
+    })?;
+    let seconds = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        other => return Err(format!("unknown unit `{other}` in --since (use s, m, h or d)")),
+    };
+    Ok(now - chrono::Duration::seconds(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn since_accepts_durations_and_times() {
+        let now = chrono::Utc.timestamp_opt(1_000_000, 0).single().expect("time");
+        assert_eq!(parse_since("90s", now).expect("ok"), now - chrono::Duration::seconds(90));
+        assert_eq!(parse_since("2h", now).expect("ok"), now - chrono::Duration::hours(2));
+        assert!(parse_since("2024-05-01T10:00:00Z", now).is_ok());
+        assert!(parse_since("soon", now).is_err());
+        assert!(parse_since("5y", now).is_err());
+    }
+}

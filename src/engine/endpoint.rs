@@ -1,0 +1,251 @@
+//! Where the engine is, and why it could not be reached, in words.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+
+/// A Docker engine address, as given by `-H`/`--host` or `DOCKER_HOST`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Unix(PathBuf),
+    Tcp { host: String, port: u16 },
+}
+
+impl Endpoint {
+    /// `-H` wins over `DOCKER_HOST`, which wins over the default local socket.
+    pub fn resolve(flag: Option<&str>, env: Option<&str>) -> Result<Endpoint, ConnectError> {
+        match flag.or(env.filter(|v| !v.trim().is_empty())) {
+            Some(value) => Endpoint::parse(value),
+            None => Ok(Endpoint::Unix(PathBuf::from(DEFAULT_SOCKET))),
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Endpoint, ConnectError> {
+        let value = value.trim();
+        if let Some(path) = value.strip_prefix("unix://") {
+            if path.is_empty() {
+                return Err(ConnectError::BadEndpoint {
+                    endpoint: value.to_string(),
+                    detail: "the socket path is empty".into(),
+                });
+            }
+            return Ok(Endpoint::Unix(PathBuf::from(path)));
+        }
+        if value.starts_with('/') {
+            return Ok(Endpoint::Unix(PathBuf::from(value)));
+        }
+        let rest = value
+            .strip_prefix("tcp://")
+            .or_else(|| value.strip_prefix("http://"))
+            .ok_or_else(|| ConnectError::BadEndpoint {
+                endpoint: value.to_string(),
+                detail: match value.split_once("://") {
+                    Some((scheme, _)) => {
+                        format!(
+                            "the `{scheme}://` scheme is not supported yet; use unix:// or tcp://"
+                        )
+                    }
+                    None => "expected unix:///path/to/docker.sock or tcp://host:port".into(),
+                },
+            })?;
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => {
+                let port = port.parse::<u16>().map_err(|_| ConnectError::BadEndpoint {
+                    endpoint: value.to_string(),
+                    detail: format!("`{port}` is not a port number"),
+                })?;
+                (host.to_string(), port)
+            }
+            _ => (rest.to_string(), 2375),
+        };
+        if host.is_empty() {
+            return Err(ConnectError::BadEndpoint {
+                endpoint: value.to_string(),
+                detail: "the host name is empty".into(),
+            });
+        }
+        Ok(Endpoint::Tcp { host, port })
+    }
+
+    /// Whether the engine runs on this machine, so its containers' cgroup and /proc
+    /// files can be read directly instead of asking the engine for stats.
+    pub fn is_local(&self) -> bool {
+        match self {
+            Endpoint::Unix(_) => true,
+            Endpoint::Tcp { host, .. } => {
+                matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "::1")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Unix(path) => write!(f, "unix://{}", path.display()),
+            Endpoint::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+        }
+    }
+}
+
+/// Why portolan could not talk to an engine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{endpoint} is not a usable engine address: {detail}")]
+    BadEndpoint { endpoint: String, detail: String },
+    #[error("no such socket: {path}")]
+    NoSuchSocket { path: String },
+    #[error("permission denied on {path}")]
+    PermissionDenied { path: String },
+    #[error("connection refused at {endpoint}")]
+    Refused { endpoint: String },
+    #[error("{endpoint} did not answer within {seconds} s (timed out)")]
+    TimedOut { endpoint: String, seconds: u64 },
+    #[error("cannot resolve host `{host}`")]
+    UnknownHost { host: String },
+    #[error("{endpoint} answered, but not like a Docker engine: {detail}")]
+    NotAnEngine { endpoint: String, detail: String },
+    #[error("cannot connect to {endpoint}: {detail}")]
+    Other { endpoint: String, detail: String },
+}
+
+impl ConnectError {
+    /// What the operator can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            ConnectError::BadEndpoint { .. } => {
+                "Pass -H unix:///var/run/docker.sock or -H tcp://HOST:2375, or fix DOCKER_HOST."
+            }
+            ConnectError::NoSuchSocket { .. } => {
+                "Is the Docker daemon running? Start it (e.g. `sudo systemctl start docker`), or point portolan at another engine with -H or DOCKER_HOST."
+            }
+            ConnectError::PermissionDenied { .. } => {
+                "Run portolan as a user in the `docker` group (or as root), or use an engine you may reach."
+            }
+            ConnectError::Refused { .. } => {
+                "The daemon is not listening there: start it, or check the address given with -H or DOCKER_HOST."
+            }
+            ConnectError::TimedOut { .. } => {
+                "The engine may be overloaded or the address may be wrong; check it and try again."
+            }
+            ConnectError::UnknownHost { .. } => "Check the host name in -H or DOCKER_HOST.",
+            ConnectError::NotAnEngine { .. } => {
+                "Check that the address points at a Docker Engine API endpoint."
+            }
+            ConnectError::Other { .. } => "Check that the Docker daemon is running and reachable.",
+        }
+    }
+
+    /// Classifies an I/O error from opening a connection to `endpoint`.
+    pub fn from_io(endpoint: &Endpoint, error: &io::Error) -> ConnectError {
+        let shown = endpoint.to_string();
+        let path = match endpoint {
+            Endpoint::Unix(path) => path.display().to_string(),
+            Endpoint::Tcp { .. } => shown.clone(),
+        };
+        match error.kind() {
+            io::ErrorKind::NotFound => ConnectError::NoSuchSocket { path },
+            io::ErrorKind::PermissionDenied => ConnectError::PermissionDenied { path },
+            io::ErrorKind::ConnectionRefused => ConnectError::Refused { endpoint: shown },
+            io::ErrorKind::TimedOut => ConnectError::TimedOut { endpoint: shown, seconds: 3 },
+            _ => ConnectError::Other { endpoint: shown, detail: error.to_string() },
+        }
+    }
+}
+
+/// Opens and closes one raw connection, so that the failure can be named precisely
+/// (bollard folds all of these into one error).
+pub async fn probe(endpoint: &Endpoint, limit: Duration) -> Result<(), ConnectError> {
+    let timed_out = || ConnectError::TimedOut {
+        endpoint: endpoint.to_string(),
+        seconds: limit.as_secs().max(1),
+    };
+    match endpoint {
+        Endpoint::Unix(path) => {
+            match tokio::time::timeout(limit, tokio::net::UnixStream::connect(path)).await {
+                Err(_) => Err(timed_out()),
+                Ok(Err(e)) => Err(ConnectError::from_io(endpoint, &e)),
+                Ok(Ok(_)) => Ok(()),
+            }
+        }
+        Endpoint::Tcp { host, port } => {
+            let lookup = tokio::net::lookup_host((host.as_str(), *port));
+            let addrs: Vec<_> = match tokio::time::timeout(limit, lookup).await {
+                Err(_) => return Err(timed_out()),
+                Ok(Err(_)) => return Err(ConnectError::UnknownHost { host: host.clone() }),
+                Ok(Ok(addrs)) => addrs.collect(),
+            };
+            let Some(addr) = addrs.first() else {
+                return Err(ConnectError::UnknownHost { host: host.clone() });
+            };
+            match tokio::time::timeout(limit, tokio::net::TcpStream::connect(addr)).await {
+                Err(_) => Err(timed_out()),
+                Ok(Err(e)) => Err(ConnectError::from_io(endpoint, &e)),
+                Ok(Ok(_)) => Ok(()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_beats_env_beats_default() {
+        assert_eq!(
+            Endpoint::resolve(None, None).expect("default"),
+            Endpoint::Unix(PathBuf::from(DEFAULT_SOCKET))
+        );
+        assert_eq!(
+            Endpoint::resolve(None, Some("tcp://10.0.0.2:2376")).expect("env"),
+            Endpoint::Tcp { host: "10.0.0.2".into(), port: 2376 }
+        );
+        assert_eq!(
+            Endpoint::resolve(Some("unix:///tmp/d.sock"), Some("tcp://x:1")).expect("flag"),
+            Endpoint::Unix(PathBuf::from("/tmp/d.sock"))
+        );
+        assert_eq!(
+            Endpoint::resolve(None, Some("  ")).expect("blank env"),
+            Endpoint::resolve(None, None).expect("default")
+        );
+    }
+
+    #[test]
+    fn parses_and_prints_addresses() {
+        assert_eq!(
+            Endpoint::parse("tcp://dockerhost").expect("ok").to_string(),
+            "tcp://dockerhost:2375"
+        );
+        assert_eq!(
+            Endpoint::parse("/run/docker.sock").expect("ok").to_string(),
+            "unix:///run/docker.sock"
+        );
+        assert!(matches!(
+            Endpoint::parse("tcp://host:http"),
+            Err(ConnectError::BadEndpoint { .. })
+        ));
+        assert!(matches!(Endpoint::parse("ssh://me@box"), Err(ConnectError::BadEndpoint { .. })));
+        assert!(matches!(Endpoint::parse("unix://"), Err(ConnectError::BadEndpoint { .. })));
+        assert!(matches!(Endpoint::parse("tcp://:80"), Err(ConnectError::BadEndpoint { .. })));
+    }
+
+    #[test]
+    fn io_errors_are_named() {
+        let unix = Endpoint::Unix(PathBuf::from("/nope.sock"));
+        let e = |kind| ConnectError::from_io(&unix, &io::Error::from(kind));
+        assert_eq!(e(io::ErrorKind::NotFound).to_string(), "no such socket: /nope.sock");
+        assert_eq!(
+            e(io::ErrorKind::PermissionDenied).to_string(),
+            "permission denied on /nope.sock"
+        );
+        assert_eq!(
+            e(io::ErrorKind::ConnectionRefused).to_string(),
+            "connection refused at unix:///nope.sock"
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! portolan: a live chart of a Docker host.
+//!
+//! - [`demo`] holds the demo stacks modelled on the seed documents, and plans them.
+//! - [`engine`] talks to the Docker Engine API and sends owned [`model::Update`]s.
+//! - [`model`] is the one live state, pure and unit-tested.
+//! - [`snapshot`] renders the model without a terminal (JSON today).
+//! - [`topology`] derives the map's graph and layout from the model, purely.
+//! - [`ui`] is the ratatui front end.
+
+pub mod cli;
+pub mod demo;
+pub mod engine;
+pub mod model;
+pub mod routes;
+pub mod snapshot;
+pub mod timeline;
+pub mod topology;
+pub mod triage;
+pub mod ui;

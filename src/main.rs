@@ -1,0 +1,371 @@
+//! The `portolan` binary: arguments, connection, and the choice between the UI and a
+//! one-shot snapshot. Errors reach the operator as words on stderr.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use portolan::cli::{Cli, Command, DemoAction, DemoArgs, Format, SnapshotArgs, StatsMode};
+use portolan::engine::logs::LogRequest;
+use portolan::engine::{self, ConnectError, Endpoint, EngineCommand, EngineOptions, StatsSource};
+use portolan::model::logs::LogTarget;
+use portolan::model::{Model, Update};
+use portolan::snapshot::json::{JsonOptions, document};
+use portolan::ui::keymap::Keymap;
+use portolan::ui::theme::Theme;
+use portolan::ui::{self, App, PaneId};
+
+/// Exit status when the engine cannot be reached or the command line is unusable.
+const EXIT_UNREACHABLE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("portolan: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        // A reader that stopped reading (`portolan snapshot | head`) is not an error.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("portolan: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        let kind = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| cause.downcast_ref::<serde_json::Error>().and_then(|e| e.io_error_kind()));
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_logging(cli: &Cli) {
+    let path = cli.log_file.clone().or_else(|| std::env::var_os("PORTOLAN_LOG").map(Into::into));
+    let Some(path) = path else { return };
+    match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        Ok(file) => {
+            let filter = tracing_subscriber::EnvFilter::try_from_env("PORTOLAN_LOG_LEVEL")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("portolan=debug"));
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .init();
+        }
+        Err(error) => eprintln!("portolan: cannot open log file {}: {error}", path.display()),
+    }
+}
+
+fn unreachable(endpoint: &str, error: &ConnectError) -> ExitCode {
+    let mut stderr = std::io::stderr();
+    let _ = writeln!(stderr, "portolan: cannot reach the Docker engine at {endpoint}: {error}.");
+    let _ = writeln!(stderr, "  {}", error.hint());
+    ExitCode::from(EXIT_UNREACHABLE)
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("portolan: {message}");
+    ExitCode::from(EXIT_UNREACHABLE)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let env_host = std::env::var("DOCKER_HOST").ok();
+    let endpoint = match Endpoint::resolve(cli.host.as_deref(), env_host.as_deref()) {
+        Ok(endpoint) => endpoint,
+        Err(error) => {
+            let given = cli.host.clone().or(env_host).unwrap_or_default();
+            return Ok(unreachable(&given, &error));
+        }
+    };
+    if let Some(Command::Demo(args)) = &cli.command {
+        return demo(args, &endpoint).await;
+    }
+    let pane = match cli.pane.as_deref() {
+        None => PaneId::Triage,
+        Some(name) => match PaneId::parse(name) {
+            Some(pane) => pane,
+            None => {
+                return Ok(usage_error(&format!(
+                    "there is no pane `{name}`; panes: {}",
+                    PaneId::names().join(", ")
+                )));
+            }
+        },
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme_name =
+        cli.theme.clone().unwrap_or_else(|| if no_color { "mono" } else { "dark" }.to_string());
+    let theme = match Theme::load(&theme_name) {
+        Ok(theme) => theme,
+        Err(error) => return Ok(usage_error(&error.to_string())),
+    };
+    if no_color {
+        // crossterm answers NO_COLOR by writing `ESC[m` for every colour change, which
+        // also resets bold and reverse: the mono theme uses no colours, so let crossterm
+        // write attributes normally and the selection stays visible.
+        crossterm::style::force_color_output(true);
+    }
+
+    let shown = endpoint.to_string();
+    let (docker, info) = match engine::connect(&endpoint, engine::CONNECT_TIMEOUT).await {
+        Ok(connected) => connected,
+        Err(error) => return Ok(unreachable(&shown, &error)),
+    };
+    let options = EngineOptions {
+        stats_source: match cli.stats {
+            StatsMode::Auto => StatsSource::Auto,
+            StatsMode::Api => StatsSource::Api,
+        },
+        ..EngineOptions::default()
+    };
+    let since =
+        match cli.since.as_deref().map(|s| portolan::cli::parse_since(s, chrono::Utc::now())) {
+            None => None,
+            Some(Ok(since)) => Some(since),
+            Some(Err(message)) => return Ok(usage_error(&message)),
+        };
+    let handle = engine::spawn(endpoint, docker, info, options);
+    let mut model = Model::new(shown, chrono::Utc::now());
+    model.logs.set_budget(cli.log_budget.clamp(1, 64 * 1024) * 1024 * 1024);
+    let log_target = match (&cli.container, &cli.project) {
+        (Some(name), _) => Some((LogTarget::Names([name.clone()].into()), name.clone())),
+        (None, Some(project)) if pane == PaneId::Logs => {
+            Some((LogTarget::project(project), format!("project {project}")))
+        }
+        _ => None,
+    };
+
+    match cli.command {
+        Some(Command::Snapshot(args)) if pane == PaneId::Logs => {
+            let Some((target, _)) = log_target else {
+                return Ok(usage_error(
+                    "`snapshot --pane logs` needs --container NAME or --project NAME",
+                ));
+            };
+            let request = LogRequest { target, tail: u32::from(args.height.max(1)), since };
+            snapshot_logs(args, request, model, handle).await
+        }
+        Some(Command::Snapshot(args)) => {
+            snapshot(args, cli.project, pane, theme, model, handle).await
+        }
+        // Handled before the engine is followed.
+        Some(Command::Demo(_)) => Ok(ExitCode::SUCCESS),
+        None => {
+            let mut app = App::new(model, theme, Keymap::default(), chrono::Utc::now());
+            app.log_target = log_target;
+            app.log_tail = cli.tail;
+            app.log_since = since;
+            if let Some(project) = cli.project {
+                app.set_project(Some(project));
+            }
+            app.pane = pane;
+            if pane == PaneId::Logs {
+                app.open_logs();
+            }
+            ui::run(app, handle).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `snapshot --format text --pane logs`: the last lines of the merged view, plain.
+async fn snapshot_logs(
+    args: SnapshotArgs,
+    request: LogRequest,
+    mut model: Model,
+    mut handle: engine::EngineHandle,
+) -> anyhow::Result<ExitCode> {
+    handle.command(EngineCommand::FollowLogs(Some(request)));
+    let started = tokio::time::Instant::now();
+    let deadline =
+        started + engine::CONNECT_TIMEOUT + Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
+    let mut synced = false;
+    // Lines come in batches; the view is complete once none arrives for a moment.
+    let quiet = Duration::from_millis(400);
+    let (mut received, mut first, mut last) = (0usize, None, None);
+    loop {
+        let wait = if synced {
+            quiet
+        } else {
+            deadline.saturating_duration_since(tokio::time::Instant::now())
+        };
+        match tokio::time::timeout(wait, handle.updates.recv()).await {
+            Ok(Some(update)) => {
+                synced |= matches!(update, Update::Synced(_));
+                if let Update::Logs(batch) = &update {
+                    received += batch.lines.len();
+                    first.get_or_insert_with(std::time::Instant::now);
+                    last = Some(std::time::Instant::now());
+                }
+                model.apply(update);
+            }
+            Ok(None) | Err(_) => break,
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break;
+        }
+    }
+    handle.stop().await;
+    // For scripts/perf-logs.sh: how fast the lines came in.
+    if std::env::var_os("PORTOLAN_LOG_STATS").is_some() {
+        let seconds = match (first, last) {
+            (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
+            _ => 0.0,
+        };
+        let drops = model.logs.total_drops();
+        eprintln!(
+            "portolan: received {received} lines in {seconds:.3} s ({:.0} lines/s); kept {}, dropped {} (budget {}, rate {})",
+            received as f64 / seconds.max(1e-9),
+            model.logs.len(),
+            drops.total(),
+            drops.budget,
+            drops.rate
+        );
+    }
+    let mut stdout = std::io::stdout().lock();
+    let lines: Vec<_> = model.logs.merged(None).collect();
+    let start = lines.len().saturating_sub(usize::from(args.height.max(1)));
+    for line in &lines[start..] {
+        let name = portolan::ui::panes::logs::source_name(&model, &line.source);
+        writeln!(stdout, "{name} | {}", line.plain())?;
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether every running container has a stats point with a CPU figure.
+fn stats_complete(model: &Model, project: Option<&str>) -> bool {
+    model
+        .containers
+        .values()
+        .filter(|c| c.state.is_running() && project.is_none_or(|p| c.project() == Some(p)))
+        .all(|c| model.stats.get(&c.id).is_some_and(|s| s.latest_with_cpu().is_some()))
+}
+
+async fn snapshot(
+    args: SnapshotArgs,
+    project: Option<String>,
+    pane: PaneId,
+    theme: Theme,
+    mut model: Model,
+    mut handle: engine::EngineHandle,
+) -> anyhow::Result<ExitCode> {
+    let wait = Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
+    let started = tokio::time::Instant::now();
+    let mut synced = false;
+    // The inventory must arrive whatever --wait says; stats only as long as it allows.
+    let sync_deadline = started + engine::CONNECT_TIMEOUT + wait;
+    loop {
+        if synced && (started.elapsed() >= wait || stats_complete(&model, project.as_deref())) {
+            break;
+        }
+        let deadline = if synced { started + wait } else { sync_deadline };
+        match tokio::time::timeout_at(deadline, handle.updates.recv()).await {
+            Ok(Some(update)) => {
+                if matches!(update, Update::Synced(_)) {
+                    synced = true;
+                }
+                model.apply(update);
+            }
+            Ok(None) => break,
+            Err(_) => break,
+        }
+    }
+    handle.stop().await;
+    if !synced {
+        eprintln!("portolan: the engine did not list its containers in time");
+        return Ok(ExitCode::from(EXIT_UNREACHABLE));
+    }
+    let now = chrono::Utc::now();
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let options = JsonOptions { project: project.clone(), show_secrets: args.show_secrets };
+            serde_json::to_writer_pretty(&mut stdout, &document(&model, now, &options))?;
+            writeln!(stdout)?;
+        }
+        Format::Text => {
+            let mut app = App::new(model, theme, Keymap::default(), now);
+            app.pane = pane;
+            app.set_project(project);
+            let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));
+            // The map is a diagram: printed alone at the full size, without the chrome.
+            let buffer = if pane == PaneId::Map {
+                ui::render_map_buffer(&mut app, width, height)
+            } else {
+                ui::render_buffer(&mut app, width, height)
+            };
+            write!(stdout, "{}", ui::buffer_to_text(&buffer))?;
+        }
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `portolan demo up|down|list`: stacks modelled on the seed documents. Progress goes
+/// to stderr, summaries and the list to stdout.
+async fn demo(args: &DemoArgs, endpoint: &Endpoint) -> anyhow::Result<ExitCode> {
+    use portolan::demo::report::Progress;
+    use portolan::engine::demo::{self, UpOptions};
+    let shown = endpoint.to_string();
+    let (docker, info) = match engine::connect(endpoint, engine::CONNECT_TIMEOUT).await {
+        Ok(connected) => connected,
+        Err(error) => return Ok(unreachable(&shown, &error)),
+    };
+    let state_root = demo::default_state_root();
+    // Summaries and the list on stdout, progress on stderr.
+    let progress = |step: Progress| match step {
+        Progress::Summary(text) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = write!(stdout, "{text}").and_then(|()| stdout.flush());
+        }
+        step => eprintln!("{step}"),
+    };
+    let result = match &args.action {
+        DemoAction::Up { names, image, timeout } => {
+            let options = UpOptions {
+                image: image.clone(),
+                timeout: Duration::from_secs(*timeout),
+                state_root,
+                local: endpoint.is_local(),
+            };
+            demo::up(&docker, &info, names, &options, &progress).await
+        }
+        DemoAction::Down { names } => {
+            demo::down(&docker, names, &state_root, &progress).await.map(|_| ())
+        }
+        DemoAction::List => {
+            let result = demo::status(&docker).await;
+            if let Ok(stacks) = &result {
+                let mut stdout = std::io::stdout().lock();
+                write!(stdout, "{}", portolan::demo::report::list(stacks))?;
+                stdout.flush()?;
+            }
+            result.map(|_| ())
+        }
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(error) if error.is_usage() => Ok(usage_error(&error.to_string())),
+        Err(error) => {
+            eprintln!("portolan: {error}");
+            if let Some(stack) = error.stack() {
+                eprintln!(
+                    "  What was created is left for a look; `portolan demo down {stack}` removes it."
+                );
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! One container as portolan understands it: every field the engine may omit is an
+//! `Option` or an empty collection, never a made-up default.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::compose;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContainerState {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+    Unknown,
+}
+
+impl ContainerState {
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "created" => ContainerState::Created,
+            "running" => ContainerState::Running,
+            "paused" => ContainerState::Paused,
+            "restarting" => ContainerState::Restarting,
+            "removing" => ContainerState::Removing,
+            "exited" => ContainerState::Exited,
+            "dead" => ContainerState::Dead,
+            _ => ContainerState::Unknown,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerState::Created => "created",
+            ContainerState::Running => "running",
+            ContainerState::Paused => "paused",
+            ContainerState::Restarting => "restarting",
+            ContainerState::Removing => "removing",
+            ContainerState::Exited => "exited",
+            ContainerState::Dead => "dead",
+            ContainerState::Unknown => "unknown",
+        }
+    }
+
+    /// Whether the container has live processes whose resource use can be sampled.
+    pub fn is_running(self) -> bool {
+        matches!(self, ContainerState::Running | ContainerState::Paused)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HealthStatus {
+    None,
+    Starting,
+    Healthy,
+    Unhealthy,
+}
+
+impl HealthStatus {
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "starting" => HealthStatus::Starting,
+            "healthy" => HealthStatus::Healthy,
+            "unhealthy" => HealthStatus::Unhealthy,
+            _ => HealthStatus::None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::None => "none",
+            HealthStatus::Starting => "starting",
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+/// One run of the healthcheck probe, as the engine keeps the last few.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthProbe {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub exit_code: Option<i64>,
+    pub output: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Health {
+    pub status: HealthStatus,
+    pub failing_streak: u64,
+    pub log: Vec<HealthProbe>,
+}
+
+/// The healthcheck configuration; durations in nanoseconds, as the engine gives them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Healthcheck {
+    pub test: Vec<String>,
+    pub interval_ns: Option<i64>,
+    pub timeout_ns: Option<i64>,
+    pub retries: Option<i64>,
+    pub start_period_ns: Option<i64>,
+}
+
+impl Healthcheck {
+    /// `["NONE"]` disables a healthcheck inherited from the image.
+    pub fn is_disabled(&self) -> bool {
+        self.test.first().map(String::as_str) == Some("NONE")
+    }
+
+    /// The probe command as a person would type it.
+    pub fn command(&self) -> String {
+        match self.test.first().map(String::as_str) {
+            Some("CMD-SHELL") => self.test[1..].join(" "),
+            Some("CMD") => self.test[1..].join(" "),
+            _ => self.test.join(" "),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestartPolicy {
+    pub name: String,
+    pub maximum_retry_count: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DependencyCondition {
+    Started,
+    Healthy,
+    CompletedSuccessfully,
+}
+
+impl DependencyCondition {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "service_started" => Some(DependencyCondition::Started),
+            "service_healthy" => Some(DependencyCondition::Healthy),
+            "service_completed_successfully" => Some(DependencyCondition::CompletedSuccessfully),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DependencyCondition::Started => "service_started",
+            DependencyCondition::Healthy => "service_healthy",
+            DependencyCondition::CompletedSuccessfully => "service_completed_successfully",
+        }
+    }
+}
+
+/// A compose `depends_on` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Dependency {
+    pub service: String,
+    pub condition: DependencyCondition,
+    pub required: bool,
+}
+
+/// Where a container's compose metadata came from and what it says.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ComposeInfo {
+    pub project: String,
+    pub service: String,
+    pub container_number: Option<u32>,
+    pub depends_on: Vec<Dependency>,
+    pub config_files: Vec<String>,
+    pub working_dir: Option<String>,
+    /// True when `depends_on` was read from the compose files rather than a label.
+    pub depends_on_from_files: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Port {
+    /// None for a port that is only exposed, not published.
+    pub host_ip: Option<String>,
+    pub host_port: Option<u16>,
+    pub container_port: u16,
+    pub protocol: String,
+}
+
+impl Port {
+    pub fn is_published(&self) -> bool {
+        self.host_port.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkAttachment {
+    pub name: String,
+    pub ip: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// `volume`, `bind`, `tmpfs`, `npipe`...
+    pub kind: String,
+    pub name: Option<String>,
+    pub source: Option<String>,
+    pub destination: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Limits {
+    pub cpus: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    pub memory_reservation_bytes: Option<u64>,
+    pub pids: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub command: String,
+    pub created: Option<DateTime<Utc>>,
+    pub state: ContainerState,
+    pub exit_code: Option<i64>,
+    pub error: Option<String>,
+    pub oom_killed: bool,
+    pub restart_count: u64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The main process as seen from the engine's host (0 or None when not running).
+    pub pid: Option<u32>,
+    pub health: Option<Health>,
+    pub healthcheck: Option<Healthcheck>,
+    pub user: Option<String>,
+    pub read_only: bool,
+    pub privileged: bool,
+    pub cap_add: Vec<String>,
+    pub restart_policy: Option<RestartPolicy>,
+    pub network_mode: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    /// Raw `KEY=value` pairs; shown masked unless the operator asks.
+    pub env: Vec<(String, String)>,
+    pub compose: Option<ComposeInfo>,
+    pub ports: Vec<Port>,
+    pub networks: Vec<NetworkAttachment>,
+    pub mounts: Vec<Mount>,
+    pub limits: Limits,
+}
+
+impl Container {
+    /// A minimal container, for tests and for building up field by field.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Container {
+            id: id.into(),
+            name: name.into(),
+            image: String::new(),
+            command: String::new(),
+            created: None,
+            state: ContainerState::Created,
+            exit_code: None,
+            error: None,
+            oom_killed: false,
+            restart_count: 0,
+            started_at: None,
+            finished_at: None,
+            pid: None,
+            health: None,
+            healthcheck: None,
+            user: None,
+            read_only: false,
+            privileged: false,
+            cap_add: Vec::new(),
+            restart_policy: None,
+            network_mode: None,
+            labels: BTreeMap::new(),
+            env: Vec::new(),
+            compose: None,
+            ports: Vec::new(),
+            networks: Vec::new(),
+            mounts: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn project(&self) -> Option<&str> {
+        self.compose.as_ref().map(|c| c.project.as_str())
+    }
+
+    pub fn service(&self) -> Option<&str> {
+        self.compose.as_ref().map(|c| c.service.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// The service name when there is one, else the container name: what a diagram
+    /// would write on the box.
+    pub fn display_name(&self) -> &str {
+        self.service().unwrap_or(&self.name)
+    }
+
+    pub fn health_status(&self) -> HealthStatus {
+        self.health.as_ref().map_or(HealthStatus::None, |h| h.status)
+    }
+
+    pub fn depends_on(&self) -> &[Dependency] {
+        self.compose.as_ref().map_or(&[], |c| c.depends_on.as_slice())
+    }
+
+    /// Whether the main process runs as root: an empty user means the image default,
+    /// which for nearly every image is root, so it is reported as such.
+    pub fn runs_as_root(&self) -> bool {
+        match self.user.as_deref() {
+            None => true,
+            Some(user) => {
+                let name = user.split(':').next().unwrap_or(user);
+                name.is_empty() || name == "root" || name == "0"
+            }
+        }
+    }
+
+    /// A status line in the manner of `docker ps`, relative to `now`.
+    pub fn status_text(&self, now: DateTime<Utc>) -> String {
+        use super::format::humanize_duration;
+        let since = |t: Option<DateTime<Utc>>| {
+            t.map(|t| humanize_duration((now - t).to_std().unwrap_or_default()))
+        };
+        let health = match self.health_status() {
+            HealthStatus::None => String::new(),
+            HealthStatus::Starting => " (health: starting)".to_string(),
+            other => format!(" ({})", other.as_str()),
+        };
+        match self.state {
+            ContainerState::Running => match since(self.started_at) {
+                Some(d) => format!("Up {d}{health}"),
+                None => format!("Up{health}"),
+            },
+            ContainerState::Paused => match since(self.started_at) {
+                Some(d) => format!("Up {d} (Paused)"),
+                None => "Paused".to_string(),
+            },
+            ContainerState::Restarting => {
+                let code = self.exit_code.unwrap_or(0);
+                match since(self.finished_at) {
+                    Some(d) => format!("Restarting ({code}) {d} ago"),
+                    None => format!("Restarting ({code})"),
+                }
+            }
+            ContainerState::Exited => {
+                let code = self.exit_code.unwrap_or(0);
+                match since(self.finished_at) {
+                    Some(d) => format!("Exited ({code}) {d} ago"),
+                    None => format!("Exited ({code})"),
+                }
+            }
+            ContainerState::Created => "Created".to_string(),
+            ContainerState::Removing => "Removal In Progress".to_string(),
+            ContainerState::Dead => "Dead".to_string(),
+            ContainerState::Unknown => "Unknown".to_string(),
+        }
+    }
+
+    /// Reads compose metadata from the labels Docker Compose sets.
+    pub fn compose_from_labels(labels: &BTreeMap<String, String>) -> Option<ComposeInfo> {
+        compose::from_labels(labels)
+    }
+}

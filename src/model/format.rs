@@ -1,0 +1,107 @@
+//! Human-readable numbers: sizes, rates, durations and percentages.
+
+use std::time::Duration;
+
+/// Binary units like `docker stats`: `512B`, `1.5KiB`, `23.4MiB`, `1.95GiB`.
+pub fn bytes(value: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    if value < 1024 {
+        return format!("{value}B");
+    }
+    let mut scaled = value as f64;
+    let mut unit = 0;
+    while scaled >= 1024.0 && unit < UNITS.len() - 1 {
+        scaled /= 1024.0;
+        unit += 1;
+    }
+    if scaled >= 100.0 {
+        format!("{scaled:.0}{}", UNITS[unit])
+    } else if scaled >= 10.0 {
+        format!("{scaled:.1}{}", UNITS[unit])
+    } else {
+        format!("{scaled:.2}{}", UNITS[unit])
+    }
+}
+
+pub fn rate(bytes_per_second: f64) -> String {
+    format!("{}/s", bytes(bytes_per_second.max(0.0) as u64))
+}
+
+pub fn percent(value: f64) -> String {
+    if value >= 100.0 { format!("{value:.0}%") } else { format!("{value:.1}%") }
+}
+
+/// `docker ps` style: "5 seconds", "About a minute", "3 hours", "2 days".
+pub fn humanize_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    let minutes = seconds / 60;
+    let hours = minutes / 60;
+    let days = hours / 24;
+    match () {
+        _ if seconds < 1 => "Less than a second".to_string(),
+        _ if seconds == 1 => "1 second".to_string(),
+        _ if seconds < 60 => format!("{seconds} seconds"),
+        _ if minutes == 1 => "About a minute".to_string(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".to_string(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if days < 14 => format!("{days} days"),
+        _ if days < 60 => format!("{} weeks", days / 7),
+        _ if days < 730 => format!("{} months", days / 30),
+        _ => format!("{} years", days / 365),
+    }
+}
+
+/// Compact: `45s`, `12m`, `3h`, `5d`.
+pub fn short_duration(duration: Duration) -> String {
+    let s = duration.as_secs();
+    match () {
+        _ if s < 60 => format!("{s}s"),
+        _ if s < 3600 => format!("{}m", s / 60),
+        _ if s < 86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// A nanosecond duration from the engine (healthcheck config) as `30s`, `1m30s`, `500ms`.
+pub fn nanos(ns: i64) -> String {
+    if ns <= 0 {
+        return "0s".to_string();
+    }
+    let ms = ns / 1_000_000;
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let s = ms / 1000;
+    let rest_ms = ms % 1000;
+    if s < 60 {
+        return if rest_ms == 0 { format!("{s}s") } else { format!("{s}.{:01}s", rest_ms / 100) };
+    }
+    let (m, s) = (s / 60, s % 60);
+    if s == 0 { format!("{m}m") } else { format!("{m}m{s}s") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_docker_stats() {
+        assert_eq!(bytes(0), "0B");
+        assert_eq!(bytes(1023), "1023B");
+        assert_eq!(bytes(1536), "1.50KiB");
+        assert_eq!(bytes(16 * 1024 * 1024), "16.0MiB");
+        assert_eq!(bytes(150 * 1024 * 1024), "150MiB");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(humanize_duration(Duration::from_secs(5)), "5 seconds");
+        assert_eq!(humanize_duration(Duration::from_secs(90)), "About a minute");
+        assert_eq!(humanize_duration(Duration::from_secs(7200)), "2 hours");
+        assert_eq!(short_duration(Duration::from_secs(7200)), "2h");
+        assert_eq!(nanos(30_000_000_000), "30s");
+        assert_eq!(nanos(90_000_000_000), "1m30s");
+        assert_eq!(nanos(500_000_000), "500ms");
+    }
+}

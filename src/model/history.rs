@@ -1,0 +1,337 @@
+//! What portolan remembers about containers over time: the incident log, every
+//! health probe it has seen, restarts, and the last log line of a failed container.
+//!
+//! What happened before portolan connected is reconstructed from the timestamps the
+//! engine keeps (created, started, finished, the last probes) and marked as such.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use super::container::{Container, ContainerState, HealthProbe, HealthStatus};
+use super::ring::Ring;
+
+/// How many incident log entries are kept: at a few hundred bytes each, days of a
+/// busy host. Older entries are dropped and counted.
+pub const MAX_TIMELINE: usize = 20_000;
+/// Probes kept per container (the engine itself keeps only the last five).
+pub const MAX_PROBES: usize = 120;
+/// Restarts remembered per container.
+const MAX_RESTARTS: usize = 64;
+
+/// A container event as the engine reported it, already owned and flattened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerEvent {
+    pub at: DateTime<Utc>,
+    pub id: String,
+    pub name: String,
+    pub project: Option<String>,
+    pub service: Option<String>,
+    /// `start`, `die`, `kill`, `oom`, `restart`, `health_status`, `create`, `destroy`,
+    /// `pause`, `unpause`, `stop`, `rename`, `update`.
+    pub action: String,
+    /// The exit code of a `die`, the signal of a `kill`, the status of a `health_status`.
+    pub detail: Option<String>,
+}
+
+/// One line of the incident log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    pub time: DateTime<Utc>,
+    pub container_id: String,
+    pub container: String,
+    pub project: Option<String>,
+    pub service: Option<String>,
+    pub event: String,
+    pub detail: String,
+    /// Inferred from timestamps the engine kept, not seen happen.
+    pub reconstructed: bool,
+}
+
+/// Per-container memory.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerHistory {
+    /// Every probe seen, oldest first.
+    pub probes: VecDeque<HealthProbe>,
+    /// Health status changes seen, with the time they happened.
+    pub health_changes: Vec<(DateTime<Utc>, HealthStatus)>,
+    /// Moments the container was seen to restart.
+    pub restarts: Vec<DateTime<Utc>>,
+    /// When the current run of the container first passed its healthcheck.
+    pub became_healthy: Option<DateTime<Utc>>,
+    /// The last line the container wrote, fetched when it failed.
+    pub last_log_line: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct History {
+    pub timeline: Ring<TimelineEntry>,
+    /// Entries dropped from the front of the timeline to bound memory.
+    pub timeline_dropped: u64,
+    pub containers: HashMap<String, ContainerHistory>,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History {
+            timeline: Ring::new(MAX_TIMELINE),
+            timeline_dropped: 0,
+            containers: HashMap::new(),
+        }
+    }
+}
+
+fn entry(
+    c: &Container,
+    time: DateTime<Utc>,
+    event: &str,
+    detail: String,
+    reconstructed: bool,
+) -> TimelineEntry {
+    TimelineEntry {
+        time,
+        container_id: c.id.clone(),
+        container: c.name.clone(),
+        project: c.project().map(String::from),
+        service: c.service().map(String::from),
+        event: event.to_string(),
+        detail,
+        reconstructed,
+    }
+}
+
+fn exit_detail(c: &Container) -> String {
+    let code = c.exit_code.unwrap_or(0);
+    if c.oom_killed { format!("exit {code}, OOM killed") } else { format!("exit {code}") }
+}
+
+impl History {
+    fn push(&mut self, item: TimelineEntry) {
+        // The same moment can arrive twice: from reconstruction and from an event
+        // replayed by the stream's `since`, or after a resync.
+        let duplicate = self.timeline.iter_mut().rev().take(256).find(|e| {
+            e.container_id == item.container_id
+                && e.event == item.event
+                && (e.time - item.time).num_milliseconds().abs() < 1000
+        });
+        if let Some(existing) = duplicate {
+            // Inferred first (an inspect overtook the event), then seen: it was seen.
+            if existing.reconstructed && !item.reconstructed {
+                *existing = item;
+            }
+            return;
+        }
+        if self.timeline.len() == self.timeline.capacity() {
+            self.timeline_dropped += 1;
+        }
+        self.timeline.push(item);
+    }
+
+    /// Records a live event from the engine.
+    pub fn record_event(&mut self, event: &ContainerEvent) {
+        let detail = match (event.action.as_str(), &event.detail) {
+            ("die", Some(code)) => format!("exit {code}"),
+            ("kill", Some(signal)) => format!("signal {signal}"),
+            (_, Some(detail)) => detail.clone(),
+            (_, None) => String::new(),
+        };
+        let history = self.containers.entry(event.id.clone()).or_default();
+        match event.action.as_str() {
+            "health_status" => {
+                let status = HealthStatus::parse(event.detail.as_deref().unwrap_or(""));
+                history.health_changes.push((event.at, status));
+                if status == HealthStatus::Healthy && history.became_healthy.is_none() {
+                    history.became_healthy = Some(event.at);
+                }
+                if history.health_changes.len() > MAX_PROBES {
+                    history.health_changes.remove(0);
+                }
+            }
+            "restart" => push_restart(history, event.at),
+            "start" => history.became_healthy = None,
+            _ => {}
+        }
+        let event_name = if event.action == "health_status" {
+            format!("health_status: {}", event.detail.as_deref().unwrap_or("?"))
+        } else {
+            event.action.clone()
+        };
+        let item = TimelineEntry {
+            time: event.at,
+            container_id: event.id.clone(),
+            container: event.name.clone(),
+            project: event.project.clone(),
+            service: event.service.clone(),
+            event: event_name,
+            detail: if event.action == "health_status" { String::new() } else { detail },
+            reconstructed: false,
+        };
+        self.push(item);
+    }
+
+    /// Folds what an inspect says into the history. `previous` is the container as it
+    /// was known before; `connected_at` separates what portolan could have seen from
+    /// what must be reconstructed.
+    pub fn observe(
+        &mut self,
+        c: &Container,
+        previous: Option<&Container>,
+        connected_at: Option<DateTime<Utc>>,
+    ) {
+        let first_sighting = !self.containers.contains_key(&c.id);
+        let history = self.containers.entry(c.id.clone()).or_default();
+
+        // Probes: the engine keeps the last five; keep every one seen.
+        if let Some(health) = &c.health {
+            let newest = history.probes.back().and_then(|p| p.start);
+            for probe in &health.log {
+                if probe.start.is_some() && (newest.is_none() || probe.start > newest) {
+                    history.probes.push_back(probe.clone());
+                    if history.probes.len() > MAX_PROBES {
+                        history.probes.pop_front();
+                    }
+                }
+            }
+        }
+        // When did this run first pass its check? Known only when the probes in view
+        // go back to the start of the run.
+        if history.became_healthy.is_none()
+            && c.health_status() == HealthStatus::Healthy
+            && let Some(started) = c.started_at
+        {
+            let check = c.healthcheck.as_ref();
+            let window_ns = check.and_then(|h| h.interval_ns).unwrap_or(30_000_000_000)
+                + check.and_then(|h| h.start_period_ns).unwrap_or(0)
+                + 5_000_000_000;
+            let mut run = history.probes.iter().filter(|p| p.start.is_some_and(|s| s >= started));
+            if let Some(first) = run.next() {
+                let gap = first.start.map(|s| (s - started).num_nanoseconds().unwrap_or(i64::MAX));
+                if gap.is_some_and(|g| g <= window_ns) {
+                    history.became_healthy = std::iter::once(first)
+                        .chain(run)
+                        .find(|p| p.exit_code == Some(0))
+                        .and_then(|p| p.end);
+                }
+            }
+        }
+        if let Some(previous) = previous {
+            if c.restart_count > previous.restart_count {
+                push_restart(history, c.started_at.unwrap_or_else(Utc::now));
+            }
+            if c.started_at != previous.started_at {
+                history.became_healthy = None;
+            }
+        }
+        if first_sighting {
+            self.reconstruct(c, connected_at);
+        } else if let Some(previous) = previous {
+            // Events can be missed (an outage, a full channel): changed timestamps still
+            // tell what happened. A live event for the same moment wins the dedupe.
+            if let Some(started) = c.started_at.filter(|_| c.started_at != previous.started_at) {
+                self.push(entry(c, started, "start", String::new(), true));
+            }
+            let stopped = !c.state.is_running() && c.state != ContainerState::Created;
+            if let Some(finished) =
+                c.finished_at.filter(|_| stopped && c.finished_at != previous.finished_at)
+            {
+                if c.oom_killed {
+                    self.push(entry(c, finished, "oom", String::new(), true));
+                }
+                self.push(entry(c, finished, "die", exit_detail(c), true));
+            }
+        }
+    }
+
+    /// Adds what the engine's timestamps tell about the time before portolan watched.
+    fn reconstruct(&mut self, c: &Container, connected_at: Option<DateTime<Utc>>) {
+        let before = |t: &DateTime<Utc>| connected_at.is_none_or(|connected| *t <= connected);
+        let mut items = Vec::new();
+        if let Some(created) = c.created.filter(before) {
+            items.push(entry(c, created, "create", String::new(), true));
+        }
+        if let Some(started) = c.started_at.filter(before) {
+            let detail = if c.restart_count > 0 {
+                format!("restart count {}", c.restart_count)
+            } else {
+                String::new()
+            };
+            items.push(entry(c, started, "start", detail, true));
+        }
+        if matches!(
+            c.state,
+            ContainerState::Exited | ContainerState::Dead | ContainerState::Restarting
+        ) && let Some(finished) = c.finished_at.filter(before)
+        {
+            if c.oom_killed {
+                items.push(entry(c, finished, "oom", String::new(), true));
+            }
+            items.push(entry(c, finished, "die", exit_detail(c), true));
+        }
+        if let Some(health) = &c.health
+            && let Some(probe) = health.log.last()
+            && let Some(end) = probe.end.filter(before)
+        {
+            items.push(entry(
+                c,
+                end,
+                &format!("health_status: {}", health.status.as_str()),
+                String::new(),
+                true,
+            ));
+        }
+        let history = self.containers.entry(c.id.clone()).or_default();
+        if let Some(became) = history.became_healthy.filter(before) {
+            items.push(entry(
+                c,
+                became,
+                "health_status: healthy",
+                "first passing probe".into(),
+                true,
+            ));
+        }
+        items.sort_by_key(|e| e.time);
+        // Reconstructed entries belong before everything seen live: insert in order.
+        for item in items {
+            self.insert_sorted(item);
+        }
+    }
+
+    /// Puts a reconstructed entry in time order. The timeline is sorted, so duplicates
+    /// can only stand within a second of the insertion point.
+    fn insert_sorted(&mut self, item: TimelineEntry) {
+        let window = chrono::Duration::seconds(1);
+        let position = self.timeline.partition_point(|e| e.time <= item.time);
+        let first = self.timeline.partition_point(|e| e.time <= item.time - window);
+        let duplicate = (first..self.timeline.len())
+            .map_while(|i| self.timeline.get(i).filter(|e| e.time < item.time + window))
+            .any(|e| e.container_id == item.container_id && e.event == item.event);
+        if duplicate {
+            return;
+        }
+        if self.timeline.insert(position, item) {
+            self.timeline_dropped += 1;
+        }
+    }
+
+    pub fn forget(&mut self, id: &str) {
+        self.containers.remove(id);
+    }
+
+    pub fn set_last_log_line(&mut self, id: &str, line: String) {
+        self.containers.entry(id.to_string()).or_default().last_log_line = Some(line);
+    }
+
+    pub fn get(&self, id: &str) -> Option<&ContainerHistory> {
+        self.containers.get(id)
+    }
+}
+
+fn push_restart(history: &mut ContainerHistory, at: DateTime<Utc>) {
+    if history.restarts.last().is_some_and(|last| (at - *last).num_milliseconds().abs() < 1000) {
+        return;
+    }
+    history.restarts.push(at);
+    if history.restarts.len() > MAX_RESTARTS {
+        history.restarts.remove(0);
+    }
+}

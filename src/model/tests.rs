@@ -1,0 +1,147 @@
+use chrono::TimeZone;
+
+use super::*;
+
+fn t(second: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_700_000_000 + second, 0).single().expect("valid time")
+}
+
+fn running(id: &str, name: &str) -> Container {
+    let mut c = Container::new(id, name);
+    c.state = ContainerState::Running;
+    c
+}
+
+fn sample(second: i64, usage_ns: u64) -> RawSample {
+    RawSample {
+        taken_at: t(second),
+        cpu: Some(CpuCounter::Cgroup { usage_ns, at_ns: second as u64 * 1_000_000_000 }),
+        memory_used: Some(1 << 20),
+        memory_limit: None,
+        net_rx: None,
+        net_tx: None,
+        block_read: None,
+        block_write: None,
+        pids: None,
+    }
+}
+
+#[test]
+fn container_upsert_and_remove() {
+    let mut model = Model::new("unix:///var/run/docker.sock", t(0));
+    assert!(model.apply(Update::ContainerChanged(Box::new(running("a", "web")))));
+    assert_eq!(model.counts().running, 1);
+    // The same container again changes nothing and costs no redraw.
+    let revision = model.revision;
+    assert!(!model.apply(Update::ContainerChanged(Box::new(running("a", "web")))));
+    assert_eq!(model.revision, revision);
+    assert!(model.apply(Update::ContainerRemoved { id: "a".into() }));
+    assert!(model.containers.is_empty());
+    assert!(!model.apply(Update::ContainerRemoved { id: "a".into() }));
+}
+
+#[test]
+fn stats_do_not_bump_structure_and_ignore_unknown_containers() {
+    let mut model = Model::new("x", t(0));
+    model.apply(Update::ContainerChanged(Box::new(running("a", "web"))));
+    let structure = model.structure_revision;
+    assert!(model.apply(Update::Stats(vec![("a".into(), sample(0, 0))])));
+    assert!(model.apply(Update::Stats(vec![("a".into(), sample(1, 250_000_000))])));
+    assert_eq!(model.structure_revision, structure);
+    assert_eq!(model.latest_stats("a").and_then(|p| p.cpu_percent), Some(25.0));
+    assert!(!model.apply(Update::Stats(vec![("ghost".into(), sample(1, 0))])));
+    assert!(!model.stats.contains_key("ghost"));
+}
+
+#[test]
+fn stopping_breaks_the_cpu_pair() {
+    let mut model = Model::new("x", t(0));
+    model.apply(Update::ContainerChanged(Box::new(running("a", "web"))));
+    model.apply(Update::Stats(vec![("a".into(), sample(0, 0))]));
+    let mut stopped = running("a", "web");
+    stopped.state = ContainerState::Exited;
+    model.apply(Update::ContainerChanged(Box::new(stopped)));
+    model.apply(Update::ContainerChanged(Box::new(running("a", "web"))));
+    model.apply(Update::Stats(vec![("a".into(), sample(10, 9_000_000_000))]));
+    assert_eq!(model.latest_stats("a").and_then(|p| p.cpu_percent), None);
+}
+
+#[test]
+fn disconnection_keeps_its_first_moment() {
+    let mut model = Model::new("x", t(0));
+    model.apply(Update::Connected { at: t(1), info: Box::default() });
+    assert!(model.connection.is_connected());
+    assert_eq!(model.engine.endpoint, "x");
+    model.apply(Update::Disconnected { at: t(5), reason: "connection refused".into() });
+    model.apply(Update::Disconnected { at: t(9), reason: "no such socket".into() });
+    assert_eq!(
+        model.connection,
+        Connection::Disconnected { since: t(5), reason: "no such socket".into() }
+    );
+}
+
+#[test]
+fn sync_replaces_inventory_and_drops_stale_stats() {
+    let mut model = Model::new("x", t(0));
+    model.apply(Update::ContainerChanged(Box::new(running("old", "gone"))));
+    model.apply(Update::Stats(vec![("old".into(), sample(0, 0))]));
+    let mut db = running("new", "db");
+    db.networks.push(NetworkAttachment { name: "backend".into(), ip: None, aliases: vec![] });
+    db.mounts.push(Mount {
+        kind: "volume".into(),
+        name: Some("pgdata".into()),
+        source: None,
+        destination: "/var/lib/postgresql/data".into(),
+        read_only: false,
+    });
+    model.apply(Update::Synced(Box::new(Inventory {
+        containers: vec![db],
+        networks: vec![Network { name: "backend".into(), ..Network::default() }],
+        volumes: vec![Volume { name: "pgdata".into(), ..Volume::default() }],
+        last_log_lines: vec![],
+    })));
+    assert!(!model.containers.contains_key("old"));
+    assert!(model.stats.is_empty());
+    assert_eq!(model.network_members("backend"), vec!["db"]);
+    assert_eq!(model.volume_users("pgdata"), vec!["db"]);
+}
+
+#[test]
+fn counts_and_status_text() {
+    let mut model = Model::new("x", t(0));
+    let mut sick = running("a", "api");
+    sick.started_at = Some(t(0));
+    sick.health = Some(Health { status: HealthStatus::Unhealthy, failing_streak: 3, log: vec![] });
+    let mut dead = Container::new("b", "job");
+    dead.state = ContainerState::Exited;
+    dead.exit_code = Some(3);
+    dead.finished_at = Some(t(0));
+    model.apply(Update::ContainerChanged(Box::new(sick.clone())));
+    model.apply(Update::ContainerChanged(Box::new(dead.clone())));
+    let counts = model.counts();
+    assert_eq!((counts.running, counts.unhealthy, counts.exited), (1, 1, 1));
+    assert_eq!(sick.status_text(t(120)), "Up 2 minutes (unhealthy)");
+    assert_eq!(dead.status_text(t(5)), "Exited (3) 5 seconds ago");
+}
+
+#[test]
+fn warnings_are_bounded() {
+    let mut model = Model::new("x", t(0));
+    for i in 0..200 {
+        model.apply(Update::Warning { at: t(i), message: format!("w{i}") });
+    }
+    assert_eq!(model.warnings.len(), MAX_WARNINGS);
+    assert_eq!(model.warnings.last().map(|w| w.message.as_str()), Some("w199"));
+}
+
+#[test]
+fn root_detection() {
+    let mut c = Container::new("a", "a");
+    assert!(c.runs_as_root());
+    c.user = Some("1000:1000".into());
+    assert!(!c.runs_as_root());
+    c.user = Some("0".into());
+    assert!(c.runs_as_root());
+    c.user = Some("postgres".into());
+    assert!(!c.runs_as_root());
+}

@@ -1,0 +1,466 @@
+//! `portolan snapshot --format json`. The key names here are a contract that other
+//! tools rely on (documented in the README): keys may be added, never renamed.
+//! Absent values are `null`, never made up.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::secrets::mask_env_value;
+use crate::model::{Container, Model};
+
+#[derive(Debug, Clone, Default)]
+pub struct JsonOptions {
+    pub project: Option<String>,
+    pub show_secrets: bool,
+}
+
+#[derive(Serialize)]
+pub struct Document {
+    pub engine: EngineJson,
+    pub connection: ConnectionJson,
+    pub containers: Vec<ContainerJson>,
+    pub networks: Vec<NetworkJson>,
+    pub volumes: Vec<VolumeJson>,
+    pub problems: Vec<ProblemJson>,
+    pub timeline: Vec<TimelineJson>,
+    /// The map's edges: `from` and `to` are container names, `from` is `host` for
+    /// ingress; for the other kinds `from` is the dependent, client or proxy.
+    pub edges: Vec<EdgeJson>,
+    pub generated_at: String,
+}
+
+#[derive(Serialize)]
+pub struct EdgeJson {
+    pub from: String,
+    pub to: String,
+    /// `depends_on`, `connection`, `ingress` or `route`.
+    pub kind: &'static str,
+    pub label: String,
+    pub ok: Option<bool>,
+}
+
+fn edges(model: &Model, project: Option<&str>) -> Vec<EdgeJson> {
+    use crate::topology::{End, Filter, derive};
+    let graph = derive(model, &Filter { project, text: None });
+    let name = |i: usize| graph.nodes.get(i).map_or_else(String::new, |n| n.container.clone());
+    graph
+        .edges
+        .iter()
+        .map(|e| EdgeJson {
+            from: match e.from {
+                End::Host => "host".to_string(),
+                End::Node(i) => name(i),
+            },
+            to: name(e.to),
+            kind: e.kind.as_str(),
+            label: e.label.clone(),
+            ok: e.ok,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct ProblemJson {
+    pub container: String,
+    pub project: Option<String>,
+    pub kind: &'static str,
+    pub since: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Serialize)]
+pub struct TimelineJson {
+    pub time: String,
+    pub container: String,
+    pub project: Option<String>,
+    pub service: Option<String>,
+    pub event: String,
+    pub detail: String,
+    pub reconstructed: bool,
+}
+
+#[derive(Serialize)]
+pub struct EngineJson {
+    pub endpoint: String,
+    pub version: Option<String>,
+    pub api_version: Option<String>,
+    pub hostname: Option<String>,
+    pub os: Option<String>,
+    pub cpus: Option<u32>,
+    pub memory_bytes: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct ConnectionJson {
+    pub connected: bool,
+    pub since: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ContainerJson {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub command: String,
+    pub created: Option<String>,
+    pub state: &'static str,
+    pub status: String,
+    pub health: HealthJson,
+    pub exit_code: Option<i64>,
+    pub oom_killed: bool,
+    pub restart_count: u64,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub user: Option<String>,
+    pub read_only: bool,
+    pub privileged: bool,
+    pub restart_policy: Option<String>,
+    pub project: Option<String>,
+    pub service: Option<String>,
+    pub container_number: Option<u32>,
+    pub depends_on: Vec<String>,
+    pub depends_on_conditions: Vec<DependencyJson>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub env: Vec<EnvJson>,
+    pub ports: Vec<PortJson>,
+    pub networks: Vec<NetworkAttachmentJson>,
+    pub mounts: Vec<MountJson>,
+    pub limits: LimitsJson,
+    pub stats: Option<StatsJson>,
+}
+
+#[derive(Serialize)]
+pub struct DependencyJson {
+    pub service: String,
+    pub condition: &'static str,
+    pub required: bool,
+}
+
+#[derive(Serialize)]
+pub struct EnvJson {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Serialize)]
+pub struct HealthJson {
+    pub status: &'static str,
+    pub failing_streak: Option<u64>,
+    pub log: Vec<ProbeJson>,
+    pub test: Option<Vec<String>>,
+    pub interval_ns: Option<i64>,
+    pub timeout_ns: Option<i64>,
+    pub retries: Option<i64>,
+    pub start_period_ns: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct ProbeJson {
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub exit_code: Option<i64>,
+    pub output: String,
+}
+
+#[derive(Serialize)]
+pub struct PortJson {
+    pub host_ip: Option<String>,
+    pub host_port: Option<u16>,
+    pub container_port: u16,
+    pub protocol: String,
+}
+
+#[derive(Serialize)]
+pub struct NetworkAttachmentJson {
+    pub name: String,
+    pub ip: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct MountJson {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: Option<String>,
+    pub source: Option<String>,
+    pub destination: String,
+    pub read_only: bool,
+}
+
+#[derive(Serialize)]
+pub struct LimitsJson {
+    pub cpus: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    pub memory_reservation_bytes: Option<u64>,
+    pub pids: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct StatsJson {
+    pub cpu_percent: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    pub memory_limit_bytes: Option<u64>,
+    pub net_rx_bytes: Option<u64>,
+    pub net_tx_bytes: Option<u64>,
+    pub block_read_bytes: Option<u64>,
+    pub block_write_bytes: Option<u64>,
+    pub pids: Option<u64>,
+    pub sampled_at: String,
+}
+
+#[derive(Serialize)]
+pub struct NetworkJson {
+    pub name: String,
+    pub id: String,
+    pub driver: Option<String>,
+    pub scope: Option<String>,
+    pub internal: bool,
+    pub subnets: Vec<String>,
+    pub gateways: Vec<String>,
+    pub containers: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct VolumeJson {
+    pub name: String,
+    pub driver: Option<String>,
+    pub used_by: Vec<String>,
+}
+
+fn time(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+fn in_project(container: &Container, project: Option<&str>) -> bool {
+    project.is_none_or(|p| container.project() == Some(p))
+}
+
+pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Document {
+    let project = options.project.as_deref();
+    let containers: Vec<ContainerJson> = model
+        .containers
+        .values()
+        .filter(|c| in_project(c, project))
+        .map(|c| container(model, c, now, options.show_secrets))
+        .collect();
+    let shown: std::collections::BTreeSet<&str> =
+        containers.iter().map(|c| c.name.as_str()).collect();
+    let networks = model
+        .networks
+        .values()
+        .filter_map(|n| {
+            let members: Vec<String> = model
+                .network_members(&n.name)
+                .into_iter()
+                .filter(|name| shown.contains(name))
+                .map(String::from)
+                .collect();
+            // With a project filter, only the networks that project uses are listed.
+            if project.is_some() && members.is_empty() {
+                return None;
+            }
+            Some(NetworkJson {
+                name: n.name.clone(),
+                id: n.id.clone(),
+                driver: n.driver.clone(),
+                scope: n.scope.clone(),
+                internal: n.internal,
+                subnets: n.subnets.clone(),
+                gateways: n.gateways.clone(),
+                containers: members,
+            })
+        })
+        .collect();
+    let volumes = model
+        .volumes
+        .values()
+        .filter_map(|v| {
+            let used_by: Vec<String> = model
+                .volume_users(&v.name)
+                .into_iter()
+                .filter(|name| shown.contains(name))
+                .map(String::from)
+                .collect();
+            if project.is_some() && used_by.is_empty() {
+                return None;
+            }
+            Some(VolumeJson { name: v.name.clone(), driver: v.driver.clone(), used_by })
+        })
+        .collect();
+    let (connected, since, reason) = match &model.connection {
+        crate::model::Connection::Connected { since } => (true, *since, None),
+        crate::model::Connection::Connecting { since } => (false, *since, None),
+        crate::model::Connection::Disconnected { since, reason } => {
+            (false, *since, Some(reason.clone()))
+        }
+    };
+    Document {
+        engine: EngineJson {
+            endpoint: model.engine.endpoint.clone(),
+            version: model.engine.version.clone(),
+            api_version: model.engine.api_version.clone(),
+            hostname: model.engine.hostname.clone(),
+            os: model.engine.os.clone(),
+            cpus: model.engine.cpus,
+            memory_bytes: model.engine.memory_bytes,
+        },
+        connection: ConnectionJson {
+            connected,
+            since: since.to_rfc3339_opts(SecondsFormat::Millis, true),
+            reason,
+        },
+        containers,
+        networks,
+        volumes,
+        problems: crate::triage::problems(model, now, project)
+            .into_iter()
+            .map(|p| ProblemJson {
+                container: p.container,
+                project: p.project,
+                kind: p.kind.as_str(),
+                since: time(p.since),
+                detail: p.detail,
+            })
+            .collect(),
+        timeline: crate::timeline::incidents(model, project, None)
+            .into_iter()
+            .map(|e| TimelineJson {
+                time: e.time.to_rfc3339_opts(SecondsFormat::Millis, true),
+                container: e.container.clone(),
+                project: e.project.clone(),
+                service: e.service.clone(),
+                event: e.event.clone(),
+                detail: e.detail.clone(),
+                reconstructed: e.reconstructed,
+            })
+            .collect(),
+        edges: edges(model, project),
+        generated_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
+    }
+}
+
+fn container(
+    model: &Model,
+    c: &Container,
+    now: DateTime<Utc>,
+    show_secrets: bool,
+) -> ContainerJson {
+    let check = c.healthcheck.as_ref();
+    let stats = model.stats.get(&c.id).and_then(|s| {
+        // Prefer the newest point that has a CPU figure; the gauges are as fresh.
+        let point = s.latest_with_cpu().or_else(|| s.latest())?;
+        Some(StatsJson {
+            cpu_percent: point.cpu_percent.map(|v| (v * 100.0).round() / 100.0),
+            memory_bytes: point.memory_bytes,
+            memory_limit_bytes: point.memory_limit_bytes,
+            net_rx_bytes: point.net_rx_bytes,
+            net_tx_bytes: point.net_tx_bytes,
+            block_read_bytes: point.block_read_bytes,
+            block_write_bytes: point.block_write_bytes,
+            pids: point.pids,
+            sampled_at: point.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        })
+    });
+    ContainerJson {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        image: c.image.clone(),
+        command: c.command.clone(),
+        created: time(c.created),
+        state: c.state.as_str(),
+        status: c.status_text(now),
+        health: HealthJson {
+            status: c.health_status().as_str(),
+            failing_streak: c.health.as_ref().map(|h| h.failing_streak),
+            log: c
+                .health
+                .as_ref()
+                .map(|h| {
+                    h.log
+                        .iter()
+                        .map(|p| ProbeJson {
+                            start: time(p.start),
+                            end: time(p.end),
+                            exit_code: p.exit_code,
+                            output: p.output.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            test: check.map(|h| h.test.clone()),
+            interval_ns: check.and_then(|h| h.interval_ns),
+            timeout_ns: check.and_then(|h| h.timeout_ns),
+            retries: check.and_then(|h| h.retries),
+            start_period_ns: check.and_then(|h| h.start_period_ns),
+        },
+        exit_code: c.exit_code,
+        oom_killed: c.oom_killed,
+        restart_count: c.restart_count,
+        started_at: time(c.started_at),
+        finished_at: time(c.finished_at),
+        user: c.user.clone(),
+        read_only: c.read_only,
+        privileged: c.privileged,
+        restart_policy: c.restart_policy.as_ref().map(|p| p.name.clone()),
+        project: c.project().map(String::from),
+        service: c.service().map(String::from),
+        container_number: c.compose.as_ref().and_then(|i| i.container_number),
+        depends_on: c.depends_on().iter().map(|d| d.service.clone()).collect(),
+        depends_on_conditions: c
+            .depends_on()
+            .iter()
+            .map(|d| DependencyJson {
+                service: d.service.clone(),
+                condition: d.condition.as_str(),
+                required: d.required,
+            })
+            .collect(),
+        labels: c.labels.clone(),
+        env: c
+            .env
+            .iter()
+            .map(|(key, value)| EnvJson {
+                key: key.clone(),
+                value: if show_secrets { value.clone() } else { mask_env_value(key, value) },
+            })
+            .collect(),
+        ports: c
+            .ports
+            .iter()
+            .map(|p| PortJson {
+                host_ip: p.host_ip.clone(),
+                host_port: p.host_port,
+                container_port: p.container_port,
+                protocol: p.protocol.clone(),
+            })
+            .collect(),
+        networks: c
+            .networks
+            .iter()
+            .map(|n| NetworkAttachmentJson {
+                name: n.name.clone(),
+                ip: n.ip.clone(),
+                aliases: n.aliases.clone(),
+            })
+            .collect(),
+        mounts: c
+            .mounts
+            .iter()
+            .map(|m| MountJson {
+                kind: m.kind.clone(),
+                name: m.name.clone(),
+                source: m.source.clone(),
+                destination: m.destination.clone(),
+                read_only: m.read_only,
+            })
+            .collect(),
+        limits: LimitsJson {
+            cpus: c.limits.cpus,
+            memory_bytes: c.limits.memory_bytes,
+            memory_reservation_bytes: c.limits.memory_reservation_bytes,
+            pids: c.limits.pids,
+        },
+        stats,
+    }
+}

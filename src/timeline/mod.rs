@@ -1,0 +1,136 @@
+//! The startup sequence of a compose project and the incident log, as pure views of
+//! the model: seed 002's "Service Startup Sequence", live.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{
+    Container, ContainerState, DependencyCondition, HealthStatus, Model, TimelineEntry,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartupStep {
+    pub time: DateTime<Utc>,
+    /// Seconds since the project's first start.
+    pub offset_seconds: i64,
+    pub service: String,
+    pub container: String,
+    pub status: String,
+    pub action: String,
+    /// Before portolan connected: inferred from the engine's timestamps.
+    pub reconstructed: bool,
+}
+
+fn waited_for(c: &Container) -> String {
+    let deps = c.depends_on();
+    if deps.is_empty() {
+        return String::new();
+    }
+    let healthy: Vec<&str> = deps
+        .iter()
+        .filter(|d| d.condition == DependencyCondition::Healthy)
+        .map(|d| d.service.as_str())
+        .collect();
+    let started: Vec<&str> = deps
+        .iter()
+        .filter(|d| d.condition == DependencyCondition::Started)
+        .map(|d| d.service.as_str())
+        .collect();
+    let completed: Vec<&str> = deps
+        .iter()
+        .filter(|d| d.condition == DependencyCondition::CompletedSuccessfully)
+        .map(|d| d.service.as_str())
+        .collect();
+    let mut parts = Vec::new();
+    if !healthy.is_empty() {
+        parts.push(format!("{} healthy", healthy.join(", ")));
+    }
+    if !started.is_empty() {
+        parts.push(format!("{} started", started.join(", ")));
+    }
+    if !completed.is_empty() {
+        parts.push(format!("{} completed", completed.join(", ")));
+    }
+    format!("waited for {}", parts.join("; "))
+}
+
+/// The project's startup as it really happened: each service starting, becoming
+/// healthy or exiting, in time order, relative to the first start.
+pub fn startup_sequence(model: &Model, project: &str) -> Vec<StartupStep> {
+    let members: Vec<&Container> =
+        model.containers.values().filter(|c| c.project() == Some(project)).collect();
+    let Some(t0) = members.iter().filter_map(|c| c.started_at).min() else {
+        return Vec::new();
+    };
+    let reconstructed = |t: DateTime<Utc>| model.connected_at.is_none_or(|connected| t < connected);
+    let mut steps = Vec::new();
+    for c in &members {
+        let service = c.service().unwrap_or(&c.name).to_string();
+        let mut push = |time: DateTime<Utc>, status: String, action: String| {
+            steps.push(StartupStep {
+                time,
+                offset_seconds: (time - t0).num_seconds(),
+                service: service.clone(),
+                container: c.name.clone(),
+                status,
+                action,
+                reconstructed: reconstructed(time),
+            });
+        };
+        let Some(started) = c.started_at else { continue };
+        let mut action = waited_for(c);
+        if c.restart_count > 0 {
+            let restarts = format!("restart #{}", c.restart_count);
+            action = if action.is_empty() { restarts } else { format!("{action}; {restarts}") };
+        }
+        push(started, "starting".into(), action);
+        let history = model.history.get(&c.id);
+        if let Some(healthy) = history.and_then(|h| h.became_healthy).filter(|t| *t >= started) {
+            let probe = c.healthcheck.as_ref().map(|h| h.command()).unwrap_or_default();
+            push(
+                healthy,
+                "healthy".into(),
+                format!("first passing probe: {}", crate::model::sanitize::one_line(&probe)),
+            );
+        } else if c.health_status() == HealthStatus::Unhealthy {
+            let since = history
+                .and_then(|h| {
+                    h.health_changes
+                        .iter()
+                        .find(|(t, s)| *t >= started && *s == HealthStatus::Unhealthy)
+                })
+                .map(|(t, _)| *t)
+                .or_else(|| c.health.as_ref().and_then(|h| h.log.last()).and_then(|p| p.end));
+            if let Some(since) = since {
+                push(since, "unhealthy".into(), "healthcheck failing".into());
+            }
+        }
+        if matches!(c.state, ContainerState::Exited | ContainerState::Dead)
+            && let Some(finished) = c.finished_at.filter(|t| *t >= started)
+        {
+            let code = c.exit_code.unwrap_or(0);
+            let status =
+                if c.oom_killed { "OOM killed".to_string() } else { format!("exited {code}") };
+            push(finished, status, String::new());
+        }
+    }
+    steps.sort_by(|a, b| a.time.cmp(&b.time).then(a.service.cmp(&b.service)));
+    steps
+}
+
+/// The incident log, optionally for one project and/or one container (by name), oldest first.
+pub fn incidents<'a>(
+    model: &'a Model,
+    project: Option<&str>,
+    container: Option<&str>,
+) -> Vec<&'a TimelineEntry> {
+    model
+        .history
+        .timeline
+        .iter()
+        .filter(|e| project.is_none_or(|p| e.project.as_deref() == Some(p)))
+        .filter(|e| container.is_none_or(|n| e.container == n))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

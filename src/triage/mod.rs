@@ -1,0 +1,279 @@
+//! Problems first: what is wrong on the host, since when, and why, derived purely
+//! from the model. The triage pane, `problems` in the snapshot and the timeline all
+//! read this.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::model::format::bytes;
+use crate::model::sanitize::one_line;
+use crate::model::{Container, ContainerState, DependencyCondition, HealthStatus, Model};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProblemKind {
+    OomKilled,
+    Crashloop,
+    Unhealthy,
+    Exited,
+    DependencyDown,
+}
+
+impl ProblemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::OomKilled => "oom_killed",
+            ProblemKind::Crashloop => "crashloop",
+            ProblemKind::Unhealthy => "unhealthy",
+            ProblemKind::Exited => "exited",
+            ProblemKind::DependencyDown => "dependency_down",
+        }
+    }
+
+    /// How the triage screen names it.
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemKind::OomKilled => "OOM killed",
+            ProblemKind::Crashloop => "crash loop",
+            ProblemKind::Unhealthy => "unhealthy",
+            ProblemKind::Exited => "exited",
+            ProblemKind::DependencyDown => "dependency down",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub container_id: String,
+    pub container: String,
+    pub project: Option<String>,
+    pub kind: ProblemKind,
+    pub since: Option<DateTime<Utc>>,
+    /// The cause, in words, on one line: probe output, exit code and last log line...
+    pub detail: String,
+}
+
+/// A container restarted at least this many times within [`CRASHLOOP_WINDOW`] is looping.
+const CRASHLOOP_RESTARTS: usize = 2;
+const CRASHLOOP_WINDOW_MINUTES: i64 = 10;
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = one_line(line).into_owned();
+    if line.chars().count() > 200 {
+        let cut: String = line.chars().take(199).collect();
+        format!("{cut}…")
+    } else {
+        line
+    }
+}
+
+fn last_line(model: &Model, c: &Container) -> Option<String> {
+    model
+        .history
+        .get(&c.id)
+        .and_then(|h| h.last_log_line.as_deref())
+        .map(first_line)
+        .filter(|l| !l.is_empty())
+}
+
+fn is_crashlooping(model: &Model, c: &Container, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if c.state == ContainerState::Restarting {
+        let history = model.history.get(&c.id);
+        let first = history.and_then(|h| h.restarts.first().copied());
+        return Some(first.or(c.finished_at).or(c.started_at).unwrap_or(now));
+    }
+    let window = now - Duration::minutes(CRASHLOOP_WINDOW_MINUTES);
+    let recent: Vec<DateTime<Utc>> = model
+        .history
+        .get(&c.id)
+        .map(|h| h.restarts.iter().copied().filter(|t| *t >= window).collect())
+        .unwrap_or_default();
+    if recent.len() >= CRASHLOOP_RESTARTS {
+        return recent.first().copied();
+    }
+    // Seen for the first time mid-loop: the engine's restart count and a recent
+    // start say the same without portolan having watched.
+    let policy_restarts = c.restart_policy.as_ref().is_some_and(|p| p.name != "no");
+    let recently_started = c.started_at.is_some_and(|t| t >= window);
+    if policy_restarts && c.restart_count >= 3 && recently_started {
+        return c.started_at;
+    }
+    None
+}
+
+fn unhealthy_detail(model: &Model, c: &Container) -> (String, Option<DateTime<Utc>>) {
+    let Some(health) = &c.health else { return (String::new(), None) };
+    let failing: Vec<_> = health.log.iter().filter(|p| p.exit_code != Some(0)).collect();
+    let last = failing.last();
+    let mut detail = match last {
+        Some(probe) => {
+            let code = probe.exit_code.map_or("?".to_string(), |c| c.to_string());
+            let output = first_line(&probe.output);
+            if output.is_empty() {
+                format!("probe exit {code} (no output)")
+            } else {
+                format!("probe exit {code}: {output}")
+            }
+        }
+        None => "healthcheck failing".to_string(),
+    };
+    if health.failing_streak > 0 {
+        detail.push_str(&format!(" · {} failures in a row", health.failing_streak));
+    }
+    // Since: when the engine said unhealthy, else the first failure of this streak.
+    let from_events = model.history.get(&c.id).and_then(|h| {
+        h.health_changes.iter().rev().find(|(_, s)| *s == HealthStatus::Unhealthy).map(|(t, _)| *t)
+    });
+    let streak = health.failing_streak as usize;
+    let from_probes = history_probes(model, c)
+        .into_iter()
+        .rev()
+        .take(streak.max(1))
+        .filter(|p| p.exit_code != Some(0))
+        .filter_map(|p| p.start)
+        .min();
+    (detail, from_events.or(from_probes))
+}
+
+fn history_probes<'a>(model: &'a Model, c: &'a Container) -> Vec<&'a crate::model::HealthProbe> {
+    match model.history.get(&c.id) {
+        Some(h) if !h.probes.is_empty() => h.probes.iter().collect(),
+        _ => c.health.as_ref().map(|h| h.log.iter().collect()).unwrap_or_default(),
+    }
+}
+
+fn exit_words(model: &Model, c: &Container) -> String {
+    let code = c.exit_code.unwrap_or(0);
+    match last_line(model, c) {
+        Some(line) => format!("exit {code} · last log: {line}"),
+        None => format!("exit {code}"),
+    }
+}
+
+fn oom_words(model: &Model, c: &Container) -> String {
+    let limit = c.limits.memory_bytes.map(|l| format!(" (limit {})", bytes(l))).unwrap_or_default();
+    let mut detail = format!("OOM killed{limit}");
+    if let Some(line) = last_line(model, c) {
+        detail.push_str(&format!(" · last log: {line}"));
+    }
+    detail
+}
+
+/// Whether a dependency's condition currently holds.
+pub fn dependency_satisfied(dependency: &Container, condition: DependencyCondition) -> bool {
+    match condition {
+        DependencyCondition::Started => dependency.state == ContainerState::Running,
+        DependencyCondition::Healthy => {
+            dependency.state == ContainerState::Running
+                && matches!(dependency.health_status(), HealthStatus::Healthy | HealthStatus::None)
+        }
+        DependencyCondition::CompletedSuccessfully => {
+            dependency.state == ContainerState::Exited && dependency.exit_code == Some(0)
+        }
+    }
+}
+
+/// The containers of a compose service.
+pub fn service_containers<'a>(
+    model: &'a Model,
+    project: &str,
+    service: &str,
+) -> Vec<&'a Container> {
+    model
+        .containers
+        .values()
+        .filter(|c| c.project() == Some(project) && c.service() == Some(service))
+        .collect()
+}
+
+/// Every problem on the host (or in one project), most severe and oldest first.
+pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for c in model.containers.values() {
+        if project.is_some_and(|p| c.project() != Some(p)) {
+            continue;
+        }
+        let mut push = |kind, since, detail: String| {
+            out.push(Problem {
+                container_id: c.id.clone(),
+                container: c.name.clone(),
+                project: c.project().map(String::from),
+                kind,
+                since,
+                detail,
+            })
+        };
+        let crashloop = is_crashlooping(model, c, now);
+        if let Some(since) = crashloop {
+            let mut detail = format!("restarted {} times", c.restart_count);
+            if let Some(code) = c.exit_code.filter(|code| *code != 0) {
+                detail.push_str(&format!(" · last exit {code}"));
+            }
+            if c.oom_killed {
+                detail.push_str(" · OOM killed");
+            }
+            if let Some(line) = last_line(model, c) {
+                detail.push_str(&format!(" · last log: {line}"));
+            }
+            push(ProblemKind::Crashloop, Some(since), detail);
+        }
+        let stopped = matches!(c.state, ContainerState::Exited | ContainerState::Dead);
+        if c.oom_killed && (stopped || crashloop.is_none()) && c.state != ContainerState::Running {
+            push(ProblemKind::OomKilled, c.finished_at, oom_words(model, c));
+        } else if stopped && c.exit_code.is_some_and(|code| code != 0) && crashloop.is_none() {
+            push(ProblemKind::Exited, c.finished_at, exit_words(model, c));
+        }
+        if c.state == ContainerState::Running && c.health_status() == HealthStatus::Unhealthy {
+            let (detail, since) = unhealthy_detail(model, c);
+            push(ProblemKind::Unhealthy, since, detail);
+        }
+        if c.state == ContainerState::Running
+            && let (Some(project), deps) = (c.project(), c.depends_on())
+        {
+            for dep in deps {
+                let providers = service_containers(model, project, &dep.service);
+                if providers.iter().any(|p| dependency_satisfied(p, dep.condition)) {
+                    continue;
+                }
+                if dep.condition == DependencyCondition::CompletedSuccessfully
+                    && providers.iter().all(|p| p.state == ContainerState::Running)
+                    && !providers.is_empty()
+                {
+                    // Still running to completion: not down.
+                    continue;
+                }
+                let (state, since) = match providers.first() {
+                    None => ("missing".to_string(), None),
+                    Some(p) => {
+                        let words = match (p.state, p.health_status()) {
+                            (ContainerState::Running, HealthStatus::Unhealthy) => {
+                                "unhealthy".into()
+                            }
+                            (ContainerState::Running, HealthStatus::Starting) => {
+                                "still starting".into()
+                            }
+                            (ContainerState::Exited, _) if p.oom_killed => "OOM killed".into(),
+                            (ContainerState::Exited, _) => {
+                                format!("exited {}", p.exit_code.unwrap_or(0))
+                            }
+                            (state, _) => state.as_str().to_string(),
+                        };
+                        (words, p.finished_at)
+                    }
+                };
+                let condition = dep.condition.as_str().trim_start_matches("service_");
+                push(
+                    ProblemKind::DependencyDown,
+                    since,
+                    format!("needs {} ({condition}), which is {state}", dep.service),
+                );
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        a.kind.cmp(&b.kind).then(a.since.cmp(&b.since)).then(a.container.cmp(&b.container))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests;

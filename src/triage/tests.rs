@@ -1,0 +1,179 @@
+use chrono::TimeZone;
+
+use super::*;
+use crate::model::{
+    ComposeInfo, Dependency, Health, HealthProbe, Healthcheck, Inventory, RestartPolicy, Update,
+};
+
+fn t(second: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_760_000_000 + second, 0).single().expect("valid time")
+}
+
+fn service(id: &str, service: &str) -> Container {
+    let mut c = Container::new(id, format!("shop-{service}-1"));
+    c.state = ContainerState::Running;
+    c.started_at = Some(t(0));
+    c.compose = Some(ComposeInfo {
+        project: "shop".into(),
+        service: service.into(),
+        ..ComposeInfo::default()
+    });
+    c
+}
+
+fn model_with(containers: Vec<Container>) -> Model {
+    let mut model = Model::new("x", t(-100));
+    model.apply(Update::Connected { at: t(-100), info: Box::default() });
+    model.apply(Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })));
+    model
+}
+
+fn probe(second: i64, code: i64, output: &str) -> HealthProbe {
+    HealthProbe {
+        start: Some(t(second)),
+        end: Some(t(second + 1)),
+        exit_code: Some(code),
+        output: output.into(),
+    }
+}
+
+#[test]
+fn a_healthy_host_has_no_problems() {
+    let model = model_with(vec![service("a", "api"), service("b", "db")]);
+    assert!(problems(&model, t(60), None).is_empty());
+}
+
+#[test]
+fn unhealthy_carries_the_failing_probe() {
+    let mut api = service("a", "api");
+    api.healthcheck =
+        Some(Healthcheck { test: vec!["CMD".into(), "check".into()], ..Healthcheck::default() });
+    api.health = Some(Health {
+        status: HealthStatus::Unhealthy,
+        failing_streak: 3,
+        log: vec![
+            probe(10, 0, "ok"),
+            probe(20, 1, ""),
+            probe(30, 1, "\n"),
+            probe(40, 7, "connection refused\nmore"),
+        ],
+    });
+    let model = model_with(vec![api]);
+    let found = problems(&model, t(60), None);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].kind, ProblemKind::Unhealthy);
+    assert_eq!(found[0].detail, "probe exit 7: connection refused · 3 failures in a row");
+    assert_eq!(found[0].since, Some(t(20)), "the first failure of the streak");
+}
+
+#[test]
+fn oom_and_exit_codes_with_last_log_line() {
+    let mut cache = service("c", "cache");
+    cache.state = ContainerState::Exited;
+    cache.oom_killed = true;
+    cache.exit_code = Some(137);
+    cache.finished_at = Some(t(5));
+    cache.limits.memory_bytes = Some(16 << 20);
+    let mut job = service("j", "job");
+    job.state = ContainerState::Exited;
+    job.exit_code = Some(3);
+    job.finished_at = Some(t(7));
+    let mut fine = service("f", "migrate");
+    fine.state = ContainerState::Exited;
+    fine.exit_code = Some(0);
+    let mut model = model_with(vec![cache, job, fine]);
+    model.apply(Update::LastLogLine {
+        id: "j".into(),
+        line: "\u{1b}[31mFATAL: config missing\u{1b}[0m".into(),
+    });
+    let found = problems(&model, t(60), None);
+    let kinds: Vec<ProblemKind> = found.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, vec![ProblemKind::OomKilled, ProblemKind::Exited]);
+    assert_eq!(found[0].detail, "OOM killed (limit 16.0MiB)");
+    assert_eq!(found[0].since, Some(t(5)));
+    assert_eq!(found[1].detail, "exit 3 · last log: FATAL: config missing");
+}
+
+#[test]
+fn crashloop_from_restarting_state_and_from_counts() {
+    let mut looping = service("l", "worker");
+    looping.state = ContainerState::Restarting;
+    looping.exit_code = Some(1);
+    looping.restart_count = 4;
+    let mut seen_late = service("s", "sidecar");
+    seen_late.restart_count = 5;
+    seen_late.started_at = Some(t(50));
+    seen_late.restart_policy =
+        Some(RestartPolicy { name: "unless-stopped".into(), maximum_retry_count: None });
+    let model = model_with(vec![looping, seen_late]);
+    let found = problems(&model, t(60), None);
+    assert_eq!(found.iter().filter(|p| p.kind == ProblemKind::Crashloop).count(), 2, "{found:#?}");
+    assert!(found.iter().any(|p| p.detail.starts_with("restarted 4 times · last exit 1")));
+}
+
+#[test]
+fn crashloop_from_observed_restarts() {
+    let mut worker = service("w", "worker");
+    worker.restart_policy =
+        Some(RestartPolicy { name: "always".into(), maximum_retry_count: None });
+    let mut model = model_with(vec![worker.clone()]);
+    for n in 1..=2 {
+        worker.restart_count = n;
+        worker.started_at = Some(t(10 * n as i64));
+        model.apply(Update::ContainerChanged(Box::new(worker.clone())));
+    }
+    let found = problems(&model, t(30), None);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].kind, ProblemKind::Crashloop);
+    assert_eq!(found[0].since, Some(t(10)));
+}
+
+#[test]
+fn stopped_dependencies_are_problems_of_their_dependents() {
+    let mut api = service("a", "api");
+    if let Some(info) = api.compose.as_mut() {
+        info.depends_on = vec![
+            Dependency {
+                service: "db".into(),
+                condition: DependencyCondition::Healthy,
+                required: true,
+            },
+            Dependency {
+                service: "redis".into(),
+                condition: DependencyCondition::Started,
+                required: true,
+            },
+            Dependency {
+                service: "ghost".into(),
+                condition: DependencyCondition::Started,
+                required: true,
+            },
+        ];
+    }
+    let mut db = service("d", "db");
+    db.health = Some(Health { status: HealthStatus::Starting, failing_streak: 0, log: vec![] });
+    let redis = service("r", "redis");
+    let model = model_with(vec![api, db, redis]);
+    let found: Vec<String> = problems(&model, t(60), None)
+        .into_iter()
+        .filter(|p| p.kind == ProblemKind::DependencyDown)
+        .map(|p| p.detail)
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            "needs db (healthy), which is still starting".to_string(),
+            "needs ghost (started), which is missing".to_string()
+        ]
+    );
+}
+
+#[test]
+fn project_filter_applies() {
+    let mut job = service("j", "job");
+    job.state = ContainerState::Exited;
+    job.exit_code = Some(2);
+    let model = model_with(vec![job]);
+    assert_eq!(problems(&model, t(60), Some("shop")).len(), 1);
+    assert!(problems(&model, t(60), Some("other")).is_empty());
+}

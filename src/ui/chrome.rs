@@ -1,0 +1,250 @@
+//! The frame around the panes: header, footer, help overlay and the too-small notice.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, PaneId};
+use super::keymap::Action;
+use super::theme::Slot;
+use crate::model::Connection;
+use crate::model::format::short_duration;
+use crate::model::sanitize::one_line;
+
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+
+pub fn header(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let model = &app.model;
+    let counts = model.counts();
+    let mut left = vec![
+        Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand)),
+        Span::styled(format!(" {} ", model.engine.endpoint), theme.style(Slot::Header)),
+    ];
+    if let Some(version) = &model.engine.version {
+        let api =
+            model.engine.api_version.as_deref().map(|a| format!(" (API {a})")).unwrap_or_default();
+        left.push(Span::styled(format!("· Docker {version}{api} "), theme.style(Slot::Header)));
+    }
+    if let Some(host) = &model.engine.hostname
+        && area.width >= 110
+    {
+        left.push(Span::styled(format!("· {} ", one_line(host)), theme.style(Slot::Header)));
+    }
+    let mut right =
+        vec![Span::styled(format!("{} running ", counts.running), theme.style(Slot::HeaderGood))];
+    if counts.unhealthy > 0 {
+        right.push(Span::styled(
+            format!("{} unhealthy ", counts.unhealthy),
+            theme.style(Slot::HeaderBad),
+        ));
+    } else {
+        right.push(Span::styled("0 unhealthy ".to_string(), theme.style(Slot::Header)));
+    }
+    right.push(Span::styled(
+        format!("{} exited ", counts.exited),
+        theme.style(if counts.exited > 0 { Slot::HeaderBad } else { Slot::Header }),
+    ));
+    let connection = match &model.connection {
+        Connection::Connected { .. } => Span::styled("● connected ", theme.style(Slot::HeaderGood)),
+        Connection::Connecting { .. } => Span::styled("◌ connecting… ", theme.style(Slot::Header)),
+        Connection::Disconnected { since, .. } => {
+            let ago = short_duration((app.now - *since).to_std().unwrap_or_default());
+            let at = since.with_timezone(&app.offset).format("%H:%M:%S");
+            Span::styled(
+                format!("✖ DISCONNECTED since {at} ({ago}) "),
+                theme.style(Slot::HeaderBad),
+            )
+        }
+    };
+    right.push(connection);
+    // The counts and the connection state matter more than the endpoint: they keep
+    // their room and the left side is cut when the terminal is narrow.
+    let right_width =
+        (right.iter().map(|s| s.width()).sum::<usize>() + 1).min(area.width as usize) as u16;
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_width)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::from(left)).style(theme.style(Slot::Header)),
+        left_area,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::from(right))
+            .alignment(Alignment::Right)
+            .style(theme.style(Slot::Header)),
+        right_area,
+    );
+}
+
+/// The pane tabs: number keys jump to them.
+pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let problems = app.problem_count;
+    // Full titles with gaps when they fit; else short titles; else numbers and the
+    // current pane's title only.
+    let build = |short: bool, only_current: bool, gap: bool| {
+        let mut spans = Vec::new();
+        for (index, pane) in PaneId::ALL.iter().enumerate() {
+            let title = if only_current && *pane != app.pane {
+                ""
+            } else if short {
+                pane.short_title()
+            } else {
+                pane.title()
+            };
+            let mut label =
+                format!(" {}{}{} ", index + 1, if title.is_empty() { "" } else { " " }, title);
+            if *pane == PaneId::Triage && problems > 0 {
+                label = format!("{}({problems}) ", &label[..label.len() - 1]);
+            }
+            let style = if *pane == app.pane {
+                theme.style(Slot::Selection)
+            } else if *pane == PaneId::Triage && problems > 0 {
+                theme.style(Slot::Error)
+            } else {
+                theme.style(Slot::Footer)
+            };
+            spans.push(Span::styled(label, style));
+            if gap {
+                spans.push(Span::raw(" "));
+            }
+        }
+        spans
+    };
+    let fits =
+        |spans: &Vec<Span>| spans.iter().map(Span::width).sum::<usize>() <= area.width as usize;
+    let spans =
+        [(false, false, true), (false, false, false), (true, false, false), (true, true, false)]
+            .into_iter()
+            .map(|(short, only, gap)| build(short, only, gap))
+            .find(fits)
+            .unwrap_or_else(|| build(true, true, false));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A second header line, shown only when the engine is lost: why, and what portolan does.
+pub fn outage(frame: &mut Frame, area: Rect, app: &App) {
+    if let Connection::Disconnected { reason, .. } = &app.model.connection {
+        let text = format!(
+            " Lost the engine: {}. Reconnecting with backoff; showing the last known state.",
+            one_line(reason)
+        );
+        frame.render_widget(Paragraph::new(Span::styled(text, app.theme.style(Slot::Error))), area);
+    }
+}
+
+pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let keymap = &app.keymap;
+    let mut spans = Vec::new();
+    let mut hint = |action: Action, words: &str| {
+        spans.push(Span::styled(
+            format!(" {} ", keymap.label(action)),
+            theme.style(Slot::FooterKey),
+        ));
+        spans.push(Span::styled(format!(" {words}  "), theme.style(Slot::Footer)));
+    };
+    if app.show_help {
+        hint(Action::Help, "close help");
+        hint(Action::Quit, "quit");
+    } else {
+        hint(Action::Quit, "quit");
+        hint(Action::Help, "help");
+        hint(Action::NextPane, "pane");
+        hint(Action::Down, "select");
+        match app.pane {
+            PaneId::Map if app.map.filter_open => {
+                // Keys go to the filter now: say how to leave it.
+                hint(Action::ToggleDetail, "keep filter");
+                hint(Action::Back, "clear filter");
+            }
+            PaneId::Map => {
+                hint(Action::ToggleDetail, "open");
+                hint(Action::Filter, "filter");
+                hint(Action::DetailLevel, "detail");
+            }
+            PaneId::Containers => {
+                hint(Action::ToggleDetail, if app.detail_full { "list" } else { "detail" })
+            }
+            PaneId::Stats => hint(Action::SortNext, "sort"),
+            PaneId::Timeline => hint(Action::ContainerFilter, "this container"),
+            PaneId::Logs => {
+                hint(Action::Search, "search");
+                hint(Action::Filter, "filter");
+                hint(Action::Pause, if app.logs.following { "pause" } else { "follow" });
+            }
+            _ => hint(Action::ToggleDetail, "open"),
+        }
+        let project = app
+            .project
+            .as_deref()
+            .map(|p| one_line(p).into_owned())
+            .unwrap_or_else(|| "all".into());
+        hint(Action::NextProject, &format!("project: {project}"));
+    }
+    let mut line = Line::from(spans);
+    if let Some(warning) = app.model.warnings.last() {
+        let age = (app.now - warning.at).num_seconds();
+        if age < 30 {
+            line.push_span(Span::styled(
+                format!("⚠ {}", one_line(&warning.message)),
+                theme.style(Slot::Warning),
+            ));
+        }
+    }
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+pub fn help(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let mut lines =
+        vec![Line::from(Span::styled("Keys", theme.style(Slot::Accent))), Line::default()];
+    for (action, keys) in app.keymap.describe() {
+        let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", keys.join(" ")), theme.style(Slot::Accent)),
+            Span::styled(action.describe(), theme.style(Slot::Value)),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("Panes", theme.style(Slot::Accent))));
+    for pane in PaneId::ALL {
+        let marker = if *pane == app.pane { "▸ " } else { "  " };
+        lines.push(Line::from(Span::styled(
+            format!("{marker}{}", pane.name()),
+            theme.style(Slot::Value),
+        )));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        format!("portolan {}", app.version),
+        theme.style(Slot::Muted),
+    )));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let width = 60.min(area.width);
+    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).style(theme.style(Slot::Overlay)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border(true))
+                .title(Span::styled(" Help ", theme.title(true))),
+        ),
+        popup,
+    );
+}
+
+pub fn too_small(frame: &mut Frame, area: Rect, app: &App) {
+    let text = format!(
+        "Terminal too small: {}x{}. portolan needs at least {MIN_WIDTH}x{MIN_HEIGHT}. Enlarge the window, or press q to quit.",
+        area.width, area.height
+    );
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: true }).style(app.theme.style(Slot::Warning)),
+        area,
+    );
+}

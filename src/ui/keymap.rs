@@ -1,0 +1,442 @@
+//! Every key goes through here: key strings like `"ctrl-c"` map to [`Action`]s.
+//!
+//! One exception, by design: while a text field is open (the map's `/` filter), the
+//! UI loop hands raw keys to it ([`crate::ui::App::text_input`]) instead of looking
+//! them up here, so typing `q` into a filter does not quit. Enter or Esc closes it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What the operator can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Leave portolan, restoring the terminal.
+    Quit,
+    /// Show or hide the list of keys.
+    Help,
+    /// Close an overlay or clear the filter.
+    Back,
+    /// Move the selection up one row.
+    Up,
+    /// Move the selection down one row.
+    Down,
+    /// Move the selection left (the map moves between boxes).
+    Left,
+    /// Move the selection right.
+    Right,
+    /// Move the selection up one page.
+    PageUp,
+    /// Move the selection down one page.
+    PageDown,
+    /// Jump to the first row.
+    Top,
+    /// Jump to the last row.
+    Bottom,
+    /// Show the next pane.
+    NextPane,
+    /// Show the previous pane.
+    PrevPane,
+    /// Show the detail of the selection full-size, or go back.
+    ToggleDetail,
+    /// Cycle the project filter through every compose project and back to all.
+    NextProject,
+    /// Scroll the detail area down.
+    DetailDown,
+    /// Scroll the detail area up.
+    DetailUp,
+    /// Show the first pane (triage).
+    Pane1,
+    /// Show the second pane.
+    Pane2,
+    /// Show the third pane.
+    Pane3,
+    /// Show the fourth pane.
+    Pane4,
+    /// Show the fifth pane.
+    Pane5,
+    /// Show the sixth pane.
+    Pane6,
+    /// Show the seventh pane.
+    Pane7,
+    /// Sort the stats table by the next column.
+    SortNext,
+    /// Reverse the stats table's order.
+    SortReverse,
+    /// Show only the selected container's events in the timeline, or all again.
+    ContainerFilter,
+    /// Show the eighth pane (logs).
+    Pane8,
+    /// Search (logs: a regex; typed at the prompt).
+    Search,
+    /// Jump to the next search match.
+    SearchNext,
+    /// Jump to the previous search match.
+    SearchPrev,
+    /// Logs: show only lines matching patterns (`!word` hides lines).
+    Filter,
+    /// Logs: pause following, or resume.
+    Pause,
+    /// Logs: timestamps in local time, in UTC, or none.
+    Timestamps,
+    /// Logs: wrap long lines, or scroll sideways.
+    Wrap,
+    /// Logs: hide or show the selected line's container.
+    HideSource,
+    /// Logs: save what the view shows to a file.
+    Save,
+    /// Logs: pretty-print the selected JSON line beside the log.
+    JsonView,
+    /// Containers: mark or unmark the selection (the logs pane follows the marked ones).
+    Mark,
+    /// Map: cycle the detail level (auto, compact, full).
+    DetailLevel,
+}
+
+impl Action {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "show or hide this help",
+            Action::Back => "close overlay / back",
+            Action::Up => "select previous / map: box above",
+            Action::Down => "select next / map: box below",
+            Action::Left => "map: box to the left; logs: scroll left",
+            Action::Right => "map: box to the right; logs: scroll right",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "first",
+            Action::Bottom => "last",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::ToggleDetail => "open the selection / full-size detail",
+            Action::NextProject => "cycle project filter",
+            Action::DetailDown => "scroll detail down",
+            Action::DetailUp => "scroll detail up",
+            Action::Pane1 => "triage: problems first",
+            Action::Pane2 => "map: the live architecture diagram",
+            Action::Pane3 => "containers",
+            Action::Pane4 => "stats",
+            Action::Pane5 => "resources: limits and reservations",
+            Action::Pane6 => "health checks",
+            Action::Pane7 => "timeline: startup sequence and incident log",
+            Action::SortNext => "stats: sort by the next column",
+            Action::SortReverse => "stats: reverse the order",
+            Action::ContainerFilter => "timeline: only the selected container",
+            Action::Pane8 => "logs of the selection, the marked containers or the project",
+            Action::Search => "search: logs by regex, map by name",
+            Action::SearchNext => "next match",
+            Action::SearchPrev => "previous match",
+            Action::Filter => "logs: filter (words, !word hides)",
+            Action::Pause => "logs: pause / follow",
+            Action::Timestamps => "logs: local time / UTC / no time",
+            Action::Wrap => "logs: wrap long lines",
+            Action::HideSource => "logs: hide / show this container",
+            Action::Save => "logs: save the view to a file",
+            Action::JsonView => "logs: JSON of the selected line",
+            Action::Mark => "containers: mark for a merged log",
+            Action::DetailLevel => "map: detail level (auto, compact, full)",
+        }
+    }
+}
+
+/// The default bindings. Several keys may map to one action (vim keys and arrows).
+pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
+    ("q", Action::Quit),
+    ("ctrl-c", Action::Quit),
+    ("?", Action::Help),
+    ("esc", Action::Back),
+    ("k", Action::Up),
+    ("up", Action::Up),
+    ("j", Action::Down),
+    ("down", Action::Down),
+    ("h", Action::Left),
+    ("left", Action::Left),
+    ("l", Action::Right),
+    ("right", Action::Right),
+    ("pageup", Action::PageUp),
+    ("ctrl-b", Action::PageUp),
+    ("pagedown", Action::PageDown),
+    ("ctrl-f", Action::PageDown),
+    ("g", Action::Top),
+    ("home", Action::Top),
+    ("G", Action::Bottom),
+    ("end", Action::Bottom),
+    ("tab", Action::NextPane),
+    ("backtab", Action::PrevPane),
+    ("enter", Action::ToggleDetail),
+    ("p", Action::NextProject),
+    ("J", Action::DetailDown),
+    ("K", Action::DetailUp),
+    ("1", Action::Pane1),
+    ("2", Action::Pane2),
+    ("3", Action::Pane3),
+    ("4", Action::Pane4),
+    ("5", Action::Pane5),
+    ("6", Action::Pane6),
+    ("7", Action::Pane7),
+    ("s", Action::SortNext),
+    ("S", Action::SortReverse),
+    ("c", Action::ContainerFilter),
+    ("8", Action::Pane8),
+    ("/", Action::Search),
+    ("n", Action::SearchNext),
+    ("N", Action::SearchPrev),
+    ("f", Action::Filter),
+    ("space", Action::Pause),
+    ("t", Action::Timestamps),
+    ("w", Action::Wrap),
+    ("x", Action::HideSource),
+    ("e", Action::Save),
+    ("v", Action::JsonView),
+    ("m", Action::Mark),
+    ("z", Action::DetailLevel),
+];
+
+/// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,
+/// `enter`, `pagedown`, `f5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub code: KeyCodeName,
+    pub ctrl: bool,
+    pub alt: bool,
+}
+
+/// The subset of key codes a keymap can name (comparable and printable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyCodeName {
+    Char(char),
+    F(u8),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Delete,
+    Insert,
+    Up,
+    Down,
+    Left,
+    Right,
+    Home,
+    End,
+    PageUp,
+    PageDown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("`{0}` is not a key (try `q`, `ctrl-r`, `enter`, `pagedown`, `f5`)")]
+    Unknown(String),
+}
+
+impl Key {
+    pub fn parse(text: &str) -> Result<Key, KeyError> {
+        let mut ctrl = false;
+        let mut alt = false;
+        let mut rest = text;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if rest.len() > 1 && (lower.starts_with("ctrl-") || lower.starts_with("ctrl+")) {
+                ctrl = true;
+                rest = &rest[5..];
+            } else if rest.len() > 1 && (lower.starts_with("alt-") || lower.starts_with("alt+")) {
+                alt = true;
+                rest = &rest[4..];
+            } else {
+                break;
+            }
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCodeName::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
+            _ => match rest.to_ascii_lowercase().as_str() {
+                "enter" | "return" => KeyCodeName::Enter,
+                "esc" | "escape" => KeyCodeName::Esc,
+                "tab" => KeyCodeName::Tab,
+                "backtab" | "shift-tab" => KeyCodeName::BackTab,
+                "backspace" => KeyCodeName::Backspace,
+                "delete" | "del" => KeyCodeName::Delete,
+                "insert" | "ins" => KeyCodeName::Insert,
+                "up" => KeyCodeName::Up,
+                "down" => KeyCodeName::Down,
+                "left" => KeyCodeName::Left,
+                "right" => KeyCodeName::Right,
+                "home" => KeyCodeName::Home,
+                "end" => KeyCodeName::End,
+                "pageup" | "pgup" => KeyCodeName::PageUp,
+                "pagedown" | "pgdn" | "pgdown" => KeyCodeName::PageDown,
+                "space" => KeyCodeName::Char(' '),
+                f if f.starts_with('f') => match f[1..].parse::<u8>() {
+                    Ok(n) if (1..=24).contains(&n) => KeyCodeName::F(n),
+                    _ => return Err(KeyError::Unknown(text.to_string())),
+                },
+                _ => return Err(KeyError::Unknown(text.to_string())),
+            },
+        };
+        Ok(Key { code, ctrl, alt })
+    }
+
+    /// The key a terminal event stands for; None for keys no keymap can name.
+    pub fn from_event(event: &KeyEvent) -> Option<Key> {
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = event.modifiers.contains(KeyModifiers::ALT);
+        let code = match event.code {
+            KeyCode::Char(c) => KeyCodeName::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
+            KeyCode::F(n) => KeyCodeName::F(n),
+            KeyCode::Enter => KeyCodeName::Enter,
+            KeyCode::Esc => KeyCodeName::Esc,
+            KeyCode::Tab => KeyCodeName::Tab,
+            KeyCode::BackTab => KeyCodeName::BackTab,
+            KeyCode::Backspace => KeyCodeName::Backspace,
+            KeyCode::Delete => KeyCodeName::Delete,
+            KeyCode::Insert => KeyCodeName::Insert,
+            KeyCode::Up => KeyCodeName::Up,
+            KeyCode::Down => KeyCodeName::Down,
+            KeyCode::Left => KeyCodeName::Left,
+            KeyCode::Right => KeyCodeName::Right,
+            KeyCode::Home => KeyCodeName::Home,
+            KeyCode::End => KeyCodeName::End,
+            KeyCode::PageUp => KeyCodeName::PageUp,
+            KeyCode::PageDown => KeyCodeName::PageDown,
+            _ => return None,
+        };
+        Some(Key { code, ctrl, alt })
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("alt-")?;
+        }
+        match self.code {
+            KeyCodeName::Char(' ') => f.write_str("space"),
+            KeyCodeName::Char(c) => write!(f, "{c}"),
+            KeyCodeName::F(n) => write!(f, "f{n}"),
+            KeyCodeName::Enter => f.write_str("enter"),
+            KeyCodeName::Esc => f.write_str("esc"),
+            KeyCodeName::Tab => f.write_str("tab"),
+            KeyCodeName::BackTab => f.write_str("shift-tab"),
+            KeyCodeName::Backspace => f.write_str("backspace"),
+            KeyCodeName::Delete => f.write_str("delete"),
+            KeyCodeName::Insert => f.write_str("insert"),
+            KeyCodeName::Up => f.write_str("↑"),
+            KeyCodeName::Down => f.write_str("↓"),
+            KeyCodeName::Left => f.write_str("←"),
+            KeyCodeName::Right => f.write_str("→"),
+            KeyCodeName::Home => f.write_str("home"),
+            KeyCodeName::End => f.write_str("end"),
+            KeyCodeName::PageUp => f.write_str("pgup"),
+            KeyCodeName::PageDown => f.write_str("pgdn"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    bindings: BTreeMap<Key, Action>,
+    /// The bindings in the order they were declared: the first key of an action is
+    /// the one the footer shows.
+    order: Vec<(Key, Action)>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let order: Vec<(Key, Action)> = DEFAULT_BINDINGS
+            .iter()
+            .filter_map(|(text, action)| Key::parse(text).ok().map(|key| (key, *action)))
+            .collect();
+        Keymap { bindings: order.iter().copied().collect(), order }
+    }
+}
+
+impl Keymap {
+    pub fn action(&self, event: &KeyEvent) -> Option<Action> {
+        Key::from_event(event).and_then(|key| self.bindings.get(&key).copied())
+    }
+
+    /// The keys bound to an action, in a stable order, for the footer and help.
+    pub fn keys_for(&self, action: Action) -> Vec<Key> {
+        self.order.iter().filter(|(_, a)| *a == action).map(|(k, _)| *k).collect()
+    }
+
+    /// The first key for an action as text ("?" for unbound).
+    pub fn label(&self, action: Action) -> String {
+        self.keys_for(action).first().map_or_else(|| "?".to_string(), Key::to_string)
+    }
+
+    /// Every action with its keys, for the help overlay.
+    pub fn describe(&self) -> Vec<(Action, Vec<Key>)> {
+        let mut actions: Vec<Action> = self.bindings.values().copied().collect();
+        actions.sort();
+        actions.dedup();
+        actions.into_iter().map(|a| (a, self.keys_for(a))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn parses_key_strings() {
+        assert_eq!(
+            Key::parse("ctrl-c").expect("ok"),
+            Key { code: KeyCodeName::Char('c'), ctrl: true, alt: false }
+        );
+        assert_eq!(Key::parse("G").expect("ok").code, KeyCodeName::Char('G'));
+        assert_eq!(Key::parse("PageDown").expect("ok").code, KeyCodeName::PageDown);
+        assert_eq!(Key::parse("f5").expect("ok").code, KeyCodeName::F(5));
+        assert_eq!(Key::parse("-").expect("ok").code, KeyCodeName::Char('-'));
+        assert!(Key::parse("ctrl-").is_err());
+        assert_eq!(
+            Key::parse("alt-x").expect("ok"),
+            Key { code: KeyCodeName::Char('x'), ctrl: false, alt: true }
+        );
+        assert!(Key::parse("hyper-x").is_err());
+        assert!(Key::parse("f99").is_err());
+    }
+
+    #[test]
+    fn defaults_cover_vim_and_arrows() {
+        let keymap = Keymap::default();
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(Action::Down)
+        );
+        assert_eq!(keymap.action(&press(KeyCode::Down, KeyModifiers::NONE)), Some(Action::Down));
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(keymap.action(&press(KeyCode::Char('%'), KeyModifiers::NONE)), None);
+        assert_eq!(DEFAULT_BINDINGS.len(), keymap.bindings.len(), "no default key is bound twice");
+    }
+
+    #[test]
+    fn keys_print_as_they_parse() {
+        for (text, _) in DEFAULT_BINDINGS {
+            let key = Key::parse(text).expect("default parses");
+            let shown = key.to_string();
+            if !matches!(
+                key.code,
+                KeyCodeName::Up | KeyCodeName::Down | KeyCodeName::Left | KeyCodeName::Right
+            ) {
+                assert_eq!(Key::parse(&shown).expect("round trip"), key, "{text}");
+            }
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! The container list: grouped by compose project, then service; stand-alone
+//! containers in their own group. Keeps its selection on the same container across
+//! updates, and rebuilds its grouping only when the model's structure changes.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
+
+use super::PaneView;
+use crate::model::format::{bytes, percent};
+use crate::model::sanitize::one_line;
+use crate::model::{Container, ContainerState, HealthStatus, Model};
+use crate::ui::theme::{Slot, Theme};
+
+pub const STANDALONE: &str = "stand-alone";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListRow {
+    Group { title: String, running: usize, total: usize },
+    Container { id: String },
+}
+
+#[derive(Debug, Default)]
+pub struct ContainersPane {
+    rows: Vec<ListRow>,
+    selected: Option<String>,
+    /// Index of the selected row, kept so a vanished container's neighbour is chosen.
+    selected_index: usize,
+    built_for: Option<(u64, Option<String>)>,
+    table: TableState,
+    page: usize,
+    /// First row on screen.
+    offset: usize,
+    /// Containers marked for a merged log, by id.
+    pub marked: std::collections::BTreeSet<String>,
+}
+
+/// The order containers are listed in: projects alphabetically, stand-alone last;
+/// within a project by service then container number then name, numbers in names
+/// compared as numbers (`web-2` before `web-10`).
+fn list_order(a: &Container, b: &Container) -> std::cmp::Ordering {
+    let key = |c: &Container| match &c.compose {
+        Some(info) => {
+            (false, info.project.clone(), info.service.clone(), info.container_number.unwrap_or(0))
+        }
+        None => (true, String::new(), String::new(), 0),
+    };
+    let (ka, kb) = (key(a), key(b));
+    ka.0.cmp(&kb.0)
+        .then_with(|| natural_cmp(&ka.1, &kb.1))
+        .then_with(|| natural_cmp(&ka.2, &kb.2))
+        .then_with(|| ka.3.cmp(&kb.3))
+        .then_with(|| natural_cmp(&a.name, &b.name))
+}
+
+/// Compares strings with digit runs read as numbers.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (na, nb) = (trim_zeros(&a[..da]), trim_zeros(&b[..db]));
+                let order = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+                if order != std::cmp::Ordering::Equal {
+                    return order;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let start = digits.iter().position(|d| *d != b'0').unwrap_or(digits.len());
+    &digits[start..]
+}
+
+impl ContainersPane {
+    pub fn rows(&self) -> &[ListRow] {
+        &self.rows
+    }
+
+    pub fn selected_id(&self) -> Option<&str> {
+        self.selected.as_deref()
+    }
+
+    pub fn page(&self) -> usize {
+        self.page.max(1)
+    }
+
+    /// Rebuilds the grouping if the structure or the filter changed since last time.
+    pub fn refresh(&mut self, model: &Model, project: Option<&str>) {
+        let key = (model.structure_revision, project.map(String::from));
+        if self.built_for.as_ref() == Some(&key) {
+            return;
+        }
+        self.built_for = Some(key);
+        let mut containers: Vec<&Container> = model
+            .containers
+            .values()
+            .filter(|c| project.is_none_or(|p| c.project() == Some(p)))
+            .collect();
+        containers.sort_by(|a, b| list_order(a, b));
+        self.rows.clear();
+        let mut current: Option<(bool, String)> = None;
+        let mut group_start = 0;
+        for c in containers {
+            let group = (c.compose.is_none(), c.project().unwrap_or(STANDALONE).to_string());
+            if current.as_ref() != Some(&group) {
+                self.rows.push(ListRow::Group { title: group.1.clone(), running: 0, total: 0 });
+                group_start = self.rows.len() - 1;
+                current = Some(group);
+            }
+            if let ListRow::Group { running, total, .. } = &mut self.rows[group_start] {
+                *total += 1;
+                if c.state == ContainerState::Running {
+                    *running += 1;
+                }
+            }
+            self.rows.push(ListRow::Container { id: c.id.clone() });
+        }
+        self.reselect();
+    }
+
+    fn container_indices(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.rows.iter().enumerate().filter_map(|(i, r)| match r {
+            ListRow::Container { id } => Some((i, id.as_str())),
+            ListRow::Group { .. } => None,
+        })
+    }
+
+    /// Keeps the selection on the same container; if it is gone, on its neighbour.
+    fn reselect(&mut self) {
+        if let Some(id) = &self.selected
+            && let Some(index) =
+                self.rows.iter().position(|r| matches!(r, ListRow::Container { id: i } if i == id))
+        {
+            self.selected_index = index;
+            return;
+        }
+        let wanted = self.selected_index;
+        let nearest = self
+            .container_indices()
+            .min_by_key(|(i, _)| (i.abs_diff(wanted), *i))
+            .map(|(i, id)| (i, id.to_string()));
+        match nearest {
+            Some((index, id)) => {
+                self.selected_index = index;
+                self.selected = Some(id);
+            }
+            None => {
+                self.selected = None;
+                self.selected_index = 0;
+            }
+        }
+    }
+
+    /// Marks the selection, or unmarks it.
+    pub fn toggle_mark(&mut self) {
+        if let Some(id) = self.selected.clone()
+            && !self.marked.remove(&id)
+        {
+            self.marked.insert(id);
+        }
+    }
+
+    /// Selects a container by id, if it is listed.
+    pub fn select(&mut self, id: &str) {
+        let found =
+            self.rows.iter().position(|r| matches!(r, ListRow::Container { id: i } if i == id));
+        if let Some(index) = found {
+            self.selected_index = index;
+            self.selected = Some(id.to_string());
+        }
+    }
+
+    /// Moves the selection by `delta` containers (group rows are skipped).
+    pub fn move_by(&mut self, delta: isize) {
+        let ids: Vec<(usize, String)> =
+            self.container_indices().map(|(i, id)| (i, id.to_string())).collect();
+        if ids.is_empty() {
+            return;
+        }
+        let position = ids.iter().position(|(i, _)| *i == self.selected_index).unwrap_or(0);
+        let target =
+            (position as isize).saturating_add(delta).clamp(0, ids.len() as isize - 1) as usize;
+        self.selected_index = ids[target].0;
+        self.selected = Some(ids[target].1.clone());
+    }
+
+    pub fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+        let PaneView { model, theme, focused, title, now, .. } = *view;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border(focused))
+            .title(Span::styled(format!(" {title} "), theme.title(focused)));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.width == 0 || inner.height == 0 {
+            return;
+        }
+        self.page = inner.height.saturating_sub(1) as usize;
+        if self.rows.is_empty() {
+            let text = if model.connection.is_connected() {
+                "No containers on this engine yet. They appear here as soon as they are created."
+            } else {
+                "Waiting for the engine…"
+            };
+            frame.render_widget(
+                ratatui::widgets::Paragraph::new(Span::styled(text, theme.style(Slot::Muted)))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                inner,
+            );
+            return;
+        }
+        let columns = Columns::for_width(inner.width);
+        let header = Row::new(
+            columns
+                .headers()
+                .into_iter()
+                .map(|h| Cell::from(Span::styled(h, theme.style(Slot::Label)))),
+        );
+        // Only the rows that fit are built: a host with hundreds of containers costs
+        // no more per frame than one screenful.
+        let visible = inner.height.saturating_sub(1).max(1) as usize;
+        if self.selected_index < self.offset {
+            self.offset = self.selected_index.saturating_sub(1);
+        } else if self.selected_index >= self.offset + visible {
+            self.offset = self.selected_index + 1 - visible;
+        }
+        self.offset = self.offset.min(self.rows.len().saturating_sub(visible));
+        let window = &self.rows[self.offset..(self.offset + visible).min(self.rows.len())];
+        let rows = window.iter().map(|row| match row {
+            ListRow::Group { title, running, total } => {
+                Row::new(vec![Cell::from(Line::from(vec![
+                    Span::styled(one_line(title).into_owned(), theme.style(Slot::Group)),
+                    Span::styled(format!("  {running}/{total} running"), theme.style(Slot::Muted)),
+                ]))])
+            }
+            ListRow::Container { id } => match model.containers.get(id) {
+                Some(c) => container_row(c, model, theme, &columns, now, self.marked.contains(id)),
+                None => Row::new(vec![Cell::from("")]),
+            },
+        });
+        let table = Table::new(rows, columns.constraints())
+            .header(header)
+            .column_spacing(1)
+            .row_highlight_style(theme.style(Slot::Selection));
+        *self.table.offset_mut() = 0;
+        self.table.select(self.selected.as_ref().map(|_| self.selected_index - self.offset));
+        frame.render_stateful_widget(table, inner, &mut self.table);
+    }
+}
+
+/// Which columns fit: NAME and STATE always; the rest as width allows.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    status: bool,
+    health: bool,
+    cpu: bool,
+    memory: bool,
+    memory_limit: bool,
+    ports: bool,
+}
+
+impl Columns {
+    fn for_width(width: u16) -> Columns {
+        Columns {
+            health: width >= 44,
+            cpu: width >= 52,
+            memory: width >= 62,
+            status: width >= 80,
+            memory_limit: width >= 96,
+            ports: width >= 112,
+        }
+    }
+
+    fn headers(&self) -> Vec<&'static str> {
+        let mut h = vec!["  NAME", "STATE"];
+        if self.status {
+            h.push("STATUS");
+        }
+        if self.health {
+            h.push("HEALTH");
+        }
+        if self.cpu {
+            h.push("CPU");
+        }
+        if self.memory {
+            h.push("MEM");
+        }
+        if self.ports {
+            h.push("PORTS");
+        }
+        h
+    }
+
+    fn constraints(&self) -> Vec<Constraint> {
+        let mut c = vec![Constraint::Fill(3), Constraint::Length(10)];
+        if self.status {
+            c.push(Constraint::Fill(2));
+        }
+        if self.health {
+            c.push(Constraint::Length(11));
+        }
+        if self.cpu {
+            c.push(Constraint::Length(6));
+        }
+        if self.memory {
+            c.push(Constraint::Length(if self.memory_limit { 17 } else { 8 }));
+        }
+        if self.ports {
+            c.push(Constraint::Fill(2));
+        }
+        c
+    }
+}
+
+pub fn state_glyph(c: &Container) -> &'static str {
+    match c.state {
+        ContainerState::Running => "●",
+        ContainerState::Paused => "‖",
+        ContainerState::Restarting => "↻",
+        ContainerState::Exited => "■",
+        ContainerState::Created | ContainerState::Removing => "○",
+        ContainerState::Dead | ContainerState::Unknown => "✖",
+    }
+}
+
+/// The state in one word or two, with the cause when it is bad.
+pub fn state_words(c: &Container) -> String {
+    match c.state {
+        ContainerState::Exited if c.oom_killed => "OOM killed".to_string(),
+        ContainerState::Exited => format!("exited {}", c.exit_code.unwrap_or(0)),
+        other => other.as_str().to_string(),
+    }
+}
+
+pub fn health_words(status: HealthStatus) -> &'static str {
+    match status {
+        HealthStatus::Healthy => "✓ healthy",
+        HealthStatus::Unhealthy => "✗ unhealthy",
+        HealthStatus::Starting => "… starting",
+        HealthStatus::None => "–",
+    }
+}
+
+/// Published ports the way a diagram writes them: `127.0.0.1:18000→80`.
+pub fn port_words(c: &Container) -> String {
+    let mut parts: Vec<String> = c
+        .ports
+        .iter()
+        .filter(|p| p.is_published())
+        .map(|p| {
+            let ip = match p.host_ip.as_deref() {
+                Some("0.0.0.0") | Some("::") | None => String::new(),
+                Some(ip) => format!("{ip}:"),
+            };
+            let proto =
+                if p.protocol == "tcp" { String::new() } else { format!("/{}", p.protocol) };
+            format!("{ip}{}→{}{proto}", p.host_port.unwrap_or(0), p.container_port)
+        })
+        .collect();
+    parts.dedup();
+    parts.join(", ")
+}
+
+fn container_row<'a>(
+    c: &'a Container,
+    model: &Model,
+    theme: &Theme,
+    columns: &Columns,
+    now: DateTime<Utc>,
+    marked: bool,
+) -> Row<'a> {
+    let stats = model.stats.get(&c.id).and_then(|s| s.latest());
+    let running = c.state.is_running();
+    let name = match c.compose.as_ref() {
+        Some(info) if info.container_number.unwrap_or(1) > 1 => {
+            format!("{} #{}", info.service, info.container_number.unwrap_or(1))
+        }
+        Some(info) if !info.service.is_empty() => info.service.clone(),
+        _ => c.name.clone(),
+    };
+    let mut cells = vec![
+        Cell::from(Line::from(vec![
+            Span::styled(format!("{} ", state_glyph(c)), theme.state(c)),
+            Span::styled(if marked { "◆ " } else { "" }, theme.style(Slot::Accent)),
+            Span::raw(one_line(&name).into_owned()),
+        ])),
+        Cell::from(Span::styled(state_words(c), theme.state(c))),
+    ];
+    if columns.status {
+        cells.push(Cell::from(Span::styled(c.status_text(now), theme.style(Slot::Muted))));
+    }
+    if columns.health {
+        let status = c.health_status();
+        cells.push(Cell::from(Span::styled(health_words(status), theme.health(status))));
+    }
+    if columns.cpu {
+        let text = match stats.and_then(|s| s.cpu_percent) {
+            Some(cpu) if running => percent(cpu),
+            _ => "–".to_string(),
+        };
+        let style = match (stats.and_then(|s| s.cpu_percent), c.limits.cpus) {
+            (Some(cpu), Some(limit)) if running && limit > 0.0 => theme.gauge(cpu / limit),
+            _ => Style::default(),
+        };
+        cells.push(Cell::from(Span::styled(text, style)));
+    }
+    if columns.memory {
+        let text = match stats.and_then(|s| s.memory_bytes) {
+            Some(used) if running => {
+                if columns.memory_limit {
+                    match c.limits.memory_bytes.or(stats.and_then(|s| s.memory_limit_bytes)) {
+                        Some(limit) => format!("{} / {}", bytes(used), bytes(limit)),
+                        None => bytes(used),
+                    }
+                } else {
+                    bytes(used)
+                }
+            }
+            _ => "–".to_string(),
+        };
+        let style = match (stats.and_then(|s| s.memory_bytes), c.limits.memory_bytes) {
+            (Some(used), Some(limit)) if running && limit > 0 => {
+                theme.gauge(used as f64 / limit as f64 * 100.0)
+            }
+            _ => Style::default(),
+        };
+        cells.push(Cell::from(Span::styled(text, style)));
+    }
+    if columns.ports {
+        cells.push(Cell::from(Span::styled(port_words(c), theme.style(Slot::Muted))));
+    }
+    Row::new(cells)
+}

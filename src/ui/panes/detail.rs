@@ -1,0 +1,325 @@
+//! The detail of the selected container: everything `docker inspect` would be typed
+//! for, in words. Strings from the container are sanitised; secrets are masked.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::PaneView;
+use super::containers::{health_words, port_words, state_words};
+use crate::model::format::{bytes, nanos, percent, rate, short_duration};
+use crate::model::sanitize::one_line;
+use crate::model::{Container, HealthStatus};
+use crate::snapshot::secrets::mask_env_value;
+use crate::ui::theme::{Slot, Theme};
+
+fn field<'a>(theme: &Theme, label: &'a str, value: impl Into<String>, style: Slot) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{label:<10} "), theme.style(Slot::Label)),
+        Span::styled(value.into(), theme.style(style)),
+    ])
+}
+
+fn section<'a>(theme: &Theme, title: &'a str) -> Line<'a> {
+    Line::from(Span::styled(title, theme.style(Slot::Accent)))
+}
+
+/// The lines of the detail for one container.
+pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
+    let PaneView { model, theme, now, .. } = *view;
+    let mut out = Vec::new();
+    let state_style = theme.state(c);
+    out.push(Line::from(vec![
+        Span::styled(one_line(&c.name).into_owned(), theme.style(Slot::Title)),
+        Span::styled(format!("  {}", c.id.get(..12).unwrap_or(&c.id)), theme.style(Slot::Muted)),
+    ]));
+    out.push(Line::from(vec![
+        Span::styled(format!("{:<10} ", "state"), theme.style(Slot::Label)),
+        Span::styled(state_words(c), state_style),
+        Span::styled(format!("  {}", c.status_text(now)), theme.style(Slot::Muted)),
+    ]));
+    if let Some(error) = &c.error {
+        out.push(field(theme, "error", one_line(error).into_owned(), Slot::Error));
+    }
+    if c.oom_killed {
+        let limit =
+            c.limits.memory_bytes.map(|l| format!(" (limit {})", bytes(l))).unwrap_or_default();
+        out.push(field(
+            theme,
+            "oom",
+            format!("killed by the kernel for memory{limit}"),
+            Slot::Error,
+        ));
+    }
+    if c.restart_count > 0 {
+        out.push(field(theme, "restarts", c.restart_count.to_string(), Slot::Warning));
+    }
+    out.push(field(theme, "image", one_line(&c.image).into_owned(), Slot::Value));
+    out.push(field(theme, "command", one_line(&c.command).into_owned(), Slot::Value));
+    if let Some(info) = &c.compose {
+        let mut text = if info.service.is_empty() {
+            info.project.clone()
+        } else {
+            format!("{} / {}", info.project, info.service)
+        };
+        if let Some(n) = info.container_number {
+            text.push_str(&format!(" #{n}"));
+        }
+        out.push(field(theme, "compose", one_line(&text).into_owned(), Slot::Value));
+        if !info.depends_on.is_empty() {
+            let deps: Vec<String> = info
+                .depends_on
+                .iter()
+                .map(|d| match d.condition {
+                    crate::model::DependencyCondition::Started => d.service.clone(),
+                    other => {
+                        format!("{} ({})", d.service, other.as_str().trim_start_matches("service_"))
+                    }
+                })
+                .collect();
+            out.push(field(theme, "needs", one_line(&deps.join(", ")).into_owned(), Slot::Value));
+        }
+    }
+    let user = match &c.user {
+        Some(u) if c.runs_as_root() => format!("{u} (root)"),
+        Some(u) => u.clone(),
+        None => "root (image default)".to_string(),
+    };
+    out.push(field(
+        theme,
+        "user",
+        one_line(&user).into_owned(),
+        if c.runs_as_root() { Slot::Warning } else { Slot::Value },
+    ));
+    let mut flags = Vec::new();
+    if c.read_only {
+        flags.push("read-only rootfs".to_string());
+    }
+    if c.privileged {
+        flags.push("PRIVILEGED".to_string());
+    }
+    if let Some(policy) = &c.restart_policy {
+        flags.push(format!("restart {}", policy.name));
+    }
+    if !flags.is_empty() {
+        out.push(field(theme, "flags", flags.join(", "), Slot::Value));
+    }
+
+    // Health, with the cause on screen.
+    let status = c.health_status();
+    if let Some(check) = &c.healthcheck {
+        out.push(Line::default());
+        out.push(section(theme, "Health"));
+        let mut line = vec![
+            Span::styled(format!("{:<10} ", "status"), theme.style(Slot::Label)),
+            Span::styled(health_words(status), theme.health(status)),
+        ];
+        if let Some(h) = &c.health
+            && h.failing_streak > 0
+        {
+            line.push(Span::styled(
+                format!("  failing streak {}", h.failing_streak),
+                theme.style(Slot::Warning),
+            ));
+        }
+        out.push(Line::from(line));
+        out.push(field(theme, "probe", one_line(&check.command()).into_owned(), Slot::Value));
+        let every = [
+            check.interval_ns.map(|n| format!("every {}", nanos(n))),
+            check.timeout_ns.map(|n| format!("timeout {}", nanos(n))),
+            check.retries.map(|n| format!("{n} retries")),
+            check.start_period_ns.map(|n| format!("start period {}", nanos(n))),
+        ];
+        let every: Vec<String> = every.into_iter().flatten().collect();
+        if !every.is_empty() {
+            out.push(field(theme, "", every.join(", "), Slot::Muted));
+        }
+        if let Some(h) = &c.health {
+            for probe in h.log.iter().rev().take(3) {
+                let when = probe
+                    .end
+                    .or(probe.start)
+                    .map(|t| {
+                        format!("{} ago", short_duration((now - t).to_std().unwrap_or_default()))
+                    })
+                    .unwrap_or_default();
+                let code = probe.exit_code.map_or("?".to_string(), |c| c.to_string());
+                let output = one_line(probe.output.trim()).into_owned();
+                let style = if probe.exit_code == Some(0) { Slot::Ok } else { Slot::Error };
+                out.push(Line::from(vec![
+                    Span::styled(format!("{:<10} ", when), theme.style(Slot::Label)),
+                    Span::styled(format!("exit {code} "), theme.style(style)),
+                    Span::styled(output, theme.style(Slot::Muted)),
+                ]));
+            }
+        }
+    } else if status == HealthStatus::None {
+        out.push(field(theme, "health", "no healthcheck", Slot::Muted));
+    }
+
+    // Resources now.
+    if c.state.is_running()
+        && let Some(point) = model.stats.get(&c.id).and_then(|s| s.latest())
+    {
+        out.push(Line::default());
+        out.push(section(theme, "Resources"));
+        let cpu = match (point.cpu_percent, c.limits.cpus) {
+            (Some(cpu), Some(limit)) => {
+                format!("{} ({} of {limit} CPU limit)", percent(cpu), percent(cpu / limit))
+            }
+            (Some(cpu), None) => percent(cpu),
+            (None, _) => "measuring…".to_string(),
+        };
+        out.push(field(theme, "cpu", cpu, Slot::Value));
+        if let Some(used) = point.memory_bytes {
+            let text = match point.memory_limit_bytes {
+                Some(limit) => format!(
+                    "{} / {} ({})",
+                    bytes(used),
+                    bytes(limit),
+                    percent(used as f64 / limit.max(1) as f64 * 100.0)
+                ),
+                None => bytes(used),
+            };
+            out.push(field(theme, "memory", text, Slot::Value));
+        }
+        if let (Some(rx), Some(tx)) = (point.net_rx_bytes, point.net_tx_bytes) {
+            let rates = match (point.net_rx_rate, point.net_tx_rate) {
+                (Some(r), Some(t)) => format!("  ({} ↓ {} ↑)", rate(r), rate(t)),
+                _ => String::new(),
+            };
+            out.push(field(
+                theme,
+                "net",
+                format!("rx {} tx {}{rates}", bytes(rx), bytes(tx)),
+                Slot::Value,
+            ));
+        }
+        if let (Some(r), Some(w)) = (point.block_read_bytes, point.block_write_bytes) {
+            out.push(field(
+                theme,
+                "block",
+                format!("read {} write {}", bytes(r), bytes(w)),
+                Slot::Value,
+            ));
+        }
+        if let Some(pids) = point.pids {
+            let limit = c.limits.pids.map(|l| format!(" / {l}")).unwrap_or_default();
+            out.push(field(theme, "pids", format!("{pids}{limit}"), Slot::Value));
+        }
+    }
+    let limits = &c.limits;
+    if limits.cpus.is_some()
+        || limits.memory_bytes.is_some()
+        || limits.memory_reservation_bytes.is_some()
+        || limits.pids.is_some()
+    {
+        let parts = [
+            limits.cpus.map(|c| format!("{c} CPU")),
+            limits.memory_bytes.map(|m| format!("mem {}", bytes(m))),
+            limits.memory_reservation_bytes.map(|m| format!("reserve {}", bytes(m))),
+            limits.pids.map(|p| format!("{p} pids")),
+        ];
+        let parts: Vec<String> = parts.into_iter().flatten().collect();
+        out.push(field(theme, "limits", parts.join(", "), Slot::Value));
+    } else {
+        out.push(field(theme, "limits", "none", Slot::Muted));
+    }
+
+    // Wiring.
+    out.push(Line::default());
+    out.push(section(theme, "Network"));
+    let published = port_words(c);
+    if !published.is_empty() {
+        out.push(field(theme, "published", published, Slot::Value));
+    }
+    let exposed: Vec<String> = c
+        .ports
+        .iter()
+        .filter(|p| !p.is_published())
+        .map(|p| format!("{}/{}", p.container_port, p.protocol))
+        .collect();
+    if !exposed.is_empty() {
+        out.push(field(theme, "exposed", exposed.join(", "), Slot::Muted));
+    }
+    for n in &c.networks {
+        let mut text = n.name.clone();
+        if let Some(ip) = &n.ip {
+            text.push_str(&format!("  {ip}"));
+        }
+        if !n.aliases.is_empty() {
+            text.push_str(&format!("  ({})", n.aliases.join(", ")));
+        }
+        out.push(field(theme, "network", one_line(&text).into_owned(), Slot::Value));
+    }
+    if let Some(mode) = &c.network_mode
+        && c.networks.is_empty()
+    {
+        out.push(field(theme, "mode", one_line(mode).into_owned(), Slot::Value));
+    }
+    if !c.mounts.is_empty() {
+        out.push(Line::default());
+        out.push(section(theme, "Mounts"));
+        for m in &c.mounts {
+            let source = m.name.clone().or_else(|| m.source.clone()).unwrap_or_default();
+            let ro = if m.read_only { " (ro)" } else { "" };
+            out.push(field(
+                theme,
+                if m.kind == "volume" { "volume" } else { "bind" },
+                one_line(&format!("{source} → {}{ro}", m.destination)).into_owned(),
+                Slot::Value,
+            ));
+        }
+    }
+    if !c.env.is_empty() {
+        out.push(Line::default());
+        out.push(section(theme, "Environment (masked)"));
+        for (key, value) in &c.env {
+            out.push(Line::from(vec![
+                Span::styled(one_line(key).into_owned(), theme.style(Slot::Label)),
+                Span::styled("=", theme.style(Slot::Muted)),
+                Span::styled(
+                    one_line(&mask_env_value(key, value)).into_owned(),
+                    theme.style(Slot::Value),
+                ),
+            ]));
+        }
+    }
+    if !c.labels.is_empty() {
+        out.push(Line::default());
+        out.push(section(theme, "Labels"));
+        for (key, value) in &c.labels {
+            out.push(Line::from(vec![
+                Span::styled(one_line(key).into_owned(), theme.style(Slot::Label)),
+                Span::styled("=", theme.style(Slot::Muted)),
+                Span::styled(one_line(value).into_owned(), theme.style(Slot::Muted)),
+            ]));
+        }
+    }
+    out
+}
+
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    container: Option<&Container>,
+    scroll: u16,
+    view: &PaneView<'_>,
+) {
+    let theme = view.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(view.focused))
+        .title(Span::styled(format!(" {} ", view.title), theme.title(view.focused)));
+    let body = match container {
+        Some(c) => lines(c, view),
+        None => vec![Line::from(Span::styled("Nothing selected.", theme.style(Slot::Muted)))],
+    };
+    let max_scroll = (body.len() as u16).saturating_sub(area.height.saturating_sub(2));
+    let paragraph = Paragraph::new(body)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll.min(max_scroll), 0));
+    frame.render_widget(paragraph, area);
+}

@@ -1,0 +1,123 @@
+//! One file per pane. A pane draws from the model, its own state and the theme.
+
+pub mod containers;
+pub mod detail;
+pub mod health;
+pub mod logs;
+pub mod map;
+pub mod resources;
+pub mod stats;
+pub mod timeline;
+pub mod triage;
+
+use chrono::{DateTime, Utc};
+
+use super::theme::Theme;
+use crate::model::Model;
+
+/// What every pane reads to draw itself: an immutable view of the model and UI.
+#[derive(Clone, Copy)]
+pub struct PaneView<'a> {
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+    pub focused: bool,
+    pub title: &'a str,
+    /// Relative times ("Up 5 minutes") are measured against this; pinned in tests.
+    pub now: DateTime<Utc>,
+    /// The time zone clock times are shown in (the local one, fixed at start; UTC in tests).
+    pub offset: chrono::FixedOffset,
+}
+
+/// Selection and scrolling over a list of `len` rows, for panes whose rows are
+/// rebuilt from the model (the selection is kept by index; panes that need it kept by
+/// identity do so themselves).
+#[derive(Debug, Default, Clone)]
+pub struct ListNav {
+    pub selected: usize,
+    pub offset: usize,
+    /// Rows visible at the last render, for paging.
+    pub page: usize,
+}
+
+impl ListNav {
+    pub fn move_by(&mut self, delta: isize, len: usize) {
+        if len == 0 {
+            self.selected = 0;
+            return;
+        }
+        let target = (self.selected as isize).saturating_add(delta).clamp(0, len as isize - 1);
+        self.selected = target as usize;
+    }
+
+    /// Clamps the selection to `len` rows and scrolls so it is visible in `visible`
+    /// rows; returns the range of rows to draw.
+    pub fn window(&mut self, len: usize, visible: usize) -> std::ops::Range<usize> {
+        self.page = visible.max(1);
+        if len == 0 {
+            self.selected = 0;
+            self.offset = 0;
+            return 0..0;
+        }
+        self.selected = self.selected.min(len - 1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + visible.max(1) {
+            self.offset = self.selected + 1 - visible.max(1);
+        }
+        self.offset = self.offset.min(len.saturating_sub(visible.max(1)));
+        self.offset..(self.offset + visible).min(len)
+    }
+}
+
+/// The containers a pane listed at its last render, by id, with the selection.
+#[derive(Debug, Default, Clone)]
+pub struct ContainerList {
+    pub nav: ListNav,
+    ids: Vec<String>,
+}
+
+impl ContainerList {
+    pub fn set(&mut self, ids: Vec<String>) {
+        self.ids = ids;
+    }
+
+    pub fn selected(&self) -> Option<&str> {
+        self.ids.get(self.nav.selected).map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        self.nav.move_by(delta, self.ids.len());
+    }
+}
+
+/// A bordered block with the pane's title.
+pub fn block<'a>(view: &PaneView<'_>, title: String) -> ratatui::widgets::Block<'a> {
+    ratatui::widgets::Block::default()
+        .borders(ratatui::widgets::Borders::ALL)
+        .border_style(view.theme.border(view.focused))
+        .title(ratatui::text::Span::styled(format!(" {title} "), view.theme.title(view.focused)))
+}
+
+/// "5m ago" style age of a moment, or "–".
+pub fn ago(now: DateTime<Utc>, at: Option<DateTime<Utc>>) -> String {
+    match at {
+        Some(at) => format!(
+            "{} ago",
+            crate::model::format::short_duration((now - at).to_std().unwrap_or_default())
+        ),
+        None => "–".to_string(),
+    }
+}
+
+/// Clock time of a moment in the UI's time zone, `14:02:11`.
+pub fn clock(view: &PaneView<'_>, at: DateTime<Utc>) -> String {
+    at.with_timezone(&view.offset).format("%H:%M:%S").to_string()
+}

@@ -1,0 +1,238 @@
+//! Resources: seed 002's "Resource Limits & Reservations" table, live. Per service:
+//! limits and reservations next to what is used now, a TOTAL row per project, and
+//! containers without limits flagged.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row, Table, TableState};
+
+use super::{ListNav, PaneView, block};
+use crate::model::format::{bytes, percent};
+use crate::model::sanitize::one_line;
+use crate::model::{Container, Model};
+use crate::ui::theme::{Slot, Theme};
+
+#[derive(Debug, Default)]
+pub struct ResourcesPane {
+    pub nav: ListNav,
+    /// Row → container id (None for group and total rows).
+    rows: Vec<Option<String>>,
+}
+
+enum Line<'a> {
+    Group(String),
+    Service(&'a Container),
+    Total { cpus: f64, memory: u64, cpu_now: f64, memory_now: u64, unlimited: usize },
+}
+
+impl ResourcesPane {
+    pub fn selected_container(&self) -> Option<&str> {
+        self.rows.get(self.nav.selected).and_then(|r| r.as_deref())
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn render(
+        &mut self,
+        frame: &mut Frame,
+        area: Rect,
+        view: &PaneView<'_>,
+        project: Option<&str>,
+    ) {
+        let model = view.model;
+        let theme = view.theme;
+        let lines = build(model, project);
+        self.rows = lines
+            .iter()
+            .map(|l| match l {
+                Line::Service(c) => Some(c.id.clone()),
+                _ => None,
+            })
+            .collect();
+        let unlimited =
+            lines.iter().filter(|l| matches!(l, Line::Service(c) if no_limits(c))).count();
+        let title = if unlimited > 0 {
+            format!("Resources · limits & reservations · {unlimited} without limits")
+        } else {
+            "Resources · limits & reservations".to_string()
+        };
+        let outer = block(view, title);
+        let inner = outer.inner(area);
+        frame.render_widget(outer, area);
+        if inner.height < 2 {
+            return;
+        }
+        let header = Row::new(
+            [
+                "SERVICE",
+                "CPU LIMIT",
+                "CPU RESERVE",
+                "CPU NOW",
+                "MEM LIMIT",
+                "MEM RESERVE",
+                "MEM NOW",
+                "NOTE",
+            ]
+            .map(|h| Cell::from(Span::styled(h, theme.style(Slot::Label)))),
+        );
+        let visible = inner.height.saturating_sub(1) as usize;
+        let range = self.nav.window(lines.len(), visible);
+        let rows: Vec<Row> = lines[range.clone()].iter().map(|l| row(l, model, theme)).collect();
+        let widths = [
+            Constraint::Fill(2),
+            Constraint::Length(9),
+            Constraint::Length(11),
+            Constraint::Length(15),
+            Constraint::Length(9),
+            Constraint::Length(11),
+            Constraint::Length(15),
+            Constraint::Fill(1),
+        ];
+        let table = Table::new(rows, widths)
+            .header(header)
+            .column_spacing(1)
+            .row_highlight_style(theme.style(Slot::Selection));
+        let mut state = TableState::default();
+        if !lines.is_empty() {
+            state.select(Some(self.nav.selected - range.start));
+        }
+        frame.render_stateful_widget(table, inner, &mut state);
+    }
+}
+
+fn no_limits(c: &Container) -> bool {
+    c.limits.cpus.is_none() && c.limits.memory_bytes.is_none()
+}
+
+fn build<'a>(model: &'a Model, project: Option<&str>) -> Vec<Line<'a>> {
+    let mut containers: Vec<&Container> = model
+        .containers
+        .values()
+        .filter(|c| project.is_none_or(|p| c.project() == Some(p)))
+        .collect();
+    containers.sort_by(|a, b| {
+        (a.project().is_none(), a.project(), a.service(), &a.name).cmp(&(
+            b.project().is_none(),
+            b.project(),
+            b.service(),
+            &b.name,
+        ))
+    });
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < containers.len() {
+        let group = containers[i].project();
+        let members: Vec<&Container> =
+            containers[i..].iter().take_while(|c| c.project() == group).copied().collect();
+        i += members.len();
+        lines.push(Line::Group(group.unwrap_or(super::containers::STANDALONE).to_string()));
+        let mut total = (0.0, 0u64, 0.0, 0u64, 0usize);
+        for c in &members {
+            lines.push(Line::Service(c));
+            total.0 += c.limits.cpus.unwrap_or(0.0);
+            total.1 += c.limits.memory_bytes.unwrap_or(0);
+            if c.state.is_running()
+                && let Some(p) = model.latest_stats(&c.id)
+            {
+                total.2 += p.cpu_percent.unwrap_or(0.0);
+                total.3 += p.memory_bytes.unwrap_or(0);
+            }
+            if no_limits(c) {
+                total.4 += 1;
+            }
+        }
+        lines.push(Line::Total {
+            cpus: total.0,
+            memory: total.1,
+            cpu_now: total.2,
+            memory_now: total.3,
+            unlimited: total.4,
+        });
+    }
+    lines
+}
+
+fn against(now: String, share: Option<f64>) -> String {
+    match share {
+        Some(share) => format!("{now} ({})", percent(share)),
+        None => now,
+    }
+}
+
+fn row<'a>(line: &Line<'_>, model: &Model, theme: &Theme) -> Row<'a> {
+    let dash = || "–".to_string();
+    match line {
+        Line::Group(name) => Row::new(vec![Cell::from(Span::styled(
+            one_line(name).into_owned(),
+            theme.style(Slot::Group),
+        ))]),
+        Line::Service(c) => {
+            let running = c.state.is_running();
+            let p = if running { model.latest_stats(&c.id) } else { None };
+            let cpu_now = p.and_then(|p| p.cpu_percent);
+            let cpu_share = cpu_now.zip(c.limits.cpus).map(|(now, limit)| now / limit);
+            let mem_now = p.and_then(|p| p.memory_bytes);
+            let mem_share = mem_now
+                .zip(c.limits.memory_bytes)
+                .map(|(now, limit)| now as f64 / limit.max(1) as f64 * 100.0);
+            let note = if no_limits(c) {
+                "no limits".to_string()
+            } else if c.limits.cpus.is_none() {
+                "no CPU limit".to_string()
+            } else if c.limits.memory_bytes.is_none() {
+                "no memory limit".to_string()
+            } else if !running {
+                c.state.as_str().to_string()
+            } else {
+                String::new()
+            };
+            let warn = !note.is_empty() && running;
+            let hot = cpu_share.is_some_and(|s| s >= 95.0) || mem_share.is_some_and(|s| s >= 80.0);
+            let style = if hot {
+                theme.style(Slot::Error)
+            } else if warn {
+                theme.style(Slot::Warning)
+            } else {
+                Style::default()
+            };
+            Row::new(vec![
+                Cell::from(format!("  {}", one_line(c.display_name()))),
+                Cell::from(c.limits.cpus.map_or_else(dash, |c| format!("{c}"))),
+                // docker run has no CPU reservation; only swarm services do.
+                Cell::from(dash()),
+                Cell::from(cpu_now.map_or_else(dash, |now| against(percent(now), cpu_share))),
+                Cell::from(c.limits.memory_bytes.map_or_else(dash, bytes)),
+                Cell::from(c.limits.memory_reservation_bytes.map_or_else(dash, bytes)),
+                Cell::from(mem_now.map_or_else(dash, |now| against(bytes(now), mem_share))),
+                Cell::from(note),
+            ])
+            .style(style)
+        }
+        Line::Total { cpus, memory, cpu_now, memory_now, unlimited } => {
+            let bold = theme.style(Slot::Accent);
+            Row::new(vec![
+                Cell::from("  TOTAL"),
+                Cell::from(if *cpus > 0.0 { format!("{cpus}") } else { dash() }),
+                Cell::from(dash()),
+                Cell::from(percent(*cpu_now)),
+                Cell::from(if *memory > 0 { bytes(*memory) } else { dash() }),
+                Cell::from(dash()),
+                Cell::from(bytes(*memory_now)),
+                Cell::from(if *unlimited > 0 {
+                    format!("{unlimited} unlimited")
+                } else {
+                    String::new()
+                }),
+            ])
+            .style(bold)
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! Stats: the numbers `docker stats` shows, sortable by any column, with history
+//! charts for the selected container and for its compose project as a whole.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
+
+use super::{ListNav, PaneView, block};
+use crate::model::format::{bytes, percent, rate};
+use crate::model::sanitize::one_line;
+use crate::model::{Container, Model, StatsPoint};
+use crate::ui::theme::{Slot, Theme};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Name,
+    Cpu,
+    Memory,
+    MemoryPercent,
+    NetRx,
+    NetTx,
+    BlockRead,
+    BlockWrite,
+    Pids,
+}
+
+impl SortColumn {
+    const ALL: [SortColumn; 9] = [
+        SortColumn::Name,
+        SortColumn::Cpu,
+        SortColumn::Memory,
+        SortColumn::MemoryPercent,
+        SortColumn::NetRx,
+        SortColumn::NetTx,
+        SortColumn::BlockRead,
+        SortColumn::BlockWrite,
+        SortColumn::Pids,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortColumn::Name => "name",
+            SortColumn::Cpu => "CPU",
+            SortColumn::Memory => "memory",
+            SortColumn::MemoryPercent => "memory %",
+            SortColumn::NetRx => "net rx",
+            SortColumn::NetTx => "net tx",
+            SortColumn::BlockRead => "block read",
+            SortColumn::BlockWrite => "block write",
+            SortColumn::Pids => "pids",
+        }
+    }
+
+    fn next(self) -> SortColumn {
+        let i = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        SortColumn::ALL[(i + 1) % SortColumn::ALL.len()]
+    }
+}
+
+#[derive(Debug)]
+pub struct StatsPane {
+    pub nav: ListNav,
+    pub sort: SortColumn,
+    pub descending: bool,
+    /// Container ids in the order of the last render.
+    order: Vec<String>,
+}
+
+impl Default for StatsPane {
+    fn default() -> Self {
+        StatsPane {
+            nav: ListNav::default(),
+            sort: SortColumn::Cpu,
+            descending: true,
+            order: Vec::new(),
+        }
+    }
+}
+
+/// CPU as a share of the container's CPU limit, when it has one (0.5 CPU used of a
+/// 0.5 CPU limit is 100 %).
+pub fn cpu_of_limit(c: &Container, point: Option<&StatsPoint>) -> Option<f64> {
+    let cpu = point?.cpu_percent?;
+    let limit = c.limits.cpus.filter(|l| *l > 0.0)?;
+    Some(cpu / limit)
+}
+
+fn sort_key(c: &Container, p: Option<&StatsPoint>, column: SortColumn) -> f64 {
+    let value = |v: Option<u64>| v.map_or(-1.0, |v| v as f64);
+    match column {
+        SortColumn::Name => 0.0,
+        SortColumn::Cpu => p.and_then(|p| p.cpu_percent).unwrap_or(-1.0),
+        SortColumn::Memory => value(p.and_then(|p| p.memory_bytes)),
+        SortColumn::MemoryPercent => {
+            let limit = c.limits.memory_bytes.or(p.and_then(|p| p.memory_limit_bytes));
+            match (p.and_then(|p| p.memory_bytes), limit) {
+                (Some(used), Some(limit)) if limit > 0 => used as f64 / limit as f64,
+                _ => -1.0,
+            }
+        }
+        SortColumn::NetRx => p.and_then(|p| p.net_rx_rate).unwrap_or(-1.0),
+        SortColumn::NetTx => p.and_then(|p| p.net_tx_rate).unwrap_or(-1.0),
+        SortColumn::BlockRead => value(p.and_then(|p| p.block_read_bytes)),
+        SortColumn::BlockWrite => value(p.and_then(|p| p.block_write_bytes)),
+        SortColumn::Pids => value(p.and_then(|p| p.pids)),
+    }
+}
+
+impl StatsPane {
+    pub fn cycle_sort(&mut self) {
+        self.sort = self.sort.next();
+        self.descending = self.sort != SortColumn::Name;
+    }
+
+    pub fn reverse(&mut self) {
+        self.descending = !self.descending;
+    }
+
+    pub fn selected_container(&self) -> Option<&str> {
+        self.order.get(self.nav.selected).map(String::as_str)
+    }
+
+    pub fn select(&mut self, id: &str) {
+        if let Some(i) = self.order.iter().position(|o| o == id) {
+            self.nav.selected = i;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    fn ordered<'m>(&self, model: &'m Model, project: Option<&str>) -> Vec<&'m Container> {
+        let mut rows: Vec<&Container> = model
+            .containers
+            .values()
+            .filter(|c| c.state.is_running() && project.is_none_or(|p| c.project() == Some(p)))
+            .collect();
+        let column = self.sort;
+        rows.sort_by(|a, b| {
+            let order = if column == SortColumn::Name {
+                super::containers::natural_cmp(&a.name, &b.name)
+            } else {
+                let ka = sort_key(a, model.latest_stats(&a.id), column);
+                let kb = sort_key(b, model.latest_stats(&b.id), column);
+                ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
+            };
+            let order = if self.descending { order.reverse() } else { order };
+            order.then_with(|| a.name.cmp(&b.name))
+        });
+        rows
+    }
+
+    pub fn render(
+        &mut self,
+        frame: &mut Frame,
+        area: Rect,
+        view: &PaneView<'_>,
+        project: Option<&str>,
+    ) {
+        let model = view.model;
+        let theme = view.theme;
+        // Keep the selection on the same container when the order changes.
+        let selected_id = self.selected_container().map(String::from);
+        let rows = self.ordered(model, project);
+        self.order = rows.iter().map(|c| c.id.clone()).collect();
+        if let Some(id) = selected_id {
+            self.select(&id);
+        }
+        let charts_height = if area.height >= 24 { 9 } else { 0 };
+        let [table_area, charts_area] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(charts_height)]).areas(area);
+        let arrow = if self.descending { "↓" } else { "↑" };
+        let title = format!(
+            "Stats · {} running · sorted by {} {arrow} (s: column, S: reverse)",
+            rows.len(),
+            self.sort.name()
+        );
+        let outer = block(view, title);
+        let inner = outer.inner(table_area);
+        frame.render_widget(outer, table_area);
+        if inner.height < 2 {
+            return;
+        }
+        let wide = inner.width >= 110;
+        let mut headers =
+            vec!["NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET RX/s", "NET TX/s"];
+        if wide {
+            headers.extend(["NET I/O", "BLOCK I/O", "PIDS"]);
+        } else {
+            headers.push("PIDS");
+        }
+        let header = Row::new(
+            headers.iter().map(|h| Cell::from(Span::styled(*h, theme.style(Slot::Label)))),
+        );
+        let visible = inner.height.saturating_sub(1) as usize;
+        let range = self.nav.window(rows.len(), visible);
+        let body: Vec<Row> =
+            rows[range.clone()].iter().map(|c| stats_row(c, model, theme, wide)).collect();
+        let mut widths = vec![
+            Constraint::Fill(2),
+            Constraint::Length(13),
+            Constraint::Length(19),
+            Constraint::Length(6),
+            Constraint::Length(10),
+            Constraint::Length(10),
+        ];
+        if wide {
+            widths.extend([Constraint::Length(19), Constraint::Length(19), Constraint::Length(5)]);
+        } else {
+            widths.push(Constraint::Length(5));
+        }
+        let table = Table::new(body, widths)
+            .header(header)
+            .column_spacing(1)
+            .row_highlight_style(theme.style(Slot::Selection));
+        let mut state = TableState::default();
+        if !rows.is_empty() {
+            state.select(Some(self.nav.selected - range.start));
+        }
+        frame.render_stateful_widget(table, inner, &mut state);
+        if charts_height > 0 {
+            let selected = self.selected_container().and_then(|id| model.containers.get(id));
+            render_charts(frame, charts_area, view, selected);
+        }
+    }
+}
+
+fn stats_row<'a>(c: &Container, model: &Model, theme: &Theme, wide: bool) -> Row<'a> {
+    let p = model.latest_stats(&c.id);
+    let dash = || "–".to_string();
+    let cpu = match (p.and_then(|p| p.cpu_percent), cpu_of_limit(c, p)) {
+        (Some(cpu), Some(of_limit)) => format!("{} ({:.0}%L)", percent(cpu), of_limit),
+        (Some(cpu), None) => percent(cpu),
+        _ => dash(),
+    };
+    let limit = c.limits.memory_bytes.or(p.and_then(|p| p.memory_limit_bytes));
+    let memory = match (p.and_then(|p| p.memory_bytes), limit) {
+        (Some(used), Some(limit)) => format!("{} / {}", bytes(used), bytes(limit)),
+        (Some(used), None) => bytes(used),
+        _ => dash(),
+    };
+    let memory_percent = match (p.and_then(|p| p.memory_bytes), limit) {
+        (Some(used), Some(limit)) if limit > 0 => Some(used as f64 / limit as f64 * 100.0),
+        _ => None,
+    };
+    let mut cells = vec![
+        Cell::from(one_line(c.display_name()).into_owned()),
+        Cell::from(cpu),
+        Cell::from(memory),
+        Cell::from(memory_percent.map_or_else(dash, percent)),
+        Cell::from(p.and_then(|p| p.net_rx_rate).map_or_else(dash, rate)),
+        Cell::from(p.and_then(|p| p.net_tx_rate).map_or_else(dash, rate)),
+    ];
+    if wide {
+        let pair = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{} / {}", bytes(a), bytes(b)),
+            _ => dash(),
+        };
+        cells
+            .push(Cell::from(pair(p.and_then(|p| p.net_rx_bytes), p.and_then(|p| p.net_tx_bytes))));
+        cells.push(Cell::from(pair(
+            p.and_then(|p| p.block_read_bytes),
+            p.and_then(|p| p.block_write_bytes),
+        )));
+    }
+    cells.push(Cell::from(p.and_then(|p| p.pids).map_or_else(dash, |n| n.to_string())));
+    // Thresholds: memory above 80 % of its limit, CPU at its limit.
+    let hot_memory = c.limits.memory_bytes.is_some() && memory_percent.is_some_and(|m| m >= 80.0);
+    let hot_cpu = cpu_of_limit(c, p).is_some_and(|v| v >= 95.0);
+    let style = if hot_memory || hot_cpu { theme.style(Slot::Warning) } else { Style::default() };
+    Row::new(cells).style(style)
+}
+
+/// The last `width` points of a series, scaled for a sparkline.
+fn series(points: &[f64], width: usize) -> Vec<u64> {
+    let start = points.len().saturating_sub(width);
+    points[start..].iter().map(|v| (v.max(0.0) * 100.0) as u64).collect()
+}
+
+/// Reads one figure from a stats point.
+type Metric = fn(&StatsPoint) -> Option<f64>;
+
+fn history(model: &Model, ids: &[&str], metric: Metric) -> Vec<f64> {
+    // Sum aligned by age: the newest point of each container is "now".
+    let mut sums: Vec<f64> = Vec::new();
+    for id in ids {
+        let Some(stats) = model.stats.get(*id) else { continue };
+        for (age, point) in stats.history().iter().rev().enumerate() {
+            if sums.len() <= age {
+                sums.resize(age + 1, 0.0);
+            }
+            sums[age] += metric(point).unwrap_or(0.0);
+        }
+    }
+    sums.reverse();
+    sums
+}
+
+fn render_charts(frame: &mut Frame, area: Rect, view: &PaneView<'_>, selected: Option<&Container>) {
+    let Some(c) = selected else {
+        frame.render_widget(Paragraph::new("Select a running container to see its history."), area);
+        return;
+    };
+    let model = view.model;
+    let project_ids: Vec<&str> = match c.project() {
+        Some(project) => model
+            .containers
+            .values()
+            .filter(|o| o.project() == Some(project) && o.state.is_running())
+            .map(|o| o.id.as_str())
+            .collect(),
+        None => vec![c.id.as_str()],
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let own = [c.id.as_str()];
+    charts_for(
+        frame,
+        left,
+        view,
+        format!("{} · last 10 min", one_line(c.display_name())),
+        &own,
+        c.limits.memory_bytes,
+    );
+    let title = match c.project() {
+        Some(project) => format!("project {} (sum of {})", one_line(project), project_ids.len()),
+        None => "stand-alone".to_string(),
+    };
+    charts_for(frame, right, view, title, &project_ids, None);
+}
+
+fn charts_for(
+    frame: &mut Frame,
+    area: Rect,
+    view: &PaneView<'_>,
+    title: String,
+    ids: &[&str],
+    memory_limit: Option<u64>,
+) {
+    let theme = view.theme;
+    let outer = block(&PaneView { focused: false, ..*view }, title);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    if inner.height < 3 || inner.width < 20 {
+        return;
+    }
+    let label_width = 22u16;
+    let rows =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Length(1)])
+            .spacing(1)
+            .split(inner);
+    let metrics: [(&str, Metric); 3] = [
+        ("cpu", |p| p.cpu_percent),
+        ("mem", |p| p.memory_bytes.map(|m| m as f64)),
+        ("net", |p| Some(p.net_rx_rate.unwrap_or(0.0) + p.net_tx_rate.unwrap_or(0.0))),
+    ];
+    for (row, (name, metric)) in rows.iter().zip(metrics) {
+        let values = history(view.model, ids, metric);
+        let now = values.last().copied().unwrap_or(0.0);
+        let peak = values.iter().copied().fold(0.0, f64::max);
+        let label = match name {
+            "cpu" => format!("cpu {} ↑{}", percent(now), percent(peak)),
+            "mem" => match memory_limit {
+                Some(limit) => format!("mem {}/{}", bytes(now as u64), bytes(limit)),
+                None => format!("mem {} ↑{}", bytes(now as u64), bytes(peak as u64)),
+            },
+            _ => format!("net {}", rate(now)),
+        };
+        let [label_area, chart_area] =
+            Layout::horizontal([Constraint::Length(label_width), Constraint::Fill(1)]).areas(*row);
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(label, theme.style(Slot::Label)))),
+            label_area,
+        );
+        let data = series(&values, chart_area.width as usize);
+        let mut sparkline = Sparkline::default().data(&data).style(theme.style(Slot::Accent));
+        if name == "mem"
+            && let Some(limit) = memory_limit
+        {
+            sparkline = sparkline.max((limit as f64 * 100.0) as u64);
+        }
+        frame.render_widget(sparkline, chart_area);
+    }
+}

@@ -1,0 +1,150 @@
+//! Timeline: the startup sequence of a compose project (seed 002's table, live) and,
+//! below it, the incident log of everything that happened since portolan started —
+//! and what it could reconstruct from before, marked `~`.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{ListNav, PaneView, block, clock};
+use crate::model::sanitize::one_line;
+use crate::timeline::{incidents, startup_sequence};
+use crate::ui::theme::Slot;
+
+#[derive(Debug, Default)]
+pub struct TimelinePane {
+    pub nav: ListNav,
+    /// Only this container's events (by name), when set.
+    pub container: Option<String>,
+    /// Whether the selection should follow the newest entry.
+    pub scrolled: bool,
+}
+
+impl TimelinePane {
+    pub fn render(
+        &mut self,
+        frame: &mut Frame,
+        area: Rect,
+        view: &PaneView<'_>,
+        project: Option<&str>,
+    ) {
+        let model = view.model;
+        let theme = view.theme;
+        // The startup sequence of the filtered project, or of the first project.
+        let projects = model.projects();
+        let shown_project = project.or_else(|| projects.iter().next().copied());
+        let steps = shown_project.map(|p| startup_sequence(model, p)).unwrap_or_default();
+        let seq_height =
+            if steps.is_empty() { 0 } else { (steps.len() as u16 + 3).min(area.height / 2) };
+        let [seq_area, log_area] =
+            Layout::vertical([Constraint::Length(seq_height), Constraint::Fill(1)]).areas(area);
+        if let Some(p) = shown_project.filter(|_| seq_height > 0) {
+            let outer = block(
+                &PaneView { focused: false, ..*view },
+                format!("Startup sequence · {}", one_line(p)),
+            );
+            let inner = outer.inner(seq_area);
+            frame.render_widget(outer, seq_area);
+            let mut lines = vec![Line::from(Span::styled(
+                format!(" {:<7}{:<18}{:<14}{}", "TIME", "SERVICE", "STATUS", "ACTION"),
+                theme.style(Slot::Label),
+            ))];
+            for step in &steps {
+                let status_slot = match step.status.as_str() {
+                    "healthy" => Slot::Ok,
+                    "starting" => Slot::Value,
+                    _ => Slot::Error,
+                };
+                let mark = if step.reconstructed { "~" } else { " " };
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("{mark}{:<7}", offset(step.offset_seconds)),
+                        theme.style(Slot::Muted),
+                    ),
+                    Span::styled(
+                        format!("{:<18}", one_line(&step.service)),
+                        theme.style(Slot::Title),
+                    ),
+                    Span::styled(format!("{:<14}", step.status), theme.style(status_slot)),
+                    Span::styled(one_line(&step.action).into_owned(), theme.style(Slot::Value)),
+                ]));
+            }
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        let entries = incidents(model, project, self.container.as_deref());
+        let filter = match (&self.container, project) {
+            (Some(c), _) => format!(" · container {}", one_line(c)),
+            (None, Some(p)) => format!(" · project {}", one_line(p)),
+            (None, None) => String::new(),
+        };
+        let dropped = if model.history.timeline_dropped > 0 {
+            format!(" · {} oldest dropped", model.history.timeline_dropped)
+        } else {
+            String::new()
+        };
+        let outer = block(
+            view,
+            format!(
+                "Incident log · {} events{filter}{dropped} (c: this container only)",
+                entries.len()
+            ),
+        );
+        let inner = outer.inner(log_area);
+        frame.render_widget(outer, log_area);
+        if inner.height == 0 {
+            return;
+        }
+        if !self.scrolled {
+            self.nav.selected = entries.len().saturating_sub(1);
+        }
+        let range = self.nav.window(entries.len(), inner.height as usize);
+        let lines: Vec<Line> = entries[range.clone()]
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let slot = match e.event.as_str() {
+                    "die" | "oom" | "kill" | "health_status: unhealthy" => Slot::Error,
+                    "restart" | "destroy" => Slot::Warning,
+                    "start" | "health_status: healthy" => Slot::Ok,
+                    _ => Slot::Value,
+                };
+                let mark = if e.reconstructed { "~" } else { " " };
+                let line = Line::from(vec![
+                    Span::styled(
+                        format!("{mark}{} ", clock(view, e.time)),
+                        theme.style(Slot::Muted),
+                    ),
+                    Span::styled(
+                        format!("{:<28}", one_line(&e.container)),
+                        theme.style(Slot::Title),
+                    ),
+                    Span::styled(format!("{:<26}", e.event), theme.style(slot)),
+                    Span::styled(one_line(&e.detail).into_owned(), theme.style(Slot::Value)),
+                ]);
+                if range.start + i == self.nav.selected && self.scrolled {
+                    line.style(theme.style(Slot::Selection))
+                } else {
+                    line
+                }
+            })
+            .collect();
+        if entries.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Span::styled("Nothing has happened yet.", theme.style(Slot::Muted))),
+                inner,
+            );
+        } else {
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+    }
+}
+
+/// `T+5s`, `T+12m`, `T+3h05m`: short enough for the column at any age.
+fn offset(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("T+{s}s"),
+        s if s < 3600 => format!("T+{}m", s / 60),
+        s => format!("T+{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}

@@ -1,0 +1,230 @@
+//! Buffer snapshots of the map for every seed stack at 80x24, 120x40 and 200x60, in
+//! the dark and mono themes, with the clock and version pinned; plus the map's
+//! interaction (spatial selection, filter, detail level, Enter) and its cache.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use portolan::model::{RawSample, Update};
+use portolan::topology::fixtures::{SEEDS, now, seed};
+use portolan::ui::keymap::{Action, Keymap};
+use portolan::ui::theme::{Slot, Theme};
+use portolan::ui::{App, PaneId, buffer_to_text, render_buffer, render_map_buffer};
+use ratatui::buffer::Buffer;
+
+fn app(name: &str, theme: &str) -> App {
+    let model = seed(name).expect("fixture");
+    let mut app = App::new(model, Theme::built_in(theme), Keymap::default(), now());
+    app.version = "0.0.0-test";
+    app.offset = chrono::FixedOffset::east_opt(0).expect("UTC");
+    app.pane = PaneId::Map;
+    app.set_project(None);
+    app
+}
+
+/// The text with a second layer naming which cells are styled as what, so a colour
+/// regression shows in the snapshot too: one letter per cell for the map's slots.
+fn styled(buffer: &Buffer, theme: &Theme) -> String {
+    let slots = [
+        (Slot::Selection, 'S'),
+        (Slot::MapEdgeBroken, 'B'),
+        (Slot::MapEdgeIngress, 'I'),
+        (Slot::MapEdgeDependsOn, 'D'),
+        (Slot::MapEdgeConnection, 'C'),
+    ];
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        for x in 0..buffer.area.width {
+            let style = buffer[(x, y)].style();
+            let mark = slots
+                .iter()
+                .find(|(slot, _)| {
+                    let want = theme.style(*slot);
+                    want != ratatui::style::Style::default()
+                        && style.fg == want.fg
+                        && style.bg == want.bg
+                        && style.add_modifier == want.add_modifier
+                })
+                .map_or(' ', |(_, c)| *c);
+            line.push(mark);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn every_seed_at_three_sizes_dark_and_mono() {
+    for name in SEEDS.iter().chain(["many-60"].iter()) {
+        for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+            for theme in ["dark", "mono"] {
+                let mut app = app(name, theme);
+                let buffer = render_map_buffer(&mut app, w, h);
+                let text = buffer_to_text(&buffer);
+                assert!(!text.contains('\u{1b}'));
+                let snapshot = if theme == "dark" {
+                    format!("{text}\n---- styles ----\n{}", styled(&buffer, &app.theme))
+                } else {
+                    text
+                };
+                insta::assert_snapshot!(format!("{name}_{w}x{h}_{theme}"), snapshot);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_map_tab_inside_the_whole_ui() {
+    let mut app = app(SEEDS[0], "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn seed_000_shows_what_its_diagram_shows() {
+    let mut app = app(SEEDS[0], "dark");
+    let text = buffer_to_text(&render_map_buffer(&mut app, 120, 40));
+    for needle in [
+        "nestjs-network · bridge · 172.18.0.0/16",
+        " app ",
+        " postgres ",
+        " redis ",
+        "~node:20-alpine",
+        "~postgres:16",
+        "127.0.0.1:3001→3001",
+        "port 5432",
+        "user nestjs",
+        "✓ healthy",
+        "HTTP :3001 ►",
+        "postgresql :5432",
+        "redis :6379",
+        "postgres_data",
+        "redis_data",
+        "▼",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?}:\n{text}");
+    }
+    assert!(!text.contains("s3cr3t") && !text.contains("redis-pw"));
+}
+
+#[test]
+fn a_stats_tick_does_not_rerun_the_layout() {
+    let mut app = app(SEEDS[3], "dark");
+    let _ = render_map_buffer(&mut app, 120, 40);
+    let runs = app.map.layout_runs;
+    let ids: Vec<String> = app.model.containers.keys().cloned().collect();
+    for tick in 1..5 {
+        let samples = ids
+            .iter()
+            .map(|id| {
+                (
+                    id.clone(),
+                    RawSample {
+                        taken_at: now() + chrono::Duration::seconds(tick),
+                        cpu: None,
+                        memory_used: Some(tick as u64 * 1_000_000),
+                        memory_limit: Some(1 << 30),
+                        net_rx: None,
+                        net_tx: None,
+                        block_read: None,
+                        block_write: None,
+                        pids: None,
+                    },
+                )
+            })
+            .collect();
+        app.apply(Update::Stats(samples));
+        let _ = render_map_buffer(&mut app, 120, 40);
+    }
+    assert_eq!(app.map.layout_runs, runs, "stats must not re-run the layout");
+    // A size change does.
+    let _ = render_map_buffer(&mut app, 200, 60);
+    assert_eq!(app.map.layout_runs, runs + 1);
+}
+
+#[test]
+fn hjkl_moves_between_boxes_and_enter_opens_the_detail() {
+    let mut app = app(SEEDS[3], "dark");
+    let _ = render_map_buffer(&mut app, 200, 60);
+    let name = |app: &App| {
+        let id = app.map.selected_container().expect("a selection").to_string();
+        app.model.containers[&id].name.clone()
+    };
+    let start = name(&app);
+    assert!(app.act(Action::Down));
+    let below = name(&app);
+    assert_ne!(start, below);
+    app.act(Action::Up);
+    assert_eq!(name(&app), start, "up undoes down");
+    app.act(Action::Right);
+    app.act(Action::Left);
+    // The selection survives a structural update.
+    let selected = app.map.selected_container().map(String::from);
+    let other = app.model.containers.values().find(|c| Some(&c.id) != selected.as_ref()).cloned();
+    let mut other = other.expect("another container");
+    other.restart_count += 1;
+    app.apply(Update::ContainerChanged(Box::new(other)));
+    let _ = render_map_buffer(&mut app, 200, 60);
+    assert_eq!(app.map.selected_container().map(String::from), selected);
+    app.act(Action::ToggleDetail);
+    assert_eq!(app.pane, PaneId::Containers);
+    assert!(app.detail_full);
+    assert_eq!(app.containers.selected_id().map(String::from), selected);
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+#[test]
+fn slash_filters_and_keys_go_to_the_filter_while_it_is_open() {
+    let mut app = app(SEEDS[3], "dark");
+    app.act(Action::Search);
+    assert!(app.text_input_active());
+    for c in "elastic".chars() {
+        app.text_input(&key(KeyCode::Char(c)));
+    }
+    // `q` is text here, not quit.
+    app.text_input(&key(KeyCode::Char('q')));
+    app.text_input(&key(KeyCode::Backspace));
+    assert!(!app.quit);
+    let text = buffer_to_text(&render_map_buffer(&mut app, 120, 40));
+    assert!(text.contains("filter /elastic▏"), "{text}");
+    assert!(text.contains(" elasticsearch ") && !text.contains(" redis "), "{text}");
+    app.text_input(&key(KeyCode::Enter));
+    assert!(!app.text_input_active());
+    assert_eq!(app.map.filter, "elastic");
+    app.act(Action::Search);
+    app.text_input(&key(KeyCode::Esc));
+    assert!(app.map.filter.is_empty());
+}
+
+#[test]
+fn z_cycles_detail_and_enter_expands_a_collapsed_network() {
+    let mut app = app("many-60", "dark");
+    let _ = render_map_buffer(&mut app, 120, 40);
+    let collapsed = app.map.layout().expect("laid out").collapsed.len();
+    assert!(collapsed > 0);
+    // Walk to a summary box and open it.
+    let mut opened = false;
+    for _ in 0..20 {
+        if app.map.selected_container().is_none() {
+            app.act(Action::ToggleDetail);
+            let _ = render_map_buffer(&mut app, 120, 40);
+            opened = true;
+            break;
+        }
+        app.act(Action::Down);
+        let _ = render_map_buffer(&mut app, 120, 40);
+    }
+    assert!(opened, "reached a summary box");
+    assert_eq!(app.pane, PaneId::Map);
+    app.act(Action::DetailLevel);
+    let _ = render_map_buffer(&mut app, 120, 40);
+    assert!(app.map.layout().expect("laid out").compact);
+    app.act(Action::DetailLevel);
+    let _ = render_map_buffer(&mut app, 120, 40);
+    let layout = app.map.layout().expect("laid out");
+    assert!(!layout.compact && layout.collapsed.is_empty() && !layout.fits, "full: pans");
+}

@@ -1,0 +1,410 @@
+//! Buffer snapshots of the UI at fixed sizes, with the clock and version pinned.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use portolan::model::{
+    ComposeInfo, Connection, Container, ContainerState, CpuCounter, Dependency,
+    DependencyCondition, EngineInfo, Health, HealthProbe, HealthStatus, Healthcheck, Inventory,
+    Limits, Model, Mount, Network, NetworkAttachment, Port, RawSample, Update, Volume,
+};
+use portolan::ui::keymap::{Action, Keymap};
+use portolan::ui::theme::{Slot, Theme};
+use portolan::ui::{App, PaneId, buffer_to_text, render_buffer};
+use ratatui::style::Modifier;
+
+fn t(second: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_750_000_000 + second, 0).single().expect("valid time")
+}
+
+fn service(id: &str, project: &str, name: &str, image: &str) -> Container {
+    let mut c = Container::new(id, format!("{project}-{name}-1"));
+    c.image = image.into();
+    c.state = ContainerState::Running;
+    c.started_at = Some(t(-3600));
+    c.created = Some(t(-3700));
+    c.compose = Some(ComposeInfo {
+        project: project.into(),
+        service: name.into(),
+        container_number: Some(1),
+        ..ComposeInfo::default()
+    });
+    c.networks.push(NetworkAttachment {
+        name: format!("{project}_default"),
+        ip: Some(format!("172.30.0.{}", id.len())),
+        aliases: vec![name.into()],
+    });
+    c
+}
+
+fn sample(second: i64, cpu_ns: u64, memory: u64) -> RawSample {
+    RawSample {
+        taken_at: t(second),
+        cpu: Some(CpuCounter::Cgroup {
+            usage_ns: cpu_ns,
+            at_ns: (second + 100) as u64 * 1_000_000_000,
+        }),
+        memory_used: Some(memory),
+        memory_limit: Some(8 << 30),
+        net_rx: Some(1_000_000 + (second + 100) as u64 * 1000),
+        net_tx: Some(50_000),
+        block_read: Some(4096),
+        block_write: Some(0),
+        pids: Some(7),
+    }
+}
+
+/// A small shop stack with one of each trouble: unhealthy, OOM-killed, exited 3.
+fn fixture() -> Model {
+    let mut model = Model::new("unix:///var/run/docker.sock", t(-10));
+    model.apply(Update::Connected {
+        at: t(-10),
+        info: Box::new(EngineInfo {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            version: Some("20.10.24".into()),
+            api_version: Some("1.41".into()),
+            hostname: Some("harbour".into()),
+            cpus: Some(2),
+            memory_bytes: Some(8 << 30),
+            ..EngineInfo::default()
+        }),
+    });
+    let mut api = service("aaaaaaaaaaaa1", "shop", "api", "node:20-alpine");
+    api.user = Some("node".into());
+    api.ports.push(Port {
+        host_ip: Some("127.0.0.1".into()),
+        host_port: Some(3001),
+        container_port: 3001,
+        protocol: "tcp".into(),
+    });
+    api.limits = Limits {
+        cpus: Some(0.5),
+        memory_bytes: Some(256 << 20),
+        memory_reservation_bytes: None,
+        pids: Some(100),
+    };
+    api.env = vec![
+        ("DATABASE_URL".into(), "postgresql://app:hunter2@db:5432/shop".into()),
+        ("JWT_SECRET".into(), "topsecret".into()),
+    ];
+    if let Some(info) = api.compose.as_mut() {
+        info.depends_on = vec![Dependency {
+            service: "db".into(),
+            condition: DependencyCondition::Healthy,
+            required: true,
+        }];
+    }
+    api.healthcheck = Some(Healthcheck {
+        test: vec!["CMD-SHELL".into(), "wget -qO- http://localhost:3001/health".into()],
+        interval_ns: Some(30_000_000_000),
+        timeout_ns: Some(5_000_000_000),
+        retries: Some(3),
+        start_period_ns: None,
+    });
+    api.health = Some(Health {
+        status: HealthStatus::Unhealthy,
+        failing_streak: 4,
+        log: vec![HealthProbe {
+            start: Some(t(-31)),
+            end: Some(t(-30)),
+            exit_code: Some(1),
+            output: "wget: can't connect to remote host: Connection refused\n".into(),
+        }],
+    });
+    let mut db = service("bbbbbbbbbbbb2", "shop", "db", "postgres:16");
+    db.user = Some("postgres".into());
+    db.health = Some(Health { status: HealthStatus::Healthy, failing_streak: 0, log: vec![] });
+    db.healthcheck = Some(Healthcheck {
+        test: vec!["CMD".into(), "pg_isready".into()],
+        ..Healthcheck::default()
+    });
+    db.mounts.push(Mount {
+        kind: "volume".into(),
+        name: Some("shop_pgdata".into()),
+        source: None,
+        destination: "/var/lib/postgresql/data".into(),
+        read_only: false,
+    });
+    let mut cache = service("cccccccccccc3", "shop", "cache", "redis:7-alpine");
+    cache.state = ContainerState::Exited;
+    cache.oom_killed = true;
+    cache.exit_code = Some(137);
+    cache.finished_at = Some(t(-120));
+    cache.limits.memory_bytes = Some(16 << 20);
+    let mut job = Container::new("dddddddddddd4", "nightly-job\u{1b}[2J");
+    job.image = "busybox".into();
+    job.state = ContainerState::Exited;
+    job.exit_code = Some(3);
+    job.finished_at = Some(t(-600));
+    model.apply(Update::Synced(Box::new(Inventory {
+        containers: vec![api, db, cache, job],
+        networks: vec![Network {
+            name: "shop_default".into(),
+            driver: Some("bridge".into()),
+            subnets: vec!["172.30.0.0/16".into()],
+            ..Network::default()
+        }],
+        volumes: vec![Volume { name: "shop_pgdata".into(), ..Volume::default() }],
+        last_log_lines: vec![(
+            "dddddddddddd4".into(),
+            "fatal: cannot open /etc/nightly.conf".into(),
+        )],
+    })));
+    for (id, cpu, mem) in
+        [("aaaaaaaaaaaa1", 500_000_000u64, 120u64 << 20), ("bbbbbbbbbbbb2", 50_000_000, 40 << 20)]
+    {
+        model.apply(Update::Stats(vec![(id.into(), sample(-1, 0, mem))]));
+        model.apply(Update::Stats(vec![(id.into(), sample(0, cpu, mem))]));
+    }
+    model
+}
+
+fn app(theme: &str) -> App {
+    let mut app = App::new(fixture(), Theme::built_in(theme), Keymap::default(), t(0));
+    app.version = "0.0.0-test";
+    app.offset = chrono::FixedOffset::east_opt(0).expect("UTC");
+    app.pane = PaneId::Containers;
+    app.set_project(None);
+    app
+}
+
+fn on(pane: PaneId, theme: &str) -> App {
+    let mut app = app(theme);
+    app.pane = pane;
+    app
+}
+
+#[test]
+fn every_pane_at_80x24_and_120x40() {
+    for pane in PaneId::ALL {
+        for (w, h) in [(80u16, 24u16), (120, 40)] {
+            let mut app = on(*pane, "dark");
+            let text = buffer_to_text(&render_buffer(&mut app, w, h));
+            insta::assert_snapshot!(format!("{}_{w}x{h}", pane.name()), text);
+        }
+    }
+}
+
+#[test]
+fn triage_shows_every_problem_with_its_cause_at_120x40() {
+    let mut app = on(PaneId::Triage, "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("OOM KILLED") && text.contains("OOM killed (limit 16.0MiB)"), "{text}");
+    assert!(
+        text.contains("UNHEALTHY") && text.contains("wget: can't connect to remote host"),
+        "{text}"
+    );
+    assert!(text.contains("EXITED") && text.contains("exit 3"), "{text}");
+    assert!(text.contains("3 problems"), "{text}");
+}
+
+#[test]
+fn a_healthy_host_says_so() {
+    let mut model = Model::new("unix:///var/run/docker.sock", t(-10));
+    let mut c = service("aaaaaaaaaaaa9", "calm", "web", "nginx");
+    c.health = Some(Health { status: HealthStatus::Healthy, failing_streak: 0, log: vec![] });
+    model
+        .apply(Update::Synced(Box::new(Inventory { containers: vec![c], ..Inventory::default() })));
+    let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), t(0));
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("Nothing is wrong"), "{text}");
+}
+
+#[test]
+fn stats_sorting_and_threshold_colours() {
+    let mut app = on(PaneId::Stats, "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let api = text.find("api ").expect("api row");
+    let db = text.find("db ").expect("db row");
+    assert!(api < db, "sorted by CPU, busiest first:\n{text}");
+    assert!(text.contains("(100%L)"), "CPU against its 0.5 CPU limit:\n{text}");
+    app.act(Action::SortNext);
+    app.act(Action::SortReverse);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("sorted by memory ↑"), "{text}");
+}
+
+#[test]
+fn containers_120x40_dark() {
+    let mut app = app("dark");
+    let buffer = render_buffer(&mut app, 120, 40);
+    insta::assert_snapshot!(buffer_to_text(&buffer));
+}
+
+#[test]
+fn containers_80x24_mono() {
+    let mut app = app("mono");
+    let buffer = render_buffer(&mut app, 80, 24);
+    insta::assert_snapshot!(buffer_to_text(&buffer));
+}
+
+#[test]
+fn containers_200x60_light_with_selection_moved() {
+    let mut app = app("light");
+    app.act(Action::Down);
+    app.act(Action::Down);
+    let buffer = render_buffer(&mut app, 200, 60);
+    insta::assert_snapshot!(buffer_to_text(&buffer));
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let mut app = app("dark");
+    app.act(Action::Help);
+    let buffer = render_buffer(&mut app, 80, 24);
+    insta::assert_snapshot!(buffer_to_text(&buffer));
+}
+
+#[test]
+fn full_detail_80x24() {
+    let mut app = app("dark");
+    app.act(Action::ToggleDetail);
+    let buffer = render_buffer(&mut app, 80, 24);
+    insta::assert_snapshot!(buffer_to_text(&buffer));
+}
+
+#[test]
+fn too_small_and_tiny_sizes_do_not_panic() {
+    let mut app = app("dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 39, 11));
+    assert!(text.contains("Terminal too small"), "{text}");
+    for (w, h) in [(1, 1), (40, 12), (41, 13), (300, 100), (99, 21), (100, 22)] {
+        let _ = render_buffer(&mut app, w, h);
+    }
+}
+
+#[test]
+fn disconnected_header_says_since_when() {
+    let mut app = app("dark");
+    app.apply(Update::Disconnected { at: t(-75), reason: "connection refused".into() });
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("DISCONNECTED since"), "{text}");
+    assert!(text.contains("(1m)"), "{text}");
+    assert!(text.contains("Lost the engine: connection refused"), "{text}");
+    assert!(matches!(app.model.connection, Connection::Disconnected { .. }));
+}
+
+#[test]
+fn selection_is_styled_and_visible_in_mono() {
+    let mut app = app("mono");
+    let buffer = render_buffer(&mut app, 120, 40);
+    // The first container row sits below the header, the border, the column titles
+    // and the group title.
+    let y = (0..buffer.area.height)
+        .find(|y| {
+            buffer_to_text(&buffer).lines().nth(*y as usize).is_some_and(|l| l.contains("● api"))
+        })
+        .expect("api row");
+    let cell = &buffer[(2, y)];
+    assert!(
+        cell.modifier.contains(Modifier::REVERSED),
+        "selection must be reversed in mono: {cell:?}"
+    );
+    assert_eq!(Theme::built_in("mono").style(Slot::Selection).fg, None);
+}
+
+#[test]
+fn selection_follows_the_container_across_updates() {
+    let mut app = app("dark");
+    app.act(Action::Down);
+    let selected = app.containers.selected_id().map(String::from);
+    // A new container sorting before the selection must not move it.
+    let newcomer = service("eeeeeeeeeeee5", "aardvark", "web", "nginx");
+    app.apply(Update::ContainerChanged(Box::new(newcomer)));
+    assert_eq!(app.containers.selected_id().map(String::from), selected);
+    // Removing the selected container selects a neighbour, not nothing.
+    let id = selected.expect("a selection");
+    app.apply(Update::ContainerRemoved { id: id.clone() });
+    assert!(app.containers.selected_id().is_some_and(|s| s != id));
+}
+
+#[test]
+fn escape_sequences_from_names_never_reach_the_buffer() {
+    let mut app = app("dark");
+    app.act(Action::Bottom);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("nightly-job"), "{text}");
+    assert!(!text.contains('\u{1b}'), "raw escape in the rendering");
+}
+
+#[test]
+fn secrets_are_masked_in_the_detail() {
+    let mut app = app("dark");
+    app.act(Action::ToggleDetail);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 60));
+    assert!(text.contains("postgresql://app:***@db:5432/shop"), "{text}");
+    assert!(text.contains("JWT_SECRET=***"), "{text}");
+    assert!(!text.contains("hunter2") && !text.contains("topsecret"));
+}
+
+#[test]
+fn project_filter_cycles_and_clears() {
+    let mut app = app("dark");
+    app.act(Action::NextProject);
+    assert_eq!(app.project.as_deref(), Some("shop"));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(!text.contains("nightly-job"));
+    app.act(Action::NextProject);
+    assert_eq!(app.project, None);
+}
+
+#[test]
+fn logs_pane_merges_colours_and_defuses() {
+    use portolan::model::logs::{LogTarget, Stream};
+    use portolan::model::{LogBatch, RawLogLine};
+    let mut app = on(PaneId::Containers, "dark");
+    app.log_target = Some((LogTarget::project("shop"), "project shop".into()));
+    app.act(Action::Pane8);
+    assert!(matches!(
+        app.pending.last(),
+        Some(portolan::engine::EngineCommand::FollowLogs(Some(_)))
+    ));
+    let mut data = Vec::new();
+    let mut lines = Vec::new();
+    for (i, text) in [
+        "listening on :3001",
+        "\u{1b}[31mERROR\u{1b}[0m db connection refused \u{1b}]0;PWNED\u{7}",
+        r#"{"level":"warn","msg":"slow query"}"#,
+    ]
+    .iter()
+    .enumerate()
+    {
+        let start = data.len();
+        data.extend_from_slice(text.as_bytes());
+        lines.push(RawLogLine {
+            stream: if i == 1 { Stream::Stderr } else { Stream::Stdout },
+            timestamp: Some(t(i as i64 - 3)),
+            start,
+            end: data.len(),
+        });
+    }
+    let batch =
+        LogBatch { id: "aaaaaaaaaaaa1".into(), received: std::time::Instant::now(), data, lines };
+    app.apply(Update::Logs(Box::new(batch)));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 20));
+    insta::assert_snapshot!(text);
+    assert!(text.contains("ERROR db connection refused"), "{text}");
+    assert!(!text.contains("PWNED") && !text.contains('\u{1b}'));
+    assert!(text.contains("3 lines"), "{text}");
+}
+
+#[test]
+fn marked_containers_make_one_merged_log() {
+    use portolan::engine::EngineCommand;
+    use portolan::model::logs::LogTarget;
+    let mut app = on(PaneId::Containers, "dark");
+    app.act(Action::Mark);
+    app.act(Action::Down);
+    app.act(Action::Down);
+    app.act(Action::Mark);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert_eq!(text.matches('◆').count(), 2, "{text}");
+    app.act(Action::Pane8);
+    match app.pending.last() {
+        Some(EngineCommand::FollowLogs(Some(request))) => match &request.target {
+            LogTarget::Ids(ids) => assert_eq!(ids.len(), 2),
+            other => panic!("expected the marked ids, got {other:?}"),
+        },
+        other => panic!("expected a follow request, got {other:?}"),
+    }
+    assert!(app.logs.target_label.contains(", "), "{}", app.logs.target_label);
+}
