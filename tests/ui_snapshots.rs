@@ -408,3 +408,45 @@ fn marked_containers_make_one_merged_log() {
     }
     assert!(app.logs.target_label.contains(", "), "{}", app.logs.target_label);
 }
+
+#[test]
+fn routes_pane_joins_labels_to_containers_with_verdicts() {
+    let mut app = on(PaneId::Routes, "dark");
+    let mut traefik = service("eeeeeeeeeeee5", "shop", "traefik", "traefik:v3.1");
+    traefik.cmd = vec![
+        "--providers.docker.exposedbydefault=false".into(),
+        "--entrypoints.web.address=:80".into(),
+        "--entrypoints.websecure.address=:443".into(),
+        "--certificatesresolvers.le.acme.tlschallenge=true".into(),
+    ];
+    traefik.ports.push(Port {
+        host_ip: Some("0.0.0.0".into()),
+        host_port: Some(443),
+        container_port: 443,
+        protocol: "tcp".into(),
+    });
+    let mut api = app.model.containers["aaaaaaaaaaaa1"].clone();
+    for (k, v) in [
+        ("traefik.enable", "true"),
+        ("traefik.http.routers.api.rule", "Host(`shop.example.com`) && PathPrefix(`/api`)"),
+        ("traefik.http.routers.api.entrypoints", "websecure"),
+        ("traefik.http.routers.api.tls.certresolver", "le"),
+        ("traefik.http.routers.api.middlewares", "ratelimit@file"),
+        ("traefik.http.services.api.loadbalancer.server.port", "3001"),
+        ("traefik.http.routers.broken.rule", "Host(`bad.example.com`"),
+        ("traefik.http.routers.broken.service", "api"),
+    ] {
+        api.labels.insert(k.into(), v.into());
+    }
+    app.apply(Update::ContainerChanged(Box::new(traefik)));
+    app.apply(Update::ContainerChanged(Box::new(api)));
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let text = buffer_to_text(&render_buffer(&mut app, w, h));
+        insta::assert_snapshot!(format!("routes_verdicts_{w}x{h}"), text);
+    }
+    let text = buffer_to_text(&render_buffer(&mut app, 160, 40));
+    assert!(text.contains("Traefik drops unhealthy containers"), "{text}");
+    assert!(text.contains("rule does not parse"), "{text}");
+    assert!(text.contains("websecure :443"), "{text}");
+    assert!(text.contains("shop.example.com"), "{text}");
+}

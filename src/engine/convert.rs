@@ -50,6 +50,8 @@ pub fn container(inspect: ContainerInspectResponse) -> Container {
         parts.extend(inspect.args.unwrap_or_default());
         parts.join(" ")
     };
+    container.entrypoint = config.entrypoint.clone().unwrap_or_default();
+    container.cmd = config.cmd.clone().unwrap_or_default();
     container.created = parse_time(inspect.created.as_deref());
     container.state =
         state.status.map(|s| ContainerState::parse(s.as_ref())).unwrap_or(ContainerState::Unknown);

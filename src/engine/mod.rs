@@ -12,9 +12,11 @@ pub mod convert;
 pub mod demo;
 pub mod endpoint;
 pub mod logs;
+pub mod proxy_files;
 pub mod stats;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::Docker;
@@ -327,7 +329,7 @@ impl Supervisor {
         let mut containers = Vec::with_capacity(inspected.len());
         for result in inspected {
             if let Some(mut container) = result? {
-                self.enrich(&mut container).await;
+                self.enrich(docker, &mut container, ProxyRead::Fresh).await;
                 containers.push(container);
             }
         }
@@ -349,7 +351,14 @@ impl Supervisor {
         Ok(Inventory { containers, networks, volumes, last_log_lines: Vec::new() })
     }
 
-    async fn enrich(&mut self, container: &mut Container) {
+    async fn enrich(&mut self, docker: &Docker, container: &mut Container, proxy: ProxyRead) {
+        container.proxy_config = match proxy {
+            ProxyRead::Fresh => proxy_files::read(docker, container).await.map(Arc::new),
+            ProxyRead::Keep => match self.known.get(&container.id) {
+                Some(known) if known.proxy_config.is_some() => known.proxy_config.clone(),
+                _ => proxy_files::read(docker, container).await.map(Arc::new),
+            },
+        };
         if container.healthcheck.is_some() {
             self.health_checked.insert(container.id.clone());
         } else {
@@ -434,12 +443,27 @@ impl Supervisor {
                     self.send(Update::ContainerRemoved { id }).await
                 }
                 "exec_die" if self.health_checked.contains(&id) => {
-                    self.refresh_container(docker, stats, &id).await
+                    self.refresh_container(docker, stats, &id, ProxyRead::Keep).await
+                }
+                // `nginx -s reload`, `kill -HUP`: a proxy re-reads its configuration.
+                "exec_start" if action.contains(" -s reload") => {
+                    self.refresh_container(docker, stats, &id, ProxyRead::Fresh).await
+                }
+                "kill"
+                    if matches!(
+                        attributes.get("signal").map(String::as_str),
+                        Some("1" | "HUP" | "SIGHUP")
+                    ) =>
+                {
+                    self.refresh_container(docker, stats, &id, ProxyRead::Fresh).await
                 }
                 "exec_create" | "exec_start" | "exec_die" | "exec_detach" | "attach" | "detach"
                 | "resize" | "top" | "export" | "copy" | "archive-path" | "extract-to-dir"
                 | "commit" | "kill" => true,
-                _ => self.refresh_container(docker, stats, &id).await,
+                "start" | "restart" | "create" | "unpause" | "update" => {
+                    self.refresh_container(docker, stats, &id, ProxyRead::Fresh).await
+                }
+                _ => self.refresh_container(docker, stats, &id, ProxyRead::Keep).await,
             },
             "network" => {
                 let name = attributes.get("name").cloned().unwrap_or_default();
@@ -449,7 +473,8 @@ impl Supervisor {
                         let refreshed = match attributes.get("container") {
                             Some(container) => {
                                 let container = container.clone();
-                                self.refresh_container(docker, stats, &container).await
+                                self.refresh_container(docker, stats, &container, ProxyRead::Keep)
+                                    .await
                             }
                             None => true,
                         };
@@ -481,10 +506,11 @@ impl Supervisor {
         docker: &Docker,
         stats: &mpsc::UnboundedSender<StatsCommand>,
         id: &str,
+        proxy: ProxyRead,
     ) -> bool {
         match inspect(docker, id).await {
             Ok(Some(mut container)) => {
-                self.enrich(&mut container).await;
+                self.enrich(docker, &mut container, proxy).await;
                 self.track(stats, &container);
                 self.known.insert(container.id.clone(), container.clone());
                 self.send(Update::ContainerChanged(Box::new(container))).await
@@ -551,6 +577,15 @@ fn has_failed(c: &Container) -> bool {
 const LAST_LINE_MAX: usize = 500;
 
 /// The last non-empty line a container wrote (stdout or stderr), if it can be read.
+/// Whether a re-inspect reads a proxy's configuration again or carries it over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProxyRead {
+    /// The proxy (re)started or reloaded: what it runs with may have changed.
+    Fresh,
+    /// A health probe or another change that leaves the configuration as it was.
+    Keep,
+}
+
 async fn last_log_line(docker: &Docker, id: &str) -> Option<String> {
     let options = bollard::query_parameters::LogsOptions {
         stdout: true,

@@ -221,6 +221,10 @@ pub struct Container {
     pub name: String,
     pub image: String,
     pub command: String,
+    /// The image entrypoint and command as configured (`Config.Entrypoint`, `Config.Cmd`):
+    /// a proxy's flags live here, apart from whatever wrapper runs them.
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
     pub created: Option<DateTime<Utc>>,
     pub state: ContainerState,
     pub exit_code: Option<i64>,
@@ -247,6 +251,18 @@ pub struct Container {
     pub networks: Vec<NetworkAttachment>,
     pub mounts: Vec<Mount>,
     pub limits: Limits,
+    /// A reverse proxy's configuration files, read through the engine; shared because
+    /// every re-inspect carries them over unchanged.
+    pub proxy_config: Option<std::sync::Arc<ProxyConfig>>,
+}
+
+/// Configuration files of a reverse proxy, as read from inside its container.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProxyConfig {
+    /// Absolute path in the container to text.
+    pub files: BTreeMap<String, String>,
+    /// What could not be read, in words (`/etc/nginx: no such directory`).
+    pub problems: Vec<String>,
 }
 
 impl Container {
@@ -257,6 +273,8 @@ impl Container {
             name: name.into(),
             image: String::new(),
             command: String::new(),
+            entrypoint: Vec::new(),
+            cmd: Vec::new(),
             created: None,
             state: ContainerState::Created,
             exit_code: None,
@@ -281,6 +299,7 @@ impl Container {
             networks: Vec::new(),
             mounts: Vec::new(),
             limits: Limits::default(),
+            proxy_config: None,
         }
     }
 

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 
 pub use container::{
     ComposeInfo, Container, ContainerState, Dependency, DependencyCondition, Health, HealthProbe,
-    HealthStatus, Healthcheck, Limits, Mount, NetworkAttachment, Port, RestartPolicy,
+    HealthStatus, Healthcheck, Limits, Mount, NetworkAttachment, Port, ProxyConfig, RestartPolicy,
 };
 pub use history::{ContainerEvent, ContainerHistory, History, TimelineEntry};
 pub use stats::{ContainerStats, CpuCounter, RawSample, StatsPoint};

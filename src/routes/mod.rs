@@ -15,7 +15,9 @@
 //!   resolvers, from its arguments, environment or configuration file.
 //! - [`nginx`]: a tolerant nginx configuration reader.
 
+pub mod detect;
 pub mod nginx;
+pub mod table;
 pub mod traefik_labels;
 pub mod traefik_rule;
 pub mod traefik_static;

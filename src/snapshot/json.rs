@@ -26,7 +26,91 @@ pub struct Document {
     /// The map's edges: `from` and `to` are container names, `from` is `host` for
     /// ingress; for the other kinds `from` is the dependent, client or proxy.
     pub edges: Vec<EdgeJson>,
+    /// Reverse-proxy routes and published ports, each with a verdict.
+    pub routes: Vec<RouteJson>,
+    /// What could not be read in a proxy's configuration.
+    pub route_notes: Vec<RouteNoteJson>,
     pub generated_at: String,
+}
+
+#[derive(Serialize)]
+pub struct RouteJson {
+    /// The proxy's container name; `host` for a published port.
+    pub proxy: String,
+    /// `traefik`, `nginx` or `port`.
+    pub kind: &'static str,
+    pub entrypoint: String,
+    pub host: Option<String>,
+    pub path: Option<String>,
+    pub rule: Option<String>,
+    /// The rule in words.
+    pub matches: String,
+    pub middlewares: Vec<String>,
+    /// `null` when TLS is not terminated here; else the certificate resolver or `tls`.
+    pub tls: Option<String>,
+    /// The Traefik router, or the nginx file:line and location.
+    pub name: Option<String>,
+    pub target_container: Option<String>,
+    pub target_port: Option<u16>,
+    /// What the route reaches, as the pane shows it.
+    pub target: String,
+    pub target_state: Option<String>,
+    pub websocket: bool,
+    /// `ok` or `broken`.
+    pub status: &'static str,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct RouteNoteJson {
+    pub proxy: String,
+    pub message: String,
+}
+
+fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNoteJson>) {
+    let table = crate::routes::table::RouteTable::build(model);
+    let in_scope = |id: &Option<String>| {
+        id.as_ref().and_then(|id| model.containers.get(id)).is_some_and(|c| in_project(c, project))
+    };
+    let routes = table
+        .routes
+        .into_iter()
+        .filter(|r| project.is_none() || in_scope(&r.proxy_id) || in_scope(&r.target_id))
+        .map(|r| RouteJson {
+            proxy: r.proxy_container.unwrap_or(r.proxy),
+            kind: r.kind.as_str(),
+            entrypoint: r.entrypoint,
+            host: r.host,
+            path: r.path,
+            rule: r.rule,
+            matches: r.matches,
+            middlewares: r.middlewares,
+            tls: r.tls,
+            name: r.name,
+            target_container: r.target_name,
+            target_port: r.target_port,
+            target: r.target,
+            target_state: r.target_state,
+            websocket: r.websocket,
+            status: if r.verdict.is_ok() { "ok" } else { "broken" },
+            reason: r.verdict.reason().map(str::to_string),
+            note: r.note,
+        })
+        .collect();
+    let proxies_in_scope: std::collections::BTreeSet<String> = model
+        .containers
+        .values()
+        .filter(|c| in_project(c, project))
+        .map(|c| c.display_name().to_string())
+        .collect();
+    let notes = table
+        .notes
+        .into_iter()
+        .filter(|n| project.is_none() || proxies_in_scope.contains(&n.proxy))
+        .map(|n| RouteNoteJson { proxy: n.proxy, message: n.message })
+        .collect();
+    (routes, notes)
 }
 
 #[derive(Serialize)]
@@ -295,6 +379,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
             (false, *since, Some(reason.clone()))
         }
     };
+    let (routes, route_notes) = routes(model, project);
     Document {
         engine: EngineJson {
             endpoint: model.engine.endpoint.clone(),
@@ -336,6 +421,8 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
             })
             .collect(),
         edges: edges(model, project),
+        routes,
+        route_notes,
         generated_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
     }
 }

@@ -581,6 +581,8 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
     for (e, edge) in graph.edges.iter().enumerate() {
         let End::Node(from) = edge.from else { continue };
         match (local.get(&from), local.get(&edge.to)) {
+            // One line per pair: the first edge (by kind) carries the others' labels.
+            (Some(&a), Some(&b)) if a != b && pairs.contains(&(a, b)) => {}
             (Some(&a), Some(&b)) if a != b => {
                 pairs.push((a, b));
                 pair_edges.push(e);

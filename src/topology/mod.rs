@@ -123,9 +123,8 @@ pub enum EdgeKind {
     /// A published port: from the host to the container.
     Ingress,
     /// A proxy rule (Traefik labels, an nginx `proxy_pass`), from the proxy to the
-    /// container it routes to, labelled with the rule (`Host(api.example.com)`,
-    /// `/api/*`). Reserved for the routes issue: nothing produces it yet; the layout
-    /// layers it like a connection and the pane draws it in the route colour.
+    /// container it routes to, labelled with what it serves (`api.example.com`,
+    /// `/api/*`). `ok` is false when any of the pair's routes is broken.
     Route,
 }
 
@@ -614,6 +613,43 @@ fn derive_edges(
             ok: Some(running),
         });
     }
+    // Proxy routes: one arrow per proxy and target, labelled with what it serves.
+    let table = crate::routes::table::RouteTable::build(model);
+    let mut routes: BTreeMap<(usize, usize), (Vec<String>, bool)> = BTreeMap::new();
+    for route in table.routes.iter().filter(|r| r.kind != crate::routes::table::RouteKind::Port) {
+        let (Some(proxy), Some(target)) = (&route.proxy_id, &route.target_id) else { continue };
+        let (Some(&from), Some(&to)) = (by_id.get(proxy.as_str()), by_id.get(target.as_str()))
+        else {
+            continue;
+        };
+        if from == to {
+            continue;
+        }
+        let entry = routes.entry((from, to)).or_insert_with(|| (Vec::new(), true));
+        let label = route_label(route);
+        if !entry.0.contains(&label) {
+            entry.0.push(label);
+        }
+        entry.1 &= route.verdict.is_ok();
+    }
+    for ((from, to), (labels, ok)) in routes {
+        // The map draws one line per pair: a dependency between the same two carries
+        // the route's label, as it does a connection's.
+        if let Some(dep) = edges.iter_mut().find(|e| {
+            matches!(e.kind, EdgeKind::DependsOn | EdgeKind::Connection)
+                && e.from == End::Node(from)
+                && e.to == to
+        }) {
+            dep.label = labels.join(", ");
+        }
+        edges.push(Edge {
+            from: End::Node(from),
+            to,
+            kind: EdgeKind::Route,
+            label: labels.join(", "),
+            ok: Some(ok),
+        });
+    }
     for c in order {
         let Some(&to) = by_id.get(c.id.as_str()) else { continue };
         let label = ingress_label(c);
@@ -630,6 +666,20 @@ fn derive_edges(
     }
     edges.sort_by_key(|e| (e.kind, e.from, e.to));
     edges
+}
+
+/// `sellybase.example.com`, `/api/*`, `app.example.com/api/*`: what a route serves,
+/// as short as the map needs it.
+fn route_label(route: &crate::routes::table::Route) -> String {
+    let host = route.host.as_deref().map(|h| h.split(", ").next().unwrap_or(h));
+    let path = route.path.as_deref().map(|p| p.split(", ").next().unwrap_or(p));
+    let text = match (host, path) {
+        (Some(host), Some(path)) => format!("{host}{path}"),
+        (Some(host), None) => host.to_string(),
+        (None, Some(path)) => path.to_string(),
+        (None, None) => route.matches.clone(),
+    };
+    one_line(&text).into_owned()
 }
 
 fn derive_volumes(order: &[&Container], by_id: &BTreeMap<&str, usize>) -> Vec<VolumeEntry> {

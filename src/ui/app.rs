@@ -8,6 +8,7 @@ use super::panes::health::HealthPane;
 use super::panes::logs::{LogsPane, Prompt, target_for};
 use super::panes::map::{Dir, MapPane};
 use super::panes::resources::ResourcesPane;
+use super::panes::routes::RoutesPane;
 use super::panes::stats::StatsPane;
 use super::panes::timeline::TimelinePane;
 use super::panes::triage::TriagePane;
@@ -28,6 +29,7 @@ pub enum PaneId {
     Health,
     Timeline,
     Logs,
+    Routes,
 }
 
 impl PaneId {
@@ -40,6 +42,7 @@ impl PaneId {
         PaneId::Health,
         PaneId::Timeline,
         PaneId::Logs,
+        PaneId::Routes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +55,7 @@ impl PaneId {
             PaneId::Health => "health",
             PaneId::Timeline => "timeline",
             PaneId::Logs => "logs",
+            PaneId::Routes => "routes",
         }
     }
 
@@ -65,6 +69,7 @@ impl PaneId {
             PaneId::Health => "Health",
             PaneId::Timeline => "Timeline",
             PaneId::Logs => "Logs",
+            PaneId::Routes => "Routes",
         }
     }
 
@@ -117,6 +122,7 @@ pub struct App {
     pub health: HealthPane,
     pub timeline: TimelinePane,
     pub logs: LogsPane,
+    pub routes: RoutesPane,
     /// What the logs pane follows when opened from the command line.
     pub log_target: Option<(LogTarget, String)>,
     pub log_tail: u32,
@@ -153,6 +159,7 @@ impl App {
             health: HealthPane::default(),
             timeline: TimelinePane::default(),
             logs: LogsPane::default(),
+            routes: RoutesPane::default(),
             log_target: None,
             log_tail: 300,
             log_since: None,
@@ -204,6 +211,7 @@ impl App {
             PaneId::Health => self.health.list.selected(),
             PaneId::Timeline => self.containers.selected_id(),
             PaneId::Logs => None,
+            PaneId::Routes => self.routes.selected_container(),
         }
     }
 
@@ -306,6 +314,7 @@ impl App {
             PaneId::Resources => self.resources.nav.move_by(delta, self.resources.len()),
             PaneId::Health => self.health.list.move_by(delta),
             PaneId::Logs => self.logs.move_by(delta),
+            PaneId::Routes => self.routes.nav.move_by(delta, self.routes.len()),
             PaneId::Timeline => {
                 let len = self.model.history.timeline.len();
                 self.timeline.scrolled = true;
@@ -328,6 +337,7 @@ impl App {
             PaneId::Health => self.health.list.nav.page,
             PaneId::Timeline => self.timeline.nav.page,
             PaneId::Logs => 20,
+            PaneId::Routes => self.routes.nav.page,
         };
         rows.max(1) as isize
     }
@@ -403,7 +413,8 @@ impl App {
             | Action::Pane5
             | Action::Pane6
             | Action::Pane7
-            | Action::Pane8 => {
+            | Action::Pane8
+            | Action::Pane9 => {
                 let index = match action {
                     Action::Pane1 => 0,
                     Action::Pane2 => 1,
@@ -412,7 +423,8 @@ impl App {
                     Action::Pane5 => 4,
                     Action::Pane6 => 5,
                     Action::Pane7 => 6,
-                    _ => 7,
+                    Action::Pane8 => 7,
+                    _ => 8,
                 };
                 return match PaneId::ALL.get(index) {
                     Some(pane) => self.show_pane(*pane),

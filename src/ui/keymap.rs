@@ -68,6 +68,8 @@ pub enum Action {
     ContainerFilter,
     /// Show the eighth pane (logs).
     Pane8,
+    /// Show the ninth pane (routes).
+    Pane9,
     /// Search (logs: a regex; typed at the prompt).
     Search,
     /// Jump to the next search match.
@@ -125,6 +127,7 @@ impl Action {
             Action::SortReverse => "stats: reverse the order",
             Action::ContainerFilter => "timeline: only the selected container",
             Action::Pane8 => "logs of the selection, the marked containers or the project",
+            Action::Pane9 => "routes: proxy routes and published ports, with verdicts",
             Action::Search => "search: logs by regex, map by name",
             Action::SearchNext => "next match",
             Action::SearchPrev => "previous match",
@@ -180,6 +183,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("S", Action::SortReverse),
     ("c", Action::ContainerFilter),
     ("8", Action::Pane8),
+    ("9", Action::Pane9),
     ("/", Action::Search),
     ("n", Action::SearchNext),
     ("N", Action::SearchPrev),

@@ -688,9 +688,10 @@ fn draw(
 }
 
 fn legend(canvas: &mut Canvas, theme: &Theme, host: Rect) {
-    let items: [(&str, Slot, &str); 4] = [
+    let items: [(&str, Slot, &str); 5] = [
         ("─▼", Slot::MapEdgeDependsOn, "depends on"),
         ("─▼", Slot::MapEdgeConnection, "connects to"),
+        ("─▼", Slot::MapEdgeRoute, "routes to"),
         ("┄▼", Slot::MapEdgeBroken, "unmet / down"),
         ("├►", Slot::MapEdgeIngress, "from the host"),
     ];

@@ -6,6 +6,7 @@ pub mod health;
 pub mod logs;
 pub mod map;
 pub mod resources;
+pub mod routes;
 pub mod stats;
 pub mod timeline;
 pub mod triage;
