@@ -454,6 +454,57 @@ fn demo_up_matches_the_plan_and_down_leaves_nothing() {
         "{edges:#?}"
     );
     assert!(has("host", "proxy", "ingress"), "{edges:#?}");
+    // Seed 002's routes: nginx.conf read out of the proxy (a bind mount) through the
+    // engine, every location joined to the container and port the diagram shows.
+    let routes = json["routes"].as_array().unwrap();
+    let nginx_route = |path: &str| {
+        routes
+            .iter()
+            .find(|r| r["kind"] == "nginx" && r["path"] == path)
+            .unwrap_or_else(|| panic!("no nginx route for {path}: {routes:#?}"))
+    };
+    for (path, target, port) in [
+        ("/*", "frontend", 5173),
+        ("/api/*", "backend", 8000),
+        ("/admin/*", "backend", 8000),
+        ("/static/*", "backend", 8000),
+        ("/media/*", "backend", 8000),
+        ("/ws*", "frontend", 5173),
+    ] {
+        let route = nginx_route(path);
+        assert!(
+            route["target_container"].as_str().is_some_and(|t| t.ends_with(&format!("{target}-1"))),
+            "{path}: {route:#?}"
+        );
+        assert_eq!(route["target_port"], port, "{path}: {route:#?}");
+        assert_eq!(route["status"], "ok", "{path}: {route:#?}");
+        assert!(route["proxy"].as_str().is_some_and(|p| p.ends_with("proxy-1")), "{route:#?}");
+    }
+    assert!(nginx_route("/ws*")["websocket"] == true, "{routes:#?}");
+    assert_eq!(nginx_route("/health")["target"], "return 200 healthy\n", "{routes:#?}");
+    assert!(
+        routes.iter().any(|r| r["kind"] == "port"
+            && r["target_container"].as_str().is_some_and(|t| t.ends_with("proxy-1"))
+            && r["target_port"] == 80),
+        "the published port is a direct route: {routes:#?}"
+    );
+    let pane = snapshot(&[
+        "--format",
+        "text",
+        "--pane",
+        "routes",
+        "--project",
+        "nginx",
+        "--width",
+        "120",
+        "--height",
+        "40",
+        "--wait",
+        "1",
+    ]);
+    for needle in ["nginx · proxy", "/api/*", "http://backend:8000", "✓ ok"] {
+        assert!(pane.contains(needle), "{needle} in the routes pane:\n{pane}");
+    }
     let map = snapshot(&[
         "--format",
         "text",
@@ -513,6 +564,42 @@ fn demo_up_matches_the_plan_and_down_leaves_nothing() {
     let traefik = edges_of("traefik");
     assert!(has(&traefik, "api", "postgres", "depends_on"), "{traefik:#?}");
     assert!(has(&traefik, "host", "traefik", "ingress"), "{traefik:#?}");
+    assert!(has(&traefik, "traefik", "web", "route"), "{traefik:#?}");
+    assert!(has(&traefik, "traefik", "api", "route"), "{traefik:#?}");
+    // Seed 001's routes, from labels: by host, TLS from the resolver, the dashboard on
+    // Traefik itself, and the web → websecure redirect.
+    let json: Value =
+        serde_json::from_str(&snapshot(&["--project", "traefik", "--wait", "1"])).unwrap();
+    let routes = json["routes"].as_array().unwrap();
+    let router = |name: &str| {
+        routes
+            .iter()
+            .find(|r| r["kind"] == "traefik" && r["name"] == name)
+            .unwrap_or_else(|| panic!("no router {name}: {routes:#?}"))
+    };
+    for (name, host, target, port) in [
+        ("frontend", "sellybase.albaly.jp", "web", Some(3000)),
+        ("backend", "api.sellybase.albaly.jp", "api", Some(3001)),
+        ("dashboard", "traefik.sellybase.albaly.jp", "traefik", None),
+    ] {
+        let route = router(name);
+        assert_eq!(route["host"], host, "{route:#?}");
+        assert!(
+            route["target_container"].as_str().is_some_and(|t| t.ends_with(&format!("{target}-1"))),
+            "{route:#?}"
+        );
+        if let Some(port) = port {
+            assert_eq!(route["target_port"], port, "{route:#?}");
+        }
+        assert_eq!(route["entrypoint"], "websecure :443", "{route:#?}");
+        assert_eq!(route["tls"], "letsencrypt", "{route:#?}");
+        assert_eq!(route["status"], "ok", "{route:#?}");
+    }
+    assert!(
+        routes.iter().any(|r| r["entrypoint"] == "web :80"
+            && r["target"].as_str().is_some_and(|t| t.contains("redirect to websecure"))),
+        "{routes:#?}"
+    );
     let elk = edges_of("sentineliq");
     for (from, to) in [
         ("server", "postgres"),
