@@ -26,5 +26,11 @@ for pane in triage containers stats resources health timeline; do
             --width "${size%x*}" --height "${size#*x}" --wait 3 > "screenshots/$pane-nginx-$size.txt"
     done
 done
+for stack in traefik nginx; do
+    for size in 80x24 120x40; do
+        "$BIN" snapshot --format text --pane routes --project "$stack" \
+            --width "${size%x*}" --height "${size#*x}" --wait 1 > "screenshots/routes-$stack-$size.txt"
+    done
+done
 "$BIN" snapshot --format text --pane logs --project sentineliq --height 40 > screenshots/logs-sentineliq.txt
 ls screenshots
