@@ -46,6 +46,10 @@ pub struct Cli {
     #[arg(long, value_name = "MIB", default_value_t = 64, global = true)]
     pub log_budget: usize,
 
+    /// Refuse every action on containers (start, stop, remove, exec...): look, don't touch.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
     /// Write diagnostics to this file (never to the screen). Also PORTOLAN_LOG.
     #[arg(long, value_name = "PATH", global = true)]
     pub log_file: Option<std::path::PathBuf>,

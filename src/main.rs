@@ -163,6 +163,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Demo(_)) => Ok(ExitCode::SUCCESS),
         None => {
             let mut app = App::new(model, theme, Keymap::default(), chrono::Utc::now());
+            app.read_only = cli.read_only;
             app.log_target = log_target;
             app.log_tail = cli.tail;
             app.log_since = since;

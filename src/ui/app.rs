@@ -138,6 +138,12 @@ pub struct App {
     pub offset: FixedOffset,
     pub version: &'static str,
     pub quit: bool,
+    /// Every action on containers is refused (`--read-only`, or `read_only` in config).
+    pub read_only: bool,
+    /// The shell `exec` tries first; `sh` is the fallback when the image lacks it.
+    pub exec_shell: String,
+    /// Mouse clicks select and the wheel scrolls.
+    pub mouse: bool,
 }
 
 impl App {
@@ -169,6 +175,9 @@ impl App {
             offset: *chrono::Local::now().offset(),
             version: env!("CARGO_PKG_VERSION"),
             quit: false,
+            read_only: false,
+            exec_shell: "sh".to_string(),
+            mouse: true,
         };
         app.count_problems();
         app
@@ -522,7 +531,15 @@ impl App {
             | Action::Save
             | Action::JsonView
             | Action::Mark
-            | Action::DetailLevel => return false,
+            | Action::DetailLevel
+            | Action::Pane0
+            | Action::Actions
+            | Action::ProjectActions
+            | Action::Exec
+            | Action::Inspect
+            | Action::Palette
+            | Action::Reveal
+            | Action::Copy => return false,
         }
         if self.selected_container() != before.as_deref() {
             self.detail_scroll = 0;

@@ -94,6 +94,22 @@ pub enum Action {
     Mark,
     /// Map: cycle the detail level (auto, compact, full).
     DetailLevel,
+    /// Show the tenth pane (audit).
+    Pane0,
+    /// Start, stop, restart, pause, kill or remove the selected container (a menu).
+    Actions,
+    /// The same on every container of the selection's compose project.
+    ProjectActions,
+    /// Open a shell in the selected container.
+    Exec,
+    /// The selected container's configuration as a foldable tree.
+    Inspect,
+    /// A command palette: actions and containers by fuzzy name.
+    Palette,
+    /// Inspect: show masked secret values, or mask them again.
+    Reveal,
+    /// Inspect: copy the selected value to the clipboard (OSC 52).
+    Copy,
 }
 
 impl Action {
@@ -140,6 +156,14 @@ impl Action {
             Action::JsonView => "logs: JSON of the selected line",
             Action::Mark => "containers: mark for a merged log",
             Action::DetailLevel => "map: detail level (auto, compact, full)",
+            Action::Pane0 => "audit: security checks per container",
+            Action::Actions => "start / stop / restart / pause / kill / remove the selection",
+            Action::ProjectActions => "the same on every container of its project",
+            Action::Exec => "open a shell in the selection",
+            Action::Inspect => "inspect the selection: its configuration as a tree",
+            Action::Palette => "command palette: actions and containers by name",
+            Action::Reveal => "inspect: reveal / mask secret values",
+            Action::Copy => "inspect: copy the value to the clipboard",
         }
     }
 }
@@ -196,6 +220,14 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("v", Action::JsonView),
     ("m", Action::Mark),
     ("z", Action::DetailLevel),
+    ("0", Action::Pane0),
+    ("a", Action::Actions),
+    ("A", Action::ProjectActions),
+    ("!", Action::Exec),
+    ("i", Action::Inspect),
+    (":", Action::Palette),
+    ("r", Action::Reveal),
+    ("y", Action::Copy),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,
