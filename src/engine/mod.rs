@@ -34,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 pub use endpoint::{ConnectError, Endpoint};
 pub use stats::StatsSource;
 
+use crate::model::action::{ActionResult, Verb};
 use crate::model::{Container, ContainerEvent, ContainerState, EngineInfo, Inventory, Update};
 use compose_files::ComposeFiles;
 use stats::{StatsCollector, StatsCommand};
@@ -112,6 +113,9 @@ pub async fn connect(
 pub enum EngineCommand {
     /// Follow the logs of these containers (replacing what was followed), or none.
     FollowLogs(Option<logs::LogRequest>),
+    /// Carry out an operator's action on these containers (id, name), one after the
+    /// other, reporting each as it starts and ends.
+    Act { verb: Verb, targets: Vec<(String, String)> },
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -212,6 +216,19 @@ impl Supervisor {
                     _ = &mut pause => break,
                     command = self.commands.recv() => match command {
                         Some(EngineCommand::FollowLogs(request)) => self.logs.set_request(request),
+                        Some(EngineCommand::Act { verb, targets }) => {
+                            // No engine to act on: say so for each target at once.
+                            for (id, name) in targets {
+                                let result = ActionResult {
+                                    at: Utc::now(),
+                                    id,
+                                    name,
+                                    verb,
+                                    error: Some("the engine is not connected".to_string()),
+                                };
+                                let _ = self.updates.send(Update::ActionDone(Box::new(result))).await;
+                            }
+                        }
                         None => return,
                     },
                 }
@@ -292,6 +309,11 @@ impl Supervisor {
                     Some(EngineCommand::FollowLogs(request)) => {
                         self.logs.set_request(request);
                         self.logs.sync(docker, self.known.values(), &self.updates, session);
+                    }
+                    Some(EngineCommand::Act { verb, targets }) => {
+                        // Its own task: a stop waits up to 10 s per container, and the
+                        // events it causes must keep flowing meanwhile.
+                        tokio::spawn(act(docker.clone(), verb, targets, self.updates.clone()));
                     }
                     None => return SessionEnd::Cancelled,
                 },
@@ -577,6 +599,54 @@ fn has_failed(c: &Container) -> bool {
 const LAST_LINE_MAX: usize = 500;
 
 /// The last non-empty line a container wrote (stdout or stderr), if it can be read.
+/// Seconds a stop or restart gives the process before the engine kills it (Docker's
+/// own default).
+const STOP_GRACE_SECONDS: i32 = 10;
+
+/// Carries out one verb on each target in turn, reporting start and end of each.
+async fn act(
+    docker: Docker,
+    verb: Verb,
+    targets: Vec<(String, String)>,
+    updates: mpsc::Sender<Update>,
+) {
+    use bollard::query_parameters::{
+        KillContainerOptions, RemoveContainerOptions, RestartContainerOptions, StopContainerOptions,
+    };
+    for (id, name) in targets {
+        if updates.send(Update::ActionStarted { id: id.clone(), verb }).await.is_err() {
+            return;
+        }
+        let outcome = match verb {
+            Verb::Start => docker.start_container(&id, None).await,
+            Verb::Stop => {
+                let options = StopContainerOptions { t: Some(STOP_GRACE_SECONDS), signal: None };
+                docker.stop_container(&id, Some(options)).await
+            }
+            Verb::Restart => {
+                let options = RestartContainerOptions { t: Some(STOP_GRACE_SECONDS), signal: None };
+                docker.restart_container(&id, Some(options)).await
+            }
+            Verb::Pause => docker.pause_container(&id).await,
+            Verb::Unpause => docker.unpause_container(&id).await,
+            Verb::Kill => {
+                let options = KillContainerOptions { signal: "KILL".to_string() };
+                docker.kill_container(&id, Some(options)).await
+            }
+            Verb::Remove => {
+                // The UI has asked harder for a running one: force stops it first.
+                let options = RemoveContainerOptions { force: true, v: false, link: false };
+                docker.remove_container(&id, Some(options)).await
+            }
+        };
+        let error = outcome.err().map(|e| describe(&e));
+        let result = ActionResult { at: Utc::now(), id, name, verb, error };
+        if updates.send(Update::ActionDone(Box::new(result))).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Whether a re-inspect reads a proxy's configuration again or carries it over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ProxyRead {

@@ -4,6 +4,7 @@
 //! ratatui, tokio or bollard. The engine sends [`Update`]s, [`Model::apply`] folds
 //! them in, and everything else reads the model.
 
+pub mod action;
 pub mod compose;
 pub mod container;
 pub mod format;
@@ -124,6 +125,13 @@ pub enum Update {
     },
     /// Lines from a followed container.
     Logs(Box<LogBatch>),
+    /// An operator's action on a container began (the engine is working on it).
+    ActionStarted {
+        id: String,
+        verb: action::Verb,
+    },
+    /// It finished, one way or the other.
+    ActionDone(Box<action::ActionResult>),
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -175,6 +183,8 @@ pub struct Model {
     /// Bumped only when containers, networks or volumes change (not stats): layouts
     /// key their caches on it.
     pub structure_revision: u64,
+    /// Operator actions the engine is carrying out, by container id.
+    pub busy: BTreeMap<String, action::Verb>,
     history_len: usize,
 }
 
@@ -193,6 +203,7 @@ impl Model {
             connected_at: None,
             revision: 0,
             structure_revision: 0,
+            busy: BTreeMap::new(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -336,6 +347,29 @@ impl Model {
                     self.logs.push(&source, line.stream, line.timestamp, bytes, batch.received);
                 }
                 !batch.lines.is_empty()
+            }
+            Update::ActionStarted { id, verb } => {
+                self.busy.insert(id, verb);
+                true
+            }
+            Update::ActionDone(result) => {
+                self.busy.remove(&result.id);
+                let container = self.containers.get(&result.id);
+                // The engine's own events (stop, die, destroy) land in the timeline too;
+                // this entry says who asked and, when it failed, why.
+                self.history.record_event(&ContainerEvent {
+                    at: result.at,
+                    id: result.id.clone(),
+                    name: result.name.clone(),
+                    project: container.and_then(|c| c.project().map(String::from)),
+                    service: container.and_then(|c| c.service().map(String::from)),
+                    action: format!("operator: {}", result.verb.as_str()),
+                    detail: Some(match &result.error {
+                        None => "done".to_string(),
+                        Some(error) => format!("failed: {error}"),
+                    }),
+                });
+                true
             }
             Update::Warning { at, message } => {
                 self.warnings.push(Warning { at, message });

@@ -3,6 +3,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::keymap::{Action, Keymap};
+use super::overlay::{Entry, Outcome, Overlay, Palette, PaletteItem};
 use super::panes::containers::ContainersPane;
 use super::panes::health::HealthPane;
 use super::panes::logs::{LogsPane, Prompt, target_for};
@@ -15,6 +16,7 @@ use super::panes::triage::TriagePane;
 use super::theme::Theme;
 use crate::engine::EngineCommand;
 use crate::engine::logs::LogRequest;
+use crate::model::action::{self, Verb};
 use crate::model::logs::{Direction, LogTarget};
 use crate::model::{Model, Update};
 
@@ -144,7 +146,24 @@ pub struct App {
     pub exec_shell: String,
     /// Mouse clicks select and the wheel scrolls.
     pub mouse: bool,
+    /// A popup that takes the keyboard: actions menu, confirmation, palette.
+    pub overlay: Option<Overlay>,
+    /// The outcome of the last action, shown in the footer for a while.
+    pub notice: Option<Notice>,
+    /// A shell the run loop should open (container id): it owns the terminal.
+    pub exec_request: Option<String>,
 }
+
+/// A line for the footer: what an action did, or why it could not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// How long a notice stays in the footer.
+pub const NOTICE_SECONDS: i64 = 15;
 
 impl App {
     pub fn new(model: Model, theme: Theme, keymap: Keymap, now: DateTime<Utc>) -> Self {
@@ -178,6 +197,9 @@ impl App {
             read_only: false,
             exec_shell: "sh".to_string(),
             mouse: true,
+            overlay: None,
+            notice: None,
+            exec_request: None,
         };
         app.count_problems();
         app
@@ -185,6 +207,21 @@ impl App {
 
     /// Folds an engine update in and says how urgently the screen must follow.
     pub fn apply(&mut self, update: Update) -> Redraw {
+        if let Update::ActionDone(result) = &update {
+            let name = crate::model::sanitize::one_line(&result.name).into_owned();
+            self.notice = Some(match &result.error {
+                None => Notice {
+                    text: format!("{} {name}: done", result.verb.as_str()),
+                    error: false,
+                    at: result.at,
+                },
+                Some(error) => Notice {
+                    text: format!("{} {name} failed: {error}", result.verb.as_str()),
+                    error: true,
+                    at: result.at,
+                },
+            });
+        }
         let soft = match &update {
             Update::Stats(_) | Update::LastLogLine { .. } => true,
             // A new probe result that changes neither state nor health status.
@@ -515,6 +552,12 @@ impl App {
             }
             Action::JsonView if self.pane == PaneId::Logs => self.logs.json = !self.logs.json,
             Action::Mark if self.pane == PaneId::Containers => self.containers.toggle_mark(),
+            Action::Actions => return self.open_actions(false),
+            Action::ProjectActions => return self.open_actions(true),
+            Action::Exec => return self.request_exec(),
+            Action::Palette => {
+                self.overlay = Some(Overlay::Palette(Palette::new(self.palette_entries())));
+            }
             Action::SortNext
             | Action::SortReverse
             | Action::ContainerFilter
@@ -533,11 +576,7 @@ impl App {
             | Action::Mark
             | Action::DetailLevel
             | Action::Pane0
-            | Action::Actions
-            | Action::ProjectActions
-            | Action::Exec
             | Action::Inspect
-            | Action::Palette
             | Action::Reveal
             | Action::Copy => return false,
         }
@@ -545,6 +584,170 @@ impl App {
             self.detail_scroll = 0;
         }
         true
+    }
+
+    fn say(&mut self, text: String, error: bool) {
+        self.notice = Some(Notice { text, error, at: self.now });
+    }
+
+    /// The containers an action would touch: the selection, or with `project` every
+    /// container of the selection's project (or of the project filter).
+    fn action_targets(&self, project: bool) -> Vec<String> {
+        let selected = self.selected_container().and_then(|id| self.model.containers.get(id));
+        if !project {
+            return selected.map(|c| vec![c.id.clone()]).unwrap_or_default();
+        }
+        let name = selected.and_then(|c| c.project()).or(self.project.as_deref());
+        let Some(name) = name else { return Vec::new() };
+        self.model
+            .containers
+            .values()
+            .filter(|c| c.project() == Some(name))
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    fn open_actions(&mut self, project: bool) -> bool {
+        if self.read_only {
+            self.say("read-only: actions are turned off (--read-only)".into(), true);
+            return true;
+        }
+        let targets = self.action_targets(project);
+        let containers: Vec<&crate::model::Container> =
+            targets.iter().filter_map(|id| self.model.containers.get(id)).collect();
+        if containers.is_empty() {
+            let what = if project { "no compose project selected" } else { "nothing selected" };
+            self.say(format!("{what}: select a container first"), true);
+            return true;
+        }
+        let verbs: Vec<Verb> =
+            Verb::ALL.into_iter().filter(|v| containers.iter().any(|c| v.applies_to(c))).collect();
+        let title = if project {
+            let name = containers[0].project().unwrap_or_default();
+            format!("project {name} · {} containers", containers.len())
+        } else {
+            format!("{} · {}", containers[0].name, crate::routes::table::state_words(containers[0]))
+        };
+        self.overlay = Some(Overlay::Actions { targets, title, verbs });
+        true
+    }
+
+    /// A verb chosen in the menu: ask first when it interrupts something.
+    fn choose(&mut self, verb: Verb, targets: Vec<String>) {
+        let containers: Vec<&crate::model::Container> = targets
+            .iter()
+            .filter_map(|id| self.model.containers.get(id))
+            .filter(|c| verb.applies_to(c))
+            .collect();
+        if containers.is_empty() {
+            self.say(format!("nothing to {}", verb.as_str()), true);
+            return;
+        }
+        let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
+        if verb.is_destructive() {
+            let question = action::question(verb, &containers);
+            let hard = action::needs_typed_confirmation(verb, &containers);
+            self.overlay =
+                Some(Overlay::Confirm { verb, targets: ids, question, hard, typed: String::new() });
+        } else {
+            self.dispatch(verb, ids);
+        }
+    }
+
+    fn dispatch(&mut self, verb: Verb, ids: Vec<String>) {
+        let targets: Vec<(String, String)> = ids
+            .iter()
+            .filter_map(|id| self.model.containers.get(id).map(|c| (c.id.clone(), c.name.clone())))
+            .collect();
+        let names: Vec<&str> = targets.iter().map(|(_, n)| n.as_str()).collect();
+        let text = format!("{} {}…", verb.progressive(), names.join(", "));
+        self.pending.push(EngineCommand::Act { verb, targets: targets.clone() });
+        self.say(crate::model::sanitize::one_line(&text).into_owned(), false);
+    }
+
+    fn request_exec(&mut self) -> bool {
+        if self.read_only {
+            self.say("read-only: exec is turned off (--read-only)".into(), true);
+            return true;
+        }
+        let Some(c) = self.selected_container().and_then(|id| self.model.containers.get(id)) else {
+            self.say("nothing selected: select a running container to open a shell".into(), true);
+            return true;
+        };
+        if !c.state.is_running() {
+            self.say(format!("{} is not running: no shell to open", c.name), true);
+            return true;
+        }
+        self.exec_request = Some(c.id.clone());
+        true
+    }
+
+    fn palette_entries(&self) -> Vec<Entry> {
+        let mut entries: Vec<Entry> = self
+            .keymap
+            .describe()
+            .into_iter()
+            .filter(|(action, _)| !matches!(action, Action::Palette))
+            .map(|(action, keys)| {
+                let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+                Entry {
+                    label: format!("{} ({})", action.describe(), keys.join(" ")),
+                    kind: "action",
+                    item: PaletteItem::Action(action),
+                }
+            })
+            .collect();
+        for c in self.model.containers.values() {
+            entries.push(Entry {
+                label: format!("{} · {} · {}", c.name, c.image, c.state.as_str()),
+                kind: "container",
+                item: PaletteItem::Container { id: c.id.clone() },
+            });
+        }
+        entries
+    }
+
+    pub fn overlay_open(&self) -> bool {
+        self.overlay.is_some()
+    }
+
+    /// A key for the open popup.
+    pub fn overlay_key(&mut self, key: &crossterm::event::KeyEvent) -> bool {
+        let Some(overlay) = self.overlay.as_mut() else { return false };
+        match overlay.key(key) {
+            Outcome::Open(redraw) => redraw,
+            Outcome::Cancelled => {
+                self.overlay = None;
+                true
+            }
+            Outcome::Verb(verb) => {
+                let targets = match self.overlay.take() {
+                    Some(Overlay::Actions { targets, .. }) => targets,
+                    _ => Vec::new(),
+                };
+                self.choose(verb, targets);
+                true
+            }
+            Outcome::Confirmed => {
+                if let Some(Overlay::Confirm { verb, targets, .. }) = self.overlay.take() {
+                    self.dispatch(verb, targets);
+                }
+                true
+            }
+            Outcome::Palette(item) => {
+                self.overlay = None;
+                match item {
+                    PaletteItem::Action(action) => {
+                        self.act(action);
+                    }
+                    PaletteItem::Container { id } => {
+                        self.show_pane(PaneId::Containers);
+                        self.containers.select(&id);
+                    }
+                }
+                true
+            }
+        }
     }
 
     pub fn set_project(&mut self, project: Option<String>) {

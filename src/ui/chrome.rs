@@ -5,7 +5,7 @@ use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, PaneId};
+use super::app::{App, NOTICE_SECONDS, PaneId};
 use super::keymap::Action;
 use super::theme::Slot;
 use crate::model::Connection;
@@ -185,7 +185,29 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         hint(Action::NextProject, &format!("project: {project}"));
     }
     let mut line = Line::from(spans);
-    if let Some(warning) = app.model.warnings.last() {
+    if app.read_only {
+        line.push_span(Span::styled("READ-ONLY ", theme.style(Slot::Warning)));
+    }
+    // Work under way first, then what the last action did, then engine warnings.
+    let busy: Vec<String> = app
+        .model
+        .busy
+        .iter()
+        .map(|(id, verb)| {
+            let name = app.model.containers.get(id).map_or(id.as_str(), |c| c.name.as_str());
+            format!("{} {}", verb.progressive(), one_line(name))
+        })
+        .collect();
+    let notice = app.notice.as_ref().filter(|n| (app.now - n.at).num_seconds() < NOTICE_SECONDS);
+    if !busy.is_empty() {
+        line.push_span(Span::styled(
+            format!("{} {}", crate::ui::panes::containers::spinner(app.now), busy.join(", ")),
+            theme.style(Slot::Accent),
+        ));
+    } else if let Some(notice) = notice {
+        let slot = if notice.error { Slot::Error } else { Slot::Ok };
+        line.push_span(Span::styled(one_line(&notice.text).into_owned(), theme.style(slot)));
+    } else if let Some(warning) = app.model.warnings.last() {
         let age = (app.now - warning.at).num_seconds();
         if age < 30 {
             line.push_span(Span::styled(

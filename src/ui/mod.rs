@@ -3,7 +3,10 @@
 
 pub mod app;
 pub mod chrome;
+pub mod exec;
+pub mod input;
 pub mod keymap;
+pub mod overlay;
 pub mod panes;
 pub mod terminal;
 pub mod theme;
@@ -16,7 +19,6 @@ use crossterm::event::{Event, KeyEventKind};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use tokio::sync::mpsc;
 
 pub use app::{App, PaneId, Redraw};
 
@@ -50,6 +52,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     chrome::footer(frame, footer, app);
     if app.show_help {
         chrome::help(frame, body, app);
+    }
+    if let Some(overlay) = &app.overlay {
+        overlay.render(frame, body, &app.theme);
     }
 }
 
@@ -171,21 +176,8 @@ fn unicode_width(symbol: &str) -> usize {
     ratatui::text::Span::raw(symbol).width()
 }
 
-/// Terminal input arrives on its own thread: crossterm's `read` blocks.
-fn spawn_input_reader() -> mpsc::UnboundedReceiver<Event> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    std::thread::Builder::new()
-        .name("portolan-input".into())
-        .spawn(move || {
-            while let Ok(event) = crossterm::event::read() {
-                if tx.send(event).is_err() {
-                    break;
-                }
-            }
-        })
-        .ok();
-    rx
-}
+/// How often the spinner of a running action turns.
+const SPINNER: Duration = Duration::from_millis(100);
 
 /// Soft changes (stats, probe results) reach the screen at most this often.
 const TICK: Duration = Duration::from_secs(1);
@@ -193,7 +185,7 @@ const TICK: Duration = Duration::from_secs(1);
 /// Runs the full-screen UI until the operator quits.
 pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
     let mut guard = terminal::TerminalGuard::enter()?;
-    let mut input = spawn_input_reader();
+    let mut input = input::InputReader::spawn();
     let mut dirty = true;
     let mut soft = false;
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
@@ -233,6 +225,9 @@ pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
         // moves relative times ("Up 5 minutes") when nothing else redraws.
         let next = if dirty {
             FRAME_INTERVAL.saturating_sub(last_draw.elapsed())
+        } else if !app.model.busy.is_empty() {
+            // Actions under way: the spinner turns.
+            SPINNER.saturating_sub(last_draw.elapsed())
         } else if soft {
             TICK.saturating_sub(last_draw.elapsed())
         } else {
@@ -254,9 +249,12 @@ pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
                 }
                 None => engine_open = false,
             },
-            event = input.recv() => match event {
+            event = input.events.recv() => match event {
                 Some(Event::Key(key)) if key.kind != KeyEventKind::Release => {
-                    if app.wants_text() {
+                    if app.overlay_open() {
+                        // A popup takes keys raw: `y` confirms, typed letters search.
+                        dirty |= app.overlay_key(&key);
+                    } else if app.wants_text() {
                         dirty |= app.type_key(&key);
                     } else if app.text_input_active() {
                         // An open text field takes keys raw (see keymap's module doc).
@@ -277,10 +275,22 @@ pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
                 None => break,
             },
             _ = tokio::time::sleep(next) => {
-                if !dirty && !soft {
+                if !dirty && (!soft || !app.model.busy.is_empty()) {
                     dirty = true;
                 }
             }
+        }
+        if let Some(id) = app.exec_request.take() {
+            let name = app.model.containers.get(&id).map(|c| c.name.clone()).unwrap_or_default();
+            let endpoint = app.model.engine.endpoint.clone();
+            let outcome =
+                exec::shell(&mut guard, &input, &endpoint, &id, &name, &app.exec_shell).await;
+            app.now = Utc::now();
+            app.notice = Some(match outcome {
+                Ok(text) => app::Notice { text, error: false, at: app.now },
+                Err(text) => app::Notice { text, error: true, at: app.now },
+            });
+            dirty = true;
         }
         if app.quit {
             break;

@@ -78,6 +78,24 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// Hands the terminal back to the shell for a while (an exec session): cooked mode,
+    /// the main screen, a visible cursor.
+    pub fn suspend(&mut self) {
+        restore();
+    }
+
+    /// Takes the terminal again after [`suspend`](Self::suspend), at whatever size it
+    /// has now, and clears it so the next frame is drawn whole.
+    pub fn resume(&mut self) -> io::Result<()> {
+        enable_raw_mode()?;
+        execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+        let (width, height) = crossterm::terminal::size().unwrap_or((80, 24));
+        self.terminal.resize(Rect::new(0, 0, width, height))?;
+        self.terminal.clear()
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();

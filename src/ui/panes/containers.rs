@@ -332,6 +332,12 @@ impl Columns {
     }
 }
 
+/// A braille spinner frame for `now`, ten frames a second.
+pub fn spinner(now: DateTime<Utc>) -> &'static str {
+    const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+    FRAMES[(now.timestamp_subsec_millis() / 100) as usize % FRAMES.len()]
+}
+
 pub fn state_glyph(c: &Container) -> &'static str {
     match c.state {
         ContainerState::Running => "●",
@@ -404,7 +410,14 @@ fn container_row<'a>(
             Span::styled(if marked { "◆ " } else { "" }, theme.style(Slot::Accent)),
             Span::raw(one_line(&name).into_owned()),
         ])),
-        Cell::from(Span::styled(state_words(c), theme.state(c))),
+        match model.busy.get(&c.id) {
+            // An action is under way: say which, with a spinner that moves per frame.
+            Some(verb) => Cell::from(Span::styled(
+                format!("{} {}", spinner(now), verb.progressive()),
+                theme.style(Slot::Accent),
+            )),
+            None => Cell::from(Span::styled(state_words(c), theme.state(c))),
+        },
     ];
     if columns.status {
         cells.push(Cell::from(Span::styled(c.status_text(now), theme.style(Slot::Muted))));

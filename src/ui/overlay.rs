@@ -1,0 +1,358 @@
+//! Popups that take the keyboard while open: the actions menu, the confirmation that
+//! destructive actions ask for, and the command palette. Each is small state plus a
+//! render function; `App` decides what a finished popup does.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::keymap::Action;
+use super::theme::{Slot, Theme};
+use crate::model::action::Verb;
+use crate::model::sanitize::one_line;
+
+/// What a popup asks the app to do when it closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Still open; redraw if the bool says so.
+    Open(bool),
+    /// Closed without doing anything.
+    Cancelled,
+    /// The menu picked a verb for these targets.
+    Verb(Verb),
+    /// The confirmation was given.
+    Confirmed,
+    /// The palette picked an action or a container.
+    Palette(PaletteItem),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaletteItem {
+    Action(Action),
+    Container { id: String },
+}
+
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    /// Pick a verb for `targets` (container ids).
+    Actions {
+        targets: Vec<String>,
+        title: String,
+        verbs: Vec<Verb>,
+    },
+    /// Ask before `verb` on `targets`; `typed` must read `yes` when `hard`.
+    Confirm {
+        verb: Verb,
+        targets: Vec<String>,
+        question: String,
+        hard: bool,
+        typed: String,
+    },
+    Palette(Palette),
+}
+
+impl Overlay {
+    pub fn key(&mut self, key: &KeyEvent) -> Outcome {
+        let ctrl_c =
+            key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+        if key.code == KeyCode::Esc || ctrl_c {
+            return Outcome::Cancelled;
+        }
+        match self {
+            Overlay::Actions { verbs, .. } => match key.code {
+                KeyCode::Char(c) => match verbs.iter().find(|v| v.menu_key() == c) {
+                    Some(verb) => Outcome::Verb(*verb),
+                    None => Outcome::Open(false),
+                },
+                _ => Outcome::Open(false),
+            },
+            Overlay::Confirm { hard, typed, .. } => {
+                if *hard {
+                    match key.code {
+                        KeyCode::Enter if typed.trim() == "yes" => Outcome::Confirmed,
+                        KeyCode::Enter => Outcome::Cancelled,
+                        KeyCode::Backspace => {
+                            typed.pop();
+                            Outcome::Open(true)
+                        }
+                        KeyCode::Char(c) if typed.len() < 16 => {
+                            typed.push(c);
+                            Outcome::Open(true)
+                        }
+                        _ => Outcome::Open(false),
+                    }
+                } else {
+                    match key.code {
+                        KeyCode::Char('y') | KeyCode::Char('Y') => Outcome::Confirmed,
+                        _ => Outcome::Cancelled,
+                    }
+                }
+            }
+            Overlay::Palette(palette) => palette.key(key),
+        }
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        match self {
+            Overlay::Actions { title, verbs, .. } => {
+                let mut lines = vec![Line::from(Span::styled(
+                    one_line(title).into_owned(),
+                    theme.style(Slot::Value),
+                ))];
+                lines.push(Line::default());
+                for verb in verbs {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {}  ", verb.menu_key()), theme.style(Slot::Accent)),
+                        Span::styled(verb.as_str(), theme.style(Slot::Value)),
+                        Span::styled(
+                            if verb.is_destructive() { "  (asks first)" } else { "" },
+                            theme.style(Slot::Muted),
+                        ),
+                    ]));
+                }
+                lines.push(Line::default());
+                lines.push(Line::from(Span::styled("esc  close", theme.style(Slot::Muted))));
+                popup(frame, area, theme, " Actions ", lines, 56);
+            }
+            Overlay::Confirm { question, hard, typed, .. } => {
+                let mut lines = vec![Line::from(Span::styled(
+                    one_line(question).into_owned(),
+                    theme.style(Slot::Warning),
+                ))];
+                lines.push(Line::default());
+                if *hard {
+                    lines.push(Line::from(vec![
+                        Span::styled("Type yes and press enter: ", theme.style(Slot::Value)),
+                        Span::styled(format!("{typed}▏"), theme.style(Slot::Accent)),
+                    ]));
+                } else {
+                    lines.push(Line::from(vec![
+                        Span::styled("y", theme.style(Slot::Accent)),
+                        Span::styled(" yes   ", theme.style(Slot::Value)),
+                        Span::styled("any other key", theme.style(Slot::Accent)),
+                        Span::styled(" no", theme.style(Slot::Value)),
+                    ]));
+                }
+                popup(frame, area, theme, " Confirm ", lines, 70);
+            }
+            Overlay::Palette(palette) => palette.render(frame, area, theme),
+        }
+    }
+}
+
+fn popup(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, lines: Vec<Line>, width: u16) {
+    let width = width.min(area.width);
+    // Wrapped lines need room: estimate from the longest.
+    let inner_width = width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_width)).sum();
+    let height = (rows as u16 + 2).min(area.height);
+    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).style(theme.style(Slot::Overlay)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border(true))
+                .title(Span::styled(title.to_string(), theme.title(true))),
+        ),
+        popup,
+    );
+}
+
+/// One thing the palette can run.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub label: String,
+    pub kind: &'static str,
+    pub item: PaletteItem,
+}
+
+/// `:` — type a few letters of an action or a container, pick with the arrows.
+#[derive(Debug, Clone, Default)]
+pub struct Palette {
+    pub query: String,
+    pub entries: Vec<Entry>,
+    pub selected: usize,
+}
+
+impl Palette {
+    pub fn new(entries: Vec<Entry>) -> Palette {
+        Palette { query: String::new(), entries, selected: 0 }
+    }
+
+    /// Entries matching the query, best first.
+    pub fn matches(&self) -> Vec<&Entry> {
+        let mut scored: Vec<(i64, &Entry)> = self
+            .entries
+            .iter()
+            .filter_map(|e| fuzzy_score(&self.query, &e.label).map(|s| (s, e)))
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.label.cmp(&b.1.label)));
+        scored.into_iter().map(|(_, e)| e).collect()
+    }
+
+    fn key(&mut self, key: &KeyEvent) -> Outcome {
+        match key.code {
+            KeyCode::Enter => match self.matches().get(self.selected) {
+                Some(entry) => Outcome::Palette(entry.item.clone()),
+                None => Outcome::Cancelled,
+            },
+            KeyCode::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                Outcome::Open(true)
+            }
+            KeyCode::Down | KeyCode::Tab => {
+                let count = self.matches().len();
+                self.selected = (self.selected + 1).min(count.saturating_sub(1));
+                Outcome::Open(true)
+            }
+            KeyCode::Backspace => {
+                self.query.pop();
+                self.selected = 0;
+                Outcome::Open(true)
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                if self.query.len() < 64 {
+                    self.query.push(c);
+                }
+                self.selected = 0;
+                Outcome::Open(true)
+            }
+            _ => Outcome::Open(false),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let width = 70.min(area.width);
+        let height = 16.min(area.height);
+        let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Start).areas(area);
+        let [popup] =
+            Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
+        let matches = self.matches();
+        let mut lines = vec![Line::from(vec![
+            Span::styled(": ", theme.style(Slot::Accent)),
+            Span::styled(format!("{}▏", one_line(&self.query)), theme.style(Slot::Value)),
+            Span::styled(format!("  {} matches", matches.len()), theme.style(Slot::Muted)),
+        ])];
+        let visible = height.saturating_sub(3) as usize;
+        let start = self.selected.saturating_sub(visible.saturating_sub(1));
+        for (i, entry) in matches.iter().enumerate().skip(start).take(visible) {
+            let style = if i == self.selected {
+                theme.style(Slot::Selection)
+            } else {
+                theme.style(Slot::Value)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<10}", entry.kind), theme.style(Slot::Muted)),
+                Span::styled(one_line(&entry.label).into_owned(), style),
+            ]));
+        }
+        frame.render_widget(Clear, popup);
+        frame.render_widget(
+            Paragraph::new(lines).style(theme.style(Slot::Overlay)).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border(true))
+                    .title(Span::styled(" Command palette ", theme.title(true))),
+            ),
+            popup,
+        );
+    }
+}
+
+/// A subsequence match of `query` in `text`, case-insensitive: `None` when some letter
+/// is missing; higher for matches at word starts and in runs.
+pub fn fuzzy_score(query: &str, text: &str) -> Option<i64> {
+    if query.is_empty() {
+        return Some(0);
+    }
+    let text: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    let mut score = 0i64;
+    let mut position = 0usize;
+    let mut previous: Option<usize> = None;
+    for q in query.chars().flat_map(char::to_lowercase) {
+        if q == ' ' {
+            continue;
+        }
+        let found = text[position..].iter().position(|c| *c == q)? + position;
+        score += 10;
+        // Letters in a run count most (`api` in `shop-api-1`), then word starts.
+        if previous.is_some_and(|p| p + 1 == found) {
+            score += 25;
+        }
+        if found == 0 || !text[found - 1].is_alphanumeric() {
+            score += 10;
+        }
+        score -= (found - position) as i64;
+        previous = Some(found);
+        position = found + 1;
+    }
+    Some(score)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn fuzzy_prefers_word_starts_and_runs() {
+        assert!(fuzzy_score("stp", "stop container").is_some());
+        assert!(fuzzy_score("xyz", "stop").is_none());
+        let run = fuzzy_score("api", "shop-api-1").unwrap_or(0);
+        let scattered = fuzzy_score("api", "a pretty image").unwrap_or(0);
+        assert!(run > scattered, "{run} vs {scattered}");
+    }
+
+    #[test]
+    fn confirmation_asks_once_or_harder() {
+        let mut easy = Overlay::Confirm {
+            verb: Verb::Stop,
+            targets: vec!["a".into()],
+            question: "Stop?".into(),
+            hard: false,
+            typed: String::new(),
+        };
+        assert_eq!(easy.key(&press(KeyCode::Char('y'))), Outcome::Confirmed);
+        assert_eq!(easy.key(&press(KeyCode::Char('n'))), Outcome::Cancelled);
+        assert_eq!(easy.key(&press(KeyCode::Enter)), Outcome::Cancelled, "enter is not yes");
+        let mut hard = Overlay::Confirm {
+            verb: Verb::Remove,
+            targets: vec!["a".into()],
+            question: "Remove?".into(),
+            hard: true,
+            typed: String::new(),
+        };
+        assert_eq!(hard.key(&press(KeyCode::Char('y'))), Outcome::Open(true));
+        assert_eq!(hard.key(&press(KeyCode::Enter)), Outcome::Cancelled, "y alone is not enough");
+        let mut hard = Overlay::Confirm {
+            verb: Verb::Remove,
+            targets: vec!["a".into()],
+            question: "Remove?".into(),
+            hard: true,
+            typed: String::new(),
+        };
+        for c in "yes".chars() {
+            hard.key(&press(KeyCode::Char(c)));
+        }
+        assert_eq!(hard.key(&press(KeyCode::Enter)), Outcome::Confirmed);
+    }
+
+    #[test]
+    fn the_menu_picks_only_offered_verbs() {
+        let mut menu = Overlay::Actions {
+            targets: vec!["a".into()],
+            title: "x".into(),
+            verbs: vec![Verb::Stop, Verb::Restart],
+        };
+        assert_eq!(menu.key(&press(KeyCode::Char('s'))), Outcome::Open(false), "start not offered");
+        assert_eq!(menu.key(&press(KeyCode::Char('t'))), Outcome::Verb(Verb::Stop));
+        assert_eq!(menu.key(&press(KeyCode::Esc)), Outcome::Cancelled);
+    }
+}
