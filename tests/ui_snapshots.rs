@@ -450,3 +450,41 @@ fn routes_pane_joins_labels_to_containers_with_verdicts() {
     assert!(text.contains("websecure :443"), "{text}");
     assert!(text.contains("shop.example.com"), "{text}");
 }
+
+#[test]
+fn actions_menu_confirmation_and_inspect_at_80x24() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    let mut app = on(PaneId::Containers, "dark");
+    app.containers.select("aaaaaaaaaaaa1");
+    assert!(app.act(Action::Actions));
+    let menu = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    insta::assert_snapshot!("actions_menu_80x24", menu);
+    assert!(menu.contains("t  stop  (asks first)"), "{menu}");
+    assert!(!menu.contains("s  start"), "start is not offered for a running container: {menu}");
+    app.overlay_key(&key('d'));
+    let confirm = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    insta::assert_snapshot!("remove_running_asks_harder_80x24", confirm);
+    assert!(confirm.contains("Remove container: shop-api-1?"), "{confirm}");
+    assert!(confirm.contains("Type yes"), "{confirm}");
+    app.overlay_key(&key('y'));
+    app.overlay_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(app.overlay.is_none() && app.pending.is_empty(), "a lone y does not remove it");
+
+    app.read_only = true;
+    app.act(Action::Actions);
+    assert!(app.overlay.is_none(), "read-only opens no menu");
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("READ-ONLY") && text.contains("actions are turned off"), "{text}");
+
+    app.act(Action::Inspect);
+    let tree = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    insta::assert_snapshot!("inspect_80x24", tree);
+    assert!(tree.contains("Inspect · shop-api-1"), "{tree}");
+    app.act(Action::Bottom);
+    let bottom = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(!bottom.contains("hunter2") && !bottom.contains("topsecret"), "{bottom}");
+    app.act(Action::Reveal);
+    let revealed = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(revealed.contains("topsecret"), "{revealed}");
+}

@@ -6,6 +6,7 @@ use super::keymap::{Action, Keymap};
 use super::overlay::{Entry, Outcome, Overlay, Palette, PaletteItem};
 use super::panes::containers::ContainersPane;
 use super::panes::health::HealthPane;
+use super::panes::inspect::InspectView;
 use super::panes::logs::{LogsPane, Prompt, target_for};
 use super::panes::map::{Dir, MapPane};
 use super::panes::resources::ResourcesPane;
@@ -152,6 +153,10 @@ pub struct App {
     pub notice: Option<Notice>,
     /// A shell the run loop should open (container id): it owns the terminal.
     pub exec_request: Option<String>,
+    /// The selected container's configuration as a tree, over the body while open.
+    pub inspect: Option<InspectView>,
+    /// Text the run loop should put on the clipboard (OSC 52).
+    pub clipboard: Option<String>,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -200,6 +205,8 @@ impl App {
             overlay: None,
             notice: None,
             exec_request: None,
+            inspect: None,
+            clipboard: None,
         };
         app.count_problems();
         app
@@ -409,6 +416,9 @@ impl App {
             }
             return true;
         }
+        if self.inspect.is_some() && self.inspect_act(action) {
+            return true;
+        }
         let before = self.selected_container().map(String::from);
         match action {
             Action::Quit => self.quit = true,
@@ -558,6 +568,10 @@ impl App {
             Action::Palette => {
                 self.overlay = Some(Overlay::Palette(Palette::new(self.palette_entries())));
             }
+            Action::Inspect => match self.selected_container() {
+                Some(id) => self.inspect = Some(InspectView::new(id)),
+                None => self.say("nothing selected: select a container to inspect".into(), true),
+            },
             Action::SortNext
             | Action::SortReverse
             | Action::ContainerFilter
@@ -576,12 +590,59 @@ impl App {
             | Action::Mark
             | Action::DetailLevel
             | Action::Pane0
-            | Action::Inspect
             | Action::Reveal
             | Action::Copy => return false,
         }
         if self.selected_container() != before.as_deref() {
             self.detail_scroll = 0;
+        }
+        true
+    }
+
+    /// Keys while the inspect tree is open; false passes the action on (pane switches,
+    /// quitting, actions on the container).
+    fn inspect_act(&mut self, action: Action) -> bool {
+        let Some(view) = self.inspect.as_mut() else { return false };
+        let len = view.len();
+        match action {
+            Action::Up => view.nav.move_by(-1, len),
+            Action::Down => view.nav.move_by(1, len),
+            Action::PageUp => view.nav.move_by(-(view.nav.page.max(1) as isize), len),
+            Action::PageDown => view.nav.move_by(view.nav.page.max(1) as isize, len),
+            Action::Top => view.nav.selected = 0,
+            Action::Bottom => view.nav.selected = len.saturating_sub(1),
+            Action::ToggleDetail | Action::Pause => view.toggle(),
+            Action::Reveal => view.reveal = !view.reveal,
+            Action::Copy => match view.selected_value() {
+                Ok(value) => {
+                    let size = value.len();
+                    self.clipboard = Some(value);
+                    self.say(format!("copied {size} bytes to the clipboard (OSC 52)"), false);
+                }
+                Err(why) => self.say(why, true),
+            },
+            Action::Back | Action::Inspect => self.inspect = None,
+            _ => {
+                // Leaving for another pane closes the tree.
+                if matches!(
+                    action,
+                    Action::NextPane
+                        | Action::PrevPane
+                        | Action::Pane1
+                        | Action::Pane2
+                        | Action::Pane3
+                        | Action::Pane4
+                        | Action::Pane5
+                        | Action::Pane6
+                        | Action::Pane7
+                        | Action::Pane8
+                        | Action::Pane9
+                        | Action::Pane0
+                ) {
+                    self.inspect = None;
+                }
+                return false;
+            }
         }
         true
     }

@@ -149,6 +149,11 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     if app.show_help {
         hint(Action::Help, "close help");
         hint(Action::Quit, "quit");
+    } else if app.inspect.is_some() {
+        hint(Action::Back, "close");
+        hint(Action::ToggleDetail, "fold");
+        hint(Action::Reveal, "secrets");
+        hint(Action::Copy, "copy");
     } else {
         hint(Action::Quit, "quit");
         hint(Action::Help, "help");
@@ -177,6 +182,9 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             }
             _ => hint(Action::ToggleDetail, "open"),
         }
+        if !app.read_only {
+            hint(Action::Actions, "actions");
+        }
         let project = app
             .project
             .as_deref()
@@ -184,11 +192,12 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             .unwrap_or_else(|| "all".into());
         hint(Action::NextProject, &format!("project: {project}"));
     }
-    let mut line = Line::from(spans);
+    // What is going on comes before the key hints: at 80 columns the hints are what
+    // gets cut. Work under way first, then the last action's result, then warnings.
+    let mut status: Vec<Span> = Vec::new();
     if app.read_only {
-        line.push_span(Span::styled("READ-ONLY ", theme.style(Slot::Warning)));
+        status.push(Span::styled(" READ-ONLY ", theme.style(Slot::Warning)));
     }
-    // Work under way first, then what the last action did, then engine warnings.
     let busy: Vec<String> = app
         .model
         .busy
@@ -200,22 +209,24 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         .collect();
     let notice = app.notice.as_ref().filter(|n| (app.now - n.at).num_seconds() < NOTICE_SECONDS);
     if !busy.is_empty() {
-        line.push_span(Span::styled(
-            format!("{} {}", crate::ui::panes::containers::spinner(app.now), busy.join(", ")),
+        status.push(Span::styled(
+            format!(" {} {} ", crate::ui::panes::containers::spinner(app.now), busy.join(", ")),
             theme.style(Slot::Accent),
         ));
     } else if let Some(notice) = notice {
         let slot = if notice.error { Slot::Error } else { Slot::Ok };
-        line.push_span(Span::styled(one_line(&notice.text).into_owned(), theme.style(slot)));
+        status.push(Span::styled(format!(" {} ", one_line(&notice.text)), theme.style(slot)));
     } else if let Some(warning) = app.model.warnings.last() {
         let age = (app.now - warning.at).num_seconds();
         if age < 30 {
-            line.push_span(Span::styled(
-                format!("⚠ {}", one_line(&warning.message)),
+            status.push(Span::styled(
+                format!(" ⚠ {} ", one_line(&warning.message)),
                 theme.style(Slot::Warning),
             ));
         }
     }
+    status.extend(spans);
+    let line = Line::from(status);
     frame.render_widget(Paragraph::new(line), area);
 }
 

@@ -59,6 +59,21 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
 }
 
 fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
+    if app.inspect.is_some() {
+        let view = PaneView {
+            model: &app.model,
+            theme: &app.theme,
+            focused: true,
+            title: "Inspect",
+            now: app.now,
+            offset: app.offset,
+        };
+        if let Some(inspect) = app.inspect.as_mut() {
+            let container = app.model.containers.get(&inspect.id);
+            inspect.render(frame, area, &view, container);
+        }
+        return;
+    }
     let title = match &app.project {
         Some(project) => {
             format!("{} · project {}", app.pane.title(), crate::model::sanitize::one_line(project))
@@ -279,6 +294,11 @@ pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
                     dirty = true;
                 }
             }
+        }
+        if let Some(text) = app.clipboard.take() {
+            // The terminal (and tmux, and SSH) carry it to the operator's clipboard.
+            let _ = guard.terminal.backend_mut().write_all(panes::inspect::osc52(&text).as_bytes());
+            let _ = guard.terminal.backend_mut().flush();
         }
         if let Some(id) = app.exec_request.take() {
             let name = app.model.containers.get(&id).map(|c| c.name.clone()).unwrap_or_default();

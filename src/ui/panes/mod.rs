@@ -3,6 +3,7 @@
 pub mod containers;
 pub mod detail;
 pub mod health;
+pub mod inspect;
 pub mod logs;
 pub mod map;
 pub mod resources;
