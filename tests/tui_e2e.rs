@@ -144,7 +144,7 @@ fn draws_answers_keys_resizes_and_quits_cleanly() {
             s.contains("portolan") && s.contains(&name)
         });
     assert!(screen.contains("connected"), "{screen}");
-    assert_eq!(tmux.modes(), "1 0 0", "full screen, cursor hidden");
+    assert_eq!(tmux.modes(), "1 0 1", "full screen, cursor hidden, mouse reported");
 
     tmux.keys(&["?"]);
     tmux.wait_for("the help overlay", Duration::from_secs(5), |s| {

@@ -488,3 +488,24 @@ fn actions_menu_confirmation_and_inspect_at_80x24() {
     let revealed = buffer_to_text(&render_buffer(&mut app, 80, 24));
     assert!(revealed.contains("topsecret"), "{revealed}");
 }
+
+#[test]
+fn the_mouse_selects_rows_switches_tabs_and_scrolls() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let at = |kind, column, row| MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE };
+    let mut app = on(PaneId::Containers, "dark");
+    let _ = render_buffer(&mut app, 120, 40);
+    // Rows under the header: "shop" group, api, cache, db...
+    assert!(app.mouse(&at(MouseEventKind::Down(MouseButton::Left), 5, 6), 120));
+    assert_eq!(app.containers.selected_id(), Some("cccccccccccc3"), "the third line is cache");
+    assert!(app.mouse(&at(MouseEventKind::ScrollDown, 5, 10), 120));
+    assert_ne!(app.containers.selected_id(), Some("cccccccccccc3"), "the wheel moves on");
+    // The tab bar: "4 Stats" sits after "1 Triage(3)   2 Map   3 Containers   ".
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let tabs = text.lines().nth(1).unwrap();
+    let column = tabs.find("4 Stats").unwrap() as u16 + 2;
+    assert!(app.mouse(&at(MouseEventKind::Down(MouseButton::Left), column, 1), 120));
+    assert_eq!(app.pane, PaneId::Stats);
+    app.mouse = false;
+    assert!(!app.mouse(&at(MouseEventKind::ScrollDown, 5, 10), 120), "turned off");
+}

@@ -77,6 +77,13 @@ impl PaneId {
     }
 
     /// For narrow terminals.
+    /// The key that shows this pane, as the tab bar writes it.
+    pub fn key(self) -> char {
+        let index = PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0);
+        // Ten panes: the tenth is on `0`, as on the keyboard.
+        char::from_digit(((index + 1) % 10) as u32, 10).unwrap_or('?')
+    }
+
     pub fn short_title(self) -> &'static str {
         match self {
             PaneId::Containers => "Ctrs",
@@ -645,6 +652,48 @@ impl App {
             }
         }
         true
+    }
+
+    /// A mouse event at (`column`, `row`) of a `width` x `height` screen: the wheel
+    /// scrolls, a click on a tab shows its pane, a click on a container's row in the
+    /// containers list selects it.
+    pub fn mouse(&mut self, event: &crossterm::event::MouseEvent, width: u16) -> bool {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        if !self.mouse || self.overlay.is_some() || self.show_help {
+            return false;
+        }
+        match event.kind {
+            MouseEventKind::ScrollDown => {
+                (0..3).fold(false, |changed, _| self.act(Action::Down) | changed)
+            }
+            MouseEventKind::ScrollUp => {
+                (0..3).fold(false, |changed, _| self.act(Action::Up) | changed)
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                // The tab bar is the second line; the body starts below it (and below
+                // the outage line when the engine is lost).
+                if event.row == 1 {
+                    return match super::chrome::tab_at(self, width, event.column) {
+                        Some(pane) => self.show_pane(pane),
+                        None => false,
+                    };
+                }
+                let outage = u16::from(matches!(
+                    self.model.connection,
+                    crate::model::Connection::Disconnected { .. }
+                ));
+                // Body top + border + the table's header line.
+                let first_row = 2 + outage + 2;
+                if self.pane == PaneId::Containers
+                    && self.inspect.is_none()
+                    && event.row >= first_row
+                {
+                    return self.containers.click_row((event.row - first_row) as usize);
+                }
+                false
+            }
+            _ => false,
+        }
     }
 
     fn say(&mut self, text: String, error: bool) {

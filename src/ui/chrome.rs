@@ -79,14 +79,15 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The pane tabs: number keys jump to them.
-pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
+/// The tab bar's labels with the pane each one shows (`None` for gaps), fitted to
+/// `width`: full titles with gaps when they fit; else short titles; else numbers and
+/// the current pane's title only.
+fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
     let theme = &app.theme;
     let problems = app.problem_count;
-    // Full titles with gaps when they fit; else short titles; else numbers and the
-    // current pane's title only.
     let build = |short: bool, only_current: bool, gap: bool| {
         let mut spans = Vec::new();
-        for (index, pane) in PaneId::ALL.iter().enumerate() {
+        for pane in PaneId::ALL.iter() {
             let title = if only_current && *pane != app.pane {
                 ""
             } else if short {
@@ -95,7 +96,7 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
                 pane.title()
             };
             let mut label =
-                format!(" {}{}{} ", index + 1, if title.is_empty() { "" } else { " " }, title);
+                format!(" {}{}{} ", pane.key(), if title.is_empty() { "" } else { " " }, title);
             if *pane == PaneId::Triage && problems > 0 {
                 label = format!("{}({problems}) ", &label[..label.len() - 1]);
             }
@@ -106,22 +107,39 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
             } else {
                 theme.style(Slot::Footer)
             };
-            spans.push(Span::styled(label, style));
+            spans.push((Span::styled(label, style), Some(*pane)));
             if gap {
-                spans.push(Span::raw(" "));
+                spans.push((Span::raw(" "), None));
             }
         }
         spans
     };
-    let fits =
-        |spans: &Vec<Span>| spans.iter().map(Span::width).sum::<usize>() <= area.width as usize;
-    let spans =
-        [(false, false, true), (false, false, false), (true, false, false), (true, true, false)]
-            .into_iter()
-            .map(|(short, only, gap)| build(short, only, gap))
-            .find(fits)
-            .unwrap_or_else(|| build(true, true, false));
+    let fits = |spans: &Vec<(Span, Option<PaneId>)>| {
+        spans.iter().map(|(s, _)| s.width()).sum::<usize>() <= width as usize
+    };
+    [(false, false, true), (false, false, false), (true, false, false), (true, true, false)]
+        .into_iter()
+        .map(|(short, only, gap)| build(short, only, gap))
+        .find(fits)
+        .unwrap_or_else(|| build(true, true, false))
+}
+
+pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let spans: Vec<Span> = tab_labels(app, area.width).into_iter().map(|(s, _)| s).collect();
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The pane whose tab is at column `x` of a tab bar `width` wide (a mouse click).
+pub fn tab_at(app: &App, width: u16, x: u16) -> Option<PaneId> {
+    let mut left = 0usize;
+    for (span, pane) in tab_labels(app, width) {
+        let right = left + span.width();
+        if (left..right).contains(&(x as usize)) {
+            return pane;
+        }
+        left = right;
+    }
+    None
 }
 
 /// A second header line, shown only when the engine is lost: why, and what portolan does.

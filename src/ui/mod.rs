@@ -199,7 +199,7 @@ const TICK: Duration = Duration::from_secs(1);
 
 /// Runs the full-screen UI until the operator quits.
 pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
-    let mut guard = terminal::TerminalGuard::enter()?;
+    let mut guard = terminal::TerminalGuard::enter(app.mouse)?;
     let mut input = input::InputReader::spawn();
     let mut dirty = true;
     let mut soft = false;
@@ -280,6 +280,10 @@ pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
                     for command in app.pending.drain(..) {
                         engine.command(command);
                     }
+                }
+                Some(Event::Mouse(mouse)) => {
+                    let width = guard.terminal.size().map(|s| s.width).unwrap_or(80);
+                    dirty |= app.mouse(&mouse, width);
                 }
                 Some(Event::Resize(width, height)) => {
                     let area = ratatui::layout::Rect::new(0, 0, width, height);

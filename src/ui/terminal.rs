@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::Once;
 
 use crossterm::cursor::{Hide, Show};
-use crossterm::event::{DisableBracketedPaste, DisableMouseCapture};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -49,14 +49,21 @@ pub fn install_panic_hook() {
 /// While alive, the terminal is in full-screen mode; dropping it restores it.
 pub struct TerminalGuard {
     pub terminal: Tui,
+    mouse: bool,
 }
 
 impl TerminalGuard {
-    pub fn enter() -> io::Result<TerminalGuard> {
+    /// `mouse`: report clicks and the wheel (the terminal's own selection then needs
+    /// shift held, which is why it can be turned off).
+    pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
         install_panic_hook();
         enable_raw_mode()?;
         let mut stdout = io::stdout();
         if let Err(error) = execute!(stdout, EnterAlternateScreen, Hide) {
+            restore();
+            return Err(error);
+        }
+        if mouse && let Err(error) = execute!(stdout, EnableMouseCapture) {
             restore();
             return Err(error);
         }
@@ -68,7 +75,7 @@ impl TerminalGuard {
         match Terminal::with_options(backend, options) {
             Ok(mut terminal) => {
                 let _ = terminal.clear();
-                Ok(TerminalGuard { terminal })
+                Ok(TerminalGuard { terminal, mouse })
             }
             Err(error) => {
                 restore();
@@ -90,6 +97,9 @@ impl TerminalGuard {
     pub fn resume(&mut self) -> io::Result<()> {
         enable_raw_mode()?;
         execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+        if self.mouse {
+            execute!(io::stdout(), EnableMouseCapture)?;
+        }
         let (width, height) = crossterm::terminal::size().unwrap_or((80, 24));
         self.terminal.resize(Rect::new(0, 0, width, height))?;
         self.terminal.clear()

@@ -171,6 +171,21 @@ impl ContainersPane {
         }
     }
 
+    /// Selects the container drawn on the `row`th line under the header, if any (a
+    /// mouse click).
+    pub fn click_row(&mut self, row: usize) -> bool {
+        let index = self.offset + row;
+        match self.rows.get(index) {
+            Some(ListRow::Container { id }) => {
+                let id = id.clone();
+                self.selected_index = index;
+                self.selected = Some(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Marks the selection, or unmarks it.
     pub fn toggle_mark(&mut self) {
         if let Some(id) = self.selected.clone()
