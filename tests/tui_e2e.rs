@@ -237,3 +237,150 @@ fn the_logs_key_opens_the_selected_containers_log() {
     tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
     assert_restored(&tmux);
 }
+
+fn state_of(name: &str) -> String {
+    support::docker_ok(&["inspect", "-f", "{{.State.Status}}", name])
+}
+
+#[test]
+fn an_action_asks_first_runs_with_progress_and_lands_in_the_timeline() {
+    let fx = support::Fixture::new("e2eact");
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    // A process that exits on SIGTERM, so the stop is quick.
+    fx.run("victim", &["--label", &label, "--init"], &["sleep", "600"]);
+    let name = fx.name("victim");
+    let tmux = Tmux::start("act", 120, 40, &[], &format!("--pane containers --project {project}"));
+    tmux.wait_for("the container list", Duration::from_secs(10), |s| s.contains("● pt-e2eact"));
+
+    // Asking and saying no leaves it running.
+    tmux.keys(&["a"]);
+    tmux.wait_for("the actions menu", Duration::from_secs(5), |s| s.contains("t  stop"));
+    tmux.keys(&["t"]);
+    tmux.wait_for("the question", Duration::from_secs(5), |s| {
+        s.contains(&format!("Stop container: {name}?"))
+    });
+    tmux.keys(&["n"]);
+    tmux.wait_for("the popup closed", Duration::from_secs(5), |s| !s.contains("Stop container"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(state_of(&name), "running", "no means no");
+
+    // Asking and saying yes stops it, and the footer and timeline say so.
+    tmux.keys(&["a"]);
+    tmux.wait_for("the actions menu", Duration::from_secs(5), |s| s.contains("t  stop"));
+    tmux.keys(&["t"]);
+    tmux.wait_for("the question", Duration::from_secs(5), |s| s.contains("Stop container"));
+    tmux.keys(&["y"]);
+    tmux.wait_for("the result", Duration::from_secs(20), |s| {
+        s.contains(&format!("stop {name}: done"))
+    });
+    assert_eq!(state_of(&name), "exited");
+    tmux.keys(&["7"]);
+    tmux.wait_for("the operator's entry in the timeline", Duration::from_secs(5), |s| {
+        s.contains("operator: stop")
+    });
+
+    // The palette finds an action by a few letters: `strt` → start (no question).
+    tmux.keys(&["3"]);
+    tmux.wait_for("the list again", Duration::from_secs(5), |s| s.contains("■ pt-e2eact"));
+    tmux.keys(&["a", "s"]);
+    tmux.wait_for("started again", Duration::from_secs(20), |s| {
+        s.contains(&format!("start {name}: done"))
+    });
+    assert_eq!(state_of(&name), "running");
+
+    // Removing a running container asks harder: a lone `y` is not enough.
+    tmux.keys(&["a", "d"]);
+    tmux.wait_for("the harder question", Duration::from_secs(5), |s| s.contains("Type yes"));
+    tmux.keys(&["y", "Enter"]);
+    tmux.wait_for("the popup closed", Duration::from_secs(5), |s| !s.contains("Type yes"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(state_of(&name), "running", "not removed on a lone y");
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
+    assert_restored(&tmux);
+}
+
+#[test]
+fn read_only_refuses_actions_and_exec_returns_the_terminal() {
+    let fx = support::Fixture::new("e2eexec");
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    fx.run("box", &["--label", &label], &["sleep", "600"]);
+    let name = fx.name("box");
+
+    let tmux = Tmux::start(
+        "ro",
+        100,
+        30,
+        &[],
+        &format!("--pane containers --project {project} --read-only"),
+    );
+    tmux.wait_for("the container list", Duration::from_secs(10), |s| s.contains("● pt-e2eexec"));
+    tmux.keys(&["a"]);
+    tmux.wait_for("the refusal", Duration::from_secs(5), |s| {
+        s.contains("READ-ONLY") && s.contains("actions are turned off")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
+    assert_restored(&tmux);
+
+    // A shell: the UI steps aside, the shell answers, and portolan comes back.
+    let tmux = Tmux::start("exec", 100, 30, &[], &format!("--pane containers --project {project}"));
+    tmux.wait_for("the container list", Duration::from_secs(10), |s| s.contains("● pt-e2eexec"));
+    tmux.keys(&["!"]);
+    tmux.wait_for("the shell", Duration::from_secs(15), |s| s.contains(&format!("sh in {name}")));
+    // The shell reads what is typed as soon as it runs; its answer proves it does.
+    let mut answered = false;
+    for _ in 0..10 {
+        tmux.keys(&["echo in-the-box-$((6*7))", "Enter"]);
+        if tmux.screen().contains("in-the-box-42") {
+            answered = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        if tmux.screen().contains("in-the-box-42") {
+            answered = true;
+            break;
+        }
+    }
+    assert!(answered, "the shell answered: {}", tmux.screen());
+    tmux.keys(&["exit", "Enter"]);
+    tmux.wait_for("portolan again", Duration::from_secs(10), |s| {
+        s.contains("● pt-e2eexec") && s.contains(&format!("sh in {name} exited"))
+    });
+    assert_eq!(tmux.modes(), "1 0 1", "full screen and mouse again after the shell");
+    // Keys reach portolan again (the input reader resumed): `?` opens the help.
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help", Duration::from_secs(5), |s| s.contains("show or hide this help"));
+    tmux.keys(&["q", "q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
+    assert_restored(&tmux);
+}
+
+#[test]
+fn the_palette_and_the_map_filter_take_typed_keys() {
+    let fx = support::Fixture::new("e2epal");
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    for service in ["alpha", "beta"] {
+        let service_label = format!("com.docker.compose.service={service}");
+        fx.run(service, &["--label", &label, "--label", &service_label], &["sleep", "600"]);
+    }
+    let tmux = Tmux::start("pal", 120, 40, &[], &format!("--pane map --project {project}"));
+    tmux.wait_for("the map", Duration::from_secs(10), |s| s.contains("alpha") && s.contains("beta"));
+    // The map's filter: typed letters go to it, `q` included, until enter.
+    tmux.keys(&["/", "b", "e", "t", "Enter"]);
+    tmux.wait_for("only beta", Duration::from_secs(5), |s| s.contains("beta") && !s.contains("alpha"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("both again", Duration::from_secs(5), |s| s.contains("alpha") && s.contains("beta"));
+    // The palette: `:` then a few letters of a pane's description.
+    tmux.keys(&[":"]);
+    tmux.wait_for("the palette", Duration::from_secs(5), |s| s.contains("Command palette"));
+    tmux.keys(&["h", "e", "a", "l", "t", "h", " ", "c", "h", "e", "c", "k", "s", "Enter"]);
+    tmux.wait_for("the health pane", Duration::from_secs(5), |s| s.contains("Health"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
+    assert_restored(&tmux);
+}
