@@ -509,3 +509,28 @@ fn the_mouse_selects_rows_switches_tabs_and_scrolls() {
     app.mouse = false;
     assert!(!app.mouse(&at(MouseEventKind::ScrollDown, 5, 10), 120), "turned off");
 }
+
+#[test]
+fn an_action_under_way_shows_on_the_row_the_box_and_the_footer() {
+    let mut app = on(PaneId::Containers, "dark");
+    app.apply(Update::ActionStarted {
+        id: "bbbbbbbbbbbb2".into(),
+        verb: portolan::model::action::Verb::Restart,
+    });
+    let list = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(list.lines().any(|l| l.contains("db") && l.contains("restarting")), "{list}");
+    assert!(list.lines().last().is_some_and(|l| l.contains("restarting shop-db-1")), "{list}");
+    app.pane = PaneId::Map;
+    let map = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(map.contains("restarting"), "{map}");
+    app.apply(Update::ActionDone(Box::new(portolan::model::action::ActionResult {
+        at: t(1),
+        id: "bbbbbbbbbbbb2".into(),
+        name: "shop-db-1".into(),
+        verb: portolan::model::action::Verb::Restart,
+        error: Some("the engine answered 500: cannot restart".into()),
+    })));
+    let after = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(after.contains("restart shop-db-1 failed: the engine answered 500"), "{after}");
+    assert!(app.model.busy.is_empty());
+}

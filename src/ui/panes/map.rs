@@ -771,9 +771,19 @@ fn node_box(canvas: &mut Canvas, view: &PaneView<'_>, node: &Node, b: &BoxPlan, 
                 canvas.text(x, y, &layout::networks_text(node), inner, theme.style(Slot::Muted));
             }
             BoxLine::Status => {
-                let health = health_text(node);
-                let style = match (node.state_words.is_some(), container) {
-                    (true, Some(c)) => theme.state(c),
+                // An action under way replaces the state until the engine answers.
+                let busy = view.model.busy.get(&node.id);
+                let health = match busy {
+                    Some(verb) => format!(
+                        "{} {}",
+                        crate::ui::panes::containers::spinner(view.now),
+                        verb.progressive()
+                    ),
+                    None => health_text(node),
+                };
+                let style = match (busy, node.state_words.is_some(), container) {
+                    (Some(_), _, _) => theme.style(Slot::Accent),
+                    (None, true, Some(c)) => theme.state(c),
                     _ => theme.health(node.health),
                 };
                 let used = canvas.text(x, y, &health, inner, style);
