@@ -3,6 +3,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::keymap::{Action, Keymap};
+use super::panes::audit::AuditPane;
 use super::panes::containers::ContainersPane;
 use super::panes::health::HealthPane;
 use super::panes::logs::{LogsPane, Prompt, target_for};
@@ -30,6 +31,7 @@ pub enum PaneId {
     Timeline,
     Logs,
     Routes,
+    Audit,
 }
 
 impl PaneId {
@@ -43,6 +45,7 @@ impl PaneId {
         PaneId::Timeline,
         PaneId::Logs,
         PaneId::Routes,
+        PaneId::Audit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +59,7 @@ impl PaneId {
             PaneId::Timeline => "timeline",
             PaneId::Logs => "logs",
             PaneId::Routes => "routes",
+            PaneId::Audit => "audit",
         }
     }
 
@@ -70,6 +74,7 @@ impl PaneId {
             PaneId::Timeline => "Timeline",
             PaneId::Logs => "Logs",
             PaneId::Routes => "Routes",
+            PaneId::Audit => "Audit",
         }
     }
 
@@ -123,6 +128,7 @@ pub struct App {
     pub timeline: TimelinePane,
     pub logs: LogsPane,
     pub routes: RoutesPane,
+    pub audit: AuditPane,
     /// What the logs pane follows when opened from the command line.
     pub log_target: Option<(LogTarget, String)>,
     pub log_tail: u32,
@@ -166,6 +172,7 @@ impl App {
             timeline: TimelinePane::default(),
             logs: LogsPane::default(),
             routes: RoutesPane::default(),
+            audit: AuditPane::default(),
             log_target: None,
             log_tail: 300,
             log_since: None,
@@ -221,6 +228,7 @@ impl App {
             PaneId::Timeline => self.containers.selected_id(),
             PaneId::Logs => None,
             PaneId::Routes => self.routes.selected_container(),
+            PaneId::Audit => self.audit.selected_container(),
         }
     }
 
@@ -324,6 +332,7 @@ impl App {
             PaneId::Health => self.health.list.move_by(delta),
             PaneId::Logs => self.logs.move_by(delta),
             PaneId::Routes => self.routes.nav.move_by(delta, self.routes.len()),
+            PaneId::Audit => self.audit.move_by(delta),
             PaneId::Timeline => {
                 let len = self.model.history.timeline.len();
                 self.timeline.scrolled = true;
@@ -347,6 +356,7 @@ impl App {
             PaneId::Timeline => self.timeline.nav.page,
             PaneId::Logs => 20,
             PaneId::Routes => self.routes.nav.page,
+            PaneId::Audit => self.audit.nav.page,
         };
         rows.max(1) as isize
     }
@@ -440,6 +450,7 @@ impl App {
                     None => false,
                 };
             }
+            Action::Pane0 => return self.show_pane(PaneId::Audit),
             Action::ToggleDetail => {
                 if self.pane == PaneId::Containers {
                     self.detail_full = !self.detail_full;
@@ -532,7 +543,6 @@ impl App {
             | Action::JsonView
             | Action::Mark
             | Action::DetailLevel
-            | Action::Pane0
             | Action::Actions
             | Action::ProjectActions
             | Action::Exec

@@ -82,11 +82,14 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let problems = app.problem_count;
-    // Full titles with gaps when they fit; else short titles; else numbers and the
-    // current pane's title only.
-    let build = |short: bool, only_current: bool, gap: bool| {
+    // Full titles with gaps when they fit; else short titles; else short titles with
+    // single spaces (ten panes at 80 columns); else numbers and the current pane's
+    // title only.
+    let build = |short: bool, only_current: bool, gap: bool, tight: bool| {
         let mut spans = Vec::new();
         for (index, pane) in PaneId::ALL.iter().enumerate() {
+            // Keys 1…9, then 0 for the tenth pane.
+            let key = (index + 1) % 10;
             let title = if only_current && *pane != app.pane {
                 ""
             } else if short {
@@ -94,11 +97,11 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
             } else {
                 pane.title()
             };
-            let mut label =
-                format!(" {}{}{} ", index + 1, if title.is_empty() { "" } else { " " }, title);
+            let mut label = format!("{}{}{}", key, if title.is_empty() { "" } else { " " }, title);
             if *pane == PaneId::Triage && problems > 0 {
-                label = format!("{}({problems}) ", &label[..label.len() - 1]);
+                label.push_str(&format!("({problems})"));
             }
+            let label = if tight { label } else { format!(" {label} ") };
             let style = if *pane == app.pane {
                 theme.style(Slot::Selection)
             } else if *pane == PaneId::Triage && problems > 0 {
@@ -106,6 +109,9 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
             } else {
                 theme.style(Slot::Footer)
             };
+            if tight {
+                spans.push(Span::raw(" "));
+            }
             spans.push(Span::styled(label, style));
             if gap {
                 spans.push(Span::raw(" "));
@@ -115,12 +121,17 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     };
     let fits =
         |spans: &Vec<Span>| spans.iter().map(Span::width).sum::<usize>() <= area.width as usize;
-    let spans =
-        [(false, false, true), (false, false, false), (true, false, false), (true, true, false)]
-            .into_iter()
-            .map(|(short, only, gap)| build(short, only, gap))
-            .find(fits)
-            .unwrap_or_else(|| build(true, true, false));
+    let spans = [
+        (false, false, true, false),
+        (false, false, false, false),
+        (true, false, false, false),
+        (true, false, false, true),
+        (true, true, false, false),
+    ]
+    .into_iter()
+    .map(|(short, only, gap, tight)| build(short, only, gap, tight))
+    .find(fits)
+    .unwrap_or_else(|| build(true, true, false, false));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
