@@ -10,8 +10,8 @@
 //!
 //! Semantics worth knowing:
 //! - *All interfaces*: a published port whose host address is `0.0.0.0`, `::` or
-//!   empty. The IPv4 and IPv6 bindings of one port are one finding. Ports 80 and 443
-//!   are web entry points meant to be public and are not reported by
+//!   empty. The IPv4 and IPv6 bindings of one port are one finding. Host ports 80 and
+//!   443 are web entry points meant to be public and are not reported by
 //!   [`Check::PortAllInterfaces`]; on a data store they are, by [`Check::DataStoreExposed`].
 //! - *Data store*: the image (or, for the demo stacks' stand-ins, the image named by
 //!   the [`DEMO_IMAGE_LABEL`]) is a database, cache, queue or object store, or the
@@ -256,7 +256,8 @@ pub fn container_findings(model: &Model, c: &Container) -> Vec<Finding> {
                      drop the port"
                 ),
             )),
-            None if matches!(port.container_port, 80 | 443) => {}
+            // The host's web ports are meant to be public; 8080→80 is a dev server.
+            None if matches!(port.host_port, Some(80 | 443)) => {}
             None => out.push((
                 Check::PortAllInterfaces,
                 Severity::Low,

@@ -207,11 +207,14 @@ fn any_port_on_all_interfaces_is_low_but_web_entry_points_are_not() {
     assert!(f.message.contains("0.0.0.0:3000→3000/tcp"), "{}", f.message);
     let mut c = hardened("a", "proxy");
     c.ports.push(port(Some("0.0.0.0"), Some(443), 443));
-    c.ports.push(port(Some("0.0.0.0"), Some(8080), 80));
+    c.ports.push(port(Some("::"), Some(80), 8080));
     // Exposed-only ports and loopback bindings are not open.
     c.ports.push(port(None, None, 9229));
     c.ports.push(port(Some("127.0.0.1"), Some(3001), 3001));
-    assert!(findings_of(c).is_empty());
+    assert!(findings_of(c.clone()).is_empty());
+    // A web server's port 80 published elsewhere is a dev server, not the entry point.
+    c.ports.push(port(Some("0.0.0.0"), Some(8080), 80));
+    assert!(only(c, Check::PortAllInterfaces).message.contains("0.0.0.0:8080→80/tcp"));
 }
 
 #[test]
