@@ -20,7 +20,7 @@ for stack in "${STACKS[@]}"; do
             --width "${size%x*}" --height "${size#*x}" --wait 3 > "screenshots/map-$stack-$size.txt"
     done
 done
-for pane in triage containers stats resources health timeline; do
+for pane in triage containers stats resources health timeline audit; do
     for size in 80x24 120x40; do
         "$BIN" snapshot --format text --pane "$pane" --project nginx \
             --width "${size%x*}" --height "${size#*x}" --wait 3 > "screenshots/$pane-nginx-$size.txt"

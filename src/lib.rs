@@ -1,5 +1,6 @@
 //! portolan: a live chart of a Docker host.
 //!
+//! - [`audit`] turns the seed documents' security layers into findings per container, purely.
 //! - [`demo`] holds the demo stacks modelled on the seed documents, and plans them.
 //! - [`engine`] talks to the Docker Engine API and sends owned [`model::Update`]s.
 //! - [`model`] is the one live state, pure and unit-tested.
@@ -7,6 +8,7 @@
 //! - [`topology`] derives the map's graph and layout from the model, purely.
 //! - [`ui`] is the ratatui front end.
 
+pub mod audit;
 pub mod cli;
 pub mod demo;
 pub mod engine;

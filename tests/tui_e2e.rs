@@ -369,12 +369,18 @@ fn the_palette_and_the_map_filter_take_typed_keys() {
         fx.run(service, &["--label", &label, "--label", &service_label], &["sleep", "600"]);
     }
     let tmux = Tmux::start("pal", 120, 40, &[], &format!("--pane map --project {project}"));
-    tmux.wait_for("the map", Duration::from_secs(10), |s| s.contains("alpha") && s.contains("beta"));
+    tmux.wait_for("the map", Duration::from_secs(10), |s| {
+        s.contains("alpha") && s.contains("beta")
+    });
     // The map's filter: typed letters go to it, `q` included, until enter.
     tmux.keys(&["/", "b", "e", "t", "Enter"]);
-    tmux.wait_for("only beta", Duration::from_secs(5), |s| s.contains("beta") && !s.contains("alpha"));
+    tmux.wait_for("only beta", Duration::from_secs(5), |s| {
+        s.contains("beta") && !s.contains("alpha")
+    });
     tmux.keys(&["Escape"]);
-    tmux.wait_for("both again", Duration::from_secs(5), |s| s.contains("alpha") && s.contains("beta"));
+    tmux.wait_for("both again", Duration::from_secs(5), |s| {
+        s.contains("alpha") && s.contains("beta")
+    });
     // The palette: `:` then a few letters of a pane's description.
     tmux.keys(&[":"]);
     tmux.wait_for("the palette", Duration::from_secs(5), |s| s.contains("Command palette"));

@@ -534,3 +534,128 @@ fn an_action_under_way_shows_on_the_row_the_box_and_the_footer() {
     assert!(after.contains("restart shop-db-1 failed: the engine answered 500"), "{after}");
     assert!(app.model.busy.is_empty());
 }
+
+/// The fixture plus a clean worker in `shop` and a privileged stand-alone agent with
+/// the Docker socket.
+fn audit_app() -> App {
+    let mut app = on(PaneId::Triage, "dark");
+    let mut worker = service("ffffffffffff6", "shop", "worker", "ghcr.io/shop/worker:1.2");
+    worker.user = Some("1000".into());
+    worker.read_only = true;
+    worker.healthcheck =
+        Some(Healthcheck { test: vec!["CMD".into(), "true".into()], ..Healthcheck::default() });
+    worker.limits = Limits { cpus: Some(0.25), memory_bytes: Some(64 << 20), ..Limits::default() };
+    worker.restart_policy =
+        Some(portolan::model::RestartPolicy { name: "always".into(), maximum_retry_count: None });
+    let mut agent = Container::new("999999999999a", "agent");
+    agent.image = "portainer/agent:2.19".into();
+    agent.state = ContainerState::Running;
+    agent.privileged = true;
+    agent.mounts.push(Mount {
+        kind: "bind".into(),
+        name: None,
+        source: Some("/var/run/docker.sock".into()),
+        destination: "/var/run/docker.sock".into(),
+        read_only: false,
+    });
+    agent.ports.push(Port {
+        host_ip: Some("0.0.0.0".into()),
+        host_port: Some(9001),
+        container_port: 9001,
+        protocol: "tcp".into(),
+    });
+    app.apply(Update::ContainerChanged(Box::new(worker)));
+    app.apply(Update::ContainerChanged(Box::new(agent)));
+    app.act(Action::Pane0);
+    app
+}
+
+#[test]
+fn audit_pane_groups_findings_and_summarises_clean_containers() {
+    let mut app = audit_app();
+    assert_eq!(app.pane, PaneId::Audit, "0 shows the audit");
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let text = buffer_to_text(&render_buffer(&mut app, w, h));
+        insta::assert_snapshot!(format!("audit_findings_{w}x{h}"), text);
+    }
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("Audit · 2 high · 4 medium"), "{text}");
+    assert!(text.contains("✓ no findings: worker"), "{text}");
+    assert!(!text.contains("  worker  "), "a clean container has no block of its own:\n{text}");
+    assert!(text.contains("HIGH   privileged"), "{text}");
+    // Down to the stand-alone agent's findings: the selection names its container.
+    app.act(Action::Bottom);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("▾ stand-alone"), "scrolled to the end:\n{text}");
+    app.act(Action::Top);
+    let _ = render_buffer(&mut app, 120, 40);
+    for _ in 0..40 {
+        if app.selected_container() == Some("999999999999a") {
+            break;
+        }
+        app.act(Action::Down);
+    }
+    assert_eq!(app.selected_container(), Some("999999999999a"));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("HIGH · privileged · agent"), "{text}");
+    // Enter opens the container's detail, as on every list.
+    app.act(Action::ToggleDetail);
+    assert_eq!(app.pane, PaneId::Containers);
+    assert_eq!(app.containers.selected_id(), Some("999999999999a"));
+}
+
+#[test]
+fn audit_pane_follows_changes_and_the_project_filter() {
+    let mut app = audit_app();
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(!text.contains("adds capabilities"), "{text}");
+    let mut api = app.model.containers["aaaaaaaaaaaa1"].clone();
+    api.cap_add = vec!["NET_ADMIN".into()];
+    app.apply(Update::ContainerChanged(Box::new(api)));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("adds capabilities NET_ADMIN"), "{text}");
+    app.act(Action::NextProject);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("Audit · project shop"), "{text}");
+    assert!(!text.contains("agent") && !text.contains("nightly-job"), "{text}");
+}
+
+#[test]
+fn audit_pane_says_no_findings_on_a_clean_host() {
+    let mut model = Model::new("unix:///var/run/docker.sock", t(-10));
+    let mut c = service("aaaaaaaaaaaa9", "calm", "web", "nginx:1.27");
+    c.user = Some("nginx".into());
+    c.read_only = true;
+    c.healthcheck =
+        Some(Healthcheck { test: vec!["CMD".into(), "true".into()], ..Healthcheck::default() });
+    c.limits = Limits { cpus: Some(1.0), memory_bytes: Some(128 << 20), ..Limits::default() };
+    c.restart_policy =
+        Some(portolan::model::RestartPolicy { name: "always".into(), maximum_retry_count: None });
+    model
+        .apply(Update::Synced(Box::new(Inventory { containers: vec![c], ..Inventory::default() })));
+    let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), t(0));
+    app.version = "0.0.0-test";
+    app.pane = PaneId::Audit;
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("Audit · no findings"), "{text}");
+    assert!(text.contains("✓ No findings."), "{text}");
+    assert!(text.contains("1 container passes every check."), "{text}");
+    assert_eq!(app.selected_container(), None);
+}
+
+#[test]
+fn audit_severities_are_coloured() {
+    let mut app = audit_app();
+    let buffer = render_buffer(&mut app, 120, 40);
+    let text = buffer_to_text(&buffer);
+    let find = |needle: &str| {
+        text.lines()
+            .enumerate()
+            .find_map(|(y, l)| l.find(needle).map(|x| (l[..x].chars().count() as u16, y as u16)))
+    };
+    let theme = Theme::built_in("dark");
+    let (x, y) = find("HIGH   docker.sock").expect("a high finding");
+    assert_eq!(buffer[(x, y)].fg, theme.style(Slot::Error).fg.expect("error has a colour"));
+    let (x, y) = find("MEDIUM root").expect("a medium finding");
+    assert_eq!(buffer[(x, y)].fg, theme.style(Slot::Warning).fg.expect("warning has a colour"));
+}

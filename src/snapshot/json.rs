@@ -30,6 +30,8 @@ pub struct Document {
     pub routes: Vec<RouteJson>,
     /// What could not be read in a proxy's configuration.
     pub route_notes: Vec<RouteNoteJson>,
+    /// The audit's security findings, per container, most severe first.
+    pub findings: Vec<FindingJson>,
     pub generated_at: String,
 }
 
@@ -111,6 +113,30 @@ fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNot
         .map(|n| RouteNoteJson { proxy: n.proxy, message: n.message })
         .collect();
     (routes, notes)
+}
+
+#[derive(Serialize)]
+pub struct FindingJson {
+    pub container: String,
+    pub project: Option<String>,
+    /// A stable check name: `privileged`, `docker_socket`, `data_store_exposed`...
+    pub check: &'static str,
+    /// `high`, `medium`, `low` or `info`.
+    pub severity: &'static str,
+    pub message: String,
+}
+
+fn findings(model: &Model, project: Option<&str>) -> Vec<FindingJson> {
+    crate::audit::findings_where(model, |c| in_project(c, project))
+        .into_iter()
+        .map(|f| FindingJson {
+            container: f.container,
+            project: f.project,
+            check: f.check.as_str(),
+            severity: f.severity.as_str(),
+            message: f.message,
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -423,6 +449,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
         edges: edges(model, project),
         routes,
         route_notes,
+        findings: findings(model, project),
         generated_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
     }
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use super::keymap::{Action, Keymap};
 use super::overlay::{Entry, Outcome, Overlay, Palette, PaletteItem};
+use super::panes::audit::AuditPane;
 use super::panes::containers::ContainersPane;
 use super::panes::health::HealthPane;
 use super::panes::inspect::InspectView;
@@ -33,6 +34,7 @@ pub enum PaneId {
     Timeline,
     Logs,
     Routes,
+    Audit,
 }
 
 impl PaneId {
@@ -46,6 +48,7 @@ impl PaneId {
         PaneId::Timeline,
         PaneId::Logs,
         PaneId::Routes,
+        PaneId::Audit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +62,7 @@ impl PaneId {
             PaneId::Timeline => "timeline",
             PaneId::Logs => "logs",
             PaneId::Routes => "routes",
+            PaneId::Audit => "audit",
         }
     }
 
@@ -73,6 +77,7 @@ impl PaneId {
             PaneId::Timeline => "Timeline",
             PaneId::Logs => "Logs",
             PaneId::Routes => "Routes",
+            PaneId::Audit => "Audit",
         }
     }
 
@@ -133,6 +138,7 @@ pub struct App {
     pub timeline: TimelinePane,
     pub logs: LogsPane,
     pub routes: RoutesPane,
+    pub audit: AuditPane,
     /// What the logs pane follows when opened from the command line.
     pub log_target: Option<(LogTarget, String)>,
     pub log_tail: u32,
@@ -197,6 +203,7 @@ impl App {
             timeline: TimelinePane::default(),
             logs: LogsPane::default(),
             routes: RoutesPane::default(),
+            audit: AuditPane::default(),
             log_target: None,
             log_tail: 300,
             log_since: None,
@@ -272,6 +279,7 @@ impl App {
             PaneId::Timeline => self.containers.selected_id(),
             PaneId::Logs => None,
             PaneId::Routes => self.routes.selected_container(),
+            PaneId::Audit => self.audit.selected_container(),
         }
     }
 
@@ -375,6 +383,7 @@ impl App {
             PaneId::Health => self.health.list.move_by(delta),
             PaneId::Logs => self.logs.move_by(delta),
             PaneId::Routes => self.routes.nav.move_by(delta, self.routes.len()),
+            PaneId::Audit => self.audit.move_by(delta),
             PaneId::Timeline => {
                 let len = self.model.history.timeline.len();
                 self.timeline.scrolled = true;
@@ -398,6 +407,7 @@ impl App {
             PaneId::Timeline => self.timeline.nav.page,
             PaneId::Logs => 20,
             PaneId::Routes => self.routes.nav.page,
+            PaneId::Audit => self.audit.nav.page,
         };
         rows.max(1) as isize
     }
@@ -494,6 +504,7 @@ impl App {
                     None => false,
                 };
             }
+            Action::Pane0 => return self.show_pane(PaneId::Audit),
             Action::ToggleDetail => {
                 if self.pane == PaneId::Containers {
                     self.detail_full = !self.detail_full;
@@ -596,7 +607,6 @@ impl App {
             | Action::JsonView
             | Action::Mark
             | Action::DetailLevel
-            | Action::Pane0
             | Action::Reveal
             | Action::Copy => return false,
         }

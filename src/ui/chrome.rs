@@ -78,14 +78,14 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-/// The pane tabs: number keys jump to them.
 /// The tab bar's labels with the pane each one shows (`None` for gaps), fitted to
-/// `width`: full titles with gaps when they fit; else short titles; else numbers and
-/// the current pane's title only.
+/// `width`: full titles with gaps when they fit; else short titles; else short titles
+/// with single spaces (ten panes at 80 columns); else numbers and the current pane's
+/// title only.
 fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
     let theme = &app.theme;
     let problems = app.problem_count;
-    let build = |short: bool, only_current: bool, gap: bool| {
+    let build = |short: bool, only_current: bool, gap: bool, tight: bool| {
         let mut spans = Vec::new();
         for pane in PaneId::ALL.iter() {
             let title = if only_current && *pane != app.pane {
@@ -96,10 +96,11 @@ fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
                 pane.title()
             };
             let mut label =
-                format!(" {}{}{} ", pane.key(), if title.is_empty() { "" } else { " " }, title);
+                format!("{}{}{}", pane.key(), if title.is_empty() { "" } else { " " }, title);
             if *pane == PaneId::Triage && problems > 0 {
-                label = format!("{}({problems}) ", &label[..label.len() - 1]);
+                label.push_str(&format!("({problems})"));
             }
+            let label = if tight { label } else { format!(" {label} ") };
             let style = if *pane == app.pane {
                 theme.style(Slot::Selection)
             } else if *pane == PaneId::Triage && problems > 0 {
@@ -107,6 +108,9 @@ fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
             } else {
                 theme.style(Slot::Footer)
             };
+            if tight {
+                spans.push((Span::raw(" "), None));
+            }
             spans.push((Span::styled(label, style), Some(*pane)));
             if gap {
                 spans.push((Span::raw(" "), None));
@@ -117,11 +121,17 @@ fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
     let fits = |spans: &Vec<(Span, Option<PaneId>)>| {
         spans.iter().map(|(s, _)| s.width()).sum::<usize>() <= width as usize
     };
-    [(false, false, true), (false, false, false), (true, false, false), (true, true, false)]
-        .into_iter()
-        .map(|(short, only, gap)| build(short, only, gap))
-        .find(fits)
-        .unwrap_or_else(|| build(true, true, false))
+    [
+        (false, false, true, false),
+        (false, false, false, false),
+        (true, false, false, false),
+        (true, false, false, true),
+        (true, true, false, false),
+    ]
+    .into_iter()
+    .map(|(short, only, gap, tight)| build(short, only, gap, tight))
+    .find(fits)
+    .unwrap_or_else(|| build(true, true, false, false))
 }
 
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {

@@ -1,5 +1,6 @@
 //! One file per pane. A pane draws from the model, its own state and the theme.
 
+pub mod audit;
 pub mod containers;
 pub mod detail;
 pub mod health;
