@@ -1,5 +1,6 @@
 //! portolan: a live chart of a Docker host.
 //!
+//! - [`config`] reads the config file and prints the commented defaults.
 //! - [`demo`] holds the demo stacks modelled on the seed documents, and plans them.
 //! - [`engine`] talks to the Docker Engine API and sends owned [`model::Update`]s.
 //! - [`model`] is the one live state, pure and unit-tested.
@@ -8,6 +9,7 @@
 //! - [`ui`] is the ratatui front end.
 
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod model;
