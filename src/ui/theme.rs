@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
 use serde::Deserialize;
 
 macro_rules! slots {
@@ -333,6 +334,21 @@ impl Theme {
 
     pub fn style(&self, slot: Slot) -> Style {
         self.styles[slot as usize]
+    }
+
+    /// A selected line. The selection's colours win over the spans' own: a span
+    /// coloured like the selection's background would otherwise vanish.
+    pub fn selected<'a>(&self, line: Line<'a>) -> Line<'a> {
+        let selection = self.style(Slot::Selection);
+        let spans = line
+            .spans
+            .into_iter()
+            .map(|span| {
+                let style = span.style.patch(selection);
+                span.style(style)
+            })
+            .collect();
+        Line { spans, style: line.style.patch(selection), ..line }
     }
 
     pub fn border(&self, focused: bool) -> Style {
