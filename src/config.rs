@@ -232,7 +232,7 @@ impl Config {
         }
         match &self.theme {
             Some(name) => Theme::resolve(name, user_dir).map_err(|error| match error {
-                ThemeError::Unknown(_) => ConfigError::Key {
+                ThemeError::Unknown(_) | ThemeError::Read { .. } => ConfigError::Key {
                     file: self.file_name(),
                     line: self.theme_line,
                     key: "theme".to_string(),

@@ -11,6 +11,8 @@ use support::Fixture;
 fn portolan() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_portolan"));
     command.env_remove("NO_COLOR");
+    // The tester's own config must not change what these tests see.
+    command.env("XDG_CONFIG_HOME", "/nonexistent/portolan-tests");
     command
 }
 

@@ -170,6 +170,12 @@ fn theme_precedence_and_errors() {
         "{err}"
     );
     assert_eq!(config.theme(Some("light"), false, None).expect("flag wins").name, "light");
+    let missing = parse("theme = \"/nonexistent/mine.toml\"").expect("checked when used");
+    let err = missing.theme(None, false, None).expect_err("missing file");
+    assert!(
+        err.to_string().starts_with("config:1: key `theme`: /nonexistent/mine.toml: cannot read"),
+        "{err}"
+    );
     let none = Config::default();
     assert_eq!(none.theme(None, true, None).expect("mono").name, "mono");
     assert_eq!(none.theme(None, false, None).expect("dark").name, "dark");
