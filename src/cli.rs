@@ -7,9 +7,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "portolan",
     version,
     about = "A live chart of a Docker host: containers, health, stats and networks, in the terminal.",
-    after_help = "Without a command, portolan opens its full-screen UI. Press ? in it for the keys."
+    after_help = "Without a command, portolan opens its full-screen UI. Press ? in it for the keys.\n\
+                  Settings and keys can also live in ~/.config/portolan/config.toml: see --print-config."
 )]
 pub struct Cli {
+    /// Read settings from this file instead of $XDG_CONFIG_HOME/portolan/config.toml (else ~/.config/portolan/config.toml). Flags override it.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Print every config key with its default, commented out, and exit.
+    #[arg(long)]
+    pub print_config: bool,
+
     /// Engine to watch: unix:///path/to/docker.sock or tcp://HOST:PORT [default: DOCKER_HOST, else unix:///var/run/docker.sock]
     #[arg(short = 'H', long = "host", value_name = "URL", global = true)]
     pub host: Option<String>,
@@ -18,11 +27,11 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", global = true)]
     pub project: Option<String>,
 
-    /// Pane to open on (or to render, with `snapshot --format text`).
+    /// Pane to open on (or to render, with `snapshot --format text`) [default: triage, or default_pane in the config]
     #[arg(long, value_name = "NAME", global = true)]
     pub pane: Option<String>,
 
-    /// Theme: dark, light, mono, or a path to a theme .toml file [default: dark; mono when NO_COLOR is set]
+    /// Theme: dark, light, high-contrast, mono, a user theme in <config dir>/themes/NAME.toml, or a path to a theme .toml file [default: the config's theme, else dark; mono when NO_COLOR is set]
     #[arg(long, value_name = "NAME|PATH", global = true)]
     pub theme: Option<String>,
 
@@ -42,9 +51,17 @@ pub struct Cli {
     #[arg(long, value_name = "WHEN", global = true)]
     pub since: Option<String>,
 
-    /// Memory all followed logs may use together, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 64, global = true)]
-    pub log_budget: usize,
+    /// Memory all followed logs may use together, in MiB [default: 64, or log_budget_mib in the config]
+    #[arg(long, value_name = "MIB", global = true)]
+    pub log_budget: Option<usize>,
+
+    /// How often container stats are sampled: 500ms, 1s, 2s... [default: 1s, or refresh in the config]
+    #[arg(long, value_name = "DURATION", global = true)]
+    pub refresh: Option<String>,
+
+    /// Leave the mouse to the terminal (its own text selection), whatever the config says.
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
 
     /// Refuse every action on containers (start, stop, remove, exec...): look, don't touch.
     #[arg(long, global = true)]

@@ -1,6 +1,7 @@
 //! portolan: a live chart of a Docker host.
 //!
 //! - [`audit`] turns the seed documents' security layers into findings per container, purely.
+//! - [`config`] reads the config file and prints the commented defaults.
 //! - [`demo`] holds the demo stacks modelled on the seed documents, and plans them.
 //! - [`engine`] talks to the Docker Engine API and sends owned [`model::Update`]s.
 //! - [`model`] is the one live state, pure and unit-tested.
@@ -10,6 +11,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod model;

@@ -2,25 +2,34 @@
 //! one-shot snapshot. Errors reach the operator as words on stderr.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use portolan::cli::{Cli, Command, DemoAction, DemoArgs, Format, SnapshotArgs, StatsMode};
+use portolan::config::{self, Config, ConfigError};
 use portolan::engine::logs::LogRequest;
 use portolan::engine::{self, ConnectError, Endpoint, EngineCommand, EngineOptions, StatsSource};
 use portolan::model::logs::LogTarget;
 use portolan::model::{Model, Update};
 use portolan::snapshot::json::{JsonOptions, document};
 use portolan::ui::keymap::Keymap;
-use portolan::ui::theme::Theme;
+use portolan::ui::theme::{Theme, announces_more_than_16};
 use portolan::ui::{self, App, PaneId};
 
-/// Exit status when the engine cannot be reached or the command line is unusable.
+/// Exit status when the engine cannot be reached, or the command line or the config
+/// file is unusable.
 const EXIT_UNREACHABLE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.print_config {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(portolan::config::default_config_text().as_bytes());
+        let _ = stdout.flush();
+        return ExitCode::SUCCESS;
+    }
     init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -79,7 +88,25 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(EXIT_UNREACHABLE)
 }
 
+/// The config file and the directory its user themes live in: beside the file in
+/// use, so `--config` brings its own themes along.
+fn load_config(cli: &Cli) -> Result<(Config, Option<PathBuf>), ConfigError> {
+    let xdg = std::env::var("XDG_CONFIG_HOME").ok();
+    let home = std::env::var("HOME").ok();
+    let default = config::default_path(xdg.as_deref(), home.as_deref());
+    let config = Config::load(cli.config.as_deref(), default.as_deref())?;
+    let dir = match &cli.config {
+        Some(path) => path.parent().map(|p| p.to_path_buf()),
+        None => config::config_dir(xdg.as_deref(), home.as_deref()),
+    };
+    Ok((config, dir.map(|d| d.join("themes"))))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let (config, themes_dir) = match load_config(&cli) {
+        Ok(loaded) => loaded,
+        Err(error) => return Ok(usage_error(&error.to_string())),
+    };
     let env_host = std::env::var("DOCKER_HOST").ok();
     let endpoint = match Endpoint::resolve(cli.host.as_deref(), env_host.as_deref()) {
         Ok(endpoint) => endpoint,
@@ -92,7 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return demo(args, &endpoint).await;
     }
     let pane = match cli.pane.as_deref() {
-        None => PaneId::Triage,
+        None => config.default_pane.unwrap_or(PaneId::Triage),
         Some(name) => match PaneId::parse(name) {
             Some(pane) => pane,
             None => {
@@ -104,11 +131,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme_name =
-        cli.theme.clone().unwrap_or_else(|| if no_color { "mono" } else { "dark" }.to_string());
-    let theme = match Theme::load(&theme_name) {
+    let theme = match config.theme(cli.theme.as_deref(), no_color, themes_dir.as_deref()) {
         Ok(theme) => theme,
         Err(error) => return Ok(usage_error(&error.to_string())),
+    };
+    let colorterm = std::env::var("COLORTERM").ok();
+    let term = std::env::var("TERM").ok();
+    // Colours a terminal does not announce come out as whatever it makes of them:
+    // move them to the nearest of the 16 it certainly has.
+    let theme = if announces_more_than_16(colorterm.as_deref(), term.as_deref()) {
+        theme
+    } else {
+        theme.to_ansi16()
+    };
+    let refresh = match cli.refresh.as_deref().map(config::parse_duration) {
+        None => config.refresh.unwrap_or(config::DEFAULT_REFRESH),
+        Some(Some(refresh)) if (0.25..=60.0).contains(&refresh.as_secs_f64()) => refresh,
+        Some(_) => {
+            return Ok(usage_error(
+                "--refresh takes a duration from 250ms to 60s, like 500ms, 1s or 2s",
+            ));
+        }
     };
     if no_color {
         // crossterm answers NO_COLOR by writing `ESC[m` for every colour change, which
@@ -127,6 +170,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             StatsMode::Auto => StatsSource::Auto,
             StatsMode::Api => StatsSource::Api,
         },
+        stats_interval: refresh,
         ..EngineOptions::default()
     };
     let since =
@@ -137,7 +181,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         };
     let handle = engine::spawn(endpoint, docker, info, options);
     let mut model = Model::new(shown, chrono::Utc::now());
-    model.logs.set_budget(cli.log_budget.clamp(1, 64 * 1024) * 1024 * 1024);
+    let log_budget =
+        cli.log_budget.or(config.log_budget_mib).unwrap_or(config::DEFAULT_LOG_BUDGET_MIB);
+    model.logs.set_budget(log_budget.clamp(1, 64 * 1024) * 1024 * 1024);
     let log_target = match (&cli.container, &cli.project) {
         (Some(name), _) => Some((LogTarget::Names([name.clone()].into()), name.clone())),
         (None, Some(project)) if pane == PaneId::Logs => {
@@ -157,13 +203,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             snapshot_logs(args, request, model, handle).await
         }
         Some(Command::Snapshot(args)) => {
-            snapshot(args, cli.project, pane, theme, model, handle).await
+            let view = TextView { pane, theme, keymap: config.keymap };
+            snapshot(args, cli.project, view, model, handle).await
         }
         // Handled before the engine is followed.
         Some(Command::Demo(_)) => Ok(ExitCode::SUCCESS),
         None => {
-            let mut app = App::new(model, theme, Keymap::default(), chrono::Utc::now());
-            app.read_only = cli.read_only;
+            let mut app = App::new(model, theme, config.keymap, chrono::Utc::now());
+            app.read_only = cli.read_only || config.read_only.unwrap_or(false);
+            app.exec_shell =
+                config.exec_shell.unwrap_or_else(|| config::DEFAULT_EXEC_SHELL.to_string());
+            app.mouse = !cli.no_mouse && config.mouse.unwrap_or(true);
             app.log_target = log_target;
             app.log_tail = cli.tail;
             app.log_since = since;
@@ -254,11 +304,17 @@ fn stats_complete(model: &Model, project: Option<&str>) -> bool {
         .all(|c| model.stats.get(&c.id).is_some_and(|s| s.latest_with_cpu().is_some()))
 }
 
+/// What a `snapshot --format text` draws with, as the UI would.
+struct TextView {
+    pane: PaneId,
+    theme: Theme,
+    keymap: Keymap,
+}
+
 async fn snapshot(
     args: SnapshotArgs,
     project: Option<String>,
-    pane: PaneId,
-    theme: Theme,
+    view: TextView,
     mut model: Model,
     mut handle: engine::EngineHandle,
 ) -> anyhow::Result<ExitCode> {
@@ -297,7 +353,8 @@ async fn snapshot(
             writeln!(stdout)?;
         }
         Format::Text => {
-            let mut app = App::new(model, theme, Keymap::default(), now);
+            let TextView { pane, theme, keymap } = view;
+            let mut app = App::new(model, theme, keymap, now);
             app.pane = pane;
             app.set_project(project);
             let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));

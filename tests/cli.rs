@@ -11,6 +11,8 @@ use support::Fixture;
 fn portolan() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_portolan"));
     command.env_remove("NO_COLOR");
+    // The tester's own config must not change what these tests see.
+    command.env("XDG_CONFIG_HOME", "/nonexistent/portolan-tests");
     command
 }
 
@@ -240,4 +242,123 @@ fn snapshot_text_renders_the_ui_without_escapes() {
     assert!(text.lines().all(|l| l.chars().count() <= 100));
     assert!(text.contains("api"), "{text}");
     assert!(text.contains(&project), "{text}");
+}
+
+/// A fresh directory for one test's config files.
+fn config_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("portolan-config-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("themes")).unwrap();
+    dir
+}
+
+#[test]
+fn print_config_prints_commented_defaults_that_parse_back() {
+    let output = portolan().arg("--print-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    for line in
+        ["# theme = \"dark\"", "# refresh = \"1s\"", "# [keys]", "# quit = [\"q\", \"ctrl-c\"]"]
+    {
+        assert!(text.contains(line), "{line} missing:\n{text}");
+    }
+    // Uncommented, the whole file is a valid config: portolan gets past it and on to
+    // the engine, which is not there.
+    let uncommented: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest)
+                if rest == "[keys]"
+                    || rest.split_once(" = ").is_some_and(|(k, _)| !k.contains(' ')) =>
+            {
+                rest
+            }
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = config_dir("roundtrip");
+    let file = dir.join("config.toml");
+    std::fs::write(&file, uncommented).unwrap();
+    let output = portolan()
+        .arg("--config")
+        .arg(&file)
+        .args(["-H", "unix:///tmp/portolan-no-such.sock", "snapshot"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot reach the Docker engine"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_config_exits_2_naming_file_line_and_key() {
+    let dir = config_dir("bad");
+    let file = dir.join("config.toml");
+    std::fs::write(&file, "theme = \"dark\"\n\n[keys]\nquit = \"ctrl-q\"\nfly = \"f\"\n").unwrap();
+    let output = portolan().arg("--config").arg(&file).arg("snapshot").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "portolan: {}:5: key `keys.fly`: unknown action",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+
+    // A user theme beside the config, with a mistake: its own file and line.
+    std::fs::write(&file, "theme = \"mine\"\n").unwrap();
+    std::fs::write(
+        dir.join("themes/mine.toml"),
+        "extends = \"light\"\n[slots]\n\"bordr\" = \"red\"\n",
+    )
+    .unwrap();
+    let output = portolan().arg("--config").arg(&file).arg("snapshot").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let theme_file = dir.join("themes/mine.toml");
+    assert!(
+        stderr.contains(&format!("{}:3: unknown slot `bordr`", theme_file.display())),
+        "{stderr}"
+    );
+
+    // A missing --config is an error, not the defaults.
+    let output =
+        portolan().arg("--config").arg(dir.join("nope.toml")).arg("snapshot").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nope.toml: cannot read"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_config_takes_effect_and_flags_override_it() {
+    let dir = config_dir("effect");
+    let file = dir.join("config.toml");
+    std::fs::write(
+        &file,
+        "theme = \"calm\"\ndefault_pane = \"health\"\n\n[keys]\nquit = [\"ctrl-q\", \"q\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("themes/calm.toml"), "[slots]\n\"border\" = \"#336699\"\n").unwrap();
+    let snapshot = |extra: &[&str]| {
+        let output = portolan()
+            .arg("--config")
+            .arg(&file)
+            .args([
+                "snapshot", "--format", "text", "--width", "120", "--height", "20", "--wait", "0",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let text = snapshot(&[]);
+    assert!(text.contains("┌ Health"), "default_pane opens the health pane:\n{text}");
+    assert!(text.contains("ctrl-q  quit"), "the footer shows the remapped key:\n{text}");
+    let text = snapshot(&["--pane", "stats"]);
+    assert!(text.contains("┌ Stats"), "--pane wins over default_pane:\n{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

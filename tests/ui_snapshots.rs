@@ -659,3 +659,106 @@ fn audit_severities_are_coloured() {
     let (x, y) = find("MEDIUM root").expect("a medium finding");
     assert_eq!(buffer[(x, y)].fg, theme.style(Slot::Warning).fg.expect("warning has a colour"));
 }
+
+/// The text, then the same grid with one letter per distinct style, then what each
+/// letter means: a snapshot that also pins the colours.
+fn styled_snapshot(buffer: &ratatui::buffer::Buffer) -> String {
+    let mut legend: Vec<ratatui::style::Style> = Vec::new();
+    let letters: Vec<char> = ('a'..='z').chain('A'..='Z').chain('0'..='9').collect();
+    let mut grid = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            let style = buffer[(x, y)].style();
+            let index = legend.iter().position(|s| *s == style).unwrap_or_else(|| {
+                legend.push(style);
+                legend.len() - 1
+            });
+            grid.push(letters.get(index).copied().unwrap_or('#'));
+        }
+        grid.push('\n');
+    }
+    let mut out = buffer_to_text(buffer);
+    out.push_str("\n---- styles ----\n");
+    out.push_str(&grid);
+    for (index, style) in legend.iter().enumerate() {
+        out.push_str(&format!(
+            "{} fg={:?} bg={:?} {:?}\n",
+            letters.get(index).copied().unwrap_or('#'),
+            style.fg,
+            style.bg,
+            style.add_modifier
+        ));
+    }
+    out
+}
+
+#[test]
+fn containers_and_triage_in_high_contrast_80x24() {
+    for pane in [PaneId::Containers, PaneId::Triage] {
+        let mut app = on(pane, "high-contrast");
+        let buffer = render_buffer(&mut app, 80, 24);
+        insta::assert_snapshot!(
+            format!("{}_80x24_high_contrast", pane.name()),
+            styled_snapshot(&buffer)
+        );
+    }
+}
+
+/// Every pane in every built-in theme, and in its 16-colour fallback: no text drawn
+/// in its own background colour, the selection set apart, and in high-contrast no
+/// cell left to the terminal's colours.
+#[test]
+fn every_pane_is_legible_in_every_theme() {
+    use portolan::ui::theme::BUILT_IN;
+    use ratatui::style::Color;
+    let mut invisible = Vec::new();
+    for (name, _) in BUILT_IN {
+        for theme in [Theme::built_in(name), Theme::built_in(name).to_ansi16()] {
+            for pane in PaneId::ALL {
+                let mut app = on(*pane, name);
+                app.theme = theme.clone();
+                let buffer = render_buffer(&mut app, 120, 40);
+                let mut selected = false;
+                for y in 0..buffer.area.height {
+                    for x in 0..buffer.area.width {
+                        let cell = &buffer[(x, y)];
+                        let style = cell.style();
+                        let visible = cell.symbol().trim().chars().next().is_some();
+                        if visible
+                            && style.fg.is_some_and(|c| c != Color::Reset)
+                            && style.fg == style.bg
+                        {
+                            invisible.push(format!(
+                                "{name}{}/{}: ({x},{y}) `{}` {:?}",
+                                if theme == Theme::built_in(name) { "" } else { "/16" },
+                                pane.name(),
+                                cell.symbol(),
+                                style.fg
+                            ));
+                        }
+                        // The cell under the second half of a wide glyph is never drawn.
+                        let hidden = x > 0
+                            && ratatui::text::Span::raw(buffer[(x - 1, y)].symbol()).width() > 1;
+                        if *name == "high-contrast" && !hidden {
+                            assert!(
+                                !matches!(style.fg, None | Some(Color::Reset))
+                                    && !matches!(style.bg, None | Some(Color::Reset)),
+                                "high-contrast/{}: ({x},{y}) `{}` uses the terminal's colours: {style:?}",
+                                pane.name(),
+                                cell.symbol()
+                            );
+                        }
+                        selected |= style == theme.style(Slot::Selection).patch(style)
+                            && style
+                                .add_modifier
+                                .contains(theme.style(Slot::Selection).add_modifier)
+                            && (style.bg == theme.style(Slot::Selection).bg
+                                || style.add_modifier.contains(Modifier::REVERSED));
+                    }
+                }
+                assert!(selected, "{name}/{}: no selection visible", pane.name());
+            }
+        }
+    }
+    assert!(invisible.is_empty(), "text in its own background colour:\n{}", invisible.join("\n"));
+}

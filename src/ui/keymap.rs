@@ -112,6 +112,84 @@ pub enum Action {
     Copy,
 }
 
+/// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
+/// in [`Action::name`] makes a new action fail to build until it has a name.
+macro_rules! action_names {
+    ($($variant:ident => $name:literal,)*) => {
+        impl Action {
+            /// Every action, in declaration order.
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            /// The action's name in the config file (`quit`, `pane_1`, `search_next`).
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$variant => $name,)* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Action> {
+                match name { $($name => Some(Action::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+action_names! {
+    Quit => "quit",
+    Help => "help",
+    Back => "back",
+    Up => "up",
+    Down => "down",
+    Left => "left",
+    Right => "right",
+    PageUp => "page_up",
+    PageDown => "page_down",
+    Top => "top",
+    Bottom => "bottom",
+    NextPane => "next_pane",
+    PrevPane => "prev_pane",
+    ToggleDetail => "toggle_detail",
+    NextProject => "next_project",
+    DetailDown => "detail_down",
+    DetailUp => "detail_up",
+    Pane1 => "pane_1",
+    Pane2 => "pane_2",
+    Pane3 => "pane_3",
+    Pane4 => "pane_4",
+    Pane5 => "pane_5",
+    Pane6 => "pane_6",
+    Pane7 => "pane_7",
+    SortNext => "sort_next",
+    SortReverse => "sort_reverse",
+    ContainerFilter => "container_filter",
+    Pane8 => "pane_8",
+    Pane9 => "pane_9",
+    Search => "search",
+    SearchNext => "search_next",
+    SearchPrev => "search_prev",
+    Filter => "filter",
+    Pause => "pause",
+    Timestamps => "timestamps",
+    Wrap => "wrap",
+    HideSource => "hide_source",
+    Save => "save",
+    JsonView => "json_view",
+    Mark => "mark",
+    DetailLevel => "detail_level",
+    Pane0 => "pane_0",
+    Actions => "actions",
+    ProjectActions => "project_actions",
+    Exec => "exec",
+    Inspect => "inspect",
+    Palette => "palette",
+    Reveal => "reveal",
+    Copy => "copy",
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Action {
     pub fn describe(self) -> &'static str {
         match self {
@@ -342,6 +420,29 @@ impl Key {
     }
 }
 
+impl Key {
+    /// The key as a config file writes it: like [`fmt::Display`], but arrows are
+    /// words (`up`) so the text parses back.
+    pub fn config_string(&self) -> String {
+        let arrow = match self.code {
+            KeyCodeName::Up => "up",
+            KeyCodeName::Down => "down",
+            KeyCodeName::Left => "left",
+            KeyCodeName::Right => "right",
+            _ => return self.to_string(),
+        };
+        let mut text = String::new();
+        if self.ctrl {
+            text.push_str("ctrl-");
+        }
+        if self.alt {
+            text.push_str("alt-");
+        }
+        text.push_str(arrow);
+        text
+    }
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.ctrl {
@@ -391,7 +492,84 @@ impl Default for Keymap {
     }
 }
 
+/// Why a set of overrides cannot make a keymap.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Clash {
+    /// The overrides give one key to two actions; `second` is the later one.
+    #[error("`{key}` is already bound to `{first}`", key = key.config_string())]
+    Twice { key: Key, first: Action, second: Action },
+    /// An override takes the only key of an action it does not mention, which would
+    /// leave that action unreachable without a word.
+    #[error(
+        "`{key}` is `{default}`'s only key; give `{default}` another key too (or `{default} = []` to leave it unbound)",
+        key = key.config_string()
+    )]
+    Orphans { key: Key, action: Action, default: Action },
+}
+
 impl Keymap {
+    /// The defaults with some actions rebound. Semantics, as `--print-config` states:
+    /// - an action named in the overrides gets exactly the keys given (its default
+    ///   keys are dropped; an empty list unbinds it);
+    /// - a key given to two actions is a clash;
+    /// - a key given to an action that is the default key of another, unnamed action
+    ///   moves: the other action keeps its remaining keys, and if it had no other key
+    ///   that is a clash too, so no action disappears silently.
+    ///
+    /// Overrides are in file order, which decides which side of a clash is reported.
+    pub fn with_overrides(overrides: &[(Action, Vec<Key>)]) -> Result<Keymap, Clash> {
+        let mut given: BTreeMap<Key, Action> = BTreeMap::new();
+        for (action, keys) in overrides {
+            for key in keys {
+                match given.get(key) {
+                    Some(first) if first != action => {
+                        return Err(Clash::Twice { key: *key, first: *first, second: *action });
+                    }
+                    _ => {
+                        given.insert(*key, *action);
+                    }
+                }
+            }
+        }
+        let overridden = |action: Action| overrides.iter().any(|(a, _)| *a == action);
+        let defaults = Keymap::default();
+        let mut order: Vec<(Key, Action)> = Vec::new();
+        let mut seen: Vec<Action> = Vec::new();
+        for (_, action) in &defaults.order {
+            if seen.contains(action) {
+                continue;
+            }
+            seen.push(*action);
+            if overridden(*action) {
+                continue;
+            }
+            let kept: Vec<Key> = defaults
+                .keys_for(*action)
+                .into_iter()
+                .filter(|key| !given.contains_key(key))
+                .collect();
+            if kept.is_empty()
+                && let Some((key, taker)) = given
+                    .iter()
+                    .find(|(key, _)| defaults.bindings.get(key) == Some(action))
+                    .map(|(k, a)| (*k, *a))
+            {
+                return Err(Clash::Orphans { key, action: taker, default: *action });
+            }
+            order.extend(kept.into_iter().map(|key| (key, *action)));
+        }
+        // A rebound action's keys keep the order written, so the footer shows the
+        // first key the operator chose.
+        for (action, keys) in overrides {
+            for key in keys {
+                if !order.contains(&(*key, *action)) {
+                    order.push((*key, *action));
+                }
+            }
+        }
+        Ok(Keymap { bindings: order.iter().copied().collect(), order })
+    }
+
     pub fn action(&self, event: &KeyEvent) -> Option<Action> {
         Key::from_event(event).and_then(|key| self.bindings.get(&key).copied())
     }
@@ -474,5 +652,98 @@ mod tests {
                 assert_eq!(Key::parse(&shown).expect("round trip"), key, "{text}");
             }
         }
+    }
+
+    fn key(text: &str) -> Key {
+        Key::parse(text).expect("key")
+    }
+
+    #[test]
+    fn action_names_round_trip_and_cover_the_defaults() {
+        for action in Action::ALL {
+            assert_eq!(Action::from_name(action.name()), Some(*action));
+            assert!(
+                action
+                    .name()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{}",
+                action.name()
+            );
+        }
+        for (_, action) in DEFAULT_BINDINGS {
+            assert!(Action::ALL.contains(action), "{action:?} missing from Action::ALL");
+        }
+        assert_eq!(Action::from_name("pane_1"), Some(Action::Pane1));
+        assert_eq!(Action::from_name("Quit"), None);
+    }
+
+    #[test]
+    fn config_strings_parse_back() {
+        for (text, _) in DEFAULT_BINDINGS {
+            let k = key(text);
+            assert_eq!(Key::parse(&k.config_string()).expect("parses"), k, "{text}");
+        }
+        assert_eq!(key("ctrl-up").config_string(), "ctrl-up");
+    }
+
+    #[test]
+    fn overrides_replace_an_actions_keys_and_move_stolen_keys() {
+        let keymap = Keymap::with_overrides(&[
+            (Action::Quit, vec![key("ctrl-q")]),
+            (Action::Search, vec![key("ctrl-s"), key("/")]),
+        ])
+        .expect("no clash");
+        let ctrl_q = press(KeyCode::Char('q'), KeyModifiers::CONTROL);
+        assert_eq!(keymap.action(&ctrl_q), Some(Action::Quit));
+        assert_eq!(keymap.action(&press(KeyCode::Char('q'), KeyModifiers::NONE)), None);
+        assert_eq!(keymap.action(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)), None);
+        assert_eq!(keymap.label(Action::Quit), "ctrl-q");
+        assert_eq!(keymap.label(Action::Search), "ctrl-s");
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('/'), KeyModifiers::NONE)),
+            Some(Action::Search)
+        );
+
+        // `k` moves from up to help; up keeps its arrow.
+        let keymap = Keymap::with_overrides(&[(Action::Help, vec![key("k")])]).expect("ok");
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('k'), KeyModifiers::NONE)),
+            Some(Action::Help)
+        );
+        assert_eq!(keymap.keys_for(Action::Up), vec![key("up")]);
+        assert_eq!(keymap.action(&press(KeyCode::Char('?'), KeyModifiers::NONE)), None);
+
+        // An empty list unbinds.
+        let keymap = Keymap::with_overrides(&[(Action::Exec, vec![])]).expect("ok");
+        assert!(keymap.keys_for(Action::Exec).is_empty());
+        assert_eq!(keymap.label(Action::Exec), "?");
+    }
+
+    #[test]
+    fn clashes_are_refused() {
+        assert_eq!(
+            Keymap::with_overrides(&[
+                (Action::Quit, vec![key("x")]),
+                (Action::Help, vec![key("x")]),
+            ])
+            .expect_err("twice"),
+            Clash::Twice { key: key("x"), first: Action::Quit, second: Action::Help }
+        );
+        let err = Keymap::with_overrides(&[(Action::Quit, vec![key("s")])]).expect_err("orphan");
+        assert_eq!(
+            err,
+            Clash::Orphans { key: key("s"), action: Action::Quit, default: Action::SortNext }
+        );
+        assert_eq!(
+            err.to_string(),
+            "`s` is `sort_next`'s only key; give `sort_next` another key too (or `sort_next = []` to leave it unbound)"
+        );
+        // Rebinding the other action too resolves it.
+        Keymap::with_overrides(&[
+            (Action::Quit, vec![key("s")]),
+            (Action::SortNext, vec![key("o")]),
+        ])
+        .expect("resolved");
     }
 }

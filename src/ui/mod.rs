@@ -32,6 +32,9 @@ const FRAME_INTERVAL: Duration = Duration::from_millis(33);
 /// Draws one frame of the whole UI.
 pub fn draw(frame: &mut Frame, app: &mut App) {
     let area = frame.area();
+    // A theme with a background (high-contrast) owns the whole screen; the others
+    // leave base at the terminal's default, so this changes nothing for them.
+    frame.buffer_mut().set_style(area, app.theme.style(theme::Slot::Base));
     if area.width < chrome::MIN_WIDTH || area.height < chrome::MIN_HEIGHT {
         chrome::too_small(frame, area, app);
         return;
@@ -150,6 +153,7 @@ pub fn render_buffer(app: &mut App, width: u16, height: u16) -> Buffer {
 pub fn render_map_buffer(app: &mut App, width: u16, height: u16) -> Buffer {
     let area = Rect::new(0, 0, width, height);
     let mut buffer = Buffer::empty(area);
+    buffer.set_style(area, app.theme.style(theme::Slot::Base));
     let title = match &app.project {
         Some(project) => format!("Map · project {}", crate::model::sanitize::one_line(project)),
         None => "Map".to_string(),

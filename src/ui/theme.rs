@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
 use serde::Deserialize;
 
 macro_rules! slots {
@@ -92,8 +93,17 @@ slots! {
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
+    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
     ("mono", include_str!("../../themes/mono.toml")),
 ];
+
+fn built_in_names() -> String {
+    BUILT_IN.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+}
+
+fn built_in_text(name: &str) -> Option<&'static str> {
+    BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
@@ -101,9 +111,12 @@ pub struct Theme {
     styles: Vec<Style>,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ThemeError {
-    #[error("unknown theme `{0}` (built in: dark, light, mono; or a path to a .toml file)")]
+    #[error(
+        "unknown theme `{0}` (built in: {list}; or NAME for <config dir>/themes/NAME.toml, or a path to a .toml file)",
+        list = built_in_names()
+    )]
     Unknown(String),
     #[error("{file}: cannot read: {reason}")]
     Read { file: String, reason: String },
@@ -115,7 +128,9 @@ pub enum ThemeError {
 #[serde(deny_unknown_fields)]
 struct ThemeFile {
     name: Option<String>,
-    /// A user theme starts from this built-in theme (default: dark).
+    /// A user theme starts from this built-in theme (default: the built-in theme of
+    /// the same name, else dark). `extends` reads better in a user file.
+    #[serde(alias = "extends")]
     base: Option<String>,
     #[serde(default)]
     slots: BTreeMap<String, SlotSpec>,
@@ -190,18 +205,45 @@ fn line_of(text: &str, needle: &str) -> usize {
 impl Theme {
     /// A built-in theme by name, or a theme file by path.
     pub fn load(name_or_path: &str) -> Result<Theme, ThemeError> {
-        if let Some((_, text)) = BUILT_IN.iter().find(|(name, _)| *name == name_or_path) {
+        Theme::resolve(name_or_path, None)
+    }
+
+    /// A theme by name or path. A plain name is looked up first in `user_dir`
+    /// (`<config dir>/themes/NAME.toml`), so a user file named like a built-in
+    /// adjusts that built-in; then among the built-ins; anything else is a path.
+    /// A user file's unset slots come from its `extends` (or `base`) theme, by
+    /// default the built-in of the same name, else dark.
+    pub fn resolve(name_or_path: &str, user_dir: Option<&Path>) -> Result<Theme, ThemeError> {
+        let plain = !name_or_path.is_empty()
+            && !name_or_path.contains(['/', '\\'])
+            && !name_or_path.ends_with(".toml");
+        if plain && let Some(dir) = user_dir {
+            let path = dir.join(format!("{name_or_path}.toml"));
+            if path.is_file() {
+                return Theme::parse_user_file(&path, name_or_path);
+            }
+        }
+        if let Some(text) = built_in_text(name_or_path) {
             return Theme::parse(text, &format!("themes/{name_or_path}.toml"), None);
         }
         let path = Path::new(name_or_path);
-        if path.extension().is_some_and(|e| e == "toml") || path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|e| ThemeError::Read {
-                file: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            return Theme::parse(&text, &path.display().to_string(), None);
+        if !plain || path.exists() {
+            return Theme::parse_user_file(path, name_or_path);
         }
         Err(ThemeError::Unknown(name_or_path.to_string()))
+    }
+
+    fn parse_user_file(path: &Path, name: &str) -> Result<Theme, ThemeError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ThemeError::Read { file: file.clone(), reason: e.to_string() })?;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or(name);
+        let fallback = Theme::built_in(if built_in_text(stem).is_some() { stem } else { "dark" });
+        let mut theme = Theme::parse(&text, &file, Some(&fallback))?;
+        if theme.name == file {
+            theme.name = stem.to_string();
+        }
+        Ok(theme)
     }
 
     /// The built-in `dark`, `light` or `mono`; falls back to an unstyled theme only
@@ -224,11 +266,21 @@ impl Theme {
         })?;
         let base = match (&parsed.base, fallback) {
             (Some(base), _) => {
-                let Some((_, base_text)) = BUILT_IN.iter().find(|(n, _)| n == base) else {
+                let Some(base_text) = built_in_text(base) else {
+                    let line = text
+                        .lines()
+                        .position(|l| {
+                            let l = l.trim_start();
+                            l.starts_with("base") || l.starts_with("extends")
+                        })
+                        .map_or(1, |i| i + 1);
                     return Err(ThemeError::Invalid {
                         file: file.to_string(),
-                        line: line_of(text, "base"),
-                        reason: format!("unknown base theme `{base}` (dark, light, mono)"),
+                        line,
+                        reason: format!(
+                            "unknown base theme `{base}` (built in: {})",
+                            built_in_names()
+                        ),
                     });
                 };
                 Some(Theme::parse(base_text, base, None)?)
@@ -284,6 +336,21 @@ impl Theme {
         self.styles[slot as usize]
     }
 
+    /// A selected line. The selection's colours win over the spans' own: a span
+    /// coloured like the selection's background would otherwise vanish.
+    pub fn selected<'a>(&self, line: Line<'a>) -> Line<'a> {
+        let selection = self.style(Slot::Selection);
+        let spans = line
+            .spans
+            .into_iter()
+            .map(|span| {
+                let style = span.style.patch(selection);
+                span.style(style)
+            })
+            .collect();
+        Line { spans, style: line.style.patch(selection), ..line }
+    }
+
     pub fn border(&self, focused: bool) -> Style {
         self.style(if focused { Slot::BorderFocused } else { Slot::Border })
     }
@@ -326,6 +393,107 @@ impl Theme {
         } else {
             Slot::GaugeLow
         })
+    }
+}
+
+/// The 16 ANSI colours as xterm draws them: the reference for "nearest" and for
+/// contrast checks. Real terminals vary, which is why the built-in themes name
+/// these colours rather than RGB.
+const ANSI16: [(Color, (u8, u8, u8)); 16] = [
+    (Color::Black, (0, 0, 0)),
+    (Color::Red, (205, 0, 0)),
+    (Color::Green, (0, 205, 0)),
+    (Color::Yellow, (205, 205, 0)),
+    (Color::Blue, (0, 0, 238)),
+    (Color::Magenta, (205, 0, 205)),
+    (Color::Cyan, (0, 205, 205)),
+    (Color::Gray, (229, 229, 229)),
+    (Color::DarkGray, (127, 127, 127)),
+    (Color::LightRed, (255, 0, 0)),
+    (Color::LightGreen, (0, 255, 0)),
+    (Color::LightYellow, (255, 255, 0)),
+    (Color::LightBlue, (92, 92, 255)),
+    (Color::LightMagenta, (255, 0, 255)),
+    (Color::LightCyan, (0, 255, 255)),
+    (Color::White, (255, 255, 255)),
+];
+
+/// Whether the terminal announces more than the 16 ANSI colours: `COLORTERM` says
+/// `truecolor` or `24bit`, or `TERM` names a 256-colour or direct-colour entry.
+/// Anything else gets the 16-colour fallback, which is always safe.
+pub fn announces_more_than_16(colorterm: Option<&str>, term: Option<&str>) -> bool {
+    let colorterm = colorterm.unwrap_or_default().to_ascii_lowercase();
+    let term = term.unwrap_or_default().to_ascii_lowercase();
+    colorterm == "truecolor"
+        || colorterm == "24bit"
+        || term.contains("256color")
+        || term.contains("direct")
+}
+
+/// A colour's approximate RGB (xterm's palette for the 16 and the 256-colour
+/// cube); None for the terminal's default colour.
+pub fn approximate_rgb(color: Color) -> Option<(u8, u8, u8)> {
+    match color {
+        Color::Reset => None,
+        Color::Rgb(r, g, b) => Some((r, g, b)),
+        Color::Indexed(i) if i < 16 => Some(ANSI16[usize::from(i)].1),
+        Color::Indexed(i) if i < 232 => {
+            let level = |n: u8| if n == 0 { 0 } else { 55 + 40 * n };
+            let n = i - 16;
+            Some((level(n / 36), level(n / 6 % 6), level(n % 6)))
+        }
+        Color::Indexed(i) => {
+            let grey = 8 + 10 * (i - 232);
+            Some((grey, grey, grey))
+        }
+        named => ANSI16.iter().find(|(c, _)| *c == named).map(|(_, rgb)| *rgb),
+    }
+}
+
+/// The nearest of the 16 ANSI colours, for terminals that announce no more.
+/// Named colours and the default colour are kept as they are.
+pub fn nearest_ansi16(color: Color) -> Color {
+    let rgb = match color {
+        Color::Rgb(..) | Color::Indexed(_) => approximate_rgb(color),
+        _ => None,
+    };
+    let Some((r, g, b)) = rgb else { return color };
+    if let Color::Indexed(i) = color
+        && i < 16
+    {
+        return ANSI16[usize::from(i)].0;
+    }
+    // "Redmean" weighting: cheap, and closer to what the eye sees than plain RGB
+    // distance, which sends dark blues to black and oranges to green.
+    let distance = |(r2, g2, b2): (u8, u8, u8)| {
+        let mean = (i64::from(r) + i64::from(r2)) / 2;
+        let (dr, dg, db) = (
+            i64::from(r) - i64::from(r2),
+            i64::from(g) - i64::from(g2),
+            i64::from(b) - i64::from(b2),
+        );
+        (((512 + mean) * dr * dr) >> 8) + 4 * dg * dg + (((767 - mean) * db * db) >> 8)
+    };
+    ANSI16.iter().min_by_key(|(_, rgb)| distance(*rgb)).map_or(color, |(c, _)| *c)
+}
+
+impl Theme {
+    /// The same theme with every colour moved to the nearest of the 16 ANSI colours.
+    pub fn to_ansi16(&self) -> Theme {
+        let map = |c: Option<Color>| c.map(nearest_ansi16);
+        Theme {
+            name: self.name.clone(),
+            styles: self
+                .styles
+                .iter()
+                .map(|s| Style {
+                    fg: map(s.fg),
+                    bg: map(s.bg),
+                    underline_color: map(s.underline_color),
+                    ..*s
+                })
+                .collect(),
+        }
     }
 }
 
@@ -387,5 +555,112 @@ mod tests {
         assert_eq!(parse_color("dark_gray"), Some(Color::DarkGray));
         assert_eq!(parse_color("color208"), Some(Color::Indexed(208)));
         assert_eq!(parse_color("#12345"), None);
+    }
+
+    fn luminance(rgb: (u8, u8, u8)) -> f64 {
+        let channel = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * channel(rgb.0) + 0.7152 * channel(rgb.1) + 0.0722 * channel(rgb.2)
+    }
+
+    fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn high_contrast_reaches_wcag_aa_in_every_slot() {
+        let theme = Theme::built_in("high-contrast");
+        let base = theme.style(Slot::Base);
+        for slot in Slot::ALL {
+            let style = theme.style(*slot);
+            let fg = style.fg.and_then(approximate_rgb).or(base.fg.and_then(approximate_rgb));
+            let bg = style.bg.and_then(approximate_rgb).or(base.bg.and_then(approximate_rgb));
+            let (Some(fg), Some(bg)) = (fg, bg) else {
+                panic!("{} leaves a colour to the terminal", slot.name());
+            };
+            let ratio = contrast(fg, bg);
+            assert!(ratio >= 4.5, "{}: contrast {ratio:.1}", slot.name());
+            assert!(!style.add_modifier.contains(Modifier::DIM), "{} is dim", slot.name());
+        }
+        assert!(theme.style(Slot::Selection).bg.is_some(), "selection stands out");
+    }
+
+    #[test]
+    fn nearest_ansi16_maps_rgb_and_indexed() {
+        assert_eq!(nearest_ansi16(Color::Rgb(0, 0, 0)), Color::Black);
+        assert_eq!(nearest_ansi16(Color::Rgb(250, 250, 250)), Color::White);
+        assert_eq!(nearest_ansi16(Color::Rgb(30, 144, 255)), Color::LightBlue);
+        assert_eq!(nearest_ansi16(Color::Rgb(200, 10, 10)), Color::Red);
+        assert_eq!(nearest_ansi16(Color::Rgb(0x1e, 0x1e, 0x2e)), Color::Black);
+        assert_eq!(nearest_ansi16(Color::Rgb(128, 128, 128)), Color::DarkGray);
+        assert_eq!(nearest_ansi16(Color::Indexed(9)), Color::LightRed);
+        assert_eq!(nearest_ansi16(Color::Indexed(196)), Color::LightRed);
+        assert_eq!(nearest_ansi16(Color::Indexed(46)), Color::LightGreen);
+        assert_eq!(nearest_ansi16(Color::Indexed(232)), Color::Black);
+        assert_eq!(nearest_ansi16(Color::Indexed(255)), Color::Gray);
+        assert_eq!(nearest_ansi16(Color::Cyan), Color::Cyan);
+        assert_eq!(nearest_ansi16(Color::Reset), Color::Reset);
+        assert_eq!(approximate_rgb(Color::Indexed(16)), Some((0, 0, 0)));
+        assert_eq!(approximate_rgb(Color::Indexed(231)), Some((255, 255, 255)));
+    }
+
+    #[test]
+    fn ansi16_theme_keeps_attributes_and_drops_rgb() {
+        let text = "extends = \"dark\"\n[slots]\n\"selection\" = { fg = \"#101010\", bg = \"color214\", bold = true }\n";
+        let theme = Theme::parse(text, "t.toml", None).expect("parses").to_ansi16();
+        let selection = theme.style(Slot::Selection);
+        assert_eq!(selection.fg, Some(Color::Black));
+        assert_eq!(selection.bg, Some(Color::Yellow));
+        assert!(selection.add_modifier.contains(Modifier::BOLD));
+        assert_eq!(Theme::built_in("dark").to_ansi16(), Theme::built_in("dark"));
+    }
+
+    #[test]
+    fn terminal_colour_announcements() {
+        assert!(announces_more_than_16(Some("truecolor"), Some("xterm")));
+        assert!(announces_more_than_16(Some("24bit"), None));
+        assert!(announces_more_than_16(None, Some("xterm-256color")));
+        assert!(announces_more_than_16(None, Some("xterm-direct")));
+        assert!(!announces_more_than_16(None, Some("xterm")));
+        assert!(!announces_more_than_16(Some(""), Some("linux")));
+        assert!(!announces_more_than_16(None, None));
+    }
+
+    #[test]
+    fn user_themes_come_from_the_config_directory() {
+        let dir = std::env::temp_dir().join(format!("portolan-themes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join("ocean.toml"),
+            "extends = \"light\"\n[slots]\n\"border\" = \"#0000ff\"\n",
+        )
+        .expect("write");
+        std::fs::write(dir.join("mono.toml"), "[slots]\n\"selection\" = { underlined = true }\n")
+            .expect("write");
+        std::fs::write(dir.join("broken.toml"), "[slots]\n\n\"log.eror\" = \"red\"\n")
+            .expect("write");
+
+        let ocean = Theme::resolve("ocean", Some(&dir)).expect("ocean");
+        assert_eq!(ocean.name, "ocean");
+        assert_eq!(ocean.style(Slot::Border).fg, Some(Color::Rgb(0, 0, 255)));
+        assert_eq!(ocean.style(Slot::Warning), Theme::built_in("light").style(Slot::Warning));
+
+        // A user file named like a built-in adjusts that built-in.
+        let mono = Theme::resolve("mono", Some(&dir)).expect("mono");
+        assert!(mono.style(Slot::Selection).add_modifier.contains(Modifier::UNDERLINED));
+        assert_eq!(mono.style(Slot::Error), Theme::built_in("mono").style(Slot::Error));
+
+        let err = Theme::resolve("broken", Some(&dir)).expect_err("bad slot");
+        let file = dir.join("broken.toml").display().to_string();
+        assert_eq!(err.to_string(), format!("{file}:3: unknown slot `log.eror`"));
+
+        let err = Theme::parse("extends = \"solarized\"\n", "t.toml", None).expect_err("base");
+        assert!(err.to_string().starts_with("t.toml:1: unknown base theme `solarized`"), "{err}");
+        assert!(matches!(Theme::resolve("nope", Some(&dir)), Err(ThemeError::Unknown(_))));
+        assert!(Theme::resolve("high-contrast", Some(&dir)).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

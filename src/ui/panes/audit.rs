@@ -174,7 +174,7 @@ impl AuditPane {
             .map(|(n, row)| {
                 let line = row_line(row, &audit.findings, theme, width);
                 if self.offset + n == selected_row {
-                    line.patch_style(theme.style(Slot::Selection))
+                    theme.selected(line)
                 } else {
                     line
                 }

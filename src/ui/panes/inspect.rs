@@ -331,7 +331,7 @@ impl InspectView {
                 }
             };
             if selected {
-                line = line.patch_style(theme.style(Slot::Selection));
+                line = theme.selected(line);
             }
             lines.push(line);
         }

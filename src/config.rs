@@ -1,0 +1,442 @@
+//! The config file: `--config PATH`, else `$XDG_CONFIG_HOME/portolan/config.toml`,
+//! else `~/.config/portolan/config.toml`. Every key is optional; command-line flags
+//! override it.
+//!
+//! This module owns reading and checking the file and `--print-config`. It does not
+//! apply anything: `main` hands the values to the engine options and the [`crate::ui::App`].
+//! A bad file is never skipped in silence: every error names the file, the line and
+//! the key, and the binary exits with status 2.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::ui::PaneId;
+use crate::ui::keymap::{Action, Clash, DEFAULT_BINDINGS, Key, Keymap};
+use crate::ui::theme::{Theme, ThemeError};
+
+/// Stats are sampled this often unless `refresh` says otherwise.
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(1);
+/// The bounds of `refresh`: faster costs the engine work for no visible gain, slower
+/// makes the CPU figures meaningless as "now".
+const REFRESH_RANGE: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(60));
+pub const DEFAULT_LOG_BUDGET_MIB: usize = 64;
+const LOG_BUDGET_RANGE: (i64, i64) = (1, 64 * 1024);
+pub const DEFAULT_EXEC_SHELL: &str = "sh";
+
+/// What the config file says. `None` is "not set": the built-in default applies,
+/// unless a command-line flag says otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file this came from; None when no file exists at the default location.
+    pub file: Option<PathBuf>,
+    pub theme: Option<String>,
+    /// The line of `theme`, so an unknown theme is reported where it was written.
+    theme_line: usize,
+    /// How often container stats are sampled (the only thing portolan polls).
+    pub refresh: Option<Duration>,
+    pub default_pane: Option<PaneId>,
+    pub read_only: Option<bool>,
+    pub log_budget_mib: Option<usize>,
+    pub exec_shell: Option<String>,
+    pub mouse: Option<bool>,
+    /// The defaults with the `[keys]` table applied.
+    pub keymap: Keymap,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {reason}")]
+    Read { file: String, reason: String },
+    #[error("{file}:{line}: {reason}")]
+    Syntax { file: String, line: usize, reason: String },
+    #[error("{file}:{line}: key `{key}`: {reason}")]
+    Key { file: String, line: usize, key: String, reason: String },
+    #[error("{0}")]
+    Theme(#[from] ThemeError),
+}
+
+/// Where the config lives when `--config` is not given.
+pub fn default_path(xdg_config_home: Option<&str>, home: Option<&str>) -> Option<PathBuf> {
+    config_dir(xdg_config_home, home).map(|dir| dir.join("config.toml"))
+}
+
+/// `$XDG_CONFIG_HOME/portolan`, else `~/.config/portolan`. An empty or relative
+/// XDG_CONFIG_HOME is ignored, as the XDG spec asks.
+pub fn config_dir(xdg_config_home: Option<&str>, home: Option<&str>) -> Option<PathBuf> {
+    match xdg_config_home {
+        Some(xdg) if Path::new(xdg).is_absolute() => Some(Path::new(xdg).join("portolan")),
+        _ => home.filter(|h| !h.is_empty()).map(|h| Path::new(h).join(".config/portolan")),
+    }
+}
+
+impl Config {
+    /// Reads the config: `explicit` (from `--config`) must exist; the default file
+    /// may be missing, which is the same as an empty one.
+    pub fn load(explicit: Option<&Path>, default: Option<&Path>) -> Result<Config, ConfigError> {
+        let (path, required) = match (explicit, default) {
+            (Some(path), _) => (path, true),
+            (None, Some(path)) => (path, false),
+            (None, None) => return Ok(Config::default()),
+        };
+        let file = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config::default());
+            }
+            // The default place under a home this user may not enter (another user's
+            // HOME under sudo): there is no config of theirs to read.
+            Err(e)
+                if !required
+                    && e.kind() == std::io::ErrorKind::PermissionDenied
+                    && !path.exists() =>
+            {
+                return Ok(Config::default());
+            }
+            Err(e) => return Err(ConfigError::Read { file, reason: e.to_string() }),
+        };
+        let mut config = Config::parse(&text, &file)?;
+        config.file = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses and checks a config file's text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let line = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let table = DeTable::parse(text).map_err(|e| ConfigError::Syntax {
+            file: file.to_string(),
+            line: e.span().map_or(1, |span| line(span.start)),
+            reason: e.message().trim().to_string(),
+        })?;
+        let key_error = |key: &str, offset: usize, reason: String| ConfigError::Key {
+            file: file.to_string(),
+            line: line(offset),
+            key: key.to_string(),
+            reason,
+        };
+        let mut config = Config::default();
+        let mut keys: Option<&Spanned<DeValue>> = None;
+        for (name, value) in table.get_ref() {
+            let key: &str = name.get_ref();
+            let at = name.span().start;
+            let wrong = |expected: &str| {
+                key_error(
+                    key,
+                    at,
+                    format!("expected {expected}, found {}", value.get_ref().type_str()),
+                )
+            };
+            match key {
+                "theme" => {
+                    let theme = value.get_ref().as_str().ok_or_else(|| wrong("a theme name"))?;
+                    if theme.trim().is_empty() {
+                        return Err(key_error(key, at, "is empty".to_string()));
+                    }
+                    config.theme = Some(theme.to_string());
+                    config.theme_line = line(at);
+                }
+                "refresh" => {
+                    let refresh = match value.get_ref() {
+                        DeValue::String(s) => parse_duration(s).ok_or_else(|| {
+                            key_error(
+                                key,
+                                at,
+                                format!("`{s}` is not a duration like \"1s\" or \"500ms\""),
+                            )
+                        })?,
+                        DeValue::Integer(_) | DeValue::Float(_) => {
+                            let seconds =
+                                number(value.get_ref()).ok_or_else(|| wrong("a duration"))?;
+                            Duration::try_from_secs_f64(seconds).map_err(|_| {
+                                key_error(key, at, format!("{seconds} is not a duration"))
+                            })?
+                        }
+                        _ => return Err(wrong("a duration like \"1s\"")),
+                    };
+                    let (min, max) = REFRESH_RANGE;
+                    if refresh < min || refresh > max {
+                        return Err(key_error(
+                            key,
+                            at,
+                            format!("{refresh:?} is out of range ({min:?} to {max:?})"),
+                        ));
+                    }
+                    config.refresh = Some(refresh);
+                }
+                "default_pane" => {
+                    let name = value.get_ref().as_str().ok_or_else(|| wrong("a pane name"))?;
+                    let pane = PaneId::parse(name).ok_or_else(|| {
+                        key_error(
+                            key,
+                            at,
+                            format!(
+                                "there is no pane `{name}`; panes: {}",
+                                PaneId::names().join(", ")
+                            ),
+                        )
+                    })?;
+                    config.default_pane = Some(pane);
+                }
+                "read_only" => {
+                    config.read_only =
+                        Some(value.get_ref().as_bool().ok_or_else(|| wrong("true or false"))?);
+                }
+                "mouse" => {
+                    config.mouse =
+                        Some(value.get_ref().as_bool().ok_or_else(|| wrong("true or false"))?);
+                }
+                "log_budget_mib" => {
+                    let mib = value
+                        .get_ref()
+                        .as_integer()
+                        .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok())
+                        .ok_or_else(|| wrong("a whole number of MiB"))?;
+                    let (min, max) = LOG_BUDGET_RANGE;
+                    if !(min..=max).contains(&mib) {
+                        return Err(key_error(
+                            key,
+                            at,
+                            format!("{mib} is out of range ({min} to {max})"),
+                        ));
+                    }
+                    config.log_budget_mib = usize::try_from(mib).ok();
+                }
+                "exec_shell" => {
+                    let shell = value.get_ref().as_str().ok_or_else(|| wrong("a command"))?;
+                    if shell.trim().is_empty() {
+                        return Err(key_error(key, at, "is empty".to_string()));
+                    }
+                    config.exec_shell = Some(shell.to_string());
+                }
+                "keys" => keys = Some(value),
+                _ => {
+                    return Err(key_error(
+                        key,
+                        at,
+                        format!("unknown key (known: {})", TOP_LEVEL_KEYS.join(", ")),
+                    ));
+                }
+            }
+        }
+        if let Some(keys) = keys {
+            config.keymap = parse_keys(keys, &key_error)?;
+        }
+        Ok(config)
+    }
+
+    /// The theme to use: `--theme`, else the config's `theme`, else mono when
+    /// NO_COLOR is set, else dark. The config outranks NO_COLOR, as no-color.org
+    /// asks of user-level configuration. `user_dir` holds user themes.
+    pub fn theme(
+        &self,
+        flag: Option<&str>,
+        no_color: bool,
+        user_dir: Option<&Path>,
+    ) -> Result<Theme, ConfigError> {
+        if let Some(name) = flag {
+            return Ok(Theme::resolve(name, user_dir)?);
+        }
+        match &self.theme {
+            Some(name) => Theme::resolve(name, user_dir).map_err(|error| match error {
+                ThemeError::Unknown(_) | ThemeError::Read { .. } => ConfigError::Key {
+                    file: self.file_name(),
+                    line: self.theme_line,
+                    key: "theme".to_string(),
+                    reason: error.to_string(),
+                },
+                other => ConfigError::Theme(other),
+            }),
+            None => Ok(Theme::built_in(if no_color { "mono" } else { "dark" })),
+        }
+    }
+
+    fn file_name(&self) -> String {
+        self.file.as_ref().map_or_else(|| "config".to_string(), |f| f.display().to_string())
+    }
+}
+
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "theme",
+    "refresh",
+    "default_pane",
+    "read_only",
+    "log_budget_mib",
+    "exec_shell",
+    "mouse",
+    "keys",
+];
+
+fn number(value: &DeValue) -> Option<f64> {
+    match value {
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|n| n as f64),
+        DeValue::Float(f) => f.as_str().replace('_', "").parse().ok(),
+        _ => None,
+    }
+}
+
+/// `"500ms"`, `"1s"`, `"2.5s"`, `"1m"`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// Formats a duration the way `refresh` is written.
+fn format_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+type KeyErrorFn<'a> = dyn Fn(&str, usize, String) -> ConfigError + 'a;
+
+fn parse_keys(value: &Spanned<DeValue>, key_error: &KeyErrorFn) -> Result<Keymap, ConfigError> {
+    let DeValue::Table(table) = value.get_ref() else {
+        return Err(key_error(
+            "keys",
+            value.span().start,
+            format!("expected a table of action = key, found {}", value.get_ref().type_str()),
+        ));
+    };
+    // The table iterates by name; clashes are reported at the later line, so sort
+    // by position in the file.
+    let mut entries: Vec<_> = table.iter().collect();
+    entries.sort_by_key(|(name, _)| name.span().start);
+    let mut overrides: Vec<(Action, Vec<Key>)> = Vec::new();
+    let mut lines: Vec<(String, usize)> = Vec::new();
+    for (name, value) in entries {
+        let name_text: &str = name.get_ref();
+        let path = format!("keys.{name_text}");
+        let at = name.span().start;
+        let action = Action::from_name(name_text).ok_or_else(|| {
+            key_error(
+                &path,
+                at,
+                "unknown action (`portolan --print-config` lists them)".to_string(),
+            )
+        })?;
+        let texts: Vec<(&str, usize)> = match value.get_ref() {
+            DeValue::String(s) => vec![(s.as_ref(), at)],
+            DeValue::Array(items) => items
+                .iter()
+                .map(|item| match item.get_ref() {
+                    DeValue::String(s) => Ok((s.as_ref(), item.span().start)),
+                    other => Err(key_error(
+                        &path,
+                        item.span().start,
+                        format!("expected a key like \"ctrl-r\", found {}", other.type_str()),
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+            other => {
+                return Err(key_error(
+                    &path,
+                    at,
+                    format!(
+                        "expected a key like \"ctrl-r\" or a list of keys, found {}",
+                        other.type_str()
+                    ),
+                ));
+            }
+        };
+        let mut keys = Vec::new();
+        for (text, offset) in texts {
+            let key = Key::parse(text).map_err(|e| key_error(&path, offset, e.to_string()))?;
+            keys.push(key);
+        }
+        overrides.push((action, keys));
+        lines.push((path, at));
+    }
+    Keymap::with_overrides(&overrides).map_err(|clash| {
+        let culprit = match &clash {
+            Clash::Twice { second, .. } => *second,
+            Clash::Orphans { action, .. } => *action,
+        };
+        let (path, at) = lines
+            .iter()
+            .find(|(path, _)| path.strip_prefix("keys.") == Some(culprit.name()))
+            .cloned()
+            .unwrap_or_else(|| (format!("keys.{}", culprit.name()), 0));
+        key_error(&path, at, clash.to_string())
+    })
+}
+
+/// Every key at its default, commented out: what `portolan --print-config` prints.
+/// Uncommented, it parses back to the defaults.
+pub fn default_config_text() -> String {
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut out = String::new();
+    let mut say = |line: &str| {
+        out.push_str(line);
+        out.push('\n');
+    };
+    say("# portolan configuration.");
+    say("# Read from --config PATH, else $XDG_CONFIG_HOME/portolan/config.toml, else");
+    say("# ~/.config/portolan/config.toml. Every key is optional; each line below shows");
+    say("# the default. Command-line flags override this file. A mistake here stops");
+    say("# portolan with the file, line and key at fault (exit status 2).");
+    say("");
+    say("# Colours: dark, light, high-contrast, mono; or NAME for a user theme in");
+    say("# <config dir>/themes/NAME.toml; or a path to a theme file. When unset: dark, or");
+    say("# mono if NO_COLOR is set. Setting it here wins over NO_COLOR; --theme wins over both.");
+    say(&format!("# theme = {}", quote("dark")));
+    say("");
+    say("# How often container stats (CPU, memory, network, disk) are sampled. Everything");
+    say("# else follows the engine's events and is shown as it happens. Charts keep a");
+    say("# fixed number of samples, so a slower refresh shows a longer stretch of time.");
+    say("# From 250ms to 60s.");
+    say(&format!("# refresh = {}", quote(&format_duration(DEFAULT_REFRESH))));
+    say("");
+    say(&format!("# The pane portolan opens on: {}.", PaneId::names().join(", ")));
+    say(&format!("# default_pane = {}", quote(PaneId::Triage.name())));
+    say("");
+    say("# Refuse every action on containers (start, stop, remove, exec...).");
+    say("# read_only = false");
+    say("");
+    say("# Memory all followed logs may use together, in MiB (1 to 65536).");
+    say(&format!("# log_budget_mib = {DEFAULT_LOG_BUDGET_MIB}"));
+    say("");
+    say("# The shell opened in a container by the exec key.");
+    say(&format!("# exec_shell = {}", quote(DEFAULT_EXEC_SHELL)));
+    say("");
+    say("# Mouse: click to select, wheel to scroll. Off leaves the terminal's own");
+    say("# selection working.");
+    say("# mouse = true");
+    say("");
+    say("# Keys: action = \"key\" or [\"key\", \"key\"]. Keys are written like q, G, ?, ctrl-r,");
+    say("# alt-x, enter, esc, tab, shift-tab, space, backspace, up, pageup, pagedown, home,");
+    say("# end, f5. Naming an action replaces all of its default keys ([] unbinds it).");
+    say("# A key taken from another action's defaults moves to the new action; taking an");
+    say("# action's only key, or giving one key to two actions, is an error.");
+    say("# [keys]");
+    for action in Action::ALL {
+        let keys: Vec<String> = DEFAULT_BINDINGS
+            .iter()
+            .filter(|(_, a)| a == action)
+            .filter_map(|(text, _)| Key::parse(text).ok())
+            .map(|key| quote(&key.config_string()))
+            .collect();
+        let value = match keys.as_slice() {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        say(&format!("# {} = {value}  # {}", action.name(), action.describe()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
