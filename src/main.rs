@@ -12,6 +12,7 @@ use portolan::engine::{self, ConnectError, Endpoint, EngineCommand, EngineOption
 use portolan::model::logs::LogTarget;
 use portolan::model::{Model, Update};
 use portolan::snapshot::json::{JsonOptions, document};
+use portolan::snapshot::svg::buffer_to_svg;
 use portolan::ui::keymap::Keymap;
 use portolan::ui::theme::Theme;
 use portolan::ui::{self, App, PaneId};
@@ -296,7 +297,7 @@ async fn snapshot(
             serde_json::to_writer_pretty(&mut stdout, &document(&model, now, &options))?;
             writeln!(stdout)?;
         }
-        Format::Text => {
+        Format::Text | Format::Svg => {
             let mut app = App::new(model, theme, Keymap::default(), now);
             app.pane = pane;
             app.set_project(project);
@@ -307,7 +308,11 @@ async fn snapshot(
             } else {
                 ui::render_buffer(&mut app, width, height)
             };
-            write!(stdout, "{}", ui::buffer_to_text(&buffer))?;
+            if args.format == Format::Svg {
+                write!(stdout, "{}", buffer_to_svg(&buffer, &app.theme))?;
+            } else {
+                write!(stdout, "{}", ui::buffer_to_text(&buffer))?;
+            }
         }
     }
     stdout.flush()?;
