@@ -206,3 +206,41 @@ fn trim(value: f64) -> String {
     let text = format!("{value:.2}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
+
+/// Text is never drawn in the colour of what lies under it: a span's own colour left
+/// on a selection bar (a cyan name on the dark theme's cyan bar) would vanish.
+#[test]
+fn no_text_is_drawn_in_its_background_colour() {
+    for theme in ["dark", "light", "mono"] {
+        for pane in PaneId::ALL {
+            let mut app = app("002-nginx-react-django-postgres-redis", theme, *pane);
+            let buffer = render(&mut app, 120, 40);
+            let svg = buffer_to_svg(&buffer, &app.theme);
+            let canvas = app.theme.canvas().bg;
+            let canvas = format!("#{:02x}{:02x}{:02x}", canvas.0, canvas.1, canvas.2);
+            let mut under = vec![vec![canvas.clone(); 120]; 40];
+            for rect in svg.lines().filter(|l| l.starts_with("<rect x=")) {
+                let number = |name: &str| attribute(rect, name).parse::<f64>().unwrap();
+                let row = (number("y") / CELL_HEIGHT).round() as usize;
+                let col = (number("x") / CELL_WIDTH).round() as usize;
+                let cells = (number("width") / CELL_WIDTH).round() as usize;
+                for cell in &mut under[row][col..col + cells] {
+                    *cell = attribute(rect, "fill").to_string();
+                }
+            }
+            for text in texts(&svg) {
+                for (i, c) in text.content.chars().enumerate() {
+                    if c != ' ' {
+                        assert_ne!(
+                            text.fill,
+                            under[text.row][text.col + i],
+                            "{theme} {pane:?}: {:?} at row {} is invisible",
+                            text.content,
+                            text.row
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

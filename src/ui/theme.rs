@@ -332,6 +332,18 @@ impl Theme {
         self.styles[slot as usize]
     }
 
+    /// A selected line: the selection style laid over every span, not under them, so
+    /// no span keeps its own colour on the selection bar (a cyan title on the dark
+    /// theme's cyan bar vanishes).
+    pub fn selected<'a>(&self, line: ratatui::text::Line<'a>) -> ratatui::text::Line<'a> {
+        let selection = self.style(Slot::Selection);
+        let mut line = line.patch_style(selection);
+        for span in &mut line.spans {
+            span.style = span.style.patch(selection);
+        }
+        line
+    }
+
     pub fn border(&self, focused: bool) -> Style {
         self.style(if focused { Slot::BorderFocused } else { Slot::Border })
     }
@@ -442,6 +454,22 @@ mod tests {
         let err = Theme::parse("canvas = { fg = \"red\", bg = \"#ffffff\" }\n", "t.toml", None)
             .expect_err("named colour");
         assert_eq!(err.to_string(), "t.toml:1: canvas: `red` is not a #rrggbb colour");
+    }
+
+    #[test]
+    fn selected_lines_override_span_colours() {
+        use ratatui::text::{Line, Span};
+        let dark = Theme::built_in("dark");
+        let line = Line::from(vec![
+            Span::styled("web", dark.style(Slot::Title)),
+            Span::styled(" (shop)", dark.style(Slot::Muted)),
+        ]);
+        let line = dark.selected(line);
+        let selection = dark.style(Slot::Selection);
+        assert_eq!(line.style.bg, selection.bg);
+        for span in &line.spans {
+            assert_eq!((span.style.fg, span.style.bg), (selection.fg, selection.bg));
+        }
     }
 
     #[test]

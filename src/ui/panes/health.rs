@@ -76,7 +76,7 @@ impl HealthPane {
         for index in range {
             for (n, mut line) in blocks[index].clone().into_iter().enumerate() {
                 if n == 0 && index == self.list.nav.selected {
-                    line = line.style(theme.style(Slot::Selection));
+                    line = theme.selected(line);
                 }
                 lines.push(line);
             }

@@ -571,7 +571,7 @@ impl LogsPane {
                     if n == 0 { prefix.clone() } else { vec![Span::raw(" ".repeat(prefix_width))] };
                 spans.extend(row);
                 let line = Line::from(spans);
-                if selected { line.style(theme.style(Slot::Selection)) } else { line }
+                if selected { theme.selected(line) } else { line }
             })
             .collect()
     }

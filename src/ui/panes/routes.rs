@@ -142,7 +142,7 @@ impl RoutesPane {
                 ),
             };
             if selected {
-                line = line.patch_style(theme.style(Slot::Selection));
+                line = theme.selected(line);
             }
             lines.push(line);
         }

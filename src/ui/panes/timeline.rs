@@ -123,7 +123,7 @@ impl TimelinePane {
                     Span::styled(one_line(&e.detail).into_owned(), theme.style(Slot::Value)),
                 ]);
                 if range.start + i == self.nav.selected && self.scrolled {
-                    line.style(theme.style(Slot::Selection))
+                    theme.selected(line)
                 } else {
                     line
                 }

@@ -76,7 +76,7 @@ impl TriagePane {
         for index in range.clone() {
             for (n, mut line) in entries[index].clone().into_iter().enumerate() {
                 if index == self.list.nav.selected && n == 0 {
-                    line = line.style(theme.style(Slot::Selection));
+                    line = theme.selected(line);
                 }
                 lines.push(line);
             }
