@@ -149,13 +149,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     match cli.command {
         Some(Command::Snapshot(args)) if pane == PaneId::Logs => {
-            let Some((target, _)) = log_target else {
+            let Some((target, label)) = log_target else {
                 return Ok(usage_error(
                     "`snapshot --pane logs` needs --container NAME or --project NAME",
                 ));
             };
-            let request = LogRequest { target, tail: u32::from(args.height.max(1)), since };
-            snapshot_logs(args, request, model, handle).await
+            let request =
+                LogRequest { target: target.clone(), tail: u32::from(args.height.max(1)), since };
+            let mut app = App::new(model, theme, Keymap::default(), chrono::Utc::now());
+            app.pane = PaneId::Logs;
+            app.log_target = Some((target, label));
+            app.set_project(cli.project);
+            app.open_logs();
+            // This snapshot follows the logs itself, with its own tail.
+            app.pending.clear();
+            snapshot_logs(args, request, app, handle).await
         }
         Some(Command::Snapshot(args)) => {
             snapshot(args, cli.project, pane, theme, model, handle).await
@@ -181,11 +189,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `snapshot --format text --pane logs`: the last lines of the merged view, plain.
+/// `snapshot --pane logs`: the last lines of the merged view, plain; or with
+/// `--format svg`, the logs pane as the terminal would show it.
 async fn snapshot_logs(
     args: SnapshotArgs,
     request: LogRequest,
-    mut model: Model,
+    mut app: App,
     mut handle: engine::EngineHandle,
 ) -> anyhow::Result<ExitCode> {
     handle.command(EngineCommand::FollowLogs(Some(request)));
@@ -210,7 +219,7 @@ async fn snapshot_logs(
                     first.get_or_insert_with(std::time::Instant::now);
                     last = Some(std::time::Instant::now());
                 }
-                model.apply(update);
+                app.apply(update);
             }
             Ok(None) | Err(_) => break,
         }
@@ -225,21 +234,30 @@ async fn snapshot_logs(
             (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
             _ => 0.0,
         };
-        let drops = model.logs.total_drops();
+        let drops = app.model.logs.total_drops();
         eprintln!(
             "portolan: received {received} lines in {seconds:.3} s ({:.0} lines/s); kept {}, dropped {} (budget {}, rate {})",
             received as f64 / seconds.max(1e-9),
-            model.logs.len(),
+            app.model.logs.len(),
             drops.total(),
             drops.budget,
             drops.rate
         );
     }
     let mut stdout = std::io::stdout().lock();
+    if args.format == Format::Svg {
+        app.now = chrono::Utc::now();
+        let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));
+        let buffer = ui::render_buffer(&mut app, width, height);
+        write!(stdout, "{}", buffer_to_svg(&buffer, &app.theme))?;
+        stdout.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let model = &app.model;
     let lines: Vec<_> = model.logs.merged(None).collect();
     let start = lines.len().saturating_sub(usize::from(args.height.max(1)));
     for line in &lines[start..] {
-        let name = portolan::ui::panes::logs::source_name(&model, &line.source);
+        let name = portolan::ui::panes::logs::source_name(model, &line.source);
         writeln!(stdout, "{name} | {}", line.plain())?;
     }
     stdout.flush()?;

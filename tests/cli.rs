@@ -251,7 +251,7 @@ fn snapshot_svg_is_a_picture_of_the_pane_even_without_colour() {
     fx.run(
         "api",
         &["--label", &project_label, "--label", "com.docker.compose.service=api"],
-        &["sleep", "600"],
+        &["sh", "-c", "echo '<b>&log' >&2; sleep 600"],
     );
     let args = [
         "snapshot",
@@ -287,4 +287,14 @@ fn snapshot_svg_is_a_picture_of_the_pane_even_without_colour() {
     let bars = |svg: &str| svg.lines().filter(|l| l.starts_with("<rect x=")).count();
     assert!(bars(&mono) >= 2, "{mono}");
     assert!(mono.contains("fill=\"#d4d4d4\"/>"), "{mono}");
+    // The logs pane too is drawn, not printed as lines.
+    let logs = portolan()
+        .args(["snapshot", "--format", "svg", "--pane", "logs", "--project", &project])
+        .args(["--width", "100", "--height", "20"])
+        .output()
+        .unwrap();
+    assert!(logs.status.success(), "{}", String::from_utf8_lossy(&logs.stderr));
+    let logs = String::from_utf8(logs.stdout).expect("UTF-8");
+    assert!(logs.contains("<title>portolan · dark · 100x20</title>"), "{logs}");
+    assert!(logs.contains("&lt;b&gt;&amp;log"), "the line, escaped: {logs}");
 }
