@@ -212,7 +212,9 @@ pub fn buffer_to_svg(buffer: &Buffer, theme: &Theme) -> String {
         concat!(
             "</g>\n",
             "<g transform=\"translate({pad} {pad})\" font-family=\"{font}\" ",
-            "font-size=\"{size}\" text-rendering=\"geometricPrecision\">\n",
+            "font-size=\"{size}\" text-rendering=\"geometricPrecision\" ",
+            // xml:space for SVG 1.1 renderers (librsvg), white-space for SVG 2 ones.
+            "style=\"white-space: pre\">\n",
         ),
         pad = num(PADDING),
         font = FONT_FAMILY,
