@@ -157,7 +157,7 @@ fn xterm_256(n: u8) -> Rgb {
 
 /// One grid position: a glyph that starts here (and covers `width` cells), or the
 /// second half of a wide glyph to its left.
-enum Slot<'a> {
+enum Place<'a> {
     Glyph { symbol: &'a str, width: u16, look: Look },
     Covered,
 }
@@ -179,8 +179,8 @@ pub fn buffer_to_svg(buffer: &Buffer, theme: &Theme) -> String {
         let mut backgrounds = Vec::with_capacity(slots.len());
         for slot in &slots {
             let bg = match slot {
-                Slot::Glyph { look, .. } => look.bg,
-                Slot::Covered => backgrounds.last().copied().unwrap_or(resolver.canvas.bg),
+                Place::Glyph { look, .. } => look.bg,
+                Place::Covered => backgrounds.last().copied().unwrap_or(resolver.canvas.bg),
             };
             backgrounds.push(bg);
         }
@@ -225,14 +225,14 @@ pub fn buffer_to_svg(buffer: &Buffer, theme: &Theme) -> String {
     svg
 }
 
-fn row_slots<'a>(buffer: &'a Buffer, row: u16, resolver: &Resolver) -> Vec<Slot<'a>> {
+fn row_slots<'a>(buffer: &'a Buffer, row: u16, resolver: &Resolver) -> Vec<Place<'a>> {
     let area = buffer.area;
     let mut slots = Vec::with_capacity(usize::from(area.width));
     let mut covered = 0u16;
     for col in 0..area.width {
         if covered > 0 {
             covered -= 1;
-            slots.push(Slot::Covered);
+            slots.push(Place::Covered);
             continue;
         }
         let cell = &buffer[(area.x + col, area.y + row)];
@@ -241,7 +241,7 @@ fn row_slots<'a>(buffer: &'a Buffer, row: u16, resolver: &Resolver) -> Vec<Slot<
         // A wide glyph in the last column has no room for its second half.
         let width = width.min(area.width - col);
         covered = width - 1;
-        slots.push(Slot::Glyph { symbol, width, look: resolver.look(cell) });
+        slots.push(Place::Glyph { symbol, width, look: resolver.look(cell) });
     }
     slots
 }
@@ -309,10 +309,10 @@ struct Run {
 /// One `<text>` per run of glyphs in one style; a blank joins whatever run it is in,
 /// since its colour shows nowhere. A wide glyph gets a `<text>` of its own: stretching
 /// a run around it to fit would move the narrow glyphs beside it.
-fn text_runs(slots: &[Slot<'_>], row: u16, out: &mut String) {
+fn text_runs(slots: &[Place<'_>], row: u16, out: &mut String) {
     let mut run: Option<Run> = None;
     for (col, slot) in slots.iter().enumerate() {
-        let Slot::Glyph { symbol, width, look } = slot else { continue };
+        let Place::Glyph { symbol, width, look } = slot else { continue };
         let ink = Ink::of(look);
         let cells = usize::from(*width);
         let blank = look.hidden || symbol.trim().is_empty();
