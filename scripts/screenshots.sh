@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
 # Regenerates screenshots/ from the real demo stacks: every file is what portolan
-# renders (snapshot --format text) on this machine's engine, never drawn by hand.
+# renders on this machine's engine, never drawn by hand. Text renders
+# (snapshot --format text) of every pane at several sizes; for a curated set also
+# pictures: the SVG portolan writes (snapshot --format svg) and a PNG of it made by
+# rsvg-convert (Debian's librsvg2-bin, installed if missing, with DejaVu Sans Mono).
 #
 # Usage: scripts/screenshots.sh   (needs a running engine; starts and removes the demo stacks)
+#        PNG_ZOOM=2 scripts/screenshots.sh   for PNGs at twice the size
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PNG_ZOOM=${PNG_ZOOM:-1}
+# Check the tools before minutes of demo stacks, not after.
+if ! command -v rsvg-convert >/dev/null || ! fc-list 2>/dev/null | grep -q "DejaVu Sans Mono"; then
+    echo "screenshots: installing rsvg-convert and DejaVu fonts (librsvg2-bin fonts-dejavu-core)" >&2
+    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get install -y -q librsvg2-bin fonts-dejavu-core >/dev/null \
+        || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q librsvg2-bin fonts-dejavu-core >/dev/null; }
+fi
 cargo build --release --locked --quiet
 BIN=target/release/portolan
 STACKS=(nestjs traefik nginx sentineliq nestjs-mysql)
 trap '"$BIN" demo down "${STACKS[@]}" >/dev/null 2>&1 || true' EXIT
 "$BIN" demo up "${STACKS[@]}" >/dev/null
 mkdir -p screenshots
-rm -f screenshots/*.txt
+rm -f screenshots/*.txt screenshots/*.svg screenshots/*.png
 # Let a few stats samples and probes land.
 sleep 5
 for stack in "${STACKS[@]}"; do
@@ -33,4 +45,26 @@ for stack in traefik nginx; do
     done
 done
 "$BIN" snapshot --format text --pane logs --project sentineliq --height 40 > screenshots/logs-sentineliq.txt
+
+# picture NAME ARGS...: screenshots/NAME.svg from portolan, screenshots/NAME.png from it.
+picture() {
+    local name=$1
+    shift
+    "$BIN" snapshot --format svg "$@" > "screenshots/$name.svg"
+    rsvg-convert --zoom "$PNG_ZOOM" "screenshots/$name.svg" -o "screenshots/$name.png"
+}
+for stack in "${STACKS[@]}"; do
+    picture "map-$stack-120x40" --pane map --project "$stack" --width 120 --height 40 --wait 3
+done
+for pane in triage containers stats health timeline; do
+    picture "$pane-nginx-120x40" --pane "$pane" --project nginx --width 120 --height 40 --wait 3
+done
+picture routes-traefik-120x40 --pane routes --project traefik --width 120 --height 40 --wait 1
+picture routes-nginx-120x40 --pane routes --project nginx --width 120 --height 40 --wait 1
+picture logs-sentineliq-120x40 --pane logs --project sentineliq --width 120 --height 40
+picture containers-nginx-120x40-light --theme light --pane containers --project nginx \
+    --width 120 --height 40 --wait 3
+NO_COLOR=1 picture map-traefik-120x40-mono --pane map --project traefik --width 120 --height 40 --wait 3
+picture map-nestjs-80x24 --pane map --project nestjs --width 80 --height 24 --wait 3
+picture containers-nginx-80x24 --pane containers --project nginx --width 80 --height 24 --wait 3
 ls screenshots

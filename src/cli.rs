@@ -27,7 +27,7 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", global = true)]
     pub project: Option<String>,
 
-    /// Pane to open on (or to render, with `snapshot --format text`) [default: triage, or default_pane in the config]
+    /// Pane to open on (or to render, with `snapshot --format text|svg`) [default: triage, or default_pane in the config]
     #[arg(long, value_name = "NAME", global = true)]
     pub pane: Option<String>,
 
@@ -91,8 +91,12 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// The model: containers, networks, volumes, stats, findings.
     Json,
+    /// A pane as plain text, as the terminal would show it.
     Text,
+    /// The text rendering as a picture in the theme's colours.
+    Svg,
 }
 
 #[derive(Debug, Args)]
@@ -106,10 +110,10 @@ pub struct SnapshotArgs {
     /// Show environment values unmasked.
     #[arg(long)]
     pub show_secrets: bool,
-    /// Width of a text rendering.
+    /// Width of a text or SVG rendering, in cells.
     #[arg(long, default_value_t = 120)]
     pub width: u16,
-    /// Height of a text rendering.
+    /// Height of a text or SVG rendering, in cells.
     #[arg(long, default_value_t = 40)]
     pub height: u16,
 }

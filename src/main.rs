@@ -14,6 +14,7 @@ use portolan::engine::{self, ConnectError, Endpoint, EngineCommand, EngineOption
 use portolan::model::logs::LogTarget;
 use portolan::model::{Model, Update};
 use portolan::snapshot::json::{JsonOptions, document};
+use portolan::snapshot::svg::buffer_to_svg;
 use portolan::ui::keymap::Keymap;
 use portolan::ui::theme::{Theme, announces_more_than_16};
 use portolan::ui::{self, App, PaneId};
@@ -194,13 +195,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     match cli.command {
         Some(Command::Snapshot(args)) if pane == PaneId::Logs => {
-            let Some((target, _)) = log_target else {
+            let Some((target, label)) = log_target else {
                 return Ok(usage_error(
                     "`snapshot --pane logs` needs --container NAME or --project NAME",
                 ));
             };
-            let request = LogRequest { target, tail: u32::from(args.height.max(1)), since };
-            snapshot_logs(args, request, model, handle).await
+            let request =
+                LogRequest { target: target.clone(), tail: u32::from(args.height.max(1)), since };
+            let mut app = App::new(model, theme, Keymap::default(), chrono::Utc::now());
+            app.pane = PaneId::Logs;
+            app.log_target = Some((target, label));
+            app.set_project(cli.project);
+            app.open_logs();
+            // This snapshot follows the logs itself, with its own tail.
+            app.pending.clear();
+            snapshot_logs(args, request, app, handle).await
         }
         Some(Command::Snapshot(args)) => {
             let view = TextView { pane, theme, keymap: config.keymap };
@@ -230,11 +239,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `snapshot --format text --pane logs`: the last lines of the merged view, plain.
+/// `snapshot --pane logs`: the last lines of the merged view, plain; or with
+/// `--format svg`, the logs pane as the terminal would show it.
 async fn snapshot_logs(
     args: SnapshotArgs,
     request: LogRequest,
-    mut model: Model,
+    mut app: App,
     mut handle: engine::EngineHandle,
 ) -> anyhow::Result<ExitCode> {
     handle.command(EngineCommand::FollowLogs(Some(request)));
@@ -259,7 +269,7 @@ async fn snapshot_logs(
                     first.get_or_insert_with(std::time::Instant::now);
                     last = Some(std::time::Instant::now());
                 }
-                model.apply(update);
+                app.apply(update);
             }
             Ok(None) | Err(_) => break,
         }
@@ -274,21 +284,30 @@ async fn snapshot_logs(
             (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
             _ => 0.0,
         };
-        let drops = model.logs.total_drops();
+        let drops = app.model.logs.total_drops();
         eprintln!(
             "portolan: received {received} lines in {seconds:.3} s ({:.0} lines/s); kept {}, dropped {} (budget {}, rate {})",
             received as f64 / seconds.max(1e-9),
-            model.logs.len(),
+            app.model.logs.len(),
             drops.total(),
             drops.budget,
             drops.rate
         );
     }
     let mut stdout = std::io::stdout().lock();
+    if args.format == Format::Svg {
+        app.now = chrono::Utc::now();
+        let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));
+        let buffer = ui::render_buffer(&mut app, width, height);
+        write!(stdout, "{}", buffer_to_svg(&buffer, &app.theme))?;
+        stdout.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let model = &app.model;
     let lines: Vec<_> = model.logs.merged(None).collect();
     let start = lines.len().saturating_sub(usize::from(args.height.max(1)));
     for line in &lines[start..] {
-        let name = portolan::ui::panes::logs::source_name(&model, &line.source);
+        let name = portolan::ui::panes::logs::source_name(model, &line.source);
         writeln!(stdout, "{name} | {}", line.plain())?;
     }
     stdout.flush()?;
@@ -352,7 +371,7 @@ async fn snapshot(
             serde_json::to_writer_pretty(&mut stdout, &document(&model, now, &options))?;
             writeln!(stdout)?;
         }
-        Format::Text => {
+        Format::Text | Format::Svg => {
             let TextView { pane, theme, keymap } = view;
             let mut app = App::new(model, theme, keymap, now);
             app.pane = pane;
@@ -364,7 +383,11 @@ async fn snapshot(
             } else {
                 ui::render_buffer(&mut app, width, height)
             };
-            write!(stdout, "{}", ui::buffer_to_text(&buffer))?;
+            if args.format == Format::Svg {
+                write!(stdout, "{}", buffer_to_svg(&buffer, &app.theme))?;
+            } else {
+                write!(stdout, "{}", ui::buffer_to_text(&buffer))?;
+            }
         }
     }
     stdout.flush()?;

@@ -362,3 +362,60 @@ fn the_config_takes_effect_and_flags_override_it() {
     assert!(text.contains("┌ Stats"), "--pane wins over default_pane:\n{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn snapshot_svg_is_a_picture_of_the_pane_even_without_colour() {
+    let fx = Fixture::new("snapsvg");
+    // A compose project label is free text: markup in it must stay text.
+    let project = format!("{}<&\"'>", fx.name("proj"));
+    let project_label = format!("com.docker.compose.project={project}");
+    fx.run(
+        "api",
+        &["--label", &project_label, "--label", "com.docker.compose.service=api"],
+        &["sh", "-c", "echo '<b>&log' >&2; sleep 600"],
+    );
+    let args = [
+        "snapshot",
+        "--format",
+        "svg",
+        "--pane",
+        "containers",
+        "--project",
+        &project,
+        "--width",
+        "100",
+        "--height",
+        "20",
+        "--wait",
+        "2",
+    ];
+    let colour = portolan().args(args).output().unwrap();
+    let mono = portolan().env("NO_COLOR", "1").args(args).output().unwrap();
+    for output in [&colour, &mono] {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let svg = String::from_utf8(output.stdout.clone()).expect("UTF-8");
+        assert!(svg.starts_with("<?xml") && svg.ends_with("</svg>\n"), "{svg}");
+        assert!(svg.contains("&lt;&amp;&quot;&apos;&gt;"), "project name escaped: {svg}");
+        assert!(!svg.contains("<&"), "raw markup from a label");
+        assert!(svg.contains("api"), "{svg}");
+    }
+    let colour = String::from_utf8_lossy(&colour.stdout).into_owned();
+    let mono = String::from_utf8_lossy(&mono.stdout).into_owned();
+    assert!(colour.contains("<title>portolan · dark · 100x20</title>"));
+    assert!(mono.contains("<title>portolan · mono · 100x20</title>"));
+    // Mono has no colours, but the header and the selection are still bars: reversed
+    // text is drawn in the canvas foreground.
+    let bars = |svg: &str| svg.lines().filter(|l| l.starts_with("<rect x=")).count();
+    assert!(bars(&mono) >= 2, "{mono}");
+    assert!(mono.contains("fill=\"#d4d4d4\"/>"), "{mono}");
+    // The logs pane too is drawn, not printed as lines.
+    let logs = portolan()
+        .args(["snapshot", "--format", "svg", "--pane", "logs", "--project", &project])
+        .args(["--width", "100", "--height", "20"])
+        .output()
+        .unwrap();
+    assert!(logs.status.success(), "{}", String::from_utf8_lossy(&logs.stderr));
+    let logs = String::from_utf8(logs.stdout).expect("UTF-8");
+    assert!(logs.contains("<title>portolan · dark · 100x20</title>"), "{logs}");
+    assert!(logs.contains("&lt;b&gt;&amp;log"), "the line, escaped: {logs}");
+}

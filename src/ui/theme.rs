@@ -109,6 +109,27 @@ fn built_in_text(name: &str) -> Option<&'static str> {
 pub struct Theme {
     pub name: String,
     styles: Vec<Style>,
+    canvas: Canvas,
+}
+
+/// What `reset` stands for where portolan paints the picture itself (SVG snapshots):
+/// there the terminal's own default colours are unknown, so a theme names the ones it
+/// was designed on. Always plain RGB so the export needs no palette to resolve it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Canvas {
+    pub fg: (u8, u8, u8),
+    pub bg: (u8, u8, u8),
+}
+
+impl Canvas {
+    /// A dark terminal: the canvas of a theme file that names none and has no base.
+    pub const DARK: Canvas = Canvas { fg: (0xd4, 0xd4, 0xd4), bg: (0x1b, 0x1e, 0x24) };
+
+    /// Whether the background is light, judged by its luma.
+    pub fn is_light(self) -> bool {
+        let (r, g, b) = self.bg;
+        299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b) > 128 * 1000
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -132,8 +153,17 @@ struct ThemeFile {
     /// the same name, else dark). `extends` reads better in a user file.
     #[serde(alias = "extends")]
     base: Option<String>,
+    /// The default foreground and background as `#rrggbb`, for SVG snapshots.
+    canvas: Option<CanvasSpec>,
     #[serde(default)]
     slots: BTreeMap<String, SlotSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CanvasSpec {
+    fg: String,
+    bg: String,
 }
 
 #[derive(Deserialize)]
@@ -252,6 +282,7 @@ impl Theme {
         Theme::load(name).unwrap_or_else(|_| Theme {
             name: name.to_string(),
             styles: vec![Style::default(); Slot::ALL.len()],
+            canvas: Canvas::DARK,
         })
     }
 
@@ -288,6 +319,18 @@ impl Theme {
             (None, Some(fallback)) => Some(fallback.clone()),
             (None, None) => None,
         };
+        let mut canvas = base.as_ref().map_or(Canvas::DARK, |b| b.canvas);
+        if let Some(spec) = &parsed.canvas {
+            let rgb = |value: &str| match parse_color(value) {
+                Some(Color::Rgb(r, g, b)) => Ok((r, g, b)),
+                _ => Err(ThemeError::Invalid {
+                    file: file.to_string(),
+                    line: line_of(text, "canvas"),
+                    reason: format!("canvas: `{value}` is not a #rrggbb colour"),
+                }),
+            };
+            canvas = Canvas { fg: rgb(&spec.fg)?, bg: rgb(&spec.bg)? };
+        }
         let mut styles =
             base.map(|b| b.styles).unwrap_or_else(|| vec![Style::default(); Slot::ALL.len()]);
         for (name, spec) in &parsed.slots {
@@ -329,7 +372,12 @@ impl Theme {
             };
             styles[slot as usize] = style;
         }
-        Ok(Theme { name: parsed.name.unwrap_or_else(|| file.to_string()), styles })
+        Ok(Theme { name: parsed.name.unwrap_or_else(|| file.to_string()), styles, canvas })
+    }
+
+    /// The colours `reset` stands for outside a terminal.
+    pub fn canvas(&self) -> Canvas {
+        self.canvas
     }
 
     pub fn style(&self, slot: Slot) -> Style {
@@ -493,6 +541,7 @@ impl Theme {
                     ..*s
                 })
                 .collect(),
+            canvas: self.canvas,
         }
     }
 }
@@ -547,6 +596,37 @@ mod tests {
         let err = Theme::parse("[slots\n", "t.toml", None).expect_err("bad toml");
         assert!(err.to_string().starts_with("t.toml:1:"), "{err}");
         assert_eq!(Theme::load("nope"), Err(ThemeError::Unknown("nope".into())));
+    }
+
+    #[test]
+    fn canvas_comes_from_the_file_or_its_base() {
+        assert!(Theme::built_in("light").canvas().is_light());
+        assert!(!Theme::built_in("dark").canvas().is_light());
+        assert!(!Theme::built_in("mono").canvas().is_light());
+        let mine = Theme::parse("base = \"light\"\n", "mine.toml", None).expect("parses");
+        assert_eq!(mine.canvas(), Theme::built_in("light").canvas());
+        let mine = Theme::parse("canvas = { fg = \"#000000\", bg = \"#ffffff\" }\n", "m", None)
+            .expect("parses");
+        assert_eq!(mine.canvas(), Canvas { fg: (0, 0, 0), bg: (255, 255, 255) });
+        let err = Theme::parse("canvas = { fg = \"red\", bg = \"#ffffff\" }\n", "t.toml", None)
+            .expect_err("named colour");
+        assert_eq!(err.to_string(), "t.toml:1: canvas: `red` is not a #rrggbb colour");
+    }
+
+    #[test]
+    fn selected_lines_override_span_colours() {
+        use ratatui::text::{Line, Span};
+        let dark = Theme::built_in("dark");
+        let line = Line::from(vec![
+            Span::styled("web", dark.style(Slot::Title)),
+            Span::styled(" (shop)", dark.style(Slot::Muted)),
+        ]);
+        let line = dark.selected(line);
+        let selection = dark.style(Slot::Selection);
+        assert_eq!(line.style.bg, selection.bg);
+        for span in &line.spans {
+            assert_eq!((span.style.fg, span.style.bg), (selection.fg, selection.bg));
+        }
     }
 
     #[test]
