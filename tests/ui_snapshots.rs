@@ -762,3 +762,19 @@ fn every_pane_is_legible_in_every_theme() {
     }
     assert!(invisible.is_empty(), "text in its own background colour:\n{}", invisible.join("\n"));
 }
+
+#[test]
+fn the_help_scrolls_when_it_is_longer_than_the_screen() {
+    let mut app = on(PaneId::Containers, "dark");
+    app.act(Action::Help);
+    let top = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(top.contains("j k scroll"), "{top}");
+    assert!(!top.contains("portolan 0.0.0-test"), "{top}");
+    for _ in 0..10 {
+        app.act(Action::PageDown);
+    }
+    let bottom = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(bottom.contains("portolan 0.0.0-test"), "the end is reachable: {bottom}");
+    app.act(Action::Back);
+    assert!(!app.show_help && app.help_scroll == 0);
+}

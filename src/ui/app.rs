@@ -126,6 +126,8 @@ pub struct App {
     /// Only this compose project is shown, when set.
     pub project: Option<String>,
     pub show_help: bool,
+    /// Lines the help is scrolled down (it is longer than an 80x24 screen).
+    pub help_scroll: u16,
     /// The detail of the selection fills the body.
     pub detail_full: bool,
     pub detail_scroll: u16,
@@ -192,6 +194,7 @@ impl App {
             pane: PaneId::Triage,
             project: None,
             show_help: false,
+            help_scroll: 0,
             detail_full: false,
             detail_scroll: 0,
             containers: ContainersPane::default(),
@@ -425,10 +428,19 @@ impl App {
     /// Carries out an action; returns whether a redraw is needed.
     pub fn act(&mut self, action: Action) -> bool {
         if self.show_help {
-            // The help overlay swallows everything but its own dismissal and quitting.
+            // The help overlay swallows everything but scrolling, its own dismissal
+            // and quitting.
             match action {
-                Action::Help | Action::Back => self.show_help = false,
+                Action::Help | Action::Back => {
+                    self.show_help = false;
+                    self.help_scroll = 0;
+                }
                 Action::Quit => self.quit = true,
+                Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
+                Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Action::PageDown => self.help_scroll = self.help_scroll.saturating_add(10),
+                Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                Action::Top => self.help_scroll = 0,
                 _ => return false,
             }
             return true;

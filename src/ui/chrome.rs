@@ -284,16 +284,24 @@ pub fn help(frame: &mut Frame, area: Rect, app: &App) {
         theme.style(Slot::Muted),
     )));
     let height = (lines.len() as u16 + 2).min(area.height);
-    let width = 60.min(area.width);
+    // Longer than the screen: scrolled with the movement keys, and the title says so.
+    let overflow = (lines.len() as u16 + 2).saturating_sub(area.height);
+    let scroll = app.help_scroll.min(overflow);
+    let title = if overflow > 0 {
+        format!(" Help · {}/{} · j k scroll ", scroll + 1, overflow + 1)
+    } else {
+        " Help ".to_string()
+    };
+    let width = 90.min(area.width);
     let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
     let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).style(theme.style(Slot::Overlay)).block(
+        Paragraph::new(lines).scroll((scroll, 0)).style(theme.style(Slot::Overlay)).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.border(true))
-                .title(Span::styled(" Help ", theme.title(true))),
+                .title(Span::styled(title, theme.title(true))),
         ),
         popup,
     );
