@@ -61,6 +61,9 @@ for pane in triage containers stats health timeline; do
 done
 picture routes-traefik-120x40 --pane routes --project traefik --width 120 --height 40 --wait 1
 picture routes-nginx-120x40 --pane routes --project nginx --width 120 --height 40 --wait 1
+picture audit-nginx-120x40 --pane audit --project nginx --width 120 --height 40 --wait 1
+picture triage-nginx-120x40-high-contrast --theme high-contrast --pane triage --project nginx \
+    --width 120 --height 40 --wait 1
 picture logs-sentineliq-120x40 --pane logs --project sentineliq --width 120 --height 40
 picture containers-nginx-120x40-light --theme light --pane containers --project nginx \
     --width 120 --height 40 --wait 3

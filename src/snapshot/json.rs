@@ -100,17 +100,19 @@ fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNot
             note: r.note,
         })
         .collect();
-    let proxies_in_scope: std::collections::BTreeSet<String> = model
-        .containers
-        .values()
-        .filter(|c| in_project(c, project))
-        .map(|c| c.display_name().to_string())
-        .collect();
     let notes = table
         .notes
         .into_iter()
-        .filter(|n| project.is_none() || proxies_in_scope.contains(&n.proxy))
-        .map(|n| RouteNoteJson { proxy: n.proxy, message: n.message })
+        .filter(|n| project.is_none() || in_scope(&n.proxy_id))
+        .map(|n| {
+            // The container name, as `routes` names proxies; the shown name otherwise.
+            let proxy = n
+                .proxy_id
+                .as_ref()
+                .and_then(|id| model.containers.get(id))
+                .map_or(n.proxy, |c| c.name.clone());
+            RouteNoteJson { proxy, message: n.message }
+        })
         .collect();
     (routes, notes)
 }

@@ -142,6 +142,7 @@ impl Route {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyNote {
     pub proxy: String,
+    pub proxy_id: Option<String>,
     pub message: String,
 }
 

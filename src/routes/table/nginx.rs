@@ -87,7 +87,11 @@ fn resolve<'a>(containers: &[&'a Container], proxy: &Container, host: &str) -> R
 pub fn routes(containers: &[&Container], proxy: &Container, table: &mut RouteTable) {
     let proxy_name = proxy.display_name().to_string();
     let note = |table: &mut RouteTable, message: String| {
-        table.notes.push(ProxyNote { proxy: proxy_name.clone(), message });
+        table.notes.push(ProxyNote {
+            proxy: proxy_name.clone(),
+            proxy_id: Some(proxy.id.clone()),
+            message,
+        });
     };
     let Some(config) = proxy.proxy_config.as_ref() else {
         return;

@@ -83,11 +83,19 @@ pub fn routes(containers: &[&Container], traefiks: &[&Container], table: &mut Ro
         let (config, notes) = static_config(proxy);
         let proxy_name = proxy.display_name().to_string();
         for message in notes.into_iter().chain(config.notes.iter().cloned()) {
-            table.notes.push(ProxyNote { proxy: proxy_name.clone(), message });
+            table.notes.push(ProxyNote {
+                proxy: proxy_name.clone(),
+                proxy_id: Some(proxy.id.clone()),
+                message,
+            });
         }
         if let Some(problems) = proxy.proxy_config.as_ref().map(|c| &c.problems) {
             for message in problems {
-                table.notes.push(ProxyNote { proxy: proxy_name.clone(), message: message.clone() });
+                table.notes.push(ProxyNote {
+                    proxy: proxy_name.clone(),
+                    proxy_id: Some(proxy.id.clone()),
+                    message: message.clone(),
+                });
             }
         }
         let settings = config.provider_settings();
@@ -109,6 +117,7 @@ pub fn routes(containers: &[&Container], traefiks: &[&Container], table: &mut Ro
         if unlabelled_exposed > 0 {
             table.notes.push(ProxyNote {
                 proxy: proxy_name.clone(),
+                proxy_id: Some(proxy.id.clone()),
                 message: format!(
                     "exposedByDefault is on: {unlabelled_exposed} containers without traefik \
                      labels also get a router with the default rule (not listed)"
@@ -167,6 +176,7 @@ fn rows(
         if matches!(finding.kind, FindingKind::LegacyLabel | FindingKind::MiddlewareInvalid) {
             table.notes.push(ProxyNote {
                 proxy: proxy_name.to_string(),
+                proxy_id: Some(proxy.id.clone()),
                 message: format!("{}: {}", container.display_name(), finding.message),
             });
         }

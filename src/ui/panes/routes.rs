@@ -54,6 +54,7 @@ impl RoutesPane {
                         .is_some_and(|c| c.project() == Some(project))
                 };
                 table.routes.retain(|r| in_project(&r.proxy_id) || in_project(&r.target_id));
+                table.notes.retain(|n| in_project(&n.proxy_id));
             }
             self.cache = Some((key.0, key.1.clone(), table));
         }
@@ -81,9 +82,11 @@ impl RoutesPane {
         self.table(view.model, project);
         let Some((_, _, table)) = self.cache.as_ref() else { return };
         self.rows = rows(table);
-        // Start on the first route, not on its group's title.
-        if self.nav.selected == 0 && matches!(self.rows.first(), Some(RowKind::Group { .. })) {
-            self.nav.selected = 1.min(self.rows.len().saturating_sub(1));
+        // Start on the first route, not on its group's title or a note.
+        if self.nav.selected == 0
+            && let Some(first) = self.rows.iter().position(|r| matches!(r, RowKind::Route(_)))
+        {
+            self.nav.selected = first;
         }
         let broken = table.broken();
         let mut title = format!("Routes · {} routes", table.routes.len());
