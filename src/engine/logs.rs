@@ -35,6 +35,10 @@ pub struct LogRequest {
 
 /// A batch leaves after this many lines or this long, whichever comes first.
 const BATCH_LINES: usize = 2048;
+/// And after this many bytes: the engine→UI channel holds up to 256 updates, which
+/// lie outside the log budget until applied, so a batch's size bounds that backlog
+/// (256 × 64 KiB = 16 MiB at most, one 1 MB line aside).
+const BATCH_BYTES: usize = 64 << 10;
 const BATCH_AGE: Duration = Duration::from_millis(50);
 
 struct Follower {
@@ -274,7 +278,9 @@ async fn follow(
             let line = std::mem::take(pending);
             batch.push(kind, &line, &seen);
         }
-        if (batch.lines.len() >= BATCH_LINES || oldest.elapsed() >= BATCH_AGE)
+        if (batch.lines.len() >= BATCH_LINES
+            || batch.data.len() >= BATCH_BYTES
+            || oldest.elapsed() >= BATCH_AGE)
             && !batch.send(&updates, &id).await
         {
             return;
