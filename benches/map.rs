@@ -88,4 +88,36 @@ fn main() {
         );
         assert_eq!(layouts, 0, "a stats tick must not re-run the layout");
     }
+    // The routes table (labels, rules, nginx files joined to containers): built once
+    // per change of the containers, never per frame; what one build costs.
+    for name in portolan::topology::fixtures::SEEDS.iter().chain(&["many-60"]) {
+        let mut model = seed(name).expect("fixture");
+        // Seed 002's proxy with the demo's real nginx.conf, as the engine reads it.
+        for c in model.containers.values_mut() {
+            if portolan::routes::detect::proxy_kind(c)
+                == Some(portolan::routes::detect::ProxyKind::Nginx)
+            {
+                let mut config = portolan::model::ProxyConfig::default();
+                config.files.insert(
+                    "/etc/nginx/nginx.conf".into(),
+                    portolan::demo::stacks::NGINX_CONF.to_string(),
+                );
+                c.proxy_config = Some(std::sync::Arc::new(config));
+            }
+        }
+        let builds: Vec<Duration> = (0..runs.max(3))
+            .map(|_| {
+                let started = Instant::now();
+                let table = portolan::routes::table::RouteTable::build(&model);
+                std::hint::black_box(&table);
+                started.elapsed()
+            })
+            .collect();
+        let routes = portolan::routes::table::RouteTable::build(&model).routes.len();
+        println!(
+            "routes table, {name} ({} containers, {routes} routes): {:>7.3} ms per build",
+            model.containers.len(),
+            median(builds).as_secs_f64() * 1e3,
+        );
+    }
 }
