@@ -89,9 +89,13 @@ async fn memory_limit_kill_is_reported_as_oom_with_137() {
         &["sh", "-c", "x=aaaaaaaaaa; while true; do x=$x$x; done"],
     );
     let name = fx.name("hog");
+    // The engine may handle the exit before the OOM notice: the container first
+    // shows exited 137, and OOMKilled once the `oom` event's re-inspect lands.
     watch
         .wait("the hog to be OOM killed", SLOW, |m| {
-            m.containers.values().any(|c| c.name == name && c.state == ContainerState::Exited)
+            m.containers
+                .values()
+                .any(|c| c.name == name && c.state == ContainerState::Exited && c.oom_killed)
         })
         .await;
     let hog = watch.by_name(&name).unwrap();

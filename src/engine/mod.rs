@@ -156,6 +156,7 @@ pub fn spawn(
         cancel: cancel.clone(),
         compose_files: ComposeFiles::default(),
         health_checked: HashSet::new(),
+        oom_seen: HashSet::new(),
         known: HashMap::new(),
         logs: logs::LogFollowers::default(),
     };
@@ -176,6 +177,8 @@ struct Supervisor {
     /// Containers with a healthcheck: their probe runs (exec_die events) change the
     /// probe log, which only inspect shows.
     health_checked: HashSet<String>,
+    /// Containers the engine sent an `oom` event for during their current run.
+    oom_seen: HashSet<String>,
 }
 
 /// Why a session with the engine ended.
@@ -374,6 +377,15 @@ impl Supervisor {
     }
 
     async fn enrich(&mut self, docker: &Docker, container: &mut Container, proxy: ProxyRead) {
+        // The engine can record the exit before it hears of the OOM kill, and then
+        // never sets OOMKilled: an `oom` event in this run and a SIGKILL exit say it.
+        if !container.oom_killed
+            && !container.state.is_running()
+            && container.exit_code == Some(137)
+            && self.oom_seen.contains(&container.id)
+        {
+            container.oom_killed = true;
+        }
         container.proxy_config = match proxy {
             ProxyRead::Fresh => proxy_files::read(docker, container).await.map(Arc::new),
             ProxyRead::Keep => match self.known.get(&container.id) {
@@ -421,6 +433,17 @@ impl Supervisor {
         let actor = event.actor.unwrap_or_default();
         let id = actor.id.unwrap_or_default();
         let attributes = actor.attributes.unwrap_or_default();
+        if kind == "container" {
+            match verb.as_str() {
+                "oom" => {
+                    self.oom_seen.insert(id.clone());
+                }
+                "start" | "destroy" => {
+                    self.oom_seen.remove(&id);
+                }
+                _ => {}
+            }
+        }
         if kind == "container" && is_timeline_action(&verb) {
             let detail = match verb.as_str() {
                 "die" => attributes.get("exitCode").cloned(),
