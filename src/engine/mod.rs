@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod logs;
 pub mod proxy_files;
 pub mod stats;
+pub mod swarm;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -158,6 +159,7 @@ pub fn spawn(
         health_checked: HashSet::new(),
         known: HashMap::new(),
         logs: logs::LogFollowers::default(),
+        swarm: None,
     };
     let task = tokio::spawn(supervisor.run(docker, info));
     EngineHandle { updates: rx, commands: commands_tx, cancel, task }
@@ -176,6 +178,9 @@ struct Supervisor {
     /// Containers with a healthcheck: their probe runs (exec_die events) change the
     /// probe log, which only inspect shows.
     health_checked: HashSet<String>,
+    /// The cluster as last sent, when the engine is a swarm manager: a refresh that
+    /// finds the same sends nothing.
+    swarm: Option<crate::model::Swarm>,
 }
 
 /// Why a session with the engine ended.
@@ -272,7 +277,9 @@ impl Supervisor {
         // an event for something already listed only costs one more inspect.
         let since = (Utc::now().timestamp() - 1).to_string();
         let mut filters: HashMap<&str, Vec<&str>> = HashMap::new();
-        filters.insert("type", vec!["container", "network", "volume"]);
+        // `service` and `node` events come only from swarm managers; asking for them
+        // costs nothing elsewhere.
+        filters.insert("type", vec!["container", "network", "volume", "service", "node"]);
         let options = EventsOptionsBuilder::new().since(&since).filters(&filters).build();
         let mut events = Box::pin(docker.events(Some(options)));
 
@@ -299,12 +306,38 @@ impl Supervisor {
         if !self.send(Update::Synced(Box::new(inventory))).await {
             return SessionEnd::Cancelled;
         }
+        // A new session starts from nothing known of the cluster.
+        self.swarm = None;
+        if !self.refresh_swarm(docker, true).await {
+            return SessionEnd::Cancelled;
+        }
+        let mut swarm_tick = tokio::time::interval(swarm::TASK_REFRESH);
+        swarm_tick.reset();
+        let mut manager_checked = tokio::time::Instant::now();
+        // Swarm events come in bursts (a scale is an update, then a task per replica):
+        // one re-read a moment after the first covers the burst.
+        let mut swarm_due: Option<tokio::time::Instant> = None;
 
         let mut ping = tokio::time::interval(LIVENESS_PING);
         ping.reset();
         loop {
             tokio::select! {
                 _ = self.cancel.cancelled() => return SessionEnd::Cancelled,
+                _ = swarm_tick.tick() => {
+                    let recheck = manager_checked.elapsed() >= swarm::MANAGER_RECHECK;
+                    if self.swarm.is_some() || recheck {
+                        manager_checked = tokio::time::Instant::now();
+                        if !self.refresh_swarm(docker, false).await {
+                            return SessionEnd::Cancelled;
+                        }
+                    }
+                }
+                _ = sleep_until(swarm_due), if swarm_due.is_some() => {
+                    swarm_due = None;
+                    if !self.refresh_swarm(docker, false).await {
+                        return SessionEnd::Cancelled;
+                    }
+                }
                 command = self.commands.recv() => match command {
                     Some(EngineCommand::FollowLogs(request)) => {
                         self.logs.set_request(request);
@@ -329,12 +362,37 @@ impl Supervisor {
                     Some(Err(error)) => return SessionEnd::Lost(describe(&error)),
                     Some(Ok(event)) => {
                         ping.reset();
+                        if swarm_due.is_none() && touches_swarm(&event) {
+                            swarm_due = Some(tokio::time::Instant::now() + SWARM_SETTLE);
+                        }
                         if !self.handle_event(docker, stats, event).await {
                             return SessionEnd::Cancelled;
                         }
                         self.logs.sync(docker, self.known.values(), &self.updates, session);
                     }
                 },
+            }
+        }
+    }
+
+    /// Reads the cluster again and sends it if it changed. Returns false when nobody
+    /// listens any more.
+    async fn refresh_swarm(&mut self, docker: &Docker, first: bool) -> bool {
+        match swarm::read(docker).await {
+            Ok(next) => {
+                if !first && next == self.swarm {
+                    return true;
+                }
+                // Not a manager at the start of a session: nothing to say.
+                if first && next.is_none() {
+                    return true;
+                }
+                self.swarm = next.clone();
+                self.send(Update::Swarm { at: Utc::now(), swarm: next.map(Box::new) }).await
+            }
+            Err(reason) => {
+                self.warn(reason).await;
+                true
             }
         }
     }
@@ -565,6 +623,34 @@ impl Supervisor {
                 true
             }
         }
+    }
+}
+
+/// How long after a swarm event the cluster is re-read.
+const SWARM_SETTLE: Duration = Duration::from_millis(300);
+
+async fn sleep_until(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A service or node changed, or a container of a swarm task did: the tasks moved.
+fn touches_swarm(event: &EventMessage) -> bool {
+    let kind = event.typ.map(|t| t.to_string()).unwrap_or_default();
+    match kind.as_str() {
+        "service" | "node" => true,
+        "container" => {
+            let action = event.action.as_deref().unwrap_or("");
+            matches!(action, "start" | "die" | "destroy" | "create")
+                && event
+                    .actor
+                    .as_ref()
+                    .and_then(|a| a.attributes.as_ref())
+                    .is_some_and(|a| a.contains_key("com.docker.swarm.task.id"))
+        }
+        _ => false,
     }
 }
 

@@ -177,3 +177,34 @@ fn project_filter_applies() {
     assert_eq!(problems(&model, t(60), Some("shop")).len(), 1);
     assert!(problems(&model, t(60), Some("other")).is_empty());
 }
+
+#[test]
+fn swarm_services_below_replicas_and_failed_tasks_carry_the_task_error() {
+    use crate::model::swarm::fixtures::{cluster, t as st};
+    let mut model = model_with(vec![]);
+    model.apply(Update::Swarm { at: st(40), swarm: Some(Box::new(cluster())) });
+    let found = problems(&model, st(60), None);
+    let summary: Vec<(ProblemKind, &str, &str, Option<DateTime<Utc>>)> =
+        found.iter().map(|p| (p.kind, p.container.as_str(), p.detail.as_str(), p.since)).collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                ProblemKind::ServiceDegraded,
+                "worker",
+                "0/1 running · last error on vm: task: non-zero exit (1) · exit 1",
+                Some(st(20)),
+            ),
+            (
+                ProblemKind::TaskFailed,
+                "worker.1",
+                "on vm: task: non-zero exit (1) · exit 1 · failed 2 times in a row",
+                Some(st(20)),
+            ),
+        ]
+    );
+    assert_eq!(ProblemKind::TaskFailed.as_str(), "task_failed");
+    assert_eq!(ProblemKind::ServiceDegraded.as_str(), "service_degraded");
+    // A project filter keeps only the services of that stack.
+    assert!(problems(&model, st(60), Some("shop")).is_empty());
+}

@@ -173,11 +173,7 @@ impl AuditPane {
             .enumerate()
             .map(|(n, row)| {
                 let line = row_line(row, &audit.findings, theme, width);
-                if self.offset + n == selected_row {
-                    theme.selected(line)
-                } else {
-                    line
-                }
+                if self.offset + n == selected_row { theme.selected(line) } else { line }
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), list_area);
