@@ -868,3 +868,14 @@ fn every_pane_is_legible_in_every_theme() {
     }
     assert!(invisible.is_empty(), "text in its own background colour:\n{}", invisible.join("\n"));
 }
+
+#[test]
+fn map_draws_the_swarm_nodes_with_their_tasks_below_the_containers() {
+    let mut app = app("dark");
+    app.pane = PaneId::Map;
+    app.model.apply(Update::Swarm { at: t(-5), swarm: Some(Box::new(swarm_fixture())) });
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("Swarm · 4 services on 2 nodes · 1 below replicas"), "{text}");
+    assert!(text.contains("harbour ★") && text.contains("web .2 running"), "{text}");
+    insta::assert_snapshot!("map_swarm_120x40", text);
+}

@@ -4,9 +4,10 @@
 //! Anywhere else it says plainly that there is no swarm.
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use super::{ListNav, PaneView, ago, block};
 use crate::model::sanitize::one_line;
@@ -96,11 +97,7 @@ impl SwarmPane {
             );
             return;
         };
-        let services: Vec<&SwarmService> = swarm
-            .services_by_name()
-            .into_iter()
-            .filter(|s| project.is_none_or(|p| s.stack() == Some(p)))
-            .collect();
+        let services = shown_services(swarm, project);
         self.len = services.len();
         let failed: Vec<_> = swarm
             .failed_tasks()
@@ -160,7 +157,7 @@ impl SwarmPane {
             frame.render_widget(Paragraph::new(lines), failing_area);
         }
 
-        render_nodes(frame, nodes_area, view, swarm, &services);
+        render_nodes(frame.buffer_mut(), nodes_area, view, swarm, &services);
     }
 
     fn render_services(
@@ -246,9 +243,65 @@ fn plural(n: usize, word: &str) -> String {
     if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
+/// Rows the map gives its swarm band: the tallest node box and the band's border,
+/// at most a third of the map. `None` when there is no room for it.
+pub fn map_band_height(view: &PaneView<'_>, area: Rect, project: Option<&str>) -> Option<u16> {
+    let swarm = view.model.swarm.as_ref()?;
+    if area.height < 15 || swarm.nodes.is_empty() {
+        return None;
+    }
+    let services = shown_services(swarm, project);
+    let tallest = swarm
+        .nodes
+        .keys()
+        .map(|id| {
+            let groups = swarm.tasks_on_node(id);
+            groups.iter().filter(|(name, _)| services.iter().any(|s| &s.name == name)).count()
+        })
+        .max()
+        .unwrap_or(0)
+        .max(1) as u16;
+    // Facts line, the groups, the node box's border and the band's.
+    Some((tallest + 1 + 2 + 2).min(area.height / 3))
+}
+
+/// The map's swarm band: node boxes with the tasks placed on them, by service.
+pub fn render_map_band(buf: &mut Buffer, area: Rect, view: &PaneView<'_>, project: Option<&str>) {
+    let Some(swarm) = &view.model.swarm else { return };
+    let services = shown_services(swarm, project);
+    let below = services.iter().filter(|s| swarm.is_below_desired(s)).count();
+    let mut title = format!(
+        " Swarm · {} on {}",
+        plural(services.len(), "service"),
+        plural(swarm.nodes.len(), "node")
+    );
+    if below > 0 {
+        title.push_str(&format!(" · {below} below replicas (W)"));
+    }
+    title.push(' ');
+    let band = Block::default()
+        .borders(Borders::ALL)
+        .border_style(view.theme.style(Slot::Border))
+        .title(Span::styled(
+            title,
+            view.theme.style(if below > 0 { Slot::Warning } else { Slot::Title }),
+        ));
+    let inner = band.inner(area);
+    band.render(area, buf);
+    render_nodes(buf, inner, view, swarm, &services);
+}
+
+fn shown_services<'a>(swarm: &'a Swarm, project: Option<&str>) -> Vec<&'a SwarmService> {
+    swarm
+        .services_by_name()
+        .into_iter()
+        .filter(|s| project.is_none_or(|p| s.stack() == Some(p)))
+        .collect()
+}
+
 /// One box per node, side by side and wrapping, each listing its tasks by service.
 fn render_nodes(
-    frame: &mut Frame,
+    buf: &mut Buffer,
     area: Rect,
     view: &PaneView<'_>,
     swarm: &Swarm,
@@ -322,8 +375,8 @@ fn render_nodes(
                 .border_style(theme.style(Slot::Border))
                 .title(title.clone());
             let inner = card.inner(rect);
-            frame.render_widget(card, rect);
-            frame.render_widget(Paragraph::new(lines.clone()), inner);
+            card.render(rect, buf);
+            Paragraph::new(lines.clone()).render(inner, buf);
         }
         y += height;
     }
