@@ -92,7 +92,19 @@ async fn a_single_node_swarm_with_a_failing_service_and_a_scale() {
         "{:?}",
         broken.task.error
     );
+    // Both problems stand in triage; the task may be between attempts at any moment,
+    // so wait for a view that shows them together.
+    watch
+        .wait("triage to list the broken service and its failed task", SLOW, |m| {
+            let found = problems(m, chrono::Utc::now(), None);
+            found.iter().any(|p| p.kind == ProblemKind::ServiceDegraded && p.container == "broken")
+                && found.iter().any(|p| p.kind == ProblemKind::TaskFailed)
+        })
+        .await;
     let found = problems(&watch.model, chrono::Utc::now(), None);
+    let degraded = found.iter().find(|p| p.kind == ProblemKind::ServiceDegraded).unwrap();
+    assert!(degraded.detail.starts_with("0/1 running"), "{degraded:?}");
+    assert!(degraded.detail.contains("non-zero exit (1)"), "{degraded:?}");
     let task_problem = found.iter().find(|p| p.kind == ProblemKind::TaskFailed).unwrap();
     assert!(task_problem.container.starts_with("broken."), "{task_problem:?}");
     assert!(task_problem.detail.contains("non-zero exit (1)"), "{task_problem:?}");

@@ -380,11 +380,9 @@ impl Supervisor {
     async fn refresh_swarm(&mut self, docker: &Docker, first: bool) -> bool {
         match swarm::read(docker).await {
             Ok(next) => {
+                // A session's first read is always sent: the engine may have left its
+                // swarm while portolan was away.
                 if !first && next == self.swarm {
-                    return true;
-                }
-                // Not a manager at the start of a session: nothing to say.
-                if first && next.is_none() {
                     return true;
                 }
                 self.swarm = next.clone();

@@ -390,8 +390,9 @@ impl Model {
                     if let Some(next) = &next {
                         swarm::record_changes(&mut self.history, self.swarm.as_ref(), next, at);
                     }
+                    // Not a structure change: the map's container layout does not
+                    // depend on it, and tasks move every few seconds in a crash loop.
                     self.swarm = next;
-                    self.structure_revision += 1;
                     true
                 }
             }
