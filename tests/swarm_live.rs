@@ -109,6 +109,8 @@ async fn a_single_node_swarm_with_a_failing_service_and_a_scale() {
     assert!(task_problem.container.starts_with("broken."), "{task_problem:?}");
     assert!(task_problem.detail.contains("non-zero exit (1)"), "{task_problem:?}");
     assert!(task_problem.since.is_some());
+    // The exited containers of past tasks are not listed once more as exits.
+    assert!(!found.iter().any(|p| p.kind == ProblemKind::Exited), "{found:?}");
     // It may be between attempts (starting) or failed right now: never steady.
     assert!(!found.iter().any(|p| p.container.starts_with("steady")), "{found:?}");
     assert!(

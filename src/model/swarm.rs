@@ -13,6 +13,8 @@ use super::history::{History, TimelineEntry};
 
 /// The label `docker stack deploy` puts on a service: its stack is its project.
 pub const STACK_LABEL: &str = "com.docker.stack.namespace";
+/// The label the engine puts on a swarm task's container.
+pub const TASK_LABEL: &str = "com.docker.swarm.task.id";
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SwarmNode {

@@ -213,6 +213,10 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
                 detail,
             })
         };
+        // A manager keeps the exited containers of a service's past tasks; its
+        // task_failed problem already says what they would, once per slot.
+        let covered_by_swarm =
+            model.swarm.is_some() && c.labels.contains_key(crate::model::swarm::TASK_LABEL);
         let crashloop = is_crashlooping(model, c, now);
         if let Some(since) = crashloop {
             let mut detail = format!("restarted {} times", c.restart_count);
@@ -230,7 +234,11 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
         let stopped = matches!(c.state, ContainerState::Exited | ContainerState::Dead);
         if c.oom_killed && (stopped || crashloop.is_none()) && c.state != ContainerState::Running {
             push(ProblemKind::OomKilled, c.finished_at, oom_words(model, c));
-        } else if stopped && c.exit_code.is_some_and(|code| code != 0) && crashloop.is_none() {
+        } else if stopped
+            && c.exit_code.is_some_and(|code| code != 0)
+            && crashloop.is_none()
+            && !covered_by_swarm
+        {
             push(ProblemKind::Exited, c.finished_at, exit_words(model, c));
         }
         if c.state == ContainerState::Running && c.health_status() == HealthStatus::Unhealthy {

@@ -208,3 +208,18 @@ fn swarm_services_below_replicas_and_failed_tasks_carry_the_task_error() {
     // A project filter keeps only the services of that stack.
     assert!(problems(&model, st(60), Some("shop")).is_empty());
 }
+
+#[test]
+fn exited_task_containers_are_left_to_the_swarm_problems_on_a_manager() {
+    use crate::model::swarm::fixtures::{cluster, t as st};
+    let mut old_task = Container::new("c1", "worker.1.abc");
+    old_task.state = ContainerState::Exited;
+    old_task.exit_code = Some(1);
+    old_task.labels.insert(crate::model::swarm::TASK_LABEL.into(), "t-wk-a".into());
+    let mut model = model_with(vec![old_task]);
+    // A worker node (no swarm view): the container is the only sign, so it shows.
+    let kinds = |m: &Model| problems(m, st(60), None).iter().map(|p| p.kind).collect::<Vec<_>>();
+    assert_eq!(kinds(&model), vec![ProblemKind::Exited]);
+    model.apply(Update::Swarm { at: st(40), swarm: Some(Box::new(cluster())) });
+    assert_eq!(kinds(&model), vec![ProblemKind::ServiceDegraded, ProblemKind::TaskFailed]);
+}
