@@ -879,3 +879,19 @@ fn map_draws_the_swarm_nodes_with_their_tasks_below_the_containers() {
     assert!(text.contains("harbour ★") && text.contains("web .2 running"), "{text}");
     insta::assert_snapshot!("map_swarm_120x40", text);
 }
+
+#[test]
+fn swarm_nodes_without_room_are_counted_not_dropped() {
+    let mut swarm = swarm_fixture();
+    let template = swarm.nodes["n2"].clone();
+    for n in 3..=12 {
+        let id = format!("n{n}");
+        let node = SwarmNode { id: id.clone(), hostname: format!("pier-{n}"), ..template.clone() };
+        swarm.nodes.insert(id, node);
+    }
+    let mut app = app("dark");
+    app.pane = PaneId::Swarm;
+    app.model.apply(Update::Swarm { at: t(-5), swarm: Some(Box::new(swarm)) });
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("more not shown"), "{text}");
+}

@@ -160,6 +160,7 @@ pub fn spawn(
         known: HashMap::new(),
         logs: logs::LogFollowers::default(),
         swarm: None,
+        swarm_error: None,
     };
     let task = tokio::spawn(supervisor.run(docker, info));
     EngineHandle { updates: rx, commands: commands_tx, cancel, task }
@@ -181,6 +182,8 @@ struct Supervisor {
     /// The cluster as last sent, when the engine is a swarm manager: a refresh that
     /// finds the same sends nothing.
     swarm: Option<crate::model::Swarm>,
+    /// The last failure to read the cluster, so a lasting one is reported once.
+    swarm_error: Option<String>,
 }
 
 /// Why a session with the engine ended.
@@ -380,6 +383,7 @@ impl Supervisor {
     async fn refresh_swarm(&mut self, docker: &Docker, first: bool) -> bool {
         match swarm::read(docker).await {
             Ok(next) => {
+                self.swarm_error = None;
                 // A session's first read is always sent: the engine may have left its
                 // swarm while portolan was away.
                 if !first && next == self.swarm {
@@ -389,7 +393,11 @@ impl Supervisor {
                 self.send(Update::Swarm { at: Utc::now(), swarm: next.map(Box::new) }).await
             }
             Err(reason) => {
-                self.warn(reason).await;
+                // Re-read every few seconds: the same failure is said once.
+                if self.swarm_error.as_ref() != Some(&reason) {
+                    self.swarm_error = Some(reason.clone());
+                    self.warn(reason).await;
+                }
                 true
             }
         }

@@ -362,12 +362,14 @@ fn render_nodes(
     let box_w = ((widest + 2) as u16).clamp(24, area.width);
     let per_row = (area.width / box_w).max(1) as usize;
     let mut y = area.y;
+    let mut drawn = 0;
     for row in cards.chunks(per_row) {
         let height = row.iter().map(|(_, l)| l.len()).max().unwrap_or(1) as u16 + 2;
         let height = height.min(area.bottom().saturating_sub(y));
         if height < 3 {
             break;
         }
+        drawn += row.len();
         for (i, (title, lines)) in row.iter().enumerate() {
             let rect = Rect::new(area.x + i as u16 * box_w, y, box_w, height);
             let card = Block::default()
@@ -379,5 +381,12 @@ fn render_nodes(
             Paragraph::new(lines.clone()).render(inner, buf);
         }
         y += height;
+    }
+    // Never a silent cut: say how many nodes had no room.
+    if drawn < cards.len() {
+        let note = format!(" {} more not shown ", plural(cards.len() - drawn, "node"));
+        let width = (note.chars().count() as u16).min(area.width);
+        let rect = Rect::new(area.right().saturating_sub(width), area.bottom() - 1, width, 1);
+        Paragraph::new(Span::styled(note, theme.style(Slot::Warning))).render(rect, buf);
     }
 }
