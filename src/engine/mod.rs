@@ -315,6 +315,8 @@ impl Supervisor {
             return SessionEnd::Cancelled;
         }
         let mut swarm_tick = tokio::time::interval(swarm::TASK_REFRESH);
+        // A slow manager must not cause a burst of catch-up reads.
+        swarm_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         swarm_tick.reset();
         let mut manager_checked = tokio::time::Instant::now();
         // Swarm events come in bursts (a scale is an update, then a task per replica):
