@@ -5,7 +5,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use portolan::model::{
     ComposeInfo, Connection, Container, ContainerState, CpuCounter, Dependency,
     DependencyCondition, EngineInfo, Health, HealthProbe, HealthStatus, Healthcheck, Inventory,
-    Limits, Model, Mount, Network, NetworkAttachment, Port, RawSample, Update, Volume,
+    Limits, Model, Mount, Network, NetworkAttachment, Port, RawSample, ServiceMode, ServicePort,
+    Swarm, SwarmNode, SwarmService, SwarmTask, Update, Volume,
 };
 use portolan::ui::keymap::{Action, Keymap};
 use portolan::ui::theme::{Slot, Theme};
@@ -170,7 +171,112 @@ fn app(theme: &str) -> App {
 fn on(pane: PaneId, theme: &str) -> App {
     let mut app = app(theme);
     app.pane = pane;
+    // The swarm pane is drawn as a manager shows it; the other panes keep the plain
+    // engine (a swarm would add its problems and its tab to every one of them).
+    if pane == PaneId::Swarm {
+        app.model.apply(Update::Swarm { at: t(-5), swarm: Some(Box::new(swarm_fixture())) });
+    }
     app
+}
+
+/// Two nodes (a leader and a drained worker), a healthy replicated service with a
+/// published port, a global agent, one service whose only task keeps failing and one
+/// whose update is paused.
+fn swarm_fixture() -> Swarm {
+    let node = |id: &str, host: &str, role: &str, availability: &str, leader: bool| SwarmNode {
+        id: id.into(),
+        hostname: host.into(),
+        role: Some(role.into()),
+        availability: Some(availability.into()),
+        status: Some("ready".into()),
+        status_message: None,
+        engine_version: Some("20.10.24".into()),
+        leader,
+        addr: None,
+    };
+    let service = |id: &str, name: &str, mode: ServiceMode, replicas: Option<u64>, image: &str| {
+        SwarmService {
+            id: id.into(),
+            name: name.into(),
+            mode: Some(mode),
+            replicas,
+            image: image.into(),
+            ..SwarmService::default()
+        }
+    };
+    let task =
+        |id: &str, svc: &str, slot: Option<u64>, node: &str, state: &str, at: i64| SwarmTask {
+            id: id.into(),
+            service_id: svc.into(),
+            slot,
+            node_id: Some(node.into()),
+            state: state.into(),
+            desired_state: Some(if state == "failed" { "shutdown" } else { "running" }.into()),
+            updated_at: Some(t(at)),
+            ..SwarmTask::default()
+        };
+    let failed = |id: &str, at: i64| SwarmTask {
+        error: Some("task: non-zero exit (1)".into()),
+        exit_code: Some(1),
+        ..task(id, "s-worker", Some(1), "n1", "failed", at)
+    };
+    let mut web = service("s-web", "web", ServiceMode::Replicated, Some(3), "nginx:1.27");
+    web.ports = vec![ServicePort {
+        published: Some(8080),
+        target: Some(80),
+        protocol: "tcp".into(),
+        mode: Some("ingress".into()),
+    }];
+    let mut api = service("s-api", "api", ServiceMode::Replicated, Some(2), "shop/api:2.1");
+    api.update_state = Some("paused".into());
+    api.update_message = Some("update paused due to failure or early termination of task".into());
+    let services = vec![
+        web,
+        api,
+        service("s-agent", "agent", ServiceMode::Global, None, "portainer/agent:2.19"),
+        service("s-worker", "worker", ServiceMode::Replicated, Some(1), "shop/worker:1.4"),
+    ];
+    let tasks = vec![
+        task("t1", "s-web", Some(1), "n1", "running", -600),
+        task("t2", "s-web", Some(2), "n2", "running", -600),
+        task("t3", "s-web", Some(3), "n1", "running", -600),
+        task("t4", "s-api", Some(1), "n1", "running", -900),
+        task("t5", "s-api", Some(2), "n2", "running", -900),
+        task("t6", "s-agent", None, "n1", "running", -1200),
+        task("t7", "s-agent", None, "n2", "running", -1200),
+        failed("t8", -120),
+        failed("t9", -60),
+        task("t10", "s-worker", Some(1), "n1", "starting", -2),
+    ];
+    Swarm {
+        nodes: [
+            ("n1".to_string(), node("n1", "harbour", "manager", "active", true)),
+            ("n2".to_string(), node("n2", "pier-2", "worker", "drain", false)),
+        ]
+        .into(),
+        services: services.into_iter().map(|s| (s.id.clone(), s)).collect(),
+        tasks: tasks.into_iter().map(|t| (t.id.clone(), t)).collect(),
+    }
+}
+
+#[test]
+fn swarm_pane_without_a_swarm_says_so() {
+    let mut app = app("dark");
+    app.pane = PaneId::Swarm;
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("not a swarm manager"), "{text}");
+    insta::assert_snapshot!("swarm_none_80x24", text);
+}
+
+#[test]
+fn swarm_pane_shows_replicas_failures_and_placement() {
+    let mut app = on(PaneId::Swarm, "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("0/1") && text.contains("3/3"), "{text}");
+    assert!(text.contains("worker.1 on harbour"), "{text}");
+    assert!(text.contains("task: non-zero exit (1) · exit 1"), "{text}");
+    assert!(text.contains("harbour ★") && text.contains("pier-2"), "{text}");
+    assert!(text.contains("paused: update paused"), "{text}");
 }
 
 #[test]
@@ -777,4 +883,31 @@ fn the_help_scrolls_when_it_is_longer_than_the_screen() {
     assert!(bottom.contains("portolan 0.0.0-test"), "the end is reachable: {bottom}");
     app.act(Action::Back);
     assert!(!app.show_help && app.help_scroll == 0);
+}
+
+#[test]
+fn map_draws_the_swarm_nodes_with_their_tasks_below_the_containers() {
+    let mut app = app("dark");
+    app.pane = PaneId::Map;
+    app.model.apply(Update::Swarm { at: t(-5), swarm: Some(Box::new(swarm_fixture())) });
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("Swarm · 4 services on 2 nodes · 1 below replicas"), "{text}");
+    assert!(text.contains("harbour ★") && text.contains("web .2 running"), "{text}");
+    insta::assert_snapshot!("map_swarm_120x40", text);
+}
+
+#[test]
+fn swarm_nodes_without_room_are_counted_not_dropped() {
+    let mut swarm = swarm_fixture();
+    let template = swarm.nodes["n2"].clone();
+    for n in 3..=12 {
+        let id = format!("n{n}");
+        let node = SwarmNode { id: id.clone(), hostname: format!("pier-{n}"), ..template.clone() };
+        swarm.nodes.insert(id, node);
+    }
+    let mut app = app("dark");
+    app.pane = PaneId::Swarm;
+    app.model.apply(Update::Swarm { at: t(-5), swarm: Some(Box::new(swarm)) });
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("more not shown"), "{text}");
 }

@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod logs;
 pub mod proxy_files;
 pub mod stats;
+pub mod swarm;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -159,6 +160,8 @@ pub fn spawn(
         oom_seen: HashSet::new(),
         known: HashMap::new(),
         logs: logs::LogFollowers::default(),
+        swarm: None,
+        swarm_error: None,
     };
     let task = tokio::spawn(supervisor.run(docker, info));
     EngineHandle { updates: rx, commands: commands_tx, cancel, task }
@@ -179,6 +182,11 @@ struct Supervisor {
     health_checked: HashSet<String>,
     /// Containers the engine sent an `oom` event for during their current run.
     oom_seen: HashSet<String>,
+    /// The cluster as last sent, when the engine is a swarm manager: a refresh that
+    /// finds the same sends nothing.
+    swarm: Option<crate::model::Swarm>,
+    /// The last failure to read the cluster, so a lasting one is reported once.
+    swarm_error: Option<String>,
 }
 
 /// Why a session with the engine ended.
@@ -275,7 +283,9 @@ impl Supervisor {
         // an event for something already listed only costs one more inspect.
         let since = (Utc::now().timestamp() - 1).to_string();
         let mut filters: HashMap<&str, Vec<&str>> = HashMap::new();
-        filters.insert("type", vec!["container", "network", "volume"]);
+        // `service` and `node` events come only from swarm managers; asking for them
+        // costs nothing elsewhere.
+        filters.insert("type", vec!["container", "network", "volume", "service", "node"]);
         let options = EventsOptionsBuilder::new().since(&since).filters(&filters).build();
         let mut events = Box::pin(docker.events(Some(options)));
 
@@ -302,12 +312,40 @@ impl Supervisor {
         if !self.send(Update::Synced(Box::new(inventory))).await {
             return SessionEnd::Cancelled;
         }
+        // A new session starts from nothing known of the cluster.
+        self.swarm = None;
+        if !self.refresh_swarm(docker, true).await {
+            return SessionEnd::Cancelled;
+        }
+        let mut swarm_tick = tokio::time::interval(swarm::TASK_REFRESH);
+        // A slow manager must not cause a burst of catch-up reads.
+        swarm_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        swarm_tick.reset();
+        let mut manager_checked = tokio::time::Instant::now();
+        // Swarm events come in bursts (a scale is an update, then a task per replica):
+        // one re-read a moment after the first covers the burst.
+        let mut swarm_due: Option<tokio::time::Instant> = None;
 
         let mut ping = tokio::time::interval(LIVENESS_PING);
         ping.reset();
         loop {
             tokio::select! {
                 _ = self.cancel.cancelled() => return SessionEnd::Cancelled,
+                _ = swarm_tick.tick() => {
+                    let recheck = manager_checked.elapsed() >= swarm::MANAGER_RECHECK;
+                    if self.swarm.is_some() || recheck {
+                        manager_checked = tokio::time::Instant::now();
+                        if !self.refresh_swarm(docker, false).await {
+                            return SessionEnd::Cancelled;
+                        }
+                    }
+                }
+                _ = sleep_until(swarm_due), if swarm_due.is_some() => {
+                    swarm_due = None;
+                    if !self.refresh_swarm(docker, false).await {
+                        return SessionEnd::Cancelled;
+                    }
+                }
                 command = self.commands.recv() => match command {
                     Some(EngineCommand::FollowLogs(request)) => {
                         self.logs.set_request(request);
@@ -332,12 +370,40 @@ impl Supervisor {
                     Some(Err(error)) => return SessionEnd::Lost(describe(&error)),
                     Some(Ok(event)) => {
                         ping.reset();
+                        if swarm_due.is_none() && touches_swarm(&event) {
+                            swarm_due = Some(tokio::time::Instant::now() + SWARM_SETTLE);
+                        }
                         if !self.handle_event(docker, stats, event).await {
                             return SessionEnd::Cancelled;
                         }
                         self.logs.sync(docker, self.known.values(), &self.updates, session);
                     }
                 },
+            }
+        }
+    }
+
+    /// Reads the cluster again and sends it if it changed. Returns false when nobody
+    /// listens any more.
+    async fn refresh_swarm(&mut self, docker: &Docker, first: bool) -> bool {
+        match swarm::read(docker).await {
+            Ok(next) => {
+                self.swarm_error = None;
+                // A session's first read is always sent: the engine may have left its
+                // swarm while portolan was away.
+                if !first && next == self.swarm {
+                    return true;
+                }
+                self.swarm = next.clone();
+                self.send(Update::Swarm { at: Utc::now(), swarm: next.map(Box::new) }).await
+            }
+            Err(reason) => {
+                // Re-read every few seconds: the same failure is said once.
+                if self.swarm_error.as_ref() != Some(&reason) {
+                    self.swarm_error = Some(reason.clone());
+                    self.warn(reason).await;
+                }
+                true
             }
         }
     }
@@ -588,6 +654,34 @@ impl Supervisor {
                 true
             }
         }
+    }
+}
+
+/// How long after a swarm event the cluster is re-read.
+const SWARM_SETTLE: Duration = Duration::from_millis(300);
+
+async fn sleep_until(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A service or node changed, or a container of a swarm task did: the tasks moved.
+fn touches_swarm(event: &EventMessage) -> bool {
+    let kind = event.typ.map(|t| t.to_string()).unwrap_or_default();
+    match kind.as_str() {
+        "service" | "node" => true,
+        "container" => {
+            let action = event.action.as_deref().unwrap_or("");
+            matches!(action, "start" | "die" | "destroy" | "create")
+                && event
+                    .actor
+                    .as_ref()
+                    .and_then(|a| a.attributes.as_ref())
+                    .is_some_and(|a| a.contains_key("com.docker.swarm.task.id"))
+        }
+        _ => false,
     }
 }
 

@@ -298,7 +298,7 @@ impl History {
 
     /// Puts a reconstructed entry in time order. The timeline is sorted, so duplicates
     /// can only stand within a second of the insertion point.
-    fn insert_sorted(&mut self, item: TimelineEntry) {
+    pub(super) fn insert_sorted(&mut self, item: TimelineEntry) {
         let window = chrono::Duration::seconds(1);
         let position = self.timeline.partition_point(|e| e.time <= item.time);
         let first = self.timeline.partition_point(|e| e.time <= item.time - window);

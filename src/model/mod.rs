@@ -13,6 +13,7 @@ pub mod logs;
 pub mod ring;
 pub mod sanitize;
 pub mod stats;
+pub mod swarm;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -24,6 +25,7 @@ pub use container::{
 };
 pub use history::{ContainerEvent, ContainerHistory, History, TimelineEntry};
 pub use stats::{ContainerStats, CpuCounter, RawSample, StatsPoint};
+pub use swarm::{ServiceMode, ServicePort, Swarm, SwarmNode, SwarmService, SwarmTask};
 
 /// What the engine said about itself when portolan connected.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -132,6 +134,12 @@ pub enum Update {
     },
     /// It finished, one way or the other.
     ActionDone(Box<action::ActionResult>),
+    /// The whole cluster as a swarm manager sees it, or `None` when the engine is not
+    /// (or no longer) a manager.
+    Swarm {
+        at: DateTime<Utc>,
+        swarm: Option<Box<Swarm>>,
+    },
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -185,6 +193,8 @@ pub struct Model {
     pub structure_revision: u64,
     /// Operator actions the engine is carrying out, by container id.
     pub busy: BTreeMap<String, action::Verb>,
+    /// Present when the engine is a swarm manager.
+    pub swarm: Option<Swarm>,
     history_len: usize,
 }
 
@@ -204,6 +214,7 @@ impl Model {
             revision: 0,
             structure_revision: 0,
             busy: BTreeMap::new(),
+            swarm: None,
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -370,6 +381,20 @@ impl Model {
                     }),
                 });
                 true
+            }
+            Update::Swarm { at, swarm } => {
+                let next = swarm.map(|s| *s);
+                if next == self.swarm {
+                    false
+                } else {
+                    if let Some(next) = &next {
+                        swarm::record_changes(&mut self.history, self.swarm.as_ref(), next, at);
+                    }
+                    // Not a structure change: the map's container layout does not
+                    // depend on it, and tasks move every few seconds in a crash loop.
+                    self.swarm = next;
+                    true
+                }
             }
             Update::Warning { at, message } => {
                 self.warnings.push(Warning { at, message });

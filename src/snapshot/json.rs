@@ -32,7 +32,130 @@ pub struct Document {
     pub route_notes: Vec<RouteNoteJson>,
     /// The audit's security findings, per container, most severe first.
     pub findings: Vec<FindingJson>,
+    /// Only when the engine is a swarm manager.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<SwarmJson>,
     pub generated_at: String,
+}
+
+#[derive(Serialize)]
+pub struct SwarmJson {
+    pub nodes: Vec<SwarmNodeJson>,
+    pub services: Vec<SwarmServiceJson>,
+    pub tasks: Vec<SwarmTaskJson>,
+}
+
+#[derive(Serialize)]
+pub struct SwarmNodeJson {
+    pub id: String,
+    pub hostname: String,
+    /// `manager` or `worker`.
+    pub role: Option<String>,
+    /// `active`, `pause` or `drain`.
+    pub availability: Option<String>,
+    /// `ready`, `down`, `unknown` or `disconnected`.
+    pub status: Option<String>,
+    pub engine_version: Option<String>,
+    pub leader: bool,
+}
+
+#[derive(Serialize)]
+pub struct SwarmServiceJson {
+    pub id: String,
+    pub name: String,
+    /// `replicated`, `global`, `replicated-job` or `global-job`.
+    pub mode: Option<&'static str>,
+    pub replicas_running: u64,
+    pub replicas_desired: u64,
+    pub image: String,
+    /// As `docker service ls` writes them: `8080->80/tcp`.
+    pub ports: Vec<String>,
+    /// `updating`, `paused: <message>`, `completed`... or `null`.
+    pub update_status: Option<String>,
+    /// The stack (`com.docker.stack.namespace`), if deployed as one.
+    pub stack: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct SwarmTaskJson {
+    pub id: String,
+    /// The service's name.
+    pub service: String,
+    pub slot: Option<u64>,
+    /// The node's hostname; `null` while unassigned.
+    pub node: Option<String>,
+    pub state: String,
+    pub desired_state: Option<String>,
+    pub error: Option<String>,
+    pub exit_code: Option<i64>,
+    pub container_id: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+fn swarm(model: &Model, project: Option<&str>) -> Option<SwarmJson> {
+    let swarm = model.swarm.as_ref()?;
+    let services: Vec<_> = swarm
+        .services_by_name()
+        .into_iter()
+        .filter(|s| project.is_none_or(|p| s.stack() == Some(p)))
+        .collect();
+    let mut tasks: Vec<_> =
+        swarm.tasks.values().filter(|t| services.iter().any(|s| s.id == t.service_id)).collect();
+    tasks.sort_by(|a, b| {
+        swarm
+            .service_name(&a.service_id)
+            .cmp(&swarm.service_name(&b.service_id))
+            .then(a.slot.cmp(&b.slot))
+            .then(b.updated_at.cmp(&a.updated_at))
+            .then(a.id.cmp(&b.id))
+    });
+    Some(SwarmJson {
+        nodes: swarm
+            .nodes_sorted()
+            .into_iter()
+            .map(|n| SwarmNodeJson {
+                id: n.id.clone(),
+                hostname: n.hostname.clone(),
+                role: n.role.clone(),
+                availability: n.availability.clone(),
+                status: n.status.clone(),
+                engine_version: n.engine_version.clone(),
+                leader: n.leader,
+            })
+            .collect(),
+        services: services
+            .iter()
+            .map(|s| {
+                let (running, desired) = swarm.replicas(s);
+                SwarmServiceJson {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    mode: s.mode.map(|m| m.as_str()),
+                    replicas_running: running,
+                    replicas_desired: desired,
+                    image: s.image.clone(),
+                    ports: s.ports.iter().map(|p| p.label()).collect(),
+                    update_status: s.update_status(),
+                    stack: s.stack().map(String::from),
+                }
+            })
+            .collect(),
+        tasks: tasks
+            .into_iter()
+            .map(|t| SwarmTaskJson {
+                id: t.id.clone(),
+                service: swarm.service_name(&t.service_id),
+                slot: t.slot,
+                node: t.node_id.as_deref().map(|n| swarm.node_name(Some(n))),
+                state: t.state.clone(),
+                desired_state: t.desired_state.clone(),
+                error: t.error.clone(),
+                exit_code: t.exit_code,
+                container_id: t.container_id.clone(),
+                updated_at: time(t.updated_at),
+            })
+            .collect(),
+    })
 }
 
 #[derive(Serialize)]
@@ -173,8 +296,12 @@ fn edges(model: &Model, project: Option<&str>) -> Vec<EdgeJson> {
 
 #[derive(Serialize)]
 pub struct ProblemJson {
+    /// The container; for `service_degraded` the swarm service, for `task_failed` the
+    /// task (`service.slot`).
     pub container: String,
     pub project: Option<String>,
+    /// `oom_killed`, `crashloop`, `unhealthy`, `exited`, `dependency_down`,
+    /// `service_degraded` or `task_failed`.
     pub kind: &'static str,
     pub since: Option<String>,
     pub detail: String,
@@ -452,6 +579,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
         routes,
         route_notes,
         findings: findings(model, project),
+        swarm: swarm(model, project),
         generated_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
     }
 }
@@ -578,5 +706,58 @@ fn container(
             pids: c.limits.pids,
         },
         stats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Update;
+    use crate::model::swarm::fixtures::{cluster, t};
+
+    #[test]
+    fn swarm_is_present_only_on_a_manager() {
+        let mut model = Model::new("x", t(0));
+        let plain = serde_json::to_value(document(&model, t(60), &JsonOptions::default()))
+            .unwrap_or_default();
+        assert!(plain.get("swarm").is_none());
+
+        model.apply(Update::Swarm { at: t(40), swarm: Some(Box::new(cluster())) });
+        let json = serde_json::to_value(document(&model, t(60), &JsonOptions::default()))
+            .unwrap_or_default();
+        let swarm = &json["swarm"];
+        assert_eq!(
+            swarm["nodes"][0],
+            serde_json::json!({
+                "id": "n1", "hostname": "vm", "role": "manager", "availability": "active",
+                "status": "ready", "engine_version": "20.10.24", "leader": true
+            })
+        );
+        assert_eq!(
+            swarm["services"][0],
+            serde_json::json!({
+                "id": "s-web", "name": "web", "mode": "replicated", "replicas_running": 2,
+                "replicas_desired": 2, "image": "nginx:1.27", "ports": ["8080->80/tcp"],
+                "update_status": null, "stack": null
+            })
+        );
+        let tasks = swarm["tasks"].as_array().cloned().unwrap_or_default();
+        assert_eq!(tasks.len(), 5);
+        let failed = tasks.iter().find(|t| t["id"] == "t-wk-b").cloned().unwrap_or_default();
+        assert_eq!(
+            failed,
+            serde_json::json!({
+                "id": "t-wk-b", "service": "worker", "slot": 1, "node": "vm", "state": "failed",
+                "desired_state": "shutdown", "error": "task: non-zero exit (1)", "exit_code": 1,
+                "container_id": null, "updated_at": "2025-10-09T08:53:45.000Z"
+            })
+        );
+        let kinds: Vec<&str> = json["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["kind"].as_str())
+            .collect();
+        assert_eq!(kinds, vec!["service_degraded", "task_failed"]);
     }
 }

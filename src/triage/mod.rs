@@ -15,6 +15,10 @@ pub enum ProblemKind {
     Unhealthy,
     Exited,
     DependencyDown,
+    /// A swarm service runs fewer tasks than it asks for.
+    ServiceDegraded,
+    /// A swarm task failed and its slot has not recovered.
+    TaskFailed,
 }
 
 impl ProblemKind {
@@ -25,6 +29,8 @@ impl ProblemKind {
             ProblemKind::Unhealthy => "unhealthy",
             ProblemKind::Exited => "exited",
             ProblemKind::DependencyDown => "dependency_down",
+            ProblemKind::ServiceDegraded => "service_degraded",
+            ProblemKind::TaskFailed => "task_failed",
         }
     }
 
@@ -36,13 +42,18 @@ impl ProblemKind {
             ProblemKind::Unhealthy => "unhealthy",
             ProblemKind::Exited => "exited",
             ProblemKind::DependencyDown => "dependency down",
+            ProblemKind::ServiceDegraded => "below replicas",
+            ProblemKind::TaskFailed => "task failed",
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
+    /// For a swarm problem, the container of the failed task when there is one (so
+    /// Enter opens it), else the task or service id.
     pub container_id: String,
+    /// The container; for a swarm problem the service (`web`) or task (`web.2`).
     pub container: String,
     pub project: Option<String>,
     pub kind: ProblemKind,
@@ -202,6 +213,10 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
                 detail,
             })
         };
+        // A manager keeps the exited containers of a service's past tasks; its
+        // task_failed problem already says what they would, once per slot.
+        let covered_by_swarm =
+            model.swarm.is_some() && c.labels.contains_key(crate::model::swarm::TASK_LABEL);
         let crashloop = is_crashlooping(model, c, now);
         if let Some(since) = crashloop {
             let mut detail = format!("restarted {} times", c.restart_count);
@@ -219,7 +234,11 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
         let stopped = matches!(c.state, ContainerState::Exited | ContainerState::Dead);
         if c.oom_killed && (stopped || crashloop.is_none()) && c.state != ContainerState::Running {
             push(ProblemKind::OomKilled, c.finished_at, oom_words(model, c));
-        } else if stopped && c.exit_code.is_some_and(|code| code != 0) && crashloop.is_none() {
+        } else if stopped
+            && c.exit_code.is_some_and(|code| code != 0)
+            && crashloop.is_none()
+            && !covered_by_swarm
+        {
             push(ProblemKind::Exited, c.finished_at, exit_words(model, c));
         }
         if c.state == ContainerState::Running && c.health_status() == HealthStatus::Unhealthy {
@@ -269,10 +288,70 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
             }
         }
     }
+    swarm_problems(model, project, &mut out);
     out.sort_by(|a, b| {
         a.kind.cmp(&b.kind).then(a.since.cmp(&b.since)).then(a.container.cmp(&b.container))
     });
     out
+}
+
+/// Services below their desired replicas, with the newest task error, and failed
+/// tasks whose slot has not recovered, with error and exit code.
+fn swarm_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) {
+    let Some(swarm) = &model.swarm else { return };
+    let failed = swarm.failed_tasks();
+    let in_scope = |stack: Option<&str>| project.is_none_or(|p| stack == Some(p));
+    for service in swarm.services_by_name() {
+        if !in_scope(service.stack()) || !swarm.is_below_desired(service) {
+            continue;
+        }
+        let (running, desired) = swarm.replicas(service);
+        let mut detail = format!("{running}/{desired} running");
+        let latest = swarm.latest_error(&service.id);
+        if let Some(task) = latest {
+            let node = swarm.node_name(task.node_id.as_deref());
+            detail
+                .push_str(&format!(" · last error on {node}: {}", first_line(&task.error_words())));
+        }
+        if let Some(status) = service.update_status() {
+            detail.push_str(&format!(" · update {}", first_line(&status)));
+        }
+        let since = failed
+            .iter()
+            .filter(|f| f.service.id == service.id)
+            .filter_map(|f| f.since)
+            .min()
+            .or(service.updated_at)
+            .or(service.created_at);
+        out.push(Problem {
+            container_id: latest
+                .and_then(|t| t.container_id.clone())
+                .unwrap_or_else(|| service.id.clone()),
+            container: service.name.clone(),
+            project: service.stack().map(String::from),
+            kind: ProblemKind::ServiceDegraded,
+            since,
+            detail,
+        });
+    }
+    for f in failed {
+        if !in_scope(f.service.stack()) {
+            continue;
+        }
+        let node = swarm.node_name(f.task.node_id.as_deref());
+        let mut detail = format!("on {node}: {}", first_line(&f.task.error_words()));
+        if f.failures > 1 {
+            detail.push_str(&format!(" · failed {} times in a row", f.failures));
+        }
+        out.push(Problem {
+            container_id: f.task.container_id.clone().unwrap_or_else(|| f.task.id.clone()),
+            container: swarm.task_name(f.task),
+            project: f.service.stack().map(String::from),
+            kind: ProblemKind::TaskFailed,
+            since: f.since,
+            detail,
+        });
+    }
 }
 
 #[cfg(test)]

@@ -177,3 +177,49 @@ fn project_filter_applies() {
     assert_eq!(problems(&model, t(60), Some("shop")).len(), 1);
     assert!(problems(&model, t(60), Some("other")).is_empty());
 }
+
+#[test]
+fn swarm_services_below_replicas_and_failed_tasks_carry_the_task_error() {
+    use crate::model::swarm::fixtures::{cluster, t as st};
+    let mut model = model_with(vec![]);
+    model.apply(Update::Swarm { at: st(40), swarm: Some(Box::new(cluster())) });
+    let found = problems(&model, st(60), None);
+    let summary: Vec<(ProblemKind, &str, &str, Option<DateTime<Utc>>)> =
+        found.iter().map(|p| (p.kind, p.container.as_str(), p.detail.as_str(), p.since)).collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                ProblemKind::ServiceDegraded,
+                "worker",
+                "0/1 running · last error on vm: task: non-zero exit (1) · exit 1",
+                Some(st(20)),
+            ),
+            (
+                ProblemKind::TaskFailed,
+                "worker.1",
+                "on vm: task: non-zero exit (1) · exit 1 · failed 2 times in a row",
+                Some(st(20)),
+            ),
+        ]
+    );
+    assert_eq!(ProblemKind::TaskFailed.as_str(), "task_failed");
+    assert_eq!(ProblemKind::ServiceDegraded.as_str(), "service_degraded");
+    // A project filter keeps only the services of that stack.
+    assert!(problems(&model, st(60), Some("shop")).is_empty());
+}
+
+#[test]
+fn exited_task_containers_are_left_to_the_swarm_problems_on_a_manager() {
+    use crate::model::swarm::fixtures::{cluster, t as st};
+    let mut old_task = Container::new("c1", "worker.1.abc");
+    old_task.state = ContainerState::Exited;
+    old_task.exit_code = Some(1);
+    old_task.labels.insert(crate::model::swarm::TASK_LABEL.into(), "t-wk-a".into());
+    let mut model = model_with(vec![old_task]);
+    // A worker node (no swarm view): the container is the only sign, so it shows.
+    let kinds = |m: &Model| problems(m, st(60), None).iter().map(|p| p.kind).collect::<Vec<_>>();
+    assert_eq!(kinds(&model), vec![ProblemKind::Exited]);
+    model.apply(Update::Swarm { at: st(40), swarm: Some(Box::new(cluster())) });
+    assert_eq!(kinds(&model), vec![ProblemKind::ServiceDegraded, ProblemKind::TaskFailed]);
+}

@@ -35,6 +35,7 @@ pub enum PaneId {
     Logs,
     Routes,
     Audit,
+    Swarm,
 }
 
 impl PaneId {
@@ -49,6 +50,7 @@ impl PaneId {
         PaneId::Logs,
         PaneId::Routes,
         PaneId::Audit,
+        PaneId::Swarm,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +65,7 @@ impl PaneId {
             PaneId::Logs => "logs",
             PaneId::Routes => "routes",
             PaneId::Audit => "audit",
+            PaneId::Swarm => "swarm",
         }
     }
 
@@ -78,12 +81,16 @@ impl PaneId {
             PaneId::Logs => "Logs",
             PaneId::Routes => "Routes",
             PaneId::Audit => "Audit",
+            PaneId::Swarm => "Swarm",
         }
     }
 
     /// For narrow terminals.
     /// The key that shows this pane, as the tab bar writes it.
     pub fn key(self) -> char {
+        if self == PaneId::Swarm {
+            return 'W';
+        }
         let index = PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0);
         // Ten panes: the tenth is on `0`, as on the keyboard.
         char::from_digit(((index + 1) % 10) as u32, 10).unwrap_or('?')
@@ -141,6 +148,7 @@ pub struct App {
     pub logs: LogsPane,
     pub routes: RoutesPane,
     pub audit: AuditPane,
+    pub swarm: super::panes::swarm::SwarmPane,
     /// What the logs pane follows when opened from the command line.
     pub log_target: Option<(LogTarget, String)>,
     pub log_tail: u32,
@@ -207,6 +215,7 @@ impl App {
             logs: LogsPane::default(),
             routes: RoutesPane::default(),
             audit: AuditPane::default(),
+            swarm: super::panes::swarm::SwarmPane::default(),
             log_target: None,
             log_tail: 300,
             log_since: None,
@@ -283,6 +292,7 @@ impl App {
             PaneId::Logs => None,
             PaneId::Routes => self.routes.selected_container(),
             PaneId::Audit => self.audit.selected_container(),
+            PaneId::Swarm => None,
         }
     }
 
@@ -387,6 +397,7 @@ impl App {
             PaneId::Logs => self.logs.move_by(delta),
             PaneId::Routes => self.routes.nav.move_by(delta, self.routes.len()),
             PaneId::Audit => self.audit.move_by(delta),
+            PaneId::Swarm => self.swarm.nav.move_by(delta, self.swarm.len()),
             PaneId::Timeline => {
                 let len = self.model.history.timeline.len();
                 self.timeline.scrolled = true;
@@ -411,6 +422,7 @@ impl App {
             PaneId::Logs => 20,
             PaneId::Routes => self.routes.nav.page,
             PaneId::Audit => self.audit.nav.page,
+            PaneId::Swarm => self.swarm.nav.page,
         };
         rows.max(1) as isize
     }
@@ -484,11 +496,12 @@ impl App {
             Action::NextPane | Action::PrevPane => {
                 let all = PaneId::ALL;
                 let index = all.iter().position(|p| *p == self.pane).unwrap_or(0);
-                let next = if action == Action::NextPane {
-                    (index + 1) % all.len()
-                } else {
-                    (index + all.len() - 1) % all.len()
-                };
+                let step = if action == Action::NextPane { 1 } else { all.len() - 1 };
+                let mut next = (index + step) % all.len();
+                // Without a swarm its pane has no tab: Tab passes it by too.
+                if all[next] == PaneId::Swarm && self.model.swarm.is_none() {
+                    next = (next + step) % all.len();
+                }
                 return self.show_pane(all[next]);
             }
             Action::Pane1
@@ -517,6 +530,7 @@ impl App {
                 };
             }
             Action::Pane0 => return self.show_pane(PaneId::Audit),
+            Action::PaneSwarm => return self.show_pane(PaneId::Swarm),
             Action::ToggleDetail => {
                 if self.pane == PaneId::Containers {
                     self.detail_full = !self.detail_full;
@@ -667,6 +681,7 @@ impl App {
                         | Action::Pane8
                         | Action::Pane9
                         | Action::Pane0
+                        | Action::PaneSwarm
                 ) {
                     self.inspect = None;
                 }

@@ -87,7 +87,11 @@ fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
     let problems = app.problem_count;
     let build = |short: bool, only_current: bool, gap: bool, tight: bool| {
         let mut spans = Vec::new();
-        for pane in PaneId::ALL.iter() {
+        // The swarm pane has a tab only where there is a swarm (or while it is shown).
+        let panes = PaneId::ALL
+            .iter()
+            .filter(|p| **p != PaneId::Swarm || app.model.swarm.is_some() || app.pane == **p);
+        for pane in panes {
             let title = if only_current && *pane != app.pane {
                 ""
             } else if short {

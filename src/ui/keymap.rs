@@ -110,6 +110,8 @@ pub enum Action {
     Reveal,
     /// Inspect: copy the selected value to the clipboard (OSC 52).
     Copy,
+    /// Show the swarm pane (nodes, services, tasks).
+    PaneSwarm,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -182,6 +184,7 @@ action_names! {
     Palette => "palette",
     Reveal => "reveal",
     Copy => "copy",
+    PaneSwarm => "pane_swarm",
 }
 
 impl fmt::Display for Action {
@@ -242,6 +245,7 @@ impl Action {
             Action::Palette => "command palette: actions and containers by name",
             Action::Reveal => "inspect: reveal / mask secret values",
             Action::Copy => "inspect: copy the value to the clipboard",
+            Action::PaneSwarm => "swarm: nodes, services and their tasks",
         }
     }
 }
@@ -306,6 +310,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     (":", Action::Palette),
     ("r", Action::Reveal),
     ("y", Action::Copy),
+    ("W", Action::PaneSwarm),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

@@ -103,6 +103,7 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
         PaneId::Logs => app.logs.render(frame, area, &view),
         PaneId::Routes => app.routes.render(frame, area, &view, project),
         PaneId::Audit => app.audit.render(frame, area, &view, project),
+        PaneId::Swarm => app.swarm.render(frame, area, &view, project),
         PaneId::Containers => {
             let selected = app.containers.selected_id().and_then(|id| app.model.containers.get(id));
             let detail_title = selected.map_or("Detail".to_string(), |c| {

@@ -291,6 +291,20 @@ impl MapPane {
         if area.width < 4 || area.height < 3 {
             return;
         }
+        // A swarm manager's nodes and the tasks on them stand in a band below the
+        // containers; the container graph keeps the rest.
+        let area = match super::swarm::map_band_height(view, area, project) {
+            Some(band) => {
+                let [map, below] = ratatui::layout::Layout::vertical([
+                    ratatui::layout::Constraint::Min(0),
+                    ratatui::layout::Constraint::Length(band),
+                ])
+                .areas(area);
+                super::swarm::render_map_band(buf, below, view, project);
+                map
+            }
+            None => area,
+        };
         self.prepare(view.model, project, area.width, area.height);
         let selected = self.selected.as_ref().and_then(|s| self.target_of(s));
         let Some(cached) = self.cache.as_ref() else { return };

@@ -10,6 +10,7 @@ pub mod map;
 pub mod resources;
 pub mod routes;
 pub mod stats;
+pub mod swarm;
 pub mod timeline;
 pub mod triage;
 

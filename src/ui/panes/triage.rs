@@ -20,7 +20,8 @@ fn slot(kind: ProblemKind) -> Slot {
     match kind {
         ProblemKind::OomKilled | ProblemKind::Crashloop | ProblemKind::Unhealthy => Slot::Error,
         ProblemKind::Exited => Slot::StateExited,
-        ProblemKind::DependencyDown => Slot::Warning,
+        ProblemKind::DependencyDown | ProblemKind::ServiceDegraded => Slot::Warning,
+        ProblemKind::TaskFailed => Slot::Error,
     }
 }
 

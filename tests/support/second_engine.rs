@@ -1,0 +1,216 @@
+//! A second, private Docker engine for tests that must change the engine itself
+//! (`docker swarm init`): the host's engine is shared with other tests and people.
+//!
+//! It runs in its own network namespace, because a second dockerd in the host's
+//! namespace takes over (or deletes) the host engine's `docker0` and breaks its
+//! containers. It has its own socket, data root, exec root and pid file in a temp
+//! directory, an empty config file (the host's daemon.json names a storage driver
+//! that needs FUSE), no bridge and no iptables. Dropping it leaves the swarm, stops
+//! the daemon and removes its directory, also when the test panics.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use portolan::engine::Endpoint;
+
+pub struct SecondEngine {
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+    daemon: Child,
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn found(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Why a second engine cannot run here, if it cannot.
+fn missing() -> Option<String> {
+    for program in ["dockerd", "unshare", "ip", "docker"] {
+        if !found(program) {
+            return Some(format!("{program} is not installed"));
+        }
+    }
+    let uid = Command::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Some("a second dockerd needs root".into());
+    }
+    None
+}
+
+impl SecondEngine {
+    /// Starts the engine, or returns `None` (after saying why) where it cannot run;
+    /// in CI (`CI=true`) a missing piece fails the test instead.
+    pub fn start(test: &str) -> Option<SecondEngine> {
+        if let Some(why) = missing() {
+            assert!(!in_ci(), "cannot start a second Docker engine in CI: {why}");
+            eprintln!("skipping {test}: {why}");
+            return None;
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        // Short: a unix socket path is limited to about 100 bytes.
+        let dir = std::env::temp_dir().join(format!("pt-{}-{:x}", std::process::id(), nanos));
+        std::fs::create_dir_all(dir.join("data")).expect("temp dir for the second engine");
+        std::fs::create_dir_all(dir.join("exec")).expect("temp dir for the second engine");
+        std::fs::write(dir.join("daemon.json"), "{}").expect("empty daemon config");
+        let socket = dir.join("docker.sock");
+        let log = std::fs::File::create(dir.join("dockerd.log")).expect("dockerd log file");
+        let d = dir.display();
+        // `exec`: the child is dockerd itself, so stopping the child stops the daemon.
+        let script = format!(
+            "ip link set lo up && exec dockerd --config-file {d}/daemon.json \
+             -H unix://{d}/docker.sock --data-root {d}/data --exec-root {d}/exec \
+             --pidfile {d}/docker.pid --bridge=none --iptables=false --ip6tables=false \
+             --storage-driver=vfs"
+        );
+        let daemon = Command::new("unshare")
+            .args(["-n", "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("unshare runs");
+        let engine = SecondEngine { dir, socket, daemon };
+        engine.wait_ready(Duration::from_secs(30));
+        engine.load_test_image();
+        Some(engine)
+    }
+
+    fn wait_ready(&self, timeout: Duration) {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if self.socket.exists() && self.docker(&["version"]).status.success() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "the second dockerd did not answer within {timeout:?}; its log:\n{}",
+            self.log_tail()
+        );
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("dockerd.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// Copies the test image from the host's engine: no registry is reachable.
+    fn load_test_image(&self) {
+        let image = super::test_image();
+        let mut save = Command::new("docker")
+            .args(["save", &image])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("docker save runs");
+        let stdout = save.stdout.take().expect("docker save's output");
+        let load = Command::new("docker")
+            .args(["-H", &self.host(), "load"])
+            .stdin(stdout)
+            .output()
+            .expect("docker load runs");
+        let saved = save.wait().expect("docker save ends");
+        assert!(
+            saved.success() && load.status.success(),
+            "cannot load {image} into the second engine: {}",
+            String::from_utf8_lossy(&load.stderr)
+        );
+    }
+
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint::Unix(self.socket.clone())
+    }
+
+    /// The docker CLI against this engine.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        let host = self.host();
+        let mut all = vec!["-H", host.as_str()];
+        all.extend_from_slice(args);
+        Command::new("docker").args(&all).output().expect("the docker CLI runs")
+    }
+
+    pub fn docker_ok(&self, args: &[&str]) -> String {
+        let output = self.docker(args);
+        assert!(
+            output.status.success(),
+            "docker {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    fn stop(&mut self) {
+        // Services first, so their containers stop while the daemon still runs them.
+        let services = self.docker(&["service", "ls", "-q"]);
+        for id in String::from_utf8_lossy(&services.stdout).split_whitespace() {
+            let _ = self.docker(&["service", "rm", id]);
+        }
+        let _ = self.docker(&["swarm", "leave", "--force"]);
+        let ids = self.docker(&["ps", "-aq"]);
+        for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
+            let _ = self.docker(&["rm", "-f", id]);
+        }
+        let pid = self.daemon.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match self.daemon.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                _ => {
+                    let _ = self.daemon.kill();
+                    let _ = self.daemon.wait();
+                    break;
+                }
+            }
+        }
+        remove_dir(&self.dir);
+    }
+}
+
+/// Removes the engine's directory; a mount left behind is unmounted first.
+fn remove_dir(dir: &Path) {
+    if std::fs::remove_dir_all(dir).is_ok() {
+        return;
+    }
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let prefix = dir.display().to_string();
+    let mut points: Vec<&str> = mounts
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|p| p.starts_with(&prefix))
+        .collect();
+    // Deepest first.
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for point in points {
+        let _ = Command::new("umount").args(["-l", point]).status();
+    }
+    if let Err(e) = std::fs::remove_dir_all(dir) {
+        eprintln!("cannot remove {}: {e}", dir.display());
+    }
+}
+
+impl Drop for SecondEngine {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
