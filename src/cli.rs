@@ -23,6 +23,22 @@ pub struct Cli {
     #[arg(short = 'H', long = "host", value_name = "URL", global = true)]
     pub host: Option<String>,
 
+    /// Use TLS and verify the engine's certificate (also DOCKER_TLS_VERIFY); files from DOCKER_CERT_PATH, else ~/.docker.
+    #[arg(long, global = true)]
+    pub tlsverify: bool,
+
+    /// Trust certificates signed by this CA only [default: DOCKER_CERT_PATH/ca.pem]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub tlscacert: Option<std::path::PathBuf>,
+
+    /// Client certificate [default: DOCKER_CERT_PATH/cert.pem, if there]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub tlscert: Option<std::path::PathBuf>,
+
+    /// Client key [default: DOCKER_CERT_PATH/key.pem, if there]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub tlskey: Option<std::path::PathBuf>,
+
     /// Show only this compose project.
     #[arg(long, value_name = "NAME", global = true)]
     pub project: Option<String>,

@@ -10,6 +10,7 @@ use clap::Parser;
 use portolan::cli::{Cli, Command, DemoAction, DemoArgs, Format, SnapshotArgs, StatsMode};
 use portolan::config::{self, Config, ConfigError};
 use portolan::engine::logs::LogRequest;
+use portolan::engine::resolve::Choice;
 use portolan::engine::{self, ConnectError, Endpoint, EngineCommand, EngineOptions, StatsSource};
 use portolan::model::logs::LogTarget;
 use portolan::model::{Model, Update};
@@ -107,13 +108,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(error) => return Ok(usage_error(&error.to_string())),
     };
-    let env_host = std::env::var("DOCKER_HOST").ok();
-    let endpoint = match Endpoint::resolve(cli.host.as_deref(), env_host.as_deref()) {
+    let choice = Choice {
+        host: cli.host.clone(),
+        tls_verify: cli.tlsverify,
+        ca: cli.tlscacert.clone(),
+        cert: cli.tlscert.clone(),
+        key: cli.tlskey.clone(),
+        ..Choice::default()
+    }
+    .with_env(|name| std::env::var(name).ok());
+    let endpoint = match choice.resolve() {
         Ok(endpoint) => endpoint,
-        Err(error) => {
-            let given = cli.host.clone().or(env_host).unwrap_or_default();
-            return Ok(unreachable(&given, &error));
-        }
+        Err(error) => return Ok(unreachable(&choice.given(), &error)),
     };
     if let Some(Command::Demo(args)) = &cli.command {
         return demo(args, &endpoint).await;

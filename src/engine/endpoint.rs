@@ -7,11 +7,29 @@ use std::time::Duration;
 
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
-/// A Docker engine address, as given by `-H`/`--host` or `DOCKER_HOST`.
+/// A Docker engine address, as given by `-H`/`--host`, `DOCKER_HOST` or a docker context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     Unix(PathBuf),
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+        /// Set when the engine is reached over TLS (always verified).
+        tls: Option<TlsFiles>,
+    },
+    /// A docker context: named in the header and in errors, reached at `endpoint`.
+    Context {
+        name: String,
+        endpoint: Box<Endpoint>,
+    },
+}
+
+/// The files of a TLS connection the engine's certificate is verified with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    /// The client certificate and its key; both or neither (the engine may not ask).
+    pub client: Option<(PathBuf, PathBuf)>,
 }
 
 impl Endpoint {
@@ -68,7 +86,15 @@ impl Endpoint {
                 detail: "the host name is empty".into(),
             });
         }
-        Ok(Endpoint::Tcp { host, port })
+        Ok(Endpoint::Tcp { host, port, tls: None })
+    }
+
+    /// The address itself, without the context that named it.
+    pub fn target(&self) -> &Endpoint {
+        match self {
+            Endpoint::Context { endpoint, .. } => endpoint.target(),
+            other => other,
+        }
     }
 
     /// Whether the engine runs on this machine, so its containers' cgroup and /proc
@@ -79,6 +105,7 @@ impl Endpoint {
             Endpoint::Tcp { host, .. } => {
                 matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "::1")
             }
+            Endpoint::Context { endpoint, .. } => endpoint.is_local(),
         }
     }
 }
@@ -87,7 +114,8 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Endpoint::Unix(path) => write!(f, "unix://{}", path.display()),
-            Endpoint::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            Endpoint::Tcp { host, port, .. } => write!(f, "tcp://{host}:{port}"),
+            Endpoint::Context { name, endpoint } => write!(f, "{name} ({endpoint})"),
         }
     }
 }
@@ -109,6 +137,16 @@ pub enum ConnectError {
     UnknownHost { host: String },
     #[error("{endpoint} answered, but not like a Docker engine: {detail}")]
     NotAnEngine { endpoint: String, detail: String },
+    #[error("cannot use the TLS file {path}: {detail}")]
+    TlsFile { path: String, detail: String },
+    #[error("the certificate of {endpoint} is not trusted: {detail}")]
+    CertificateNotTrusted { endpoint: String, detail: String },
+    #[error("the certificate of {endpoint} is not for that name: {detail}")]
+    NameMismatch { endpoint: String, detail: String },
+    #[error("{endpoint} refused the TLS connection: {detail}")]
+    TlsRejected { endpoint: String, detail: String },
+    #[error("{detail}")]
+    Unsupported { detail: String },
     #[error("cannot connect to {endpoint}: {detail}")]
     Other { endpoint: String, detail: String },
 }
@@ -136,6 +174,21 @@ impl ConnectError {
             ConnectError::NotAnEngine { .. } => {
                 "Check that the address points at a Docker Engine API endpoint."
             }
+            ConnectError::TlsFile { .. } => {
+                "Give readable PEM files with --tlscacert, --tlscert and --tlskey, or put ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH (default ~/.docker)."
+            }
+            ConnectError::CertificateNotTrusted { .. } => {
+                "The engine's certificate is not signed by the CA given: pass the CA that signed it with --tlscacert (or ca.pem in DOCKER_CERT_PATH)."
+            }
+            ConnectError::NameMismatch { .. } => {
+                "Connect with a host name or address the engine's certificate was issued for (its subjectAltName), or reissue the certificate for this one."
+            }
+            ConnectError::TlsRejected { .. } => {
+                "The engine did not accept this client: check the client certificate and key (--tlscert, --tlskey) and that its CA trusts them."
+            }
+            ConnectError::Unsupported { .. } => {
+                "Use DOCKER_TLS_VERIFY=1 (or --tlsverify) with the engine's CA."
+            }
             ConnectError::Other { .. } => "Check that the Docker daemon is running and reachable.",
         }
     }
@@ -145,7 +198,7 @@ impl ConnectError {
         let shown = endpoint.to_string();
         let path = match endpoint {
             Endpoint::Unix(path) => path.display().to_string(),
-            Endpoint::Tcp { .. } => shown.clone(),
+            _ => shown.clone(),
         };
         match error.kind() {
             io::ErrorKind::NotFound => ConnectError::NoSuchSocket { path },
@@ -160,6 +213,7 @@ impl ConnectError {
 /// Opens and closes one raw connection, so that the failure can be named precisely
 /// (bollard folds all of these into one error).
 pub async fn probe(endpoint: &Endpoint, limit: Duration) -> Result<(), ConnectError> {
+    let endpoint = endpoint.target();
     let timed_out = || ConnectError::TimedOut {
         endpoint: endpoint.to_string(),
         seconds: limit.as_secs().max(1),
@@ -172,7 +226,8 @@ pub async fn probe(endpoint: &Endpoint, limit: Duration) -> Result<(), ConnectEr
                 Ok(Ok(_)) => Ok(()),
             }
         }
-        Endpoint::Tcp { host, port } => {
+        Endpoint::Context { .. } => Ok(()),
+        Endpoint::Tcp { host, port, .. } => {
             let lookup = tokio::net::lookup_host((host.as_str(), *port));
             let addrs: Vec<_> = match tokio::time::timeout(limit, lookup).await {
                 Err(_) => return Err(timed_out()),
@@ -203,7 +258,7 @@ mod tests {
         );
         assert_eq!(
             Endpoint::resolve(None, Some("tcp://10.0.0.2:2376")).expect("env"),
-            Endpoint::Tcp { host: "10.0.0.2".into(), port: 2376 }
+            Endpoint::Tcp { host: "10.0.0.2".into(), port: 2376, tls: None }
         );
         assert_eq!(
             Endpoint::resolve(Some("unix:///tmp/d.sock"), Some("tcp://x:1")).expect("flag"),
