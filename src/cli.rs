@@ -19,9 +19,13 @@ pub struct Cli {
     #[arg(long)]
     pub print_config: bool,
 
-    /// Engine to watch: unix:///path/to/docker.sock or tcp://HOST:PORT [default: DOCKER_HOST, else unix:///var/run/docker.sock]
+    /// Engine to watch: unix:///path/to/docker.sock, tcp://HOST:PORT [default: DOCKER_HOST, else unix:///var/run/docker.sock]
     #[arg(short = 'H', long = "host", value_name = "URL", global = true)]
     pub host: Option<String>,
+
+    /// Docker context to use (see `docker context ls`) [default: DOCKER_CONTEXT, else currentContext in $DOCKER_CONFIG/config.json; -H or DOCKER_HOST mean the default context]
+    #[arg(short = 'c', long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
 
     /// Use TLS and verify the engine's certificate (also DOCKER_TLS_VERIFY); files from DOCKER_CERT_PATH, else ~/.docker.
     #[arg(long, global = true)]

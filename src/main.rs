@@ -84,6 +84,14 @@ fn unreachable(endpoint: &str, error: &ConnectError) -> ExitCode {
     ExitCode::from(EXIT_UNREACHABLE)
 }
 
+/// The engine named cannot even be tried: a bad address, context or TLS setting.
+fn unusable(error: &ConnectError) -> ExitCode {
+    let mut stderr = std::io::stderr();
+    let _ = writeln!(stderr, "portolan: {error}.");
+    let _ = writeln!(stderr, "  {}", error.hint());
+    ExitCode::from(EXIT_UNREACHABLE)
+}
+
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("portolan: {message}");
     ExitCode::from(EXIT_UNREACHABLE)
@@ -110,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let choice = Choice {
         host: cli.host.clone(),
+        context: cli.context.clone(),
         tls_verify: cli.tlsverify,
         ca: cli.tlscacert.clone(),
         cert: cli.tlscert.clone(),
@@ -119,7 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     .with_env(|name| std::env::var(name).ok());
     let endpoint = match choice.resolve() {
         Ok(endpoint) => endpoint,
-        Err(error) => return Ok(unreachable(&choice.given(), &error)),
+        Err(error) => return Ok(unusable(&error)),
     };
     if let Some(Command::Demo(args)) = &cli.command {
         return demo(args, &endpoint).await;

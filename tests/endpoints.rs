@@ -209,13 +209,19 @@ fn tls_engine(pki: &Pki) -> (Daemon, u16) {
 
 /// Runs a snapshot that must fail quickly, with exit status 2 and these words.
 fn failing<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S], words: &str) -> String {
+    let mut command = portolan();
+    command.args(args);
+    fails(command, words)
+}
+
+fn fails(mut command: Command, words: &str) -> String {
     let started = Instant::now();
-    let output = portolan().args(args).args(["snapshot", "--wait", "0"]).output().unwrap();
+    let output = command.args(["snapshot", "--wait", "0"]).output().unwrap();
     let elapsed = started.elapsed();
     let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {text}");
-    assert!(elapsed < Duration::from_millis(3500), "{args:?} took {elapsed:?}");
-    assert!(text.contains(words), "{args:?} should say `{words}`: {text}");
+    assert_eq!(output.status.code(), Some(2), "{command:?}: {text}");
+    assert!(elapsed < Duration::from_millis(3500), "{command:?} took {elapsed:?}");
+    assert!(text.contains(words), "{command:?} should say `{words}`: {text}");
     assert!(!text.contains("Error {") && !text.contains("panicked"), "{text}");
     assert!(output.stdout.is_empty());
     text
@@ -277,4 +283,75 @@ fn tls_engine_is_reached_with_flags_and_environment_and_failures_have_words() {
     assert!(text.contains("cert.pem"), "{text}");
     // No client certificate: the engine (stunnel, requireCert) turns the client away.
     failing(&["-H", &host, "--tlsverify", "--tlscacert", &pki.path("ca.pem")], "refused the TLS");
+}
+
+/// The hex sha256 the docker CLI files a context under, from `sha256sum`.
+fn context_id(name: &str) -> String {
+    let output =
+        run_ok(Command::new("sh").arg("-c").arg(format!("printf %s '{name}' | sha256sum")));
+    String::from_utf8_lossy(&output.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+fn write_context(config: &Path, name: &str, host: &str, tls_from: Option<&Pki>) {
+    let id = context_id(name);
+    let meta = config.join("contexts/meta").join(&id);
+    std::fs::create_dir_all(&meta).unwrap();
+    let doc = serde_json::json!({
+        "Name": name,
+        "Metadata": {"Description": "portolan test"},
+        "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": false}}
+    });
+    std::fs::write(meta.join("meta.json"), doc.to_string()).unwrap();
+    if let Some(pki) = tls_from {
+        let dir = config.join("contexts/tls").join(&id).join("docker");
+        std::fs::create_dir_all(&dir).unwrap();
+        for file in ["ca.pem", "cert.pem", "key.pem"] {
+            std::fs::copy(pki.dir.join(file), dir.join(file)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn docker_contexts_are_resolved_like_the_docker_cli() {
+    let pki = Pki::new();
+    let (_stunnel, port) = tls_engine(&pki);
+    let socket = format!("unix://{}", engine_socket().display());
+    let secure_host = format!("tcp://127.0.0.1:{port}");
+    let config = TempDir::new("docker-config");
+    write_context(&config.0, "local", &socket, None);
+    write_context(&config.0, "secure", &secure_host, Some(&pki));
+    std::fs::write(config.join("config.json"), r#"{"auths": {}, "currentContext": "secure"}"#)
+        .unwrap();
+    let version = engine_version();
+    let snapshot = |command: &mut Command| {
+        json(
+            &command
+                .env("DOCKER_CONFIG", &config.0)
+                .args(["snapshot", "--wait", "0"])
+                .output()
+                .unwrap(),
+        )
+    };
+
+    // currentContext: the TLS one, its name and host in the header.
+    let document = snapshot(&mut portolan());
+    assert_eq!(document["engine"]["endpoint"], format!("secure ({secure_host})").as_str());
+    assert_eq!(document["engine"]["version"], version.as_str());
+    // --context and DOCKER_CONTEXT override it.
+    let document = snapshot(portolan().args(["--context", "local"]));
+    assert_eq!(document["engine"]["endpoint"], format!("local ({socket})").as_str());
+    let document = snapshot(portolan().env("DOCKER_CONTEXT", "local"));
+    assert_eq!(document["engine"]["endpoint"], format!("local ({socket})").as_str());
+    // DOCKER_HOST beats DOCKER_CONTEXT and currentContext: no context is named.
+    let document = snapshot(portolan().env("DOCKER_HOST", &socket).env("DOCKER_CONTEXT", "secure"));
+    assert_eq!(document["engine"]["endpoint"], socket.as_str());
+
+    // An unknown context is named, with the ones there are.
+    let mut command = portolan();
+    command.env("DOCKER_CONFIG", &config.0).args(["--context", "nope"]);
+    let text = fails(command, "no docker context `nope`");
+    assert!(text.contains("default, local, secure"), "lists the contexts: {text}");
+    let mut command = portolan();
+    command.env("DOCKER_CONFIG", &config.0).args(["-H", &socket, "--context", "local"]);
+    fails(command, "either specify --host or --context");
 }

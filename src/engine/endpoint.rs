@@ -147,6 +147,12 @@ pub enum ConnectError {
     TlsRejected { endpoint: String, detail: String },
     #[error("{detail}")]
     Unsupported { detail: String },
+    #[error("there is no docker context `{name}` (contexts: {known})")]
+    UnknownContext { name: String, known: String },
+    #[error("the docker context `{name}` cannot be used: {detail}")]
+    BadContext { name: String, detail: String },
+    #[error("conflicting options: either specify --host or --context, not both")]
+    HostAndContext,
     #[error("cannot connect to {endpoint}: {detail}")]
     Other { endpoint: String, detail: String },
 }
@@ -188,6 +194,15 @@ impl ConnectError {
             }
             ConnectError::Unsupported { .. } => {
                 "Use DOCKER_TLS_VERIFY=1 (or --tlsverify) with the engine's CA."
+            }
+            ConnectError::UnknownContext { .. } => {
+                "Pick one of these with --context NAME or DOCKER_CONTEXT (`docker context ls` lists them too)."
+            }
+            ConnectError::BadContext { .. } => {
+                "Check it with `docker context inspect NAME`, or choose another context."
+            }
+            ConnectError::HostAndContext => {
+                "-H/--host names an engine directly; --context names it through a docker context. Keep one."
             }
             ConnectError::Other { .. } => "Check that the Docker daemon is running and reachable.",
         }

@@ -1,9 +1,17 @@
 //! Which engine the operator means, by the docker CLI's rules: `-H`, `DOCKER_HOST`,
-//! the TLS flags and `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`.
+//! the TLS flags and `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`, and docker contexts
+//! (`--context`, `DOCKER_CONTEXT`, `currentContext` in `$DOCKER_CONFIG/config.json`).
 //!
-//! Reads certificate paths' existence and nothing else; connecting is `connect`'s job.
+//! bollard does not read contexts, so the store is read here: the metadata in
+//! `contexts/meta/<sha256 of the name>/meta.json`, the TLS files in
+//! `contexts/tls/<sha256 of the name>/docker/`. Reads files and nothing else;
+//! connecting is `connect`'s job.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use super::endpoint::{ConnectError, Endpoint, TlsFiles};
 
@@ -12,6 +20,10 @@ use super::endpoint::{ConnectError, Endpoint, TlsFiles};
 pub struct Choice {
     /// `-H`/`--host`.
     pub host: Option<String>,
+    /// `--context`/`-c`.
+    pub context: Option<String>,
+    /// `DOCKER_CONTEXT`.
+    pub docker_context: Option<String>,
     /// `DOCKER_HOST`.
     pub docker_host: Option<String>,
     /// `--tlsverify`, or a non-empty `DOCKER_TLS_VERIFY`.
@@ -28,6 +40,60 @@ pub struct Choice {
     pub config_dir: Option<PathBuf>,
 }
 
+const DEFAULT_CONTEXT: &str = "default";
+
+#[derive(Deserialize)]
+struct ConfigFile {
+    #[serde(rename = "currentContext", default)]
+    current_context: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(rename = "Name", default)]
+    name: String,
+    #[serde(rename = "Endpoints", default)]
+    endpoints: MetaEndpoints,
+}
+
+#[derive(Deserialize, Default)]
+struct MetaEndpoints {
+    docker: Option<DockerEndpoint>,
+}
+
+#[derive(Deserialize, Default)]
+struct DockerEndpoint {
+    #[serde(rename = "Host", default)]
+    host: Option<String>,
+    #[serde(rename = "SkipTLSVerify", default)]
+    skip_tls_verify: bool,
+}
+
+/// Where the docker CLI files a context: the hex sha256 of its name.
+pub fn context_id(name: &str) -> String {
+    format!("{:x}", Sha256::digest(name.as_bytes()))
+}
+
+/// The names of the contexts in the store, and `default`, which always exists.
+fn known_contexts(meta_dir: &Path) -> BTreeSet<String> {
+    let mut names = BTreeSet::from([DEFAULT_CONTEXT.to_string()]);
+    let entries = std::fs::read_dir(meta_dir).into_iter().flatten().flatten();
+    for entry in entries {
+        let Ok(text) = std::fs::read_to_string(entry.path().join("meta.json")) else { continue };
+        if let Ok(meta) = serde_json::from_str::<Meta>(&text) {
+            names.insert(meta.name);
+        }
+    }
+    names
+}
+
+fn bad_config(path: &Path, detail: &str) -> ConnectError {
+    ConnectError::BadContext {
+        name: "(current)".into(),
+        detail: format!("cannot read {}: {detail}", path.display()),
+    }
+}
+
 /// The docker CLI's default address when TLS is on and no host is given.
 const DEFAULT_TLS_HOST: &str = "tcp://localhost:2376";
 
@@ -39,6 +105,7 @@ impl Choice {
     /// Fills in what the environment says; `self` holds the flags.
     pub fn with_env(mut self, var: impl Fn(&str) -> Option<String>) -> Choice {
         self.docker_host = non_empty(var("DOCKER_HOST"));
+        self.docker_context = non_empty(var("DOCKER_CONTEXT"));
         self.tls_verify |= non_empty(var("DOCKER_TLS_VERIFY")).is_some();
         self.tls_unverified = non_empty(var("DOCKER_TLS")).is_some();
         self.cert_path = non_empty(var("DOCKER_CERT_PATH")).map(PathBuf::from);
@@ -48,13 +115,95 @@ impl Choice {
         self
     }
 
-    /// What the operator typed, for an error message about it.
-    pub fn given(&self) -> String {
-        self.host.clone().or_else(|| self.docker_host.clone()).unwrap_or_default()
-    }
-
     /// The engine meant, as the docker CLI would pick it.
     pub fn resolve(&self) -> Result<Endpoint, ConnectError> {
+        if self.context.is_some() && self.host.is_some() {
+            return Err(ConnectError::HostAndContext);
+        }
+        match self.context_name()? {
+            Some(name) if name != DEFAULT_CONTEXT => {
+                let endpoint = self.context_endpoint(&name)?;
+                Ok(Endpoint::Context { name, endpoint: Box::new(endpoint) })
+            }
+            _ => self.default_context(),
+        }
+    }
+
+    /// The docker CLI's order: `--context`; then `-H` or `DOCKER_HOST` mean the default
+    /// context; then `DOCKER_CONTEXT`; then `currentContext` in config.json.
+    fn context_name(&self) -> Result<Option<String>, ConnectError> {
+        if let Some(name) = &self.context {
+            return Ok(Some(name.clone()));
+        }
+        if self.host.is_some() || self.docker_host.is_some() {
+            return Ok(None);
+        }
+        if let Some(name) = &self.docker_context {
+            return Ok(Some(name.clone()));
+        }
+        let Some(dir) = &self.config_dir else { return Ok(None) };
+        let path = dir.join("config.json");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(bad_config(&path, &e.to_string())),
+        };
+        let config: ConfigFile =
+            serde_json::from_str(&text).map_err(|e| bad_config(&path, &e.to_string()))?;
+        Ok(config.current_context.filter(|name| !name.is_empty()))
+    }
+
+    fn context_endpoint(&self, name: &str) -> Result<Endpoint, ConnectError> {
+        let store = self.config_dir.clone().unwrap_or_default().join("contexts");
+        let id = context_id(name);
+        let path = store.join("meta").join(&id).join("meta.json");
+        let bad = |detail: String| ConnectError::BadContext { name: name.to_string(), detail };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let known = known_contexts(&store.join("meta")).into_iter().collect::<Vec<_>>();
+                return Err(ConnectError::UnknownContext {
+                    name: name.to_string(),
+                    known: known.join(", "),
+                });
+            }
+            Err(e) => return Err(bad(format!("{}: {e}", path.display()))),
+        };
+        let meta: Meta =
+            serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        let docker = meta.endpoints.docker.unwrap_or_default();
+        let host = docker.host.filter(|h| !h.trim().is_empty()).ok_or_else(|| {
+            bad(format!("{} names no docker endpoint (Endpoints.docker.Host)", path.display()))
+        })?;
+        match Endpoint::parse(&host)? {
+            Endpoint::Tcp { host, port, .. } => {
+                let dir = store.join("tls").join(&id).join("docker");
+                let file = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
+                let (ca, cert, key) = (file("ca.pem"), file("cert.pem"), file("key.pem"));
+                if ca.is_none() && cert.is_none() && key.is_none() {
+                    return Ok(Endpoint::Tcp { host, port, tls: None });
+                }
+                if docker.skip_tls_verify {
+                    return Err(bad(
+                        "SkipTLSVerify: connecting without verifying the engine's certificate is not supported".into(),
+                    ));
+                }
+                let ca = ca.ok_or_else(|| ConnectError::TlsFile {
+                    path: dir.join("ca.pem").display().to_string(),
+                    detail: "no such file (the context has TLS files but no CA)".into(),
+                })?;
+                let client = match (cert, key) {
+                    (Some(cert), Some(key)) => Some((cert, key)),
+                    _ => None,
+                };
+                Ok(Endpoint::Tcp { host, port, tls: Some(TlsFiles { ca, client }) })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// The default context: `-H`, `DOCKER_HOST` or the local socket, with TLS settings.
+    fn default_context(&self) -> Result<Endpoint, ConnectError> {
         let tls = self.tls_verify || self.tls_unverified;
         let endpoint = match (&self.host, &self.docker_host) {
             (None, None) if self.tls_verify => Endpoint::parse(DEFAULT_TLS_HOST)?,
@@ -183,5 +332,123 @@ mod tests {
         };
         assert!(matches!(choice.resolve(), Err(ConnectError::TlsFile { .. })));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Writes a context the way `docker context create` files it.
+    fn write_context(config: &Path, name: &str, host: &str, skip_verify: bool, tls: bool) {
+        let id = context_id(name);
+        let meta = config.join("contexts/meta").join(&id);
+        std::fs::create_dir_all(&meta).expect("dir");
+        let doc = serde_json::json!({
+            "Name": name,
+            "Metadata": {},
+            "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": skip_verify}}
+        });
+        std::fs::write(meta.join("meta.json"), doc.to_string()).expect("write");
+        if tls {
+            let dir = config.join("contexts/tls").join(&id).join("docker");
+            std::fs::create_dir_all(&dir).expect("dir");
+            for file in ["ca.pem", "cert.pem", "key.pem"] {
+                std::fs::write(dir.join(file), "x").expect("write");
+            }
+        }
+    }
+
+    #[test]
+    fn context_ids_are_the_docker_clis() {
+        // The sha256 of "abc", in lowercase hex, as the docker CLI names the directory.
+        assert_eq!(context_id("default").len(), 64);
+        assert_eq!(
+            context_id("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn contexts_follow_the_docker_cli_precedence() {
+        let config = std::env::temp_dir().join(format!("portolan-ctx-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&config);
+        std::fs::create_dir_all(&config).expect("dir");
+        std::fs::write(config.join("config.json"), r#"{"auths":{},"currentContext":"cur"}"#)
+            .expect("write");
+        write_context(&config, "cur", "unix:///cur.sock", false, false);
+        write_context(&config, "env", "unix:///env.sock", false, false);
+        write_context(&config, "secure", "tcp://10.1.2.3:2376", false, true);
+        write_context(&config, "lax", "tcp://10.1.2.3:2376", true, true);
+        let dir = config.to_string_lossy().to_string();
+        let resolve = |flags: Choice, vars: &[(&str, &str)]| {
+            let mut all = vec![("DOCKER_CONFIG", dir.as_str())];
+            all.extend_from_slice(vars);
+            flags.with_env(env(&all)).resolve()
+        };
+        let named = |name: &str, socket: &str| Endpoint::Context {
+            name: name.into(),
+            endpoint: Box::new(Endpoint::Unix(socket.into())),
+        };
+        // currentContext, then DOCKER_CONTEXT, then --context.
+        assert_eq!(resolve(Choice::default(), &[]).expect("cur"), named("cur", "/cur.sock"));
+        assert_eq!(
+            resolve(Choice::default(), &[("DOCKER_CONTEXT", "env")]).expect("env"),
+            named("env", "/env.sock")
+        );
+        let flag = Choice { context: Some("cur".into()), ..Choice::default() };
+        assert_eq!(
+            resolve(flag.clone(), &[("DOCKER_CONTEXT", "env")]).expect("flag"),
+            named("cur", "/cur.sock")
+        );
+        // DOCKER_HOST beats DOCKER_CONTEXT and currentContext, not --context.
+        let host = [("DOCKER_HOST", "unix:///h.sock"), ("DOCKER_CONTEXT", "env")];
+        assert_eq!(
+            resolve(Choice::default(), &host).expect("host"),
+            Endpoint::Unix("/h.sock".into())
+        );
+        assert_eq!(resolve(flag, &host).expect("flag"), named("cur", "/cur.sock"));
+        // -H means the default context; with --context it is an error.
+        let h = Choice { host: Some("unix:///flag.sock".into()), ..Choice::default() };
+        assert_eq!(resolve(h, &[]).expect("-H"), Endpoint::Unix("/flag.sock".into()));
+        let both = Choice {
+            host: Some("unix:///flag.sock".into()),
+            context: Some("cur".into()),
+            ..Choice::default()
+        };
+        assert_eq!(resolve(both, &[]), Err(ConnectError::HostAndContext));
+        // `default` is the usual resolution.
+        let default = Choice { context: Some("default".into()), ..Choice::default() };
+        assert_eq!(
+            resolve(default, &[]).expect("default"),
+            Endpoint::Unix(crate::engine::endpoint::DEFAULT_SOCKET.into())
+        );
+        // An unknown context is named, with the ones that exist.
+        let nope = Choice { context: Some("nope".into()), ..Choice::default() };
+        assert_eq!(
+            resolve(nope, &[]),
+            Err(ConnectError::UnknownContext {
+                name: "nope".into(),
+                known: "cur, default, env, lax, secure".into()
+            })
+        );
+        // TLS material comes from the context's own directory.
+        let secure = Choice { context: Some("secure".into()), ..Choice::default() };
+        let tls_dir = config.join("contexts/tls").join(context_id("secure")).join("docker");
+        assert_eq!(
+            resolve(secure, &[]).expect("secure"),
+            Endpoint::Context {
+                name: "secure".into(),
+                endpoint: Box::new(Endpoint::Tcp {
+                    host: "10.1.2.3".into(),
+                    port: 2376,
+                    tls: Some(TlsFiles {
+                        ca: tls_dir.join("ca.pem"),
+                        client: Some((tls_dir.join("cert.pem"), tls_dir.join("key.pem"))),
+                    }),
+                }),
+            }
+        );
+        let lax = Choice { context: Some("lax".into()), ..Choice::default() };
+        assert!(matches!(resolve(lax, &[]), Err(ConnectError::BadContext { .. })));
+        // A broken config.json is reported, not ignored.
+        std::fs::write(config.join("config.json"), "{").expect("write");
+        assert!(matches!(resolve(Choice::default(), &[]), Err(ConnectError::BadContext { .. })));
+        let _ = std::fs::remove_dir_all(&config);
     }
 }
