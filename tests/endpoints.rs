@@ -355,3 +355,168 @@ fn docker_contexts_are_resolved_like_the_docker_cli() {
     command.env("DOCKER_CONFIG", &config.0).args(["-H", &socket, "--context", "local"]);
     fails(command, "either specify --host or --context");
 }
+
+/// An sshd on 127.0.0.1 letting the current user in with a generated key, and an `ssh`
+/// on PATH that uses a private config (key, known_hosts). A wrapper on PATH rather than
+/// HOME: ssh finds ~/.ssh through the password database, not $HOME.
+struct SshServer {
+    dir: TempDir,
+    port: u16,
+    user: String,
+    _sshd: Daemon,
+}
+
+impl SshServer {
+    fn start() -> SshServer {
+        let sshd = require("sshd");
+        let keygen = require("ssh-keygen");
+        let ssh = require("ssh");
+        let dir = TempDir::new("sshd");
+        let port = free_port();
+        let user = String::from_utf8(run_ok(Command::new("id").arg("-un")).stdout)
+            .unwrap()
+            .trim()
+            .to_string();
+        for key in ["host_key", "client_key"] {
+            run_ok(
+                Command::new(&keygen)
+                    .args(["-q", "-t", "ed25519", "-N", ""])
+                    .arg("-f")
+                    .arg(dir.join(key)),
+            );
+        }
+        std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
+        let host_key = std::fs::read_to_string(dir.join("host_key.pub")).unwrap();
+        let host_key: Vec<&str> = host_key.split_whitespace().take(2).collect();
+        std::fs::write(
+            dir.join("known_hosts"),
+            format!("[127.0.0.1]:{port} {}\n", host_key.join(" ")),
+        )
+        .unwrap();
+        let d = dir.0.display();
+        std::fs::write(
+            dir.join("sshd_config"),
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\n\
+                 AuthorizedKeysFile {d}/authorized_keys\nPidFile none\nUsePAM no\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\n\
+                 PermitRootLogin prohibit-password\nLogLevel VERBOSE\n\
+                 SetEnv DOCKER_HOST=unix://{}\n",
+                engine_socket().display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("ssh_config"),
+            format!(
+                "Host *\n  IdentityFile {d}/client_key\n  IdentitiesOnly yes\n\
+                 UserKnownHostsFile {d}/known_hosts\n  StrictHostKeyChecking yes\n"
+            ),
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        let wrapper = dir.join("bin/ssh");
+        std::fs::write(
+            &wrapper,
+            format!("#!/bin/sh\nexec {} -F {d}/ssh_config \"$@\"\n", ssh.display()),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::create_dir_all(dir.join("run")).unwrap();
+        // sshd refuses to start without its privilege separation directory.
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
+        let child = Command::new(sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(dir.join("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("sshd starts");
+        let mut daemon = Daemon(child);
+        wait_for_port(port, &mut daemon);
+        SshServer { dir, port, user, _sshd: daemon }
+    }
+
+    /// portolan with the private ssh on PATH and its private directories under `run`.
+    fn portolan(&self) -> Command {
+        let mut command = portolan();
+        let path = std::env::var("PATH").unwrap_or_default();
+        command.env("PATH", format!("{}:{path}", self.dir.join("bin").display()));
+        command.env("XDG_RUNTIME_DIR", self.dir.join("run"));
+        command
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("sshd.log")).unwrap()
+    }
+
+    fn leftovers(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.dir.join("run")).unwrap().map(|e| e.unwrap().path()).collect()
+    }
+}
+
+#[test]
+fn ssh_engine_is_reached_over_one_connection_and_cleaned_up() {
+    let server = SshServer::start();
+    let fx = support::Fixture::new("ssh");
+    // More containers than sshd's 10 sessions per connection: the first sync inspects
+    // 8 at once while stats and events run, and still no second connection is opened.
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    let ids: Vec<String> = (0..12)
+        .map(|n| fx.run(&format!("web{n}"), &["--label", &label], &["sleep", "600"]))
+        .collect();
+    let id = ids[0].clone();
+    let host = format!("ssh://{}@127.0.0.1:{}", server.user, server.port);
+
+    let output = server
+        .portolan()
+        .args(["-H", &host, "--project", &project, "snapshot", "--format", "json"])
+        // Every request is one channel and one remote `docker` process, and stats
+        // rounds cover every container on the shared engine: give them time.
+        .args(["--wait", "10"])
+        .output()
+        .unwrap();
+    let document = json(&output);
+    // The header names the ssh address, never the private socket.
+    assert_eq!(document["engine"]["endpoint"], host.as_str());
+    assert_eq!(document["engine"]["version"], engine_version().as_str());
+    let containers = document["containers"].as_array().unwrap();
+    assert!(containers.iter().any(|c| c["id"] == id.as_str()), "sees {id}: {document:#}");
+    // No cgroup files over there: stats come from the engine's API.
+    assert_eq!(containers.len(), ids.len());
+    let with_stats = containers.iter().filter(|c| c["stats"]["memory_bytes"].is_u64()).count();
+    assert!(with_stats > 0, "stats over ssh: {document:#}");
+
+    // Many requests (version, info, lists, inspects, events, stats), one ssh connection:
+    // each request's connection is a channel of the one master.
+    let log = server.log();
+    let logins = log.matches("Accepted publickey").count();
+    let channels = log.matches("Starting session").count();
+    assert_eq!(logins, 1, "one ssh connection: {log}");
+    assert!(channels >= 3, "requests travel as channels of that connection: {log}");
+    // On exit the master is ended and the private directory removed.
+    let started = Instant::now();
+    while !(server.log().contains("Disconnected from") && server.leftovers().is_empty()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the master and its directory outlived portolan: {:?}\n{}",
+            server.leftovers(),
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // ssh's own words when it cannot get in.
+    let mut command = server.portolan();
+    command.args(["-H", &format!("ssh://portolan-nobody@127.0.0.1:{}", server.port)]);
+    let text = fails(command, "Permission denied");
+    assert!(text.contains("BatchMode"), "says what to do: {text}");
+    let mut command = server.portolan();
+    command.args(["-H", &format!("ssh://{}@localhost:{}", server.user, server.port)]);
+    fails(command, "Host key verification failed");
+    assert!(server.leftovers().is_empty(), "{:?}", server.leftovers());
+}

@@ -5,6 +5,8 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::ssh::{SshTarget, SshTunnel};
+
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
 /// A Docker engine address, as given by `-H`/`--host`, `DOCKER_HOST` or a docker context.
@@ -17,6 +19,8 @@ pub enum Endpoint {
         /// Set when the engine is reached over TLS (always verified).
         tls: Option<TlsFiles>,
     },
+    /// `ssh://[user@]host[:port]`, through the system ssh client.
+    Ssh(SshTunnel),
     /// A docker context: named in the header and in errors, reached at `endpoint`.
     Context {
         name: String,
@@ -55,6 +59,13 @@ impl Endpoint {
         if value.starts_with('/') {
             return Ok(Endpoint::Unix(PathBuf::from(value)));
         }
+        if let Some(rest) = value.strip_prefix("ssh://") {
+            let target = SshTarget::parse(rest).map_err(|detail| ConnectError::BadEndpoint {
+                endpoint: value.to_string(),
+                detail,
+            })?;
+            return Ok(Endpoint::Ssh(SshTunnel::new(target)));
+        }
         let rest = value
             .strip_prefix("tcp://")
             .or_else(|| value.strip_prefix("http://"))
@@ -63,10 +74,10 @@ impl Endpoint {
                 detail: match value.split_once("://") {
                     Some((scheme, _)) => {
                         format!(
-                            "the `{scheme}://` scheme is not supported yet; use unix:// or tcp://"
+                            "the `{scheme}://` scheme is not supported; use unix://, tcp:// or ssh://"
                         )
                     }
-                    None => "expected unix:///path/to/docker.sock or tcp://host:port".into(),
+                    None => "expected unix:///path/to/docker.sock, tcp://host:port or ssh://user@host".into(),
                 },
             })?;
         let rest = rest.trim_end_matches('/');
@@ -105,6 +116,8 @@ impl Endpoint {
             Endpoint::Tcp { host, .. } => {
                 matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "::1")
             }
+            // Its containers' files are on the far side of the ssh connection.
+            Endpoint::Ssh(_) => false,
             Endpoint::Context { endpoint, .. } => endpoint.is_local(),
         }
     }
@@ -115,6 +128,7 @@ impl fmt::Display for Endpoint {
         match self {
             Endpoint::Unix(path) => write!(f, "unix://{}", path.display()),
             Endpoint::Tcp { host, port, .. } => write!(f, "tcp://{host}:{port}"),
+            Endpoint::Ssh(tunnel) => write!(f, "{}", tunnel.target),
             Endpoint::Context { name, endpoint } => write!(f, "{name} ({endpoint})"),
         }
     }
@@ -147,6 +161,8 @@ pub enum ConnectError {
     TlsRejected { endpoint: String, detail: String },
     #[error("{detail}")]
     Unsupported { detail: String },
+    #[error("ssh says: {detail}")]
+    Ssh { endpoint: String, detail: String },
     #[error("there is no docker context `{name}` (contexts: {known})")]
     UnknownContext { name: String, known: String },
     #[error("the docker context `{name}` cannot be used: {detail}")]
@@ -195,6 +211,9 @@ impl ConnectError {
             ConnectError::Unsupported { .. } => {
                 "Use DOCKER_TLS_VERIFY=1 (or --tlsverify) with the engine's CA."
             }
+            ConnectError::Ssh { .. } => {
+                "portolan runs your ssh client without prompts (BatchMode): `ssh HOST docker version` must work with a key or the agent, with the host key already in known_hosts."
+            }
             ConnectError::UnknownContext { .. } => {
                 "Pick one of these with --context NAME or DOCKER_CONTEXT (`docker context ls` lists them too)."
             }
@@ -241,7 +260,8 @@ pub async fn probe(endpoint: &Endpoint, limit: Duration) -> Result<(), ConnectEr
                 Ok(Ok(_)) => Ok(()),
             }
         }
-        Endpoint::Context { .. } => Ok(()),
+        // The tunnel's own first connection is the probe.
+        Endpoint::Ssh(_) | Endpoint::Context { .. } => Ok(()),
         Endpoint::Tcp { host, port, .. } => {
             let lookup = tokio::net::lookup_host((host.as_str(), *port));
             let addrs: Vec<_> = match tokio::time::timeout(limit, lookup).await {
@@ -299,7 +319,12 @@ mod tests {
             Endpoint::parse("tcp://host:http"),
             Err(ConnectError::BadEndpoint { .. })
         ));
-        assert!(matches!(Endpoint::parse("ssh://me@box"), Err(ConnectError::BadEndpoint { .. })));
+        assert_eq!(
+            Endpoint::parse("ssh://me@box:2222").expect("ok").to_string(),
+            "ssh://me@box:2222"
+        );
+        assert!(!Endpoint::parse("ssh://me@localhost").expect("ok").is_local());
+        assert!(matches!(Endpoint::parse("ssh://me@box/x"), Err(ConnectError::BadEndpoint { .. })));
         assert!(matches!(Endpoint::parse("unix://"), Err(ConnectError::BadEndpoint { .. })));
         assert!(matches!(Endpoint::parse("tcp://:80"), Err(ConnectError::BadEndpoint { .. })));
     }

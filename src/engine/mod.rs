@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod logs;
 pub mod proxy_files;
 pub mod resolve;
+pub mod ssh;
 pub mod stats;
 pub mod tls;
 
@@ -75,18 +76,39 @@ pub async fn connect(
     let deadline = tokio::time::Instant::now() + limit;
     endpoint::probe(endpoint, limit).await?;
     let shown = endpoint.to_string();
-    let docker = client(endpoint.target(), &shown)?;
+    let docker = match endpoint.target() {
+        Endpoint::Ssh(tunnel) => {
+            let socket = tunnel.open(limit, &shown).await?;
+            Docker::connect_with_unix(&socket.to_string_lossy(), 120, bollard::API_DEFAULT_VERSION)
+                .map_err(|e| ConnectError::Other {
+                    endpoint: shown.clone(),
+                    detail: e.to_string(),
+                })?
+        }
+        target => client(target, &shown)?,
+    };
     let timed_out =
         || ConnectError::TimedOut { endpoint: shown.clone(), seconds: limit.as_secs().max(1) };
-    let version = tokio::time::timeout_at(deadline, docker.version())
-        .await
-        .map_err(|_| timed_out())?
-        .map_err(|e| {
-            tls::classify(&shown, &e).unwrap_or_else(|| ConnectError::NotAnEngine {
+    let version = match tokio::time::timeout_at(deadline, docker.version()).await {
+        Err(_) => return Err(timed_out()),
+        Ok(Ok(version)) => version,
+        Ok(Err(e)) => {
+            if let Endpoint::Ssh(tunnel) = endpoint.target() {
+                // The remote side's words (ssh's, or docker's on the remote host) say more
+                // than bollard's "connection closed"; they may take a moment to arrive.
+                for _ in 0..10 {
+                    if let Some(detail) = tunnel.last_error() {
+                        return Err(ConnectError::Ssh { endpoint: shown, detail });
+                    }
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                }
+            }
+            return Err(tls::classify(&shown, &e).unwrap_or_else(|| ConnectError::NotAnEngine {
                 endpoint: shown.clone(),
                 detail: e.to_string(),
-            })
-        })?;
+            }));
+        }
+    };
     // `info` is a nicety: an engine whose info does not parse is still an engine.
     let info = tokio::time::timeout_at(deadline, docker.info()).await.ok().and_then(Result::ok);
     let info = EngineInfo {
@@ -144,6 +166,10 @@ fn client(endpoint: &Endpoint, shown: &str) -> Result<Docker, ConnectError> {
             })
         }
         Endpoint::Context { endpoint, .. } => client(endpoint, shown),
+        Endpoint::Ssh(tunnel) => Err(ConnectError::Other {
+            endpoint: shown.to_string(),
+            detail: format!("{} needs its tunnel opened first", tunnel.target),
+        }),
     }
 }
 
