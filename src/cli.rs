@@ -19,7 +19,7 @@ pub struct Cli {
     #[arg(long)]
     pub print_config: bool,
 
-    /// Engine to watch: unix:///path/to/docker.sock, tcp://HOST:PORT [default: DOCKER_HOST, else unix:///var/run/docker.sock]
+    /// Engine to watch: unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT] [default: DOCKER_HOST, else unix:///var/run/docker.sock]
     #[arg(short = 'H', long = "host", value_name = "URL", global = true)]
     pub host: Option<String>,
 

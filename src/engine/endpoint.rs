@@ -178,7 +178,7 @@ impl ConnectError {
     pub fn hint(&self) -> &'static str {
         match self {
             ConnectError::BadEndpoint { .. } => {
-                "Pass -H unix:///var/run/docker.sock or -H tcp://HOST:2375, or fix DOCKER_HOST."
+                "Pass -H unix:///var/run/docker.sock, -H tcp://HOST:2375 or -H ssh://USER@HOST, or fix DOCKER_HOST."
             }
             ConnectError::NoSuchSocket { .. } => {
                 "Is the Docker daemon running? Start it (e.g. `sudo systemctl start docker`), or point portolan at another engine with -H or DOCKER_HOST."
