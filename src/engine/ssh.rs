@@ -339,8 +339,9 @@ async fn accept(
     while let Ok((stream, _)) = listener.accept().await {
         while tasks.try_join_next().is_some() {}
         // Without its master, ssh would open a connection of its own: refuse instead,
-        // and let the supervisor's reconnection bring the master back.
-        if !control.exists() {
+        // and let the supervisor's reconnection bring the master back. (A master that
+        // was killed leaves its socket file behind, so existing is not enough.)
+        if UnixStream::connect(&control).await.is_err() {
             continue;
         }
         let command =
