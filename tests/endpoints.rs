@@ -281,8 +281,13 @@ fn tls_engine_is_reached_with_flags_and_environment_and_failures_have_words() {
         "no PEM private key",
     );
     assert!(text.contains("cert.pem"), "{text}");
-    // No client certificate: the engine (stunnel, requireCert) turns the client away.
-    failing(&["-H", &host, "--tlsverify", "--tlscacert", &pki.path("ca.pem")], "refused the TLS");
+    // No client certificate (none in DOCKER_CERT_PATH either): the engine (stunnel,
+    // requireCert) turns the client away.
+    let empty = TempDir::new("no-client-cert");
+    let mut command = portolan();
+    command.env("DOCKER_CERT_PATH", &empty.0);
+    command.args(["-H", &host, "--tlsverify", "--tlscacert", &pki.path("ca.pem")]);
+    fails(command, "refused the TLS");
 }
 
 /// The hex sha256 the docker CLI files a context under, from `sha256sum`.

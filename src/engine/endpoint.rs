@@ -330,6 +330,20 @@ mod tests {
     }
 
     #[test]
+    fn a_context_shows_its_name_and_keeps_its_target() {
+        let inner = Endpoint::parse("tcp://10.0.0.5:2376").expect("ok");
+        let context = Endpoint::Context { name: "prod".into(), endpoint: Box::new(inner.clone()) };
+        assert_eq!(context.to_string(), "prod (tcp://10.0.0.5:2376)");
+        assert_eq!(context.target(), &inner);
+        assert!(!context.is_local());
+        let local = Endpoint::Context {
+            name: "here".into(),
+            endpoint: Box::new(Endpoint::Unix(DEFAULT_SOCKET.into())),
+        };
+        assert!(local.is_local());
+    }
+
+    #[test]
     fn io_errors_are_named() {
         let unix = Endpoint::Unix(PathBuf::from("/nope.sock"));
         let e = |kind| ConnectError::from_io(&unix, &io::Error::from(kind));
