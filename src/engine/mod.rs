@@ -79,11 +79,10 @@ pub async fn connect(
     let docker = match endpoint.target() {
         Endpoint::Ssh(tunnel) => {
             let socket = tunnel.open(limit, &shown).await?;
-            Docker::connect_with_unix(&socket.to_string_lossy(), 120, bollard::API_DEFAULT_VERSION)
-                .map_err(|e| ConnectError::Other {
-                    endpoint: shown.clone(),
-                    detail: e.to_string(),
-                })?
+            ssh::client(&socket, 120).map_err(|e| ConnectError::Other {
+                endpoint: shown.clone(),
+                detail: e.to_string(),
+            })?
         }
         target => client(target, &shown)?,
     };

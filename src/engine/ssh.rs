@@ -121,6 +121,35 @@ impl fmt::Display for SshTarget {
     }
 }
 
+/// Idle connections kept for reuse: each is an ssh channel and a remote `docker system
+/// dial-stdio` process, far cheaper kept than started again for every request.
+const IDLE_CONNECTIONS: usize = 4;
+
+/// A bollard client on the tunnel's socket that keeps connections alive between
+/// requests (bollard's own unix client opens one per request, which here would start a
+/// remote process per request).
+pub fn client(socket: &Path, timeout: u64) -> Result<bollard::Docker, bollard::errors::Error> {
+    let pool = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(IDLE_CONNECTIONS)
+        .build(hyperlocal::UnixConnector);
+    let transport = move |request: bollard::BollardRequest| {
+        let pool = pool.clone();
+        async move {
+            pool.request(request)
+                .await
+                .map_err(|err| bollard::errors::Error::HyperLegacyError { err })
+        }
+    };
+    let hex: String = socket.to_string_lossy().bytes().map(|b| format!("{b:02x}")).collect();
+    bollard::Docker::connect_with_custom_transport(
+        transport,
+        Some(format!("unix://{hex}")),
+        timeout,
+        bollard::API_DEFAULT_VERSION,
+    )
+}
+
 /// An ssh endpoint and its tunnel, shared by every clone: the supervisor reconnects
 /// through the same master and socket the first connection made.
 #[derive(Clone)]
