@@ -19,9 +19,29 @@ pub struct Cli {
     #[arg(long)]
     pub print_config: bool,
 
-    /// Engine to watch: unix:///path/to/docker.sock or tcp://HOST:PORT [default: DOCKER_HOST, else unix:///var/run/docker.sock]
+    /// Engine to watch: unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT] [default: DOCKER_HOST, else unix:///var/run/docker.sock]
     #[arg(short = 'H', long = "host", value_name = "URL", global = true)]
     pub host: Option<String>,
+
+    /// Docker context to use (see `docker context ls`) [default: DOCKER_CONTEXT, else currentContext in $DOCKER_CONFIG/config.json; -H or DOCKER_HOST mean the default context]
+    #[arg(short = 'c', long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+
+    /// Use TLS and verify the engine's certificate (also DOCKER_TLS_VERIFY); files from DOCKER_CERT_PATH, else ~/.docker.
+    #[arg(long, global = true)]
+    pub tlsverify: bool,
+
+    /// Trust certificates signed by this CA only [default: DOCKER_CERT_PATH/ca.pem]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub tlscacert: Option<std::path::PathBuf>,
+
+    /// Client certificate [default: DOCKER_CERT_PATH/cert.pem, if there]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub tlscert: Option<std::path::PathBuf>,
+
+    /// Client key [default: DOCKER_CERT_PATH/key.pem, if there]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub tlskey: Option<std::path::PathBuf>,
 
     /// Show only this compose project.
     #[arg(long, value_name = "NAME", global = true)]

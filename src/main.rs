@@ -10,6 +10,7 @@ use clap::Parser;
 use portolan::cli::{Cli, Command, DemoAction, DemoArgs, Format, SnapshotArgs, StatsMode};
 use portolan::config::{self, Config, ConfigError};
 use portolan::engine::logs::LogRequest;
+use portolan::engine::resolve::Choice;
 use portolan::engine::{self, ConnectError, Endpoint, EngineCommand, EngineOptions, StatsSource};
 use portolan::model::logs::LogTarget;
 use portolan::model::{Model, Update};
@@ -84,6 +85,14 @@ fn unreachable(endpoint: &str, error: &ConnectError) -> ExitCode {
     ExitCode::from(EXIT_UNREACHABLE)
 }
 
+/// The engine named cannot even be tried: a bad address, context or TLS setting.
+fn unusable(error: &ConnectError) -> ExitCode {
+    let mut stderr = std::io::stderr();
+    let _ = writeln!(stderr, "portolan: {error}.");
+    let _ = writeln!(stderr, "  {}", error.hint());
+    ExitCode::from(EXIT_UNREACHABLE)
+}
+
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("portolan: {message}");
     ExitCode::from(EXIT_UNREACHABLE)
@@ -108,13 +117,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(error) => return Ok(usage_error(&error.to_string())),
     };
-    let env_host = std::env::var("DOCKER_HOST").ok();
-    let endpoint = match Endpoint::resolve(cli.host.as_deref(), env_host.as_deref()) {
+    let choice = Choice {
+        host: cli.host.clone(),
+        context: cli.context.clone(),
+        tls_verify: cli.tlsverify,
+        ca: cli.tlscacert.clone(),
+        cert: cli.tlscert.clone(),
+        key: cli.tlskey.clone(),
+        ..Choice::default()
+    }
+    .with_env(|name| std::env::var(name).ok());
+    let endpoint = match choice.resolve() {
         Ok(endpoint) => endpoint,
-        Err(error) => {
-            let given = cli.host.clone().or(env_host).unwrap_or_default();
-            return Ok(unreachable(&given, &error));
-        }
+        Err(error) => return Ok(unusable(&error)),
     };
     if let Some(Command::Demo(args)) = &cli.command {
         return demo(args, &endpoint).await;

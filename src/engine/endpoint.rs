@@ -5,13 +5,35 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::ssh::{SshTarget, SshTunnel};
+
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
-/// A Docker engine address, as given by `-H`/`--host` or `DOCKER_HOST`.
+/// A Docker engine address, as given by `-H`/`--host`, `DOCKER_HOST` or a docker context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     Unix(PathBuf),
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+        /// Set when the engine is reached over TLS (always verified).
+        tls: Option<TlsFiles>,
+    },
+    /// `ssh://[user@]host[:port]`, through the system ssh client.
+    Ssh(SshTunnel),
+    /// A docker context: named in the header and in errors, reached at `endpoint`.
+    Context {
+        name: String,
+        endpoint: Box<Endpoint>,
+    },
+}
+
+/// The files of a TLS connection the engine's certificate is verified with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    /// The client certificate and its key; both or neither (the engine may not ask).
+    pub client: Option<(PathBuf, PathBuf)>,
 }
 
 impl Endpoint {
@@ -37,6 +59,13 @@ impl Endpoint {
         if value.starts_with('/') {
             return Ok(Endpoint::Unix(PathBuf::from(value)));
         }
+        if let Some(rest) = value.strip_prefix("ssh://") {
+            let target = SshTarget::parse(rest).map_err(|detail| ConnectError::BadEndpoint {
+                endpoint: value.to_string(),
+                detail,
+            })?;
+            return Ok(Endpoint::Ssh(SshTunnel::new(target)));
+        }
         let rest = value
             .strip_prefix("tcp://")
             .or_else(|| value.strip_prefix("http://"))
@@ -45,10 +74,10 @@ impl Endpoint {
                 detail: match value.split_once("://") {
                     Some((scheme, _)) => {
                         format!(
-                            "the `{scheme}://` scheme is not supported yet; use unix:// or tcp://"
+                            "the `{scheme}://` scheme is not supported; use unix://, tcp:// or ssh://"
                         )
                     }
-                    None => "expected unix:///path/to/docker.sock or tcp://host:port".into(),
+                    None => "expected unix:///path/to/docker.sock, tcp://host:port or ssh://user@host".into(),
                 },
             })?;
         let rest = rest.trim_end_matches('/');
@@ -68,7 +97,15 @@ impl Endpoint {
                 detail: "the host name is empty".into(),
             });
         }
-        Ok(Endpoint::Tcp { host, port })
+        Ok(Endpoint::Tcp { host, port, tls: None })
+    }
+
+    /// The address itself, without the context that named it.
+    pub fn target(&self) -> &Endpoint {
+        match self {
+            Endpoint::Context { endpoint, .. } => endpoint.target(),
+            other => other,
+        }
     }
 
     /// Whether the engine runs on this machine, so its containers' cgroup and /proc
@@ -79,6 +116,9 @@ impl Endpoint {
             Endpoint::Tcp { host, .. } => {
                 matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "::1")
             }
+            // Its containers' files are on the far side of the ssh connection.
+            Endpoint::Ssh(_) => false,
+            Endpoint::Context { endpoint, .. } => endpoint.is_local(),
         }
     }
 }
@@ -87,7 +127,9 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Endpoint::Unix(path) => write!(f, "unix://{}", path.display()),
-            Endpoint::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            Endpoint::Tcp { host, port, .. } => write!(f, "tcp://{host}:{port}"),
+            Endpoint::Ssh(tunnel) => write!(f, "{}", tunnel.target),
+            Endpoint::Context { name, endpoint } => write!(f, "{name} ({endpoint})"),
         }
     }
 }
@@ -109,6 +151,24 @@ pub enum ConnectError {
     UnknownHost { host: String },
     #[error("{endpoint} answered, but not like a Docker engine: {detail}")]
     NotAnEngine { endpoint: String, detail: String },
+    #[error("cannot use the TLS file {path}: {detail}")]
+    TlsFile { path: String, detail: String },
+    #[error("the certificate of {endpoint} is not trusted: {detail}")]
+    CertificateNotTrusted { endpoint: String, detail: String },
+    #[error("the certificate of {endpoint} is not for that name: {detail}")]
+    NameMismatch { endpoint: String, detail: String },
+    #[error("{endpoint} refused the TLS connection: {detail}")]
+    TlsRejected { endpoint: String, detail: String },
+    #[error("{detail}")]
+    Unsupported { detail: String },
+    #[error("ssh says: {detail}")]
+    Ssh { endpoint: String, detail: String },
+    #[error("there is no docker context `{name}` (contexts: {known})")]
+    UnknownContext { name: String, known: String },
+    #[error("the docker context `{name}` cannot be used: {detail}")]
+    BadContext { name: String, detail: String },
+    #[error("conflicting options: either specify --host or --context, not both")]
+    HostAndContext,
     #[error("cannot connect to {endpoint}: {detail}")]
     Other { endpoint: String, detail: String },
 }
@@ -118,7 +178,7 @@ impl ConnectError {
     pub fn hint(&self) -> &'static str {
         match self {
             ConnectError::BadEndpoint { .. } => {
-                "Pass -H unix:///var/run/docker.sock or -H tcp://HOST:2375, or fix DOCKER_HOST."
+                "Pass -H unix:///var/run/docker.sock, -H tcp://HOST:2375 or -H ssh://USER@HOST, or fix DOCKER_HOST."
             }
             ConnectError::NoSuchSocket { .. } => {
                 "Is the Docker daemon running? Start it (e.g. `sudo systemctl start docker`), or point portolan at another engine with -H or DOCKER_HOST."
@@ -136,6 +196,33 @@ impl ConnectError {
             ConnectError::NotAnEngine { .. } => {
                 "Check that the address points at a Docker Engine API endpoint."
             }
+            ConnectError::TlsFile { .. } => {
+                "Give readable PEM files with --tlscacert, --tlscert and --tlskey, or put ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH (default ~/.docker)."
+            }
+            ConnectError::CertificateNotTrusted { .. } => {
+                "The engine's certificate is not signed by the CA given: pass the CA that signed it with --tlscacert (or ca.pem in DOCKER_CERT_PATH)."
+            }
+            ConnectError::NameMismatch { .. } => {
+                "Connect with a host name or address the engine's certificate was issued for (its subjectAltName), or reissue the certificate for this one."
+            }
+            ConnectError::TlsRejected { .. } => {
+                "The engine did not accept this client: check the client certificate and key (--tlscert, --tlskey) and that its CA trusts them."
+            }
+            ConnectError::Unsupported { .. } => {
+                "Use DOCKER_TLS_VERIFY=1 (or --tlsverify) with the engine's CA."
+            }
+            ConnectError::Ssh { .. } => {
+                "portolan runs your ssh client without prompts (BatchMode): `ssh HOST docker version` must work with a key or the agent, with the host key already in known_hosts."
+            }
+            ConnectError::UnknownContext { .. } => {
+                "Pick one of these with --context NAME or DOCKER_CONTEXT (`docker context ls` lists them too)."
+            }
+            ConnectError::BadContext { .. } => {
+                "Check it with `docker context inspect NAME`, or choose another context."
+            }
+            ConnectError::HostAndContext => {
+                "-H/--host names an engine directly; --context names it through a docker context. Keep one."
+            }
             ConnectError::Other { .. } => "Check that the Docker daemon is running and reachable.",
         }
     }
@@ -145,7 +232,7 @@ impl ConnectError {
         let shown = endpoint.to_string();
         let path = match endpoint {
             Endpoint::Unix(path) => path.display().to_string(),
-            Endpoint::Tcp { .. } => shown.clone(),
+            _ => shown.clone(),
         };
         match error.kind() {
             io::ErrorKind::NotFound => ConnectError::NoSuchSocket { path },
@@ -160,6 +247,7 @@ impl ConnectError {
 /// Opens and closes one raw connection, so that the failure can be named precisely
 /// (bollard folds all of these into one error).
 pub async fn probe(endpoint: &Endpoint, limit: Duration) -> Result<(), ConnectError> {
+    let endpoint = endpoint.target();
     let timed_out = || ConnectError::TimedOut {
         endpoint: endpoint.to_string(),
         seconds: limit.as_secs().max(1),
@@ -172,7 +260,9 @@ pub async fn probe(endpoint: &Endpoint, limit: Duration) -> Result<(), ConnectEr
                 Ok(Ok(_)) => Ok(()),
             }
         }
-        Endpoint::Tcp { host, port } => {
+        // The tunnel's own first connection is the probe.
+        Endpoint::Ssh(_) | Endpoint::Context { .. } => Ok(()),
+        Endpoint::Tcp { host, port, .. } => {
             let lookup = tokio::net::lookup_host((host.as_str(), *port));
             let addrs: Vec<_> = match tokio::time::timeout(limit, lookup).await {
                 Err(_) => return Err(timed_out()),
@@ -203,7 +293,7 @@ mod tests {
         );
         assert_eq!(
             Endpoint::resolve(None, Some("tcp://10.0.0.2:2376")).expect("env"),
-            Endpoint::Tcp { host: "10.0.0.2".into(), port: 2376 }
+            Endpoint::Tcp { host: "10.0.0.2".into(), port: 2376, tls: None }
         );
         assert_eq!(
             Endpoint::resolve(Some("unix:///tmp/d.sock"), Some("tcp://x:1")).expect("flag"),
@@ -229,9 +319,28 @@ mod tests {
             Endpoint::parse("tcp://host:http"),
             Err(ConnectError::BadEndpoint { .. })
         ));
-        assert!(matches!(Endpoint::parse("ssh://me@box"), Err(ConnectError::BadEndpoint { .. })));
+        assert_eq!(
+            Endpoint::parse("ssh://me@box:2222").expect("ok").to_string(),
+            "ssh://me@box:2222"
+        );
+        assert!(!Endpoint::parse("ssh://me@localhost").expect("ok").is_local());
+        assert!(matches!(Endpoint::parse("ssh://me@box/x"), Err(ConnectError::BadEndpoint { .. })));
         assert!(matches!(Endpoint::parse("unix://"), Err(ConnectError::BadEndpoint { .. })));
         assert!(matches!(Endpoint::parse("tcp://:80"), Err(ConnectError::BadEndpoint { .. })));
+    }
+
+    #[test]
+    fn a_context_shows_its_name_and_keeps_its_target() {
+        let inner = Endpoint::parse("tcp://10.0.0.5:2376").expect("ok");
+        let context = Endpoint::Context { name: "prod".into(), endpoint: Box::new(inner.clone()) };
+        assert_eq!(context.to_string(), "prod (tcp://10.0.0.5:2376)");
+        assert_eq!(context.target(), &inner);
+        assert!(!context.is_local());
+        let local = Endpoint::Context {
+            name: "here".into(),
+            endpoint: Box::new(Endpoint::Unix(DEFAULT_SOCKET.into())),
+        };
+        assert!(local.is_local());
     }
 
     #[test]

@@ -21,7 +21,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The docker CLI's environment for this endpoint: it must talk to the same engine.
 fn docker(endpoint: &str) -> Command {
     let mut command = Command::new("docker");
-    if endpoint.starts_with("unix://") || endpoint.starts_with("tcp://") {
+    // A context's label ("name (host)") is left to the CLI's own context resolution.
+    if ["unix://", "tcp://", "ssh://"].iter().any(|scheme| endpoint.starts_with(scheme)) {
         command.env("DOCKER_HOST", endpoint);
     }
     command
