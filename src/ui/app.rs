@@ -667,22 +667,7 @@ impl App {
             Action::Back | Action::Inspect => self.inspect = None,
             _ => {
                 // Leaving for another pane closes the tree.
-                if matches!(
-                    action,
-                    Action::NextPane
-                        | Action::PrevPane
-                        | Action::Pane1
-                        | Action::Pane2
-                        | Action::Pane3
-                        | Action::Pane4
-                        | Action::Pane5
-                        | Action::Pane6
-                        | Action::Pane7
-                        | Action::Pane8
-                        | Action::Pane9
-                        | Action::Pane0
-                        | Action::PaneSwarm
-                ) {
+                if action.shows_a_pane() {
                     self.inspect = None;
                 }
                 return false;

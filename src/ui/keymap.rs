@@ -194,6 +194,26 @@ impl fmt::Display for Action {
 }
 
 impl Action {
+    /// Whether the action switches panes (a number key, tab).
+    pub fn shows_a_pane(self) -> bool {
+        matches!(
+            self,
+            Action::NextPane
+                | Action::PrevPane
+                | Action::Pane1
+                | Action::Pane2
+                | Action::Pane3
+                | Action::Pane4
+                | Action::Pane5
+                | Action::Pane6
+                | Action::Pane7
+                | Action::Pane8
+                | Action::Pane9
+                | Action::Pane0
+                | Action::PaneSwarm
+        )
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Action::Quit => "quit",
