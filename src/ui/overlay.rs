@@ -310,34 +310,26 @@ mod tests {
         assert!(run > scattered, "{run} vs {scattered}");
     }
 
+    fn confirm(verb: Verb, hard: bool) -> Overlay {
+        Overlay::Confirm {
+            verb,
+            targets: vec!["a".into()],
+            question: format!("{}?", verb.as_str()),
+            hard,
+            typed: String::new(),
+        }
+    }
+
     #[test]
     fn confirmation_asks_once_or_harder() {
-        let mut easy = Overlay::Confirm {
-            verb: Verb::Stop,
-            targets: vec!["a".into()],
-            question: "Stop?".into(),
-            hard: false,
-            typed: String::new(),
-        };
+        let mut easy = confirm(Verb::Stop, false);
         assert_eq!(easy.key(&press(KeyCode::Char('y'))), Outcome::Confirmed);
         assert_eq!(easy.key(&press(KeyCode::Char('n'))), Outcome::Cancelled);
         assert_eq!(easy.key(&press(KeyCode::Enter)), Outcome::Cancelled, "enter is not yes");
-        let mut hard = Overlay::Confirm {
-            verb: Verb::Remove,
-            targets: vec!["a".into()],
-            question: "Remove?".into(),
-            hard: true,
-            typed: String::new(),
-        };
+        let mut hard = confirm(Verb::Remove, true);
         assert_eq!(hard.key(&press(KeyCode::Char('y'))), Outcome::Open(true));
         assert_eq!(hard.key(&press(KeyCode::Enter)), Outcome::Cancelled, "y alone is not enough");
-        let mut hard = Overlay::Confirm {
-            verb: Verb::Remove,
-            targets: vec!["a".into()],
-            question: "Remove?".into(),
-            hard: true,
-            typed: String::new(),
-        };
+        let mut hard = confirm(Verb::Remove, true);
         for c in "yes".chars() {
             hard.key(&press(KeyCode::Char(c)));
         }

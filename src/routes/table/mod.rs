@@ -8,7 +8,7 @@
 mod nginx;
 mod traefik;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use crate::model::{Container, HealthStatus, Model};
 
@@ -339,7 +339,7 @@ fn published_ports(containers: &[&Container], table: &mut RouteTable) {
         }
     }
     // IPv4 and IPv6 bindings of the same port say the same thing twice.
-    let mut seen: BTreeMap<(String, u16, u16, String), ()> = BTreeMap::new();
+    let mut seen: BTreeSet<(String, u16, u16, String)> = BTreeSet::new();
     table.routes.retain(|r| {
         if r.kind != RouteKind::Port {
             return true;
@@ -353,7 +353,7 @@ fn published_ports(containers: &[&Container], table: &mut RouteTable) {
             r.target_port.unwrap_or(0),
             if wildcard { "*".to_string() } else { r.entrypoint.clone() },
         );
-        seen.insert(key, ()).is_none()
+        seen.insert(key)
     });
 }
 

@@ -21,8 +21,19 @@ pub struct RoutesPane {
     /// The table, rebuilt only when containers change (not per frame, not per stats
     /// tick): parsing labels and nginx files is work done once per change.
     cache: Option<(u64, Option<String>, RouteTable)>,
-    /// What each row of the last render shows.
+    /// What each row shows: rebuilt with the table.
     rows: Vec<RowKind>,
+    /// Every route's cells and the column widths for one list width: laid out once
+    /// per change of the table or of the width, not once per frame.
+    laid_out: Option<LaidOut>,
+}
+
+#[derive(Debug)]
+struct LaidOut {
+    revision: u64,
+    width: u16,
+    cells: Vec<Vec<(String, Style)>>,
+    widths: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +67,8 @@ impl RoutesPane {
                 table.routes.retain(|r| in_project(&r.proxy_id) || in_project(&r.target_id));
                 table.notes.retain(|n| in_project(&n.proxy_id));
             }
+            self.rows = rows(&table);
+            self.laid_out = None;
             self.cache = Some((key.0, key.1.clone(), table));
         }
         let (_, _, table) = self.cache.get_or_insert_with(|| (key.0, key.1, RouteTable::default()));
@@ -80,8 +93,7 @@ impl RoutesPane {
     ) {
         let theme = view.theme;
         self.table(view.model, project);
-        let Some((_, _, table)) = self.cache.as_ref() else { return };
-        self.rows = rows(table);
+        let Some((revision, _, table)) = self.cache.as_ref() else { return };
         // Start on the first route, not on its group's title or a note.
         if self.nav.selected == 0
             && let Some(first) = self.rows.iter().position(|r| matches!(r, RowKind::Route(_)))
@@ -110,20 +122,29 @@ impl RoutesPane {
         let wide = list_area.width >= 110;
         let visible = list_area.height.saturating_sub(1) as usize;
         let range = self.nav.window(self.rows.len(), visible);
-        let cells: Vec<Vec<(String, Style)>> =
-            table.routes.iter().map(|route| route_cells(route, theme, wide)).collect();
         let headers: &[&str] = if wide {
             &["ENTRY", "HOST", "PATH", "TLS · MIDDLEWARES", "TARGET", "STATE", "VERDICT"]
         } else {
             &["ENTRY", "HOST · PATH", "TARGET", "VERDICT"]
         };
-        let priority: &[usize] = if wide { &[3, 4, 4, 1, 3, 1, 4] } else { &[2, 3, 3, 3] };
-        let widths = fit_columns(headers, priority, &cells, list_area.width as usize);
+        let stale = !self
+            .laid_out
+            .as_ref()
+            .is_some_and(|l| l.revision == *revision && l.width == list_area.width);
+        if stale {
+            let cells: Vec<Vec<(String, Style)>> =
+                table.routes.iter().map(|route| route_cells(route, theme, wide)).collect();
+            let priority: &[usize] = if wide { &[3, 4, 4, 1, 3, 1, 4] } else { &[2, 3, 3, 3] };
+            let widths = fit_columns(headers, priority, &cells, list_area.width as usize);
+            self.laid_out =
+                Some(LaidOut { revision: *revision, width: list_area.width, cells, widths });
+        }
+        let Some(LaidOut { cells, widths, .. }) = self.laid_out.as_ref() else { return };
         let mut lines: Vec<Line> = Vec::with_capacity(range.len() + 1);
         lines.push(Line::from(
             headers
                 .iter()
-                .zip(&widths)
+                .zip(widths)
                 .map(|(h, w)| Span::styled(pad(h, *w), theme.style(Slot::Label)))
                 .collect::<Vec<_>>(),
         ));
@@ -139,7 +160,7 @@ impl RoutesPane {
                 RowKind::Route(i) => Line::from(
                     cells[*i]
                         .iter()
-                        .zip(&widths)
+                        .zip(widths)
                         .map(|((text, style), w)| Span::styled(pad(text, *w), *style))
                         .collect::<Vec<_>>(),
                 ),
