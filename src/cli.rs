@@ -19,13 +19,13 @@ pub struct Cli {
     #[arg(long)]
     pub print_config: bool,
 
-    /// Engine to watch: unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT] [default: DOCKER_HOST, else unix:///var/run/docker.sock]
+    /// Engine to watch: unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]; repeat to watch several [default: [[hosts]] in the config, else DOCKER_HOST, else unix:///var/run/docker.sock]
     #[arg(short = 'H', long = "host", value_name = "URL", global = true)]
-    pub host: Option<String>,
+    pub host: Vec<String>,
 
-    /// Docker context to use (see `docker context ls`) [default: DOCKER_CONTEXT, else currentContext in $DOCKER_CONFIG/config.json; -H or DOCKER_HOST mean the default context]
+    /// Docker context to use (see `docker context ls`); repeat, or add to -H, to watch several [default: DOCKER_CONTEXT, else currentContext in $DOCKER_CONFIG/config.json; -H or DOCKER_HOST mean the default context]
     #[arg(short = 'c', long, value_name = "NAME", global = true)]
-    pub context: Option<String>,
+    pub context: Vec<String>,
 
     /// Use TLS and verify the engine's certificate (also DOCKER_TLS_VERIFY); files from DOCKER_CERT_PATH, else ~/.docker.
     #[arg(long, global = true)]

@@ -44,6 +44,21 @@ pub struct Config {
     pub mouse: Option<bool>,
     /// The defaults with the `[keys]` table applied.
     pub keymap: Keymap,
+    /// `[[hosts]]`: the engines to follow when the command line names none.
+    pub hosts: Vec<HostEntry>,
+}
+
+/// One `[[hosts]]` entry: an engine by address (`host`) or by Docker context.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostEntry {
+    /// What panes call it; derived from the address or context when unset.
+    pub name: Option<String>,
+    pub host: Option<String>,
+    pub context: Option<String>,
+    pub tlsverify: bool,
+    pub tlscacert: Option<PathBuf>,
+    pub tlscert: Option<PathBuf>,
+    pub tlskey: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -212,6 +227,7 @@ impl Config {
                     config.exec_shell = Some(shell.to_string());
                 }
                 "keys" => keys = Some(value),
+                "hosts" => config.hosts = parse_hosts(value, &key_error)?,
                 _ => {
                     return Err(key_error(
                         key,
@@ -266,8 +282,99 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "log_budget_mib",
     "exec_shell",
     "mouse",
+    "hosts",
     "keys",
 ];
+
+const HOST_KEYS: &[&str] =
+    &["name", "host", "context", "tlsverify", "tlscacert", "tlscert", "tlskey"];
+
+fn parse_hosts(
+    value: &Spanned<DeValue>,
+    key_error: &KeyErrorFn,
+) -> Result<Vec<HostEntry>, ConfigError> {
+    let DeValue::Array(items) = value.get_ref() else {
+        return Err(key_error(
+            "hosts",
+            value.span().start,
+            format!(
+                "expected [[hosts]] tables with host = \"URL\" or context = \"NAME\", found {}",
+                value.get_ref().type_str()
+            ),
+        ));
+    };
+    let mut hosts = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let path = format!("hosts[{}]", index + 1);
+        let DeValue::Table(table) = item.get_ref() else {
+            return Err(key_error(
+                &path,
+                item.span().start,
+                format!("expected a table, found {}", item.get_ref().type_str()),
+            ));
+        };
+        let mut entry = HostEntry::default();
+        for (name, value) in table.iter() {
+            let key: &str = name.get_ref();
+            let at = name.span().start;
+            let field = format!("{path}.{key}");
+            let text = || -> Result<String, ConfigError> {
+                match value.get_ref().as_str() {
+                    Some(text) if !text.trim().is_empty() => Ok(text.to_string()),
+                    Some(_) => Err(key_error(&field, at, "is empty".to_string())),
+                    None => Err(key_error(
+                        &field,
+                        at,
+                        format!("expected a string, found {}", value.get_ref().type_str()),
+                    )),
+                }
+            };
+            match key {
+                "name" => entry.name = Some(text()?),
+                "host" => entry.host = Some(text()?),
+                "context" => entry.context = Some(text()?),
+                "tlscacert" => entry.tlscacert = Some(PathBuf::from(text()?)),
+                "tlscert" => entry.tlscert = Some(PathBuf::from(text()?)),
+                "tlskey" => entry.tlskey = Some(PathBuf::from(text()?)),
+                "tlsverify" => {
+                    entry.tlsverify = value.get_ref().as_bool().ok_or_else(|| {
+                        key_error(
+                            &field,
+                            at,
+                            format!("expected true or false, found {}", value.get_ref().type_str()),
+                        )
+                    })?;
+                }
+                _ => {
+                    return Err(key_error(
+                        &field,
+                        at,
+                        format!("unknown key (known: {})", HOST_KEYS.join(", ")),
+                    ));
+                }
+            }
+        }
+        match (&entry.host, &entry.context) {
+            (Some(_), Some(_)) => {
+                return Err(key_error(
+                    &path,
+                    item.span().start,
+                    "give host or context, not both".to_string(),
+                ));
+            }
+            (None, None) => {
+                return Err(key_error(
+                    &path,
+                    item.span().start,
+                    "needs host = \"URL\" or context = \"NAME\"".to_string(),
+                ));
+            }
+            _ => {}
+        }
+        hosts.push(entry);
+    }
+    Ok(hosts)
+}
 
 fn number(value: &DeValue) -> Option<f64> {
     match value {
@@ -415,6 +522,18 @@ pub fn default_config_text() -> String {
     say("# Mouse: click to select, wheel to scroll. Off leaves the terminal's own");
     say("# selection working.");
     say("# mouse = true");
+    say("");
+    say("# Engines to follow at once, when the command line names none (-H and --context");
+    say("# may also be repeated). Each needs host = URL or context = NAME; name is what");
+    say("# the panes call it (default: the context, or the address). TLS keys as the flags.");
+    say("# [[hosts]]");
+    say(&format!("# name = {}", quote("local")));
+    say(&format!("# host = {}", quote("unix:///var/run/docker.sock")));
+    say("# [[hosts]]");
+    say(&format!("# name = {}", quote("web1")));
+    say(&format!("# host = {}", quote("ssh://ops@web1.example.com")));
+    say("# [[hosts]]");
+    say(&format!("# context = {}", quote("staging")));
     say("");
     say("# Keys: action = \"key\" or [\"key\", \"key\"]. Keys are written like q, G, ?, ctrl-r,");
     say("# alt-x, enter, esc, tab, shift-tab, space, backspace, up, pageup, pagedown, home,");

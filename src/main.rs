@@ -9,11 +9,14 @@ use std::time::Duration;
 use clap::Parser;
 use portolan::cli::{Cli, Command, DemoAction, DemoArgs, Format, SnapshotArgs, StatsMode};
 use portolan::config::{self, Config, ConfigError};
+use portolan::engine::fleet::{Fleet, Member};
 use portolan::engine::logs::LogRequest;
 use portolan::engine::resolve::Choice;
-use portolan::engine::{self, ConnectError, Endpoint, EngineCommand, EngineOptions, StatsSource};
+use portolan::engine::{
+    self, ConnectError, Endpoint, EngineCommand, EngineOptions, Start, StatsSource,
+};
 use portolan::model::logs::LogTarget;
-use portolan::model::{Model, Update};
+use portolan::model::{Host, Model, Update};
 use portolan::snapshot::json::{JsonOptions, document};
 use portolan::snapshot::svg::buffer_to_svg;
 use portolan::ui::keymap::Keymap;
@@ -98,6 +101,78 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(EXIT_UNREACHABLE)
 }
 
+/// Why the engines named cannot even be tried.
+enum Unusable {
+    Endpoint(ConnectError),
+    Usage(String),
+}
+
+/// The engines to follow, with the names panes call them: each -H and --context in
+/// the order given (the TLS flags apply to every -H), else the config's `[[hosts]]`,
+/// else the one engine the environment means, as the docker CLI picks it.
+fn engines(cli: &Cli, config: &Config) -> Result<Vec<(String, Endpoint)>, Unusable> {
+    let env = |name: &str| std::env::var(name).ok();
+    let with_flags = |host: Option<String>, context: Option<String>| {
+        Choice {
+            host,
+            context,
+            tls_verify: cli.tlsverify,
+            ca: cli.tlscacert.clone(),
+            cert: cli.tlscert.clone(),
+            key: cli.tlskey.clone(),
+            ..Choice::default()
+        }
+        .with_env(env)
+    };
+    let named = cli.host.len() + cli.context.len();
+    let mut choices: Vec<(Option<String>, Choice)> = Vec::new();
+    if named <= 1 && config.hosts.is_empty() || named == 1 {
+        choices.push((None, with_flags(cli.host.first().cloned(), cli.context.first().cloned())));
+    } else if named == 0 {
+        for entry in &config.hosts {
+            let choice = Choice {
+                host: entry.host.clone(),
+                context: entry.context.clone(),
+                tls_verify: entry.tlsverify,
+                ca: entry.tlscacert.clone(),
+                cert: entry.tlscert.clone(),
+                key: entry.tlskey.clone(),
+                ..Choice::default()
+            }
+            .with_env(env);
+            choices.push((entry.name.clone(), choice));
+        }
+    } else {
+        for host in &cli.host {
+            choices.push((None, with_flags(Some(host.clone()), None)));
+        }
+        for context in &cli.context {
+            choices.push((None, with_flags(None, Some(context.clone()))));
+        }
+    }
+    let mut engines: Vec<(String, Endpoint)> = Vec::with_capacity(choices.len());
+    for (name, choice) in choices {
+        let endpoint = choice.resolve().map_err(Unusable::Endpoint)?;
+        if let Some((other, _)) =
+            engines.iter().find(|(_, e)| e.to_string() == endpoint.to_string())
+        {
+            return Err(Unusable::Usage(format!(
+                "{endpoint} is named twice (already as `{other}`): each engine once, please"
+            )));
+        }
+        let base = name.unwrap_or_else(|| endpoint.short_name());
+        // Two engines may look alike by name (two `local` sockets): number the later.
+        let mut unique = base.clone();
+        let mut n = 2;
+        while engines.iter().any(|(taken, _)| *taken == unique) {
+            unique = format!("{base}#{n}");
+            n += 1;
+        }
+        engines.push((unique, endpoint));
+    }
+    Ok(engines)
+}
+
 /// The config file and the directory its user themes live in: beside the file in
 /// use, so `--config` brings its own themes along.
 fn load_config(cli: &Cli) -> Result<(Config, Option<PathBuf>), ConfigError> {
@@ -117,22 +192,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(error) => return Ok(usage_error(&error.to_string())),
     };
-    let choice = Choice {
-        host: cli.host.clone(),
-        context: cli.context.clone(),
-        tls_verify: cli.tlsverify,
-        ca: cli.tlscacert.clone(),
-        cert: cli.tlscert.clone(),
-        key: cli.tlskey.clone(),
-        ..Choice::default()
-    }
-    .with_env(|name| std::env::var(name).ok());
-    let endpoint = match choice.resolve() {
-        Ok(endpoint) => endpoint,
-        Err(error) => return Ok(unusable(&error)),
+    let engines = match engines(&cli, &config) {
+        Ok(engines) => engines,
+        Err(Unusable::Endpoint(error)) => return Ok(unusable(&error)),
+        Err(Unusable::Usage(message)) => return Ok(usage_error(&message)),
     };
     if let Some(Command::Demo(args)) = &cli.command {
-        return demo(args, &endpoint).await;
+        let [(_, endpoint)] = engines.as_slice() else {
+            return Ok(usage_error("`demo` works on one engine: name one with -H or --context"));
+        };
+        return demo(args, endpoint).await;
     }
     let pane = match cli.pane.as_deref() {
         None => config.default_pane.unwrap_or(PaneId::Triage),
@@ -176,11 +245,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         crossterm::style::force_color_output(true);
     }
 
-    let shown = endpoint.to_string();
-    let (docker, info) = match engine::connect(&endpoint, engine::CONNECT_TIMEOUT).await {
-        Ok(connected) => connected,
-        Err(error) => return Ok(unreachable(&shown, &error)),
-    };
+    // Every engine at once: start-up takes as long as the slowest, not the sum.
+    let attempts = futures_util::future::join_all(
+        engines.iter().map(|(_, endpoint)| engine::connect(endpoint, engine::CONNECT_TIMEOUT)),
+    )
+    .await;
+    if attempts.iter().all(Result::is_err) {
+        // Nothing to show: say why for each, as for one.
+        let mut code = ExitCode::from(EXIT_UNREACHABLE);
+        for ((_, endpoint), attempt) in engines.iter().zip(&attempts) {
+            if let Err(error) = attempt {
+                code = unreachable(&endpoint.to_string(), error);
+            }
+        }
+        return Ok(code);
+    }
     let options = EngineOptions {
         stats_source: match cli.stats {
             StatsMode::Auto => StatsSource::Auto,
@@ -195,8 +274,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(Ok(since)) => Some(since),
             Some(Err(message)) => return Ok(usage_error(&message)),
         };
-    let handle = engine::spawn(endpoint, docker, info, options);
-    let mut model = Model::new(shown, chrono::Utc::now());
+    let now = chrono::Utc::now();
+    let hosts: Vec<Host> = engines
+        .iter()
+        .map(|(name, endpoint)| Host::new(name.clone(), endpoint.to_string(), now))
+        .collect();
+    let members = engines
+        .into_iter()
+        .zip(attempts)
+        .map(|((_, endpoint), attempt)| Member {
+            endpoint,
+            start: match attempt {
+                Ok(session) => Start::Connected(Box::new(session)),
+                Err(error) => Start::Failed(error.to_string()),
+            },
+        })
+        .collect();
+    let handle = Fleet::spawn(members, &options);
+    let mut model = Model::with_hosts(hosts);
     let log_budget =
         cli.log_budget.or(config.log_budget_mib).unwrap_or(config::DEFAULT_LOG_BUDGET_MIB);
     model.logs.set_budget(log_budget.clamp(1, 64 * 1024) * 1024 * 1024);
@@ -260,7 +355,7 @@ async fn snapshot_logs(
     args: SnapshotArgs,
     request: LogRequest,
     mut app: App,
-    mut handle: engine::EngineHandle,
+    mut handle: Fleet,
 ) -> anyhow::Result<ExitCode> {
     handle.command(EngineCommand::FollowLogs(Some(request)));
     let started = tokio::time::Instant::now();
@@ -277,14 +372,14 @@ async fn snapshot_logs(
             deadline.saturating_duration_since(tokio::time::Instant::now())
         };
         match tokio::time::timeout(wait, handle.updates.recv()).await {
-            Ok(Some(update)) => {
+            Ok(Some((host, update))) => {
                 synced |= matches!(update, Update::Synced(_));
                 if let Update::Logs(batch) = &update {
                     received += batch.lines.len();
                     first.get_or_insert_with(std::time::Instant::now);
                     last = Some(std::time::Instant::now());
                 }
-                app.apply(update);
+                app.apply_from(host, update);
             }
             Ok(None) | Err(_) => break,
         }
@@ -350,24 +445,33 @@ async fn snapshot(
     project: Option<String>,
     view: TextView,
     mut model: Model,
-    mut handle: engine::EngineHandle,
+    mut handle: Fleet,
 ) -> anyhow::Result<ExitCode> {
     let wait = Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
     let started = tokio::time::Instant::now();
+    // Each engine is done once it has listed its containers or is known unreachable.
+    let mut settled = vec![false; handle.len()];
     let mut synced = false;
     // The inventory must arrive whatever --wait says; stats only as long as it allows.
     let sync_deadline = started + engine::CONNECT_TIMEOUT + wait;
     loop {
-        if synced && (started.elapsed() >= wait || stats_complete(&model, project.as_deref())) {
+        let all_settled = settled.iter().all(|s| *s);
+        if all_settled && (started.elapsed() >= wait || stats_complete(&model, project.as_deref()))
+        {
             break;
         }
-        let deadline = if synced { started + wait } else { sync_deadline };
+        let deadline = if all_settled { started + wait } else { sync_deadline };
         match tokio::time::timeout_at(deadline, handle.updates.recv()).await {
-            Ok(Some(update)) => {
-                if matches!(update, Update::Synced(_)) {
-                    synced = true;
+            Ok(Some((host, update))) => {
+                match &update {
+                    Update::Synced(_) => {
+                        synced = true;
+                        settled[host] = true;
+                    }
+                    Update::Disconnected { .. } => settled[host] = true,
+                    _ => {}
                 }
-                model.apply(update);
+                model.apply_from(host, update);
             }
             Ok(None) => break,
             Err(_) => break,

@@ -269,6 +269,7 @@ fn print_config_prints_commented_defaults_that_parse_back() {
         .map(|l| match l.strip_prefix("# ") {
             Some(rest)
                 if rest == "[keys]"
+                    || rest == "[[hosts]]"
                     || rest.split_once(" = ").is_some_and(|(k, _)| !k.contains(' ')) =>
             {
                 rest

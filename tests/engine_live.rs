@@ -212,12 +212,12 @@ async fn configuration_is_read_as_created() {
     assert!(web.read_only && !web.privileged && !web.runs_as_root());
     assert_eq!(web.restart_policy.as_ref().map(|p| p.name.as_str()), Some("unless-stopped"));
 
-    let net = watch.model.networks.get(&network).expect("network in the model");
+    let net = watch.model.network(0, &network).expect("network in the model");
     assert_eq!(net.subnets, vec![subnet.clone()]);
     assert_eq!(net.gateways, vec![gateway]);
     assert!(net.internal);
     assert_eq!(net.driver.as_deref(), Some("bridge"));
-    assert!(watch.model.volumes.contains_key(&volume));
+    assert!(watch.model.volumes.contains_key(&(0, volume.clone())));
 
     let doc =
         serde_json::to_value(document(&watch.model, chrono::Utc::now(), &JsonOptions::default()))

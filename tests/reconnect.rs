@@ -67,15 +67,15 @@ async fn lost_engine_is_reported_and_resynced_when_back() {
     watch
         .wait("the first container", Duration::from_secs(5), |m| m.containers.contains_key(&before))
         .await;
-    assert!(watch.model.connection.is_connected());
+    assert!(watch.model.hosts[0].connection.is_connected());
 
     proxy.kill();
     watch
         .wait("disconnected", Duration::from_secs(20), |m| {
-            matches!(m.connection, Connection::Disconnected { .. })
+            matches!(m.hosts[0].connection, Connection::Disconnected { .. })
         })
         .await;
-    let Connection::Disconnected { since, .. } = watch.model.connection.clone() else {
+    let Connection::Disconnected { since, .. } = watch.model.hosts[0].connection.clone() else {
         unreachable!()
     };
     // The last known state stays on screen during the outage.
@@ -85,7 +85,7 @@ async fn lost_engine_is_reported_and_resynced_when_back() {
     while let Ok(update) = watch.handle.updates.try_recv() {
         watch.model.apply(update);
     }
-    match &watch.model.connection {
+    match &watch.model.hosts[0].connection {
         Connection::Disconnected { since: still, reason } => {
             assert_eq!(*still, since);
             assert!(reason.contains("no such socket"), "reason in words: {reason}");
@@ -99,7 +99,7 @@ async fn lost_engine_is_reported_and_resynced_when_back() {
     let proxy = SocketProxy::start(&socket, &upstream);
     watch
         .wait("reconnected and resynced", Duration::from_secs(20), |m| {
-            m.connection.is_connected()
+            m.hosts[0].connection.is_connected()
                 && m.containers.contains_key(&during)
                 && !m.containers.contains_key(&before)
         })

@@ -386,7 +386,7 @@ fn disconnected_header_says_since_when() {
     assert!(text.contains("DISCONNECTED since"), "{text}");
     assert!(text.contains("(1m)"), "{text}");
     assert!(text.contains("Lost the engine: connection refused"), "{text}");
-    assert!(matches!(app.model.connection, Connection::Disconnected { .. }));
+    assert!(matches!(app.model.hosts[0].connection, Connection::Disconnected { .. }));
 }
 
 #[test]

@@ -387,7 +387,7 @@ fn network_findings(
     let known: Vec<(&str, bool)> = c
         .networks
         .iter()
-        .filter_map(|a| model.networks.get(&a.name).map(|n| (a.name.as_str(), n.internal)))
+        .filter_map(|a| model.network(c.host, &a.name).map(|n| (a.name.as_str(), n.internal)))
         .collect();
     if let Some(kind) = data_store {
         let open: Vec<String> = known

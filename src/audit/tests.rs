@@ -25,7 +25,7 @@ fn hardened(id: &str, name: &str) -> Container {
 fn model_with(containers: Vec<Container>, networks: Vec<Network>) -> Model {
     let mut model = Model::new("unix:///var/run/docker.sock", chrono::Utc::now());
     for n in networks {
-        model.networks.insert(n.name.clone(), n);
+        model.networks.insert((0, n.name.clone()), n);
     }
     for c in containers {
         model.containers.insert(c.id.clone(), c);

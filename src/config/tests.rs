@@ -124,6 +124,9 @@ fn print_config_round_trips_to_the_defaults() {
     assert_eq!(config.log_budget_mib, Some(DEFAULT_LOG_BUDGET_MIB));
     assert_eq!(config.exec_shell.as_deref(), Some(DEFAULT_EXEC_SHELL));
     assert_eq!(config.mouse, Some(true));
+    assert_eq!(config.hosts.len(), 3, "the [[hosts]] examples parse");
+    assert_eq!(config.hosts[0].name.as_deref(), Some("local"));
+    assert_eq!(config.hosts[2].context.as_deref(), Some("staging"));
     let defaults = Keymap::default();
     for action in Action::ALL {
         assert_eq!(config.keymap.keys_for(*action), defaults.keys_for(*action), "{action}");
@@ -134,6 +137,7 @@ fn print_config_round_trips_to_the_defaults() {
 /// A commented line that is a setting rather than prose.
 fn is_setting(rest: &str) -> bool {
     rest == "[keys]"
+        || rest == "[[hosts]]"
         || rest.split_once(" = ").is_some_and(|(key, _)| {
             !key.is_empty()
                 && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -194,4 +198,24 @@ fn durations() {
     assert_eq!(parse_duration("1h"), None);
     assert_eq!(format_duration(Duration::from_secs(1)), "1s");
     assert_eq!(format_duration(Duration::from_millis(500)), "500ms");
+}
+
+#[test]
+fn hosts_are_checked_where_they_are_written() {
+    let config = parse(
+        "[[hosts]]\nname = \"db\"\nhost = \"tcp://10.0.0.5:2376\"\ntlsverify = true\n[[hosts]]\ncontext = \"prod\"\n",
+    )
+    .expect("two hosts");
+    assert_eq!(config.hosts.len(), 2);
+    assert_eq!(config.hosts[0].host.as_deref(), Some("tcp://10.0.0.5:2376"));
+    assert!(config.hosts[0].tlsverify);
+    assert_eq!(config.hosts[1].name, None);
+    let got = error("[[hosts]]\nname = \"x\"\n");
+    assert!(got.contains("hosts[1]") && got.contains("needs host"), "{got}");
+    let got = error("[[hosts]]\nhost = \"unix:///a\"\ncontext = \"b\"\n");
+    assert!(got.contains("not both"), "{got}");
+    let got = error("[[hosts]]\nhost = \"unix:///a\"\nport = 3\n");
+    assert!(got.starts_with(&format!("{FILE}:3: key `hosts[1].port`")), "{got}");
+    let got = error("hosts = \"tcp://x\"\n");
+    assert!(got.contains("expected [[hosts]]"), "{got}");
 }

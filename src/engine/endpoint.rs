@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::ssh::{SshTarget, SshTunnel};
@@ -119,6 +119,39 @@ impl Endpoint {
             // Its containers' files are on the far side of the ssh connection.
             Endpoint::Ssh(_) => false,
             Endpoint::Context { endpoint, .. } => endpoint.is_local(),
+        }
+    }
+}
+
+impl Endpoint {
+    /// A short name for panes that show several engines: the context's name, `local`
+    /// for the usual socket, the host of a tcp or ssh address.
+    pub fn short_name(&self) -> String {
+        match self {
+            Endpoint::Context { name, .. } => name.clone(),
+            Endpoint::Unix(path) => {
+                if path == Path::new("/var/run/docker.sock")
+                    || path == Path::new("/run/docker.sock")
+                {
+                    "local".to_string()
+                } else {
+                    path.display().to_string()
+                }
+            }
+            Endpoint::Tcp { host, port, .. } => {
+                if *port == 2375 || *port == 2376 {
+                    host.clone()
+                } else {
+                    format!("{host}:{port}")
+                }
+            }
+            Endpoint::Ssh(tunnel) => {
+                let target = &tunnel.target;
+                match &target.user {
+                    Some(user) => format!("{user}@{}", target.host),
+                    None => target.host.clone(),
+                }
+            }
         }
     }
 }

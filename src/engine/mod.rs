@@ -11,6 +11,7 @@ pub mod compose_files;
 pub mod convert;
 pub mod demo;
 pub mod endpoint;
+pub mod fleet;
 pub mod logs;
 pub mod proxy_files;
 pub mod resolve;
@@ -178,9 +179,9 @@ fn client(endpoint: &Endpoint, shown: &str) -> Result<Docker, ConnectError> {
 pub enum EngineCommand {
     /// Follow the logs of these containers (replacing what was followed), or none.
     FollowLogs(Option<logs::LogRequest>),
-    /// Carry out an operator's action on these containers (id, name), one after the
-    /// other, reporting each as it starts and ends.
-    Act { verb: Verb, targets: Vec<(String, String)> },
+    /// Carry out an operator's action on these containers (id, name) of engine
+    /// `host`, one after the other, reporting each as it starts and ends.
+    Act { host: crate::model::HostId, verb: Verb, targets: Vec<(String, String)> },
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -210,6 +211,23 @@ pub fn spawn(
     info: EngineInfo,
     options: EngineOptions,
 ) -> EngineHandle {
+    spawn_with(endpoint, Start::Connected(Box::new((docker, info))), options)
+}
+
+/// How a supervisor begins.
+pub enum Start {
+    /// With a session [`connect`] opened.
+    Connected(Box<(Docker, EngineInfo)>),
+    /// With an attempt of its own, at once.
+    Connect,
+    /// After an attempt that failed for this reason: it is reported, and the next
+    /// attempt waits for the backoff.
+    Failed(String),
+}
+
+/// Starts following an engine, connected already or not: one that is not is reported
+/// as disconnected and tried again with backoff.
+pub fn spawn_with(endpoint: Endpoint, start: Start, options: EngineOptions) -> EngineHandle {
     let (tx, rx) = mpsc::channel(256);
     let (commands_tx, commands_rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
@@ -227,7 +245,7 @@ pub fn spawn(
         swarm: None,
         swarm_error: None,
     };
-    let task = tokio::spawn(supervisor.run(docker, info));
+    let task = tokio::spawn(supervisor.run(start));
     EngineHandle { updates: rx, commands: commands_tx, cancel, task }
 }
 
@@ -264,9 +282,28 @@ impl Supervisor {
         self.updates.send(update).await.is_ok()
     }
 
-    async fn run(mut self, docker: Docker, info: EngineInfo) {
-        let mut session = Some((docker, info));
+    async fn run(mut self, start: Start) {
         let mut backoff = Duration::from_millis(250);
+        let failed = match start {
+            Start::Connected(session) => Ok(Some(*session)),
+            Start::Failed(reason) => Err(reason),
+            Start::Connect => {
+                let attempt = tokio::select! {
+                    _ = self.cancel.cancelled() => return,
+                    attempt = connect(&self.endpoint, CONNECT_TIMEOUT) => attempt,
+                };
+                attempt.map(Some).map_err(|error| error.to_string())
+            }
+        };
+        let mut session = match failed {
+            Ok(session) => session,
+            Err(reason) => {
+                if !self.send(Update::Disconnected { at: Utc::now(), reason }).await {
+                    return;
+                }
+                None
+            }
+        };
         loop {
             if let Some((docker, info)) = session.take() {
                 if !self.send(Update::Connected { at: Utc::now(), info: Box::new(info) }).await {
@@ -291,7 +328,7 @@ impl Supervisor {
                     _ = &mut pause => break,
                     command = self.commands.recv() => match command {
                         Some(EngineCommand::FollowLogs(request)) => self.logs.set_request(request),
-                        Some(EngineCommand::Act { verb, targets }) => {
+                        Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
                                 let result = ActionResult {
@@ -309,7 +346,11 @@ impl Supervisor {
                 }
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
-            match connect(&self.endpoint, CONNECT_TIMEOUT).await {
+            let attempt = tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                attempt = connect(&self.endpoint, CONNECT_TIMEOUT) => attempt,
+            };
+            match attempt {
                 Ok(connected) => session = Some(connected),
                 Err(error) => {
                     let update = Update::Disconnected { at: Utc::now(), reason: error.to_string() };
@@ -415,7 +456,7 @@ impl Supervisor {
                         self.logs.set_request(request);
                         self.logs.sync(docker, self.known.values(), &self.updates, session);
                     }
-                    Some(EngineCommand::Act { verb, targets }) => {
+                    Some(EngineCommand::Act { verb, targets, .. }) => {
                         // Its own task: a stop waits up to 10 s per container, and the
                         // events it causes must keep flowing meanwhile.
                         tokio::spawn(act(docker.clone(), verb, targets, self.updates.clone()));

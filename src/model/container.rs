@@ -217,6 +217,8 @@ pub struct Limits {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Container {
+    /// The engine it lives on (set by the model when it arrives).
+    pub host: super::HostId,
     pub id: String,
     pub name: String,
     pub image: String,
@@ -269,6 +271,7 @@ impl Container {
     /// A minimal container, for tests and for building up field by field.
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
         Container {
+            host: 0,
             id: id.into(),
             name: name.into(),
             image: String::new(),

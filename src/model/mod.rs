@@ -40,6 +40,32 @@ pub struct EngineInfo {
     pub cgroup_version: Option<String>,
 }
 
+/// Which engine a container, network or volume lives on: an index into
+/// [`Model::hosts`], in the order the operator named the engines.
+pub type HostId = usize;
+
+/// One engine portolan follows, with what it said of itself and whether it answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Host {
+    /// What the operator calls it: a configured name, a context, or the endpoint.
+    pub name: String,
+    pub engine: EngineInfo,
+    pub connection: Connection,
+    /// When this session with the engine began: older moments are reconstructed.
+    pub connected_at: Option<DateTime<Utc>>,
+}
+
+impl Host {
+    pub fn new(name: impl Into<String>, endpoint: impl Into<String>, now: DateTime<Utc>) -> Self {
+        Host {
+            name: name.into(),
+            engine: EngineInfo { endpoint: endpoint.into(), ..EngineInfo::default() },
+            connection: Connection::Connecting { since: now },
+            connected_at: None,
+        }
+    }
+}
+
 /// Whether portolan currently hears from the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Connection {
@@ -174,18 +200,17 @@ const MAX_WARNINGS: usize = 50;
 
 #[derive(Debug, Clone)]
 pub struct Model {
-    pub engine: EngineInfo,
-    pub connection: Connection,
+    /// The engines followed; never empty.
+    pub hosts: Vec<Host>,
     pub containers: BTreeMap<String, Container>,
-    pub networks: BTreeMap<String, Network>,
-    pub volumes: BTreeMap<String, Volume>,
+    /// By host and name: every engine has its own `bridge`.
+    pub networks: BTreeMap<(HostId, String), Network>,
+    pub volumes: BTreeMap<(HostId, String), Volume>,
     pub stats: HashMap<String, ContainerStats>,
     pub warnings: Vec<Warning>,
     pub history: History,
     /// Followed containers' log lines, under one memory budget.
     pub logs: logs::LogStore,
-    /// When this session with the engine began: older moments are reconstructed.
-    pub connected_at: Option<DateTime<Utc>>,
     /// Bumped by every change that alters what a pane might draw.
     pub revision: u64,
     /// Bumped only when containers, networks or volumes change (not stats): layouts
@@ -193,16 +218,27 @@ pub struct Model {
     pub structure_revision: u64,
     /// Operator actions the engine is carrying out, by container id.
     pub busy: BTreeMap<String, action::Verb>,
-    /// Present when the engine is a swarm manager.
+    /// Present when an engine is a swarm manager.
     pub swarm: Option<Swarm>,
+    /// The engine the swarm was read from.
+    pub swarm_host: HostId,
     history_len: usize,
 }
 
 impl Model {
+    /// A model of one engine, named after its endpoint.
     pub fn new(endpoint: impl Into<String>, now: DateTime<Utc>) -> Self {
+        let endpoint = endpoint.into();
+        Model::with_hosts(vec![Host::new(endpoint.clone(), endpoint, now)])
+    }
+
+    /// A model of several engines, in the order given (at least one).
+    pub fn with_hosts(mut hosts: Vec<Host>) -> Self {
+        if hosts.is_empty() {
+            hosts.push(Host::new("local", "", Utc::now()));
+        }
         Model {
-            engine: EngineInfo { endpoint: endpoint.into(), ..EngineInfo::default() },
-            connection: Connection::Connecting { since: now },
+            hosts,
             containers: BTreeMap::new(),
             networks: BTreeMap::new(),
             volumes: BTreeMap::new(),
@@ -210,11 +246,11 @@ impl Model {
             warnings: Vec::new(),
             history: History::default(),
             logs: logs::LogStore::default(),
-            connected_at: None,
             revision: 0,
             structure_revision: 0,
             busy: BTreeMap::new(),
             swarm: None,
+            swarm_host: 0,
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -225,48 +261,64 @@ impl Model {
         self
     }
 
-    /// Folds one update into the model. Returns whether anything visible changed.
+    /// Folds one update from the first engine into the model. Returns whether anything
+    /// visible changed.
     pub fn apply(&mut self, update: Update) -> bool {
+        self.apply_from(0, update)
+    }
+
+    /// Folds one update from engine `host` into the model. Returns whether anything
+    /// visible changed.
+    pub fn apply_from(&mut self, host: HostId, update: Update) -> bool {
+        if host >= self.hosts.len() {
+            return false;
+        }
         let changed = match update {
             Update::Connecting { at } => {
-                if matches!(self.connection, Connection::Connecting { .. }) {
+                let entry = &mut self.hosts[host];
+                if matches!(entry.connection, Connection::Connecting { .. }) {
                     false
                 } else {
-                    self.connection = Connection::Connecting { since: at };
+                    entry.connection = Connection::Connecting { since: at };
                     true
                 }
             }
             Update::Connected { at, info } => {
-                let endpoint = std::mem::take(&mut self.engine.endpoint);
-                self.engine = *info;
-                if self.engine.endpoint.is_empty() {
-                    self.engine.endpoint = endpoint;
+                let entry = &mut self.hosts[host];
+                let endpoint = std::mem::take(&mut entry.engine.endpoint);
+                entry.engine = *info;
+                if entry.engine.endpoint.is_empty() {
+                    entry.engine.endpoint = endpoint;
                 }
-                self.connection = Connection::Connected { since: at };
-                self.connected_at = Some(at);
+                entry.connection = Connection::Connected { since: at };
+                entry.connected_at = Some(at);
                 true
             }
             Update::Disconnected { at, reason } => {
+                let entry = &mut self.hosts[host];
                 // Keep the first moment of an outage: "disconnected since T" must not
                 // move forward with every failed reconnection attempt.
-                let since = match &self.connection {
+                let since = match &entry.connection {
                     Connection::Disconnected { since, .. } => *since,
                     _ => at,
                 };
-                self.connection = Connection::Disconnected { since, reason };
+                entry.connection = Connection::Disconnected { since, reason };
                 // Samples taken before the outage cannot be paired with later ones.
-                for stats in self.stats.values_mut() {
-                    stats.forget_last_sample();
+                for (id, stats) in &mut self.stats {
+                    if self.containers.get(id).is_none_or(|c| c.host == host) {
+                        stats.forget_last_sample();
+                    }
                 }
                 true
             }
             Update::Synced(inventory) => {
-                self.replace_inventory(*inventory);
+                self.replace_inventory(host, *inventory);
                 self.structure_revision += 1;
                 true
             }
             Update::ContainerChanged(container) => {
-                let container = *container;
+                let mut container = *container;
+                container.host = host;
                 if !container.state.is_running()
                     && let Some(stats) = self.stats.get_mut(&container.id)
                 {
@@ -277,7 +329,7 @@ impl Model {
                 if unchanged {
                     false
                 } else {
-                    self.history.observe(&container, previous, self.connected_at);
+                    self.history.observe(&container, previous, self.hosts[host].connected_at);
                     self.containers.insert(container.id.clone(), container);
                     self.structure_revision += 1;
                     true
@@ -294,16 +346,17 @@ impl Model {
             }
             Update::NetworkChanged(network) => {
                 let network = *network;
-                if self.networks.get(&network.name) == Some(&network) {
+                let key = (host, network.name.clone());
+                if self.networks.get(&key) == Some(&network) {
                     false
                 } else {
-                    self.networks.insert(network.name.clone(), network);
+                    self.networks.insert(key, network);
                     self.structure_revision += 1;
                     true
                 }
             }
             Update::NetworkRemoved { name } => {
-                let removed = self.networks.remove(&name).is_some();
+                let removed = self.networks.remove(&(host, name)).is_some();
                 if removed {
                     self.structure_revision += 1;
                 }
@@ -311,16 +364,17 @@ impl Model {
             }
             Update::VolumeChanged(volume) => {
                 let volume = *volume;
-                if self.volumes.get(&volume.name) == Some(&volume) {
+                let key = (host, volume.name.clone());
+                if self.volumes.get(&key) == Some(&volume) {
                     false
                 } else {
-                    self.volumes.insert(volume.name.clone(), volume);
+                    self.volumes.insert(key, volume);
                     self.structure_revision += 1;
                     true
                 }
             }
             Update::VolumeRemoved { name } => {
-                let removed = self.volumes.remove(&name).is_some();
+                let removed = self.volumes.remove(&(host, name)).is_some();
                 if removed {
                     self.structure_revision += 1;
                 }
@@ -334,7 +388,10 @@ impl Model {
                         continue;
                     }
                     let history_len = self.history_len;
-                    let memory_fallback = self.engine.memory_bytes;
+                    let memory_fallback = self
+                        .containers
+                        .get(&id)
+                        .and_then(|c| self.host(c.host).engine.memory_bytes);
                     self.stats
                         .entry(id)
                         .or_insert_with(|| ContainerStats::new(history_len))
@@ -384,6 +441,12 @@ impl Model {
             }
             Update::Swarm { at, swarm } => {
                 let next = swarm.map(|s| *s);
+                // One cluster is shown: the first manager's. Another engine saying it
+                // is not a manager does not hide it.
+                if self.swarm.is_some() && host != self.swarm_host && next.is_none() {
+                    return false;
+                }
+                self.swarm_host = host;
                 if next == self.swarm {
                     false
                 } else {
@@ -397,6 +460,11 @@ impl Model {
                 }
             }
             Update::Warning { at, message } => {
+                let message = if self.hosts.len() > 1 {
+                    format!("{}: {message}", self.hosts[host].name)
+                } else {
+                    message
+                };
                 self.warnings.push(Warning { at, message });
                 if self.warnings.len() > MAX_WARNINGS {
                     let excess = self.warnings.len() - MAX_WARNINGS;
@@ -411,32 +479,67 @@ impl Model {
         changed
     }
 
-    fn replace_inventory(&mut self, inventory: Inventory) {
-        let previous = std::mem::take(&mut self.containers);
-        for container in &inventory.containers {
-            self.history.observe(container, previous.get(&container.id), self.connected_at);
+    /// Replaces what one engine holds; the other engines' containers stay.
+    fn replace_inventory(&mut self, host: HostId, inventory: Inventory) {
+        let connected_at = self.hosts[host].connected_at;
+        let mut containers = inventory.containers;
+        for container in &mut containers {
+            container.host = host;
+            self.history.observe(container, self.containers.get(&container.id), connected_at);
         }
-        for id in previous.keys() {
-            if !inventory.containers.iter().any(|c| &c.id == id) {
-                self.history.forget(id);
-            }
+        let gone: Vec<String> = self
+            .containers
+            .values()
+            .filter(|c| c.host == host && !containers.iter().any(|n| n.id == c.id))
+            .map(|c| c.id.clone())
+            .collect();
+        for id in &gone {
+            self.history.forget(id);
+            self.containers.remove(id);
         }
         for (id, line) in inventory.last_log_lines {
             self.history.set_last_log_line(&id, line);
         }
-        self.containers = inventory.containers.into_iter().map(|c| (c.id.clone(), c)).collect();
-        self.networks = inventory.networks.into_iter().map(|n| (n.name.clone(), n)).collect();
-        self.volumes = inventory.volumes.into_iter().map(|v| (v.name.clone(), v)).collect();
+        self.containers.extend(containers.into_iter().map(|c| (c.id.clone(), c)));
+        self.networks.retain(|(h, _), _| *h != host);
+        self.networks.extend(inventory.networks.into_iter().map(|n| ((host, n.name.clone()), n)));
+        self.volumes.retain(|(h, _), _| *h != host);
+        self.volumes.extend(inventory.volumes.into_iter().map(|v| ((host, v.name.clone()), v)));
         let containers = &self.containers;
         self.stats.retain(|id, _| containers.contains_key(id));
     }
 
+    /// The engine a container, network or volume lives on (the first for a stale id).
+    pub fn host(&self, host: HostId) -> &Host {
+        self.hosts.get(host).unwrap_or(&self.hosts[0])
+    }
+
+    /// Whether more than one engine is followed: only then do panes say which.
+    pub fn multi_host(&self) -> bool {
+        self.hosts.len() > 1
+    }
+
+    /// The name of the engine a container lives on.
+    pub fn host_name(&self, container: &Container) -> &str {
+        &self.host(container.host).name
+    }
+
+    /// Whether any engine answers.
+    pub fn any_connected(&self) -> bool {
+        self.hosts.iter().any(|h| h.connection.is_connected())
+    }
+
+    /// A network of one engine, by name.
+    pub fn network(&self, host: HostId, name: &str) -> Option<&Network> {
+        self.networks.get(&(host, name.to_string()))
+    }
+
     /// The containers attached to a network, by name, sorted.
-    pub fn network_members(&self, network: &str) -> Vec<&str> {
+    pub fn network_members(&self, host: HostId, network: &str) -> Vec<&str> {
         let mut names: Vec<&str> = self
             .containers
             .values()
-            .filter(|c| c.networks.iter().any(|n| n.name == network))
+            .filter(|c| c.host == host && c.networks.iter().any(|n| n.name == network))
             .map(|c| c.name.as_str())
             .collect();
         names.sort_unstable();
@@ -444,10 +547,11 @@ impl Model {
     }
 
     /// The containers that mount a named volume, by name, sorted.
-    pub fn volume_users(&self, volume: &str) -> Vec<&str> {
+    pub fn volume_users(&self, host: HostId, volume: &str) -> Vec<&str> {
         let mut names: Vec<&str> = self
             .containers
             .values()
+            .filter(|c| c.host == host)
             .filter(|c| c.mounts.iter().any(|m| m.name.as_deref() == Some(volume)))
             .map(|c| c.name.as_str())
             .collect();

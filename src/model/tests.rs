@@ -70,12 +70,12 @@ fn stopping_breaks_the_cpu_pair() {
 fn disconnection_keeps_its_first_moment() {
     let mut model = Model::new("x", t(0));
     model.apply(Update::Connected { at: t(1), info: Box::default() });
-    assert!(model.connection.is_connected());
-    assert_eq!(model.engine.endpoint, "x");
+    assert!(model.hosts[0].connection.is_connected());
+    assert_eq!(model.hosts[0].engine.endpoint, "x");
     model.apply(Update::Disconnected { at: t(5), reason: "connection refused".into() });
     model.apply(Update::Disconnected { at: t(9), reason: "no such socket".into() });
     assert_eq!(
-        model.connection,
+        model.hosts[0].connection,
         Connection::Disconnected { since: t(5), reason: "no such socket".into() }
     );
 }
@@ -102,8 +102,8 @@ fn sync_replaces_inventory_and_drops_stale_stats() {
     })));
     assert!(!model.containers.contains_key("old"));
     assert!(model.stats.is_empty());
-    assert_eq!(model.network_members("backend"), vec!["db"]);
-    assert_eq!(model.volume_users("pgdata"), vec!["db"]);
+    assert_eq!(model.network_members(0, "backend"), vec!["db"]);
+    assert_eq!(model.volume_users(0, "pgdata"), vec!["db"]);
 }
 
 #[test]

@@ -16,8 +16,11 @@ pub struct JsonOptions {
 
 #[derive(Serialize)]
 pub struct Document {
+    /// The first engine named (the only one, usually); `hosts` lists them all.
     pub engine: EngineJson,
     pub connection: ConnectionJson,
+    /// Every engine followed, in the order named.
+    pub hosts: Vec<HostJson>,
     pub containers: Vec<ContainerJson>,
     pub networks: Vec<NetworkJson>,
     pub volumes: Vec<VolumeJson>,
@@ -330,6 +333,20 @@ pub struct EngineJson {
 }
 
 #[derive(Serialize)]
+pub struct HostJson {
+    pub name: String,
+    pub endpoint: String,
+    pub connected: bool,
+    /// Since when it is connected, connecting or unreachable.
+    pub since: String,
+    /// Why it is not connected, in words.
+    pub reason: Option<String>,
+    pub version: Option<String>,
+    pub api_version: Option<String>,
+    pub hostname: Option<String>,
+}
+
+#[derive(Serialize)]
 pub struct ConnectionJson {
     pub connected: bool,
     pub since: String,
@@ -338,6 +355,8 @@ pub struct ConnectionJson {
 
 #[derive(Serialize)]
 pub struct ContainerJson {
+    /// The name of the engine it lives on (see `hosts`).
+    pub host: String,
     pub id: String,
     pub name: String,
     pub image: String,
@@ -450,6 +469,7 @@ pub struct StatsJson {
 
 #[derive(Serialize)]
 pub struct NetworkJson {
+    pub host: String,
     pub name: String,
     pub id: String,
     pub driver: Option<String>,
@@ -462,6 +482,7 @@ pub struct NetworkJson {
 
 #[derive(Serialize)]
 pub struct VolumeJson {
+    pub host: String,
     pub name: String,
     pub driver: Option<String>,
     pub used_by: Vec<String>,
@@ -483,16 +504,20 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
         .filter(|c| in_project(c, project))
         .map(|c| container(model, c, now, options.show_secrets))
         .collect();
-    let shown: std::collections::BTreeSet<&str> =
-        containers.iter().map(|c| c.name.as_str()).collect();
+    let shown: std::collections::BTreeSet<(usize, &str)> = model
+        .containers
+        .values()
+        .filter(|c| in_project(c, project))
+        .map(|c| (c.host, c.name.as_str()))
+        .collect();
     let networks = model
         .networks
-        .values()
-        .filter_map(|n| {
+        .iter()
+        .filter_map(|(&(host, _), n)| {
             let members: Vec<String> = model
-                .network_members(&n.name)
+                .network_members(host, &n.name)
                 .into_iter()
-                .filter(|name| shown.contains(name))
+                .filter(|name| shown.contains(&(host, name)))
                 .map(String::from)
                 .collect();
             // With a project filter, only the networks that project uses are listed.
@@ -500,6 +525,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
                 return None;
             }
             Some(NetworkJson {
+                host: model.host(host).name.clone(),
                 name: n.name.clone(),
                 id: n.id.clone(),
                 driver: n.driver.clone(),
@@ -513,43 +539,67 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
         .collect();
     let volumes = model
         .volumes
-        .values()
-        .filter_map(|v| {
+        .iter()
+        .filter_map(|(&(host, _), v)| {
             let used_by: Vec<String> = model
-                .volume_users(&v.name)
+                .volume_users(host, &v.name)
                 .into_iter()
-                .filter(|name| shown.contains(name))
+                .filter(|name| shown.contains(&(host, name)))
                 .map(String::from)
                 .collect();
             if project.is_some() && used_by.is_empty() {
                 return None;
             }
-            Some(VolumeJson { name: v.name.clone(), driver: v.driver.clone(), used_by })
+            Some(VolumeJson {
+                host: model.host(host).name.clone(),
+                name: v.name.clone(),
+                driver: v.driver.clone(),
+                used_by,
+            })
         })
         .collect();
-    let (connected, since, reason) = match &model.connection {
+    let connection = |host: &crate::model::Host| match &host.connection {
         crate::model::Connection::Connected { since } => (true, *since, None),
         crate::model::Connection::Connecting { since } => (false, *since, None),
         crate::model::Connection::Disconnected { since, reason } => {
             (false, *since, Some(reason.clone()))
         }
     };
+    let first = model.host(0);
+    let (connected, since, reason) = connection(first);
     let (routes, route_notes) = routes(model, project);
     Document {
         engine: EngineJson {
-            endpoint: model.engine.endpoint.clone(),
-            version: model.engine.version.clone(),
-            api_version: model.engine.api_version.clone(),
-            hostname: model.engine.hostname.clone(),
-            os: model.engine.os.clone(),
-            cpus: model.engine.cpus,
-            memory_bytes: model.engine.memory_bytes,
+            endpoint: first.engine.endpoint.clone(),
+            version: first.engine.version.clone(),
+            api_version: first.engine.api_version.clone(),
+            hostname: first.engine.hostname.clone(),
+            os: first.engine.os.clone(),
+            cpus: first.engine.cpus,
+            memory_bytes: first.engine.memory_bytes,
         },
         connection: ConnectionJson {
             connected,
             since: since.to_rfc3339_opts(SecondsFormat::Millis, true),
             reason,
         },
+        hosts: model
+            .hosts
+            .iter()
+            .map(|host| {
+                let (connected, since, reason) = connection(host);
+                HostJson {
+                    name: host.name.clone(),
+                    endpoint: host.engine.endpoint.clone(),
+                    connected,
+                    since: since.to_rfc3339_opts(SecondsFormat::Millis, true),
+                    reason,
+                    version: host.engine.version.clone(),
+                    api_version: host.engine.api_version.clone(),
+                    hostname: host.engine.hostname.clone(),
+                }
+            })
+            .collect(),
         containers,
         networks,
         volumes,
@@ -607,6 +657,7 @@ fn container(
         })
     });
     ContainerJson {
+        host: model.host_name(c).to_string(),
         id: c.id.clone(),
         name: c.name.clone(),
         image: c.image.clone(),

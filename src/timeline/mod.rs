@@ -61,9 +61,10 @@ pub fn startup_sequence(model: &Model, project: &str) -> Vec<StartupStep> {
     let Some(t0) = members.iter().filter_map(|c| c.started_at).min() else {
         return Vec::new();
     };
-    let reconstructed = |t: DateTime<Utc>| model.connected_at.is_none_or(|connected| t < connected);
     let mut steps = Vec::new();
     for c in &members {
+        let connected_at = model.host(c.host).connected_at;
+        let reconstructed = |t: DateTime<Utc>| connected_at.is_none_or(|connected| t < connected);
         let service = c.service().unwrap_or(&c.name).to_string();
         let mut push = |time: DateTime<Utc>, status: String, action: String| {
             steps.push(StartupStep {

@@ -77,8 +77,11 @@ pub struct Node {
 /// A box of containers: one Docker network, or the containers on no user network.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
-    /// Stable identity (the network name, or [`UNATTACHED`]): what the pane remembers.
+    /// Stable identity (the network name, or [`UNATTACHED`], after `host/` for every
+    /// engine but the first): what the pane remembers.
     pub key: String,
+    /// The engine whose network it is.
+    pub host: crate::model::HostId,
     pub network: Option<String>,
     pub driver: Option<String>,
     pub subnet: Option<String>,
@@ -396,7 +399,7 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
             *shared.entry(n).or_default() += 1;
         }
     }
-    let mut group_keys: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut group_keys: BTreeMap<(crate::model::HostId, String), Vec<usize>> = BTreeMap::new();
     let mut nodes: Vec<Node> = Vec::with_capacity(shown.len());
     let mut order: Vec<&Container> = shown.clone();
     order.sort_by(|a, b| {
@@ -435,7 +438,7 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
         };
         let (published, exposed) = port_words(c);
         let index = nodes.len();
-        group_keys.entry(key).or_default().push(index);
+        group_keys.entry((c.host, key)).or_default().push(index);
         nodes.push(Node {
             id: c.id.clone(),
             name: node_name(c),
@@ -461,9 +464,10 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
     // Groups: projects together, then by network name; the unattached group last.
     let mut groups: Vec<Group> = group_keys
         .into_iter()
-        .map(|(key, members)| {
+        .map(|((host, key), members)| {
             let network = (key != UNATTACHED).then(|| key.clone());
-            let info = network.as_ref().and_then(|n| model.networks.get(n));
+            let info = network.as_ref().and_then(|n| model.network(host, n));
+            let key = if host == 0 { key } else { format!("{}/{key}", model.host(host).name) };
             let mut projects: BTreeMap<&str, usize> = BTreeMap::new();
             for &m in &members {
                 if let Some(p) = nodes[m].project.as_deref() {
@@ -479,6 +483,7 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
                 subnet: info.and_then(|n| n.subnets.first().cloned()),
                 internal: info.is_some_and(|n| n.internal),
                 key,
+                host,
                 network,
                 project,
                 nodes: members,
@@ -486,7 +491,12 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
         })
         .collect();
     groups.sort_by(|a, b| {
-        (a.network.is_none(), &a.project, &a.key).cmp(&(b.network.is_none(), &b.project, &b.key))
+        (a.host, a.network.is_none(), &a.project, &a.key).cmp(&(
+            b.host,
+            b.network.is_none(),
+            &b.project,
+            &b.key,
+        ))
     });
     for (gi, g) in groups.iter().enumerate() {
         for &m in &g.nodes {
@@ -498,8 +508,8 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
     let edges = derive_edges(model, &order, &nodes, &by_id);
     let volumes = derive_volumes(&order, &by_id);
     Graph {
-        hostname: model.engine.hostname.as_deref().map(|h| one_line(h).into_owned()),
-        engine_version: model.engine.version.clone(),
+        hostname: model.host(0).engine.hostname.as_deref().map(|h| one_line(h).into_owned()),
+        engine_version: model.host(0).engine.version.clone(),
         groups,
         nodes,
         edges,

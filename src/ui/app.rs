@@ -239,7 +239,13 @@ impl App {
     }
 
     /// Folds an engine update in and says how urgently the screen must follow.
+    /// Folds in an update from the first engine (see [`App::apply_from`]).
     pub fn apply(&mut self, update: Update) -> Redraw {
+        self.apply_from(0, update)
+    }
+
+    /// Folds in an update from engine `host` and says how soon to redraw.
+    pub fn apply_from(&mut self, host: crate::model::HostId, update: Update) -> Redraw {
         if let Update::ActionDone(result) = &update {
             let name = crate::model::sanitize::one_line(&result.name).into_owned();
             self.notice = Some(match &result.error {
@@ -267,7 +273,7 @@ impl App {
             _ => false,
         };
         let logs = matches!(update, Update::Logs(_));
-        if !self.model.apply(update) {
+        if !self.model.apply_from(host, update) {
             return Redraw::No;
         }
         if logs {
@@ -700,10 +706,7 @@ impl App {
                         None => false,
                     };
                 }
-                let outage = u16::from(matches!(
-                    self.model.connection,
-                    crate::model::Connection::Disconnected { .. }
-                ));
+                let outage = u16::from(super::chrome::outage_shown(&self.model));
                 // Body top + border + the table's header line.
                 let first_row = 2 + outage + 2;
                 if self.pane == PaneId::Containers
@@ -793,7 +796,15 @@ impl App {
             .collect();
         let names: Vec<&str> = targets.iter().map(|(_, n)| n.as_str()).collect();
         let text = format!("{} {}…", verb.progressive(), names.join(", "));
-        self.pending.push(EngineCommand::Act { verb, targets: targets.clone() });
+        // Each engine acts on its own containers.
+        let mut by_host: std::collections::BTreeMap<_, Vec<(String, String)>> = Default::default();
+        for (id, name) in &targets {
+            let host = self.model.containers.get(id).map_or(0, |c| c.host);
+            by_host.entry(host).or_default().push((id.clone(), name.clone()));
+        }
+        for (host, targets) in by_host {
+            self.pending.push(EngineCommand::Act { host, verb, targets });
+        }
         self.say(crate::model::sanitize::one_line(&text).into_owned(), false);
     }
 

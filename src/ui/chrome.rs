@@ -19,19 +19,26 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let model = &app.model;
     let counts = model.counts();
-    let mut left = vec![
-        Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand)),
-        Span::styled(format!(" {} ", model.engine.endpoint), theme.style(Slot::Header)),
-    ];
-    if let Some(version) = &model.engine.version {
-        let api =
-            model.engine.api_version.as_deref().map(|a| format!(" (API {a})")).unwrap_or_default();
-        left.push(Span::styled(format!("· Docker {version}{api} "), theme.style(Slot::Header)));
-    }
-    if let Some(host) = &model.engine.hostname
-        && area.width >= 110
-    {
-        left.push(Span::styled(format!("· {} ", one_line(host)), theme.style(Slot::Header)));
+    let mut left = vec![Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand))];
+    if model.multi_host() {
+        // One short entry per engine: its name, whether it answers, and what runs there.
+        for (id, host) in model.hosts.iter().enumerate() {
+            left.push(Span::styled(" ", theme.style(Slot::Header)));
+            left.extend(host_spans(app, id, host));
+        }
+    } else {
+        let engine = &model.host(0).engine;
+        left.push(Span::styled(format!(" {} ", engine.endpoint), theme.style(Slot::Header)));
+        if let Some(version) = &engine.version {
+            let api =
+                engine.api_version.as_deref().map(|a| format!(" (API {a})")).unwrap_or_default();
+            left.push(Span::styled(format!("· Docker {version}{api} "), theme.style(Slot::Header)));
+        }
+        if let Some(host) = &engine.hostname
+            && area.width >= 110
+        {
+            left.push(Span::styled(format!("· {} ", one_line(host)), theme.style(Slot::Header)));
+        }
     }
     let mut right =
         vec![Span::styled(format!("{} running ", counts.running), theme.style(Slot::HeaderGood))];
@@ -47,16 +54,27 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         format!("{} exited ", counts.exited),
         theme.style(if counts.exited > 0 { Slot::HeaderBad } else { Slot::Header }),
     ));
-    let connection = match &model.connection {
-        Connection::Connected { .. } => Span::styled("● connected ", theme.style(Slot::HeaderGood)),
-        Connection::Connecting { .. } => Span::styled("◌ connecting… ", theme.style(Slot::Header)),
-        Connection::Disconnected { since, .. } => {
-            let ago = short_duration((app.now - *since).to_std().unwrap_or_default());
-            let at = since.with_timezone(&app.offset).format("%H:%M:%S");
-            Span::styled(
-                format!("✖ DISCONNECTED since {at} ({ago}) "),
-                theme.style(Slot::HeaderBad),
-            )
+    let connection = if model.multi_host() {
+        let up = model.hosts.iter().filter(|h| h.connection.is_connected()).count();
+        let all = model.hosts.len();
+        let slot = if up == all { Slot::HeaderGood } else { Slot::HeaderBad };
+        Span::styled(format!("{up}/{all} hosts "), theme.style(slot))
+    } else {
+        match &model.host(0).connection {
+            Connection::Connected { .. } => {
+                Span::styled("● connected ", theme.style(Slot::HeaderGood))
+            }
+            Connection::Connecting { .. } => {
+                Span::styled("◌ connecting… ", theme.style(Slot::Header))
+            }
+            Connection::Disconnected { since, .. } => {
+                let ago = short_duration((app.now - *since).to_std().unwrap_or_default());
+                let at = since.with_timezone(&app.offset).format("%H:%M:%S");
+                Span::styled(
+                    format!("✖ DISCONNECTED since {at} ({ago}) "),
+                    theme.style(Slot::HeaderBad),
+                )
+            }
         }
     };
     right.push(connection);
@@ -156,15 +174,72 @@ pub fn tab_at(app: &App, width: u16, x: u16) -> Option<PaneId> {
     None
 }
 
-/// A second header line, shown only when the engine is lost: why, and what portolan does.
+/// One engine in a several-host header: `● local 5/6` (running of all), `✖ db2`.
+fn host_spans(
+    app: &App,
+    id: crate::model::HostId,
+    host: &crate::model::Host,
+) -> Vec<Span<'static>> {
+    let theme = &app.theme;
+    let counts = app.model.counts_where(|c| c.host == id);
+    let name = one_line(&host.name).into_owned();
+    match &host.connection {
+        Connection::Connected { .. } => {
+            let troubled = counts.unhealthy > 0 || counts.exited > 0;
+            let slot = if troubled { Slot::HeaderBad } else { Slot::HeaderGood };
+            vec![
+                Span::styled("●", theme.style(Slot::HeaderGood)),
+                Span::styled(format!(" {name} "), theme.style(Slot::Header)),
+                Span::styled(format!("{}/{} ", counts.running, counts.total), theme.style(slot)),
+            ]
+        }
+        Connection::Connecting { .. } => {
+            vec![Span::styled(format!("◌ {name} … "), theme.style(Slot::Header))]
+        }
+        Connection::Disconnected { since, .. } => {
+            let ago = short_duration((app.now - *since).to_std().unwrap_or_default());
+            vec![Span::styled(format!("✖ {name} DOWN {ago} "), theme.style(Slot::HeaderBad))]
+        }
+    }
+}
+
+/// Whether the outage line is drawn: some engine is lost.
+pub fn outage_shown(model: &crate::model::Model) -> bool {
+    model.hosts.iter().any(|h| matches!(h.connection, Connection::Disconnected { .. }))
+}
+
+/// A second header line, shown only when an engine is lost: why, and what portolan does.
 pub fn outage(frame: &mut Frame, area: Rect, app: &App) {
-    if let Connection::Disconnected { reason, .. } = &app.model.connection {
-        let text = format!(
+    let model = &app.model;
+    let lost: Vec<(&crate::model::Host, &String)> = model
+        .hosts
+        .iter()
+        .filter_map(|h| match &h.connection {
+            Connection::Disconnected { reason, .. } => Some((h, reason)),
+            _ => None,
+        })
+        .collect();
+    let text = match lost.as_slice() {
+        [] => return,
+        [(_, reason)] if !model.multi_host() => format!(
             " Lost the engine: {}. Reconnecting with backoff; showing the last known state.",
             one_line(reason)
-        );
-        frame.render_widget(Paragraph::new(Span::styled(text, app.theme.style(Slot::Error))), area);
-    }
+        ),
+        [(host, reason)] => format!(
+            " Lost {}: {}. Reconnecting with backoff; its last known state is shown, the others are live.",
+            one_line(&host.name),
+            one_line(reason)
+        ),
+        many => {
+            let names: Vec<String> =
+                many.iter().map(|(h, _)| one_line(&h.name).into_owned()).collect();
+            format!(
+                " Lost {}: reconnecting with backoff; their last known state is shown.",
+                names.join(", ")
+            )
+        }
+    };
+    frame.render_widget(Paragraph::new(Span::styled(text, app.theme.style(Slot::Error))), area);
 }
 
 pub fn footer(frame: &mut Frame, area: Rect, app: &App) {

@@ -22,8 +22,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 pub use app::{App, PaneId, Redraw};
 
-use crate::engine::EngineHandle;
-use crate::model::Connection;
+use crate::engine::fleet::Fleet;
 use panes::PaneView;
 
 /// Redraws are coalesced to at most this often.
@@ -39,7 +38,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         chrome::too_small(frame, area, app);
         return;
     }
-    let outage = matches!(app.model.connection, Connection::Disconnected { .. });
+    let outage = chrome::outage_shown(&app.model);
     let [header, tabs, outage_area, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -204,7 +203,7 @@ const SPINNER: Duration = Duration::from_millis(100);
 const TICK: Duration = Duration::from_secs(1);
 
 /// Runs the full-screen UI until the operator quits.
-pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
+pub async fn run(mut app: App, mut engine: Fleet) -> anyhow::Result<()> {
     let mut guard = terminal::TerminalGuard::enter(app.mouse)?;
     let mut input = input::InputReader::spawn();
     let mut dirty = true;
@@ -256,16 +255,16 @@ pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
         };
         tokio::select! {
             update = engine.updates.recv(), if engine_open => match update {
-                Some(update) => {
+                Some((host, update)) => {
                     let mut mark = |redraw| match redraw {
                         Redraw::Now => dirty = true,
                         Redraw::Soon => soft = true,
                         Redraw::No => {}
                     };
-                    mark(app.apply(update));
+                    mark(app.apply_from(host, update));
                     // Drain a burst before drawing once.
-                    while let Ok(update) = engine.updates.try_recv() {
-                        mark(app.apply(update));
+                    while let Ok((host, update)) = engine.updates.try_recv() {
+                        mark(app.apply_from(host, update));
                     }
                 }
                 None => engine_open = false,
@@ -312,7 +311,8 @@ pub async fn run(mut app: App, mut engine: EngineHandle) -> anyhow::Result<()> {
         }
         if let Some(id) = app.exec_request.take() {
             let name = app.model.containers.get(&id).map(|c| c.name.clone()).unwrap_or_default();
-            let endpoint = app.model.engine.endpoint.clone();
+            let host = app.model.containers.get(&id).map_or(0, |c| c.host);
+            let endpoint = app.model.host(host).engine.endpoint.clone();
             let outcome =
                 exec::shell(&mut guard, &input, &endpoint, &id, &name, &app.exec_shell).await;
             app.now = Utc::now();

@@ -232,7 +232,7 @@ impl ContainersPane {
         }
         self.page = inner.height.saturating_sub(1) as usize;
         if self.rows.is_empty() {
-            let text = if model.connection.is_connected() {
+            let text = if model.any_connected() {
                 "No containers on this engine yet. They appear here as soon as they are created."
             } else {
                 "Waiting for the engine…"

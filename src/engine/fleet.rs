@@ -1,0 +1,102 @@
+//! Several engines followed at once. Each has its own supervisor (so one that is lost
+//! or slow holds up none of the others); their updates are merged into one channel,
+//! each tagged with the engine it came from.
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{Endpoint, EngineCommand, EngineHandle, EngineOptions, Start};
+use crate::model::{HostId, Update};
+
+/// One engine to follow: where it is, and how start-up's attempt to reach it went.
+pub struct Member {
+    pub endpoint: Endpoint,
+    pub start: Start,
+}
+
+/// Running supervisors, one per engine, in the order named.
+pub struct Fleet {
+    pub updates: mpsc::Receiver<(HostId, Update)>,
+    members: Vec<Running>,
+}
+
+struct Running {
+    handle: EngineHandle,
+    forward: JoinHandle<()>,
+}
+
+impl Fleet {
+    pub fn spawn(members: Vec<Member>, options: &EngineOptions) -> Fleet {
+        let (tx, rx) = mpsc::channel(256);
+        let members = members
+            .into_iter()
+            .enumerate()
+            .map(|(host, member)| {
+                let mut handle = super::spawn_with(member.endpoint, member.start, options.clone());
+                let mut updates = std::mem::replace(&mut handle.updates, mpsc::channel(1).1);
+                let tx = tx.clone();
+                // The merged channel is bounded like each engine's: a UI that falls
+                // behind slows the engines down instead of growing a queue.
+                let forward = tokio::spawn(async move {
+                    while let Some(update) = updates.recv().await {
+                        if tx.send((host, update)).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                Running { handle, forward }
+            })
+            .collect();
+        Fleet { updates: rx, members }
+    }
+
+    /// A fleet of one, from a supervisor already started.
+    pub fn single(mut handle: EngineHandle) -> Fleet {
+        let (tx, rx) = mpsc::channel(256);
+        let mut updates = std::mem::replace(&mut handle.updates, mpsc::channel(1).1);
+        let forward = tokio::spawn(async move {
+            while let Some(update) = updates.recv().await {
+                if tx.send((0, update)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Fleet { updates: rx, members: vec![Running { handle, forward }] }
+    }
+
+    /// Passes a request on: log requests go to every engine (each follows what it
+    /// holds), an action to the engine of its containers.
+    pub fn command(&self, command: EngineCommand) {
+        match &command {
+            EngineCommand::Act { host, .. } => {
+                if let Some(member) = self.members.get(*host) {
+                    member.handle.command(command);
+                }
+            }
+            EngineCommand::FollowLogs(_) => {
+                for member in &self.members {
+                    member.handle.command(command.clone());
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    pub async fn stop(self) {
+        // All at once: one engine's slow goodbye must not delay the others'.
+        for member in &self.members {
+            member.handle.cancel.cancel();
+        }
+        for member in self.members {
+            member.handle.stop().await;
+            member.forward.abort();
+        }
+    }
+}
