@@ -10,8 +10,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::DEMO_IMAGE_LABEL;
 use crate::model::compose::{DEPENDS_ON, PROJECT, SERVICE};
 use crate::model::{
-    Container, ContainerState, CpuCounter, EngineInfo, Health, HealthStatus, Healthcheck,
-    Inventory, Limits, Model, Mount, Network, NetworkAttachment, Port, RawSample, Update, Volume,
+    Container, ContainerState, CpuCounter, EngineInfo, Health, HealthStatus, Healthcheck, Host,
+    HostId, Inventory, Limits, Model, Mount, Network, NetworkAttachment, Port, RawSample, Update,
+    Volume,
 };
 
 /// The pinned "now" of every fixture.
@@ -85,18 +86,27 @@ impl Stack {
 
     pub fn into_model(self) -> Model {
         let mut model = Model::new("unix:///var/run/docker.sock", at(-10));
-        model.apply(Update::Connected {
-            at: at(-10),
-            info: Box::new(EngineInfo {
-                endpoint: "unix:///var/run/docker.sock".into(),
-                version: Some("27.3.1".into()),
-                api_version: Some("1.47".into()),
-                hostname: Some("harbour".into()),
-                cpus: Some(4),
-                memory_bytes: Some(16 << 30),
-                ..EngineInfo::default()
-            }),
-        });
+        self.add_to(&mut model, 0, "unix:///var/run/docker.sock", "harbour");
+        model
+    }
+
+    /// Puts the stack on engine `host` of `model`, connected and with two stats ticks.
+    pub fn add_to(self, model: &mut Model, host: HostId, endpoint: &str, hostname: &str) {
+        model.apply_from(
+            host,
+            Update::Connected {
+                at: at(-10),
+                info: Box::new(EngineInfo {
+                    endpoint: endpoint.into(),
+                    version: Some("27.3.1".into()),
+                    api_version: Some("1.47".into()),
+                    hostname: Some(hostname.into()),
+                    cpus: Some(4),
+                    memory_bytes: Some(16 << 30),
+                    ..EngineInfo::default()
+                }),
+            },
+        );
         let running: Vec<(String, u64)> = self
             .containers
             .iter()
@@ -104,12 +114,15 @@ impl Stack {
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i as u64))
             .collect();
-        model.apply(Update::Synced(Box::new(Inventory {
-            containers: self.containers,
-            networks: self.networks,
-            volumes: self.volumes,
-            last_log_lines: Vec::new(),
-        })));
+        model.apply_from(
+            host,
+            Update::Synced(Box::new(Inventory {
+                containers: self.containers,
+                networks: self.networks,
+                volumes: self.volumes,
+                last_log_lines: Vec::new(),
+            })),
+        );
         for (second, tick) in [(-1i64, 0u64), (0, 1)] {
             let samples = running
                 .iter()
@@ -117,10 +130,40 @@ impl Stack {
                     (id.clone(), sample(second, tick * (20_000_000 + i * 7_000_000), *i))
                 })
                 .collect();
-            model.apply(Update::Stats(samples));
+            model.apply_from(host, Update::Stats(samples));
         }
-        model
     }
+}
+
+/// Three engines: `local` runs seed 000, `db2` (over ssh) runs seed 002, and `edge`
+/// (over TLS) was lost 5 s ago with seed 001's containers as last known. Every
+/// engine has its own `bridge`; container ids differ per engine.
+pub fn three_hosts() -> Model {
+    let hosts = vec![
+        Host::new("local", "unix:///var/run/docker.sock", at(-10)),
+        Host::new("db2", "ssh://ops@db2", at(-10)),
+        Host::new("edge", "tcp://edge:2376", at(-10)),
+    ];
+    let mut model = Model::with_hosts(hosts);
+    seed_000().add_to(&mut model, 0, "unix:///var/run/docker.sock", "harbour");
+    let mut second = seed_002();
+    for c in &mut second.containers {
+        c.id = format!("b{}", &c.id[1..]);
+    }
+    second.add_to(&mut model, 1, "ssh://ops@db2", "db2.example.net");
+    let mut third = seed_001();
+    for c in &mut third.containers {
+        c.id = format!("c{}", &c.id[1..]);
+    }
+    third.add_to(&mut model, 2, "tcp://edge:2376", "edge-01");
+    model.apply_from(
+        2,
+        Update::Disconnected {
+            at: at(-60),
+            reason: "connection refused at tcp://edge:2376".into(),
+        },
+    );
+    model
 }
 
 fn sample(second: i64, cpu_ns: u64, i: u64) -> RawSample {

@@ -182,3 +182,15 @@ fn cycles_are_broken_not_fatal() {
     let l = layout(&graph, 120, 40, Detail::Auto, &BTreeSet::new());
     assert_eq!(l.edges.iter().filter(|e| e.reversed).count(), 1);
 }
+
+#[test]
+fn three_hosts_fixture_keeps_each_engine_apart() {
+    let model = crate::topology::fixtures::three_hosts();
+    assert_eq!(model.hosts.len(), 3);
+    let per_host: Vec<usize> =
+        (0..3).map(|h| model.containers.values().filter(|c| c.host == h).count()).collect();
+    assert!(per_host.iter().all(|n| *n > 0), "{per_host:?}");
+    assert_eq!(per_host.iter().sum::<usize>(), model.containers.len());
+    assert!(model.network(1, "bridge").is_some() || model.networks.keys().any(|(h, _)| *h == 1));
+    assert!(!model.hosts[2].connection.is_connected());
+}
