@@ -420,3 +420,90 @@ fn snapshot_svg_is_a_picture_of_the_pane_even_without_colour() {
     assert!(logs.contains("<title>portolan · dark · 100x20</title>"), "{logs}");
     assert!(logs.contains("&lt;b&gt;&amp;log"), "the line, escaped: {logs}");
 }
+
+#[test]
+fn several_engines_one_unreachable_still_gives_a_snapshot() {
+    let main =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let output = portolan()
+        .args(["-H", &main, "-H", "unix:///tmp/portolan-no-such-engine.sock"])
+        .args(["snapshot", "--format", "json", "--wait", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let hosts = json["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 2);
+    assert_eq!(hosts[0]["connected"], true);
+    assert_eq!(hosts[1]["connected"], false);
+    assert_eq!(hosts[1]["name"], "/tmp/portolan-no-such-engine.sock");
+    let reason = hosts[1]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("no such socket"), "{reason}");
+    // Every container says where it lives.
+    assert!(json["containers"].as_array().unwrap().iter().all(|c| c["host"] == hosts[0]["name"]));
+}
+
+#[test]
+fn several_engines_none_reachable_says_why_for_each() {
+    let output = portolan()
+        .args(["-H", "unix:///tmp/portolan-nope-a.sock", "-H", "tcp://127.0.0.1:1"])
+        .arg("snapshot")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("portolan-nope-a.sock") && stderr.contains("no such socket"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("tcp://127.0.0.1:1") && stderr.contains("refused"), "{stderr}");
+}
+
+#[test]
+fn the_same_engine_twice_is_refused() {
+    let output = portolan()
+        .args(["-H", "unix:///tmp/x.sock", "-H", "unix:///tmp/x.sock", "snapshot"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("named twice"), "{stderr}");
+}
+
+#[test]
+fn hosts_in_the_config_are_followed_with_their_names() {
+    let main =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let dir = config_dir("hosts");
+    let file = dir.join("config.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[hosts]]\nname = \"harbour\"\nhost = \"{main}\"\n\n[[hosts]]\nname = \"gone\"\nhost = \"unix:///tmp/portolan-gone.sock\"\n"
+        ),
+    )
+    .unwrap();
+    let output = portolan()
+        .arg("--config")
+        .arg(&file)
+        .args(["snapshot", "--format", "json", "--wait", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> =
+        json["hosts"].as_array().unwrap().iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(names, ["harbour", "gone"]);
+    // The command line wins over the config: one -H is one engine.
+    let output = portolan()
+        .arg("--config")
+        .arg(&file)
+        .args(["-H", &main, "snapshot", "--format", "json", "--wait", "0"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["hosts"].as_array().map(Vec::len), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -65,26 +65,38 @@ impl SecondEngine {
         std::fs::create_dir_all(dir.join("exec")).expect("temp dir for the second engine");
         std::fs::write(dir.join("daemon.json"), "{}").expect("empty daemon config");
         let socket = dir.join("docker.sock");
-        let log = std::fs::File::create(dir.join("dockerd.log")).expect("dockerd log file");
-        let d = dir.display();
-        // `exec`: the child is dockerd itself, so stopping the child stops the daemon.
-        let script = format!(
-            "ip link set lo up && exec dockerd --config-file {d}/daemon.json \
-             -H unix://{d}/docker.sock --data-root {d}/data --exec-root {d}/exec \
-             --pidfile {d}/docker.pid --bridge=none --iptables=false --ip6tables=false \
-             --storage-driver=vfs"
-        );
-        let daemon = Command::new("unshare")
-            .args(["-n", "sh", "-c", &script])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("unshare runs");
+        let daemon = spawn_daemon(&dir);
         let engine = SecondEngine { dir, socket, daemon };
         engine.wait_ready(Duration::from_secs(30));
         engine.load_test_image();
         Some(engine)
+    }
+
+    /// Stops the daemon the way an outage or a package upgrade would, keeping its data
+    /// so [`SecondEngine::restart_daemon`] brings the same engine back.
+    pub fn stop_daemon(&mut self) {
+        let pid = self.daemon.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match self.daemon.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                _ => {
+                    let _ = self.daemon.kill();
+                    let _ = self.daemon.wait();
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Starts the daemon again on the same socket and data.
+    pub fn restart_daemon(&mut self) {
+        self.daemon = spawn_daemon(&self.dir);
+        self.wait_ready(Duration::from_secs(30));
     }
 
     fn wait_ready(&self, timeout: Duration) {
@@ -167,24 +179,33 @@ impl SecondEngine {
         for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
             let _ = self.docker(&["rm", "-f", id]);
         }
-        let pid = self.daemon.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            match self.daemon.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
-                _ => {
-                    let _ = self.daemon.kill();
-                    let _ = self.daemon.wait();
-                    break;
-                }
-            }
-        }
+        self.stop_daemon();
         remove_dir(&self.dir);
     }
+}
+
+/// A dockerd in its own network namespace, on the socket, data and exec root in `dir`.
+fn spawn_daemon(dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("dockerd.log"))
+        .expect("dockerd log file");
+    let d = dir.display();
+    // `exec`: the child is dockerd itself, so stopping the child stops the daemon.
+    let script = format!(
+        "ip link set lo up && exec dockerd --config-file {d}/daemon.json \
+         -H unix://{d}/docker.sock --data-root {d}/data --exec-root {d}/exec \
+         --pidfile {d}/docker.pid --bridge=none --iptables=false --ip6tables=false \
+         --storage-driver=vfs"
+    );
+    Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log handle"))
+        .stderr(log)
+        .spawn()
+        .expect("unshare runs")
 }
 
 /// Removes the engine's directory; a mount left behind is unmounted first.
