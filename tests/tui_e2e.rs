@@ -390,3 +390,71 @@ fn the_palette_and_the_map_filter_take_typed_keys() {
     tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
     assert_restored(&tmux);
 }
+
+#[test]
+fn two_engines_in_one_screen_and_one_of_them_lost_and_back() {
+    let Some(mut second) = support::second_engine::SecondEngine::start("e2e_hosts") else {
+        return;
+    };
+    let fx = support::Fixture::new("e2e-hosts");
+    fx.run("near", &[], &["sleep", "600"]);
+    let far = fx.name("far");
+    second.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        &far,
+        "--network",
+        "none",
+        "--restart",
+        "always",
+        "--label",
+        &fx.label(),
+        &support::test_image(),
+        "sleep",
+        "600",
+    ]);
+    let dir = std::env::temp_dir().join(format!("portolan-e2e-hosts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[hosts]]\nname = \"main\"\nhost = \"{}\"\n[[hosts]]\nname = \"second\"\nhost = \"{}\"\n",
+            support::endpoint(),
+            second.host()
+        ),
+    )
+    .unwrap();
+    let args = format!("--config {} --pane containers", config.display());
+    let tmux = Tmux::start("hosts", 120, 40, &[], &args);
+    // Names are long and cut in the list: the header counts each engine's own (the
+    // shared engine may hold other tests' containers; the private one holds one).
+    tmux.wait_for("both engines, each with its container", Duration::from_secs(20), |s| {
+        s.contains("● main ") && s.contains("● second 1/1") && s.contains("2/2 hosts")
+    });
+
+    second.stop_daemon();
+    let screen = tmux.wait_for("the second engine shown as lost", Duration::from_secs(30), |s| {
+        s.contains("second DOWN")
+    });
+    assert!(screen.contains("Lost second"), "{screen}");
+    assert!(screen.contains("● main"), "the first engine stays connected: {screen}");
+    // Keys are still answered while an engine is away.
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help overlay", Duration::from_secs(5), |s| {
+        s.contains("show or hide this help")
+    });
+    tmux.keys(&["Escape"]);
+
+    second.restart_daemon();
+    tmux.wait_for("the second engine back by itself", Duration::from_secs(40), |s| {
+        s.contains("● second 1/1") && !s.contains("DOWN") && s.contains("2/2 hosts")
+    });
+    tmux.keys(&["q"]);
+    let screen = tmux
+        .wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:"));
+    assert!(screen.contains("PORTOLAN-EXIT:0"), "{screen}");
+    assert_restored(&tmux);
+    let _ = std::fs::remove_dir_all(&dir);
+}
