@@ -70,4 +70,23 @@ picture containers-nginx-120x40-light --theme light --pane containers --project 
 NO_COLOR=1 picture map-traefik-120x40-mono --pane map --project traefik --width 120 --height 40 --wait 3
 picture map-nestjs-80x24 --pane map --project nestjs --width 80 --height 24 --wait 3
 picture containers-nginx-80x24 --pane containers --project nginx --width 80 --height 24 --wait 3
+
+# Several engines at once: this engine, a private second one (scripts/second-engine.sh)
+# running the nestjs stack, and an address where no engine answers.
+SECOND_DIR=$(mktemp -d /tmp/pshot-XXXX)
+trap '"$BIN" demo down "${STACKS[@]}" >/dev/null 2>&1 || true; scripts/second-engine.sh stop "$SECOND_DIR" >/dev/null 2>&1 || true' EXIT
+SECOND=$(scripts/second-engine.sh start "$SECOND_DIR")
+"$BIN" -H "$SECOND" demo up nestjs --image "${PORTOLAN_TEST_IMAGE:-portolan-test/busybox:latest}" >/dev/null
+printf '[[hosts]]\nname = "harbour"\nhost = "%s"\n[[hosts]]\nname = "annex"\nhost = "%s"\n[[hosts]]\nname = "edge"\nhost = "tcp://127.0.0.1:1"\n' \
+    "${DOCKER_HOST:-unix:///var/run/docker.sock}" "$SECOND" > "$SECOND_DIR/hosts.toml"
+sleep 5
+for pane in containers map triage stats; do
+    for size in 80x24 120x40; do
+        "$BIN" --config "$SECOND_DIR/hosts.toml" snapshot --format text --pane "$pane" \
+            --width "${size%x*}" --height "${size#*x}" --wait 3 > "screenshots/hosts-$pane-$size.txt"
+    done
+    picture "hosts-$pane-120x40" --config "$SECOND_DIR/hosts.toml" --pane "$pane" \
+        --width 120 --height 40 --wait 3
+done
+"$BIN" -H "$SECOND" demo down nestjs >/dev/null
 ls screenshots

@@ -226,7 +226,7 @@ pub fn outage(frame: &mut Frame, area: Rect, app: &App) {
             one_line(reason)
         ),
         [(host, reason)] => format!(
-            " Lost {}: {}. Reconnecting with backoff; its last known state is shown, the others are live.",
+            " Lost {}: {}. Reconnecting; its last known state is shown, the others are live.",
             one_line(&host.name),
             one_line(reason)
         ),
