@@ -153,9 +153,9 @@ fn engines(cli: &Cli, config: &Config) -> Result<Vec<(String, Endpoint)>, Unusab
     let mut engines: Vec<(String, Endpoint)> = Vec::with_capacity(choices.len());
     for (name, choice) in choices {
         let endpoint = choice.resolve().map_err(Unusable::Endpoint)?;
-        if let Some((other, _)) =
-            engines.iter().find(|(_, e)| e.to_string() == endpoint.to_string())
-        {
+        // A context and the address it points at are the same engine.
+        let target = endpoint.target().to_string();
+        if let Some((other, _)) = engines.iter().find(|(_, e)| e.target().to_string() == target) {
             return Err(Unusable::Usage(format!(
                 "{endpoint} is named twice (already as `{other}`): each engine once, please"
             )));

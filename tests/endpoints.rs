@@ -358,7 +358,15 @@ fn docker_contexts_are_resolved_like_the_docker_cli() {
     assert!(text.contains("default, local, secure"), "lists the contexts: {text}");
     let mut command = portolan();
     command.env("DOCKER_CONFIG", &config.0).args(["-H", &socket, "--context", "local"]);
-    fails(command, "either specify --host or --context");
+    fails(command, "named twice");
+
+    // Several contexts: several engines, each called by its context.
+    let document = snapshot(portolan().args(["--context", "local", "--context", "secure"]));
+    let hosts = document["hosts"].as_array().expect("hosts");
+    let names: Vec<&str> = hosts.iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(names, ["local", "secure"]);
+    assert!(hosts.iter().all(|h| h["connected"] == true), "{hosts:?}");
+    assert_eq!(hosts[1]["endpoint"], format!("secure ({secure_host})").as_str());
 }
 
 /// An sshd on 127.0.0.1 letting the current user in with a generated key, and an `ssh`
