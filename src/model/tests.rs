@@ -145,3 +145,54 @@ fn root_detection() {
     c.user = Some("postgres".into());
     assert!(!c.runs_as_root());
 }
+
+#[test]
+fn one_engine_at_two_addresses_is_shown_once() {
+    let now = Utc::now();
+    let mut model = Model::with_hosts(vec![
+        Host::new("socket", "unix:///var/run/docker.sock", now),
+        Host::new("tunnel", "tcp://127.0.0.1:2376", now),
+    ]);
+    for host in 0..2 {
+        let info = EngineInfo { engine_id: Some("ABCD:EFGH".into()), ..EngineInfo::default() };
+        model.apply_from(host, Update::Connected { at: now, info: Box::new(info) });
+    }
+    assert_eq!(model.duplicate_of(1), Some(0));
+    assert!(model.warnings.iter().any(|w| w.message.contains("same engine as socket")));
+    let inventory = || {
+        Box::new(Inventory {
+            containers: vec![Container::new("c1", "web")],
+            ..Inventory::default()
+        })
+    };
+    model.apply_from(0, Update::Synced(inventory()));
+    assert!(!model.apply_from(1, Update::Synced(inventory())), "the second address is ignored");
+    assert_eq!(model.containers.len(), 1);
+    assert_eq!(model.containers["c1"].host, 0);
+}
+
+#[test]
+fn a_resync_of_one_engine_keeps_the_others_containers() {
+    let now = Utc::now();
+    let mut model =
+        Model::with_hosts(vec![Host::new("a", "unix:///a", now), Host::new("b", "unix:///b", now)]);
+    let inventory = |ids: &[&str]| {
+        Box::new(Inventory {
+            containers: ids.iter().map(|id| Container::new(*id, *id)).collect(),
+            networks: vec![Network { name: "bridge".into(), ..Network::default() }],
+            ..Inventory::default()
+        })
+    };
+    model.apply_from(0, Update::Synced(inventory(&["a1", "a2"])));
+    model.apply_from(1, Update::Synced(inventory(&["b1"])));
+    assert_eq!(model.containers.len(), 3);
+    assert_eq!(model.networks.len(), 2, "each engine has its own bridge");
+    model.apply_from(1, Update::Synced(inventory(&["b2"])));
+    let ids: Vec<&str> = model.containers.keys().map(String::as_str).collect();
+    assert_eq!(ids, ["a1", "a2", "b2"]);
+    assert_eq!(model.containers["b2"].host, 1);
+    // A lost engine keeps its containers as last known, and only its stats pairs break.
+    model.apply_from(1, Update::Disconnected { at: now, reason: "gone".into() });
+    assert_eq!(model.containers.len(), 3);
+    assert!(model.hosts[0].connection == Connection::Connecting { since: now });
+}
