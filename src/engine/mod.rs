@@ -121,7 +121,6 @@ pub async fn connect(
         cpus: info.as_ref().and_then(|i| i.ncpu).and_then(|n| u32::try_from(n).ok()),
         memory_bytes: info.as_ref().and_then(|i| i.mem_total).and_then(|m| u64::try_from(m).ok()),
         cgroup_version: info.as_ref().and_then(|i| i.cgroup_version).map(|v| v.to_string()),
-        engine_id: info.as_ref().and_then(|i| i.id.clone()).filter(|id| !id.is_empty()),
     };
     Ok((docker, info))
 }

@@ -38,8 +38,6 @@ pub struct EngineInfo {
     pub cpus: Option<u32>,
     pub memory_bytes: Option<u64>,
     pub cgroup_version: Option<String>,
-    /// The daemon's own ID: two addresses of one engine report the same.
-    pub engine_id: Option<String>,
 }
 
 /// Which engine a container, network or volume lives on: an index into
@@ -275,16 +273,6 @@ impl Model {
         if host >= self.hosts.len() {
             return false;
         }
-        // One engine reached at two addresses (a context and its socket, a tunnel)
-        // would show every container twice and fight over it: the later is ignored.
-        if self.duplicate_of(host).is_some()
-            && !matches!(
-                update,
-                Update::Connected { .. } | Update::Connecting { .. } | Update::Disconnected { .. }
-            )
-        {
-            return false;
-        }
         let changed = match update {
             Update::Connecting { at } => {
                 let entry = &mut self.hosts[host];
@@ -304,13 +292,6 @@ impl Model {
                 }
                 entry.connection = Connection::Connected { since: at };
                 entry.connected_at = Some(at);
-                if let Some(first) = self.duplicate_of(host) {
-                    let message = format!(
-                        "{} is the same engine as {} (one daemon ID): it is shown once, as {}",
-                        self.hosts[host].name, self.hosts[first].name, self.hosts[first].name
-                    );
-                    self.warnings.push(Warning { at, message });
-                }
                 true
             }
             Update::Disconnected { at, reason } => {
@@ -531,12 +512,6 @@ impl Model {
     /// The engine a container, network or volume lives on (the first for a stale id).
     pub fn host(&self, host: HostId) -> &Host {
         self.hosts.get(host).unwrap_or(&self.hosts[0])
-    }
-
-    /// The earlier engine that `host` is another address of, if any.
-    pub fn duplicate_of(&self, host: HostId) -> Option<HostId> {
-        let id = self.hosts.get(host)?.engine.engine_id.as_ref()?;
-        self.hosts[..host].iter().position(|h| h.engine.engine_id.as_ref() == Some(id))
     }
 
     /// Whether more than one engine is followed: only then do panes say which.
