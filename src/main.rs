@@ -310,8 +310,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "`snapshot --pane logs` needs --container NAME or --project NAME",
                 ));
             };
-            let request =
-                LogRequest { target: target.clone(), tail: u32::from(args.height.max(1)), since };
+            let request = LogRequest {
+                target: target.clone(),
+                tail: u32::from(args.height.max(1)),
+                since,
+                hosts: None,
+            };
             let mut app = App::new(model, theme, Keymap::default(), chrono::Utc::now());
             app.pane = PaneId::Logs;
             app.log_target = Some((target, label));

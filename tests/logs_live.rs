@@ -19,6 +19,7 @@ fn follow(watch: &Watch, target: LogTarget) {
         target,
         tail: 300,
         since: None,
+        hosts: None,
     })));
 }
 

@@ -9,7 +9,9 @@ mod support;
 use std::time::Duration;
 
 use portolan::engine::fleet::{Fleet, Member};
-use portolan::engine::{EngineOptions, Start};
+use portolan::engine::logs::LogRequest;
+use portolan::engine::{EngineCommand, EngineOptions, Start};
+use portolan::model::logs::LogTarget;
 use portolan::model::{Connection, ContainerState, Host, Model};
 use portolan::snapshot::json::{JsonOptions, document};
 use portolan::ui::keymap::Keymap;
@@ -127,6 +129,56 @@ async fn two_engines_side_by_side_and_one_dies_and_returns() {
     assert_eq!(host_of(&there), Some("second".into()));
     let text = screen(&watch.model, PaneId::Containers);
     assert!(text.contains("main") && text.contains("second"), "{text}");
+
+    // One name on both engines: the logs of the one picked come from its engine only.
+    let twin = fixture.name("twin");
+    fixture.run("twin", &[], &["sh", "-c", "echo from-main; sleep 600"]);
+    second.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        &twin,
+        "--network",
+        "none",
+        "--label",
+        &fixture.label(),
+        &image,
+        "sh",
+        "-c",
+        "echo from-second; sleep 600",
+    ]);
+    watch
+        .wait("the twin on both engines", SLOW, |m| {
+            m.containers.values().filter(|c| c.name == twin && c.state.is_running()).count() == 2
+        })
+        .await;
+    let request = |hosts: Option<std::collections::BTreeSet<usize>>| {
+        EngineCommand::FollowLogs(Some(LogRequest {
+            target: LogTarget::Names([twin.clone()].into()),
+            tail: 100,
+            since: None,
+            hosts,
+        }))
+    };
+    let lines =
+        |m: &Model| -> Vec<String> { m.logs.merged(None).map(|l| l.plain().to_string()).collect() };
+    watch.fleet.command(request(Some([1].into())));
+    watch
+        .wait("the second engine's twin's line", SLOW, |m| {
+            lines(m).iter().any(|l| l == "from-second")
+        })
+        .await;
+    // Give a stray stream from the first engine a moment to show itself.
+    let settle = tokio::time::Instant::now() + Duration::from_millis(800);
+    while let Ok(Some((host, update))) =
+        tokio::time::timeout_at(settle, watch.fleet.updates.recv()).await
+    {
+        watch.model.apply_from(host, update);
+    }
+    assert!(!lines(&watch.model).iter().any(|l| l == "from-main"), "only the picked engine's twin");
+    watch.fleet.command(request(None));
+    watch.wait("both twins' lines", SLOW, |m| lines(m).iter().any(|l| l == "from-main")).await;
+    watch.fleet.command(EngineCommand::FollowLogs(None));
 
     // The second engine goes away: it is shown as lost, its containers as last known.
     second.stop_daemon();

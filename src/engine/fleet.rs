@@ -73,9 +73,15 @@ impl Fleet {
                     member.handle.command(command);
                 }
             }
-            EngineCommand::FollowLogs(_) => {
-                for member in &self.members {
-                    member.handle.command(command.clone());
+            EngineCommand::FollowLogs(request) => {
+                let wanted = request.as_ref().and_then(|r| r.hosts.as_ref());
+                for (host, member) in self.members.iter().enumerate() {
+                    if wanted.is_none_or(|hosts| hosts.contains(&host)) {
+                        member.handle.command(command.clone());
+                    } else {
+                        // Whatever it followed before is not wanted now.
+                        member.handle.command(EngineCommand::FollowLogs(None));
+                    }
                 }
             }
         }

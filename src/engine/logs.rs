@@ -31,6 +31,9 @@ pub struct LogRequest {
     pub tail: u32,
     /// Or: everything since this moment (then `tail` does not apply).
     pub since: Option<DateTime<Utc>>,
+    /// With several engines: only these follow it (a selected container's name may be
+    /// another container's on another engine). `None`: every engine.
+    pub hosts: Option<std::collections::BTreeSet<crate::model::HostId>>,
 }
 
 /// A batch leaves after this many lines or this long, whichever comes first.

@@ -145,3 +145,31 @@ fn root_detection() {
     c.user = Some("postgres".into());
     assert!(!c.runs_as_root());
 }
+
+#[test]
+fn a_resync_of_one_engine_keeps_the_others_containers() {
+    let now = Utc::now();
+    let mut model =
+        Model::with_hosts(vec![Host::new("a", "unix:///a", now), Host::new("b", "unix:///b", now)]);
+    let inventory = |ids: &[&str]| {
+        Box::new(Inventory {
+            containers: ids.iter().map(|id| Container::new(*id, *id)).collect(),
+            networks: vec![Network { name: "bridge".into(), ..Network::default() }],
+            ..Inventory::default()
+        })
+    };
+    model.apply_from(0, Update::Synced(inventory(&["a1", "a2"])));
+    model.apply_from(1, Update::Synced(inventory(&["b1"])));
+    assert_eq!(model.containers.len(), 3);
+    assert_eq!(model.networks.len(), 2, "each engine has its own bridge");
+    model.apply_from(1, Update::Synced(inventory(&["b2"])));
+    let ids: Vec<&str> = model.containers.keys().map(String::as_str).collect();
+    assert_eq!(ids, ["a1", "a2", "b2"]);
+    assert_eq!(model.containers["b2"].host, 1);
+    // A lost engine keeps its containers as last known.
+    model.apply_from(1, Update::Disconnected { at: now, reason: "gone".into() });
+    assert_eq!(model.containers.len(), 3);
+    assert_eq!(model.hosts[0].connection, Connection::Connecting { since: now });
+    // An update for an engine that is not followed changes nothing.
+    assert!(!model.apply_from(7, Update::Synced(inventory(&["x"]))));
+}

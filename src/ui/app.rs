@@ -308,6 +308,17 @@ impl App {
         let selected = self.containers.selected_id().and_then(|id| self.model.containers.get(id));
         let marked: Vec<&crate::model::Container> =
             self.containers.marked.iter().filter_map(|id| self.model.containers.get(id)).collect();
+        // What the operator picked lives on known engines: only those follow it. A
+        // name from the command line or a project may be on any.
+        let hosts = if self.log_target.is_some() {
+            None
+        } else if !marked.is_empty() {
+            Some(marked.iter().map(|c| c.host).collect())
+        } else if self.project.is_some() {
+            None
+        } else {
+            selected.map(|c| [c.host].into())
+        };
         let target = self
             .log_target
             .clone()
@@ -317,8 +328,12 @@ impl App {
             None => (None, "nothing selected".to_string()),
         };
         self.logs.retarget(target.clone(), label, &mut self.model.logs);
-        let request =
-            target.map(|target| LogRequest { target, tail: self.log_tail, since: self.log_since });
+        let request = target.map(|target| LogRequest {
+            target,
+            tail: self.log_tail,
+            since: self.log_since,
+            hosts,
+        });
         self.pending.push(EngineCommand::FollowLogs(request));
     }
 
