@@ -21,11 +21,28 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The docker CLI's environment for this endpoint: it must talk to the same engine.
 fn docker(endpoint: &str) -> Command {
     let mut command = Command::new("docker");
-    // A context's label ("name (host)") is left to the CLI's own context resolution.
     if ["unix://", "tcp://", "ssh://"].iter().any(|scheme| endpoint.starts_with(scheme)) {
         command.env("DOCKER_HOST", endpoint);
+    } else if let Some(context) = context_name(endpoint) {
+        // A context's label ("name (host)"): named, because with several engines it
+        // need not be the CLI's current one.
+        command.env_remove("DOCKER_HOST").args(["--context", context]);
     }
     command
+}
+
+/// The context in an endpoint's label `name (host)`.
+fn context_name(endpoint: &str) -> Option<&str> {
+    let (name, rest) = endpoint.split_once(" (")?;
+    (rest.ends_with(')') && !name.is_empty() && !name.contains(char::is_whitespace)).then_some(name)
+}
+
+#[cfg(test)]
+#[test]
+fn a_context_label_names_its_context() {
+    assert_eq!(context_name("staging (tcp://10.0.0.5:2376)"), Some("staging"));
+    assert_eq!(context_name("unix:///var/run/docker.sock"), None);
+    assert_eq!(context_name("two words (x)"), None);
 }
 
 /// The shells to try, preferred first; `sh` is the fallback every image with a shell has.
