@@ -16,17 +16,14 @@ pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
 
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
+    if app.model.multi_host() {
+        return hosts_header(frame, area, app);
+    }
     let theme = &app.theme;
     let model = &app.model;
     let counts = model.counts();
     let mut left = vec![Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand))];
-    if model.multi_host() {
-        // One short entry per engine: its name, whether it answers, and what runs there.
-        for (id, host) in model.hosts.iter().enumerate() {
-            left.push(Span::styled(" ", theme.style(Slot::Header)));
-            left.extend(host_spans(app, id, host));
-        }
-    } else {
+    {
         let engine = &model.host(0).engine;
         left.push(Span::styled(format!(" {} ", engine.endpoint), theme.style(Slot::Header)));
         if let Some(version) = &engine.version {
@@ -54,12 +51,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         format!("{} exited ", counts.exited),
         theme.style(if counts.exited > 0 { Slot::HeaderBad } else { Slot::Header }),
     ));
-    let connection = if model.multi_host() {
-        let up = model.hosts.iter().filter(|h| h.connection.is_connected()).count();
-        let all = model.hosts.len();
-        let slot = if up == all { Slot::HeaderGood } else { Slot::HeaderBad };
-        Span::styled(format!("{up}/{all} hosts "), theme.style(slot))
-    } else {
+    let connection = {
         match &model.host(0).connection {
             Connection::Connected { .. } => {
                 Span::styled("● connected ", theme.style(Slot::HeaderGood))
@@ -174,31 +166,103 @@ pub fn tab_at(app: &App, width: u16, x: u16) -> Option<PaneId> {
     None
 }
 
-/// One engine in a several-host header: `● local 5/6` (running of all), `✖ db2`.
+/// The header with several engines: one entry per engine (whether it answers and
+/// what runs there), then the totals; made shorter step by step until it fits.
+fn hosts_header(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let model = &app.model;
+    let counts = model.counts();
+    let width = usize::from(area.width);
+    let build = |level: u8| {
+        let brand = if level >= 2 { " ⚓ " } else { " ⚓ portolan " };
+        let mut spans = vec![Span::styled(brand, theme.style(Slot::HeaderBrand))];
+        for (id, host) in model.hosts.iter().enumerate() {
+            spans.push(Span::styled(" ", theme.style(Slot::Header)));
+            spans.extend(host_spans(app, id, host, level));
+        }
+        let bad = |n: usize| theme.style(if n > 0 { Slot::HeaderBad } else { Slot::Header });
+        let mut right = Vec::new();
+        if level == 0 {
+            right.push(Span::styled(
+                format!("{} running ", counts.running),
+                theme.style(Slot::HeaderGood),
+            ));
+            right.push(Span::styled(
+                format!("{} unhealthy ", counts.unhealthy),
+                bad(counts.unhealthy),
+            ));
+            right.push(Span::styled(format!("{} exited ", counts.exited), bad(counts.exited)));
+            let up = model.hosts.iter().filter(|h| h.connection.is_connected()).count();
+            let all = model.hosts.len();
+            let slot = if up == all { Slot::HeaderGood } else { Slot::HeaderBad };
+            right.push(Span::styled(format!("{up}/{all} hosts "), theme.style(slot)));
+        } else if level <= 2 {
+            right.push(Span::styled(
+                format!("{} unhealthy ", counts.unhealthy),
+                bad(counts.unhealthy),
+            ));
+            right.push(Span::styled(format!("{} exited ", counts.exited), bad(counts.exited)));
+        }
+        (spans, right)
+    };
+    let fits = |(left, right): &(Vec<Span>, Vec<Span>)| {
+        left.iter().chain(right).map(Span::width).sum::<usize>() <= width
+    };
+    let (left, right) = (0..=3).map(build).find(fits).unwrap_or_else(|| build(3));
+    let right_width = (right.iter().map(Span::width).sum::<usize>()).min(width) as u16;
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_width)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::from(left)).style(theme.style(Slot::Header)),
+        left_area,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::from(right))
+            .alignment(Alignment::Right)
+            .style(theme.style(Slot::Header)),
+        right_area,
+    );
+}
+
+/// One engine in a several-host header: `● local 5/6` (running of all), `✖ db2 DOWN 2m`;
+/// from `level` 2 without spaces, at 3 without counts or times.
 fn host_spans(
     app: &App,
     id: crate::model::HostId,
     host: &crate::model::Host,
+    level: u8,
 ) -> Vec<Span<'static>> {
     let theme = &app.theme;
     let counts = app.model.counts_where(|c| c.host == id);
     let name = one_line(&host.name).into_owned();
+    let gap = if level >= 2 { "" } else { " " };
     match &host.connection {
         Connection::Connected { .. } => {
             let troubled = counts.unhealthy > 0 || counts.exited > 0;
             let slot = if troubled { Slot::HeaderBad } else { Slot::HeaderGood };
-            vec![
+            let mut spans = vec![
                 Span::styled("●", theme.style(Slot::HeaderGood)),
-                Span::styled(format!(" {name} "), theme.style(Slot::Header)),
-                Span::styled(format!("{}/{} ", counts.running, counts.total), theme.style(slot)),
-            ]
+                Span::styled(format!("{gap}{name} "), theme.style(Slot::Header)),
+            ];
+            if level < 3 {
+                spans.push(Span::styled(
+                    format!("{}/{} ", counts.running, counts.total),
+                    theme.style(slot),
+                ));
+            }
+            spans
         }
         Connection::Connecting { .. } => {
-            vec![Span::styled(format!("◌ {name} … "), theme.style(Slot::Header))]
+            vec![Span::styled(format!("◌{gap}{name} "), theme.style(Slot::Header))]
         }
         Connection::Disconnected { since, .. } => {
-            let ago = short_duration((app.now - *since).to_std().unwrap_or_default());
-            vec![Span::styled(format!("✖ {name} DOWN {ago} "), theme.style(Slot::HeaderBad))]
+            let text = if level >= 3 {
+                format!("✖{name} ")
+            } else {
+                let ago = short_duration((app.now - *since).to_std().unwrap_or_default());
+                format!("✖{gap}{name} DOWN {ago} ")
+            };
+            vec![Span::styled(text, theme.style(Slot::HeaderBad))]
         }
     }
 }
