@@ -309,7 +309,7 @@ pub struct MapLayout {
     pub hidden_edges: usize,
     /// Whether the map fits the size it was given without panning.
     pub fits: bool,
-    /// Rows the map needs (with several engines; 0 otherwise).
+    /// Rows the map needs, which may be fewer than the screen has.
     pub needed_h: u16,
 }
 
@@ -1208,6 +1208,7 @@ fn place(
     }
     let needed_h = y + 1;
     let needed_w = shelf_w + 4;
+    layout.needed_h = needed_h;
     layout.fits = needed_w <= width && needed_h <= height;
     layout.width = needed_w.max(width);
     layout.height = needed_h.max(height);
