@@ -1,5 +1,5 @@
 //! Frame cost of the map: `cargo bench --bench map`. Prints the median time of a
-//! frame of the 60-container map that lays out (size changed), of one that does not
+//! frame of the 60-container map (and of the three-engine one) that lays out (size changed), of one that does not
 //! (a stats tick), and how many times the layout ran across stats ticks: it must not.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -49,13 +49,17 @@ fn tick(app: &mut App, second: i64) {
 fn main() {
     // `cargo test --all-targets` runs this binary too: there it is a quick smoke run.
     let runs = if std::env::args().any(|a| a == "--bench") { 200 } else { 3 };
-    for (width, height) in [(120u16, 40u16), (200, 60)] {
-        let mut app = App::new(
-            seed("many-60").expect("fixture"),
-            Theme::built_in("dark"),
-            Keymap::default(),
-            now(),
-        );
+    // The 60-container host, and three engines (one lost) drawn as three host boxes.
+    let maps = [("60 containers", "many-60"), ("3 engines", "three-hosts")];
+    for ((what, fixture), (width, height)) in maps
+        .into_iter()
+        .flat_map(|m| [(120u16, 40u16), (200, 60)].into_iter().map(move |size| (m, size)))
+    {
+        let model = match fixture {
+            "three-hosts" => portolan::topology::fixtures::three_hosts(),
+            name => seed(name).expect("fixture"),
+        };
+        let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), now());
         app.pane = PaneId::Map;
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         // Frames that lay out: the size alternates so the cache misses every time.
@@ -82,7 +86,7 @@ fn main() {
             .collect();
         let layouts = app.map.layout_runs - layouts_before;
         println!(
-            "map, 60 containers, {width}x{height}: {:>7.3} ms per frame with layout, {:>7.3} ms per stats-only frame (medians of {runs}); layout runs during {runs} stats ticks: {layouts}",
+            "map, {what}, {width}x{height}: {:>7.3} ms per frame with layout, {:>7.3} ms per stats-only frame (medians of {runs}); layout runs during {runs} stats ticks: {layouts}",
             median(with_layout).as_secs_f64() * 1e3,
             median(stats_only).as_secs_f64() * 1e3,
         );

@@ -4,15 +4,19 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use portolan::model::Model;
 use portolan::model::{RawSample, Update};
-use portolan::topology::fixtures::{SEEDS, now, seed};
+use portolan::topology::fixtures::{SEEDS, now, seed, three_hosts};
 use portolan::ui::keymap::{Action, Keymap};
 use portolan::ui::theme::{Slot, Theme};
 use portolan::ui::{App, PaneId, buffer_to_text, render_buffer, render_map_buffer};
 use ratatui::buffer::Buffer;
 
 fn app(name: &str, theme: &str) -> App {
-    let model = seed(name).expect("fixture");
+    app_of(seed(name).expect("fixture"), theme)
+}
+
+fn app_of(model: Model, theme: &str) -> App {
     let mut app = App::new(model, Theme::built_in(theme), Keymap::default(), now());
     app.version = "0.0.0-test";
     app.offset = chrono::FixedOffset::east_opt(0).expect("UTC");
@@ -227,4 +231,106 @@ fn z_cycles_detail_and_enter_expands_a_collapsed_network() {
     let _ = render_map_buffer(&mut app, 120, 40);
     let layout = app.map.layout().expect("laid out");
     assert!(!layout.compact && layout.collapsed.is_empty() && !layout.fits, "full: pans");
+}
+
+#[test]
+fn three_engines_at_three_sizes_dark_and_mono() {
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+        for theme in ["dark", "mono"] {
+            let mut app = app_of(three_hosts(), theme);
+            let buffer = render_map_buffer(&mut app, w, h);
+            let text = buffer_to_text(&buffer);
+            assert!(!text.contains('\u{1b}'));
+            let snapshot = if theme == "dark" {
+                format!("{text}\n---- styles ----\n{}", styled(&buffer, &app.theme))
+            } else {
+                text
+            };
+            insta::assert_snapshot!(format!("three-hosts_{w}x{h}_{theme}"), snapshot);
+        }
+    }
+}
+
+#[test]
+fn a_disconnected_engine_says_it_is_unreachable_and_not_live() {
+    let mut app = app_of(three_hosts(), "mono");
+    let text = buffer_to_text(&render_map_buffer(&mut app, 200, 60));
+    let title = text
+        .lines()
+        .find(|l| l.contains(" edge "))
+        .unwrap_or_else(|| panic!("no box titled edge:\n{text}"));
+    assert!(title.contains("unreachable since 15:05:40"), "{title}");
+    assert!(title.contains("connection refused"), "{title}");
+    assert!(text.contains("last known state, not live"), "{text}");
+    for name in [" local ", " db2 ", "harbour", "db2.example.net"] {
+        assert!(text.contains(name), "missing {name:?}:\n{text}");
+    }
+}
+
+#[test]
+fn a_lost_engines_containers_are_dimmed_and_live_ones_are_not() {
+    let mut app = app_of(three_hosts(), "dark");
+    let buffer = render_map_buffer(&mut app, 200, 60);
+    let layout = app.map.layout().expect("laid out").clone();
+    let graph = app.map.graph().expect("derived").clone();
+    assert_eq!(layout.hosts.len(), 3);
+    for b in &layout.boxes {
+        let portolan::topology::layout::Target::Node(n) = b.target else { continue };
+        let (x, y) = (b.rect.x + 2, b.rect.y + 1);
+        let dim = buffer[(x, y)].style().add_modifier.contains(ratatui::style::Modifier::DIM);
+        let lost = !app.model.host(graph.nodes[n].host).connection.is_connected();
+        assert_eq!(dim, lost, "{} on host {}", graph.nodes[n].name, graph.nodes[n].host);
+    }
+}
+
+#[test]
+fn selection_walks_across_engines_and_the_filter_reaches_every_engine() {
+    let mut app = app_of(three_hosts(), "dark");
+    let _ = render_map_buffer(&mut app, 200, 60);
+    let host_of = |app: &App| {
+        let id = app.map.selected_container().expect("a selection").to_string();
+        app.model.containers[&id].host
+    };
+    // Side by side at 200x60: right walks from engine to engine.
+    let mut seen = std::collections::BTreeSet::new();
+    seen.insert(host_of(&app));
+    for _ in 0..12 {
+        app.act(Action::Right);
+        let _ = render_map_buffer(&mut app, 200, 60);
+        seen.insert(host_of(&app));
+    }
+    assert_eq!(seen.len(), 3, "right reaches every engine: {seen:?}");
+    // Stacked at 80x24 (compact boxes, nothing collapsed, so the map pans): down walks
+    // into the engines below.
+    app.map.detail = portolan::topology::layout::Detail::Compact;
+    let _ = render_map_buffer(&mut app, 80, 24);
+    app.act(Action::Top);
+    let _ = render_map_buffer(&mut app, 80, 24);
+    let mut seen = std::collections::BTreeSet::new();
+    seen.insert(host_of(&app));
+    for _ in 0..20 {
+        app.act(Action::Down);
+        let _ = render_map_buffer(&mut app, 80, 24);
+        if app.map.selected_container().is_some() {
+            seen.insert(host_of(&app));
+        }
+    }
+    assert_eq!(seen.len(), 3, "down reaches every engine: {seen:?}");
+    // postgres runs on every engine: the filter keeps one on each, and every host box.
+    app.map.filter = "postgres".into();
+    let text = buffer_to_text(&render_map_buffer(&mut app, 200, 60));
+    let graph = app.map.graph().expect("derived");
+    let hosts: std::collections::BTreeSet<usize> = graph.nodes.iter().map(|n| n.host).collect();
+    assert_eq!(hosts.len(), 3, "{text}");
+    assert_eq!(app.map.layout().expect("laid out").hosts.len(), 3);
+}
+
+#[test]
+fn the_project_filter_leaves_other_engines_small_boxes_saying_so() {
+    let mut app = app_of(three_hosts(), "mono");
+    app.set_project(Some("nestjs".into()));
+    let text = buffer_to_text(&render_map_buffer(&mut app, 120, 40));
+    assert!(text.contains(" local "), "{text}");
+    assert_eq!(text.matches("no container matches the filter").count(), 2, "{text}");
+    assert!(text.contains(" app "), "{text}");
 }

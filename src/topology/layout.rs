@@ -8,7 +8,9 @@
 //! layer is ordered by barycenter sweeps to cut crossings; boxes are pulled under
 //! their neighbours; edges are routed orthogonally through the channels between
 //! layers, one track per overlapping horizontal run. Network boxes are packed into
-//! shelves inside the host box; the volumes band goes at the bottom.
+//! shelves inside the host box; the volumes band goes at the bottom. When the graph
+//! holds several engines, each gets its own host box (its shelves and its volumes
+//! band inside), and the host boxes are packed the same way inside the map's frame.
 //!
 //! The layout reads only the graph's structure, never live numbers: the stats line has
 //! a fixed width, so positions cannot move while CPU and memory change. It owns no
@@ -268,10 +270,20 @@ pub struct EdgePlan {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VolumesPlan {
     pub rect: Rect,
+    /// Indices into [`Graph::volumes`] this band lists: all of them, or one engine's.
+    pub entries: Vec<usize>,
     pub columns: u16,
     pub column_width: u16,
     /// How many entries fit; the rest are counted in the last cell.
     pub shown: usize,
+}
+
+/// One engine's box, when the graph holds several.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostPlan {
+    pub host: crate::model::HostId,
+    pub rect: Rect,
+    pub volumes: Option<VolumesPlan>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -279,7 +291,10 @@ pub struct MapLayout {
     /// The whole map; larger than the screen when it must pan.
     pub width: u16,
     pub height: u16,
+    /// The host box; with several engines, the frame around their boxes.
     pub host: Rect,
+    /// One box per engine when the graph holds several; empty otherwise.
+    pub hosts: Vec<HostPlan>,
     pub groups: Vec<GroupPlan>,
     pub boxes: Vec<BoxPlan>,
     pub edges: Vec<EdgePlan>,
@@ -294,6 +309,8 @@ pub struct MapLayout {
     pub hidden_edges: usize,
     /// Whether the map fits the size it was given without panning.
     pub fits: bool,
+    /// Rows the map needs, which may be fewer than the screen has.
+    pub needed_h: u16,
 }
 
 impl MapLayout {
@@ -1007,20 +1024,15 @@ fn simplify(points: Vec<(i32, i32)>) -> Vec<(u16, u16)> {
     out.into_iter().map(|(x, y)| (x.max(0) as u16, y.max(0) as u16)).collect()
 }
 
-fn place(
-    graph: &Graph,
-    width: u16,
-    height: u16,
-    style: Style,
-    collapsed: &BTreeSet<usize>,
-) -> MapLayout {
-    // Each network box: its content, or a summary.
-    struct Sized {
-        group: usize,
-        w: u16,
-        h: u16,
-        content: Option<GroupContent>,
-    }
+/// A network box's size, and its content unless it is collapsed.
+struct Sized {
+    group: usize,
+    w: u16,
+    h: u16,
+    content: Option<GroupContent>,
+}
+
+fn size_groups(graph: &Graph, style: Style, collapsed: &BTreeSet<usize>) -> Vec<Sized> {
     let mut sized: Vec<Sized> = Vec::new();
     for g in 0..graph.groups.len() {
         // A long network title is cut rather than widening a narrow network.
@@ -1035,39 +1047,69 @@ fn place(
         let h = content.height + 2;
         sized.push(Sized { group: g, w, h, content: Some(content) });
     }
-    let inner_w = width.saturating_sub(4).max(20);
-    let widest = sized.iter().map(|s| s.w).max().unwrap_or(0);
-    let shelf_w = inner_w.max(widest);
-    // Shelves, left to right and top to bottom.
+    sized
+}
+
+/// Packs boxes of the given widths into shelves `shelf_w` wide, left to right and top
+/// to bottom, two columns apart. Returns positions in `widths`.
+fn shelves_of(widths: &[u16], shelf_w: u16) -> Vec<Vec<usize>> {
     let mut shelves: Vec<Vec<usize>> = Vec::new();
     let mut used = 0u16;
-    for (i, s) in sized.iter().enumerate() {
+    for (i, &w) in widths.iter().enumerate() {
         match shelves.last_mut() {
-            Some(shelf) if used + 2 + s.w <= shelf_w => {
+            Some(shelf) if used + 2 + w <= shelf_w => {
                 shelf.push(i);
-                used += 2 + s.w;
+                used += 2 + w;
             }
             _ => {
                 shelves.push(vec![i]);
-                used = s.w;
+                used = w;
             }
         }
     }
-    let mut layout =
-        MapLayout { full_lines: style.lines, compact: style.lines == 0, ..MapLayout::default() };
-    let mut y = 1 + style.top_pad;
-    for shelf in &shelves {
-        let natural: u16 =
-            shelf.iter().map(|&i| sized[i].w).sum::<u16>() + 2 * (shelf.len() as u16 - 1);
+    shelves
+}
+
+/// The width of a shelf of boxes two columns apart.
+fn natural_width(widths: impl Iterator<Item = u16>) -> u16 {
+    let (mut total, mut count) = (0u16, 0u16);
+    for w in widths {
+        total += w;
+        count += 1;
+    }
+    total + 2 * count.saturating_sub(1)
+}
+
+/// Spare width spread over a row's boxes, the remainder to the last.
+fn share(extra: u16, count: usize, k: usize) -> u16 {
+    let count = count.max(1) as u16;
+    extra / count + if k + 1 == usize::from(count) { extra % count } else { 0 }
+}
+
+/// Places shelves of network boxes (`members` index `sized`) from `(x0, y)`, each shelf
+/// spread over `shelf_w`. Ingress into the first box of a shelf starts at `host_x`, the
+/// host box's left border. Returns the row below the last shelf's gap.
+#[allow(clippy::too_many_arguments)]
+fn place_shelves(
+    layout: &mut MapLayout,
+    graph: &Graph,
+    sized: &[Sized],
+    members: &[usize],
+    x0: u16,
+    mut y: u16,
+    shelf_w: u16,
+    host_x: u16,
+) -> u16 {
+    let widths: Vec<u16> = members.iter().map(|&i| sized[i].w).collect();
+    for shelf in shelves_of(&widths, shelf_w) {
+        let shelf: Vec<usize> = shelf.into_iter().map(|k| members[k]).collect();
+        let natural = natural_width(shelf.iter().map(|&i| sized[i].w));
         let extra = shelf_w.saturating_sub(natural);
         let shelf_h = shelf.iter().map(|&i| sized[i].h).max().unwrap_or(0);
-        let mut x = 2u16;
+        let mut x = x0;
         for (k, &i) in shelf.iter().enumerate() {
             let s = &sized[i];
-            // Spread the spare width over the shelf's boxes, the remainder to the last.
-            let share = extra / shelf.len() as u16
-                + if k + 1 == shelf.len() { extra % shelf.len() as u16 } else { 0 };
-            let rect = Rect { x, y, w: s.w + share, h: shelf_h };
+            let rect = Rect { x, y, w: s.w + share(extra, shelf.len(), k), h: shelf_h };
             layout.groups.push(GroupPlan { group: s.group, rect, collapsed: s.content.is_none() });
             match &s.content {
                 None => {
@@ -1096,7 +1138,7 @@ fn place(
                         }
                         if *is_ingress && let Some(first) = edge.points.first_mut() {
                             // From the host's edge when nothing stands between.
-                            first.0 = if k == 0 { 0 } else { x };
+                            first.0 = if k == 0 { host_x } else { x };
                         }
                         layout.edges.push(edge);
                     }
@@ -1107,24 +1149,180 @@ fn place(
         }
         y += shelf_h + 1;
     }
+    y
+}
+
+/// The volumes band listing `entries`, `inner` wide at `(x, y)`, at most `max_rows`
+/// rows of them, their text at most `room` wide.
+fn volumes_band(
+    graph: &Graph,
+    entries: Vec<usize>,
+    (x, y): (u16, u16),
+    inner: u16,
+    room: u16,
+    max_rows: u16,
+) -> VolumesPlan {
+    let texts: Vec<String> =
+        entries.iter().map(|&v| volume_text(graph, &graph.volumes[v])).collect();
+    let longest = texts.iter().map(|t| width_of(t)).max().unwrap_or(0) as u16;
+    let column_width = longest.min(room).max(1);
+    let columns = ((room + 3) / (column_width + 3)).max(1);
+    let rows_needed = (texts.len() as u16).div_ceil(columns);
+    let rows = rows_needed.min(max_rows).max(1);
+    let shown = (usize::from(rows) * usize::from(columns)).min(texts.len());
+    let rect = Rect { x, y, w: inner, h: rows + 2 };
+    VolumesPlan { rect, entries, columns, column_width, shown }
+}
+
+fn place(
+    graph: &Graph,
+    width: u16,
+    height: u16,
+    style: Style,
+    collapsed: &BTreeSet<usize>,
+) -> MapLayout {
+    let sized = size_groups(graph, style, collapsed);
+    if !graph.hosts.is_empty() {
+        return place_hosts(graph, width, height, style, &sized);
+    }
+    let inner_w = width.saturating_sub(4).max(20);
+    let widest = sized.iter().map(|s| s.w).max().unwrap_or(0);
+    let shelf_w = inner_w.max(widest);
+    let mut layout =
+        MapLayout { full_lines: style.lines, compact: style.lines == 0, ..MapLayout::default() };
+    let all: Vec<usize> = (0..sized.len()).collect();
+    let mut y = place_shelves(&mut layout, graph, &sized, &all, 2, 1 + style.top_pad, shelf_w, 0);
     // Volumes band.
     let host_inner = shelf_w;
     if !graph.volumes.is_empty() {
-        let texts: Vec<String> = graph.volumes.iter().map(|v| volume_text(graph, v)).collect();
-        let longest = texts.iter().map(|t| width_of(t)).max().unwrap_or(0) as u16;
-        let column_width = longest.min(host_inner.saturating_sub(2)).max(1);
-        let columns = ((host_inner.saturating_sub(2) + 3) / (column_width + 3)).max(1);
-        let rows_needed = (texts.len() as u16).div_ceil(columns);
         // Rows the screen has left over go to the volumes before any are hidden.
         let spare = height.saturating_sub(y + 3);
-        let rows = rows_needed.min(style.volume_rows.max(spare)).max(1);
-        let shown = (usize::from(rows) * usize::from(columns)).min(texts.len());
-        let rect = Rect { x: 2, y, w: host_inner, h: rows + 2 };
-        layout.volumes = Some(VolumesPlan { rect, columns, column_width, shown });
-        y += rect.h;
+        let entries = (0..graph.volumes.len()).collect();
+        // The band is as wide as the shelves and its text may reach its right border:
+        // kept so, as every single-engine map has been drawn that way.
+        let room = host_inner.saturating_sub(2);
+        let band =
+            volumes_band(graph, entries, (2, y), host_inner, room, style.volume_rows.max(spare));
+        y += band.rect.h;
+        layout.volumes = Some(band);
     }
     let needed_h = y + 1;
     let needed_w = shelf_w + 4;
+    layout.needed_h = needed_h;
+    layout.fits = needed_w <= width && needed_h <= height;
+    layout.width = needed_w.max(width);
+    layout.height = needed_h.max(height);
+    layout.host = Rect { x: 0, y: 0, w: layout.width, h: layout.height };
+    layout
+}
+
+/// Room a host box keeps for its title beside the name: hostname, version and state.
+const HOST_TITLE_ROOM: u16 = 32;
+
+/// Several engines: a frame holding one box per engine, packed into rows as networks
+/// are packed into shelves, each with its own networks and volumes band inside. An
+/// engine with nothing to show still gets a box one line tall.
+fn place_hosts(graph: &Graph, width: u16, height: u16, style: Style, sized: &[Sized]) -> MapLayout {
+    let first = stack_hosts(graph, width, height, style, sized, style.volume_rows);
+    // Rows the screen has left over go to the volumes before any are hidden.
+    let truncated =
+        first.hosts.iter().filter_map(|h| h.volumes.as_ref()).any(|v| v.shown < v.entries.len());
+    let rows = first.hosts.iter().map(|h| h.rect.y).collect::<BTreeSet<_>>().len() as u16;
+    let spare = height.saturating_sub(first.needed_h) / rows.max(1);
+    if !truncated || spare == 0 {
+        return first;
+    }
+    let more = stack_hosts(graph, width, height, style, sized, style.volume_rows + spare);
+    if more.fits { more } else { first }
+}
+
+fn stack_hosts(
+    graph: &Graph,
+    width: u16,
+    height: u16,
+    style: Style,
+    sized: &[Sized],
+    volume_rows: u16,
+) -> MapLayout {
+    let inner_w = width.saturating_sub(4).max(20);
+    // Inside a host box: its border and a column of air each side.
+    let avail = inner_w.saturating_sub(4).max(16);
+    let members: Vec<Vec<usize>> = graph
+        .hosts
+        .iter()
+        .map(|h| (0..sized.len()).filter(|&i| graph.groups[sized[i].group].host == h.id).collect())
+        .collect();
+    let natural: Vec<u16> = graph
+        .hosts
+        .iter()
+        .zip(&members)
+        .map(|(h, members)| {
+            let widths: Vec<u16> = members.iter().map(|&i| sized[i].w).collect();
+            let widest = widths.iter().copied().max().unwrap_or(0);
+            let packed = shelves_of(&widths, avail.max(widest))
+                .iter()
+                .map(|shelf| natural_width(shelf.iter().map(|&k| widths[k])))
+                .max()
+                .unwrap_or(0);
+            let least = (width_of(&h.name) as u16 + HOST_TITLE_ROOM).min(avail);
+            packed.max(least) + 4
+        })
+        .collect();
+    let row_w = inner_w.max(natural.iter().copied().max().unwrap_or(0));
+    let mut layout =
+        MapLayout { full_lines: style.lines, compact: style.lines == 0, ..MapLayout::default() };
+    let mut y = 1 + style.top_pad;
+    for row in shelves_of(&natural, row_w) {
+        let extra = row_w.saturating_sub(natural_width(row.iter().map(|&h| natural[h])));
+        let mut x = 2u16;
+        let first_plan = layout.hosts.len();
+        let mut row_h = 0u16;
+        for (k, &h) in row.iter().enumerate() {
+            let w = natural[h] + share(extra, row.len(), k);
+            let shelf_w = w - 4;
+            let id = graph.hosts[h].id;
+            let mut bottom = if members[h].is_empty() {
+                // The line that says why it is empty.
+                y + 2
+            } else {
+                place_shelves(
+                    &mut layout,
+                    graph,
+                    sized,
+                    &members[h],
+                    x + 2,
+                    y + 1 + style.top_pad,
+                    shelf_w,
+                    x,
+                )
+            };
+            let entries: Vec<usize> =
+                (0..graph.volumes.len()).filter(|&v| graph.volumes[v].host == id).collect();
+            let volumes = (!entries.is_empty()).then(|| {
+                // Text stops a column short of the band's right border.
+                let room = shelf_w.saturating_sub(4);
+                let band =
+                    volumes_band(graph, entries, (x + 2, bottom), shelf_w, room, volume_rows);
+                bottom += band.rect.h;
+                band
+            });
+            let h = bottom + 1 - y;
+            row_h = row_h.max(h);
+            layout.hosts.push(HostPlan { host: id, rect: Rect { x, y, w, h }, volumes });
+            x += w + 2;
+        }
+        // A row's boxes share its height, so their bottoms line up; an empty engine's
+        // box stays one line tall, its emptiness plain to see.
+        for plan in &mut layout.hosts[first_plan..] {
+            if plan.rect.h > 3 {
+                plan.rect.h = row_h;
+            }
+        }
+        y += row_h + 1;
+    }
+    let needed_h = y;
+    let needed_w = row_w + 4;
+    layout.needed_h = needed_h;
     layout.fits = needed_w <= width && needed_h <= height;
     layout.width = needed_w.max(width);
     layout.height = needed_h.max(height);

@@ -27,7 +27,11 @@ fn cells(points: &[(u16, u16)]) -> Vec<(u16, u16)> {
 
 fn check(name: &str, w: u16, h: u16, detail: Detail) -> MapLayout {
     let graph = derive(&seed(name).expect("fixture"), &Filter::default());
-    let l = layout(&graph, w, h, detail, &BTreeSet::new());
+    check_graph(&graph, name, w, h, detail)
+}
+
+fn check_graph(graph: &Graph, name: &str, w: u16, h: u16, detail: Detail) -> MapLayout {
+    let l = layout(graph, w, h, detail, &BTreeSet::new());
     let ctx = format!("{name} at {w}x{h} {detail:?}");
     // Fits, or says what it collapsed, or is bigger than the screen (and pans).
     assert!(l.fits || !l.collapsed.is_empty() || l.width > w || l.height > h, "{ctx}");
@@ -76,8 +80,9 @@ fn check(name: &str, w: u16, h: u16, detail: Detail) -> MapLayout {
             End::Host => {
                 let group =
                     l.groups.iter().find(|g| g.group == graph.nodes[edge.to].group).expect("group");
+                let host = host_rect(&l, graph.nodes[edge.to].host).unwrap_or(l.host);
                 assert!(
-                    first.0 == l.host.x || first.0 == group.rect.x,
+                    first.0 == host.x || first.0 == group.rect.x,
                     "{ctx}: ingress from {first:?}"
                 );
                 assert!(to.on_border(last.0, last.1), "{ctx}: ingress ends off its box");
@@ -98,7 +103,92 @@ fn check(name: &str, w: u16, h: u16, detail: Detail) -> MapLayout {
             }
         }
     }
+    if !graph.hosts.is_empty() {
+        check_hosts(graph, &l, &ctx);
+    }
     l
+}
+
+fn host_rect(l: &MapLayout, host: crate::model::HostId) -> Option<Rect> {
+    l.hosts.iter().find(|h| h.host == host).map(|h| h.rect)
+}
+
+/// With several engines: one box each, apart, inside the frame, holding exactly its
+/// own networks, containers, volumes and edges.
+fn check_hosts(graph: &Graph, l: &MapLayout, ctx: &str) {
+    assert_eq!(l.hosts.len(), graph.hosts.len(), "{ctx}: one box per engine");
+    for (i, a) in l.hosts.iter().enumerate() {
+        assert!(l.host.contains(&a.rect), "{ctx}: host box outside the frame");
+        for b in &l.hosts[i + 1..] {
+            assert!(!a.rect.intersects(&b.rect), "{ctx}: host boxes overlap");
+        }
+        let inner = Rect { x: a.rect.x + 1, y: a.rect.y + 1, w: a.rect.w - 2, h: a.rect.h - 2 };
+        if let Some(v) = &a.volumes {
+            assert!(inner.contains(&v.rect), "{ctx}: volumes outside their host");
+            assert!(v.entries.iter().all(|&e| graph.volumes[e].host == a.host), "{ctx}");
+        }
+    }
+    let inner_of = |host| {
+        let r = host_rect(l, host).expect("host placed");
+        Rect { x: r.x + 1, y: r.y + 1, w: r.w - 2, h: r.h - 2 }
+    };
+    for g in &l.groups {
+        let host = graph.groups[g.group].host;
+        assert!(inner_of(host).contains(&g.rect), "{ctx}: network outside its host");
+    }
+    for b in &l.boxes {
+        let host = match b.target {
+            Target::Node(n) => graph.nodes[n].host,
+            Target::Summary(g) => graph.groups[g].host,
+        };
+        assert!(inner_of(host).contains(&b.rect), "{ctx}: {b:?} outside its host");
+    }
+    for e in &l.edges {
+        let edge = &graph.edges[e.edge];
+        let host = graph.nodes[edge.to].host;
+        if let End::Node(from) = edge.from {
+            assert_eq!(graph.nodes[from].host, host, "{ctx}: edge between engines");
+        }
+        let r = host_rect(l, host).expect("host placed");
+        for (x, y) in cells(&e.points) {
+            let inside = x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
+            assert!(inside, "{ctx}: edge {e:?} leaves its host at {x},{y}");
+        }
+    }
+}
+
+#[test]
+fn three_engines_at_every_size_are_well_formed() {
+    let graph = derive(&crate::topology::fixtures::three_hosts(), &Filter::default());
+    assert_eq!(graph.hosts.len(), 3);
+    for (w, h) in SIZES {
+        for detail in [Detail::Auto, Detail::Full, Detail::Compact] {
+            check_graph(&graph, "three_hosts", w, h, detail);
+        }
+    }
+}
+
+#[test]
+fn an_engine_with_nothing_to_show_still_gets_a_box() {
+    let model = crate::topology::fixtures::three_hosts();
+    let graph = derive(&model, &Filter { project: Some("nestjs"), text: None });
+    for (w, h) in SIZES {
+        let l = check_graph(&graph, "three_hosts, one project", w, h, Detail::Auto);
+        assert_eq!(l.hosts.len(), 3);
+        let empty: Vec<&HostPlan> =
+            l.hosts.iter().filter(|p| !graph.groups.iter().any(|g| g.host == p.host)).collect();
+        assert!(!empty.is_empty(), "the filter leaves some engine empty");
+        assert!(empty.iter().all(|p| p.rect.h == 3), "{empty:?}");
+    }
+}
+
+#[test]
+fn three_engines_layout_is_deterministic() {
+    let graph = derive(&crate::topology::fixtures::three_hosts(), &Filter::default());
+    for (w, h) in SIZES {
+        let a = layout(&graph, w, h, Detail::Auto, &BTreeSet::new());
+        assert_eq!(a, layout(&graph, w, h, Detail::Auto, &BTreeSet::new()));
+    }
 }
 
 #[test]

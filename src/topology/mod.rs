@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use infer::{EnvTarget, default_port, parse_env_targets};
 
 use crate::model::sanitize::one_line;
-use crate::model::{Container, ContainerState, HealthStatus, Model};
+use crate::model::{Container, ContainerState, HealthStatus, HostId, Model};
 use crate::triage::{dependency_satisfied, service_containers};
 
 /// The demo stacks run stand-in processes from one small image and record the image
@@ -48,6 +48,8 @@ pub struct Node {
     pub name: String,
     /// The container name, for JSON and lookups.
     pub container: String,
+    /// The engine it runs on.
+    pub host: HostId,
     pub project: Option<String>,
     pub service: Option<String>,
     /// Index into [`Graph::groups`].
@@ -81,7 +83,7 @@ pub struct Group {
     /// engine but the first): what the pane remembers.
     pub key: String,
     /// The engine whose network it is.
-    pub host: crate::model::HostId,
+    pub host: HostId,
     pub network: Option<String>,
     pub driver: Option<String>,
     pub subnet: Option<String>,
@@ -179,14 +181,28 @@ pub struct VolumeUse {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VolumeEntry {
+    /// The engine that holds it: two engines' same-named volumes are different data.
+    pub host: HostId,
     pub kind: VolumeKind,
     /// The volume name, or the host path of a bind mount.
     pub name: String,
     pub users: Vec<VolumeUse>,
 }
 
+/// An engine the map draws a box for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphHost {
+    pub id: HostId,
+    /// What the operator calls it. Sanitised.
+    pub name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Graph {
+    /// One per engine, in the operator's order, when the model follows several (even
+    /// those with nothing to show: an engine's absence is news); empty for one engine,
+    /// whose map is the host box itself.
+    pub hosts: Vec<GraphHost>,
     pub hostname: Option<String>,
     pub engine_version: Option<String>,
     pub groups: Vec<Group>,
@@ -269,7 +285,10 @@ fn user_networks(c: &Container) -> Vec<&str> {
 /// The network a container is drawn in: its compose project's default network when it
 /// is on it, else the first user network its project's other containers share most,
 /// else the first by name. Deterministic: the same model always gives the same answer.
-fn primary_network<'a>(c: &'a Container, shared: &BTreeMap<&str, usize>) -> Option<&'a str> {
+fn primary_network<'a>(
+    c: &'a Container,
+    shared: &BTreeMap<(HostId, &str), usize>,
+) -> Option<&'a str> {
     let nets = user_networks(c);
     if let Some(project) = c.project() {
         let default = format!("{project}_default");
@@ -278,9 +297,10 @@ fn primary_network<'a>(c: &'a Container, shared: &BTreeMap<&str, usize>) -> Opti
         }
     }
     nets.iter().copied().max_by(|a, b| {
-        let (ca, cb) = (shared.get(a).unwrap_or(&0), shared.get(b).unwrap_or(&0));
+        let count = |n: &str| shared.get(&(c.host, n)).copied().unwrap_or(0);
+        let (ca, cb) = (count(a), count(b));
         // Ties go to the name that sorts first.
-        ca.cmp(cb).then_with(|| b.cmp(a))
+        ca.cmp(&cb).then_with(|| b.cmp(a))
     })
 }
 
@@ -393,13 +413,13 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
         .collect();
     // How many containers of each project sit on each network: a container on several
     // is drawn where its project mostly is.
-    let mut shared: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut shared: BTreeMap<(HostId, &str), usize> = BTreeMap::new();
     for c in &shown {
         for n in user_networks(c) {
-            *shared.entry(n).or_default() += 1;
+            *shared.entry((c.host, n)).or_default() += 1;
         }
     }
-    let mut group_keys: BTreeMap<(crate::model::HostId, String), Vec<usize>> = BTreeMap::new();
+    let mut group_keys: BTreeMap<(HostId, String), Vec<usize>> = BTreeMap::new();
     let mut nodes: Vec<Node> = Vec::with_capacity(shown.len());
     let mut order: Vec<&Container> = shown.clone();
     order.sort_by(|a, b| {
@@ -443,6 +463,7 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
             id: c.id.clone(),
             name: node_name(c),
             container: c.name.clone(),
+            host: c.host,
             project: c.project().map(String::from),
             service: c.service().map(String::from),
             group: 0,
@@ -507,7 +528,15 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
         nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
     let edges = derive_edges(model, &order, &nodes, &by_id);
     let volumes = derive_volumes(&order, &by_id);
+    let hosts = if model.multi_host() {
+        (0..model.hosts.len())
+            .map(|id| GraphHost { id, name: one_line(&model.host(id).name).into_owned() })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Graph {
+        hosts,
         hostname: model.host(0).engine.hostname.as_deref().map(|h| one_line(h).into_owned()),
         engine_version: model.host(0).engine.version.clone(),
         groups,
@@ -532,7 +561,8 @@ fn derive_edges(
         for dep in c.depends_on() {
             let mut providers = service_containers(model, project, &dep.service);
             providers.sort_by(|a, b| a.name.cmp(&b.name));
-            for p in providers {
+            // A service of the same project on another engine is another deployment.
+            for p in providers.into_iter().filter(|p| p.host == c.host) {
                 let Some(&to) = by_id.get(p.id.as_str()) else { continue };
                 if to == from {
                     continue;
@@ -567,8 +597,9 @@ fn derive_edges(
             }
         }
     }
+    // Networks of the same name on two engines are two networks: nothing resolves across.
     let shares_network = |a: &Container, b: &Container| {
-        a.networks.iter().any(|n| b.networks.iter().any(|m| m.name == n.name))
+        a.host == b.host && a.networks.iter().any(|n| b.networks.iter().any(|m| m.name == n.name))
     };
     let mut connections: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
     for c in order {
@@ -632,7 +663,9 @@ fn derive_edges(
         else {
             continue;
         };
-        if from == to {
+        // A proxy routes only to what its own engine runs; a same-named target on
+        // another engine is not what it reaches.
+        if from == to || nodes[from].host != nodes[to].host {
             continue;
         }
         let entry = routes.entry((from, to)).or_insert_with(|| (Vec::new(), true));
@@ -693,7 +726,7 @@ fn route_label(route: &crate::routes::table::Route) -> String {
 }
 
 fn derive_volumes(order: &[&Container], by_id: &BTreeMap<&str, usize>) -> Vec<VolumeEntry> {
-    let mut entries: BTreeMap<(VolumeKind, String), Vec<VolumeUse>> = BTreeMap::new();
+    let mut entries: BTreeMap<(HostId, VolumeKind, String), Vec<VolumeUse>> = BTreeMap::new();
     for c in order {
         let Some(&node) = by_id.get(c.id.as_str()) else { continue };
         for m in &c.mounts {
@@ -709,14 +742,19 @@ fn derive_volumes(order: &[&Container], by_id: &BTreeMap<&str, usize>) -> Vec<Vo
                 // tmpfs and pipes hold nothing that outlives the container.
                 _ => continue,
             };
-            entries.entry((kind, one_line(&name).into_owned())).or_default().push(VolumeUse {
-                node,
-                destination: one_line(&m.destination).into_owned(),
-                read_only: m.read_only,
-            });
+            entries.entry((c.host, kind, one_line(&name).into_owned())).or_default().push(
+                VolumeUse {
+                    node,
+                    destination: one_line(&m.destination).into_owned(),
+                    read_only: m.read_only,
+                },
+            );
         }
     }
-    entries.into_iter().map(|((kind, name), users)| VolumeEntry { kind, name, users }).collect()
+    entries
+        .into_iter()
+        .map(|((host, kind, name), users)| VolumeEntry { host, kind, name, users })
+        .collect()
 }
 
 #[cfg(test)]

@@ -146,3 +146,68 @@ fn derivation_is_deterministic() {
         assert_eq!(graph(name), graph(name));
     }
 }
+
+/// Seed 000 running twice, on two engines: same project, services, networks and
+/// volume names, different containers.
+fn twin_engines() -> Model {
+    use crate::model::{Host, Update};
+    let single = seed(SEEDS[0]).expect("fixture");
+    let now = super::fixtures::now();
+    let mut model = Model::with_hosts(vec![
+        Host::new("one", "unix:///var/run/docker.sock", now),
+        Host::new("two", "ssh://ops@two", now),
+    ]);
+    for host in 0..2 {
+        for network in single.networks.values() {
+            model.apply_from(host, Update::NetworkChanged(Box::new(network.clone())));
+        }
+        for volume in single.volumes.values() {
+            model.apply_from(host, Update::VolumeChanged(Box::new(volume.clone())));
+        }
+        for c in single.containers.values() {
+            let mut c = c.clone();
+            c.id = format!("{host}{}", &c.id[1..]);
+            model.apply_from(host, Update::ContainerChanged(Box::new(c)));
+        }
+    }
+    model
+}
+
+#[test]
+fn no_edge_joins_two_engines() {
+    let model = twin_engines();
+    let g = derive(&model, &Filter::default());
+    assert_eq!(g.nodes.len(), 6);
+    assert_eq!(g.hosts.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(), ["one", "two"]);
+    for e in &g.edges {
+        if let End::Node(from) = e.from {
+            assert_eq!(g.nodes[from].host, g.nodes[e.to].host, "{e:?}");
+        }
+    }
+    // Each engine keeps the edges it has alone.
+    let alone = graph(SEEDS[0]);
+    assert_eq!(g.edges.len(), 2 * alone.edges.len());
+    let three = derive(&super::fixtures::three_hosts(), &Filter::default());
+    for e in &three.edges {
+        if let End::Node(from) = e.from {
+            assert_eq!(three.nodes[from].host, three.nodes[e.to].host, "{e:?}");
+        }
+    }
+}
+
+#[test]
+fn same_named_volumes_of_two_engines_stay_apart() {
+    let g = derive(&twin_engines(), &Filter::default());
+    let postgres: Vec<&VolumeEntry> =
+        g.volumes.iter().filter(|v| v.name == "postgres_data").collect();
+    assert_eq!(postgres.len(), 2);
+    assert_ne!(postgres[0].host, postgres[1].host);
+    for v in &g.volumes {
+        assert!(v.users.iter().all(|u| g.nodes[u.node].host == v.host), "{v:?}");
+    }
+}
+
+#[test]
+fn one_engine_draws_no_host_boxes() {
+    assert!(graph(SEEDS[0]).hosts.is_empty());
+}

@@ -1,4 +1,5 @@
-//! The map: the live architecture diagram of the host, drawn cell by cell into
+//! The map: the live architecture diagram of the host (or of each engine, when
+//! portolan follows several), drawn cell by cell into
 //! ratatui's buffer from [`crate::topology`]'s graph and layout.
 //!
 //! This pane owns the map's screen state: the cached graph and layout (rebuilt only
@@ -14,15 +15,15 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect as TuiRect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 
 use super::PaneView;
 use crate::model::format::{bytes, percent};
 use crate::model::sanitize::one_line;
-use crate::model::{ContainerState, Model};
+use crate::model::{Connection, ContainerState, Model};
 use crate::topology::layout::{
-    self, BoxLine, BoxPlan, Detail, MapLayout, Rect, Target, health_text, image_text,
+    self, BoxLine, BoxPlan, Detail, HostPlan, MapLayout, Rect, Target, health_text, image_text,
 };
 use crate::topology::{EdgeKind, Filter, Graph, Node, VolumeKind, derive};
 use crate::ui::theme::{Slot, Theme};
@@ -335,11 +336,24 @@ impl MapPane {
 
     fn host_title(&self, view: &PaneView<'_>, layout: &MapLayout, graph: &Graph) -> String {
         let mut parts = vec![view.title.to_string()];
-        if let Some(host) = &graph.hostname {
-            parts.push(host.clone());
-        }
-        if let Some(version) = &graph.engine_version {
-            parts.push(format!("Docker {}", one_line(version)));
+        if graph.hosts.is_empty() {
+            if let Some(host) = &graph.hostname {
+                parts.push(host.clone());
+            }
+            if let Some(version) = &graph.engine_version {
+                parts.push(format!("Docker {}", one_line(version)));
+            }
+        } else {
+            // Each host box names its engine; the frame says how many answer.
+            parts.push(format!("{} engines", graph.hosts.len()));
+            let lost = graph
+                .hosts
+                .iter()
+                .filter(|h| !view.model.host(h.id).connection.is_connected())
+                .count();
+            if lost > 0 {
+                parts.push(format!("{lost} not answering"));
+            }
         }
         if self.filter_open {
             parts.push(format!("filter /{}▏", one_line(&self.filter)));
@@ -518,6 +532,25 @@ impl Canvas {
         width
     }
 
+    /// Dims everything inside `r` but the selection.
+    fn dim(&mut self, r: Rect, keep: Style) {
+        for y in r.y..r.bottom() {
+            for x in r.x..r.right() {
+                if let Some(i) = self.index(x, y)
+                    && self.styles[i] != keep
+                {
+                    self.styles[i] = self.styles[i].add_modifier(Modifier::DIM);
+                }
+            }
+        }
+        for t in &mut self.texts {
+            let inside = t.y >= r.y && t.y < r.bottom() && t.x >= r.x && t.x < r.right();
+            if inside && t.style != keep {
+                t.style = t.style.add_modifier(Modifier::DIM);
+            }
+        }
+    }
+
     fn free(&self, x: u16, y: u16, len: u16) -> bool {
         (0..len).all(|dx| self.index(x + dx, y).is_some_and(|i| !self.used[i]))
     }
@@ -606,6 +639,9 @@ fn draw(
     // with borders (┬ ├ ┼) take the edge's colour.
     let host = layout.host;
     canvas.border(host, theme.style(Slot::MapHost));
+    for h in &layout.hosts {
+        canvas.border(h.rect, theme.style(Slot::MapHost));
+    }
     for g in &layout.groups {
         let style = if g.collapsed && selected == Some(Target::Summary(g.group)) {
             theme.style(Slot::Selection)
@@ -614,7 +650,9 @@ fn draw(
         };
         canvas.border(g.rect, style);
     }
-    if let Some(v) = &layout.volumes {
+    let bands =
+        || layout.volumes.iter().chain(layout.hosts.iter().filter_map(|h| h.volumes.as_ref()));
+    for v in bands() {
         canvas.border(v.rect, theme.style(Slot::MapNetwork));
     }
     for b in &layout.boxes {
@@ -644,16 +682,20 @@ fn draw(
         }
     }
     // Rounded host corners tell the host from the networks at a glance.
-    let (x1, y1) = (host.right() - 1, host.bottom() - 1);
     let host_style = theme.style(Slot::MapHost);
-    for (x, y, g) in [(host.x, host.y, "╭"), (x1, host.y, "╮"), (host.x, y1, "╰"), (x1, y1, "╯")]
-    {
-        canvas.glyph(x, y, g, host_style);
+    for r in std::iter::once(host).chain(layout.hosts.iter().map(|h| h.rect)) {
+        let (x1, y1) = (r.right() - 1, r.bottom() - 1);
+        for (x, y, g) in [(r.x, r.y, "╭"), (x1, r.y, "╮"), (r.x, y1, "╰"), (x1, y1, "╯")] {
+            canvas.glyph(x, y, g, host_style);
+        }
     }
     // Titles and contents.
     let room = usize::from(host.w.saturating_sub(4));
     canvas.text(host.x + 2, host.y, &format!(" {title} "), room, theme.title(view.focused));
     legend(canvas, theme, host);
+    for h in &layout.hosts {
+        host_box(canvas, view, graph, layout, h);
+    }
     for g in &layout.groups {
         let group = &graph.groups[g.group];
         let room = usize::from(g.rect.w.saturating_sub(4));
@@ -695,10 +737,91 @@ fn draw(
             node_box(canvas, view, &graph.nodes[n], b, selected == Some(b.target));
         }
     }
-    if let Some(v) = &layout.volumes {
+    for v in bands() {
         volumes(canvas, theme, graph, v);
     }
     labels(canvas, theme, graph, layout);
+    // What an engine portolan cannot hear said last is drawn faint: never as live.
+    for h in &layout.hosts {
+        if !view.model.host(h.host).connection.is_connected() {
+            let r = h.rect;
+            let inside = Rect { x: r.x + 1, y: r.y + 1, w: r.w - 2, h: r.h - 2 };
+            canvas.dim(inside, theme.style(Slot::Selection));
+        }
+    }
+}
+
+/// `name · state · hostname · Docker version` on the top border (the state first when
+/// the engine does not answer, so cutting the title never hides it); for an engine
+/// not answering, a note on the bottom border that its boxes are its last known state;
+/// inside an empty box, why it is empty.
+fn host_box(
+    canvas: &mut Canvas,
+    view: &PaneView<'_>,
+    graph: &Graph,
+    layout: &MapLayout,
+    plan: &HostPlan,
+) {
+    let theme = view.theme;
+    let r = plan.rect;
+    let engine = view.model.host(plan.host);
+    let name = graph.hosts.iter().find(|h| h.id == plan.host).map_or("?", |h| h.name.as_str());
+    let (state, state_slot) = match &engine.connection {
+        Connection::Connected { .. } => ("● connected".to_string(), Slot::Ok),
+        Connection::Connecting { .. } => ("… connecting…".to_string(), Slot::Muted),
+        Connection::Disconnected { since, reason } => (
+            format!(
+                "✖ unreachable since {} — {}",
+                since.with_timezone(&view.offset).format("%H:%M:%S"),
+                one_line(reason)
+            ),
+            Slot::Warning,
+        ),
+    };
+    let mut identity: Vec<String> = Vec::new();
+    if let Some(hostname) = &engine.engine.hostname {
+        identity.push(one_line(hostname).into_owned());
+    }
+    if let Some(version) = &engine.engine.version {
+        identity.push(format!("Docker {}", one_line(version)));
+    }
+    let connected = engine.connection.is_connected();
+    let mut pieces: Vec<(String, Slot)> = vec![(format!(" {name} "), Slot::Title)];
+    if !connected {
+        pieces.push((format!("· {state} "), state_slot));
+    }
+    if !identity.is_empty() {
+        pieces.push((format!("· {} ", identity.join(" · ")), Slot::Muted));
+    }
+    if connected {
+        pieces.push(("· ".to_string(), Slot::Muted));
+        pieces.push((format!("{state} "), state_slot));
+    }
+    let mut room = usize::from(r.w.saturating_sub(4));
+    let mut x = r.x + 2;
+    for (text, slot) in pieces {
+        let used = canvas.text(x, r.y, &text, room, theme.style(slot));
+        x += used;
+        room = room.saturating_sub(usize::from(used));
+    }
+    let has_groups = layout.groups.iter().any(|g| graph.groups[g.group].host == plan.host);
+    let room = usize::from(r.w.saturating_sub(4));
+    if !connected && has_groups {
+        let note = " last known state, not live ";
+        canvas.text(r.x + 2, r.bottom() - 1, note, room, theme.style(Slot::Warning));
+    }
+    if !has_groups {
+        let note =
+            match (&engine.connection, view.model.containers.values().any(|c| c.host == plan.host))
+            {
+                (Connection::Connecting { .. }, _) => "waiting for the engine to answer",
+                (Connection::Disconnected { .. }, false) => "nothing known of it yet",
+                (_, true) => "no container matches the filter",
+                (_, false) => "no containers",
+            };
+        canvas.reserve(Rect { x: r.x + 1, y: r.y + 1, w: r.w - 2, h: r.h - 2 });
+        canvas.text(r.x + 2, r.y + 1, note, room, theme.style(Slot::Muted));
+    }
 }
 
 fn legend(canvas: &mut Canvas, theme: &Theme, host: Rect) {
@@ -825,6 +948,11 @@ fn stats_line(canvas: &mut Canvas, view: &PaneView<'_>, node: &Node, x: u16, y: 
     let point =
         view.model.stats.get(&node.id).and_then(|s| s.latest_with_cpu().or_else(|| s.latest()));
     let running = node.state == ContainerState::Running;
+    // An engine that does not answer sends no numbers: its last ones are history.
+    if view.model.multi_host() && !view.model.host(node.host).connection.is_connected() {
+        canvas.text(x, y, "cpu – mem – (not live)", max, theme.style(Slot::Muted));
+        return;
+    }
     let Some(point) = point.filter(|_| running) else {
         canvas.text(x, y, "cpu – mem –", max, theme.style(Slot::Muted));
         return;
@@ -849,8 +977,10 @@ fn stats_line(canvas: &mut Canvas, view: &PaneView<'_>, node: &Node, x: u16, y: 
 }
 
 fn volumes(canvas: &mut Canvas, theme: &Theme, graph: &Graph, v: &layout::VolumesPlan) {
-    let named = graph.volumes.iter().filter(|e| e.kind == VolumeKind::Named).count();
-    let binds = graph.volumes.len() - named;
+    let entries: Vec<&crate::topology::VolumeEntry> =
+        v.entries.iter().filter_map(|&i| graph.volumes.get(i)).collect();
+    let named = entries.iter().filter(|e| e.kind == VolumeKind::Named).count();
+    let binds = entries.len() - named;
     let title = format!(" Volumes · {named} named (persistent) · {binds} bind mounts (host) ");
     canvas.text(
         v.rect.x + 2,
@@ -861,13 +991,13 @@ fn volumes(canvas: &mut Canvas, theme: &Theme, graph: &Graph, v: &layout::Volume
     );
     canvas.reserve(Rect { x: v.rect.x + 1, y: v.rect.y + 1, w: v.rect.w - 2, h: v.rect.h - 2 });
     let rows = v.rect.h.saturating_sub(2).max(1);
-    for (i, entry) in graph.volumes.iter().enumerate().take(v.shown) {
+    for (i, entry) in entries.iter().enumerate().take(v.shown) {
         let (col, row) = ((i as u16) / rows, (i as u16) % rows);
         let x = v.rect.x + 2 + col * (v.column_width + 3);
         let y = v.rect.y + 1 + row;
-        let last_cell = i + 1 == v.shown && v.shown < graph.volumes.len();
+        let last_cell = i + 1 == v.shown && v.shown < entries.len();
         if last_cell {
-            let more = graph.volumes.len() - v.shown + 1;
+            let more = entries.len() - v.shown + 1;
             canvas.text(
                 x,
                 y,
