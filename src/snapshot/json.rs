@@ -300,11 +300,13 @@ fn edges(model: &Model, project: Option<&str>) -> Vec<EdgeJson> {
 #[derive(Serialize)]
 pub struct ProblemJson {
     /// The container; for `service_degraded` the swarm service, for `task_failed` the
-    /// task (`service.slot`).
+    /// task (`service.slot`), for `host_unreachable` the engine.
     pub container: String,
     pub project: Option<String>,
-    /// `oom_killed`, `crashloop`, `unhealthy`, `exited`, `dependency_down`,
-    /// `service_degraded` or `task_failed`.
+    /// The name of the engine it is on (see `hosts`); for a swarm problem, the manager.
+    pub host: String,
+    /// `host_unreachable`, `oom_killed`, `crashloop`, `unhealthy`, `exited`,
+    /// `dependency_down`, `service_degraded` or `task_failed`.
     pub kind: &'static str,
     pub since: Option<String>,
     pub detail: String,
@@ -313,6 +315,8 @@ pub struct ProblemJson {
 #[derive(Serialize)]
 pub struct TimelineJson {
     pub time: String,
+    /// The name of the engine it happened on; `null` for a swarm's services and tasks.
+    pub host: Option<String>,
     pub container: String,
     pub project: Option<String>,
     pub service: Option<String>,
@@ -606,6 +610,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
         problems: crate::triage::problems(model, now, project)
             .into_iter()
             .map(|p| ProblemJson {
+                host: model.host(p.host).name.clone(),
                 container: p.container,
                 project: p.project,
                 kind: p.kind.as_str(),
@@ -617,6 +622,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
             .into_iter()
             .map(|e| TimelineJson {
                 time: e.time.to_rfc3339_opts(SecondsFormat::Millis, true),
+                host: e.host.map(|h| model.host(h).name.clone()),
                 container: e.container.clone(),
                 project: e.project.clone(),
                 service: e.service.clone(),
@@ -810,5 +816,30 @@ mod tests {
             .filter_map(|p| p["kind"].as_str())
             .collect();
         assert_eq!(kinds, vec!["service_degraded", "task_failed"]);
+    }
+
+    #[test]
+    fn problems_and_timeline_entries_name_their_engine() {
+        let model = crate::topology::fixtures::three_hosts();
+        let json = serde_json::to_value(document(
+            &model,
+            crate::topology::fixtures::now(),
+            &JsonOptions::default(),
+        ))
+        .unwrap_or_default();
+        let problems = json["problems"].as_array().cloned().unwrap_or_default();
+        assert!(!problems.is_empty());
+        assert!(problems.iter().all(|p| p["host"].is_string()), "{problems:?}");
+        let lost = problems.iter().find(|p| p["kind"] == "host_unreachable");
+        let lost = lost.cloned().unwrap_or_default();
+        assert_eq!(lost["host"], "edge");
+        assert_eq!(lost["container"], "edge");
+        assert!(lost["since"].is_string() && lost["detail"].is_string(), "{lost}");
+        let timeline = json["timeline"].as_array().cloned().unwrap_or_default();
+        assert!(
+            timeline.iter().any(|e| e["host"] == "edge" && e["event"] == "host unreachable"),
+            "{timeline:?}"
+        );
+        assert!(timeline.iter().any(|e| e["host"] == "db2"));
     }
 }
