@@ -105,6 +105,13 @@ fn entry(
     }
 }
 
+impl TimelineEntry {
+    /// Whether it is about an engine (lost, back) rather than a container.
+    pub fn is_host_event(&self) -> bool {
+        self.container_id.is_empty() && self.host.is_some()
+    }
+}
+
 fn exit_detail(c: &Container) -> String {
     let code = c.exit_code.unwrap_or(0);
     if c.oom_killed { format!("exit {code}, OOM killed") } else { format!("exit {code}") }

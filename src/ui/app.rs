@@ -311,7 +311,7 @@ impl App {
         let target = self
             .log_target
             .clone()
-            .or_else(|| target_for(&marked, self.project.as_deref(), selected));
+            .or_else(|| target_for(&self.model, &marked, self.project.as_deref(), selected));
         let (target, label) = match target {
             Some((target, label)) => (Some(target), label),
             None => (None, "nothing selected".to_string()),

@@ -195,7 +195,10 @@ fn group_title(route: &Route, model: &Model) -> String {
         RouteKind::Port => "▾ Published ports · host → container".to_string(),
     };
     if model.multi_host() {
-        format!("{title} · on {}", one_line(&model.host(route.host_id).name))
+        // A lost engine's routes are as last known: nothing says they still answer.
+        let lost =
+            if super::host_lost(model, route.host_id) { " (unreachable: last known)" } else { "" };
+        format!("{title} · on {}{lost}", one_line(&model.host(route.host_id).name))
     } else {
         title
     }
