@@ -911,3 +911,53 @@ fn swarm_nodes_without_room_are_counted_not_dropped() {
     let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
     assert!(text.contains("more not shown"), "{text}");
 }
+
+/// The three-engine fixture (`edge` lost) on `pane`, clock and zone pinned.
+fn three_hosts_on(pane: PaneId) -> App {
+    use portolan::topology::fixtures;
+    let mut app = App::new(
+        fixtures::three_hosts(),
+        Theme::built_in("dark"),
+        Keymap::default(),
+        fixtures::now(),
+    );
+    app.version = "0.0.0-test";
+    app.offset = chrono::FixedOffset::east_opt(0).expect("UTC");
+    app.set_project(None);
+    app.pane = pane;
+    app
+}
+
+#[test]
+fn every_pane_names_the_engine_with_three_hosts() {
+    let panes =
+        [PaneId::Containers, PaneId::Triage, PaneId::Stats, PaneId::Timeline, PaneId::Routes];
+    for pane in panes {
+        for (w, h) in [(80u16, 24u16), (120, 40)] {
+            let mut app = three_hosts_on(pane);
+            let text = buffer_to_text(&render_buffer(&mut app, w, h));
+            insta::assert_snapshot!(format!("three_hosts_{}_{w}x{h}", pane.name()), text);
+        }
+    }
+}
+
+#[test]
+fn the_mouse_selects_rows_under_the_engine_headers() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let click = |row| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 5,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let mut app = three_hosts_on(PaneId::Containers);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() as u16;
+    // The header of engine db2 is not a container; the row below its project is.
+    let db2 = line_of("▣ db2");
+    assert!(!app.mouse(&click(db2), 120), "{text}");
+    assert!(app.mouse(&click(db2 + 2), 120), "{text}");
+    let selected = app.containers.selected_id().and_then(|id| app.model.containers.get(id));
+    let selected = selected.expect("a container is selected");
+    assert_eq!((app.model.host_name(selected), selected.service()), ("db2", Some("backend")));
+}
