@@ -167,6 +167,9 @@ pub struct RouteJson {
     pub proxy: String,
     /// `traefik`, `nginx` or `port`.
     pub kind: &'static str,
+    /// The name of the engine the route lives on (see `hosts`); a route never leaves
+    /// its engine. Not to be confused with `host`, the HTTP host it matches.
+    pub engine: String,
     pub entrypoint: String,
     pub host: Option<String>,
     pub path: Option<String>,
@@ -193,6 +196,8 @@ pub struct RouteJson {
 #[derive(Serialize)]
 pub struct RouteNoteJson {
     pub proxy: String,
+    /// The name of the engine the proxy runs on (see `hosts`).
+    pub engine: String,
     pub message: String,
 }
 
@@ -208,6 +213,7 @@ fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNot
         .map(|r| RouteJson {
             proxy: r.proxy_container.unwrap_or(r.proxy),
             kind: r.kind.as_str(),
+            engine: model.host(r.host_id).name.clone(),
             entrypoint: r.entrypoint,
             host: r.host,
             path: r.path,
@@ -237,7 +243,7 @@ fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNot
                 .as_ref()
                 .and_then(|id| model.containers.get(id))
                 .map_or(n.proxy, |c| c.name.clone());
-            RouteNoteJson { proxy, message: n.message }
+            RouteNoteJson { proxy, engine: model.host(n.host_id).name.clone(), message: n.message }
         })
         .collect();
     (routes, notes)
@@ -841,5 +847,9 @@ mod tests {
             "{timeline:?}"
         );
         assert!(timeline.iter().any(|e| e["host"] == "db2"));
+        let routes = json["routes"].as_array().cloned().unwrap_or_default();
+        let engines: std::collections::BTreeSet<&str> =
+            routes.iter().filter_map(|r| r["engine"].as_str()).collect();
+        assert_eq!(engines, ["db2", "edge", "local"].into_iter().collect());
     }
 }
