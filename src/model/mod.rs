@@ -288,9 +288,17 @@ impl Model {
                 let entry = &mut self.hosts[host];
                 // Only a comeback is news: every engine connects once at start-up, and
                 // with one engine the header already says it all.
-                if multi_host && let Connection::Disconnected { since, .. } = &entry.connection {
-                    let outage = format::short_duration((at - *since).to_std().unwrap_or_default());
-                    let detail = format!("answers again after {outage}");
+                // Back after an outage, or after a retry that followed one.
+                let comeback = matches!(entry.connection, Connection::Disconnected { .. })
+                    || (entry.connected_at.is_some() && !entry.connection.is_connected());
+                if multi_host && comeback {
+                    let detail = match &entry.connection {
+                        Connection::Disconnected { since, .. } => {
+                            let outage = (at - *since).to_std().unwrap_or_default();
+                            format!("answers again after {}", format::short_duration(outage))
+                        }
+                        _ => "answers again".to_string(),
+                    };
                     self.history.record_host(host, &entry.name, at, "host reconnected", detail);
                 }
                 let endpoint = std::mem::take(&mut entry.engine.endpoint);
