@@ -961,3 +961,21 @@ fn the_mouse_selects_rows_under_the_engine_headers() {
     let selected = selected.expect("a container is selected");
     assert_eq!((app.model.host_name(selected), selected.service()), ("db2", Some("backend")));
 }
+
+#[test]
+fn detail_and_inspect_say_the_engine_and_that_it_is_lost() {
+    let mut app = three_hosts_on(PaneId::Containers);
+    let on_edge = app.model.containers.values().find(|c| app.model.host_name(c) == "edge");
+    let id = on_edge.map(|c| c.id.clone()).expect("a container on edge");
+    app.containers.select(&id);
+    app.detail_full = true;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let host = text.lines().find(|l| l.starts_with("│host")).unwrap_or_default();
+    assert!(host.contains("edge · unreachable since 15:05:40 — connection refused"), "{text}");
+    let figures = text.lines().any(|l| l.starts_with("│cpu ") || l.starts_with("│memory "));
+    assert!(!figures, "old figures are not shown as now: {text}");
+    assert!(app.act(Action::Inspect));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let first = text.lines().find(|l| l.starts_with("│host")).unwrap_or_default();
+    assert!(first.contains("edge (tcp://edge:2376) · unreachable since"), "{text}");
+}

@@ -163,8 +163,9 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
         out.push(field(theme, "health", "no healthcheck", Slot::Muted));
     }
 
-    // Resources now.
+    // Resources now; an unreachable engine's figures are old, so none are shown.
     if c.state.is_running()
+        && !super::host_lost(model, c.host)
         && let Some(point) = model.stats.get(&c.id).and_then(|s| s.latest())
     {
         out.push(Line::default());
