@@ -979,3 +979,65 @@ fn detail_and_inspect_say_the_engine_and_that_it_is_lost() {
     let first = text.lines().find(|l| l.starts_with("│host")).unwrap_or_default();
     assert!(first.contains("edge (tcp://edge:2376) · unreachable since"), "{text}");
 }
+
+/// Engines `east` and `west` each run project `shop` with a service `api` and `db`:
+/// the same names, different containers.
+fn same_project_on_two_engines() -> App {
+    use portolan::model::Host;
+    let mut model = Model::with_hosts(vec![
+        Host::new("east", "unix:///var/run/docker.sock", t(-10)),
+        Host::new("west", "ssh://ops@west", t(-10)),
+    ]);
+    for (host, prefix) in [(0usize, "e"), (1, "w")] {
+        model.apply_from(host, Update::Connected { at: t(-10), info: Box::default() });
+        let api = service(&format!("{prefix}aaaaaaaaaaa1"), "shop", "api", "node:20-alpine");
+        let db = service(&format!("{prefix}bbbbbbbbbbb2"), "shop", "db", "postgres:16");
+        let ids = [api.id.clone(), db.id.clone()];
+        let inventory = Inventory { containers: vec![api, db], ..Inventory::default() };
+        model.apply_from(host, Update::Synced(Box::new(inventory)));
+        for (second, cpu) in [(-1i64, 0u64), (0, 100_000_000)] {
+            let samples =
+                ids.iter().map(|id| (id.clone(), sample(second, cpu, 64 << 20))).collect();
+            model.apply_from(host, Update::Stats(samples));
+        }
+    }
+    let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), t(0));
+    app.offset = chrono::FixedOffset::east_opt(0).expect("UTC");
+    app.set_project(None);
+    app
+}
+
+#[test]
+fn the_same_project_on_two_engines_is_never_summed_as_one() {
+    let mut app = same_project_on_two_engines();
+    app.pane = PaneId::Containers;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert_eq!(text.matches("shop  2/2 running").count(), 2, "one group per engine: {text}");
+    app.pane = PaneId::Stats;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(
+        text.contains("project east/shop (sum of 2)")
+            || text.contains("project west/shop (sum of 2)"),
+        "{text}"
+    );
+    assert!(text.contains("east/api") && text.contains("west/api"), "{text}");
+    app.pane = PaneId::Resources;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("│east/shop") && text.contains("│west/shop"), "{text}");
+    assert_eq!(text.matches("  TOTAL ").count(), 2, "one TOTAL per engine's project: {text}");
+    app.pane = PaneId::Timeline;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("Startup sequence · shop on east"), "{text}");
+    assert_eq!(text.matches("~T+0s   api").count(), 1, "east's startup only: {text}");
+    // Log lines of the two `api`s are told apart by their engine.
+    let name = |id: &str| {
+        portolan::ui::panes::logs::source_name(
+            &app.model,
+            &portolan::model::logs::SourceId::new(id),
+        )
+    };
+    assert_eq!(
+        (name("eaaaaaaaaaaa1"), name("waaaaaaaaaaa1")),
+        ("east/api".into(), "west/api".into())
+    );
+}
