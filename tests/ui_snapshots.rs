@@ -1029,6 +1029,12 @@ fn the_same_project_on_two_engines_is_never_summed_as_one() {
     let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
     assert!(text.contains("Startup sequence · shop on east"), "{text}");
     assert_eq!(text.matches("~T+0s   api").count(), 1, "east's startup only: {text}");
+    // "This container only" keeps to the selected engine's `shop-api-1`.
+    app.containers.select("eaaaaaaaaaaa1");
+    assert!(app.act(Action::ContainerFilter));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("container east/shop-api-1"), "{text}");
+    assert!(text.contains("east/shop-api-1") && !text.contains("west/shop-api-1"), "{text}");
     // Log lines of the two `api`s are told apart by their engine.
     let name = |id: &str| {
         portolan::ui::panes::logs::source_name(

@@ -576,7 +576,7 @@ impl App {
                         .containers
                         .selected_id()
                         .and_then(|id| self.model.containers.get(id))
-                        .map(|c| c.name.clone()),
+                        .map(|c| (c.host, c.name.clone())),
                 };
                 self.timeline.scrolled = false;
             }

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{ListNav, PaneView, block, clock};
+use crate::model::HostId;
 use crate::model::sanitize::one_line;
 use crate::timeline::{incidents, startup_projects, startup_sequence_on};
 use crate::ui::theme::Slot;
@@ -15,8 +16,9 @@ use crate::ui::theme::Slot;
 #[derive(Debug, Default)]
 pub struct TimelinePane {
     pub nav: ListNav,
-    /// Only this container's events (by name), when set.
-    pub container: Option<String>,
+    /// Only this container's events (by engine and name: names repeat across
+    /// engines), when set.
+    pub container: Option<(HostId, String)>,
     /// Whether the selection should follow the newest entry.
     pub scrolled: bool,
 }
@@ -81,9 +83,15 @@ impl TimelinePane {
             }
             frame.render_widget(Paragraph::new(lines), inner);
         }
-        let entries = incidents(model, project, self.container.as_deref());
+        let mut entries =
+            incidents(model, project, self.container.as_ref().map(|(_, name)| name.as_str()));
+        if let Some((host, _)) = &self.container {
+            entries.retain(|e| e.host == Some(*host));
+        }
         let filter = match (&self.container, project) {
-            (Some(c), _) => format!(" · container {}", one_line(c)),
+            (Some((host, c)), _) => {
+                format!(" · container {}{}", super::host_prefix(model, *host), one_line(c))
+            }
             (None, Some(p)) => format!(" · project {}", one_line(p)),
             (None, None) => String::new(),
         };
