@@ -911,3 +911,139 @@ fn swarm_nodes_without_room_are_counted_not_dropped() {
     let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
     assert!(text.contains("more not shown"), "{text}");
 }
+
+/// The three-engine fixture (`edge` lost) on `pane`, clock and zone pinned.
+fn three_hosts_on(pane: PaneId) -> App {
+    use portolan::topology::fixtures;
+    let mut app = App::new(
+        fixtures::three_hosts(),
+        Theme::built_in("dark"),
+        Keymap::default(),
+        fixtures::now(),
+    );
+    app.version = "0.0.0-test";
+    app.offset = chrono::FixedOffset::east_opt(0).expect("UTC");
+    app.set_project(None);
+    app.pane = pane;
+    app
+}
+
+#[test]
+fn every_pane_names_the_engine_with_three_hosts() {
+    let panes =
+        [PaneId::Containers, PaneId::Triage, PaneId::Stats, PaneId::Timeline, PaneId::Routes];
+    for pane in panes {
+        for (w, h) in [(80u16, 24u16), (120, 40)] {
+            let mut app = three_hosts_on(pane);
+            let text = buffer_to_text(&render_buffer(&mut app, w, h));
+            insta::assert_snapshot!(format!("three_hosts_{}_{w}x{h}", pane.name()), text);
+        }
+    }
+}
+
+#[test]
+fn the_mouse_selects_rows_under_the_engine_headers() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let click = |row| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 5,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let mut app = three_hosts_on(PaneId::Containers);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() as u16;
+    // The header of engine db2 is not a container; the row below its project is.
+    let db2 = line_of("▣ db2");
+    assert!(!app.mouse(&click(db2), 120), "{text}");
+    assert!(app.mouse(&click(db2 + 2), 120), "{text}");
+    let selected = app.containers.selected_id().and_then(|id| app.model.containers.get(id));
+    let selected = selected.expect("a container is selected");
+    assert_eq!((app.model.host_name(selected), selected.service()), ("db2", Some("backend")));
+}
+
+#[test]
+fn detail_and_inspect_say_the_engine_and_that_it_is_lost() {
+    let mut app = three_hosts_on(PaneId::Containers);
+    let on_edge = app.model.containers.values().find(|c| app.model.host_name(c) == "edge");
+    let id = on_edge.map(|c| c.id.clone()).expect("a container on edge");
+    app.containers.select(&id);
+    app.detail_full = true;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let host = text.lines().find(|l| l.starts_with("│host")).unwrap_or_default();
+    assert!(host.contains("edge · unreachable since 15:05:40 — connection refused"), "{text}");
+    let figures = text.lines().any(|l| l.starts_with("│cpu ") || l.starts_with("│memory "));
+    assert!(!figures, "old figures are not shown as now: {text}");
+    assert!(app.act(Action::Inspect));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let first = text.lines().find(|l| l.starts_with("│host")).unwrap_or_default();
+    assert!(first.contains("edge (tcp://edge:2376) · unreachable since"), "{text}");
+}
+
+/// Engines `east` and `west` each run project `shop` with a service `api` and `db`:
+/// the same names, different containers.
+fn same_project_on_two_engines() -> App {
+    use portolan::model::Host;
+    let mut model = Model::with_hosts(vec![
+        Host::new("east", "unix:///var/run/docker.sock", t(-10)),
+        Host::new("west", "ssh://ops@west", t(-10)),
+    ]);
+    for (host, prefix) in [(0usize, "e"), (1, "w")] {
+        model.apply_from(host, Update::Connected { at: t(-10), info: Box::default() });
+        let api = service(&format!("{prefix}aaaaaaaaaaa1"), "shop", "api", "node:20-alpine");
+        let db = service(&format!("{prefix}bbbbbbbbbbb2"), "shop", "db", "postgres:16");
+        let ids = [api.id.clone(), db.id.clone()];
+        let inventory = Inventory { containers: vec![api, db], ..Inventory::default() };
+        model.apply_from(host, Update::Synced(Box::new(inventory)));
+        for (second, cpu) in [(-1i64, 0u64), (0, 100_000_000)] {
+            let samples =
+                ids.iter().map(|id| (id.clone(), sample(second, cpu, 64 << 20))).collect();
+            model.apply_from(host, Update::Stats(samples));
+        }
+    }
+    let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), t(0));
+    app.offset = chrono::FixedOffset::east_opt(0).expect("UTC");
+    app.set_project(None);
+    app
+}
+
+#[test]
+fn the_same_project_on_two_engines_is_never_summed_as_one() {
+    let mut app = same_project_on_two_engines();
+    app.pane = PaneId::Containers;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert_eq!(text.matches("shop  2/2 running").count(), 2, "one group per engine: {text}");
+    app.pane = PaneId::Stats;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(
+        text.contains("project east/shop (sum of 2)")
+            || text.contains("project west/shop (sum of 2)"),
+        "{text}"
+    );
+    assert!(text.contains("east/api") && text.contains("west/api"), "{text}");
+    app.pane = PaneId::Resources;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("│east/shop") && text.contains("│west/shop"), "{text}");
+    assert_eq!(text.matches("  TOTAL ").count(), 2, "one TOTAL per engine's project: {text}");
+    app.pane = PaneId::Timeline;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("Startup sequence · shop on east"), "{text}");
+    assert_eq!(text.matches("~T+0s   api").count(), 1, "east's startup only: {text}");
+    // "This container only" keeps to the selected engine's `shop-api-1`.
+    app.containers.select("eaaaaaaaaaaa1");
+    assert!(app.act(Action::ContainerFilter));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("container east/shop-api-1"), "{text}");
+    assert!(text.contains("east/shop-api-1") && !text.contains("west/shop-api-1"), "{text}");
+    // Log lines of the two `api`s are told apart by their engine.
+    let name = |id: &str| {
+        portolan::ui::panes::logs::source_name(
+            &app.model,
+            &portolan::model::logs::SourceId::new(id),
+        )
+    };
+    assert_eq!(
+        (name("eaaaaaaaaaaa1"), name("waaaaaaaaaaa1")),
+        ("east/api".into(), "west/api".into())
+    );
+}

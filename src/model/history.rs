@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
+use super::HostId;
 use super::container::{Container, ContainerState, HealthProbe, HealthStatus};
 use super::ring::Ring;
 
@@ -38,6 +39,9 @@ pub struct ContainerEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimelineEntry {
     pub time: DateTime<Utc>,
+    /// The engine it happened on; `None` for what spans engines (a swarm's services
+    /// and tasks, which name their node instead).
+    pub host: Option<HostId>,
     pub container_id: String,
     pub container: String,
     pub project: Option<String>,
@@ -90,6 +94,7 @@ fn entry(
 ) -> TimelineEntry {
     TimelineEntry {
         time,
+        host: Some(c.host),
         container_id: c.id.clone(),
         container: c.name.clone(),
         project: c.project().map(String::from),
@@ -97,6 +102,13 @@ fn entry(
         event: event.to_string(),
         detail,
         reconstructed,
+    }
+}
+
+impl TimelineEntry {
+    /// Whether it is about an engine (lost, back) rather than a container.
+    pub fn is_host_event(&self) -> bool {
+        self.container_id.is_empty() && self.host.is_some()
     }
 }
 
@@ -110,7 +122,8 @@ impl History {
         // The same moment can arrive twice: from reconstruction and from an event
         // replayed by the stream's `since`, or after a resync.
         let duplicate = self.timeline.iter_mut().rev().take(256).find(|e| {
-            e.container_id == item.container_id
+            e.host == item.host
+                && e.container_id == item.container_id
                 && e.event == item.event
                 && (e.time - item.time).num_milliseconds().abs() < 1000
         });
@@ -127,8 +140,8 @@ impl History {
         self.timeline.push(item);
     }
 
-    /// Records a live event from the engine.
-    pub fn record_event(&mut self, event: &ContainerEvent) {
+    /// Records a live event from engine `host`.
+    pub fn record_event(&mut self, host: HostId, event: &ContainerEvent) {
         let detail = match (event.action.as_str(), &event.detail) {
             ("die", Some(code)) => format!("exit {code}"),
             ("kill", Some(signal)) => format!("signal {signal}"),
@@ -158,6 +171,7 @@ impl History {
         };
         let item = TimelineEntry {
             time: event.at,
+            host: Some(host),
             container_id: event.id.clone(),
             container: event.name.clone(),
             project: event.project.clone(),
@@ -304,13 +318,39 @@ impl History {
         let first = self.timeline.partition_point(|e| e.time <= item.time - window);
         let duplicate = (first..self.timeline.len())
             .map_while(|i| self.timeline.get(i).filter(|e| e.time < item.time + window))
-            .any(|e| e.container_id == item.container_id && e.event == item.event);
+            .any(|e| {
+                e.host == item.host && e.container_id == item.container_id && e.event == item.event
+            });
         if duplicate {
             return;
         }
         if self.timeline.insert(position, item) {
             self.timeline_dropped += 1;
         }
+    }
+
+    /// Records that an engine stopped answering, or answers again: `name` is what the
+    /// operator calls it, `detail` the reason or what came back.
+    pub fn record_host(
+        &mut self,
+        host: HostId,
+        name: &str,
+        at: DateTime<Utc>,
+        event: &str,
+        detail: String,
+    ) {
+        self.push(TimelineEntry {
+            time: at,
+            host: Some(host),
+            // No container has an empty id: the host's entries never dedupe with one.
+            container_id: String::new(),
+            container: name.to_string(),
+            project: None,
+            service: None,
+            event: event.to_string(),
+            detail,
+            reconstructed: false,
+        });
     }
 
     pub fn forget(&mut self, id: &str) {

@@ -284,7 +284,23 @@ impl Model {
                 }
             }
             Update::Connected { at, info } => {
+                let multi_host = self.multi_host();
                 let entry = &mut self.hosts[host];
+                // Only a comeback is news: every engine connects once at start-up, and
+                // with one engine the header already says it all.
+                // Back after an outage, or after a retry that followed one.
+                let comeback = matches!(entry.connection, Connection::Disconnected { .. })
+                    || (entry.connected_at.is_some() && !entry.connection.is_connected());
+                if multi_host && comeback {
+                    let detail = match &entry.connection {
+                        Connection::Disconnected { since, .. } => {
+                            let outage = (at - *since).to_std().unwrap_or_default();
+                            format!("answers again after {}", format::short_duration(outage))
+                        }
+                        _ => "answers again".to_string(),
+                    };
+                    self.history.record_host(host, &entry.name, at, "host reconnected", detail);
+                }
                 let endpoint = std::mem::take(&mut entry.engine.endpoint);
                 entry.engine = *info;
                 if entry.engine.endpoint.is_empty() {
@@ -295,12 +311,24 @@ impl Model {
                 true
             }
             Update::Disconnected { at, reason } => {
+                let multi_host = self.multi_host();
                 let entry = &mut self.hosts[host];
                 // Keep the first moment of an outage: "disconnected since T" must not
                 // move forward with every failed reconnection attempt.
                 let since = match &entry.connection {
                     Connection::Disconnected { since, .. } => *since,
-                    _ => at,
+                    _ => {
+                        if multi_host {
+                            self.history.record_host(
+                                host,
+                                &entry.name,
+                                at,
+                                "host unreachable",
+                                reason.clone(),
+                            );
+                        }
+                        at
+                    }
                 };
                 entry.connection = Connection::Disconnected { since, reason };
                 // Samples taken before the outage cannot be paired with later ones.
@@ -401,7 +429,7 @@ impl Model {
                 changed
             }
             Update::Event(event) => {
-                self.history.record_event(&event);
+                self.history.record_event(host, &event);
                 true
             }
             Update::LastLogLine { id, line } => {
@@ -425,18 +453,21 @@ impl Model {
                 let container = self.containers.get(&result.id);
                 // The engine's own events (stop, die, destroy) land in the timeline too;
                 // this entry says who asked and, when it failed, why.
-                self.history.record_event(&ContainerEvent {
-                    at: result.at,
-                    id: result.id.clone(),
-                    name: result.name.clone(),
-                    project: container.and_then(|c| c.project().map(String::from)),
-                    service: container.and_then(|c| c.service().map(String::from)),
-                    action: format!("operator: {}", result.verb.as_str()),
-                    detail: Some(match &result.error {
-                        None => "done".to_string(),
-                        Some(error) => format!("failed: {error}"),
-                    }),
-                });
+                self.history.record_event(
+                    host,
+                    &ContainerEvent {
+                        at: result.at,
+                        id: result.id.clone(),
+                        name: result.name.clone(),
+                        project: container.and_then(|c| c.project().map(String::from)),
+                        service: container.and_then(|c| c.service().map(String::from)),
+                        action: format!("operator: {}", result.verb.as_str()),
+                        detail: Some(match &result.error {
+                            None => "done".to_string(),
+                            Some(error) => format!("failed: {error}"),
+                        }),
+                    },
+                );
                 true
             }
             Update::Swarm { at, swarm } => {

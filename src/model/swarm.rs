@@ -341,6 +341,7 @@ fn swarm_entry(
 ) -> TimelineEntry {
     TimelineEntry {
         time,
+        host: None,
         container_id: id.to_string(),
         container: subject,
         project: stack.map(String::from),

@@ -167,6 +167,9 @@ pub struct RouteJson {
     pub proxy: String,
     /// `traefik`, `nginx` or `port`.
     pub kind: &'static str,
+    /// The name of the engine the route lives on (see `hosts`); a route never leaves
+    /// its engine. Not to be confused with `host`, the HTTP host it matches.
+    pub engine: String,
     pub entrypoint: String,
     pub host: Option<String>,
     pub path: Option<String>,
@@ -193,6 +196,8 @@ pub struct RouteJson {
 #[derive(Serialize)]
 pub struct RouteNoteJson {
     pub proxy: String,
+    /// The name of the engine the proxy runs on (see `hosts`).
+    pub engine: String,
     pub message: String,
 }
 
@@ -208,6 +213,7 @@ fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNot
         .map(|r| RouteJson {
             proxy: r.proxy_container.unwrap_or(r.proxy),
             kind: r.kind.as_str(),
+            engine: model.host(r.host_id).name.clone(),
             entrypoint: r.entrypoint,
             host: r.host,
             path: r.path,
@@ -237,7 +243,7 @@ fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNot
                 .as_ref()
                 .and_then(|id| model.containers.get(id))
                 .map_or(n.proxy, |c| c.name.clone());
-            RouteNoteJson { proxy, message: n.message }
+            RouteNoteJson { proxy, engine: model.host(n.host_id).name.clone(), message: n.message }
         })
         .collect();
     (routes, notes)
@@ -300,11 +306,13 @@ fn edges(model: &Model, project: Option<&str>) -> Vec<EdgeJson> {
 #[derive(Serialize)]
 pub struct ProblemJson {
     /// The container; for `service_degraded` the swarm service, for `task_failed` the
-    /// task (`service.slot`).
+    /// task (`service.slot`), for `host_unreachable` the engine.
     pub container: String,
     pub project: Option<String>,
-    /// `oom_killed`, `crashloop`, `unhealthy`, `exited`, `dependency_down`,
-    /// `service_degraded` or `task_failed`.
+    /// The name of the engine it is on (see `hosts`); for a swarm problem, the manager.
+    pub host: String,
+    /// `host_unreachable`, `oom_killed`, `crashloop`, `unhealthy`, `exited`,
+    /// `dependency_down`, `service_degraded` or `task_failed`.
     pub kind: &'static str,
     pub since: Option<String>,
     pub detail: String,
@@ -313,6 +321,8 @@ pub struct ProblemJson {
 #[derive(Serialize)]
 pub struct TimelineJson {
     pub time: String,
+    /// The name of the engine it happened on; `null` for a swarm's services and tasks.
+    pub host: Option<String>,
     pub container: String,
     pub project: Option<String>,
     pub service: Option<String>,
@@ -606,6 +616,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
         problems: crate::triage::problems(model, now, project)
             .into_iter()
             .map(|p| ProblemJson {
+                host: model.host(p.host).name.clone(),
                 container: p.container,
                 project: p.project,
                 kind: p.kind.as_str(),
@@ -617,6 +628,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
             .into_iter()
             .map(|e| TimelineJson {
                 time: e.time.to_rfc3339_opts(SecondsFormat::Millis, true),
+                host: e.host.map(|h| model.host(h).name.clone()),
                 container: e.container.clone(),
                 project: e.project.clone(),
                 service: e.service.clone(),
@@ -810,5 +822,34 @@ mod tests {
             .filter_map(|p| p["kind"].as_str())
             .collect();
         assert_eq!(kinds, vec!["service_degraded", "task_failed"]);
+    }
+
+    #[test]
+    fn problems_and_timeline_entries_name_their_engine() {
+        let model = crate::topology::fixtures::three_hosts();
+        let json = serde_json::to_value(document(
+            &model,
+            crate::topology::fixtures::now(),
+            &JsonOptions::default(),
+        ))
+        .unwrap_or_default();
+        let problems = json["problems"].as_array().cloned().unwrap_or_default();
+        assert!(!problems.is_empty());
+        assert!(problems.iter().all(|p| p["host"].is_string()), "{problems:?}");
+        let lost = problems.iter().find(|p| p["kind"] == "host_unreachable");
+        let lost = lost.cloned().unwrap_or_default();
+        assert_eq!(lost["host"], "edge");
+        assert_eq!(lost["container"], "edge");
+        assert!(lost["since"].is_string() && lost["detail"].is_string(), "{lost}");
+        let timeline = json["timeline"].as_array().cloned().unwrap_or_default();
+        assert!(
+            timeline.iter().any(|e| e["host"] == "edge" && e["event"] == "host unreachable"),
+            "{timeline:?}"
+        );
+        assert!(timeline.iter().any(|e| e["host"] == "db2"));
+        let routes = json["routes"].as_array().cloned().unwrap_or_default();
+        let engines: std::collections::BTreeSet<&str> =
+            routes.iter().filter_map(|r| r["engine"].as_str()).collect();
+        assert_eq!(engines, ["db2", "edge", "local"].into_iter().collect());
     }
 }

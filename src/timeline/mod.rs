@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    Container, ContainerState, DependencyCondition, HealthStatus, Model, TimelineEntry,
+    Container, ContainerState, DependencyCondition, HealthStatus, HostId, Model, TimelineEntry,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,11 +53,23 @@ fn waited_for(c: &Container) -> String {
     format!("waited for {}", parts.join("; "))
 }
 
-/// The project's startup as it really happened: each service starting, becoming
-/// healthy or exiting, in time order, relative to the first start.
+/// The startup of a project on the first engine that runs it (the only one, with one
+/// engine): see [`startup_sequence_on`].
 pub fn startup_sequence(model: &Model, project: &str) -> Vec<StartupStep> {
-    let members: Vec<&Container> =
-        model.containers.values().filter(|c| c.project() == Some(project)).collect();
+    let first_host =
+        model.containers.values().filter(|c| c.project() == Some(project)).map(|c| c.host).min();
+    first_host.map(|host| startup_sequence_on(model, host, project)).unwrap_or_default()
+}
+
+/// The project's startup on one engine as it really happened: each service starting,
+/// becoming healthy or exiting, in time order, relative to the first start. The same
+/// project deployed on two engines is two startups, never one merged.
+pub fn startup_sequence_on(model: &Model, host: HostId, project: &str) -> Vec<StartupStep> {
+    let members: Vec<&Container> = model
+        .containers
+        .values()
+        .filter(|c| c.host == host && c.project() == Some(project))
+        .collect();
     let Some(t0) = members.iter().filter_map(|c| c.started_at).min() else {
         return Vec::new();
     };
@@ -116,6 +128,14 @@ pub fn startup_sequence(model: &Model, project: &str) -> Vec<StartupStep> {
     }
     steps.sort_by(|a, b| a.time.cmp(&b.time).then(a.service.cmp(&b.service)));
     steps
+}
+
+/// The projects with a startup to show, as (engine, project), engines in the operator's
+/// order and projects by name within each.
+pub fn startup_projects(model: &Model) -> Vec<(HostId, &str)> {
+    let pairs: std::collections::BTreeSet<(HostId, &str)> =
+        model.containers.values().filter_map(|c| Some((c.host, c.project()?))).collect();
+    pairs.into_iter().collect()
 }
 
 /// The incident log, optionally for one project and/or one container (by name), oldest first.

@@ -139,3 +139,67 @@ fn live_events_are_logged_and_deduplicated() {
     );
     assert_eq!(model.history.get("d").and_then(|h| h.became_healthy), Some(t(4)));
 }
+
+/// Engines `a` and `b`, connected at t(-100), each running `containers` of its own.
+fn two_engines(on_a: Vec<Container>, on_b: Vec<Container>) -> Model {
+    let mut model = Model::with_hosts(vec![
+        crate::model::Host::new("a", "unix:///a.sock", t(-200)),
+        crate::model::Host::new("b", "ssh://b", t(-200)),
+    ]);
+    for (host, containers) in [(0, on_a), (1, on_b)] {
+        model.apply_from(host, Update::Connected { at: t(-100), info: Box::default() });
+        model.apply_from(
+            host,
+            Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })),
+        );
+    }
+    model
+}
+
+#[test]
+fn the_same_project_on_two_engines_started_twice() {
+    let mut b_db = service("b-db", "db", 500);
+    b_db.host = 1;
+    let model =
+        two_engines(vec![service("a-db", "db", 10), service("a-api", "api", 12)], vec![b_db]);
+    assert_eq!(startup_projects(&model), vec![(0, "app"), (1, "app")]);
+    let on_a = startup_sequence_on(&model, 0, "app");
+    assert_eq!(on_a.iter().map(|s| s.offset_seconds).collect::<Vec<_>>(), vec![0, 2]);
+    let on_b = startup_sequence_on(&model, 1, "app");
+    assert_eq!(on_b.len(), 1);
+    assert_eq!((on_b[0].service.as_str(), on_b[0].offset_seconds), ("db", 0));
+    // Without an engine named: the first that runs the project.
+    assert_eq!(startup_sequence(&model, "app"), on_a);
+}
+
+#[test]
+fn an_engine_lost_and_back_is_written_once_each_with_its_engine() {
+    let mut model = two_engines(vec![service("a-db", "db", -150)], vec![]);
+    let host_entries = |m: &Model| -> Vec<(Option<usize>, String, String)> {
+        incidents(m, None, None)
+            .into_iter()
+            .filter(|e| e.is_host_event())
+            .map(|e| (e.host, e.container.clone(), format!("{} · {}", e.event, e.detail)))
+            .collect()
+    };
+    assert!(host_entries(&model).is_empty(), "connecting at start-up is not news");
+    model.apply_from(1, Update::Disconnected { at: t(100), reason: "refused".into() });
+    model.apply_from(1, Update::Disconnected { at: t(130), reason: "refused again".into() });
+    model.apply_from(1, Update::Connected { at: t(160), info: Box::default() });
+    assert_eq!(
+        host_entries(&model),
+        vec![
+            (Some(1), "b".to_string(), "host unreachable · refused".to_string()),
+            (Some(1), "b".to_string(), "host reconnected · answers again after 1m".to_string()),
+        ]
+    );
+    // Container entries carry their engine too.
+    assert!(incidents(&model, None, None).iter().any(|e| e.host == Some(0) && !e.is_host_event()));
+
+    // One engine: the header says it all, the timeline stays as it was.
+    let mut single = Model::new("x", t(-200));
+    single.apply(Update::Connected { at: t(-100), info: Box::default() });
+    single.apply(Update::Disconnected { at: t(100), reason: "refused".into() });
+    single.apply(Update::Connected { at: t(160), info: Box::default() });
+    assert!(host_entries(&single).is_empty());
+}

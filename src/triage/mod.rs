@@ -6,10 +6,14 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::model::format::bytes;
 use crate::model::sanitize::one_line;
-use crate::model::{Container, ContainerState, DependencyCondition, HealthStatus, Model};
+use crate::model::{
+    Connection, Container, ContainerState, DependencyCondition, HealthStatus, HostId, Model,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ProblemKind {
+    /// An engine stopped answering: what it runs is known only as it last was.
+    HostUnreachable,
     OomKilled,
     Crashloop,
     Unhealthy,
@@ -24,6 +28,7 @@ pub enum ProblemKind {
 impl ProblemKind {
     pub fn as_str(self) -> &'static str {
         match self {
+            ProblemKind::HostUnreachable => "host_unreachable",
             ProblemKind::OomKilled => "oom_killed",
             ProblemKind::Crashloop => "crashloop",
             ProblemKind::Unhealthy => "unhealthy",
@@ -37,6 +42,7 @@ impl ProblemKind {
     /// How the triage screen names it.
     pub fn title(self) -> &'static str {
         match self {
+            ProblemKind::HostUnreachable => "unreachable",
             ProblemKind::OomKilled => "OOM killed",
             ProblemKind::Crashloop => "crash loop",
             ProblemKind::Unhealthy => "unhealthy",
@@ -50,10 +56,13 @@ impl ProblemKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
+    /// The engine it is on; for a swarm problem the manager it was read from.
+    pub host: HostId,
     /// For a swarm problem, the container of the failed task when there is one (so
-    /// Enter opens it), else the task or service id.
+    /// Enter opens it), else the task or service id; empty for an unreachable host.
     pub container_id: String,
-    /// The container; for a swarm problem the service (`web`) or task (`web.2`).
+    /// The container; for a swarm problem the service (`web`) or task (`web.2`); for
+    /// an unreachable host, the host.
     pub container: String,
     pub project: Option<String>,
     pub kind: ProblemKind,
@@ -183,7 +192,7 @@ pub fn dependency_satisfied(dependency: &Container, condition: DependencyConditi
     }
 }
 
-/// The containers of a compose service.
+/// The containers of a compose service, on every engine.
 pub fn service_containers<'a>(
     model: &'a Model,
     project: &str,
@@ -196,15 +205,64 @@ pub fn service_containers<'a>(
         .collect()
 }
 
-/// Every problem on the host (or in one project), most severe and oldest first.
+/// The containers of a compose service on one engine: a dependency is met only there,
+/// since `depends_on` never reaches the same project deployed on another engine.
+pub fn service_containers_on<'a>(
+    model: &'a Model,
+    host: HostId,
+    project: &str,
+    service: &str,
+) -> Vec<&'a Container> {
+    model
+        .containers
+        .values()
+        .filter(|c| c.host == host && c.project() == Some(project) && c.service() == Some(service))
+        .collect()
+}
+
+/// Engines that stopped answering, as problems: since the outage began, with the
+/// reason and what was last known to run there.
+fn host_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) {
+    for (id, host) in model.hosts.iter().enumerate() {
+        let Connection::Disconnected { since, reason } = &host.connection else { continue };
+        let on_host = |c: &&Container| c.host == id;
+        if project.is_some_and(|p| {
+            !model.containers.values().filter(on_host).any(|c| c.project() == Some(p))
+        }) {
+            continue;
+        }
+        let counts = model.counts_where(|c| c.host == id);
+        let mut detail = first_line(reason);
+        if detail.is_empty() {
+            detail = "no reason given".to_string();
+        }
+        detail.push_str(&format!(
+            " · last known: {} containers, {} running",
+            counts.total, counts.running
+        ));
+        out.push(Problem {
+            host: id,
+            container_id: String::new(),
+            container: host.name.clone(),
+            project: None,
+            kind: ProblemKind::HostUnreachable,
+            since: Some(*since),
+            detail,
+        });
+    }
+}
+
+/// Every problem on the engines (or in one project), most severe and oldest first.
 pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec<Problem> {
     let mut out = Vec::new();
+    host_problems(model, project, &mut out);
     for c in model.containers.values() {
         if project.is_some_and(|p| c.project() != Some(p)) {
             continue;
         }
         let mut push = |kind, since, detail: String| {
             out.push(Problem {
+                host: c.host,
                 container_id: c.id.clone(),
                 container: c.name.clone(),
                 project: c.project().map(String::from),
@@ -249,7 +307,7 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
             && let (Some(project), deps) = (c.project(), c.depends_on())
         {
             for dep in deps {
-                let providers = service_containers(model, project, &dep.service);
+                let providers = service_containers_on(model, c.host, project, &dep.service);
                 if providers.iter().any(|p| dependency_satisfied(p, dep.condition)) {
                     continue;
                 }
@@ -290,7 +348,11 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
     }
     swarm_problems(model, project, &mut out);
     out.sort_by(|a, b| {
-        a.kind.cmp(&b.kind).then(a.since.cmp(&b.since)).then(a.container.cmp(&b.container))
+        a.kind
+            .cmp(&b.kind)
+            .then(a.since.cmp(&b.since))
+            .then(a.container.cmp(&b.container))
+            .then(a.host.cmp(&b.host))
     });
     out
 }
@@ -324,6 +386,7 @@ fn swarm_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) 
             .or(service.updated_at)
             .or(service.created_at);
         out.push(Problem {
+            host: model.swarm_host,
             container_id: latest
                 .and_then(|t| t.container_id.clone())
                 .unwrap_or_else(|| service.id.clone()),
@@ -344,6 +407,7 @@ fn swarm_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) 
             detail.push_str(&format!(" · failed {} times in a row", f.failures));
         }
         out.push(Problem {
+            host: model.swarm_host,
             container_id: f.task.container_id.clone().unwrap_or_else(|| f.task.id.clone()),
             container: swarm.task_name(f.task),
             project: f.service.stack().map(String::from),

@@ -223,3 +223,73 @@ fn exited_task_containers_are_left_to_the_swarm_problems_on_a_manager() {
     model.apply(Update::Swarm { at: st(40), swarm: Some(Box::new(cluster())) });
     assert_eq!(kinds(&model), vec![ProblemKind::ServiceDegraded, ProblemKind::TaskFailed]);
 }
+
+/// Two engines, `a` and `b`, both connected, each holding `containers` of its own.
+fn two_hosts(on_a: Vec<Container>, on_b: Vec<Container>) -> Model {
+    let mut model = Model::with_hosts(vec![
+        crate::model::Host::new("a", "unix:///a.sock", t(-100)),
+        crate::model::Host::new("b", "ssh://b", t(-100)),
+    ]);
+    for (host, containers) in [(0, on_a), (1, on_b)] {
+        model.apply_from(host, Update::Connected { at: t(-100), info: Box::default() });
+        model.apply_from(
+            host,
+            Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })),
+        );
+    }
+    model
+}
+
+#[test]
+fn a_lost_engine_is_a_problem_with_its_reason_and_since() {
+    let mut model = two_hosts(vec![service("a1", "api")], vec![service("b1", "api")]);
+    model.apply_from(1, Update::Disconnected { at: t(10), reason: "connection refused".into() });
+    // A failed retry later must not move the outage's start.
+    model.apply_from(1, Update::Disconnected { at: t(40), reason: "still refused".into() });
+    let found = problems(&model, t(60), None);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let lost = &found[0];
+    assert_eq!(lost.kind, ProblemKind::HostUnreachable);
+    assert_eq!(lost.kind.as_str(), "host_unreachable");
+    assert_eq!((lost.host, lost.container.as_str()), (1, "b"));
+    assert_eq!(lost.since, Some(t(10)));
+    assert!(lost.detail.starts_with("still refused"), "{}", lost.detail);
+    assert!(lost.detail.contains("1 containers, 1 running"), "{}", lost.detail);
+    // Only where the filtered project runs.
+    assert_eq!(problems(&model, t(60), Some("shop")).len(), 1);
+    assert!(problems(&model, t(60), Some("elsewhere")).is_empty());
+    model.apply_from(1, Update::Connected { at: t(50), info: Box::default() });
+    assert!(problems(&model, t(60), None).is_empty(), "back again");
+}
+
+#[test]
+fn dependencies_resolve_on_the_same_engine_only() {
+    let mut api = service("a1", "api");
+    if let Some(info) = api.compose.as_mut() {
+        info.depends_on = vec![Dependency {
+            service: "db".into(),
+            condition: DependencyCondition::Started,
+            required: true,
+        }];
+    }
+    let mut stopped_db = service("a2", "db");
+    stopped_db.state = ContainerState::Exited;
+    stopped_db.exit_code = Some(0);
+    // The same project on engine b runs its db: it does not serve engine a's api.
+    let model = two_hosts(vec![api.clone(), stopped_db], vec![service("b2", "db")]);
+    let down: Vec<Problem> = problems(&model, t(60), None)
+        .into_iter()
+        .filter(|p| p.kind == ProblemKind::DependencyDown)
+        .collect();
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert_eq!((down[0].host, down[0].container_id.as_str()), (0, "a1"));
+    assert!(down[0].detail.contains("which is exited 0"), "{}", down[0].detail);
+    // And a db only on the other engine is missing, not met.
+    let model = two_hosts(vec![api], vec![service("b2", "db")]);
+    let down: Vec<String> = problems(&model, t(60), None)
+        .into_iter()
+        .filter(|p| p.kind == ProblemKind::DependencyDown)
+        .map(|p| p.detail)
+        .collect();
+    assert_eq!(down, vec!["needs db (started), which is missing".to_string()]);
+}

@@ -322,7 +322,7 @@ impl App {
         let target = self
             .log_target
             .clone()
-            .or_else(|| target_for(&marked, self.project.as_deref(), selected));
+            .or_else(|| target_for(&self.model, &marked, self.project.as_deref(), selected));
         let (target, label) = match target {
             Some((target, label)) => (Some(target), label),
             None => (None, "nothing selected".to_string()),
@@ -591,7 +591,7 @@ impl App {
                         .containers
                         .selected_id()
                         .and_then(|id| self.model.containers.get(id))
-                        .map(|c| c.name.clone()),
+                        .map(|c| (c.host, c.name.clone())),
                 };
                 self.timeline.scrolled = false;
             }

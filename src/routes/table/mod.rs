@@ -10,7 +10,7 @@ mod traefik;
 
 use std::collections::BTreeSet;
 
-use crate::model::{Container, HealthStatus, Model};
+use crate::model::{Container, HealthStatus, HostId, Model};
 
 use super::detect::{self, ProxyKind};
 
@@ -56,6 +56,9 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub kind: RouteKind,
+    /// The engine the proxy (or, for a published port, the container) runs on: a
+    /// route never leaves its engine.
+    pub host_id: HostId,
     /// The proxy's name (service or container), `host` for published ports.
     pub proxy: String,
     pub proxy_id: Option<String>,
@@ -95,6 +98,8 @@ impl Route {
     fn new(kind: RouteKind, proxy: Option<&Container>) -> Route {
         Route {
             kind,
+            // Stamped by `RouteTable::from_containers`, which builds one engine at a time.
+            host_id: 0,
             proxy: proxy.map_or_else(|| "host".to_string(), |p| p.display_name().to_string()),
             proxy_id: proxy.map(|p| p.id.clone()),
             proxy_container: proxy.map(|p| p.name.clone()),
@@ -141,6 +146,8 @@ impl Route {
 /// read, a line nginx would refuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyNote {
+    /// The engine the proxy runs on.
+    pub host_id: HostId,
     pub proxy: String,
     pub proxy_id: Option<String>,
     pub message: String,
@@ -159,7 +166,31 @@ impl RouteTable {
         Self::from_containers(&containers)
     }
 
+    /// The routes of containers of any engines: a proxy reaches containers of its own
+    /// engine only (names, services, aliases and ports are per engine), so each engine
+    /// is resolved on its own.
     pub fn from_containers(containers: &[&Container]) -> RouteTable {
+        let mut hosts: Vec<HostId> = containers.iter().map(|c| c.host).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        let mut table = RouteTable::default();
+        for host in hosts {
+            let on_host: Vec<&Container> =
+                containers.iter().filter(|c| c.host == host).copied().collect();
+            let mut part = Self::from_one_engine(&on_host);
+            for route in &mut part.routes {
+                route.host_id = host;
+            }
+            for note in &mut part.notes {
+                note.host_id = host;
+            }
+            table.routes.extend(part.routes);
+            table.notes.extend(part.notes);
+        }
+        table
+    }
+
+    fn from_one_engine(containers: &[&Container]) -> RouteTable {
         let mut table = RouteTable::default();
         let proxies: Vec<(&Container, ProxyKind)> = containers
             .iter()

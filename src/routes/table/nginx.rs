@@ -88,6 +88,7 @@ pub fn routes(containers: &[&Container], proxy: &Container, table: &mut RouteTab
     let proxy_name = proxy.display_name().to_string();
     let note = |table: &mut RouteTable, message: String| {
         table.notes.push(ProxyNote {
+            host_id: 0,
             proxy: proxy_name.clone(),
             proxy_id: Some(proxy.id.clone()),
             message,

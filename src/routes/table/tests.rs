@@ -305,3 +305,49 @@ fn published_ports_are_direct_routes_once_per_binding() {
     assert_eq!(t.routes[0].entrypoint, "0.0.0.0:5432/tcp");
     assert_eq!(t.routes[0].target, "db:5432");
 }
+
+/// `c` moved to engine `host`, with an id of its own there.
+fn on_host(mut c: Container, host: HostId) -> Container {
+    c.host = host;
+    c.id = format!("h{host}-{}", c.id);
+    c
+}
+
+#[test]
+fn a_proxy_reaches_only_containers_on_its_own_engine() {
+    // Engine 0 runs nginx and a stopped frontend; engine 1 runs a healthy `frontend`
+    // and `backend` of the same names, and a Traefik with labelled `web`.
+    let mut stopped = expose(container("frontend", &["app"]), 5173, None);
+    stopped.state = ContainerState::Exited;
+    stopped.exit_code = Some(1);
+    let containers = [
+        on_host(nginx_proxy(&["app"], NGINX), 0),
+        on_host(stopped, 0),
+        on_host(expose(container("frontend", &["app"]), 5173, None), 1),
+        on_host(expose(container("backend", &["app"]), 8000, None), 1),
+        on_host(traefik_proxy(&["edge"]), 1),
+        on_host(web("site", "Host(`site.example.com`)", 80, &["edge"]), 1),
+        on_host(web("lonely", "Host(`lonely.example.com`)", 80, &["edge"]), 0),
+    ];
+    let t = table(&containers);
+    let root = t.routes.iter().find(|r| r.path.as_deref() == Some("/*")).expect("root");
+    assert_eq!(root.host_id, 0);
+    assert_eq!(root.target_id.as_deref(), Some("h0-frontend-id-0123456789abcdef"));
+    assert!(root.verdict.reason().unwrap_or("").contains("not running"), "{root:#?}");
+    // No backend on engine 0: the one on engine 1 does not count.
+    let api = t.routes.iter().find(|r| r.path.as_deref() == Some("/api/*")).expect("api");
+    assert_eq!(api.target_id, None, "{api:#?}");
+    assert!(!api.verdict.is_ok());
+    // Engine 1's Traefik routes its own `site`; engine 0's labelled `lonely` has no
+    // Traefik on its engine, whatever runs on engine 1.
+    let site = row(&t, RouteKind::Traefik, "site");
+    assert_eq!((site.host_id, site.verdict.clone()), (1, Verdict::Ok));
+    let lonely = t.routes.iter().find(|r| r.name.as_deref() == Some("lonely")).expect("lonely");
+    assert_eq!(lonely.host_id, 0);
+    assert!(!lonely.verdict.is_ok(), "{lonely:#?}");
+    // Published ports stay with their engine too, and routes are grouped by engine.
+    let ports: Vec<HostId> =
+        t.routes.iter().filter(|r| r.kind == RouteKind::Port).map(|r| r.host_id).collect();
+    assert_eq!(ports, vec![0, 1, 1]);
+    assert!(t.routes.windows(2).all(|w| w[0].host_id <= w[1].host_id));
+}

@@ -84,6 +84,7 @@ pub fn routes(containers: &[&Container], traefiks: &[&Container], table: &mut Ro
         let proxy_name = proxy.display_name().to_string();
         for message in notes.into_iter().chain(config.notes.iter().cloned()) {
             table.notes.push(ProxyNote {
+                host_id: 0,
                 proxy: proxy_name.clone(),
                 proxy_id: Some(proxy.id.clone()),
                 message,
@@ -92,6 +93,7 @@ pub fn routes(containers: &[&Container], traefiks: &[&Container], table: &mut Ro
         if let Some(problems) = proxy.proxy_config.as_ref().map(|c| &c.problems) {
             for message in problems {
                 table.notes.push(ProxyNote {
+                    host_id: 0,
                     proxy: proxy_name.clone(),
                     proxy_id: Some(proxy.id.clone()),
                     message: message.clone(),
@@ -116,6 +118,7 @@ pub fn routes(containers: &[&Container], traefiks: &[&Container], table: &mut Ro
         };
         if unlabelled_exposed > 0 {
             table.notes.push(ProxyNote {
+                host_id: 0,
                 proxy: proxy_name.clone(),
                 proxy_id: Some(proxy.id.clone()),
                 message: format!(
@@ -175,6 +178,7 @@ fn rows(
     for finding in read.findings.iter().filter(|f| f.router.is_none()) {
         if matches!(finding.kind, FindingKind::LegacyLabel | FindingKind::MiddlewareInvalid) {
             table.notes.push(ProxyNote {
+                host_id: 0,
                 proxy: proxy_name.to_string(),
                 proxy_id: Some(proxy.id.clone()),
                 message: format!("{}: {}", container.display_name(), finding.message),

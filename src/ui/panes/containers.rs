@@ -12,15 +12,27 @@ use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 use super::PaneView;
 use crate::model::format::{bytes, percent};
 use crate::model::sanitize::one_line;
-use crate::model::{Container, ContainerState, HealthStatus, Model};
+use crate::model::{Container, ContainerState, HealthStatus, HostId, Model};
 use crate::ui::theme::{Slot, Theme};
 
 pub const STANDALONE: &str = "stand-alone";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListRow {
-    Group { title: String, running: usize, total: usize },
-    Container { id: String },
+    /// An engine, when there are several: its name and whether it answers.
+    Host {
+        host: HostId,
+        running: usize,
+        total: usize,
+    },
+    Group {
+        title: String,
+        running: usize,
+        total: usize,
+    },
+    Container {
+        id: String,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -38,9 +50,10 @@ pub struct ContainersPane {
     pub marked: std::collections::BTreeSet<String>,
 }
 
-/// The order containers are listed in: projects alphabetically, stand-alone last;
-/// within a project by service then container number then name, numbers in names
-/// compared as numbers (`web-2` before `web-10`).
+/// The order containers are listed in: by engine in the operator's order; then
+/// projects alphabetically, stand-alone last; within a project by service then
+/// container number then name, numbers in names compared as numbers (`web-2` before
+/// `web-10`).
 fn list_order(a: &Container, b: &Container) -> std::cmp::Ordering {
     let key = |c: &Container| match &c.compose {
         Some(info) => {
@@ -49,7 +62,9 @@ fn list_order(a: &Container, b: &Container) -> std::cmp::Ordering {
         None => (true, String::new(), String::new(), 0),
     };
     let (ka, kb) = (key(a), key(b));
-    ka.0.cmp(&kb.0)
+    a.host
+        .cmp(&b.host)
+        .then_with(|| ka.0.cmp(&kb.0))
         .then_with(|| natural_cmp(&ka.1, &kb.1))
         .then_with(|| natural_cmp(&ka.2, &kb.2))
         .then_with(|| ka.3.cmp(&kb.3))
@@ -118,12 +133,38 @@ impl ContainersPane {
             .collect();
         containers.sort_by(|a, b| list_order(a, b));
         self.rows.clear();
-        let mut current: Option<(bool, String)> = None;
+        let mut current: Option<(HostId, bool, String)> = None;
         let mut group_start = 0;
+        let mut host_start = None;
+        // Every engine has its header (an empty or connecting one too), unless a project
+        // filter narrows the list to where it runs.
+        let mut headed = 0;
+        let mut head_hosts_until = |rows: &mut Vec<ListRow>, until: HostId| {
+            while model.multi_host() && headed <= until && headed < model.hosts.len() {
+                let shown = project.is_none() || headed == until;
+                if shown {
+                    rows.push(ListRow::Host { host: headed, running: 0, total: 0 });
+                }
+                headed += 1;
+            }
+        };
         for c in containers {
-            let group = (c.compose.is_none(), c.project().unwrap_or(STANDALONE).to_string());
+            if model.multi_host() && current.as_ref().is_none_or(|g| g.0 != c.host) {
+                head_hosts_until(&mut self.rows, c.host);
+                host_start = Some(self.rows.len() - 1);
+            }
+            let group =
+                (c.host, c.compose.is_none(), c.project().unwrap_or(STANDALONE).to_string());
+            if let Some(ListRow::Host { running, total, .. }) =
+                host_start.and_then(|i| self.rows.get_mut(i))
+            {
+                *total += 1;
+                if c.state == ContainerState::Running {
+                    *running += 1;
+                }
+            }
             if current.as_ref() != Some(&group) {
-                self.rows.push(ListRow::Group { title: group.1.clone(), running: 0, total: 0 });
+                self.rows.push(ListRow::Group { title: group.2.clone(), running: 0, total: 0 });
                 group_start = self.rows.len() - 1;
                 current = Some(group);
             }
@@ -135,13 +176,16 @@ impl ContainersPane {
             }
             self.rows.push(ListRow::Container { id: c.id.clone() });
         }
+        if project.is_none() {
+            head_hosts_until(&mut self.rows, model.hosts.len());
+        }
         self.reselect();
     }
 
     fn container_indices(&self) -> impl Iterator<Item = (usize, &str)> {
         self.rows.iter().enumerate().filter_map(|(i, r)| match r {
             ListRow::Container { id } => Some((i, id.as_str())),
-            ListRow::Group { .. } => None,
+            ListRow::Group { .. } | ListRow::Host { .. } => None,
         })
     }
 
@@ -261,9 +305,13 @@ impl ContainersPane {
         }
         self.offset = self.offset.min(self.rows.len().saturating_sub(visible));
         let window = &self.rows[self.offset..(self.offset + visible).min(self.rows.len())];
+        let indent = if model.multi_host() { "  " } else { "" };
         let rows = window.iter().map(|row| match row {
+            // Drawn over the whole width below: a table cell would cut the outage's reason.
+            ListRow::Host { .. } => Row::new(vec![Cell::from("")]),
             ListRow::Group { title, running, total } => {
                 Row::new(vec![Cell::from(Line::from(vec![
+                    Span::raw(indent),
                     Span::styled(one_line(title).into_owned(), theme.style(Slot::Group)),
                     Span::styled(format!("  {running}/{total} running"), theme.style(Slot::Muted)),
                 ]))])
@@ -280,7 +328,29 @@ impl ContainersPane {
         *self.table.offset_mut() = 0;
         self.table.select(self.selected.as_ref().map(|_| self.selected_index - self.offset));
         frame.render_stateful_widget(table, inner, &mut self.table);
+        for (line, row) in window.iter().enumerate() {
+            if let ListRow::Host { host, running, total } = row {
+                let y = inner.y + 1 + line as u16;
+                let area = Rect { y, height: 1, ..inner };
+                frame.render_widget(
+                    ratatui::widgets::Paragraph::new(host_line(view, *host, *running, *total)),
+                    area,
+                );
+            }
+        }
     }
+}
+
+/// An engine's header: its name, whether it answers, and how much of it runs.
+fn host_line<'a>(view: &PaneView<'_>, host: HostId, running: usize, total: usize) -> Line<'a> {
+    let theme = view.theme;
+    let (state, slot) = super::host_state(view, host);
+    let name = one_line(&view.model.host(host).name).into_owned();
+    Line::from(vec![
+        Span::styled(format!("▣ {name}"), theme.style(Slot::Title)),
+        Span::styled(format!("  {state}"), theme.style(slot)),
+        Span::styled(format!("  {running}/{total} running"), theme.style(Slot::Muted)),
+    ])
 }
 
 /// Which columns fit: NAME and STATE always; the rest as width allows.
@@ -410,8 +480,13 @@ fn container_row<'a>(
     now: DateTime<Utc>,
     marked: bool,
 ) -> Row<'a> {
-    let stats = model.stats.get(&c.id).and_then(|s| s.latest());
+    // An unreachable engine's containers are as last known: drawn muted, with no
+    // figures, so none of them looks live.
+    let lost = super::host_lost(model, c.host);
+    let stats = if lost { None } else { model.stats.get(&c.id).and_then(|s| s.latest()) };
     let running = c.state.is_running();
+    let muted = theme.style(Slot::Muted);
+    let state_style = if lost { muted } else { theme.state(c) };
     let name = match c.compose.as_ref() {
         Some(info) if info.container_number.unwrap_or(1) > 1 => {
             format!("{} #{}", info.service, info.container_number.unwrap_or(1))
@@ -419,11 +494,14 @@ fn container_row<'a>(
         Some(info) if !info.service.is_empty() => info.service.clone(),
         _ => c.name.clone(),
     };
+    let indent = if model.multi_host() { "  " } else { "" };
+    let glyph = if lost { "?" } else { state_glyph(c) };
     let mut cells = vec![
         Cell::from(Line::from(vec![
-            Span::styled(format!("{} ", state_glyph(c)), theme.state(c)),
+            Span::raw(indent),
+            Span::styled(format!("{glyph} "), state_style),
             Span::styled(if marked { "◆ " } else { "" }, theme.style(Slot::Accent)),
-            Span::raw(one_line(&name).into_owned()),
+            Span::styled(one_line(&name).into_owned(), if lost { muted } else { Style::default() }),
         ])),
         match model.busy.get(&c.id) {
             // An action is under way: say which, with a spinner that moves per frame.
@@ -431,7 +509,7 @@ fn container_row<'a>(
                 format!("{} {}", spinner(now), verb.progressive()),
                 theme.style(Slot::Accent),
             )),
-            None => Cell::from(Span::styled(state_words(c), theme.state(c))),
+            None => Cell::from(Span::styled(state_words(c), state_style)),
         },
     ];
     if columns.status {
@@ -439,7 +517,8 @@ fn container_row<'a>(
     }
     if columns.health {
         let status = c.health_status();
-        cells.push(Cell::from(Span::styled(health_words(status), theme.health(status))));
+        let style = if lost { muted } else { theme.health(status) };
+        cells.push(Cell::from(Span::styled(health_words(status), style)));
     }
     if columns.cpu {
         let text = match stats.and_then(|s| s.cpu_percent) {

@@ -34,6 +34,11 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
         Span::styled(one_line(&c.name).into_owned(), theme.style(Slot::Title)),
         Span::styled(format!("  {}", c.id.get(..12).unwrap_or(&c.id)), theme.style(Slot::Muted)),
     ]));
+    if model.multi_host() {
+        let (state, slot) = super::host_state(view, c.host);
+        let host = format!("{} · {state}", one_line(model.host_name(c)));
+        out.push(field(theme, "host", host, slot));
+    }
     out.push(Line::from(vec![
         Span::styled(format!("{:<10} ", "state"), theme.style(Slot::Label)),
         Span::styled(state_words(c), state_style),
@@ -158,8 +163,9 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
         out.push(field(theme, "health", "no healthcheck", Slot::Muted));
     }
 
-    // Resources now.
+    // Resources now; an unreachable engine's figures are old, so none are shown.
     if c.state.is_running()
+        && !super::host_lost(model, c.host)
         && let Some(point) = model.stats.get(&c.id).and_then(|s| s.latest())
     {
         out.push(Line::default());

@@ -35,12 +35,12 @@ impl HealthPane {
             .filter(|c| project.is_none_or(|p| c.project() == Some(p)) && c.healthcheck.is_some())
             .collect();
         // Trouble first, then by name.
-        checked.sort_by_key(|c| (rank(c.health_status()), c.name.clone()));
-        let unchecked: Vec<&str> = model
+        checked.sort_by_key(|c| (rank(c.health_status()), c.name.clone(), c.host));
+        let unchecked: Vec<String> = model
             .containers
             .values()
             .filter(|c| project.is_none_or(|p| c.project() == Some(p)) && c.healthcheck.is_none())
-            .map(|c| c.display_name())
+            .map(|c| format!("{}{}", super::host_prefix(model, c.host), c.display_name()))
             .collect();
         self.list.set(checked.iter().map(|c| c.id.clone()).collect());
         let outer = block(
@@ -114,7 +114,10 @@ fn card<'a>(c: &Container, view: &PaneView<'_>, width: usize) -> Vec<Line<'a>> {
     let streak = c.health.as_ref().map_or(0, |h| h.failing_streak);
     let mut title = vec![
         Span::styled(format!("{:<12}", health_words(status)), theme.health(status)),
-        Span::styled(one_line(c.display_name()).into_owned(), theme.style(Slot::Title)),
+        Span::styled(
+            format!("{}{}", super::host_prefix(view.model, c.host), one_line(c.display_name())),
+            theme.style(Slot::Title),
+        ),
     ];
     if c.project().is_some() {
         title.push(Span::styled(format!("  ({})", one_line(&c.name)), theme.style(Slot::Muted)));
@@ -124,6 +127,9 @@ fn card<'a>(c: &Container, view: &PaneView<'_>, width: usize) -> Vec<Line<'a>> {
     }
     if !c.state.is_running() {
         title.push(Span::styled(format!("  [{}]", c.state.as_str()), theme.style(Slot::Muted)));
+    }
+    if super::host_lost(view.model, c.host) {
+        title.push(Span::styled("  [engine unreachable: last known]", theme.style(Slot::Muted)));
     }
     let every = check.interval_ns.map_or("30s".to_string(), nanos);
     let mut config = format!("engine ─► every {every} ─► {}", one_line(&check.command()));

@@ -60,9 +60,11 @@ fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map_or_else(|| "–".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
 }
 
-/// The whole tree of a container, every section unfolded.
-pub fn tree(c: &Container) -> Vec<Node> {
-    let mut nodes = vec![section("State")];
+/// The whole tree of a container, every section unfolded; `host` (the engine, in
+/// words) heads it when there are several engines.
+pub fn tree(c: &Container, host: Option<&str>) -> Vec<Node> {
+    let mut nodes: Vec<Node> = host.map(|h| leaf(0, "host", h)).into_iter().collect();
+    nodes.push(section("State"));
     nodes.push(leaf(1, "status", c.state.as_str()));
     if let Some(code) = c.exit_code {
         nodes.push(leaf(1, "exit code", code.to_string()));
@@ -218,10 +220,10 @@ impl InspectView {
         self.visible.is_empty()
     }
 
-    fn rebuild(&mut self, c: &Container) {
+    fn rebuild(&mut self, c: &Container, host: Option<&str>) {
         let mut visible = Vec::new();
         let mut hiding = false;
-        for node in tree(c) {
+        for node in tree(c, host) {
             if let Some(path) = &node.section {
                 hiding = self.folded.contains(path);
                 visible.push(node);
@@ -280,7 +282,12 @@ impl InspectView {
             );
             return;
         };
-        self.rebuild(c);
+        let host = view.model.multi_host().then(|| {
+            let (state, _) = super::host_state(view, c.host);
+            let engine = view.model.host(c.host);
+            format!("{} ({}) · {state}", engine.name, engine.engine.endpoint)
+        });
+        self.rebuild(c, host.as_deref());
         let secrets = self.visible.iter().filter(|n| n.masked.is_some()).count();
         let mut title = format!("Inspect · {}", one_line(&c.name));
         if secrets > 0 || self.reveal {
@@ -384,18 +391,18 @@ mod tests {
             ("API_TOKEN".into(), "t0ken".into()),
             ("LOG_LEVEL".into(), "info".into()),
         ];
-        let nodes = tree(&c);
+        let nodes = tree(&c, None);
         let url = nodes.iter().find(|n| n.key == "DATABASE_URL").expect("url");
         assert!(url.masked.as_deref().is_some_and(|m| !m.contains("hunter2")), "{url:?}");
         assert!(nodes.iter().find(|n| n.key == "API_TOKEN").is_some_and(|n| n.masked.is_some()));
         assert!(nodes.iter().find(|n| n.key == "LOG_LEVEL").is_some_and(|n| n.masked.is_none()));
 
         let mut view = InspectView::new("abc");
-        view.rebuild(&c);
+        view.rebuild(&c, None);
         let all = view.len();
         view.nav.selected = 1;
         view.toggle();
-        view.rebuild(&c);
+        view.rebuild(&c, None);
         assert!(view.len() < all, "State folded");
         view.nav.selected = view.visible.iter().position(|n| n.key == "API_TOKEN").expect("row");
         assert!(view.selected_value().is_err(), "a masked secret is not copied");

@@ -101,10 +101,11 @@ fn source_slot(name: &str) -> Slot {
     SOURCE_SLOTS[(hasher.finish() % SOURCE_SLOTS.len() as u64) as usize]
 }
 
-/// The name a line's source goes by: its compose service, else its container name.
+/// The name a line's source goes by: its compose service, else its container name;
+/// `host/name` with several engines, where two of them can run a `web`.
 pub fn source_name(model: &Model, source: &SourceId) -> String {
     match model.containers.get(source.as_str()) {
-        Some(c) => c.display_name().to_string(),
+        Some(c) => format!("{}{}", super::host_prefix(model, c.host), c.display_name()),
         None => source.short().to_string(),
     }
 }
@@ -584,18 +585,21 @@ fn one_line_keep_breaks(text: &str) -> String {
 /// The target a logs pane opens on: the marked containers, else the project filter,
 /// else the selected container.
 pub fn target_for(
+    model: &Model,
     marked: &[&Container],
     project: Option<&str>,
     selected: Option<&Container>,
 ) -> Option<(LogTarget, String)> {
+    let prefix = |c: &Container| super::host_prefix(model, c.host);
     if !marked.is_empty() {
         let ids = marked.iter().map(|c| c.id.clone()).collect();
-        let names: Vec<&str> = marked.iter().map(|c| c.display_name()).collect();
+        let names: Vec<String> =
+            marked.iter().map(|c| format!("{}{}", prefix(c), c.display_name())).collect();
         return Some((LogTarget::Ids(ids), names.join(", ")));
     }
     if let Some(project) = project {
         return Some((LogTarget::project(project), format!("project {project}")));
     }
     let c = selected?;
-    Some((LogTarget::container(&c.into()), c.name.clone()))
+    Some((LogTarget::container(&c.into()), format!("{}{}", prefix(c), c.name)))
 }

@@ -16,8 +16,9 @@ pub mod triage;
 
 use chrono::{DateTime, Utc};
 
-use super::theme::Theme;
-use crate::model::Model;
+use super::theme::{Slot, Theme};
+use crate::model::sanitize::one_line;
+use crate::model::{Connection, HostId, Model};
 
 /// What every pane reads to draw itself: an immutable view of the model and UI.
 #[derive(Clone, Copy)]
@@ -124,4 +125,36 @@ pub fn ago(now: DateTime<Utc>, at: Option<DateTime<Utc>>) -> String {
 /// Clock time of a moment in the UI's time zone, `14:02:11`.
 pub fn clock(view: &PaneView<'_>, at: DateTime<Utc>) -> String {
     at.with_timezone(&view.offset).format("%H:%M:%S").to_string()
+}
+
+/// Whether what the model holds of an engine is only its last known state.
+pub fn host_lost(model: &Model, host: HostId) -> bool {
+    matches!(model.host(host).connection, Connection::Disconnected { .. })
+}
+
+/// An engine's connection in words, with the slot to draw them in: `connected`,
+/// `connecting…`, or `unreachable since 14:02:11 — reason, last known state`.
+pub fn host_state(view: &PaneView<'_>, host: HostId) -> (String, Slot) {
+    match &view.model.host(host).connection {
+        Connection::Connected { .. } => ("connected".to_string(), Slot::Ok),
+        Connection::Connecting { .. } => ("connecting…".to_string(), Slot::Muted),
+        Connection::Disconnected { since, reason } => (
+            format!(
+                "unreachable since {} — {}, last known state",
+                clock(view, *since),
+                one_line(reason)
+            ),
+            Slot::Error,
+        ),
+    }
+}
+
+/// The name of a container's engine followed by `/`, when there are several engines
+/// (nothing with one): `db2/`.
+pub fn host_prefix(model: &Model, host: HostId) -> String {
+    if model.multi_host() {
+        format!("{}/", one_line(&model.host(host).name))
+    } else {
+        String::new()
+    }
 }

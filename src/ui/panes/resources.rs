@@ -24,7 +24,27 @@ pub struct ResourcesPane {
 enum Line<'a> {
     Group(String),
     Service(&'a Container),
-    Total { cpus: f64, memory: u64, cpu_now: f64, memory_now: u64, unlimited: usize },
+    Total { label: String, sums: Sums },
+}
+
+/// What a TOTAL row adds up.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    cpus: f64,
+    memory: u64,
+    cpu_now: f64,
+    memory_now: u64,
+    unlimited: usize,
+}
+
+impl Sums {
+    fn add(&mut self, other: Sums) {
+        self.cpus += other.cpus;
+        self.memory += other.memory;
+        self.cpu_now += other.cpu_now;
+        self.memory_now += other.memory_now;
+        self.unlimited += other.unlimited;
+    }
 }
 
 impl ResourcesPane {
@@ -119,7 +139,8 @@ fn build<'a>(model: &'a Model, project: Option<&str>) -> Vec<Line<'a>> {
         .filter(|c| project.is_none_or(|p| c.project() == Some(p)))
         .collect();
     containers.sort_by(|a, b| {
-        (a.project().is_none(), a.project(), a.service(), &a.name).cmp(&(
+        (a.host, a.project().is_none(), a.project(), a.service(), &a.name).cmp(&(
+            b.host,
             b.project().is_none(),
             b.project(),
             b.service(),
@@ -128,34 +149,49 @@ fn build<'a>(model: &'a Model, project: Option<&str>) -> Vec<Line<'a>> {
     });
     let mut lines = Vec::new();
     let mut i = 0;
+    let mut host_sums = Sums::default();
+    let mut host_groups = 0;
     while i < containers.len() {
+        // A project is summed per engine: the same project on two engines is two.
+        let host = containers[i].host;
         let group = containers[i].project();
-        let members: Vec<&Container> =
-            containers[i..].iter().take_while(|c| c.project() == group).copied().collect();
+        let members: Vec<&Container> = containers[i..]
+            .iter()
+            .take_while(|c| c.host == host && c.project() == group)
+            .copied()
+            .collect();
         i += members.len();
-        lines.push(Line::Group(group.unwrap_or(super::containers::STANDALONE).to_string()));
-        let mut total = (0.0, 0u64, 0.0, 0u64, 0usize);
+        let name = group.unwrap_or(super::containers::STANDALONE);
+        lines.push(Line::Group(format!("{}{name}", super::host_prefix(model, host))));
+        let mut total = Sums::default();
         for c in &members {
             lines.push(Line::Service(c));
-            total.0 += c.limits.cpus.unwrap_or(0.0);
-            total.1 += c.limits.memory_bytes.unwrap_or(0);
+            total.cpus += c.limits.cpus.unwrap_or(0.0);
+            total.memory += c.limits.memory_bytes.unwrap_or(0);
             if c.state.is_running()
+                && !super::host_lost(model, c.host)
                 && let Some(p) = model.latest_stats(&c.id)
             {
-                total.2 += p.cpu_percent.unwrap_or(0.0);
-                total.3 += p.memory_bytes.unwrap_or(0);
+                total.cpu_now += p.cpu_percent.unwrap_or(0.0);
+                total.memory_now += p.memory_bytes.unwrap_or(0);
             }
             if no_limits(c) {
-                total.4 += 1;
+                total.unlimited += 1;
             }
         }
-        lines.push(Line::Total {
-            cpus: total.0,
-            memory: total.1,
-            cpu_now: total.2,
-            memory_now: total.3,
-            unlimited: total.4,
-        });
+        lines.push(Line::Total { label: "TOTAL".to_string(), sums: total });
+        host_sums.add(total);
+        host_groups += 1;
+        let host_ends = containers.get(i).is_none_or(|next| next.host != host);
+        if host_ends {
+            // An engine of one group would repeat its TOTAL: only several are summed.
+            if model.multi_host() && host_groups > 1 {
+                let label = format!("TOTAL on {}", one_line(&model.host(host).name));
+                lines.push(Line::Total { label, sums: host_sums });
+            }
+            host_sums = Sums::default();
+            host_groups = 0;
+        }
     }
     lines
 }
@@ -176,7 +212,9 @@ fn row<'a>(line: &Line<'_>, model: &Model, theme: &Theme) -> Row<'a> {
         ))]),
         Line::Service(c) => {
             let running = c.state.is_running();
-            let p = if running { model.latest_stats(&c.id) } else { None };
+            // An unreachable engine's figures are old: none is shown as "now".
+            let lost = super::host_lost(model, c.host);
+            let p = if running && !lost { model.latest_stats(&c.id) } else { None };
             let cpu_now = p.and_then(|p| p.cpu_percent);
             let cpu_share = cpu_now.zip(c.limits.cpus).map(|(now, limit)| now / limit);
             let mem_now = p.and_then(|p| p.memory_bytes);
@@ -196,7 +234,9 @@ fn row<'a>(line: &Line<'_>, model: &Model, theme: &Theme) -> Row<'a> {
             };
             let warn = !note.is_empty() && running;
             let hot = cpu_share.is_some_and(|s| s >= 95.0) || mem_share.is_some_and(|s| s >= 80.0);
-            let style = if hot {
+            let style = if lost {
+                theme.style(Slot::Muted)
+            } else if hot {
                 theme.style(Slot::Error)
             } else if warn {
                 theme.style(Slot::Warning)
@@ -216,10 +256,11 @@ fn row<'a>(line: &Line<'_>, model: &Model, theme: &Theme) -> Row<'a> {
             ])
             .style(style)
         }
-        Line::Total { cpus, memory, cpu_now, memory_now, unlimited } => {
+        Line::Total { label, sums } => {
+            let Sums { cpus, memory, cpu_now, memory_now, unlimited } = sums;
             let bold = theme.style(Slot::Accent);
             Row::new(vec![
-                Cell::from("  TOTAL"),
+                Cell::from(format!("  {label}")),
                 Cell::from(if *cpus > 0.0 { format!("{cpus}") } else { dash() }),
                 Cell::from(dash()),
                 Cell::from(percent(*cpu_now)),

@@ -12,7 +12,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::{ListNav, PaneView, block};
 use crate::model::Model;
 use crate::model::sanitize::one_line;
-use crate::routes::table::{Route, RouteKind, RouteTable};
+use crate::routes::table::{ProxyNote, Route, RouteKind, RouteTable};
 use crate::ui::theme::{Slot, Theme};
 
 #[derive(Debug, Default)]
@@ -67,7 +67,7 @@ impl RoutesPane {
                 table.routes.retain(|r| in_project(&r.proxy_id) || in_project(&r.target_id));
                 table.notes.retain(|n| in_project(&n.proxy_id));
             }
-            self.rows = rows(&table);
+            self.rows = rows(&table, model);
             self.laid_out = None;
             self.cache = Some((key.0, key.1.clone(), table));
         }
@@ -188,26 +188,37 @@ impl RoutesPane {
     }
 }
 
-fn group_title(route: &Route) -> String {
-    match route.kind {
+fn group_title(route: &Route, model: &Model) -> String {
+    let title = match route.kind {
         RouteKind::Traefik => format!("▾ Traefik · {}", one_line(&route.proxy)),
         RouteKind::Nginx => format!("▾ nginx · {}", one_line(&route.proxy)),
         RouteKind::Port => "▾ Published ports · host → container".to_string(),
+    };
+    if model.multi_host() {
+        // A lost engine's routes are as last known: nothing says they still answer.
+        let lost =
+            if super::host_lost(model, route.host_id) { " (unreachable: last known)" } else { "" };
+        format!("{title} · on {}{lost}", one_line(&model.host(route.host_id).name))
+    } else {
+        title
     }
 }
 
-fn rows(table: &RouteTable) -> Vec<RowKind> {
+fn rows(table: &RouteTable, model: &Model) -> Vec<RowKind> {
     let mut rows = Vec::new();
-    let mut current: Option<(RouteKind, &str)> = None;
-    let mut noted: Vec<&str> = Vec::new();
+    // Two engines can each run a proxy of the same name: the engine is part of the key.
+    let mut current: Option<(usize, RouteKind, &str)> = None;
+    let mut noted: Vec<(usize, &str)> = Vec::new();
     for (i, route) in table.routes.iter().enumerate() {
-        let key = (route.kind, route.proxy.as_str());
+        let key = (route.host_id, route.kind, route.proxy.as_str());
         if current != Some(key) {
             current = Some(key);
-            rows.push(RowKind::Group { title: group_title(route) });
-            if route.kind != RouteKind::Port && !noted.contains(&route.proxy.as_str()) {
-                noted.push(&route.proxy);
-                for note in table.notes.iter().filter(|n| n.proxy == route.proxy) {
+            rows.push(RowKind::Group { title: group_title(route, model) });
+            let proxy = (route.host_id, route.proxy.as_str());
+            if route.kind != RouteKind::Port && !noted.contains(&proxy) {
+                noted.push(proxy);
+                let own = |n: &&ProxyNote| n.host_id == route.host_id && n.proxy == route.proxy;
+                for note in table.notes.iter().filter(own) {
                     rows.push(RowKind::Note { message: one_line(&note.message).into_owned() });
                 }
             }
@@ -215,10 +226,13 @@ fn rows(table: &RouteTable) -> Vec<RowKind> {
         rows.push(RowKind::Route(i));
     }
     // Notes of proxies that have no route at all.
-    for note in table.notes.iter().filter(|n| !noted.contains(&n.proxy.as_str())) {
-        rows.push(RowKind::Note {
-            message: format!("{}: {}", one_line(&note.proxy), one_line(&note.message)),
-        });
+    for note in table.notes.iter().filter(|n| !noted.contains(&(n.host_id, n.proxy.as_str()))) {
+        let proxy = if model.multi_host() {
+            format!("{}/{}", one_line(&model.host(note.host_id).name), one_line(&note.proxy))
+        } else {
+            one_line(&note.proxy).into_owned()
+        };
+        rows.push(RowKind::Note { message: format!("{proxy}: {}", one_line(&note.message)) });
     }
     rows
 }

@@ -108,6 +108,11 @@ fn sort_key(c: &Container, p: Option<&StatsPoint>, column: SortColumn) -> f64 {
     }
 }
 
+/// The latest figures of a container whose engine still answers.
+fn live_stats<'m>(model: &'m Model, c: &Container) -> Option<&'m StatsPoint> {
+    if super::host_lost(model, c.host) { None } else { model.latest_stats(&c.id) }
+}
+
 impl StatsPane {
     pub fn cycle_sort(&mut self) {
         self.sort = self.sort.next();
@@ -147,12 +152,12 @@ impl StatsPane {
             let order = if column == SortColumn::Name {
                 super::containers::natural_cmp(&a.name, &b.name)
             } else {
-                let ka = sort_key(a, model.latest_stats(&a.id), column);
-                let kb = sort_key(b, model.latest_stats(&b.id), column);
+                let ka = sort_key(a, live_stats(model, a), column);
+                let kb = sort_key(b, live_stats(model, b), column);
                 ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
             };
             let order = if self.descending { order.reverse() } else { order };
-            order.then_with(|| a.name.cmp(&b.name))
+            order.then_with(|| a.name.cmp(&b.name)).then_with(|| a.host.cmp(&b.host))
         });
         rows
     }
@@ -233,7 +238,9 @@ impl StatsPane {
 }
 
 fn stats_row<'a>(c: &Container, model: &Model, theme: &Theme, wide: bool) -> Row<'a> {
-    let p = model.latest_stats(&c.id);
+    // An unreachable engine's figures are old: its rows show none, muted.
+    let lost = super::host_lost(model, c.host);
+    let p = if lost { None } else { model.latest_stats(&c.id) };
     let dash = || "–".to_string();
     let cpu = match (p.and_then(|p| p.cpu_percent), cpu_of_limit(c, p)) {
         (Some(cpu), Some(of_limit)) => format!("{} ({:.0}%L)", percent(cpu), of_limit),
@@ -251,7 +258,7 @@ fn stats_row<'a>(c: &Container, model: &Model, theme: &Theme, wide: bool) -> Row
         _ => None,
     };
     let mut cells = vec![
-        Cell::from(one_line(c.display_name()).into_owned()),
+        Cell::from(format!("{}{}", super::host_prefix(model, c.host), one_line(c.display_name()))),
         Cell::from(cpu),
         Cell::from(memory),
         Cell::from(memory_percent.map_or_else(dash, percent)),
@@ -274,7 +281,13 @@ fn stats_row<'a>(c: &Container, model: &Model, theme: &Theme, wide: bool) -> Row
     // Thresholds: memory above 80 % of its limit, CPU at its limit.
     let hot_memory = c.limits.memory_bytes.is_some() && memory_percent.is_some_and(|m| m >= 80.0);
     let hot_cpu = cpu_of_limit(c, p).is_some_and(|v| v >= 95.0);
-    let style = if hot_memory || hot_cpu { theme.style(Slot::Warning) } else { Style::default() };
+    let style = if lost {
+        theme.style(Slot::Muted)
+    } else if hot_memory || hot_cpu {
+        theme.style(Slot::Warning)
+    } else {
+        Style::default()
+    };
     Row::new(cells).style(style)
 }
 
@@ -309,11 +322,13 @@ fn render_charts(frame: &mut Frame, area: Rect, view: &PaneView<'_>, selected: O
         return;
     };
     let model = view.model;
+    // The project as deployed on this container's engine: the same project on another
+    // engine is another deployment, never summed in.
     let project_ids: Vec<&str> = match c.project() {
         Some(project) => model
             .containers
             .values()
-            .filter(|o| o.project() == Some(project) && o.state.is_running())
+            .filter(|o| o.host == c.host && o.project() == Some(project) && o.state.is_running())
             .map(|o| o.id.as_str())
             .collect(),
         None => vec![c.id.as_str()],
@@ -325,12 +340,21 @@ fn render_charts(frame: &mut Frame, area: Rect, view: &PaneView<'_>, selected: O
         frame,
         left,
         view,
-        format!("{} · last 10 min", one_line(c.display_name())),
+        format!(
+            "{}{} · last 10 min",
+            super::host_prefix(model, c.host),
+            one_line(c.display_name())
+        ),
         &own,
         c.limits.memory_bytes,
     );
     let title = match c.project() {
-        Some(project) => format!("project {} (sum of {})", one_line(project), project_ids.len()),
+        Some(project) => format!(
+            "project {}{} (sum of {})",
+            super::host_prefix(model, c.host),
+            one_line(project),
+            project_ids.len()
+        ),
         None => "stand-alone".to_string(),
     };
     charts_for(frame, right, view, title, &project_ids, None);

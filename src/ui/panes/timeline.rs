@@ -8,15 +8,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{ListNav, PaneView, block, clock};
+use crate::model::HostId;
 use crate::model::sanitize::one_line;
-use crate::timeline::{incidents, startup_sequence};
+use crate::timeline::{incidents, startup_projects, startup_sequence_on};
 use crate::ui::theme::Slot;
 
 #[derive(Debug, Default)]
 pub struct TimelinePane {
     pub nav: ListNav,
-    /// Only this container's events (by name), when set.
-    pub container: Option<String>,
+    /// Only this container's events (by engine and name: names repeat across
+    /// engines), when set.
+    pub container: Option<(HostId, String)>,
     /// Whether the selection should follow the newest entry.
     pub scrolled: bool,
 }
@@ -31,18 +33,27 @@ impl TimelinePane {
     ) {
         let model = view.model;
         let theme = view.theme;
-        // The startup sequence of the filtered project, or of the first project.
-        let projects = model.projects();
-        let shown_project = project.or_else(|| projects.iter().next().copied());
-        let steps = shown_project.map(|p| startup_sequence(model, p)).unwrap_or_default();
+        // The startup sequence of the filtered project, or of the first project, on the
+        // first engine that runs it: a project on two engines started twice.
+        let projects = startup_projects(model);
+        let shown = match project {
+            Some(p) => projects.iter().find(|(_, name)| *name == p).copied(),
+            None => projects.first().copied(),
+        };
+        let steps = shown.map(|(h, p)| startup_sequence_on(model, h, p)).unwrap_or_default();
         let seq_height =
             if steps.is_empty() { 0 } else { (steps.len() as u16 + 3).min(area.height / 2) };
         let [seq_area, log_area] =
             Layout::vertical([Constraint::Length(seq_height), Constraint::Fill(1)]).areas(area);
-        if let Some(p) = shown_project.filter(|_| seq_height > 0) {
+        if let Some((host, p)) = shown.filter(|_| seq_height > 0) {
+            let on_host = if model.multi_host() {
+                format!(" on {}", one_line(&model.host(host).name))
+            } else {
+                String::new()
+            };
             let outer = block(
                 &PaneView { focused: false, ..*view },
-                format!("Startup sequence · {}", one_line(p)),
+                format!("Startup sequence · {}{on_host}", one_line(p)),
             );
             let inner = outer.inner(seq_area);
             frame.render_widget(outer, seq_area);
@@ -72,9 +83,15 @@ impl TimelinePane {
             }
             frame.render_widget(Paragraph::new(lines), inner);
         }
-        let entries = incidents(model, project, self.container.as_deref());
+        let mut entries =
+            incidents(model, project, self.container.as_ref().map(|(_, name)| name.as_str()));
+        if let Some((host, _)) = &self.container {
+            entries.retain(|e| e.host == Some(*host));
+        }
         let filter = match (&self.container, project) {
-            (Some(c), _) => format!(" · container {}", one_line(c)),
+            (Some((host, c)), _) => {
+                format!(" · container {}{}", super::host_prefix(model, *host), one_line(c))
+            }
             (None, Some(p)) => format!(" · project {}", one_line(p)),
             (None, None) => String::new(),
         };
@@ -104,9 +121,11 @@ impl TimelinePane {
             .enumerate()
             .map(|(i, e)| {
                 let slot = match e.event.as_str() {
-                    "die" | "oom" | "kill" | "health_status: unhealthy" => Slot::Error,
+                    "die" | "oom" | "kill" | "health_status: unhealthy" | "host unreachable" => {
+                        Slot::Error
+                    }
                     "restart" | "destroy" => Slot::Warning,
-                    "start" | "health_status: healthy" => Slot::Ok,
+                    "start" | "health_status: healthy" | "host reconnected" => Slot::Ok,
                     _ => Slot::Value,
                 };
                 let mark = if e.reconstructed { "~" } else { " " };
@@ -115,10 +134,7 @@ impl TimelinePane {
                         format!("{mark}{} ", clock(view, e.time)),
                         theme.style(Slot::Muted),
                     ),
-                    Span::styled(
-                        format!("{:<28}", one_line(&e.container)),
-                        theme.style(Slot::Title),
-                    ),
+                    Span::styled(format!("{:<28}", subject(model, e)), theme.style(Slot::Title)),
                     Span::styled(format!("{:<26}", e.event), theme.style(slot)),
                     Span::styled(one_line(&e.detail).into_owned(), theme.style(Slot::Value)),
                 ]);
@@ -137,6 +153,17 @@ impl TimelinePane {
         } else {
             frame.render_widget(Paragraph::new(lines), inner);
         }
+    }
+}
+
+/// What an entry is about: the container, as `host/name` with several engines; an
+/// engine's own entries name just the engine.
+fn subject(model: &crate::model::Model, e: &crate::model::TimelineEntry) -> String {
+    match e.host {
+        Some(host) if model.multi_host() && !e.is_host_event() => {
+            format!("{}{}", super::host_prefix(model, host), one_line(&e.container))
+        }
+        _ => one_line(&e.container).into_owned(),
     }
 }
 

@@ -18,7 +18,10 @@ pub struct TriagePane {
 
 fn slot(kind: ProblemKind) -> Slot {
     match kind {
-        ProblemKind::OomKilled | ProblemKind::Crashloop | ProblemKind::Unhealthy => Slot::Error,
+        ProblemKind::HostUnreachable
+        | ProblemKind::OomKilled
+        | ProblemKind::Crashloop
+        | ProblemKind::Unhealthy => Slot::Error,
         ProblemKind::Exited => Slot::StateExited,
         ProblemKind::DependencyDown | ProblemKind::ServiceDegraded => Slot::Warning,
         ProblemKind::TaskFailed => Slot::Error,
@@ -100,10 +103,21 @@ fn problem_lines<'a>(p: &Problem, view: &PaneView<'_>, width: usize) -> Vec<Line
         None => String::new(),
     };
     let project = p.project.as_deref().map(|p| format!("  [{}]", one_line(p))).unwrap_or_default();
+    // With several engines the same name can run on two of them: say which one.
+    let host = if view.model.multi_host() && p.kind != ProblemKind::HostUnreachable {
+        format!("  on {}", one_line(&view.model.host(p.host).name))
+    } else {
+        String::new()
+    };
+    let subject = match p.kind {
+        ProblemKind::HostUnreachable => format!("host {}", one_line(&p.container)),
+        _ => one_line(&p.container).into_owned(),
+    };
     let title = Line::from(vec![
         Span::styled(format!("✗ {:<16}", p.kind.title().to_uppercase()), theme.style(slot(p.kind))),
-        Span::styled(one_line(&p.container).into_owned(), theme.style(Slot::Title)),
+        Span::styled(subject, theme.style(Slot::Title)),
         Span::styled(project, theme.style(Slot::Muted)),
+        Span::styled(host, theme.style(Slot::Accent)),
         Span::styled(format!("  {since}"), theme.style(Slot::Muted)),
     ]);
     let indent = "    ";
