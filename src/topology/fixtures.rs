@@ -136,7 +136,7 @@ impl Stack {
 }
 
 /// Three engines: `local` runs seed 000, `db2` (over ssh) runs seed 002, and `edge`
-/// (over TLS) was lost 5 s ago with seed 001's containers as last known. Every
+/// (over TLS) was lost a minute ago with seed 001's containers as last known. Every
 /// engine has its own `bridge`; container ids differ per engine.
 pub fn three_hosts() -> Model {
     let hosts = vec![
