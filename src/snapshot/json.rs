@@ -251,6 +251,8 @@ fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNot
 
 #[derive(Serialize)]
 pub struct FindingJson {
+    /// The name of the engine the container is on (see `hosts`).
+    pub host: String,
     pub container: String,
     pub project: Option<String>,
     /// A stable check name: `privileged`, `docker_socket`, `data_store_exposed`...
@@ -264,6 +266,10 @@ fn findings(model: &Model, project: Option<&str>) -> Vec<FindingJson> {
     crate::audit::findings_where(model, |c| in_project(c, project))
         .into_iter()
         .map(|f| FindingJson {
+            host: model
+                .containers
+                .get(&f.container_id)
+                .map_or_else(String::new, |c| model.host_name(c).to_string()),
             container: f.container,
             project: f.project,
             check: f.check.as_str(),
@@ -275,6 +281,8 @@ fn findings(model: &Model, project: Option<&str>) -> Vec<FindingJson> {
 
 #[derive(Serialize)]
 pub struct EdgeJson {
+    /// The engine both ends live on (edges never span two).
+    pub engine: String,
     pub from: String,
     pub to: String,
     /// `depends_on`, `connection`, `ingress` or `route`.
@@ -291,6 +299,10 @@ fn edges(model: &Model, project: Option<&str>) -> Vec<EdgeJson> {
         .edges
         .iter()
         .map(|e| EdgeJson {
+            engine: graph
+                .nodes
+                .get(e.to)
+                .map_or_else(String::new, |n| model.host(n.host).name.clone()),
             from: match e.from {
                 End::Host => "host".to_string(),
                 End::Node(i) => name(i),
@@ -851,5 +863,35 @@ mod tests {
         let engines: std::collections::BTreeSet<&str> =
             routes.iter().filter_map(|r| r["engine"].as_str()).collect();
         assert_eq!(engines, ["db2", "edge", "local"].into_iter().collect());
+    }
+
+    #[test]
+    fn with_three_engines_everything_says_which() {
+        let model = crate::topology::fixtures::three_hosts();
+        let doc = serde_json::to_value(document(
+            &model,
+            crate::topology::fixtures::now(),
+            &JsonOptions::default(),
+        ))
+        .unwrap_or_default();
+        let names: Vec<&str> = doc["hosts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h["name"].as_str())
+            .collect();
+        assert_eq!(names, ["local", "db2", "edge"]);
+        assert_eq!(doc["hosts"][2]["connected"], false);
+        for list in ["containers", "networks", "volumes", "problems", "findings"] {
+            let items = doc[list].as_array().cloned().unwrap_or_default();
+            assert!(!items.is_empty(), "{list} is empty");
+            for item in items {
+                let host = item["host"].as_str().unwrap_or_default();
+                assert!(names.contains(&host), "{list}: {item}");
+            }
+        }
+        let edges = doc["edges"].as_array().cloned().unwrap_or_default();
+        assert!(edges.iter().any(|e| e["engine"] == "db2"), "db2's edges are named");
+        assert!(edges.iter().all(|e| names.contains(&e["engine"].as_str().unwrap_or_default())));
     }
 }
