@@ -47,7 +47,12 @@ measure() {
     local what=$1 config=$2 pid t0 t1 s0 s1
     tmux new-session -d -s "$SESSION" -x 120 -y 40 "$BIN --config $config --pane containers"
     sleep 5
-    pid=$(pgrep -f "$BIN --config $config" | head -1)
+    # The portolan process itself, not the shell tmux started it with.
+    pid=
+    for candidate in $(pgrep -f "$BIN --config $config"); do
+        [ "$(cat "/proc/$candidate/comm" 2>/dev/null)" = portolan ] && pid=$candidate && break
+    done
+    [ -n "$pid" ] || { echo "perf-hosts: portolan did not start" >&2; exit 1; }
     t0=$(ticks "$pid"); s0=$EPOCHREALTIME
     sleep "$SECS"
     t1=$(ticks "$pid"); s1=$EPOCHREALTIME
