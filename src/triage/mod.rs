@@ -236,10 +236,15 @@ fn host_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) {
         if detail.is_empty() {
             detail = "no reason given".to_string();
         }
-        detail.push_str(&format!(
-            " · last known: {} containers, {} running",
-            counts.total, counts.running
-        ));
+        if host.connected_at.is_some() {
+            detail.push_str(&format!(
+                " · last known: {} containers, {} running",
+                counts.total, counts.running
+            ));
+        } else {
+            // Nothing was ever known of it: zero containers would be a guess.
+            detail.push_str(" · has not answered since portolan started");
+        }
         out.push(Problem {
             host: id,
             container_id: String::new(),

@@ -263,6 +263,19 @@ fn a_lost_engine_is_a_problem_with_its_reason_and_since() {
 }
 
 #[test]
+fn an_engine_never_reached_claims_no_last_known_state() {
+    let mut model = Model::with_hosts(vec![
+        crate::model::Host::new("a", "unix:///a.sock", t(0)),
+        crate::model::Host::new("b", "tcp://b:2376", t(0)),
+    ]);
+    model.apply_from(1, Update::Disconnected { at: t(1), reason: "connection refused".into() });
+    let found = problems(&model, t(60), None);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].detail.contains("has not answered since portolan started"), "{:?}", found[0]);
+    assert!(!found[0].detail.contains("last known"), "{:?}", found[0]);
+}
+
+#[test]
 fn dependencies_resolve_on_the_same_engine_only() {
     let mut api = service("a1", "api");
     if let Some(info) = api.compose.as_mut() {
