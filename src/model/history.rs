@@ -134,10 +134,12 @@ impl History {
             }
             return;
         }
-        if self.timeline.len() == self.timeline.capacity() {
+        // Engines' events arrive interleaved and a little late (a resync replays the
+        // last second): each goes where its time puts it, almost always the end.
+        let later = self.timeline.iter().rev().take_while(|e| e.time > item.time).count();
+        if self.timeline.insert(self.timeline.len() - later, item) {
             self.timeline_dropped += 1;
         }
-        self.timeline.push(item);
     }
 
     /// Records a live event from engine `host`.

@@ -173,3 +173,32 @@ fn a_resync_of_one_engine_keeps_the_others_containers() {
     // An update for an engine that is not followed changes nothing.
     assert!(!model.apply_from(7, Update::Synced(inventory(&["x"]))));
 }
+
+#[test]
+fn the_timeline_stays_in_time_order_when_engines_interleave() {
+    let t = |s: i64| Utc.timestamp_opt(1_700_000_000 + s, 0).single().unwrap_or_default();
+    let mut model = Model::with_hosts(vec![
+        Host::new("a", "unix:///a", t(0)),
+        Host::new("b", "unix:///b", t(0)),
+    ]);
+    let event = |id: &str, at: DateTime<Utc>| {
+        Box::new(ContainerEvent {
+            at,
+            id: id.into(),
+            name: id.into(),
+            project: None,
+            service: None,
+            action: "start".into(),
+            detail: None,
+        })
+    };
+    model.apply_from(0, Update::Event(event("a1", t(10))));
+    model.apply_from(1, Update::Disconnected { at: t(12), reason: "gone".into() });
+    // Engine b's event from before its outage arrives late.
+    model.apply_from(1, Update::Event(event("b1", t(11))));
+    let times: Vec<DateTime<Utc>> = model.history.timeline.iter().map(|e| e.time).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+    assert_eq!(times.len(), 3);
+}
