@@ -151,10 +151,52 @@ pub fn host_state(view: &PaneView<'_>, host: HostId) -> (String, Slot) {
 
 /// The name of a container's engine followed by `/`, when there are several engines
 /// (nothing with one): `db2/`.
+/// `host/name` in at most `width` columns where it can be: the container's name is
+/// what the operator reads first, so the engine's name is shortened (`har…/postgres`)
+/// before the container's is cut.
+pub fn host_and_name(model: &Model, host: HostId, name: &str, width: usize) -> String {
+    let name = one_line(name);
+    if !model.multi_host() {
+        return name.into_owned();
+    }
+    let host_name = one_line(&model.host(host).name).into_owned();
+    let full = format!("{host_name}/{name}");
+    let name_width = name.chars().count();
+    if full.chars().count() <= width || host_name.chars().count() <= 2 {
+        return full;
+    }
+    // Room for the engine's name before the `…/`, at least one character of it.
+    let room = width.saturating_sub(name_width + 2).max(1);
+    let short: String = host_name.chars().take(room).collect();
+    // `db2` → `d…` saves one column and costs the engine's name: not worth it.
+    if short.chars().count() + 2 >= host_name.chars().count() {
+        return full;
+    }
+    format!("{short}…/{name}")
+}
+
 pub fn host_prefix(model: &Model, host: HostId) -> String {
     if model.multi_host() {
         format!("{}/", one_line(&model.host(host).name))
     } else {
         String::new()
+    }
+}
+
+#[cfg(test)]
+mod host_name_tests {
+    use super::host_and_name;
+
+    #[test]
+    fn the_engine_name_gives_way_before_the_container_name() {
+        let model = crate::topology::fixtures::three_hosts();
+        assert_eq!(host_and_name(&model, 1, "postgres", 40), "db2/postgres");
+        assert_eq!(host_and_name(&model, 1, "postgres", 9), "db2/postgres");
+        assert_eq!(host_and_name(&model, 0, "postgres", 40), "local/postgres");
+        assert_eq!(host_and_name(&model, 0, "postgres", 12), "lo…/postgres");
+        // No room at all: one letter of the engine stays; the table cuts the rest.
+        assert_eq!(host_and_name(&model, 0, "postgres", 9), "l…/postgres");
+        let single = crate::topology::fixtures::seed("000-nestjs-postgres-redis").unwrap();
+        assert_eq!(host_and_name(&single, 0, "postgres", 9), "postgres");
     }
 }

@@ -206,8 +206,15 @@ impl StatsPane {
         );
         let visible = inner.height.saturating_sub(1) as usize;
         let range = self.nav.window(rows.len(), visible);
-        let body: Vec<Row> =
-            rows[range.clone()].iter().map(|c| stats_row(c, model, theme, wide)).collect();
+        // The NAME column takes what the fixed ones leave (one space between columns).
+        let fixed: u16 =
+            if wide { 13 + 19 + 6 + 10 + 10 + 19 + 19 + 5 } else { 13 + 19 + 6 + 10 + 10 + 5 };
+        let columns: u16 = if wide { 9 } else { 7 };
+        let name_width = usize::from(inner.width.saturating_sub(fixed + columns - 1));
+        let body: Vec<Row> = rows[range.clone()]
+            .iter()
+            .map(|c| stats_row(c, model, theme, wide, name_width))
+            .collect();
         let mut widths = vec![
             Constraint::Fill(2),
             Constraint::Length(13),
@@ -237,7 +244,13 @@ impl StatsPane {
     }
 }
 
-fn stats_row<'a>(c: &Container, model: &Model, theme: &Theme, wide: bool) -> Row<'a> {
+fn stats_row<'a>(
+    c: &Container,
+    model: &Model,
+    theme: &Theme,
+    wide: bool,
+    name_width: usize,
+) -> Row<'a> {
     // An unreachable engine's figures are old: its rows show none, muted.
     let lost = super::host_lost(model, c.host);
     let p = if lost { None } else { model.latest_stats(&c.id) };
@@ -258,7 +271,7 @@ fn stats_row<'a>(c: &Container, model: &Model, theme: &Theme, wide: bool) -> Row
         _ => None,
     };
     let mut cells = vec![
-        Cell::from(format!("{}{}", super::host_prefix(model, c.host), one_line(c.display_name()))),
+        Cell::from(super::host_and_name(model, c.host, c.display_name(), name_width)),
         Cell::from(cpu),
         Cell::from(memory),
         Cell::from(memory_percent.map_or_else(dash, percent)),
