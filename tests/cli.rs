@@ -421,18 +421,24 @@ fn snapshot_svg_is_a_picture_of_the_pane_even_without_colour() {
     assert!(logs.contains("&lt;b&gt;&amp;log"), "the line, escaped: {logs}");
 }
 
+/// `snapshot --format json --wait 0` with `command`'s options; it must succeed.
+fn json_snapshot(command: &mut Command) -> serde_json::Value {
+    let output = command.args(["snapshot", "--format", "json", "--wait", "0"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 #[test]
 fn several_engines_one_unreachable_still_gives_a_snapshot() {
     let main =
         std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-    let output = portolan()
-        .args(["-H", &main, "-H", "unix:///tmp/portolan-no-such-engine.sock"])
-        .args(["snapshot", "--format", "json", "--wait", "0"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = json_snapshot(portolan().args([
+        "-H",
+        &main,
+        "-H",
+        "unix:///tmp/portolan-no-such-engine.sock",
+    ]));
     let hosts = json["hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 2);
     assert_eq!(hosts[0]["connected"], true);
@@ -484,26 +490,12 @@ fn hosts_in_the_config_are_followed_with_their_names() {
         ),
     )
     .unwrap();
-    let output = portolan()
-        .arg("--config")
-        .arg(&file)
-        .args(["snapshot", "--format", "json", "--wait", "0"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = json_snapshot(portolan().arg("--config").arg(&file));
     let names: Vec<&str> =
         json["hosts"].as_array().unwrap().iter().filter_map(|h| h["name"].as_str()).collect();
     assert_eq!(names, ["harbour", "gone"]);
     // The command line wins over the config: one -H is one engine.
-    let output = portolan()
-        .arg("--config")
-        .arg(&file)
-        .args(["-H", &main, "snapshot", "--format", "json", "--wait", "0"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = json_snapshot(portolan().arg("--config").arg(&file).args(["-H", &main]));
     assert_eq!(json["hosts"].as_array().map(Vec::len), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }

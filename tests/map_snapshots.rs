@@ -58,21 +58,26 @@ fn styled(buffer: &Buffer, theme: &Theme) -> String {
     out
 }
 
+/// The map alone at `size`, as text; in the dark theme with its styles too.
+fn assert_map_snapshot(app: &mut App, (w, h): (u16, u16), theme: &str, name: &str) {
+    let buffer = render_map_buffer(app, w, h);
+    let text = buffer_to_text(&buffer);
+    assert!(!text.contains('\u{1b}'));
+    let snapshot = if theme == "dark" {
+        format!("{text}\n---- styles ----\n{}", styled(&buffer, &app.theme))
+    } else {
+        text
+    };
+    insta::assert_snapshot!(name.to_string(), snapshot);
+}
+
 #[test]
 fn every_seed_at_three_sizes_dark_and_mono() {
     for name in SEEDS.iter().chain(["many-60"].iter()) {
         for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
             for theme in ["dark", "mono"] {
                 let mut app = app(name, theme);
-                let buffer = render_map_buffer(&mut app, w, h);
-                let text = buffer_to_text(&buffer);
-                assert!(!text.contains('\u{1b}'));
-                let snapshot = if theme == "dark" {
-                    format!("{text}\n---- styles ----\n{}", styled(&buffer, &app.theme))
-                } else {
-                    text
-                };
-                insta::assert_snapshot!(format!("{name}_{w}x{h}_{theme}"), snapshot);
+                assert_map_snapshot(&mut app, (w, h), theme, &format!("{name}_{w}x{h}_{theme}"));
             }
         }
     }
@@ -238,15 +243,7 @@ fn three_engines_at_three_sizes_dark_and_mono() {
     for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
         for theme in ["dark", "mono"] {
             let mut app = app_of(three_hosts(), theme);
-            let buffer = render_map_buffer(&mut app, w, h);
-            let text = buffer_to_text(&buffer);
-            assert!(!text.contains('\u{1b}'));
-            let snapshot = if theme == "dark" {
-                format!("{text}\n---- styles ----\n{}", styled(&buffer, &app.theme))
-            } else {
-                text
-            };
-            insta::assert_snapshot!(format!("three-hosts_{w}x{h}_{theme}"), snapshot);
+            assert_map_snapshot(&mut app, (w, h), theme, &format!("three-hosts_{w}x{h}_{theme}"));
         }
     }
 }

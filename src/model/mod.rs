@@ -634,3 +634,26 @@ pub struct Counts {
 
 #[cfg(test)]
 mod tests;
+
+/// Models for tests elsewhere in the crate.
+#[cfg(test)]
+pub mod test_models {
+    use super::*;
+
+    /// Engines `a` (a socket) and `b` (over ssh), both connected at `at`, each holding
+    /// containers of its own.
+    pub fn two_engines(at: DateTime<Utc>, on_a: Vec<Container>, on_b: Vec<Container>) -> Model {
+        let mut model = Model::with_hosts(vec![
+            Host::new("a", "unix:///a.sock", at),
+            Host::new("b", "ssh://b", at),
+        ]);
+        for (host, containers) in [(0, on_a), (1, on_b)] {
+            model.apply_from(host, Update::Connected { at, info: Box::default() });
+            model.apply_from(
+                host,
+                Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })),
+            );
+        }
+        model
+    }
+}

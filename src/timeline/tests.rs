@@ -140,20 +140,8 @@ fn live_events_are_logged_and_deduplicated() {
     assert_eq!(model.history.get("d").and_then(|h| h.became_healthy), Some(t(4)));
 }
 
-/// Engines `a` and `b`, connected at t(-100), each running `containers` of its own.
 fn two_engines(on_a: Vec<Container>, on_b: Vec<Container>) -> Model {
-    let mut model = Model::with_hosts(vec![
-        crate::model::Host::new("a", "unix:///a.sock", t(-200)),
-        crate::model::Host::new("b", "ssh://b", t(-200)),
-    ]);
-    for (host, containers) in [(0, on_a), (1, on_b)] {
-        model.apply_from(host, Update::Connected { at: t(-100), info: Box::default() });
-        model.apply_from(
-            host,
-            Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })),
-        );
-    }
-    model
+    crate::model::test_models::two_engines(t(-100), on_a, on_b)
 }
 
 #[test]

@@ -1007,6 +1007,20 @@ enum Run {
 
 /// Drops repeated and collinear points; converts to cells (negative x only for an
 /// ingress start, fixed by the caller).
+/// Records what the drawing needs against what the screen has; the frame is the larger.
+fn framed(
+    mut layout: MapLayout,
+    (needed_w, needed_h): (u16, u16),
+    (width, height): (u16, u16),
+) -> MapLayout {
+    layout.needed_h = needed_h;
+    layout.fits = needed_w <= width && needed_h <= height;
+    layout.width = needed_w.max(width);
+    layout.height = needed_h.max(height);
+    layout.host = Rect { x: 0, y: 0, w: layout.width, h: layout.height };
+    layout
+}
+
 fn simplify(points: Vec<(i32, i32)>) -> Vec<(u16, u16)> {
     let mut out: Vec<(i32, i32)> = Vec::new();
     for p in points {
@@ -1208,12 +1222,7 @@ fn place(
     }
     let needed_h = y + 1;
     let needed_w = shelf_w + 4;
-    layout.needed_h = needed_h;
-    layout.fits = needed_w <= width && needed_h <= height;
-    layout.width = needed_w.max(width);
-    layout.height = needed_h.max(height);
-    layout.host = Rect { x: 0, y: 0, w: layout.width, h: layout.height };
-    layout
+    framed(layout, (needed_w, needed_h), (width, height))
 }
 
 /// Room a host box keeps for its title beside the name: hostname, version and state.
@@ -1322,12 +1331,7 @@ fn stack_hosts(
     }
     let needed_h = y;
     let needed_w = row_w + 4;
-    layout.needed_h = needed_h;
-    layout.fits = needed_w <= width && needed_h <= height;
-    layout.width = needed_w.max(width);
-    layout.height = needed_h.max(height);
-    layout.host = Rect { x: 0, y: 0, w: layout.width, h: layout.height };
-    layout
+    framed(layout, (needed_w, needed_h), (width, height))
 }
 
 #[cfg(test)]

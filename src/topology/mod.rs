@@ -19,7 +19,7 @@ pub use infer::{EnvTarget, default_port, parse_env_targets};
 
 use crate::model::sanitize::one_line;
 use crate::model::{Container, ContainerState, HealthStatus, HostId, Model};
-use crate::triage::{dependency_satisfied, service_containers};
+use crate::triage::{dependency_satisfied, service_containers_on};
 
 /// The demo stacks run stand-in processes from one small image and record the image
 /// the seed document names here; the map shows it (marked) instead of the stand-in.
@@ -559,10 +559,10 @@ fn derive_edges(
             continue;
         };
         for dep in c.depends_on() {
-            let mut providers = service_containers(model, project, &dep.service);
-            providers.sort_by(|a, b| a.name.cmp(&b.name));
             // A service of the same project on another engine is another deployment.
-            for p in providers.into_iter().filter(|p| p.host == c.host) {
+            let mut providers = service_containers_on(model, c.host, project, &dep.service);
+            providers.sort_by(|a, b| a.name.cmp(&b.name));
+            for p in providers {
                 let Some(&to) = by_id.get(p.id.as_str()) else { continue };
                 if to == from {
                     continue;

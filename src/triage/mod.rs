@@ -192,19 +192,6 @@ pub fn dependency_satisfied(dependency: &Container, condition: DependencyConditi
     }
 }
 
-/// The containers of a compose service, on every engine.
-pub fn service_containers<'a>(
-    model: &'a Model,
-    project: &str,
-    service: &str,
-) -> Vec<&'a Container> {
-    model
-        .containers
-        .values()
-        .filter(|c| c.project() == Some(project) && c.service() == Some(service))
-        .collect()
-}
-
 /// The containers of a compose service on one engine: a dependency is met only there,
 /// since `depends_on` never reaches the same project deployed on another engine.
 pub fn service_containers_on<'a>(

@@ -224,20 +224,8 @@ fn exited_task_containers_are_left_to_the_swarm_problems_on_a_manager() {
     assert_eq!(kinds(&model), vec![ProblemKind::ServiceDegraded, ProblemKind::TaskFailed]);
 }
 
-/// Two engines, `a` and `b`, both connected, each holding `containers` of its own.
 fn two_hosts(on_a: Vec<Container>, on_b: Vec<Container>) -> Model {
-    let mut model = Model::with_hosts(vec![
-        crate::model::Host::new("a", "unix:///a.sock", t(-100)),
-        crate::model::Host::new("b", "ssh://b", t(-100)),
-    ]);
-    for (host, containers) in [(0, on_a), (1, on_b)] {
-        model.apply_from(host, Update::Connected { at: t(-100), info: Box::default() });
-        model.apply_from(
-            host,
-            Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })),
-        );
-    }
-    model
+    crate::model::test_models::two_engines(t(-100), on_a, on_b)
 }
 
 #[test]

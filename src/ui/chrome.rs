@@ -72,8 +72,21 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     right.push(connection);
     // The counts and the connection state matter more than the endpoint: they keep
     // their room and the left side is cut when the terminal is narrow.
-    let right_width =
-        (right.iter().map(|s| s.width()).sum::<usize>() + 1).min(area.width as usize) as u16;
+    let right_width = right.iter().map(|s| s.width()).sum::<usize>() + 1;
+    header_sides(frame, area, theme, left, right, right_width);
+}
+
+/// Draws a header: `left` from the left edge, `right` against the right edge in
+/// `right_width` columns, which it keeps when the left side must be cut.
+fn header_sides(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &crate::ui::theme::Theme,
+    left: Vec<Span<'static>>,
+    right: Vec<Span<'static>>,
+    right_width: usize,
+) {
+    let right_width = right_width.min(usize::from(area.width)) as u16;
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_width)]).areas(area);
     frame.render_widget(
@@ -209,19 +222,8 @@ fn hosts_header(frame: &mut Frame, area: Rect, app: &App) {
         left.iter().chain(right).map(Span::width).sum::<usize>() <= width
     };
     let (left, right) = (0..=3).map(build).find(fits).unwrap_or_else(|| build(3));
-    let right_width = (right.iter().map(Span::width).sum::<usize>()).min(width) as u16;
-    let [left_area, right_area] =
-        Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_width)]).areas(area);
-    frame.render_widget(
-        Paragraph::new(Line::from(left)).style(theme.style(Slot::Header)),
-        left_area,
-    );
-    frame.render_widget(
-        Paragraph::new(Line::from(right))
-            .alignment(Alignment::Right)
-            .style(theme.style(Slot::Header)),
-        right_area,
-    );
+    let right_width = right.iter().map(Span::width).sum::<usize>();
+    header_sides(frame, area, theme, left, right, right_width);
 }
 
 /// One engine in a several-host header: `● local 5/6` (running of all), `✖ db2 DOWN 2m`;
