@@ -499,3 +499,32 @@ fn hosts_in_the_config_are_followed_with_their_names() {
     assert_eq!(json["hosts"].as_array().map(Vec::len), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn one_engine_at_two_addresses_is_listed_once() {
+    let fixture = Fixture::new("same-engine");
+    fixture.run("one", &[], &["sleep", "600"]);
+    let name = fixture.name("one");
+    let main = support::endpoint().to_string();
+    let Some(path) = main.strip_prefix("unix://") else {
+        panic!("this test links the engine's socket; DOCKER_HOST is {main}");
+    };
+    // A second address of the same engine: a link to its socket.
+    let link = std::env::temp_dir().join(format!("portolan-link-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(path, &link).unwrap();
+    let json =
+        json_snapshot(portolan().args(["-H", &main, "-H", &format!("unix://{}", link.display())]));
+    let _ = std::fs::remove_file(&link);
+    let hosts = json["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 2);
+    assert_eq!(hosts[1]["same_as"], hosts[0]["name"], "{hosts:?}");
+    let ours: Vec<&serde_json::Value> = json["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == name.as_str())
+        .collect();
+    assert_eq!(ours.len(), 1, "listed once");
+    assert_eq!(ours[0]["host"], hosts[0]["name"]);
+}

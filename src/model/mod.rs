@@ -53,6 +53,9 @@ pub struct Host {
     pub connection: Connection,
     /// When this session with the engine began: older moments are reconstructed.
     pub connected_at: Option<DateTime<Utc>>,
+    /// Another engine in the list that this one turned out to be (they list the same
+    /// containers): its containers are shown once, under that one.
+    pub same_as: Option<HostId>,
 }
 
 impl Host {
@@ -62,6 +65,7 @@ impl Host {
             engine: EngineInfo { endpoint: endpoint.into(), ..EngineInfo::default() },
             connection: Connection::Connecting { since: now },
             connected_at: None,
+            same_as: None,
         }
     }
 }
@@ -271,6 +275,19 @@ impl Model {
     /// visible changed.
     pub fn apply_from(&mut self, host: HostId, update: Update) -> bool {
         if host >= self.hosts.len() {
+            return false;
+        }
+        if let Update::Synced(inventory) = &update {
+            self.check_same_engine(host, inventory);
+        }
+        // One engine reached at two addresses would show every container twice and
+        // fight over each: the later address only reports its connection.
+        if self.hosts[host].same_as.is_some()
+            && !matches!(
+                update,
+                Update::Connected { .. } | Update::Connecting { .. } | Update::Disconnected { .. }
+            )
+        {
             return false;
         }
         let changed = match update {
@@ -538,6 +555,42 @@ impl Model {
         self.volumes.extend(inventory.volumes.into_iter().map(|v| ((host, v.name.clone()), v)));
         let containers = &self.containers;
         self.stats.retain(|id, _| containers.contains_key(id));
+    }
+
+    /// Container IDs are random 256-bit numbers: an engine that lists one another engine
+    /// already holds is that engine, reached at another address. (Daemon IDs do not
+    /// tell: daemons on one machine, and cloned machines, share theirs.)
+    fn check_same_engine(&mut self, host: HostId, inventory: &Inventory) {
+        let other = inventory.containers.iter().find_map(|c| {
+            self.containers.get(&c.id).map(|known| known.host).filter(|h| *h != host)
+        });
+        let Some(other) = other else {
+            self.hosts[host].same_as = None;
+            return;
+        };
+        // The address named first keeps the containers, whichever answered first.
+        let (kept, dropped) = if other < host { (other, host) } else { (host, other) };
+        if self.hosts[dropped].same_as == Some(kept) {
+            return;
+        }
+        self.hosts[dropped].same_as = Some(kept);
+        let gone: Vec<String> =
+            self.containers.values().filter(|c| c.host == dropped).map(|c| c.id.clone()).collect();
+        for id in gone {
+            // The kept address's inventory brings them back under it.
+            if !inventory.containers.iter().any(|c| c.id == id) {
+                self.history.forget(&id);
+            }
+            self.containers.remove(&id);
+        }
+        self.networks.retain(|(h, _), _| *h != dropped);
+        self.volumes.retain(|(h, _), _| *h != dropped);
+        let message = format!(
+            "{} is the same engine as {} (they list the same containers): shown once, under {}",
+            self.hosts[dropped].name, self.hosts[kept].name, self.hosts[kept].name
+        );
+        let at = self.hosts[host].connected_at.unwrap_or_else(Utc::now);
+        self.warnings.push(Warning { at, message });
     }
 
     /// The engine a container, network or volume lives on (the first for a stale id).

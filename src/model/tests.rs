@@ -202,3 +202,63 @@ fn the_timeline_stays_in_time_order_when_engines_interleave() {
     assert_eq!(times, sorted);
     assert_eq!(times.len(), 3);
 }
+
+#[test]
+fn one_engine_at_two_addresses_is_shown_once() {
+    let now = Utc::now();
+    let mut model = Model::with_hosts(vec![
+        Host::new("socket", "unix:///var/run/docker.sock", now),
+        Host::new("tunnel", "tcp://127.0.0.1:2376", now),
+        Host::new("other", "ssh://other", now),
+    ]);
+    let inventory = |ids: &[&str]| {
+        Box::new(Inventory {
+            containers: ids.iter().map(|id| Container::new(*id, *id)).collect(),
+            ..Inventory::default()
+        })
+    };
+    model.apply_from(0, Update::Synced(inventory(&["c1", "c2"])));
+    assert!(!model.apply_from(1, Update::Synced(inventory(&["c1", "c2"]))));
+    model.apply_from(2, Update::Synced(inventory(&["d1"])));
+    assert_eq!(model.hosts[1].same_as, Some(0));
+    assert_eq!(model.hosts[2].same_as, None, "a different engine is not the same");
+    assert!(
+        model.warnings.iter().any(|w| w.message.contains("tunnel is the same engine as socket"))
+    );
+    assert_eq!(model.containers.len(), 3);
+    assert_eq!(model.containers["c1"].host, 0, "shown under the first");
+    // Its events are ignored too: a new container is the first address's.
+    let mut c3 = Container::new("c3", "c3");
+    c3.state = ContainerState::Running;
+    model.apply_from(0, Update::ContainerChanged(Box::new(c3.clone())));
+    assert!(!model.apply_from(1, Update::ContainerChanged(Box::new(c3))));
+    assert_eq!(model.containers["c3"].host, 0);
+    // Its connection still counts: it is an address that answers or not.
+    assert!(model.apply_from(1, Update::Disconnected { at: now, reason: "gone".into() }));
+}
+
+#[test]
+fn the_address_named_first_keeps_the_containers_whichever_answers_first() {
+    let now = Utc::now();
+    let mut model = Model::with_hosts(vec![
+        Host::new("socket", "unix:///var/run/docker.sock", now),
+        Host::new("link", "unix:///tmp/link.sock", now),
+    ]);
+    let inventory = || {
+        Box::new(Inventory {
+            containers: vec![Container::new("c1", "web")],
+            networks: vec![Network { name: "bridge".into(), ..Network::default() }],
+            ..Inventory::default()
+        })
+    };
+    model.apply_from(1, Update::Synced(inventory()));
+    assert_eq!(model.containers["c1"].host, 1);
+    model.apply_from(0, Update::Synced(inventory()));
+    assert_eq!(model.hosts[1].same_as, Some(0));
+    assert_eq!(model.containers.len(), 1);
+    assert_eq!(model.containers["c1"].host, 0);
+    assert_eq!(model.networks.len(), 1, "the link's networks are gone too");
+    assert!(
+        model.warnings.iter().any(|w| w.message.starts_with("link is the same engine as socket"))
+    );
+}

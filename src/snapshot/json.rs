@@ -366,6 +366,9 @@ pub struct HostJson {
     pub version: Option<String>,
     pub api_version: Option<String>,
     pub hostname: Option<String>,
+    /// The name of the engine this one turned out to be (the same containers at
+    /// another address); its containers are listed under that one only.
+    pub same_as: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -619,6 +622,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
                     version: host.engine.version.clone(),
                     api_version: host.engine.api_version.clone(),
                     hostname: host.engine.hostname.clone(),
+                    same_as: host.same_as.map(|other| model.host(other).name.clone()),
                 }
             })
             .collect(),

@@ -238,6 +238,13 @@ fn host_spans(
     let counts = app.model.counts_where(|c| c.host == id);
     let name = one_line(&host.name).into_owned();
     let gap = if level >= 2 { "" } else { " " };
+    if let (Some(other), Connection::Connected { .. }) = (host.same_as, &host.connection) {
+        let other = one_line(&app.model.host(other).name).into_owned();
+        return vec![
+            Span::styled("●", theme.style(Slot::HeaderGood)),
+            Span::styled(format!("{gap}{name} = {other} "), theme.style(Slot::Header)),
+        ];
+    }
     match &host.connection {
         Connection::Connected { .. } => {
             let troubled = counts.unhealthy > 0 || counts.exited > 0;
