@@ -150,7 +150,8 @@ impl StatsPane {
         let column = self.sort;
         rows.sort_by(|a, b| {
             let order = if column == SortColumn::Name {
-                super::containers::natural_cmp(&a.name, &b.name)
+                // Rows read `host/name`: sorted as they read (hosts in the order named).
+                a.host.cmp(&b.host).then_with(|| super::containers::natural_cmp(&a.name, &b.name))
             } else {
                 let ka = sort_key(a, live_stats(model, a), column);
                 let kb = sort_key(b, live_stats(model, b), column);
@@ -424,5 +425,24 @@ fn charts_for(
             sparkline = sparkline.max((limit as f64 * 100.0) as u64);
         }
         frame.render_widget(sparkline, chart_area);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_name_rows_sort_as_they_read_engine_first() {
+        let model = crate::topology::fixtures::three_hosts();
+        let pane = StatsPane { sort: SortColumn::Name, descending: false, ..StatsPane::default() };
+        let rows = pane.ordered(&model, None);
+        let keys: Vec<(usize, &str)> = rows.iter().map(|c| (c.host, c.name.as_str())).collect();
+        assert!(keys.windows(2).all(|w| w[0].0 <= w[1].0), "{keys:?}");
+        assert!(keys.iter().any(|(h, _)| *h == 1) && keys.iter().any(|(h, _)| *h == 0));
+        let local: Vec<&str> = keys.iter().filter(|(h, _)| *h == 0).map(|(_, n)| *n).collect();
+        let mut sorted = local.clone();
+        sorted.sort();
+        assert_eq!(local, sorted);
     }
 }
