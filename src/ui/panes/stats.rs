@@ -194,41 +194,35 @@ impl StatsPane {
         if inner.height < 2 {
             return;
         }
-        let wide = inner.width >= 110;
-        let mut headers =
-            vec!["NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET RX/s", "NET TX/s"];
-        if wide {
-            headers.extend(["NET I/O", "BLOCK I/O", "PIDS"]);
-        } else {
-            headers.push("PIDS");
+        // The names come first: the lifetime totals need room to spare, and MEM % is
+        // also read from the usage against the limit.
+        let columns = Columns { memory_percent: inner.width >= 90, totals: inner.width >= 130 };
+        let mut fixed: Vec<(&str, u16)> = vec![("CPU %", 13), ("MEM USAGE / LIMIT", 19)];
+        if columns.memory_percent {
+            fixed.push(("MEM %", 6));
         }
+        fixed.extend([("NET RX/s", 10), ("NET TX/s", 10)]);
+        if columns.totals {
+            fixed.extend([("NET I/O", 19), ("BLOCK I/O", 19)]);
+        }
+        fixed.push(("PIDS", 5));
         let header = Row::new(
-            headers.iter().map(|h| Cell::from(Span::styled(*h, theme.style(Slot::Label)))),
+            std::iter::once("NAME")
+                .chain(fixed.iter().map(|(h, _)| *h))
+                .map(|h| Cell::from(Span::styled(h, theme.style(Slot::Label)))),
         );
         let visible = inner.height.saturating_sub(1) as usize;
         let range = self.nav.window(rows.len(), visible);
         // The NAME column takes what the fixed ones leave (one space between columns).
-        let fixed: u16 =
-            if wide { 13 + 19 + 6 + 10 + 10 + 19 + 19 + 5 } else { 13 + 19 + 6 + 10 + 10 + 5 };
-        let columns: u16 = if wide { 9 } else { 7 };
-        let name_width = usize::from(inner.width.saturating_sub(fixed + columns - 1));
+        let taken: u16 = fixed.iter().map(|(_, w)| w + 1).sum();
+        let name_width = usize::from(inner.width.saturating_sub(taken));
         let body: Vec<Row> = rows[range.clone()]
             .iter()
-            .map(|c| stats_row(c, model, theme, wide, name_width))
+            .map(|c| stats_row(c, model, theme, columns, name_width))
             .collect();
-        let mut widths = vec![
-            Constraint::Fill(2),
-            Constraint::Length(13),
-            Constraint::Length(19),
-            Constraint::Length(6),
-            Constraint::Length(10),
-            Constraint::Length(10),
-        ];
-        if wide {
-            widths.extend([Constraint::Length(19), Constraint::Length(19), Constraint::Length(5)]);
-        } else {
-            widths.push(Constraint::Length(5));
-        }
+        let widths: Vec<Constraint> = std::iter::once(Constraint::Fill(2))
+            .chain(fixed.iter().map(|(_, w)| Constraint::Length(*w)))
+            .collect();
         let table = Table::new(body, widths)
             .header(header)
             .column_spacing(1)
@@ -245,11 +239,19 @@ impl StatsPane {
     }
 }
 
+/// Which of the optional columns the table has room for.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    memory_percent: bool,
+    /// Network and block I/O since the container started.
+    totals: bool,
+}
+
 fn stats_row<'a>(
     c: &Container,
     model: &Model,
     theme: &Theme,
-    wide: bool,
+    columns: Columns,
     name_width: usize,
 ) -> Row<'a> {
     // An unreachable engine's figures are old: its rows show none, muted.
@@ -275,11 +277,15 @@ fn stats_row<'a>(
         Cell::from(super::host_and_name(model, c.host, c.display_name(), name_width)),
         Cell::from(cpu),
         Cell::from(memory),
-        Cell::from(memory_percent.map_or_else(dash, percent)),
+    ];
+    if columns.memory_percent {
+        cells.push(Cell::from(memory_percent.map_or_else(dash, percent)));
+    }
+    cells.extend([
         Cell::from(p.and_then(|p| p.net_rx_rate).map_or_else(dash, rate)),
         Cell::from(p.and_then(|p| p.net_tx_rate).map_or_else(dash, rate)),
-    ];
-    if wide {
+    ]);
+    if columns.totals {
         let pair = |a: Option<u64>, b: Option<u64>| match (a, b) {
             (Some(a), Some(b)) => format!("{} / {}", bytes(a), bytes(b)),
             _ => dash(),
