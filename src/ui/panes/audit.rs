@@ -235,22 +235,13 @@ fn build(model: &Model, project: Option<&str>) -> Audit {
     containers.sort_by(|a, b| (a.host, container_order(a)).cmp(&(b.host, container_order(b))));
     let mut findings: Vec<Finding> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
-    let mut i = 0;
-    while i < containers.len() {
-        // Grouped per engine: the same project on two engines is audited as two.
-        let host = containers[i].host;
-        let group = containers[i].project();
-        let members: Vec<&Container> = containers[i..]
-            .iter()
-            .take_while(|c| c.host == host && c.project() == group)
-            .copied()
-            .collect();
-        i += members.len();
+    for members in super::project_groups(&containers) {
+        let (host, group) = (members[0].host, members[0].project());
         let name = one_line(group.unwrap_or(super::containers::STANDALONE));
         rows.push(Row::Group(format!("{}{name}", super::host_prefix(model, host))));
         // Within a project, the containers with the worst findings first.
         let mut audited: Vec<(&Container, Vec<Finding>)> =
-            members.into_iter().map(|c| (c, container_findings(model, c))).collect();
+            members.iter().map(|c| (*c, container_findings(model, c))).collect();
         audited.sort_by_key(|(c, found)| {
             (Reverse(found.iter().map(|f| f.severity).max()), container_order(c))
         });

@@ -151,6 +151,14 @@ pub fn host_state(view: &PaneView<'_>, host: HostId) -> (String, Slot) {
 
 /// The name of a container's engine followed by `/`, when there are several engines
 /// (nothing with one): `db2/`.
+/// Containers sorted by engine, then project, cut into one group per engine and
+/// project: the same project on two engines is two groups.
+pub fn project_groups<'a, 'c>(
+    sorted: &'a [&'c crate::model::Container],
+) -> impl Iterator<Item = &'a [&'c crate::model::Container]> {
+    sorted.chunk_by(|a, b| a.host == b.host && a.project() == b.project())
+}
+
 /// `host/name` in at most `width` columns where it can be: the container's name is
 /// what the operator reads first, so the engine's name is shortened (`har…/postgres`)
 /// before the container's is cut.

@@ -148,23 +148,15 @@ fn build<'a>(model: &'a Model, project: Option<&str>) -> Vec<Line<'a>> {
         ))
     });
     let mut lines = Vec::new();
-    let mut i = 0;
     let mut host_sums = Sums::default();
     let mut host_groups = 0;
-    while i < containers.len() {
-        // A project is summed per engine: the same project on two engines is two.
-        let host = containers[i].host;
-        let group = containers[i].project();
-        let members: Vec<&Container> = containers[i..]
-            .iter()
-            .take_while(|c| c.host == host && c.project() == group)
-            .copied()
-            .collect();
-        i += members.len();
+    let mut groups = super::project_groups(&containers).peekable();
+    while let Some(members) = groups.next() {
+        let (host, group) = (members[0].host, members[0].project());
         let name = group.unwrap_or(super::containers::STANDALONE);
         lines.push(Line::Group(format!("{}{name}", super::host_prefix(model, host))));
         let mut total = Sums::default();
-        for c in &members {
+        for c in members {
             lines.push(Line::Service(c));
             total.cpus += c.limits.cpus.unwrap_or(0.0);
             total.memory += c.limits.memory_bytes.unwrap_or(0);
@@ -182,7 +174,7 @@ fn build<'a>(model: &'a Model, project: Option<&str>) -> Vec<Line<'a>> {
         lines.push(Line::Total { label: "TOTAL".to_string(), sums: total });
         host_sums.add(total);
         host_groups += 1;
-        let host_ends = containers.get(i).is_none_or(|next| next.host != host);
+        let host_ends = groups.peek().is_none_or(|next| next[0].host != host);
         if host_ends {
             // An engine of one group would repeat its TOTAL: only several are summed.
             if model.multi_host() && host_groups > 1 {
