@@ -50,20 +50,6 @@ impl Fleet {
         Fleet { updates: rx, members }
     }
 
-    /// A fleet of one, from a supervisor already started.
-    pub fn single(mut handle: EngineHandle) -> Fleet {
-        let (tx, rx) = mpsc::channel(256);
-        let mut updates = std::mem::replace(&mut handle.updates, mpsc::channel(1).1);
-        let forward = tokio::spawn(async move {
-            while let Some(update) = updates.recv().await {
-                if tx.send((0, update)).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Fleet { updates: rx, members: vec![Running { handle, forward }] }
-    }
-
     /// Passes a request on: log requests go to every engine (each follows what it
     /// holds), an action to the engine of its containers.
     pub fn command(&self, command: EngineCommand) {

@@ -32,7 +32,11 @@ pub fn docker(args: &[&str]) -> Output {
 
 /// Runs the docker CLI and returns stdout, panicking with stderr on failure.
 pub fn docker_ok(args: &[&str]) -> String {
-    let output = docker(args);
+    succeeded(args, docker(args))
+}
+
+/// The stdout of a docker CLI run that must have succeeded; its stderr otherwise.
+pub fn succeeded(args: &[&str], output: std::process::Output) -> String {
     assert!(
         output.status.success(),
         "docker {} failed: {}",

@@ -158,14 +158,7 @@ impl SecondEngine {
     }
 
     pub fn docker_ok(&self, args: &[&str]) -> String {
-        let output = self.docker(args);
-        assert!(
-            output.status.success(),
-            "docker {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_string()
+        super::succeeded(args, self.docker(args))
     }
 
     fn stop(&mut self) {
