@@ -277,7 +277,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now();
     let hosts: Vec<Host> = engines
         .iter()
-        .map(|(name, endpoint)| Host::new(name.clone(), endpoint.to_string(), now))
+        .map(|(name, endpoint)| {
+            let mut host = Host::new(name.clone(), endpoint.to_string(), now);
+            if let Endpoint::Context { name, .. } = endpoint {
+                host.context = Some(name.clone());
+            }
+            host
+        })
         .collect();
     let members = engines
         .into_iter()

@@ -53,6 +53,8 @@ pub struct Host {
     pub connection: Connection,
     /// When this session with the engine began: older moments are reconstructed.
     pub connected_at: Option<DateTime<Utc>>,
+    /// The docker context it was named by: the docker CLI is pointed at it by name.
+    pub context: Option<String>,
     /// Another engine in the list that this one turned out to be (they list the same
     /// containers): its containers are shown once, under that one.
     pub same_as: Option<HostId>,
@@ -65,6 +67,7 @@ impl Host {
             engine: EngineInfo { endpoint: endpoint.into(), ..EngineInfo::default() },
             connection: Connection::Connecting { since: now },
             connected_at: None,
+            context: None,
             same_as: None,
         }
     }

@@ -14,35 +14,38 @@ use tokio::process::Command;
 
 use super::input::InputReader;
 use super::terminal::TerminalGuard;
+use crate::model::Host;
 
 /// How long probing for a shell may take before giving up on it.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The docker CLI's environment for this endpoint: it must talk to the same engine.
-fn docker(endpoint: &str) -> Command {
+/// The docker CLI's environment for this engine: it must talk to the same one.
+fn docker(host: &Host) -> Command {
     let mut command = Command::new("docker");
-    if ["unix://", "tcp://", "ssh://"].iter().any(|scheme| endpoint.starts_with(scheme)) {
-        command.env("DOCKER_HOST", endpoint);
-    } else if let Some(context) = context_name(endpoint) {
-        // A context's label ("name (host)"): named, because with several engines it
-        // need not be the CLI's current one.
+    if let Some(context) = &host.context {
+        // Named, because with several engines it need not be the CLI's current one.
         command.env_remove("DOCKER_HOST").args(["--context", context]);
+    } else {
+        command.env("DOCKER_HOST", &host.engine.endpoint);
     }
     command
 }
 
-/// The context in an endpoint's label `name (host)`.
-fn context_name(endpoint: &str) -> Option<&str> {
-    let (name, rest) = endpoint.split_once(" (")?;
-    (rest.ends_with(')') && !name.is_empty() && !name.contains(char::is_whitespace)).then_some(name)
-}
-
 #[cfg(test)]
 #[test]
-fn a_context_label_names_its_context() {
-    assert_eq!(context_name("staging (tcp://10.0.0.5:2376)"), Some("staging"));
-    assert_eq!(context_name("unix:///var/run/docker.sock"), None);
-    assert_eq!(context_name("two words (x)"), None);
+fn the_cli_is_pointed_at_the_containers_own_engine() {
+    let now = chrono::Utc::now();
+    let mut staging = Host::new("staging", "staging (tcp://10.0.0.5:2376)", now);
+    staging.context = Some("staging".into());
+    let command = docker(&staging);
+    let args: Vec<_> = command.as_std().get_args().collect();
+    assert_eq!(args, ["--context", "staging"]);
+    assert!(command.as_std().get_envs().any(|(k, v)| k == "DOCKER_HOST" && v.is_none()));
+    let socket = docker(&Host::new("local", "unix:///var/run/docker.sock", now));
+    assert_eq!(socket.as_std().get_args().count(), 0);
+    assert!(socket.as_std().get_envs().any(|(k, v)| {
+        k == "DOCKER_HOST" && v == Some(std::ffi::OsStr::new("unix:///var/run/docker.sock"))
+    }));
 }
 
 /// The shells to try, preferred first; `sh` is the fallback every image with a shell has.
@@ -57,10 +60,10 @@ pub fn candidates(preferred: &str) -> Vec<String> {
 }
 
 /// The first shell that starts in the container, or why none could be tried.
-async fn find_shell(endpoint: &str, id: &str, preferred: &str) -> Result<String, String> {
+async fn find_shell(host: &Host, id: &str, preferred: &str) -> Result<String, String> {
     let shells = candidates(preferred);
     for shell in &shells {
-        let probe = docker(endpoint)
+        let probe = docker(host)
             .args(["exec", id, shell.as_str(), "-c", "exit 0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -84,20 +87,17 @@ async fn find_shell(endpoint: &str, id: &str, preferred: &str) -> Result<String,
 pub async fn shell(
     guard: &mut TerminalGuard,
     input: &InputReader,
-    endpoint: &str,
+    host: &Host,
     id: &str,
     name: &str,
     preferred: &str,
 ) -> Result<String, String> {
-    let shell = find_shell(endpoint, id, preferred).await?;
+    let shell = find_shell(host, id, preferred).await?;
     input.pause().await;
     guard.suspend();
     println!("portolan: {shell} in {name} — exit the shell to return to portolan\r");
-    let status = docker(endpoint)
-        .args(["exec", "-it", id, shell.as_str()])
-        .kill_on_drop(true)
-        .status()
-        .await;
+    let status =
+        docker(host).args(["exec", "-it", id, shell.as_str()]).kill_on_drop(true).status().await;
     let resumed = guard.resume();
     input.resume();
     resumed.map_err(|error| format!("cannot take the terminal back: {error}"))?;

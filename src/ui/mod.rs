@@ -312,9 +312,8 @@ pub async fn run(mut app: App, mut engine: Fleet) -> anyhow::Result<()> {
         if let Some(id) = app.exec_request.take() {
             let name = app.model.containers.get(&id).map(|c| c.name.clone()).unwrap_or_default();
             let host = app.model.containers.get(&id).map_or(0, |c| c.host);
-            let endpoint = app.model.host(host).engine.endpoint.clone();
-            let outcome =
-                exec::shell(&mut guard, &input, &endpoint, &id, &name, &app.exec_shell).await;
+            let host = app.model.host(host).clone();
+            let outcome = exec::shell(&mut guard, &input, &host, &id, &name, &app.exec_shell).await;
             app.now = Utc::now();
             app.notice = Some(match outcome {
                 Ok(text) => app::Notice { text, error: false, at: app.now },
