@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use portolan::cli::{Cli, Command, DemoAction, DemoArgs, Format, SnapshotArgs, StatsMode};
-use portolan::config::{self, Config, ConfigError};
+use portolan::config::{self, Config, ConfigError, HostEntry};
 use portolan::engine::fleet::{Fleet, Member};
 use portolan::engine::logs::LogRequest;
 use portolan::engine::resolve::Choice;
@@ -111,46 +111,39 @@ enum Unusable {
 /// the order given (the TLS flags apply to every -H), else the config's `[[hosts]]`,
 /// else the one engine the environment means, as the docker CLI picks it.
 fn engines(cli: &Cli, config: &Config) -> Result<Vec<(String, Endpoint)>, Unusable> {
-    let env = |name: &str| std::env::var(name).ok();
-    let with_flags = |host: Option<String>, context: Option<String>| {
-        Choice {
-            host,
-            context,
-            tls_verify: cli.tlsverify,
-            ca: cli.tlscacert.clone(),
-            cert: cli.tlscert.clone(),
-            key: cli.tlskey.clone(),
-            ..Choice::default()
-        }
-        .with_env(env)
+    // The command line is read as `[[hosts]]` entries with its TLS flags on each.
+    let from_flags = |host: Option<String>, context: Option<String>| HostEntry {
+        name: None,
+        host,
+        context,
+        tlsverify: cli.tlsverify,
+        tlscacert: cli.tlscacert.clone(),
+        tlscert: cli.tlscert.clone(),
+        tlskey: cli.tlskey.clone(),
     };
     let named = cli.host.len() + cli.context.len();
-    let mut choices: Vec<(Option<String>, Choice)> = Vec::new();
-    if named <= 1 && config.hosts.is_empty() || named == 1 {
-        choices.push((None, with_flags(cli.host.first().cloned(), cli.context.first().cloned())));
-    } else if named == 0 {
-        for entry in &config.hosts {
-            let choice = Choice {
-                host: entry.host.clone(),
-                context: entry.context.clone(),
-                tls_verify: entry.tlsverify,
-                ca: entry.tlscacert.clone(),
-                cert: entry.tlscert.clone(),
-                key: entry.tlskey.clone(),
-                ..Choice::default()
-            }
-            .with_env(env);
-            choices.push((entry.name.clone(), choice));
-        }
+    let entries: Vec<HostEntry> = if named == 0 && !config.hosts.is_empty() {
+        config.hosts.clone()
+    } else if named <= 1 {
+        vec![from_flags(cli.host.first().cloned(), cli.context.first().cloned())]
     } else {
-        for host in &cli.host {
-            choices.push((None, with_flags(Some(host.clone()), None)));
+        let hosts = cli.host.iter().map(|h| from_flags(Some(h.clone()), None));
+        hosts.chain(cli.context.iter().map(|c| from_flags(None, Some(c.clone())))).collect()
+    };
+    let choices = entries.into_iter().map(|entry| {
+        let choice = Choice {
+            host: entry.host,
+            context: entry.context,
+            tls_verify: entry.tlsverify,
+            ca: entry.tlscacert,
+            cert: entry.tlscert,
+            key: entry.tlskey,
+            ..Choice::default()
         }
-        for context in &cli.context {
-            choices.push((None, with_flags(None, Some(context.clone()))));
-        }
-    }
-    let mut engines: Vec<(String, Endpoint)> = Vec::with_capacity(choices.len());
+        .with_env(|name| std::env::var(name).ok());
+        (entry.name, choice)
+    });
+    let mut engines: Vec<(String, Endpoint)> = Vec::new();
     for (name, choice) in choices {
         let endpoint = choice.resolve().map_err(Unusable::Endpoint)?;
         // A context and the address it points at are the same engine.

@@ -310,12 +310,15 @@ impl App {
             self.containers.marked.iter().filter_map(|id| self.model.containers.get(id)).collect();
         // What the operator picked lives on known engines: only those follow it. A
         // name from the command line or a project may be on any.
-        let hosts = if self.log_target.is_some() {
-            None
+        // An address found to be another's engine would stream the same lines again.
+        let distinct = || {
+            let model = &self.model;
+            Some((0..model.hosts.len()).filter(|h| model.hosts[*h].same_as.is_none()).collect())
+        };
+        let hosts = if self.log_target.is_some() || self.project.is_some() && marked.is_empty() {
+            distinct()
         } else if !marked.is_empty() {
             Some(marked.iter().map(|c| c.host).collect())
-        } else if self.project.is_some() {
-            None
         } else {
             selected.map(|c| [c.host].into())
         };
