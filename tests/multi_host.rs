@@ -47,6 +47,14 @@ fn find<'a>(model: &'a Model, name: &str) -> Option<&'a portolan::model::Contain
     model.containers.values().find(|c| c.name == name)
 }
 
+/// The map alone, as `snapshot --pane map` prints it.
+fn map(model: &Model) -> String {
+    let mut app =
+        App::new(model.clone(), Theme::built_in("mono"), Keymap::default(), chrono::Utc::now());
+    app.pane = PaneId::Map;
+    ui::buffer_to_text(&ui::render_map_buffer(&mut app, 200, 60))
+}
+
 fn screen(model: &Model, pane: PaneId) -> String {
     let mut app =
         App::new(model.clone(), Theme::built_in("mono"), Keymap::default(), chrono::Utc::now());
@@ -128,6 +136,8 @@ async fn two_engines_side_by_side_and_one_dies_and_returns() {
     assert_eq!(host_of(&here), Some("main".into()));
     assert_eq!(host_of(&there), Some("second".into()));
     let text = screen(&watch.model, PaneId::Containers);
+    let drawn = map(&watch.model);
+    assert!(drawn.contains("─ main ·") && drawn.contains("─ second ·"), "a host box each: {drawn}");
     assert!(text.contains("main") && text.contains("second"), "{text}");
 
     // One name on both engines: the logs of the one picked come from its engine only.
@@ -193,6 +203,9 @@ async fn two_engines_side_by_side_and_one_dies_and_returns() {
         "the lost engine's containers stay, as last known"
     );
     let text = screen(&watch.model, PaneId::Containers);
+    let drawn = map(&watch.model);
+    assert!(drawn.contains("second · ✖ unreachable since"), "{drawn}");
+    assert!(drawn.contains("last known state, not live"), "{drawn}");
     assert!(text.contains("second DOWN") && text.contains("Lost second"), "{text}");
     let json =
         serde_json::to_value(document(&watch.model, chrono::Utc::now(), &JsonOptions::default()))
