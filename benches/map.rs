@@ -75,7 +75,7 @@ fn main() {
             .collect();
         terminal.resize(ratatui::layout::Rect::new(0, 0, width, height)).unwrap();
         terminal.draw(|frame| draw(frame, &mut app)).unwrap();
-        let layouts_before = app.map.layout_runs;
+        let layouts_before = app.panes.map.layout_runs;
         let stats_only: Vec<Duration> = (0..runs)
             .map(|i| {
                 tick(&mut app, i as i64 + 1);
@@ -84,7 +84,7 @@ fn main() {
                 started.elapsed()
             })
             .collect();
-        let layouts = app.map.layout_runs - layouts_before;
+        let layouts = app.panes.map.layout_runs - layouts_before;
         println!(
             "map, {what}, {width}x{height}: {:>7.3} ms per frame with layout, {:>7.3} ms per stats-only frame (medians of {runs}); layout runs during {runs} stats ticks: {layouts}",
             median(with_layout).as_secs_f64() * 1e3,

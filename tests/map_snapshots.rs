@@ -8,6 +8,7 @@ use portolan::model::Model;
 use portolan::model::{RawSample, Update};
 use portolan::topology::fixtures::{SEEDS, now, seed, three_hosts};
 use portolan::ui::keymap::{Action, Keymap};
+use portolan::ui::pane::Pane;
 use portolan::ui::theme::{Slot, Theme};
 use portolan::ui::{App, PaneId, buffer_to_text, render_buffer, render_map_buffer};
 use ratatui::buffer::Buffer;
@@ -121,7 +122,7 @@ fn seed_000_shows_what_its_diagram_shows() {
 fn a_stats_tick_does_not_rerun_the_layout() {
     let mut app = app(SEEDS[3], "dark");
     let _ = render_map_buffer(&mut app, 120, 40);
-    let runs = app.map.layout_runs;
+    let runs = app.panes.map.layout_runs;
     let ids: Vec<String> = app.model.containers.keys().cloned().collect();
     for tick in 1..5 {
         let samples = ids
@@ -146,10 +147,10 @@ fn a_stats_tick_does_not_rerun_the_layout() {
         app.apply(Update::Stats(samples));
         let _ = render_map_buffer(&mut app, 120, 40);
     }
-    assert_eq!(app.map.layout_runs, runs, "stats must not re-run the layout");
+    assert_eq!(app.panes.map.layout_runs, runs, "stats must not re-run the layout");
     // A size change does.
     let _ = render_map_buffer(&mut app, 200, 60);
-    assert_eq!(app.map.layout_runs, runs + 1);
+    assert_eq!(app.panes.map.layout_runs, runs + 1);
 }
 
 #[test]
@@ -157,7 +158,7 @@ fn hjkl_moves_between_boxes_and_enter_opens_the_detail() {
     let mut app = app(SEEDS[3], "dark");
     let _ = render_map_buffer(&mut app, 200, 60);
     let name = |app: &App| {
-        let id = app.map.selected_container().expect("a selection").to_string();
+        let id = app.panes.map.selected_container().expect("a selection").to_string();
         app.model.containers[&id].name.clone()
     };
     let start = name(&app);
@@ -169,17 +170,17 @@ fn hjkl_moves_between_boxes_and_enter_opens_the_detail() {
     app.act(Action::Right);
     app.act(Action::Left);
     // The selection survives a structural update.
-    let selected = app.map.selected_container().map(String::from);
+    let selected = app.panes.map.selected_container().map(String::from);
     let other = app.model.containers.values().find(|c| Some(&c.id) != selected.as_ref()).cloned();
     let mut other = other.expect("another container");
     other.restart_count += 1;
     app.apply(Update::ContainerChanged(Box::new(other)));
     let _ = render_map_buffer(&mut app, 200, 60);
-    assert_eq!(app.map.selected_container().map(String::from), selected);
+    assert_eq!(app.panes.map.selected_container().map(String::from), selected);
     app.act(Action::ToggleDetail);
     assert_eq!(app.pane, PaneId::Containers);
-    assert!(app.detail_full);
-    assert_eq!(app.containers.selected_id().map(String::from), selected);
+    assert!(app.panes.containers.detail_full);
+    assert_eq!(app.panes.containers.selected_id().map(String::from), selected);
 }
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -203,22 +204,22 @@ fn slash_filters_and_keys_go_to_the_filter_while_it_is_open() {
     assert!(text.contains(" elasticsearch ") && !text.contains(" redis "), "{text}");
     app.text_input(&key(KeyCode::Enter));
     assert!(!app.text_input_active());
-    assert_eq!(app.map.filter, "elastic");
+    assert_eq!(app.panes.map.filter, "elastic");
     app.act(Action::Search);
     app.text_input(&key(KeyCode::Esc));
-    assert!(app.map.filter.is_empty());
+    assert!(app.panes.map.filter.is_empty());
 }
 
 #[test]
 fn z_cycles_detail_and_enter_expands_a_collapsed_network() {
     let mut app = app("many-60", "dark");
     let _ = render_map_buffer(&mut app, 120, 40);
-    let collapsed = app.map.layout().expect("laid out").collapsed.len();
+    let collapsed = app.panes.map.layout().expect("laid out").collapsed.len();
     assert!(collapsed > 0);
     // Walk to a summary box and open it.
     let mut opened = false;
     for _ in 0..20 {
-        if app.map.selected_container().is_none() {
+        if app.panes.map.selected_container().is_none() {
             app.act(Action::ToggleDetail);
             let _ = render_map_buffer(&mut app, 120, 40);
             opened = true;
@@ -231,10 +232,10 @@ fn z_cycles_detail_and_enter_expands_a_collapsed_network() {
     assert_eq!(app.pane, PaneId::Map);
     app.act(Action::DetailLevel);
     let _ = render_map_buffer(&mut app, 120, 40);
-    assert!(app.map.layout().expect("laid out").compact);
+    assert!(app.panes.map.layout().expect("laid out").compact);
     app.act(Action::DetailLevel);
     let _ = render_map_buffer(&mut app, 120, 40);
-    let layout = app.map.layout().expect("laid out");
+    let layout = app.panes.map.layout().expect("laid out");
     assert!(!layout.compact && layout.collapsed.is_empty() && !layout.fits, "full: pans");
 }
 
@@ -268,8 +269,8 @@ fn a_disconnected_engine_says_it_is_unreachable_and_not_live() {
 fn a_lost_engines_containers_are_dimmed_and_live_ones_are_not() {
     let mut app = app_of(three_hosts(), "dark");
     let buffer = render_map_buffer(&mut app, 200, 60);
-    let layout = app.map.layout().expect("laid out").clone();
-    let graph = app.map.graph().expect("derived").clone();
+    let layout = app.panes.map.layout().expect("laid out").clone();
+    let graph = app.panes.map.graph().expect("derived").clone();
     assert_eq!(layout.hosts.len(), 3);
     for b in &layout.boxes {
         let portolan::topology::layout::Target::Node(n) = b.target else { continue };
@@ -285,7 +286,7 @@ fn selection_walks_across_engines_and_the_filter_reaches_every_engine() {
     let mut app = app_of(three_hosts(), "dark");
     let _ = render_map_buffer(&mut app, 200, 60);
     let host_of = |app: &App| {
-        let id = app.map.selected_container().expect("a selection").to_string();
+        let id = app.panes.map.selected_container().expect("a selection").to_string();
         app.model.containers[&id].host
     };
     // Side by side at 200x60: right walks from engine to engine.
@@ -299,7 +300,7 @@ fn selection_walks_across_engines_and_the_filter_reaches_every_engine() {
     assert_eq!(seen.len(), 3, "right reaches every engine: {seen:?}");
     // Stacked at 80x24 (compact boxes, nothing collapsed, so the map pans): down walks
     // into the engines below.
-    app.map.detail = portolan::topology::layout::Detail::Compact;
+    app.panes.map.detail = portolan::topology::layout::Detail::Compact;
     let _ = render_map_buffer(&mut app, 80, 24);
     app.act(Action::Top);
     let _ = render_map_buffer(&mut app, 80, 24);
@@ -308,18 +309,18 @@ fn selection_walks_across_engines_and_the_filter_reaches_every_engine() {
     for _ in 0..20 {
         app.act(Action::Down);
         let _ = render_map_buffer(&mut app, 80, 24);
-        if app.map.selected_container().is_some() {
+        if app.panes.map.selected_container().is_some() {
             seen.insert(host_of(&app));
         }
     }
     assert_eq!(seen.len(), 3, "down reaches every engine: {seen:?}");
     // postgres runs on every engine: the filter keeps one on each, and every host box.
-    app.map.filter = "postgres".into();
+    app.panes.map.filter = "postgres".into();
     let text = buffer_to_text(&render_map_buffer(&mut app, 200, 60));
-    let graph = app.map.graph().expect("derived");
+    let graph = app.panes.map.graph().expect("derived");
     let hosts: std::collections::BTreeSet<usize> = graph.nodes.iter().map(|n| n.host).collect();
     assert_eq!(hosts.len(), 3, "{text}");
-    assert_eq!(app.map.layout().expect("laid out").hosts.len(), 3);
+    assert_eq!(app.panes.map.layout().expect("laid out").hosts.len(), 3);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use portolan::model::{
     Swarm, SwarmNode, SwarmService, SwarmTask, Update, Volume,
 };
 use portolan::ui::keymap::{Action, Keymap};
+use portolan::ui::pane::Pane;
 use portolan::ui::theme::{Slot, Theme};
 use portolan::ui::{App, PaneId, buffer_to_text, render_buffer};
 use ratatui::style::Modifier;
@@ -412,15 +413,15 @@ fn selection_is_styled_and_visible_in_mono() {
 fn selection_follows_the_container_across_updates() {
     let mut app = app("dark");
     app.act(Action::Down);
-    let selected = app.containers.selected_id().map(String::from);
+    let selected = app.panes.containers.selected_id().map(String::from);
     // A new container sorting before the selection must not move it.
     let newcomer = service("eeeeeeeeeeee5", "aardvark", "web", "nginx");
     app.apply(Update::ContainerChanged(Box::new(newcomer)));
-    assert_eq!(app.containers.selected_id().map(String::from), selected);
+    assert_eq!(app.panes.containers.selected_id().map(String::from), selected);
     // Removing the selected container selects a neighbour, not nothing.
     let id = selected.expect("a selection");
     app.apply(Update::ContainerRemoved { id: id.clone() });
-    assert!(app.containers.selected_id().is_some_and(|s| s != id));
+    assert!(app.panes.containers.selected_id().is_some_and(|s| s != id));
 }
 
 #[test]
@@ -512,7 +513,7 @@ fn marked_containers_make_one_merged_log() {
         },
         other => panic!("expected a follow request, got {other:?}"),
     }
-    assert!(app.logs.target_label.contains(", "), "{}", app.logs.target_label);
+    assert!(app.panes.logs.target_label.contains(", "), "{}", app.panes.logs.target_label);
 }
 
 #[test]
@@ -562,7 +563,7 @@ fn actions_menu_confirmation_and_inspect_at_80x24() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let key = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
     let mut app = on(PaneId::Containers, "dark");
-    app.containers.select("aaaaaaaaaaaa1");
+    app.panes.containers.select("aaaaaaaaaaaa1");
     assert!(app.act(Action::Actions));
     let menu = buffer_to_text(&render_buffer(&mut app, 80, 24));
     insta::assert_snapshot!("actions_menu_80x24", menu);
@@ -602,18 +603,22 @@ fn the_mouse_selects_rows_switches_tabs_and_scrolls() {
     let mut app = on(PaneId::Containers, "dark");
     let _ = render_buffer(&mut app, 120, 40);
     // Rows under the header: "shop" group, api, cache, db...
-    assert!(app.mouse(&at(MouseEventKind::Down(MouseButton::Left), 5, 6), 120));
-    assert_eq!(app.containers.selected_id(), Some("cccccccccccc3"), "the third line is cache");
-    assert!(app.mouse(&at(MouseEventKind::ScrollDown, 5, 10), 120));
-    assert_ne!(app.containers.selected_id(), Some("cccccccccccc3"), "the wheel moves on");
+    assert!(app.mouse(&at(MouseEventKind::Down(MouseButton::Left), 5, 6)));
+    assert_eq!(
+        app.panes.containers.selected_id(),
+        Some("cccccccccccc3"),
+        "the third line is cache"
+    );
+    assert!(app.mouse(&at(MouseEventKind::ScrollDown, 5, 10)));
+    assert_ne!(app.panes.containers.selected_id(), Some("cccccccccccc3"), "the wheel moves on");
     // The tab bar: "4 Stats" sits after "1 Triage(3)   2 Map   3 Containers   ".
     let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
     let tabs = text.lines().nth(1).unwrap();
     let column = tabs.find("4 Stats").unwrap() as u16 + 2;
-    assert!(app.mouse(&at(MouseEventKind::Down(MouseButton::Left), column, 1), 120));
+    assert!(app.mouse(&at(MouseEventKind::Down(MouseButton::Left), column, 1)));
     assert_eq!(app.pane, PaneId::Stats);
     app.mouse = false;
-    assert!(!app.mouse(&at(MouseEventKind::ScrollDown, 5, 10), 120), "turned off");
+    assert!(!app.mouse(&at(MouseEventKind::ScrollDown, 5, 10)), "turned off");
 }
 
 #[test]
@@ -707,7 +712,7 @@ fn audit_pane_groups_findings_and_summarises_clean_containers() {
     // Enter opens the container's detail, as on every list.
     app.act(Action::ToggleDetail);
     assert_eq!(app.pane, PaneId::Containers);
-    assert_eq!(app.containers.selected_id(), Some("999999999999a"));
+    assert_eq!(app.panes.containers.selected_id(), Some("999999999999a"));
 }
 
 #[test]
@@ -955,9 +960,9 @@ fn the_mouse_selects_rows_under_the_engine_headers() {
     let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() as u16;
     // The header of engine db2 is not a container; the row below its project is.
     let db2 = line_of("▣ db2");
-    assert!(!app.mouse(&click(db2), 120), "{text}");
-    assert!(app.mouse(&click(db2 + 2), 120), "{text}");
-    let selected = app.containers.selected_id().and_then(|id| app.model.containers.get(id));
+    assert!(!app.mouse(&click(db2)), "{text}");
+    assert!(app.mouse(&click(db2 + 2)), "{text}");
+    let selected = app.panes.containers.selected_id().and_then(|id| app.model.containers.get(id));
     let selected = selected.expect("a container is selected");
     assert_eq!((app.model.host_name(selected), selected.service()), ("db2", Some("backend")));
 }
@@ -967,8 +972,8 @@ fn detail_and_inspect_say_the_engine_and_that_it_is_lost() {
     let mut app = three_hosts_on(PaneId::Containers);
     let on_edge = app.model.containers.values().find(|c| app.model.host_name(c) == "edge");
     let id = on_edge.map(|c| c.id.clone()).expect("a container on edge");
-    app.containers.select(&id);
-    app.detail_full = true;
+    app.panes.containers.select(&id);
+    app.panes.containers.detail_full = true;
     let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
     let host = text.lines().find(|l| l.starts_with("│host")).unwrap_or_default();
     assert!(host.contains("edge · unreachable since 15:05:40 — connection refused"), "{text}");
@@ -1029,8 +1034,9 @@ fn the_same_project_on_two_engines_is_never_summed_as_one() {
     let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
     assert!(text.contains("Startup sequence · shop on east"), "{text}");
     assert_eq!(text.matches("~T+0s   api").count(), 1, "east's startup only: {text}");
-    // "This container only" keeps to the selected engine's `shop-api-1`.
-    app.containers.select("eaaaaaaaaaaa1");
+    // "This container only" keeps to the selected engine's `shop-api-1` (the selection
+    // the operator arrived with).
+    app.panes.timeline.select_container("eaaaaaaaaaaa1");
     assert!(app.act(Action::ContainerFilter));
     let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
     assert!(text.contains("container east/shop-api-1"), "{text}");

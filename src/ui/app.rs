@@ -1,118 +1,25 @@
-//! The UI's state: the model it owns, which pane shows, and each pane's own state.
+//! The UI's state: the model it owns, which pane shows, the panes themselves, and
+//! what reaches across panes (the project filter, popups, notices, the selection
+//! that travels). Every action is dispatched once: to the view on top (inspect), to
+//! the pane on screen, and what neither takes is the app's.
 
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::keymap::{Action, Keymap};
+use super::layout::Screen;
 use super::overlay::{Entry, Outcome, Overlay, Palette, PaletteItem};
-use super::panes::audit::AuditPane;
-use super::panes::containers::ContainersPane;
-use super::panes::health::HealthPane;
+use super::pane::{Effect, Handled, Pane, PaneView};
+use super::panes::Panes;
 use super::panes::inspect::InspectView;
-use super::panes::logs::{LogsPane, Prompt, target_for};
-use super::panes::map::{Dir, MapPane};
-use super::panes::resources::ResourcesPane;
-use super::panes::routes::RoutesPane;
-use super::panes::stats::StatsPane;
-use super::panes::timeline::TimelinePane;
-use super::panes::triage::TriagePane;
+use super::panes::logs::target_for;
 use super::theme::Theme;
 use crate::engine::EngineCommand;
 use crate::engine::logs::LogRequest;
 use crate::model::action::{self, Verb};
-use crate::model::logs::{Direction, LogTarget};
+use crate::model::logs::LogTarget;
 use crate::model::{Model, Update};
 
-/// The panes that exist. `--pane` accepts exactly these names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaneId {
-    Triage,
-    Map,
-    Containers,
-    Stats,
-    Resources,
-    Health,
-    Timeline,
-    Logs,
-    Routes,
-    Audit,
-    Swarm,
-}
-
-impl PaneId {
-    pub const ALL: &'static [PaneId] = &[
-        PaneId::Triage,
-        PaneId::Map,
-        PaneId::Containers,
-        PaneId::Stats,
-        PaneId::Resources,
-        PaneId::Health,
-        PaneId::Timeline,
-        PaneId::Logs,
-        PaneId::Routes,
-        PaneId::Audit,
-        PaneId::Swarm,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            PaneId::Triage => "triage",
-            PaneId::Map => "map",
-            PaneId::Containers => "containers",
-            PaneId::Stats => "stats",
-            PaneId::Resources => "resources",
-            PaneId::Health => "health",
-            PaneId::Timeline => "timeline",
-            PaneId::Logs => "logs",
-            PaneId::Routes => "routes",
-            PaneId::Audit => "audit",
-            PaneId::Swarm => "swarm",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            PaneId::Triage => "Triage",
-            PaneId::Map => "Map",
-            PaneId::Containers => "Containers",
-            PaneId::Stats => "Stats",
-            PaneId::Resources => "Resources",
-            PaneId::Health => "Health",
-            PaneId::Timeline => "Timeline",
-            PaneId::Logs => "Logs",
-            PaneId::Routes => "Routes",
-            PaneId::Audit => "Audit",
-            PaneId::Swarm => "Swarm",
-        }
-    }
-
-    /// For narrow terminals.
-    /// The key that shows this pane, as the tab bar writes it.
-    pub fn key(self) -> char {
-        if self == PaneId::Swarm {
-            return 'W';
-        }
-        let index = PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0);
-        // Ten panes: the tenth is on `0`, as on the keyboard.
-        char::from_digit(((index + 1) % 10) as u32, 10).unwrap_or('?')
-    }
-
-    pub fn short_title(self) -> &'static str {
-        match self {
-            PaneId::Containers => "Ctrs",
-            PaneId::Resources => "Res",
-            PaneId::Timeline => "Time",
-            other => other.title(),
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<PaneId> {
-        PaneId::ALL.iter().copied().find(|p| p.name() == name.trim().to_ascii_lowercase())
-    }
-
-    pub fn names() -> Vec<&'static str> {
-        PaneId::ALL.iter().map(|p| p.name()).collect()
-    }
-}
+pub use super::panes::PaneId;
 
 /// How soon a change must reach the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +32,23 @@ pub enum Redraw {
     Now,
 }
 
+/// The view panes read of the app's state. A macro, not a method, so that the
+/// borrows stay on the fields it reads and a pane can be borrowed mutably beside it.
+macro_rules! view_of {
+    ($app:expr, $title:expr) => {
+        PaneView {
+            model: &$app.model,
+            theme: &$app.theme,
+            focused: true,
+            title: $title,
+            project: $app.project.as_deref(),
+            now: $app.now,
+            offset: $app.offset,
+        }
+    };
+}
+pub(crate) use view_of;
+
 pub struct App {
     pub model: Model,
     pub theme: Theme,
@@ -135,20 +59,7 @@ pub struct App {
     pub show_help: bool,
     /// Lines the help is scrolled down (it is longer than an 80x24 screen).
     pub help_scroll: u16,
-    /// The detail of the selection fills the body.
-    pub detail_full: bool,
-    pub detail_scroll: u16,
-    pub containers: ContainersPane,
-    pub triage: TriagePane,
-    pub map: MapPane,
-    pub stats: StatsPane,
-    pub resources: ResourcesPane,
-    pub health: HealthPane,
-    pub timeline: TimelinePane,
-    pub logs: LogsPane,
-    pub routes: RoutesPane,
-    pub audit: AuditPane,
-    pub swarm: super::panes::swarm::SwarmPane,
+    pub panes: Panes,
     /// What the logs pane follows when opened from the command line.
     pub log_target: Option<(LogTarget, String)>,
     pub log_tail: u32,
@@ -180,6 +91,8 @@ pub struct App {
     pub inspect: Option<InspectView>,
     /// Text the run loop should put on the clipboard (OSC 52).
     pub clipboard: Option<String>,
+    /// Where the last frame put everything, for the mouse.
+    pub screen: Screen,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -203,19 +116,7 @@ impl App {
             project: None,
             show_help: false,
             help_scroll: 0,
-            detail_full: false,
-            detail_scroll: 0,
-            containers: ContainersPane::default(),
-            triage: TriagePane::default(),
-            map: MapPane::default(),
-            stats: StatsPane::default(),
-            resources: ResourcesPane::default(),
-            health: HealthPane::default(),
-            timeline: TimelinePane::default(),
-            logs: LogsPane::default(),
-            routes: RoutesPane::default(),
-            audit: AuditPane::default(),
-            swarm: super::panes::swarm::SwarmPane::default(),
+            panes: Panes::default(),
             log_target: None,
             log_tail: 300,
             log_since: None,
@@ -233,12 +134,12 @@ impl App {
             exec_request: None,
             inspect: None,
             clipboard: None,
+            screen: Screen::default(),
         };
         app.count_problems();
         app
     }
 
-    /// Folds an engine update in and says how urgently the screen must follow.
     /// Folds in an update from the first engine (see [`App::apply_from`]).
     pub fn apply(&mut self, update: Update) -> Redraw {
         self.apply_from(0, update)
@@ -280,34 +181,47 @@ impl App {
             // New lines matter only where they are shown; the frame cap paces a flood.
             return if self.pane == PaneId::Logs { Redraw::Now } else { Redraw::No };
         }
-        self.containers.refresh(&self.model, self.project.as_deref());
+        self.sync_containers();
         self.count_problems();
         if soft { Redraw::Soon } else { Redraw::Now }
     }
 
+    /// The containers list holds the selection that travels between panes and that
+    /// logs and actions read: it follows every change, shown or not.
+    fn sync_containers(&mut self) {
+        let view = view_of!(self, "");
+        self.panes.containers.sync(&view);
+    }
+
+    /// Brings the pane on screen (and the view over it) up to date with the model.
+    pub fn sync(&mut self) {
+        let view = view_of!(self, "");
+        self.panes.get_mut(self.pane).sync(&view);
+        if let Some(inspect) = self.inspect.as_mut() {
+            inspect.sync(&view);
+        }
+    }
+
+    /// What is on screen: the view on top, else the pane.
+    fn shown(&self) -> &dyn Pane {
+        match &self.inspect {
+            Some(inspect) => inspect,
+            None => self.panes.get(self.pane),
+        }
+    }
+
     /// The container the current pane has selected, if any.
     pub fn selected_container(&self) -> Option<&str> {
-        match self.pane {
-            PaneId::Triage => self.triage.list.selected(),
-            PaneId::Map => self.map.selected_container(),
-            PaneId::Containers => self.containers.selected_id(),
-            PaneId::Stats => self.stats.selected_container(),
-            PaneId::Resources => self.resources.selected_container(),
-            PaneId::Health => self.health.list.selected(),
-            PaneId::Timeline => self.containers.selected_id(),
-            PaneId::Logs => None,
-            PaneId::Routes => self.routes.selected_container(),
-            PaneId::Audit => self.audit.selected_container(),
-            PaneId::Swarm => None,
-        }
+        self.panes.get(self.pane).selected_container()
     }
 
     /// Opens the logs of what is selected (or the command line's target).
     pub fn open_logs(&mut self) {
+        let containers = &self.panes.containers;
         // The containers pane's selection: show_pane carried the previous pane's there.
-        let selected = self.containers.selected_id().and_then(|id| self.model.containers.get(id));
+        let selected = containers.selected_id().and_then(|id| self.model.containers.get(id));
         let marked: Vec<&crate::model::Container> =
-            self.containers.marked.iter().filter_map(|id| self.model.containers.get(id)).collect();
+            containers.marked.iter().filter_map(|id| self.model.containers.get(id)).collect();
         // What the operator picked lives on known engines: only those follow it. A
         // name from the command line or a project may be on any.
         // An address found to be another's engine would stream the same lines again.
@@ -330,7 +244,7 @@ impl App {
             Some((target, label)) => (Some(target), label),
             None => (None, "nothing selected".to_string()),
         };
-        self.logs.retarget(target.clone(), label, &mut self.model.logs);
+        self.panes.logs.retarget(target.clone(), label, &mut self.model.logs);
         let request = target.map(|target| LogRequest {
             target,
             tail: self.log_tail,
@@ -338,34 +252,6 @@ impl App {
             hosts,
         });
         self.pending.push(EngineCommand::FollowLogs(request));
-    }
-
-    /// Whether keys go to a text prompt rather than the keymap.
-    pub fn wants_text(&self) -> bool {
-        self.pane == PaneId::Logs && self.logs.prompt.is_some()
-    }
-
-    /// A key typed into the prompt.
-    pub fn type_key(&mut self, key: &crossterm::event::KeyEvent) -> bool {
-        use crossterm::event::KeyCode;
-        let Some((_, text)) = self.logs.prompt.as_mut() else { return false };
-        match key.code {
-            KeyCode::Enter => self.logs.submit(&self.model.logs),
-            KeyCode::Esc => self.logs.prompt = None,
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char(c)
-                if !key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) =>
-            {
-                if text.len() < 512 {
-                    text.push(c);
-                }
-            }
-            KeyCode::Char('c') => self.quit = true,
-            _ => return false,
-        }
-        true
     }
 
     fn show_pane(&mut self, pane: PaneId) -> bool {
@@ -376,89 +262,44 @@ impl App {
             // Nobody looks: stop the streams.
             self.pending.push(EngineCommand::FollowLogs(None));
         }
-        // The selection travels with the operator where the new pane lists it.
-        if let Some(id) = self.selected_container().map(String::from) {
-            match pane {
-                PaneId::Containers => self.containers.select(&id),
-                PaneId::Stats => self.stats.select(&id),
-                PaneId::Map => self.map.select_container(&id),
-                _ => {}
-            }
-        }
+        self.sync();
         let selected = self.selected_container().map(String::from);
+        self.panes.containers.detail_full = false;
         self.pane = pane;
-        self.detail_full = false;
+        self.sync();
+        // The selection travels with the operator where the new pane lists it.
+        if let Some(id) = &selected {
+            self.panes.get_mut(pane).select_container(id);
+        }
         if pane == PaneId::Logs {
             // The selection of the pane we came from decides what to follow.
-            if let Some(id) = selected {
-                self.containers.select(&id);
+            if let Some(id) = &selected {
+                self.panes.containers.select(id);
             }
             self.open_logs();
         }
         true
     }
 
-    fn move_selection(&mut self, delta: isize) {
-        match self.pane {
-            PaneId::Map => {
-                // The map moves between boxes in space; a page is a few steps.
-                let dir = if delta < 0 { Dir::Up } else { Dir::Down };
-                if delta.unsigned_abs() > 1_000 {
-                    let _ = if delta < 0 { self.map.first() } else { self.map.last() };
-                } else {
-                    for _ in 0..delta.unsigned_abs() {
-                        if !self.map.step(dir) {
-                            break;
-                        }
-                    }
-                }
-            }
-            PaneId::Containers => self.containers.move_by(delta),
-            PaneId::Triage => self.triage.list.move_by(delta),
-            PaneId::Stats => self.stats.nav.move_by(delta, self.stats.len()),
-            PaneId::Resources => self.resources.nav.move_by(delta, self.resources.len()),
-            PaneId::Health => self.health.list.move_by(delta),
-            PaneId::Logs => self.logs.move_by(delta),
-            PaneId::Routes => self.routes.nav.move_by(delta, self.routes.len()),
-            PaneId::Audit => self.audit.move_by(delta),
-            PaneId::Swarm => self.swarm.nav.move_by(delta, self.swarm.len()),
-            PaneId::Timeline => {
-                let len = self.model.history.timeline.len();
-                self.timeline.scrolled = true;
-                self.timeline.nav.move_by(delta, len);
-                if self.timeline.nav.selected + 1 >= len {
-                    // Back at the bottom: follow new events again.
-                    self.timeline.scrolled = false;
-                }
-            }
-        }
-    }
-
-    fn page(&self) -> isize {
-        let rows = match self.pane {
-            PaneId::Containers => self.containers.page(),
-            PaneId::Triage => self.triage.list.nav.page,
-            PaneId::Map => 3,
-            PaneId::Stats => self.stats.nav.page,
-            PaneId::Resources => self.resources.nav.page,
-            PaneId::Health => self.health.list.nav.page,
-            PaneId::Timeline => self.timeline.nav.page,
-            PaneId::Logs => 20,
-            PaneId::Routes => self.routes.nav.page,
-            PaneId::Audit => self.audit.nav.page,
-            PaneId::Swarm => self.swarm.nav.page,
-        };
-        rows.max(1) as isize
-    }
-
-    /// Whether keys go to a text field (the map's filter) rather than the keymap.
+    /// Whether keys go to a text field (the map's filter, the logs' prompt) rather
+    /// than the keymap.
     pub fn text_input_active(&self) -> bool {
-        self.pane == PaneId::Map && self.map.filter_open && !self.show_help
+        !self.show_help && self.shown().takes_text()
     }
 
     /// A raw key for the open text field; returns whether a redraw is needed.
     pub fn text_input(&mut self, key: &crossterm::event::KeyEvent) -> bool {
-        if self.text_input_active() { self.map.filter_key(key) } else { false }
+        if !self.text_input_active() {
+            return false;
+        }
+        let view = view_of!(self, "");
+        let mut effects = Vec::new();
+        let changed = match self.inspect.as_mut() {
+            Some(inspect) => inspect.text_key(key, &view, &mut effects),
+            None => self.panes.get_mut(self.pane).text_key(key, &view, &mut effects),
+        };
+        self.take_effects(effects);
+        changed
     }
 
     /// Carries out an action; returns whether a redraw is needed.
@@ -481,52 +322,29 @@ impl App {
             }
             return true;
         }
-        if self.inspect.is_some() && self.inspect_act(action) {
-            return true;
+        match self.pane_act(action) {
+            Handled::Redraw => return true,
+            Handled::Quiet => return false,
+            Handled::Pass => {}
         }
-        let before = self.selected_container().map(String::from);
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.show_help = true,
-            Action::Back if self.pane == PaneId::Logs => {
-                if self.logs.status.take().is_none() && !self.logs.clear_hidden(&self.model.logs) {
-                    return false;
-                }
-            }
             Action::Back => {
-                if self.detail_full {
-                    self.detail_full = false;
-                } else if self.pane == PaneId::Map && !self.map.filter.is_empty() {
-                    self.map.filter.clear();
-                } else if self.timeline.container.is_some() && self.pane == PaneId::Timeline {
-                    self.timeline.container = None;
-                } else if self.project.is_some() {
-                    self.set_project(None);
-                } else {
+                if self.project.is_none() {
                     return false;
                 }
+                self.set_project(None);
             }
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::Left | Action::Right if self.pane == PaneId::Map => {
-                return self.map.step(if action == Action::Left { Dir::Left } else { Dir::Right });
-            }
-            Action::Search if self.pane == PaneId::Map => self.map.open_filter(),
-            Action::DetailLevel if self.pane == PaneId::Map => self.map.cycle_detail(),
-            Action::PageUp => self.move_selection(-self.page()),
-            Action::PageDown => self.move_selection(self.page()),
-            Action::Top => self.move_selection(isize::MIN / 2),
-            Action::Bottom => self.move_selection(isize::MAX / 2),
             Action::NextPane | Action::PrevPane => {
                 let all = PaneId::ALL;
                 let index = all.iter().position(|p| *p == self.pane).unwrap_or(0);
                 let step = if action == Action::NextPane { 1 } else { all.len() - 1 };
-                let mut next = (index + step) % all.len();
-                // Without a swarm its pane has no tab: Tab passes it by too.
-                if all[next] == PaneId::Swarm && self.model.swarm.is_none() {
-                    next = (next + step) % all.len();
-                }
-                return self.show_pane(all[next]);
+                // Panes without a tab are passed by.
+                let next = (1..all.len())
+                    .map(|n| all[(index + n * step) % all.len()])
+                    .find(|p| self.panes.get(*p).has_tab(&self.model));
+                return next.is_some_and(|pane| self.show_pane(pane));
             }
             Action::Pane1
             | Action::Pane2
@@ -536,40 +354,30 @@ impl App {
             | Action::Pane6
             | Action::Pane7
             | Action::Pane8
-            | Action::Pane9 => {
-                let index = match action {
-                    Action::Pane1 => 0,
-                    Action::Pane2 => 1,
-                    Action::Pane3 => 2,
-                    Action::Pane4 => 3,
-                    Action::Pane5 => 4,
-                    Action::Pane6 => 5,
-                    Action::Pane7 => 6,
-                    Action::Pane8 => 7,
-                    _ => 8,
+            | Action::Pane9
+            | Action::Pane0
+            | Action::PaneSwarm => {
+                let key = match action {
+                    Action::Pane1 => '1',
+                    Action::Pane2 => '2',
+                    Action::Pane3 => '3',
+                    Action::Pane4 => '4',
+                    Action::Pane5 => '5',
+                    Action::Pane6 => '6',
+                    Action::Pane7 => '7',
+                    Action::Pane8 => '8',
+                    Action::Pane9 => '9',
+                    Action::Pane0 => '0',
+                    _ => 'W',
                 };
-                return match PaneId::ALL.get(index) {
-                    Some(pane) => self.show_pane(*pane),
-                    None => false,
-                };
+                return PaneId::with_key(key).is_some_and(|pane| self.show_pane(pane));
             }
-            Action::Pane0 => return self.show_pane(PaneId::Audit),
-            Action::PaneSwarm => return self.show_pane(PaneId::Swarm),
             Action::ToggleDetail => {
-                if self.pane == PaneId::Containers {
-                    self.detail_full = !self.detail_full;
-                    self.detail_scroll = 0;
-                } else if self.pane == PaneId::Map && self.map.expand_selected() {
-                    // Enter on a collapsed network opens it.
-                } else if let Some(id) = self.selected_container().map(String::from) {
-                    // Enter on any list opens that container's detail.
-                    self.containers.select(&id);
-                    self.pane = PaneId::Containers;
-                    self.detail_full = true;
-                    self.detail_scroll = 0;
-                } else {
-                    return false;
-                }
+                // Enter on any list opens that container's detail.
+                let Some(id) = self.selected_container().map(String::from) else { return false };
+                self.pane = PaneId::Containers;
+                self.sync();
+                self.panes.containers.open_detail(&id);
             }
             Action::NextProject => {
                 let projects: Vec<String> =
@@ -583,53 +391,6 @@ impl App {
                 };
                 self.set_project(next);
             }
-            Action::DetailDown => self.detail_scroll = self.detail_scroll.saturating_add(3),
-            Action::DetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(3),
-            Action::SortNext if self.pane == PaneId::Stats => self.stats.cycle_sort(),
-            Action::SortReverse if self.pane == PaneId::Stats => self.stats.reverse(),
-            Action::ContainerFilter if self.pane == PaneId::Timeline => {
-                self.timeline.container = match self.timeline.container {
-                    Some(_) => None,
-                    None => self
-                        .containers
-                        .selected_id()
-                        .and_then(|id| self.model.containers.get(id))
-                        .map(|c| (c.host, c.name.clone())),
-                };
-                self.timeline.scrolled = false;
-            }
-            Action::Search if self.pane == PaneId::Logs => {
-                self.logs.prompt = Some((Prompt::Search, String::new()));
-                self.logs.status = None;
-            }
-            Action::Filter if self.pane == PaneId::Logs => {
-                self.logs.prompt = Some((Prompt::Filter, self.logs.filter_text.clone()));
-                self.logs.status = None;
-            }
-            Action::SearchNext if self.pane == PaneId::Logs => {
-                self.logs.jump(&self.model.logs, Direction::Forward)
-            }
-            Action::SearchPrev if self.pane == PaneId::Logs => {
-                self.logs.jump(&self.model.logs, Direction::Backward)
-            }
-            Action::Pause if self.pane == PaneId::Logs => self.logs.toggle_pause(),
-            Action::Timestamps if self.pane == PaneId::Logs => self.logs.cycle_time(),
-            Action::Wrap if self.pane == PaneId::Logs => {
-                self.logs.wrap = !self.logs.wrap;
-                self.logs.hscroll = 0;
-            }
-            Action::Left if self.pane == PaneId::Logs => {
-                self.logs.hscroll = self.logs.hscroll.saturating_sub(8)
-            }
-            Action::Right if self.pane == PaneId::Logs && !self.logs.wrap => self.logs.hscroll += 8,
-            Action::HideSource if self.pane == PaneId::Logs => {
-                self.logs.toggle_source(&self.model.logs, &self.model)
-            }
-            Action::Save if self.pane == PaneId::Logs => {
-                self.logs.save(&self.model.logs, &self.model, self.now)
-            }
-            Action::JsonView if self.pane == PaneId::Logs => self.logs.json = !self.logs.json,
-            Action::Mark if self.pane == PaneId::Containers => self.containers.toggle_mark(),
             Action::Actions => return self.open_actions(false),
             Action::ProjectActions => return self.open_actions(true),
             Action::Exec => return self.request_exec(),
@@ -640,70 +401,41 @@ impl App {
                 Some(id) => self.inspect = Some(InspectView::new(id)),
                 None => self.say("nothing selected: select a container to inspect".into(), true),
             },
-            Action::SortNext
-            | Action::SortReverse
-            | Action::ContainerFilter
-            | Action::Search
-            | Action::Filter
-            | Action::SearchNext
-            | Action::SearchPrev
-            | Action::Pause
-            | Action::Timestamps
-            | Action::Wrap
-            | Action::Left
-            | Action::Right
-            | Action::HideSource
-            | Action::Save
-            | Action::JsonView
-            | Action::Mark
-            | Action::DetailLevel
-            | Action::Reveal
-            | Action::Copy => return false,
-        }
-        if self.selected_container() != before.as_deref() {
-            self.detail_scroll = 0;
+            _ => return false,
         }
         true
     }
 
-    /// Keys while the inspect tree is open; false passes the action on (pane switches,
-    /// quitting, actions on the container).
-    fn inspect_act(&mut self, action: Action) -> bool {
-        let Some(view) = self.inspect.as_mut() else { return false };
-        let len = view.len();
-        match action {
-            Action::Up => view.nav.move_by(-1, len),
-            Action::Down => view.nav.move_by(1, len),
-            Action::PageUp => view.nav.move_by(-(view.nav.page.max(1) as isize), len),
-            Action::PageDown => view.nav.move_by(view.nav.page.max(1) as isize, len),
-            Action::Top => view.nav.selected = 0,
-            Action::Bottom => view.nav.selected = len.saturating_sub(1),
-            Action::ToggleDetail | Action::Pause => view.toggle(),
-            Action::Reveal => view.reveal = !view.reveal,
-            Action::Copy => match view.selected_value() {
-                Ok(value) => {
-                    let size = value.len();
-                    self.clipboard = Some(value);
-                    self.say(format!("copied {size} bytes to the clipboard (OSC 52)"), false);
-                }
-                Err(why) => self.say(why, true),
-            },
-            Action::Back | Action::Inspect => self.inspect = None,
-            _ => {
-                // Leaving for another pane closes the tree.
-                if action.shows_a_pane() {
-                    self.inspect = None;
-                }
-                return false;
+    /// Offers an action to the view on top, then to the pane under it.
+    fn pane_act(&mut self, action: Action) -> Handled {
+        self.sync();
+        let view = view_of!(self, "");
+        let mut effects = Vec::new();
+        let mut handled = match self.inspect.as_mut() {
+            Some(inspect) => inspect.act(action, &view, &mut effects),
+            None => Handled::Pass,
+        };
+        if handled == Handled::Pass {
+            handled = self.panes.get_mut(self.pane).act(action, &view, &mut effects);
+        }
+        self.take_effects(effects);
+        handled
+    }
+
+    fn take_effects(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Say { text, error } => self.say(text, error),
+                Effect::Copy(text) => self.clipboard = Some(text),
+                Effect::Close => self.inspect = None,
+                Effect::Quit => self.quit = true,
             }
         }
-        true
     }
 
-    /// A mouse event at (`column`, `row`) of a `width` x `height` screen: the wheel
-    /// scrolls, a click on a tab shows its pane, a click on a container's row in the
-    /// containers list selects it.
-    pub fn mouse(&mut self, event: &crossterm::event::MouseEvent, width: u16) -> bool {
+    /// A mouse event: the wheel scrolls, a click on a tab shows its pane, a click in
+    /// the body goes to the pane under it (the containers list selects the row).
+    pub fn mouse(&mut self, event: &crossterm::event::MouseEvent) -> bool {
         use crossterm::event::{MouseButton, MouseEventKind};
         if !self.mouse || self.overlay.is_some() || self.show_help {
             return false;
@@ -716,24 +448,21 @@ impl App {
                 (0..3).fold(false, |changed, _| self.act(Action::Up) | changed)
             }
             MouseEventKind::Down(MouseButton::Left) => {
-                // The tab bar is the second line; the body starts below it (and below
-                // the outage line when the engine is lost).
-                if event.row == 1 {
-                    return match super::chrome::tab_at(self, width, event.column) {
+                let screen = &self.screen;
+                if screen.tabs.height > 0 && event.row == screen.tabs.y {
+                    return match screen.tab_at(event.column) {
                         Some(pane) => self.show_pane(pane),
                         None => false,
                     };
                 }
-                let outage = u16::from(super::chrome::outage_shown(&self.model));
-                // Body top + border + the table's header line.
-                let first_row = 2 + outage + 2;
-                if self.pane == PaneId::Containers
-                    && self.inspect.is_none()
-                    && event.row >= first_row
-                {
-                    return self.containers.click_row((event.row - first_row) as usize);
+                let body = screen.body;
+                let inside = (body.y..body.bottom()).contains(&event.row)
+                    && (body.x..body.right()).contains(&event.column);
+                if !inside || self.inspect.is_some() {
+                    return false;
                 }
-                false
+                self.sync();
+                self.panes.get_mut(self.pane).click(event.row - body.y)
             }
             _ => false,
         }
@@ -903,7 +632,7 @@ impl App {
                     }
                     PaletteItem::Container { id } => {
                         self.show_pane(PaneId::Containers);
-                        self.containers.select(&id);
+                        self.panes.containers.select_container(&id);
                     }
                 }
                 true
@@ -913,7 +642,7 @@ impl App {
 
     pub fn set_project(&mut self, project: Option<String>) {
         self.project = project;
-        self.containers.refresh(&self.model, self.project.as_deref());
+        self.sync_containers();
         self.count_problems();
     }
 

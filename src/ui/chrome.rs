@@ -1,19 +1,20 @@
-//! The frame around the panes: header, footer, help overlay and the too-small notice.
+//! The frame around the panes: header, tab bar, outage line, footer, help overlay
+//! and the too-small notice. It draws into the areas [`super::layout::Screen`] chose.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, NOTICE_SECONDS, PaneId};
+use super::app::{App, NOTICE_SECONDS};
 use super::keymap::Action;
+use super::layout::{MIN_HEIGHT, MIN_WIDTH};
+use super::pane::Pane;
+use super::panes::PaneId;
 use super::theme::Slot;
 use crate::model::Connection;
 use crate::model::format::short_duration;
 use crate::model::sanitize::one_line;
-
-pub const MIN_WIDTH: u16 = 40;
-pub const MIN_HEIGHT: u16 = 12;
 
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     if app.model.multi_host() {
@@ -111,9 +112,10 @@ fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
     let build = |short: bool, only_current: bool, gap: bool, tight: bool| {
         let mut spans = Vec::new();
         // The swarm pane has a tab only where there is a swarm (or while it is shown).
+        // A pane may have no tab while it has nothing to show (unless it is shown).
         let panes = PaneId::ALL
             .iter()
-            .filter(|p| **p != PaneId::Swarm || app.model.swarm.is_some() || app.pane == **p);
+            .filter(|p| app.pane == **p || app.panes.get(**p).has_tab(&app.model));
         for pane in panes {
             let title = if only_current && *pane != app.pane {
                 ""
@@ -161,22 +163,21 @@ fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
     .unwrap_or_else(|| build(true, true, false, false))
 }
 
-pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
-    let spans: Vec<Span> = tab_labels(app, area.width).into_iter().map(|(s, _)| s).collect();
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// The pane whose tab is at column `x` of a tab bar `width` wide (a mouse click).
-pub fn tab_at(app: &App, width: u16, x: u16) -> Option<PaneId> {
-    let mut left = 0usize;
-    for (span, pane) in tab_labels(app, width) {
-        let right = left + span.width();
-        if (left..right).contains(&(x as usize)) {
-            return pane;
+/// Draws the tab bar; returns the columns each tab took, for the mouse.
+pub fn tabs(frame: &mut Frame, area: Rect, app: &App) -> Vec<(std::ops::Range<u16>, PaneId)> {
+    let labels = tab_labels(app, area.width);
+    let mut columns = Vec::new();
+    let mut left = area.x;
+    for (span, pane) in &labels {
+        let right = left.saturating_add(span.width() as u16);
+        if let Some(pane) = pane {
+            columns.push((left..right, *pane));
         }
         left = right;
     }
-    None
+    let spans: Vec<Span> = labels.into_iter().map(|(s, _)| s).collect();
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    columns
 }
 
 /// The header with several engines: one entry per engine (whether it answers and
@@ -276,11 +277,6 @@ fn host_spans(
     }
 }
 
-/// Whether the outage line is drawn: some engine is lost.
-pub fn outage_shown(model: &crate::model::Model) -> bool {
-    model.hosts.iter().any(|h| matches!(h.connection, Connection::Disconnected { .. }))
-}
-
 /// A second header line, shown only when an engine is lost: why, and what portolan does.
 pub fn outage(frame: &mut Frame, area: Rect, app: &App) {
     let model = &app.model;
@@ -329,38 +325,18 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     if app.show_help {
         hint(Action::Help, "close help");
         hint(Action::Quit, "quit");
-    } else if app.inspect.is_some() {
-        hint(Action::Back, "close");
-        hint(Action::ToggleDetail, "fold");
-        hint(Action::Reveal, "secrets");
-        hint(Action::Copy, "copy");
+    } else if let Some(inspect) = &app.inspect {
+        // A view over the body has keys of its own and none of the panes'.
+        for (action, words) in inspect.hints() {
+            hint(action, words);
+        }
     } else {
         hint(Action::Quit, "quit");
         hint(Action::Help, "help");
         hint(Action::NextPane, "pane");
         hint(Action::Down, "select");
-        match app.pane {
-            PaneId::Map if app.map.filter_open => {
-                // Keys go to the filter now: say how to leave it.
-                hint(Action::ToggleDetail, "keep filter");
-                hint(Action::Back, "clear filter");
-            }
-            PaneId::Map => {
-                hint(Action::ToggleDetail, "open");
-                hint(Action::Filter, "filter");
-                hint(Action::DetailLevel, "detail");
-            }
-            PaneId::Containers => {
-                hint(Action::ToggleDetail, if app.detail_full { "list" } else { "detail" })
-            }
-            PaneId::Stats => hint(Action::SortNext, "sort"),
-            PaneId::Timeline => hint(Action::ContainerFilter, "this container"),
-            PaneId::Logs => {
-                hint(Action::Search, "search");
-                hint(Action::Filter, "filter");
-                hint(Action::Pause, if app.logs.following { "pause" } else { "follow" });
-            }
-            _ => hint(Action::ToggleDetail, "open"),
+        for (action, words) in app.panes.get(app.pane).hints() {
+            hint(action, words);
         }
         if !app.read_only {
             hint(Action::Actions, "actions");

@@ -6,7 +6,9 @@ pub mod chrome;
 pub mod exec;
 pub mod input;
 pub mod keymap;
+pub mod layout;
 pub mod overlay;
+pub mod pane;
 pub mod panes;
 pub mod terminal;
 pub mod theme;
@@ -18,12 +20,13 @@ use chrono::Utc;
 use crossterm::event::{Event, KeyEventKind};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 
 pub use app::{App, PaneId, Redraw};
 
 use crate::engine::fleet::Fleet;
-use panes::PaneView;
+use layout::Screen;
+use pane::{Pane, PaneView};
 
 /// Redraws are coalesced to at most this often.
 const FRAME_INTERVAL: Duration = Duration::from_millis(33);
@@ -34,46 +37,32 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     // A theme with a background (high-contrast) owns the whole screen; the others
     // leave base at the terminal's default, so this changes nothing for them.
     frame.buffer_mut().set_style(area, app.theme.style(theme::Slot::Base));
-    if area.width < chrome::MIN_WIDTH || area.height < chrome::MIN_HEIGHT {
+    let mut screen = Screen::new(area, &app.model);
+    if screen.too_small {
         chrome::too_small(frame, area, app);
+        app.screen = screen;
         return;
     }
-    let outage = chrome::outage_shown(&app.model);
-    let [header, tabs, outage_area, body, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Length(u16::from(outage)),
-        Constraint::Fill(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    chrome::header(frame, header, app);
-    chrome::tabs(frame, tabs, app);
-    chrome::outage(frame, outage_area, app);
-    draw_body(frame, body, app);
-    chrome::footer(frame, footer, app);
+    chrome::header(frame, screen.header, app);
+    screen.tab_columns = chrome::tabs(frame, screen.tabs, app);
+    chrome::outage(frame, screen.outage, app);
+    draw_body(frame, screen.body, app);
+    chrome::footer(frame, screen.footer, app);
     if app.show_help {
-        chrome::help(frame, body, app);
+        chrome::help(frame, screen.body, app);
     }
     if let Some(overlay) = &app.overlay {
-        overlay.render(frame, body, &app.theme);
+        overlay.render(frame, screen.body, &app.theme);
     }
+    app.screen = screen;
 }
 
+/// The pane on screen, or the view over it.
 fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
-    if app.inspect.is_some() {
-        let view = PaneView {
-            model: &app.model,
-            theme: &app.theme,
-            focused: true,
-            title: "Inspect",
-            now: app.now,
-            offset: app.offset,
-        };
-        if let Some(inspect) = app.inspect.as_mut() {
-            let container = app.model.containers.get(&inspect.id);
-            inspect.render(frame, area, &view, container);
-        }
+    app.sync();
+    if let Some(inspect) = app.inspect.as_mut() {
+        let view = app::view_of!(app, "Inspect");
+        inspect.render(frame, area, &view);
         return;
     }
     let title = match &app.project {
@@ -82,62 +71,8 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &mut App) {
         }
         None => app.pane.title().to_string(),
     };
-    let project = app.project.clone();
-    let project = project.as_deref();
-    let view = PaneView {
-        model: &app.model,
-        theme: &app.theme,
-        focused: true,
-        title: &title,
-        now: app.now,
-        offset: app.offset,
-    };
-    match app.pane {
-        PaneId::Triage => app.triage.render(frame, area, &view, project),
-        PaneId::Map => app.map.render(frame, area, &view, project),
-        PaneId::Stats => app.stats.render(frame, area, &view, project),
-        PaneId::Resources => app.resources.render(frame, area, &view, project),
-        PaneId::Health => app.health.render(frame, area, &view, project),
-        PaneId::Timeline => app.timeline.render(frame, area, &view, project),
-        PaneId::Logs => app.logs.render(frame, area, &view),
-        PaneId::Routes => app.routes.render(frame, area, &view, project),
-        PaneId::Audit => app.audit.render(frame, area, &view, project),
-        PaneId::Swarm => app.swarm.render(frame, area, &view, project),
-        PaneId::Containers => {
-            let selected = app.containers.selected_id().and_then(|id| app.model.containers.get(id));
-            let detail_title = selected.map_or("Detail".to_string(), |c| {
-                format!("Detail · {}", crate::model::sanitize::one_line(c.display_name()))
-            });
-            let detail_view = |focused| PaneView { focused, title: &detail_title, ..view };
-            if app.detail_full {
-                panes::detail::render(frame, area, selected, app.detail_scroll, &detail_view(true));
-                return;
-            }
-            let (list_area, detail_area) = if area.width >= 100 {
-                let [l, d] =
-                    Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
-                        .areas(area);
-                (l, Some(d))
-            } else if area.height >= 22 {
-                let [l, d] =
-                    Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
-                        .areas(area);
-                (l, Some(d))
-            } else {
-                (area, None)
-            };
-            if let Some(detail_area) = detail_area {
-                panes::detail::render(
-                    frame,
-                    detail_area,
-                    selected,
-                    app.detail_scroll,
-                    &detail_view(false),
-                );
-            }
-            app.containers.render(frame, list_area, &view);
-        }
-    }
+    let view = app::view_of!(app, &title);
+    app.panes.get_mut(app.pane).render(frame, area, &view);
 }
 
 /// Renders the UI into a buffer of the given size, with no terminal.
@@ -158,16 +93,8 @@ pub fn render_map_buffer(app: &mut App, width: u16, height: u16) -> Buffer {
         Some(project) => format!("Map · project {}", crate::model::sanitize::one_line(project)),
         None => "Map".to_string(),
     };
-    let project = app.project.clone();
-    let view = PaneView {
-        model: &app.model,
-        theme: &app.theme,
-        focused: true,
-        title: &title,
-        now: app.now,
-        offset: app.offset,
-    };
-    app.map.render_buffer(&mut buffer, area, &view, project.as_deref());
+    let view = app::view_of!(app, &title);
+    app.panes.map.render_buffer(&mut buffer, area, &view);
     buffer
 }
 
@@ -274,8 +201,6 @@ pub async fn run(mut app: App, mut engine: Fleet) -> anyhow::Result<()> {
                     if app.overlay_open() {
                         // A popup takes keys raw: `y` confirms, typed letters search.
                         dirty |= app.overlay_key(&key);
-                    } else if app.wants_text() {
-                        dirty |= app.type_key(&key);
                     } else if app.text_input_active() {
                         // An open text field takes keys raw (see keymap's module doc).
                         dirty |= app.text_input(&key);
@@ -286,10 +211,7 @@ pub async fn run(mut app: App, mut engine: Fleet) -> anyhow::Result<()> {
                         engine.command(command);
                     }
                 }
-                Some(Event::Mouse(mouse)) => {
-                    let width = guard.terminal.size().map(|s| s.width).unwrap_or(80);
-                    dirty |= app.mouse(&mouse, width);
-                }
+                Some(Event::Mouse(mouse)) => dirty |= app.mouse(&mouse),
                 Some(Event::Resize(width, height)) => {
                     let area = ratatui::layout::Rect::new(0, 0, width, height);
                     let _ = guard.terminal.resize(area);

@@ -9,13 +9,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{ListNav, PaneView, block};
+use super::{Effect, Handled, ListNav, Pane, PaneView, block, movement};
 use std::cmp::Reverse;
 
 use crate::audit::{Check, Finding, Severity, container_findings, container_order};
 use crate::model::sanitize::one_line;
 use crate::model::{Container, Model};
 use crate::topology::DEMO_IMAGE_LABEL;
+use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
 #[derive(Debug, Default)]
@@ -109,22 +110,31 @@ impl AuditPane {
         self.nav.move_by(delta, len);
         self.remember();
     }
+}
+
+impl Pane for AuditPane {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        self.refresh(view.model, view.project);
+    }
+
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        match movement(action, self.nav.page) {
+            Some(delta) => {
+                self.move_by(delta);
+                Handled::Redraw
+            }
+            None => Handled::Pass,
+        }
+    }
 
     /// The container of the selected finding.
-    pub fn selected_container(&self) -> Option<&str> {
+    fn selected_container(&self) -> Option<&str> {
         let audit = self.cache.as_ref()?;
         audit.findings.get(self.nav.selected).map(|f| f.container_id.as_str())
     }
 
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: Rect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let theme = view.theme;
-        self.refresh(view.model, project);
         let Some(audit) = self.cache.as_ref() else { return };
         let mut title = view.title.to_string();
         if audit.findings.is_empty() {

@@ -4,15 +4,17 @@
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
-use super::PaneView;
+use super::detail::DetailPane;
+use super::{Effect, Handled, Pane, PaneView, movement};
 use crate::model::format::{bytes, percent};
 use crate::model::sanitize::one_line;
 use crate::model::{Container, ContainerState, HealthStatus, HostId, Model};
+use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
 pub const STANDALONE: &str = "stand-alone";
@@ -48,6 +50,9 @@ pub struct ContainersPane {
     offset: usize,
     /// Containers marked for a merged log, by id.
     pub marked: std::collections::BTreeSet<String>,
+    /// The selection's detail, beside the list or, when `detail_full`, instead of it.
+    detail: DetailPane,
+    pub detail_full: bool,
 }
 
 /// The order containers are listed in: by engine in the operator's order; then
@@ -263,7 +268,15 @@ impl ContainersPane {
         self.selected = Some(ids[target].1.clone());
     }
 
-    pub fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+    /// Shows the detail of `id` over the whole body.
+    pub fn open_detail(&mut self, id: &str) {
+        self.select(id);
+        self.detail_full = true;
+        self.detail.show(self.selected.as_deref());
+        self.detail.to_top();
+    }
+
+    fn render_list(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let PaneView { model, theme, focused, title, now, .. } = *view;
         let block = Block::default()
             .borders(Borders::ALL)
@@ -338,6 +351,79 @@ impl ContainersPane {
                 );
             }
         }
+    }
+}
+
+impl Pane for ContainersPane {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        self.refresh(view.model, view.project);
+        self.detail.show(self.selected.as_deref());
+    }
+
+    fn act(&mut self, action: Action, view: &PaneView<'_>, effects: &mut Vec<Effect>) -> Handled {
+        match action {
+            Action::ToggleDetail => {
+                self.detail_full = !self.detail_full;
+                self.detail.to_top();
+            }
+            Action::Back if self.detail_full => self.detail_full = false,
+            Action::Mark => self.toggle_mark(),
+            Action::DetailDown | Action::DetailUp => return self.detail.act(action, view, effects),
+            _ => {
+                let Some(delta) = movement(action, self.page()) else { return Handled::Pass };
+                self.move_by(delta);
+                self.detail.show(self.selected.as_deref());
+            }
+        }
+        Handled::Redraw
+    }
+
+    fn selected_container(&self) -> Option<&str> {
+        self.selected_id()
+    }
+
+    fn select_container(&mut self, id: &str) {
+        self.select(id);
+        self.detail.show(self.selected.as_deref());
+    }
+
+    /// Rows start under the border and the table's header line.
+    fn click(&mut self, row: u16) -> bool {
+        if self.detail_full || row < 2 {
+            return false;
+        }
+        let clicked = self.click_row(usize::from(row - 2));
+        self.detail.show(self.selected.as_deref());
+        clicked
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        vec![(Action::ToggleDetail, if self.detail_full { "list" } else { "detail" })]
+    }
+
+    /// The list with the selection's detail beside it (below it on a narrow screen,
+    /// left out on a short one), or the detail alone.
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+        if self.detail_full {
+            self.detail.render(frame, area, view);
+            return;
+        }
+        let (list_area, detail_area) = if area.width >= 100 {
+            let [l, d] =
+                Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                    .areas(area);
+            (l, Some(d))
+        } else if area.height >= 22 {
+            let [l, d] = Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(area);
+            (l, Some(d))
+        } else {
+            (area, None)
+        };
+        if let Some(detail_area) = detail_area {
+            self.detail.render(frame, detail_area, &PaneView { focused: false, ..*view });
+        }
+        self.render_list(frame, list_area, view);
     }
 }
 

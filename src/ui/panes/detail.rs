@@ -6,12 +6,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::PaneView;
 use super::containers::{health_words, port_words, state_words};
+use super::{Effect, Handled, Pane, PaneView};
 use crate::model::format::{bytes, nanos, percent, rate, short_duration};
 use crate::model::sanitize::one_line;
 use crate::model::{Container, HealthStatus};
 use crate::snapshot::secrets::mask_env_value;
+use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
 fn field<'a>(theme: &Theme, label: &'a str, value: impl Into<String>, style: Slot) -> Line<'a> {
@@ -306,7 +307,52 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
     out
 }
 
-pub fn render(
+/// The detail of one container, scrolled on its own: beside the containers list, or
+/// over the whole body.
+#[derive(Debug, Default)]
+pub struct DetailPane {
+    container: Option<String>,
+    scroll: u16,
+}
+
+impl DetailPane {
+    /// Shows `id`'s detail; a new container starts at the top.
+    pub fn show(&mut self, id: Option<&str>) {
+        if self.container.as_deref() != id {
+            self.container = id.map(String::from);
+            self.scroll = 0;
+        }
+    }
+
+    pub fn to_top(&mut self) {
+        self.scroll = 0;
+    }
+}
+
+impl Pane for DetailPane {
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        match action {
+            Action::DetailDown => self.scroll = self.scroll.saturating_add(3),
+            Action::DetailUp => self.scroll = self.scroll.saturating_sub(3),
+            _ => return Handled::Pass,
+        }
+        Handled::Redraw
+    }
+
+    fn selected_container(&self) -> Option<&str> {
+        self.container.as_deref()
+    }
+
+    /// Titled with the container's name, whatever the view's title.
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+        let container = self.container.as_ref().and_then(|id| view.model.containers.get(id));
+        let title = container
+            .map_or("Detail".to_string(), |c| format!("Detail · {}", one_line(c.display_name())));
+        render(frame, area, container, self.scroll, &PaneView { title: &title, ..*view });
+    }
+}
+
+fn render(
     frame: &mut Frame,
     area: Rect,
     container: Option<&Container>,

@@ -7,11 +7,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{ContainerList, PaneView, ago, block, clock};
+use super::{ContainerList, Effect, Handled, Pane, PaneView, ago, block, clock};
 use crate::model::format::nanos;
 use crate::model::sanitize::one_line;
 use crate::model::{Container, HealthProbe, HealthStatus};
 use crate::ui::panes::containers::health_words;
+use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
 #[derive(Debug, Default)]
@@ -19,30 +20,43 @@ pub struct HealthPane {
     pub list: ContainerList,
 }
 
-impl HealthPane {
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: Rect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
+/// The containers with a healthcheck, trouble first, then by name.
+fn checked<'m>(view: &PaneView<'m>) -> Vec<&'m Container> {
+    let project = view.project;
+    let mut checked: Vec<&Container> = view
+        .model
+        .containers
+        .values()
+        .filter(|c| project.is_none_or(|p| c.project() == Some(p)) && c.healthcheck.is_some())
+        .collect();
+    checked.sort_by_key(|c| (rank(c.health_status()), c.name.clone(), c.host));
+    checked
+}
+
+impl Pane for HealthPane {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        self.list.set(checked(view).iter().map(|c| c.id.clone()).collect());
+    }
+
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        self.list.take_movement(action)
+    }
+
+    fn selected_container(&self) -> Option<&str> {
+        self.list.selected()
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let model = view.model;
         let theme = view.theme;
-        let mut checked: Vec<&Container> = model
-            .containers
-            .values()
-            .filter(|c| project.is_none_or(|p| c.project() == Some(p)) && c.healthcheck.is_some())
-            .collect();
-        // Trouble first, then by name.
-        checked.sort_by_key(|c| (rank(c.health_status()), c.name.clone(), c.host));
+        let project = view.project;
+        let checked = checked(view);
         let unchecked: Vec<String> = model
             .containers
             .values()
             .filter(|c| project.is_none_or(|p| c.project() == Some(p)) && c.healthcheck.is_none())
             .map(|c| format!("{}{}", super::host_prefix(model, c.host), c.display_name()))
             .collect();
-        self.list.set(checked.iter().map(|c| c.id.clone()).collect());
         let outer = block(
             view,
             format!(

@@ -9,11 +9,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{ListNav, PaneView, block};
+use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use crate::model::Container;
 use crate::model::format::nanos;
 use crate::model::sanitize::one_line;
 use crate::snapshot::secrets::{is_secret_key, mask_env_value};
+use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
 /// One line of the tree.
@@ -263,16 +264,69 @@ impl InspectView {
         }
         Ok(value.clone())
     }
+}
 
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: Rect,
-        view: &PaneView<'_>,
-        c: Option<&Container>,
-    ) {
+/// The engine's name, address and state, when there are several engines to tell apart.
+fn host_line(view: &PaneView<'_>, c: &Container) -> Option<String> {
+    view.model.multi_host().then(|| {
+        let (state, _) = super::host_state(view, c.host);
+        let engine = view.model.host(c.host);
+        format!("{} ({}) · {state}", engine.name, engine.engine.endpoint)
+    })
+}
+
+impl Pane for InspectView {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        match view.model.containers.get(&self.id) {
+            Some(c) => self.rebuild(c, host_line(view, c).as_deref()),
+            None => self.visible.clear(),
+        }
+    }
+
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, effects: &mut Vec<Effect>) -> Handled {
+        match action {
+            Action::ToggleDetail | Action::Pause => self.toggle(),
+            Action::Reveal => self.reveal = !self.reveal,
+            Action::Copy => match self.selected_value() {
+                Ok(value) => {
+                    let text = format!("copied {} bytes to the clipboard (OSC 52)", value.len());
+                    effects.push(Effect::Copy(value));
+                    effects.push(Effect::Say { text, error: false });
+                }
+                Err(text) => effects.push(Effect::Say { text, error: true }),
+            },
+            Action::Back | Action::Inspect => effects.push(Effect::Close),
+            _ => {
+                let moved = self.nav.take_movement(action, self.visible.len());
+                if moved != Handled::Pass {
+                    return moved;
+                }
+                // Leaving for another pane closes the tree.
+                if action.shows_a_pane() {
+                    effects.push(Effect::Close);
+                }
+                return Handled::Pass;
+            }
+        }
+        Handled::Redraw
+    }
+
+    fn selected_container(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        vec![
+            (Action::Back, "close"),
+            (Action::ToggleDetail, "fold"),
+            (Action::Reveal, "secrets"),
+            (Action::Copy, "copy"),
+        ]
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let theme = view.theme;
-        let Some(c) = c else {
+        let Some(c) = view.model.containers.get(&self.id) else {
             let outer = block(view, "Inspect".to_string());
             let inner = outer.inner(area);
             frame.render_widget(outer, area);
@@ -282,12 +336,6 @@ impl InspectView {
             );
             return;
         };
-        let host = view.model.multi_host().then(|| {
-            let (state, _) = super::host_state(view, c.host);
-            let engine = view.model.host(c.host);
-            format!("{} ({}) · {state}", engine.name, engine.engine.endpoint)
-        });
-        self.rebuild(c, host.as_deref());
         let secrets = self.visible.iter().filter(|n| n.masked.is_some()).count();
         let mut title = format!("Inspect · {}", one_line(&c.name));
         if secrets > 0 || self.reveal {

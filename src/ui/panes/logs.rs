@@ -11,9 +11,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color as TermColor, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use regex::Regex;
 
-use super::{PaneView, block};
+use super::{Effect, Handled, Pane, PaneView, block, movement};
 use crate::model::format::bytes;
 use crate::model::logs::{
     AnsiStyle, Color, Direction, Filter, FilteredView, Level, LogLine, LogStore, LogTarget,
@@ -21,6 +22,7 @@ use crate::model::logs::{
 };
 use crate::model::sanitize::one_line;
 use crate::model::{Container, Model};
+use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
 /// How line times are shown.
@@ -339,11 +341,10 @@ impl LogsPane {
         });
     }
 
-    pub fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let model = view.model;
         let store = &model.logs;
         let theme = view.theme;
-        self.refresh(store);
         let drops = store.total_drops();
         let mut title = format!(
             "Logs · {} · {} lines · {} / {}",
@@ -575,6 +576,87 @@ impl LogsPane {
                 if selected { theme.selected(line) } else { line }
             })
             .collect()
+    }
+}
+
+impl Pane for LogsPane {
+    /// Catches up with the lines that arrived.
+    fn sync(&mut self, view: &PaneView<'_>) {
+        self.refresh(&view.model.logs);
+    }
+
+    fn act(&mut self, action: Action, view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        let store = &view.model.logs;
+        match action {
+            // Esc clears what the pane added, and nothing beyond it.
+            Action::Back => {
+                let cleared = self.status.take().is_some() || self.clear_hidden(store);
+                return Handled::changed(cleared);
+            }
+            Action::Search => {
+                self.prompt = Some((Prompt::Search, String::new()));
+                self.status = None;
+            }
+            Action::Filter => {
+                self.prompt = Some((Prompt::Filter, self.filter_text.clone()));
+                self.status = None;
+            }
+            Action::SearchNext => self.jump(store, Direction::Forward),
+            Action::SearchPrev => self.jump(store, Direction::Backward),
+            Action::Pause => self.toggle_pause(),
+            Action::Timestamps => self.cycle_time(),
+            Action::Wrap => {
+                self.wrap = !self.wrap;
+                self.hscroll = 0;
+            }
+            Action::Left => self.hscroll = self.hscroll.saturating_sub(8),
+            Action::Right if !self.wrap => self.hscroll += 8,
+            Action::HideSource => self.toggle_source(store, view.model),
+            Action::Save => self.save(store, view.model, view.now),
+            Action::JsonView => self.json = !self.json,
+            _ => {
+                // A page of log lines is a fixed stride: lines wrap to any height.
+                let Some(delta) = movement(action, 20) else { return Handled::Pass };
+                self.move_by(delta);
+            }
+        }
+        Handled::Redraw
+    }
+
+    fn takes_text(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    /// A key typed into the prompt.
+    fn text_key(&mut self, key: &KeyEvent, view: &PaneView<'_>, effects: &mut Vec<Effect>) -> bool {
+        let Some((_, text)) = self.prompt.as_mut() else { return false };
+        match key.code {
+            KeyCode::Enter => self.submit(&view.model.logs),
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                if text.len() < 512 {
+                    text.push(c);
+                }
+            }
+            KeyCode::Char('c') => effects.push(Effect::Quit),
+            _ => return false,
+        }
+        true
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        vec![
+            (Action::Search, "search"),
+            (Action::Filter, "filter"),
+            (Action::Pause, if self.following { "pause" } else { "follow" }),
+        ]
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+        self.draw(frame, area, view);
     }
 }
 

@@ -18,7 +18,7 @@ use ratatui::layout::Rect as TuiRect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 
-use super::PaneView;
+use super::{Effect, Handled, Pane, PaneView};
 use crate::model::format::{bytes, percent};
 use crate::model::sanitize::one_line;
 use crate::model::{Connection, ContainerState, Model};
@@ -26,6 +26,7 @@ use crate::topology::layout::{
     self, BoxLine, BoxPlan, Detail, HostPlan, MapLayout, Rect, Target, health_text, image_text,
 };
 use crate::topology::{EdgeKind, Filter, Graph, Node, VolumeKind, derive};
+use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
 /// A direction to move the selection in.
@@ -75,6 +76,9 @@ pub struct MapPane {
     selected: Option<Selected>,
     scroll: (u16, u16),
     cache: Option<Cached>,
+    /// The size of the map's area at the last render: between renders the layout
+    /// is kept for this size.
+    size: Option<(u16, u16)>,
     /// How many times the layout ran: the bench and tests check that a stats tick
     /// does not add to it.
     pub layout_runs: u64,
@@ -91,8 +95,48 @@ impl std::fmt::Debug for MapPane {
     }
 }
 
-impl MapPane {
-    pub fn selected_container(&self) -> Option<&str> {
+impl Pane for MapPane {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        if let Some((width, height)) = self.size {
+            self.prepare(view.model, view.project, width, height);
+        }
+    }
+
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        match action {
+            Action::Top => {
+                self.first();
+            }
+            Action::Bottom => {
+                self.last();
+            }
+            // The map moves between boxes in space; a page is a few steps.
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                let dir = if matches!(action, Action::Up | Action::PageUp) {
+                    Dir::Up
+                } else {
+                    Dir::Down
+                };
+                let steps = if matches!(action, Action::Up | Action::Down) { 1 } else { 3 };
+                for _ in 0..steps {
+                    if !self.step(dir) {
+                        break;
+                    }
+                }
+            }
+            Action::Left => return Handled::changed(self.step(Dir::Left)),
+            Action::Right => return Handled::changed(self.step(Dir::Right)),
+            Action::Search => self.open_filter(),
+            Action::DetailLevel => self.cycle_detail(),
+            // Enter on a collapsed network opens it; on a container it is the app's.
+            Action::ToggleDetail if self.expand_selected() => {}
+            Action::Back if !self.filter.is_empty() => self.filter.clear(),
+            _ => return Handled::Pass,
+        }
+        Handled::Redraw
+    }
+
+    fn selected_container(&self) -> Option<&str> {
         match &self.selected {
             Some(Selected::Container(id)) => Some(id),
             _ => None,
@@ -100,10 +144,37 @@ impl MapPane {
     }
 
     /// Selects a container (when the operator arrives from another pane).
-    pub fn select_container(&mut self, id: &str) {
+    fn select_container(&mut self, id: &str) {
         self.selected = Some(Selected::Container(id.to_string()));
     }
 
+    fn takes_text(&self) -> bool {
+        self.filter_open
+    }
+
+    fn text_key(&mut self, key: &KeyEvent, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> bool {
+        self.filter_key(key)
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        if self.filter_open {
+            // Keys go to the filter now: say how to leave it.
+            vec![(Action::ToggleDetail, "keep filter"), (Action::Back, "clear filter")]
+        } else {
+            vec![
+                (Action::ToggleDetail, "open"),
+                (Action::Filter, "filter"),
+                (Action::DetailLevel, "detail"),
+            ]
+        }
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: TuiRect, view: &PaneView<'_>) {
+        self.render_buffer(frame.buffer_mut(), area, view);
+    }
+}
+
+impl MapPane {
     /// The layout last drawn, for tests.
     pub fn layout(&self) -> Option<&MapLayout> {
         self.cache.as_ref().map(|c| &c.layout)
@@ -271,41 +342,27 @@ impl MapPane {
         }
     }
 
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: TuiRect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
-        self.render_buffer(frame.buffer_mut(), area, view, project);
-    }
-
     /// Draws into a buffer directly (the snapshot renders the map alone this way).
-    pub fn render_buffer(
-        &mut self,
-        buf: &mut Buffer,
-        area: TuiRect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
+    pub fn render_buffer(&mut self, buf: &mut Buffer, area: TuiRect, view: &PaneView<'_>) {
+        let project = view.project;
         if area.width < 4 || area.height < 3 {
             return;
         }
         // A swarm manager's nodes and the tasks on them stand in a band below the
         // containers; the container graph keeps the rest.
-        let area = match super::swarm::map_band_height(view, area, project) {
+        let area = match super::swarm::map_band_height(view, area) {
             Some(band) => {
                 let [map, below] = ratatui::layout::Layout::vertical([
                     ratatui::layout::Constraint::Min(0),
                     ratatui::layout::Constraint::Length(band),
                 ])
                 .areas(area);
-                super::swarm::render_map_band(buf, below, view, project);
+                super::swarm::render_map_band(buf, below, view);
                 map
             }
             None => area,
         };
+        self.size = Some((area.width, area.height));
         self.prepare(view.model, project, area.width, area.height);
         let selected = self.selected.as_ref().and_then(|s| self.target_of(s));
         let Some(cached) = self.cache.as_ref() else { return };

@@ -1,36 +1,112 @@
-//! One file per pane. A pane draws from the model, its own state and the theme.
+//! One file per pane, each an implementation of [`Pane`], listed once in [`panes!`]
+//! below: the list gives every pane its id, its name on the command line, its tab
+//! and its key, and the app finds the panes through it. To add a pane, write its file
+//! and add its line. The detail and inspect views are panes too, but open over
+//! others instead of having a tab: they are declared by hand.
 
-pub mod audit;
-pub mod containers;
 pub mod detail;
-pub mod health;
 pub mod inspect;
-pub mod logs;
-pub mod map;
-pub mod resources;
-pub mod routes;
-pub mod stats;
-pub mod swarm;
-pub mod timeline;
-pub mod triage;
 
 use chrono::{DateTime, Utc};
 
-use super::theme::{Slot, Theme};
+use super::keymap::Action;
+pub use super::pane::{Effect, Handled, Pane, PaneView, movement};
+use super::theme::Slot;
 use crate::model::sanitize::one_line;
 use crate::model::{Connection, HostId, Model};
 
-/// What every pane reads to draw itself: an immutable view of the model and UI.
-#[derive(Clone, Copy)]
-pub struct PaneView<'a> {
-    pub model: &'a Model,
-    pub theme: &'a Theme,
-    pub focused: bool,
-    pub title: &'a str,
-    /// Relative times ("Up 5 minutes") are measured against this; pinned in tests.
-    pub now: DateTime<Utc>,
-    /// The time zone clock times are shown in (the local one, fixed at start; UTC in tests).
-    pub offset: chrono::FixedOffset,
+/// Declares the panes that have a tab, in tab order: `Id module::Type "Title"
+/// "Short title" 'key'`. The module's file is the pane's file; its name is the name
+/// `--pane` accepts.
+macro_rules! panes {
+    ($($id:ident $module:ident::$pane:ident $title:literal $short:literal $key:literal;)*) => {
+        $(pub mod $module;)*
+
+        /// The panes that have a tab. `--pane` accepts exactly their names.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum PaneId {
+            $($id,)*
+        }
+
+        impl PaneId {
+            pub const ALL: &'static [PaneId] = &[$(PaneId::$id,)*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(PaneId::$id => stringify!($module),)*
+                }
+            }
+
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(PaneId::$id => $title,)*
+                }
+            }
+
+            /// For narrow terminals.
+            pub fn short_title(self) -> &'static str {
+                match self {
+                    $(PaneId::$id => $short,)*
+                }
+            }
+
+            /// The key that shows this pane, as the tab bar writes it.
+            pub fn key(self) -> char {
+                match self {
+                    $(PaneId::$id => $key,)*
+                }
+            }
+        }
+
+        /// Every pane's state, one of each.
+        #[derive(Debug, Default)]
+        pub struct Panes {
+            $(pub $module: $module::$pane,)*
+        }
+
+        impl Panes {
+            pub fn get(&self, id: PaneId) -> &dyn Pane {
+                match id {
+                    $(PaneId::$id => &self.$module,)*
+                }
+            }
+
+            pub fn get_mut(&mut self, id: PaneId) -> &mut dyn Pane {
+                match id {
+                    $(PaneId::$id => &mut self.$module,)*
+                }
+            }
+        }
+    };
+}
+
+panes! {
+    Triage triage::TriagePane "Triage" "Triage" '1';
+    Map map::MapPane "Map" "Map" '2';
+    Containers containers::ContainersPane "Containers" "Ctrs" '3';
+    Stats stats::StatsPane "Stats" "Stats" '4';
+    Resources resources::ResourcesPane "Resources" "Res" '5';
+    Health health::HealthPane "Health" "Health" '6';
+    Timeline timeline::TimelinePane "Timeline" "Time" '7';
+    Logs logs::LogsPane "Logs" "Logs" '8';
+    Routes routes::RoutesPane "Routes" "Routes" '9';
+    Audit audit::AuditPane "Audit" "Audit" '0';
+    Swarm swarm::SwarmPane "Swarm" "Swarm" 'W';
+}
+
+impl PaneId {
+    pub fn parse(name: &str) -> Option<PaneId> {
+        PaneId::ALL.iter().copied().find(|p| p.name() == name.trim().to_ascii_lowercase())
+    }
+
+    pub fn names() -> Vec<&'static str> {
+        PaneId::ALL.iter().map(|p| p.name()).collect()
+    }
+
+    /// The pane shown by the key `key`.
+    pub fn with_key(key: char) -> Option<PaneId> {
+        PaneId::ALL.iter().copied().find(|p| p.key() == key)
+    }
 }
 
 /// Selection and scrolling over a list of `len` rows, for panes whose rows are
@@ -54,6 +130,17 @@ impl ListNav {
         self.selected = target as usize;
     }
 
+    /// Moves over `len` rows when `action` is a movement key; passes on other keys.
+    pub fn take_movement(&mut self, action: Action, len: usize) -> Handled {
+        match movement(action, self.page) {
+            Some(delta) => {
+                self.move_by(delta, len);
+                Handled::Redraw
+            }
+            None => Handled::Pass,
+        }
+    }
+
     /// Clamps the selection to `len` rows and scrolls so it is visible in `visible`
     /// rows; returns the range of rows to draw.
     pub fn window(&mut self, len: usize, visible: usize) -> std::ops::Range<usize> {
@@ -74,7 +161,7 @@ impl ListNav {
     }
 }
 
-/// The containers a pane listed at its last render, by id, with the selection.
+/// The containers a pane lists, by id, with the selection.
 #[derive(Debug, Default, Clone)]
 pub struct ContainerList {
     pub nav: ListNav,
@@ -100,6 +187,11 @@ impl ContainerList {
 
     pub fn move_by(&mut self, delta: isize) {
         self.nav.move_by(delta, self.ids.len());
+    }
+
+    /// Moves over the containers when `action` is a movement key.
+    pub fn take_movement(&mut self, action: Action) -> Handled {
+        self.nav.take_movement(action, self.ids.len())
     }
 }
 
@@ -149,8 +241,6 @@ pub fn host_state(view: &PaneView<'_>, host: HostId) -> (String, Slot) {
     }
 }
 
-/// The name of a container's engine followed by `/`, when there are several engines
-/// (nothing with one): `db2/`.
 /// Containers sorted by engine, then project, cut into one group per engine and
 /// project: the same project on two engines is two groups.
 pub fn project_groups<'a, 'c>(
@@ -183,6 +273,8 @@ pub fn host_and_name(model: &Model, host: HostId, name: &str, width: usize) -> S
     format!("{short}…/{name}")
 }
 
+/// The name of a container's engine followed by `/`, when there are several engines
+/// (nothing with one): `db2/`.
 pub fn host_prefix(model: &Model, host: HostId) -> String {
     if model.multi_host() {
         format!("{}/", one_line(&model.host(host).name))

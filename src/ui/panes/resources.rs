@@ -8,10 +8,11 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
-use super::{ListNav, PaneView, block};
+use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use crate::model::format::{bytes, percent};
 use crate::model::sanitize::one_line;
 use crate::model::{Container, Model};
+use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
 #[derive(Debug, Default)]
@@ -48,10 +49,6 @@ impl Sums {
 }
 
 impl ResourcesPane {
-    pub fn selected_container(&self) -> Option<&str> {
-        self.rows.get(self.nav.selected).and_then(|r| r.as_deref())
-    }
-
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -59,24 +56,31 @@ impl ResourcesPane {
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
+}
 
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: Rect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
-        let model = view.model;
-        let theme = view.theme;
-        let lines = build(model, project);
-        self.rows = lines
+impl Pane for ResourcesPane {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        self.rows = build(view.model, view.project)
             .iter()
             .map(|l| match l {
                 Line::Service(c) => Some(c.id.clone()),
                 _ => None,
             })
             .collect();
+    }
+
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        self.nav.take_movement(action, self.rows.len())
+    }
+
+    fn selected_container(&self) -> Option<&str> {
+        self.rows.get(self.nav.selected).and_then(|r| r.as_deref())
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+        let model = view.model;
+        let theme = view.theme;
+        let lines = build(model, view.project);
         let unlimited =
             lines.iter().filter(|l| matches!(l, Line::Service(c) if no_limits(c))).count();
         let title = if unlimited > 0 {

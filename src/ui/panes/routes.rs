@@ -9,10 +9,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{ListNav, PaneView, block};
+use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use crate::model::Model;
 use crate::model::sanitize::one_line;
 use crate::routes::table::{ProxyNote, Route, RouteKind, RouteTable};
+use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
 #[derive(Debug, Default)]
@@ -75,8 +76,25 @@ impl RoutesPane {
         table
     }
 
+}
+
+impl Pane for RoutesPane {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        self.table(view.model, view.project);
+        // Start on the first route, not on its group's title or a note.
+        if self.nav.selected == 0
+            && let Some(first) = self.rows.iter().position(|r| matches!(r, RowKind::Route(_)))
+        {
+            self.nav.selected = first;
+        }
+    }
+
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        self.nav.take_movement(action, self.rows.len())
+    }
+
     /// The target container of the selected route.
-    pub fn selected_container(&self) -> Option<&str> {
+    fn selected_container(&self) -> Option<&str> {
         let table = &self.cache.as_ref()?.2;
         match self.rows.get(self.nav.selected)? {
             RowKind::Route(i) => table.routes.get(*i)?.target_id.as_deref(),
@@ -84,22 +102,9 @@ impl RoutesPane {
         }
     }
 
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: Rect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let theme = view.theme;
-        self.table(view.model, project);
         let Some((revision, _, table)) = self.cache.as_ref() else { return };
-        // Start on the first route, not on its group's title or a note.
-        if self.nav.selected == 0
-            && let Some(first) = self.rows.iter().position(|r| matches!(r, RowKind::Route(_)))
-        {
-            self.nav.selected = first;
-        }
         let broken = table.broken();
         let mut title = format!("Routes · {} routes", table.routes.len());
         if broken > 0 {

@@ -7,10 +7,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
 
-use super::{ListNav, PaneView, block};
+use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use crate::model::format::{bytes, percent, rate};
 use crate::model::sanitize::one_line;
 use crate::model::{Container, Model, StatsPoint};
+use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,16 +124,6 @@ impl StatsPane {
         self.descending = !self.descending;
     }
 
-    pub fn selected_container(&self) -> Option<&str> {
-        self.order.get(self.nav.selected).map(String::as_str)
-    }
-
-    pub fn select(&mut self, id: &str) {
-        if let Some(i) = self.order.iter().position(|o| o == id) {
-            self.nav.selected = i;
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.order.len()
     }
@@ -163,22 +154,45 @@ impl StatsPane {
         rows
     }
 
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: Rect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
-        let model = view.model;
-        let theme = view.theme;
+}
+
+impl Pane for StatsPane {
+    fn sync(&mut self, view: &PaneView<'_>) {
         // Keep the selection on the same container when the order changes.
         let selected_id = self.selected_container().map(String::from);
-        let rows = self.ordered(model, project);
-        self.order = rows.iter().map(|c| c.id.clone()).collect();
+        self.order = self.ordered(view.model, view.project).iter().map(|c| c.id.clone()).collect();
         if let Some(id) = selected_id {
-            self.select(&id);
+            self.select_container(&id);
         }
+    }
+
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        match action {
+            Action::SortNext => self.cycle_sort(),
+            Action::SortReverse => self.reverse(),
+            _ => return self.nav.take_movement(action, self.order.len()),
+        }
+        Handled::Redraw
+    }
+
+    fn selected_container(&self) -> Option<&str> {
+        self.order.get(self.nav.selected).map(String::as_str)
+    }
+
+    fn select_container(&mut self, id: &str) {
+        if let Some(i) = self.order.iter().position(|o| o == id) {
+            self.nav.selected = i;
+        }
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        vec![(Action::SortNext, "sort")]
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+        let model = view.model;
+        let theme = view.theme;
+        let rows = self.ordered(model, view.project);
         let charts_height = if area.height >= 24 { 9 } else { 0 };
         let [table_area, charts_area] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(charts_height)]).areas(area);

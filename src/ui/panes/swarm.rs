@@ -9,16 +9,17 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use super::{ListNav, PaneView, ago, block};
+use super::{Effect, Handled, ListNav, Pane, PaneView, ago, block};
 use crate::model::sanitize::one_line;
 use crate::model::{Swarm, SwarmNode, SwarmService, SwarmTask};
+use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
 #[derive(Debug, Default)]
 pub struct SwarmPane {
     /// The selected service row.
     pub nav: ListNav,
-    /// Services shown at the last render.
+    /// How many services are listed.
     len: usize,
 }
 
@@ -67,16 +68,26 @@ impl SwarmPane {
         self.len == 0
     }
 
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: Rect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
+}
+
+impl Pane for SwarmPane {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        self.len = view.model.swarm.as_ref().map_or(0, |s| shown_services(s, view.project).len());
+    }
+
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        self.nav.take_movement(action, self.len)
+    }
+
+    /// Only where there is a swarm.
+    fn has_tab(&self, model: &crate::model::Model) -> bool {
+        model.swarm.is_some()
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let theme = view.theme;
+        let project = view.project;
         let Some(swarm) = &view.model.swarm else {
-            self.len = 0;
             let outer = block(view, "Swarm · not a swarm manager".to_string());
             let inner = outer.inner(area);
             frame.render_widget(outer, area);
@@ -98,7 +109,6 @@ impl SwarmPane {
             return;
         };
         let services = shown_services(swarm, project);
-        self.len = services.len();
         let failed: Vec<_> = swarm
             .failed_tasks()
             .into_iter()
@@ -159,7 +169,9 @@ impl SwarmPane {
 
         render_nodes(frame.buffer_mut(), nodes_area, view, swarm, &services);
     }
+}
 
+impl SwarmPane {
     fn render_services(
         &mut self,
         frame: &mut Frame,
@@ -245,12 +257,12 @@ fn plural(n: usize, word: &str) -> String {
 
 /// Rows the map gives its swarm band: the tallest node box and the band's border,
 /// at most a third of the map. `None` when there is no room for it.
-pub fn map_band_height(view: &PaneView<'_>, area: Rect, project: Option<&str>) -> Option<u16> {
+pub fn map_band_height(view: &PaneView<'_>, area: Rect) -> Option<u16> {
     let swarm = view.model.swarm.as_ref()?;
     if area.height < 15 || swarm.nodes.is_empty() {
         return None;
     }
-    let services = shown_services(swarm, project);
+    let services = shown_services(swarm, view.project);
     let tallest = swarm
         .nodes
         .keys()
@@ -266,9 +278,9 @@ pub fn map_band_height(view: &PaneView<'_>, area: Rect, project: Option<&str>) -
 }
 
 /// The map's swarm band: node boxes with the tasks placed on them, by service.
-pub fn render_map_band(buf: &mut Buffer, area: Rect, view: &PaneView<'_>, project: Option<&str>) {
+pub fn render_map_band(buf: &mut Buffer, area: Rect, view: &PaneView<'_>) {
     let Some(swarm) = &view.model.swarm else { return };
-    let services = shown_services(swarm, project);
+    let services = shown_services(swarm, view.project);
     let below = services.iter().filter(|s| swarm.is_below_desired(s)).count();
     let mut title = format!(
         " Swarm · {} on {}",

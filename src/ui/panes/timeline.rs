@@ -7,10 +7,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{ListNav, PaneView, block, clock};
+use super::{Effect, Handled, ListNav, Pane, PaneView, block, clock, movement};
 use crate::model::HostId;
 use crate::model::sanitize::one_line;
 use crate::timeline::{incidents, startup_projects, startup_sequence_on};
+use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
 #[derive(Debug, Default)]
@@ -21,18 +22,71 @@ pub struct TimelinePane {
     pub container: Option<(HostId, String)>,
     /// Whether the selection should follow the newest entry.
     pub scrolled: bool,
+    /// The container the operator arrived with: `c` narrows the log to it.
+    carried: Option<String>,
+    /// How many entries the incident log lists.
+    len: usize,
 }
 
 impl TimelinePane {
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: Rect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
+    fn entries<'m>(&self, view: &PaneView<'m>) -> Vec<&'m crate::model::TimelineEntry> {
+        let name = self.container.as_ref().map(|(_, name)| name.as_str());
+        let mut entries = incidents(view.model, view.project, name);
+        if let Some((host, _)) = &self.container {
+            entries.retain(|e| e.host == Some(*host));
+        }
+        entries
+    }
+}
+
+impl Pane for TimelinePane {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        self.len = self.entries(view).len();
+    }
+
+    fn act(&mut self, action: Action, view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        match action {
+            Action::ContainerFilter => {
+                self.container = match self.container {
+                    Some(_) => None,
+                    None => self
+                        .carried
+                        .as_ref()
+                        .and_then(|id| view.model.containers.get(id))
+                        .map(|c| (c.host, c.name.clone())),
+                };
+                self.scrolled = false;
+            }
+            Action::Back if self.container.is_some() => self.container = None,
+            _ => {
+                let Some(delta) = movement(action, self.nav.page) else { return Handled::Pass };
+                self.scrolled = true;
+                self.nav.move_by(delta, self.len);
+                if self.nav.selected + 1 >= self.len {
+                    // Back at the bottom: follow new events again.
+                    self.scrolled = false;
+                }
+            }
+        }
+        Handled::Redraw
+    }
+
+    fn selected_container(&self) -> Option<&str> {
+        self.carried.as_deref()
+    }
+
+    fn select_container(&mut self, id: &str) {
+        self.carried = Some(id.to_string());
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        vec![(Action::ContainerFilter, "this container")]
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let model = view.model;
         let theme = view.theme;
+        let project = view.project;
         // The startup sequence of the filtered project, or of the first project, on the
         // first engine that runs it: a project on two engines started twice.
         let projects = startup_projects(model);
@@ -83,11 +137,7 @@ impl TimelinePane {
             }
             frame.render_widget(Paragraph::new(lines), inner);
         }
-        let mut entries =
-            incidents(model, project, self.container.as_ref().map(|(_, name)| name.as_str()));
-        if let Some((host, _)) = &self.container {
-            entries.retain(|e| e.host == Some(*host));
-        }
+        let entries = self.entries(view);
         let filter = match (&self.container, project) {
             (Some((host, c)), _) => {
                 format!(" · container {}{}", super::host_prefix(model, *host), one_line(c))

@@ -5,15 +5,18 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{ContainerList, PaneView, ago, block, clock};
+use super::{ContainerList, Effect, Handled, Pane, PaneView, ago, block, clock};
 use crate::model::sanitize::one_line;
 use crate::triage::{Problem, ProblemKind, problems};
+use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
 #[derive(Debug, Default)]
 pub struct TriagePane {
-    /// The containers of the problems shown at the last render, for Enter.
+    /// The containers of the problems, in the order they are listed.
     pub list: ContainerList,
+    /// The problems as of the last sync.
+    found: Vec<Problem>,
 }
 
 fn slot(kind: ProblemKind) -> Slot {
@@ -28,16 +31,23 @@ fn slot(kind: ProblemKind) -> Slot {
     }
 }
 
-impl TriagePane {
-    pub fn render(
-        &mut self,
-        frame: &mut Frame,
-        area: Rect,
-        view: &PaneView<'_>,
-        project: Option<&str>,
-    ) {
-        let found = problems(view.model, view.now, project);
-        self.list.set(found.iter().map(|p| p.container_id.clone()).collect());
+impl Pane for TriagePane {
+    fn sync(&mut self, view: &PaneView<'_>) {
+        self.found = problems(view.model, view.now, view.project);
+        self.list.set(self.found.iter().map(|p| p.container_id.clone()).collect());
+    }
+
+    fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
+        self.list.take_movement(action)
+    }
+
+    fn selected_container(&self) -> Option<&str> {
+        self.list.selected()
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+        let project = view.project;
+        let found = &self.found;
         // The counts of what is shown: the project's containers when one is chosen.
         let counts = view.model.counts_where(|c| project.is_none_or(|p| c.project() == Some(p)));
         let title = match found.len() {
