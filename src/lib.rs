@@ -2,6 +2,8 @@
 //!
 //! - [`audit`] turns the seed documents' security layers into findings per container, purely.
 //! - [`config`] reads the config file and prints the commented defaults.
+//! - [`derived`] memoises what several readers derive from the model (problems,
+//!   findings, routes, the map's graph), once per change.
 //! - [`demo`] holds the demo stacks modelled on the seed documents, and plans them.
 //! - [`engine`] talks to the Docker Engine API and sends owned [`model::Update`]s.
 //! - [`model`] is the one live state, pure and unit-tested.
@@ -13,6 +15,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod derived;
 pub mod engine;
 pub mod model;
 pub mod routes;

@@ -223,6 +223,9 @@ pub struct Model {
     /// Bumped only when containers, networks or volumes change (not stats): layouts
     /// key their caches on it.
     pub structure_revision: u64,
+    /// Bumped by every change but stats and log lines: what is derived from the state
+    /// of things (triage's problems) keys on it.
+    pub state_revision: u64,
     /// Operator actions the engine is carrying out, by container id.
     pub busy: BTreeMap<String, action::Verb>,
     /// Present when an engine is a swarm manager.
@@ -255,6 +258,7 @@ impl Model {
             logs: logs::LogStore::default(),
             revision: 0,
             structure_revision: 0,
+            state_revision: 0,
             busy: BTreeMap::new(),
             swarm: None,
             swarm_host: 0,
@@ -293,6 +297,7 @@ impl Model {
         {
             return false;
         }
+        let moves_state = !matches!(update, Update::Stats(_) | Update::Logs(_));
         let changed = match update {
             Update::Connecting { at } => {
                 let entry = &mut self.hosts[host];
@@ -526,6 +531,9 @@ impl Model {
         };
         if changed {
             self.revision += 1;
+            if moves_state {
+                self.state_revision += 1;
+            }
         }
         changed
     }

@@ -13,6 +13,7 @@ use super::panes::Panes;
 use super::panes::inspect::InspectView;
 use super::panes::logs::target_for;
 use super::theme::Theme;
+use crate::derived::Derived;
 use crate::engine::EngineCommand;
 use crate::engine::logs::LogRequest;
 use crate::model::action::{self, Verb};
@@ -38,6 +39,7 @@ macro_rules! view_of {
     ($app:expr, $title:expr) => {
         PaneView {
             model: &$app.model,
+            derived: &$app.derived,
             theme: &$app.theme,
             focused: true,
             title: $title,
@@ -51,6 +53,8 @@ pub(crate) use view_of;
 
 pub struct App {
     pub model: Model,
+    /// What panes derive from the model, memoised once per change.
+    pub derived: Derived,
     pub theme: Theme,
     pub keymap: Keymap,
     pub pane: PaneId,
@@ -110,6 +114,7 @@ impl App {
     pub fn new(model: Model, theme: Theme, keymap: Keymap, now: DateTime<Utc>) -> Self {
         let mut app = App {
             model,
+            derived: Derived::default(),
             theme,
             keymap,
             pane: PaneId::Triage,
@@ -648,6 +653,6 @@ impl App {
 
     fn count_problems(&mut self) {
         self.problem_count =
-            crate::triage::problems(&self.model, self.now, self.project.as_deref()).len();
+            self.derived.problems(&self.model, self.project.as_deref(), self.now).len();
     }
 }

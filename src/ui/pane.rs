@@ -15,6 +15,7 @@ use ratatui::layout::Rect;
 
 use super::keymap::Action;
 use super::theme::Theme;
+use crate::derived::Derived;
 use crate::model::Model;
 
 /// What every pane reads to draw itself and to answer a key: an immutable view of
@@ -22,6 +23,8 @@ use crate::model::Model;
 #[derive(Clone, Copy)]
 pub struct PaneView<'a> {
     pub model: &'a Model,
+    /// What is derived from the model, computed once per change and shared.
+    pub derived: &'a Derived,
     pub theme: &'a Theme,
     pub focused: bool,
     pub title: &'a str,

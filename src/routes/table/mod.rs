@@ -166,6 +166,23 @@ impl RouteTable {
         Self::from_containers(&containers)
     }
 
+    /// The routes that start or end at a container of `project` (all, without one),
+    /// and the notes of its proxies. Routes are resolved over every container first:
+    /// a project's proxy may reach containers of another.
+    pub fn build_for(model: &Model, project: Option<&str>) -> RouteTable {
+        let mut table = Self::build(model);
+        if let Some(project) = project {
+            let in_project = |id: &Option<String>| {
+                id.as_ref()
+                    .and_then(|id| model.containers.get(id))
+                    .is_some_and(|c| c.project() == Some(project))
+            };
+            table.routes.retain(|r| in_project(&r.proxy_id) || in_project(&r.target_id));
+            table.notes.retain(|n| in_project(&n.proxy_id));
+        }
+        table
+    }
+
     /// The routes of containers of any engines: a proxy reaches containers of its own
     /// engine only (names, services, aliases and ports are per engine), so each engine
     /// is resolved on its own.

@@ -11,8 +11,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Effect, Handled, ListNav, Pane, PaneView, block, movement};
 use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::rc::Rc;
 
-use crate::audit::{Check, Finding, Severity, container_findings, container_order};
+use crate::audit::{Check, Finding, Severity, container_order};
 use crate::model::sanitize::one_line;
 use crate::model::{Container, Model};
 use crate::topology::DEMO_IMAGE_LABEL;
@@ -28,15 +30,15 @@ pub struct AuditPane {
     /// The selected finding by identity, so a rebuild does not move the selection to
     /// another container's finding.
     selected_key: Option<(String, Check)>,
-    /// Findings and rows, rebuilt only when containers or networks change (never per
-    /// frame, never per stats tick), or when the project filter does.
+    /// Findings and rows, rebuilt only when the derived findings are new ones (never
+    /// per frame, never per stats tick).
     cache: Option<Audit>,
 }
 
 #[derive(Debug)]
 struct Audit {
-    revision: u64,
-    project: Option<String>,
+    /// The derived findings the rows were built from.
+    source: Rc<Vec<Finding>>,
     findings: Vec<Finding>,
     rows: Vec<Row>,
     /// Findings per severity, in [`Severity::ALL`] order.
@@ -60,14 +62,12 @@ enum Row {
 }
 
 impl AuditPane {
-    fn refresh(&mut self, model: &Model, project: Option<&str>) {
-        let fresh = self.cache.as_ref().is_some_and(|a| {
-            a.revision == model.structure_revision && a.project.as_deref() == project
-        });
-        if fresh {
+    fn refresh(&mut self, view: &PaneView<'_>) {
+        let source = view.derived.findings(view.model, view.project);
+        if self.cache.as_ref().is_some_and(|a| Rc::ptr_eq(&a.source, &source)) {
             return;
         }
-        let audit = build(model, project);
+        let audit = build(view.model, view.project, source);
         let key = self.selected_key.as_ref();
         let found = key.and_then(|(id, check)| {
             audit.findings.iter().position(|f| &f.container_id == id && f.check == *check)
@@ -114,7 +114,7 @@ impl AuditPane {
 
 impl Pane for AuditPane {
     fn sync(&mut self, view: &PaneView<'_>) {
-        self.refresh(view.model, view.project);
+        self.refresh(view);
     }
 
     fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
@@ -236,7 +236,11 @@ fn scroll(rows: &[Row], offset: usize, selected: usize, visible: usize) -> usize
     offset.min(rows.len().saturating_sub(visible))
 }
 
-fn build(model: &Model, project: Option<&str>) -> Audit {
+fn build(model: &Model, project: Option<&str>, source: Rc<Vec<Finding>>) -> Audit {
+    let mut by_container: HashMap<&str, Vec<Finding>> = HashMap::new();
+    for finding in source.iter() {
+        by_container.entry(finding.container_id.as_str()).or_default().push(finding.clone());
+    }
     let mut containers: Vec<&Container> = model
         .containers
         .values()
@@ -250,8 +254,10 @@ fn build(model: &Model, project: Option<&str>) -> Audit {
         let name = one_line(group.unwrap_or(super::containers::STANDALONE));
         rows.push(Row::Group(format!("{}{name}", super::host_prefix(model, host))));
         // Within a project, the containers with the worst findings first.
-        let mut audited: Vec<(&Container, Vec<Finding>)> =
-            members.iter().map(|c| (*c, container_findings(model, c))).collect();
+        let mut audited: Vec<(&Container, Vec<Finding>)> = members
+            .iter()
+            .map(|c| (*c, by_container.remove(c.id.as_str()).unwrap_or_default()))
+            .collect();
         audited.sort_by_key(|(c, found)| {
             (Reverse(found.iter().map(|f| f.severity).max()), container_order(c))
         });
@@ -278,8 +284,7 @@ fn build(model: &Model, project: Option<&str>) -> Audit {
         }
     }
     Audit {
-        revision: model.structure_revision,
-        project: project.map(String::from),
+        source,
         findings,
         rows,
         counts,

@@ -10,6 +10,7 @@
 //! and memory at render time and never decides where anything goes.
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
@@ -21,11 +22,11 @@ use ratatui::text::Span;
 use super::{Effect, Handled, Pane, PaneView};
 use crate::model::format::{bytes, percent};
 use crate::model::sanitize::one_line;
-use crate::model::{Connection, ContainerState, Model};
+use crate::model::{Connection, ContainerState};
 use crate::topology::layout::{
     self, BoxLine, BoxPlan, Detail, HostPlan, MapLayout, Rect, Target, health_text, image_text,
 };
-use crate::topology::{EdgeKind, Filter, Graph, Node, VolumeKind, derive};
+use crate::topology::{EdgeKind, Graph, Node, VolumeKind};
 use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
@@ -46,21 +47,19 @@ enum Selected {
     Group(String),
 }
 
-/// Everything the layout depends on. Stats are not in it, on purpose.
+/// Everything the layout depends on besides the graph. Stats are not in it, on purpose.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct CacheKey {
-    structure: u64,
     width: u16,
     height: u16,
     detail: Detail,
-    project: Option<String>,
-    filter: String,
     expanded: BTreeSet<String>,
 }
 
 struct Cached {
     key: CacheKey,
-    graph: Graph,
+    /// The derived graph the layout was made for.
+    graph: Rc<Graph>,
     layout: MapLayout,
 }
 
@@ -98,7 +97,7 @@ impl std::fmt::Debug for MapPane {
 impl Pane for MapPane {
     fn sync(&mut self, view: &PaneView<'_>) {
         if let Some((width, height)) = self.size {
-            self.prepare(view.model, view.project, width, height);
+            self.prepare(view, width, height);
         }
     }
 
@@ -181,7 +180,7 @@ impl MapPane {
     }
 
     pub fn graph(&self) -> Option<&Graph> {
-        self.cache.as_ref().map(|c| &c.graph)
+        self.cache.as_ref().map(|c| c.graph.as_ref())
     }
 
     pub fn cycle_detail(&mut self) {
@@ -316,21 +315,12 @@ impl MapPane {
     }
 
     /// Rebuilds the graph and layout if anything they depend on changed.
-    pub fn prepare(&mut self, model: &Model, project: Option<&str>, width: u16, height: u16) {
-        let key = CacheKey {
-            structure: model.structure_revision,
-            width,
-            height,
-            detail: self.detail,
-            project: project.map(String::from),
-            filter: self.filter.clone(),
-            expanded: self.expanded.clone(),
-        };
-        if self.cache.as_ref().is_some_and(|c| c.key == key) {
+    pub fn prepare(&mut self, view: &PaneView<'_>, width: u16, height: u16) {
+        let key = CacheKey { width, height, detail: self.detail, expanded: self.expanded.clone() };
+        let graph = view.derived.graph(view.model, view.project, &self.filter);
+        if self.cache.as_ref().is_some_and(|c| c.key == key && Rc::ptr_eq(&c.graph, &graph)) {
             return;
         }
-        let text = (!self.filter.is_empty()).then_some(self.filter.as_str());
-        let graph = derive(model, &Filter { project, text });
         let layout = layout::layout(&graph, width, height, self.detail, &self.expanded);
         self.layout_runs += 1;
         self.cache = Some(Cached { key, graph, layout });
@@ -344,7 +334,6 @@ impl MapPane {
 
     /// Draws into a buffer directly (the snapshot renders the map alone this way).
     pub fn render_buffer(&mut self, buf: &mut Buffer, area: TuiRect, view: &PaneView<'_>) {
-        let project = view.project;
         if area.width < 4 || area.height < 3 {
             return;
         }
@@ -363,7 +352,7 @@ impl MapPane {
             None => area,
         };
         self.size = Some((area.width, area.height));
-        self.prepare(view.model, project, area.width, area.height);
+        self.prepare(view, area.width, area.height);
         let selected = self.selected.as_ref().and_then(|s| self.target_of(s));
         let Some(cached) = self.cache.as_ref() else { return };
         let layout = &cached.layout;

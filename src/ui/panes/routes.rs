@@ -10,6 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Effect, Handled, ListNav, Pane, PaneView, block};
+use std::rc::Rc;
+
 use crate::model::Model;
 use crate::model::sanitize::one_line;
 use crate::routes::table::{ProxyNote, Route, RouteKind, RouteTable};
@@ -19,9 +21,9 @@ use crate::ui::theme::{Slot, Theme};
 #[derive(Debug, Default)]
 pub struct RoutesPane {
     pub nav: ListNav,
-    /// The table, rebuilt only when containers change (not per frame, not per stats
-    /// tick): parsing labels and nginx files is work done once per change.
-    cache: Option<(u64, Option<String>, RouteTable)>,
+    /// The derived table: parsing labels and nginx files is work done once per
+    /// change of the containers, not per frame nor per stats tick.
+    cache: Option<Rc<RouteTable>>,
     /// What each row shows: rebuilt with the table.
     rows: Vec<RowKind>,
     /// Every route's cells and the column widths for one list width: laid out once
@@ -29,9 +31,9 @@ pub struct RoutesPane {
     laid_out: Option<LaidOut>,
 }
 
+/// Dropped with the table it was laid out for.
 #[derive(Debug)]
 struct LaidOut {
-    revision: u64,
     width: u16,
     cells: Vec<Vec<(String, Style)>>,
     widths: Vec<usize>,
@@ -53,34 +55,21 @@ impl RoutesPane {
         self.rows.is_empty()
     }
 
-    /// The table for `model`, rebuilt if containers changed since the last call.
-    pub fn table(&mut self, model: &Model, project: Option<&str>) -> &RouteTable {
-        let key = (model.structure_revision, project.map(String::from));
-        let fresh = self.cache.as_ref().is_some_and(|(rev, p, _)| (*rev, p.clone()) == key);
-        if !fresh {
-            let mut table = RouteTable::build(model);
-            if let Some(project) = project {
-                let in_project = |id: &Option<String>| {
-                    id.as_ref()
-                        .and_then(|id| model.containers.get(id))
-                        .is_some_and(|c| c.project() == Some(project))
-                };
-                table.routes.retain(|r| in_project(&r.proxy_id) || in_project(&r.target_id));
-                table.notes.retain(|n| in_project(&n.proxy_id));
-            }
-            self.rows = rows(&table, model);
-            self.laid_out = None;
-            self.cache = Some((key.0, key.1.clone(), table));
+    /// Takes the derived table, and rebuilds the rows when it is a new one.
+    fn take(&mut self, view: &PaneView<'_>) {
+        let table = view.derived.routes(view.model, view.project);
+        if self.cache.as_ref().is_some_and(|held| Rc::ptr_eq(held, &table)) {
+            return;
         }
-        let (_, _, table) = self.cache.get_or_insert_with(|| (key.0, key.1, RouteTable::default()));
-        table
+        self.rows = rows(&table, view.model);
+        self.laid_out = None;
+        self.cache = Some(table);
     }
-
 }
 
 impl Pane for RoutesPane {
     fn sync(&mut self, view: &PaneView<'_>) {
-        self.table(view.model, view.project);
+        self.take(view);
         // Start on the first route, not on its group's title or a note.
         if self.nav.selected == 0
             && let Some(first) = self.rows.iter().position(|r| matches!(r, RowKind::Route(_)))
@@ -95,7 +84,7 @@ impl Pane for RoutesPane {
 
     /// The target container of the selected route.
     fn selected_container(&self) -> Option<&str> {
-        let table = &self.cache.as_ref()?.2;
+        let table = self.cache.as_ref()?;
         match self.rows.get(self.nav.selected)? {
             RowKind::Route(i) => table.routes.get(*i)?.target_id.as_deref(),
             _ => None,
@@ -104,7 +93,7 @@ impl Pane for RoutesPane {
 
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let theme = view.theme;
-        let Some((revision, _, table)) = self.cache.as_ref() else { return };
+        let Some(table) = self.cache.clone() else { return };
         let broken = table.broken();
         let mut title = format!("Routes · {} routes", table.routes.len());
         if broken > 0 {
@@ -132,17 +121,13 @@ impl Pane for RoutesPane {
         } else {
             &["ENTRY", "HOST · PATH", "TARGET", "VERDICT"]
         };
-        let stale = !self
-            .laid_out
-            .as_ref()
-            .is_some_and(|l| l.revision == *revision && l.width == list_area.width);
+        let stale = self.laid_out.as_ref().is_none_or(|l| l.width != list_area.width);
         if stale {
             let cells: Vec<Vec<(String, Style)>> =
                 table.routes.iter().map(|route| route_cells(route, theme, wide)).collect();
             let priority: &[usize] = if wide { &[3, 4, 4, 1, 3, 1, 4] } else { &[2, 3, 3, 3] };
             let widths = fit_columns(headers, priority, &cells, list_area.width as usize);
-            self.laid_out =
-                Some(LaidOut { revision: *revision, width: list_area.width, cells, widths });
+            self.laid_out = Some(LaidOut { width: list_area.width, cells, widths });
         }
         let Some(LaidOut { cells, widths, .. }) = self.laid_out.as_ref() else { return };
         let mut lines: Vec<Line> = Vec::with_capacity(range.len() + 1);

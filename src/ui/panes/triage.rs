@@ -7,7 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{ContainerList, Effect, Handled, Pane, PaneView, ago, block, clock};
 use crate::model::sanitize::one_line;
-use crate::triage::{Problem, ProblemKind, problems};
+use crate::triage::{Problem, ProblemKind};
 use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
@@ -16,7 +16,7 @@ pub struct TriagePane {
     /// The containers of the problems, in the order they are listed.
     pub list: ContainerList,
     /// The problems as of the last sync.
-    found: Vec<Problem>,
+    found: std::rc::Rc<Vec<Problem>>,
 }
 
 fn slot(kind: ProblemKind) -> Slot {
@@ -33,7 +33,7 @@ fn slot(kind: ProblemKind) -> Slot {
 
 impl Pane for TriagePane {
     fn sync(&mut self, view: &PaneView<'_>) {
-        self.found = problems(view.model, view.now, view.project);
+        self.found = view.derived.problems(view.model, view.project, view.now);
         self.list.set(self.found.iter().map(|p| p.container_id.clone()).collect());
     }
 
@@ -47,7 +47,7 @@ impl Pane for TriagePane {
 
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let project = view.project;
-        let found = &self.found;
+        let found = std::rc::Rc::clone(&self.found);
         // The counts of what is shown: the project's containers when one is chosen.
         let counts = view.model.counts_where(|c| project.is_none_or(|p| c.project() == Some(p)));
         let title = match found.len() {
