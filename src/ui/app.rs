@@ -332,6 +332,9 @@ impl App {
             Handled::Quiet => return false,
             Handled::Pass => {}
         }
+        if let Some(key) = action.pane_key() {
+            return PaneId::with_key(key).is_some_and(|pane| self.show_pane(pane));
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.show_help = true,
@@ -350,32 +353,6 @@ impl App {
                     .map(|n| all[(index + n * step) % all.len()])
                     .find(|p| self.panes.get(*p).has_tab(&self.model));
                 return next.is_some_and(|pane| self.show_pane(pane));
-            }
-            Action::Pane1
-            | Action::Pane2
-            | Action::Pane3
-            | Action::Pane4
-            | Action::Pane5
-            | Action::Pane6
-            | Action::Pane7
-            | Action::Pane8
-            | Action::Pane9
-            | Action::Pane0
-            | Action::PaneSwarm => {
-                let key = match action {
-                    Action::Pane1 => '1',
-                    Action::Pane2 => '2',
-                    Action::Pane3 => '3',
-                    Action::Pane4 => '4',
-                    Action::Pane5 => '5',
-                    Action::Pane6 => '6',
-                    Action::Pane7 => '7',
-                    Action::Pane8 => '8',
-                    Action::Pane9 => '9',
-                    Action::Pane0 => '0',
-                    _ => 'W',
-                };
-                return PaneId::with_key(key).is_some_and(|pane| self.show_pane(pane));
             }
             Action::ToggleDetail => {
                 // Enter on any list opens that container's detail.
@@ -656,3 +633,6 @@ impl App {
             self.derived.problems(&self.model, self.project.as_deref(), self.now).len();
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,9 @@
 //! Every key goes through here: key strings like `"ctrl-c"` map to [`Action`]s.
 //!
-//! One exception, by design: while a text field is open (the map's `/` filter), the
-//! UI loop hands raw keys to it ([`crate::ui::App::text_input`]) instead of looking
-//! them up here, so typing `q` into a filter does not quit. Enter or Esc closes it.
+//! One exception, by design: while a text field is open (the map's `/` filter, the
+//! logs' prompt), the UI loop hands raw keys to it ([`crate::ui::App::text_input`])
+//! instead of looking them up here, so typing `q` into a filter does not quit. Enter
+//! or Esc closes it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -194,24 +195,28 @@ impl fmt::Display for Action {
 }
 
 impl Action {
+    /// The key of the pane this action shows (as the pane list gives it), for the
+    /// actions that show one pane.
+    pub fn pane_key(self) -> Option<char> {
+        Some(match self {
+            Action::Pane1 => '1',
+            Action::Pane2 => '2',
+            Action::Pane3 => '3',
+            Action::Pane4 => '4',
+            Action::Pane5 => '5',
+            Action::Pane6 => '6',
+            Action::Pane7 => '7',
+            Action::Pane8 => '8',
+            Action::Pane9 => '9',
+            Action::Pane0 => '0',
+            Action::PaneSwarm => 'W',
+            _ => return None,
+        })
+    }
+
     /// Whether the action switches panes (a number key, tab).
     pub fn shows_a_pane(self) -> bool {
-        matches!(
-            self,
-            Action::NextPane
-                | Action::PrevPane
-                | Action::Pane1
-                | Action::Pane2
-                | Action::Pane3
-                | Action::Pane4
-                | Action::Pane5
-                | Action::Pane6
-                | Action::Pane7
-                | Action::Pane8
-                | Action::Pane9
-                | Action::Pane0
-                | Action::PaneSwarm
-        )
+        matches!(self, Action::NextPane | Action::PrevPane) || self.pane_key().is_some()
     }
 
     pub fn describe(self) -> &'static str {

@@ -1,0 +1,111 @@
+use super::*;
+use crate::model::ContainerState;
+use crate::topology::fixtures;
+
+/// The app on `pane` over the NestJS stack, with its first two containers exited
+/// with code 1, so triage has two problems to select.
+fn app_on(pane: PaneId) -> App {
+    let mut model = fixtures::seed("000-nestjs-postgres-redis").expect("seed");
+    let ids: Vec<String> = model.containers.keys().take(2).cloned().collect();
+    for id in &ids {
+        let mut dead = model.containers[id].clone();
+        dead.state = ContainerState::Exited;
+        dead.exit_code = Some(1);
+        model.apply(Update::ContainerChanged(Box::new(dead)));
+    }
+    let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), fixtures::now());
+    app.pane = pane;
+    app.set_project(None);
+    app
+}
+
+#[test]
+fn keys_select_from_the_panes_rows_without_a_frame_drawn() {
+    let mut app = app_on(PaneId::Triage);
+    // Nothing was ever drawn: the rows come from the model, not from a render.
+    assert!(app.act(Action::Down));
+    let problems = app.derived.problems(&app.model, None, app.now);
+    assert_eq!(problems.len(), 2);
+    assert_eq!(app.selected_container(), Some(problems[1].container_id.as_str()));
+    assert!(app.act(Action::Top));
+    assert_eq!(app.selected_container(), Some(problems[0].container_id.as_str()));
+    assert_eq!(app.problem_count, 2, "the tab bar counts from the same memo");
+}
+
+#[test]
+fn the_view_on_top_takes_an_action_first_then_the_pane_then_the_app() {
+    let mut app = app_on(PaneId::Containers);
+    let first = app.selected_container().map(String::from).expect("a selection");
+    assert!(app.act(Action::Inspect));
+    assert!(app.inspect.is_some());
+    // Down moves inside the tree, not the list under it.
+    assert!(app.act(Action::Down));
+    assert_eq!(app.selected_container(), Some(first.as_str()));
+    assert!(app.act(Action::Back), "Esc closes the tree");
+    assert!(app.inspect.is_none());
+    // With nothing of the pane's to undo, Esc is the app's: it clears the project.
+    app.set_project(Some("nestjs".into()));
+    assert!(app.act(Action::Back));
+    assert_eq!(app.project, None);
+    assert!(!app.act(Action::Back), "nothing left to go back from");
+}
+
+#[test]
+fn a_pane_that_takes_esc_keeps_it_from_the_app() {
+    let mut app = app_on(PaneId::Containers);
+    app.set_project(Some("nestjs".into()));
+    assert!(app.act(Action::ToggleDetail), "Enter shows the detail full-size");
+    assert!(app.panes.containers.detail_full);
+    assert!(app.act(Action::Back));
+    assert!(!app.panes.containers.detail_full, "Esc closed the detail…");
+    assert_eq!(app.project.as_deref(), Some("nestjs"), "…and left the filter alone");
+    // The logs pane's Esc clears its own search state, and never the project.
+    app.pane = PaneId::Logs;
+    assert!(!app.act(Action::Back));
+    assert_eq!(app.project.as_deref(), Some("nestjs"));
+}
+
+#[test]
+fn tab_passes_by_a_pane_without_a_tab_and_number_keys_find_their_pane() {
+    let mut app = app_on(PaneId::Audit);
+    assert!(app.model.swarm.is_none());
+    assert!(app.act(Action::NextPane));
+    assert_eq!(app.pane, PaneId::Triage, "no swarm: its pane is passed by");
+    assert!(app.act(Action::PrevPane));
+    assert_eq!(app.pane, PaneId::Audit);
+    assert!(app.act(Action::Pane4));
+    assert_eq!(app.pane, PaneId::Stats);
+    assert!(!app.act(Action::Pane4), "already there");
+    assert!(app.act(Action::Pane0));
+    assert_eq!(app.pane, PaneId::Audit);
+    assert!(app.act(Action::PaneSwarm), "a key still shows it, to say there is no swarm");
+    assert_eq!(app.pane, PaneId::Swarm);
+}
+
+#[test]
+fn the_selection_travels_with_the_operator() {
+    let mut app = app_on(PaneId::Stats);
+    assert!(app.act(Action::Down));
+    let picked = app.selected_container().map(String::from).expect("a selection");
+    assert!(app.act(Action::Pane3));
+    assert_eq!(app.panes.containers.selected_id(), Some(picked.as_str()));
+    assert!(app.act(Action::Pane7));
+    assert_eq!(app.selected_container(), Some(picked.as_str()), "the timeline has it too");
+    // Enter on any pane's selection opens its detail in the containers pane.
+    assert!(app.act(Action::ToggleDetail));
+    assert_eq!(app.pane, PaneId::Containers);
+    assert!(app.panes.containers.detail_full);
+    assert_eq!(app.selected_container(), Some(picked.as_str()));
+}
+
+#[test]
+fn a_text_field_takes_raw_keys_and_ctrl_c_still_quits() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = app_on(PaneId::Logs);
+    assert!(app.act(Action::Search));
+    assert!(app.text_input_active());
+    assert!(app.text_input(&KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)));
+    assert!(!app.quit, "q is typed, not a quit");
+    assert!(app.text_input(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    assert!(app.quit);
+}
