@@ -32,13 +32,13 @@
 //!   by the image the seed names, not by their stand-in.
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::cmp::Reverse;
 
 use crate::model::sanitize::one_line;
+use crate::model::secrets::{is_secret_key, mask_url_password};
 use crate::model::{Container, Model, Port};
-use crate::snapshot::secrets::{is_secret_key, mask_url_password};
 use crate::topology::DEMO_IMAGE_LABEL;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -12,6 +12,7 @@ pub mod history;
 pub mod logs;
 pub mod ring;
 pub mod sanitize;
+pub mod secrets;
 pub mod stats;
 pub mod swarm;
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::secrets::mask_env_value;
+use crate::model::secrets::mask_env_value;
 use crate::model::{Container, Model};
 
 #[derive(Debug, Clone, Default)]
@@ -897,5 +897,42 @@ mod tests {
         let edges = doc["edges"].as_array().cloned().unwrap_or_default();
         assert!(edges.iter().any(|e| e["engine"] == "db2"), "db2's edges are named");
         assert!(edges.iter().all(|e| names.contains(&e["engine"].as_str().unwrap_or_default())));
+    }
+
+    #[test]
+    fn the_snapshot_lists_findings_and_respects_the_project_filter() {
+        use crate::audit::tests::{hardened, model_with};
+        use crate::model::ComposeInfo;
+        let mut api = hardened("a", "shop-api-1");
+        api.compose = Some(ComposeInfo {
+            project: "shop".into(),
+            service: "api".into(),
+            ..ComposeInfo::default()
+        });
+        api.env = vec![("JWT_SECRET".into(), "topsecret".into())];
+        let mut other = hardened("b", "blog-web-1");
+        other.compose = Some(ComposeInfo {
+            project: "blog".into(),
+            service: "web".into(),
+            ..ComposeInfo::default()
+        });
+        other.privileged = true;
+        let model = model_with(vec![api, other], Vec::new());
+        let now = chrono::Utc::now();
+        let json = |project: Option<&str>| {
+            let options = JsonOptions { project: project.map(String::from), show_secrets: true };
+            serde_json::to_value(document(&model, now, &options)).unwrap()
+        };
+        let all = json(None);
+        assert_eq!(all["findings"].as_array().unwrap().len(), 2, "{:#}", all["findings"]);
+        let shop = json(Some("shop"));
+        let findings = shop["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0]["container"], "shop-api-1");
+        assert_eq!(findings[0]["project"], "shop");
+        assert_eq!(findings[0]["check"], "plain_secret");
+        assert_eq!(findings[0]["severity"], "medium");
+        let message = findings[0]["message"].as_str().unwrap();
+        assert!(message.contains("JWT_SECRET") && !message.contains("topsecret"), "{message}");
     }
 }

@@ -10,8 +10,8 @@ use super::PaneView;
 use super::containers::{health_words, port_words, state_words};
 use crate::model::format::{bytes, nanos, percent, rate, short_duration};
 use crate::model::sanitize::one_line;
+use crate::model::secrets::mask_env_value;
 use crate::model::{Container, HealthStatus};
-use crate::snapshot::secrets::mask_env_value;
 use crate::ui::theme::{Slot, Theme};
 
 fn field<'a>(theme: &Theme, label: &'a str, value: impl Into<String>, style: Slot) -> Line<'a> {
