@@ -432,7 +432,7 @@ fn stats_complete(model: &Model, project: Option<&str>) -> bool {
     model
         .containers
         .values()
-        .filter(|c| c.state.is_running() && project.is_none_or(|p| c.project() == Some(p)))
+        .filter(|c| c.state.is_running() && c.in_project(project))
         .all(|c| model.stats.get(&c.id).is_some_and(|s| s.latest_with_cpu().is_some()))
 }
 

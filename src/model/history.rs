@@ -9,7 +9,9 @@ use std::collections::{HashMap, VecDeque};
 use chrono::{DateTime, Utc};
 
 use super::HostId;
-use super::container::{Container, ContainerState, HealthProbe, HealthStatus};
+use super::container::{
+    Container, ContainerState, HealthProbe, HealthStatus, project_filter_keeps,
+};
 use super::ring::Ring;
 
 /// How many incident log entries are kept: at a few hundred bytes each, days of a
@@ -109,6 +111,11 @@ impl TimelineEntry {
     /// Whether it is about an engine (lost, back) rather than a container.
     pub fn is_host_event(&self) -> bool {
         self.container_id.is_empty() && self.host.is_some()
+    }
+
+    /// Whether the entry stays in a view narrowed to `filter`.
+    pub fn in_project(&self, filter: Option<&str>) -> bool {
+        project_filter_keeps(filter, self.project.as_deref())
     }
 }
 

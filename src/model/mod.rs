@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 pub use container::{
     ComposeInfo, Container, ContainerState, Dependency, DependencyCondition, Health, HealthProbe,
     HealthStatus, Healthcheck, Limits, Mount, NetworkAttachment, Port, ProxyConfig, RestartPolicy,
+    project_filter_keeps,
 };
 pub use history::{ContainerEvent, ContainerHistory, History, TimelineEntry};
 pub use stats::{ContainerStats, CpuCounter, RawSample, StatsPoint};

@@ -97,11 +97,8 @@ pub struct SwarmTaskJson {
 
 fn swarm(model: &Model, project: Option<&str>) -> Option<SwarmJson> {
     let swarm = model.swarm.as_ref()?;
-    let services: Vec<_> = swarm
-        .services_by_name()
-        .into_iter()
-        .filter(|s| project.is_none_or(|p| s.stack() == Some(p)))
-        .collect();
+    let services: Vec<_> =
+        swarm.services_by_name().into_iter().filter(|s| s.in_project(project)).collect();
     let mut tasks: Vec<_> =
         swarm.tasks.values().filter(|t| services.iter().any(|s| s.id == t.service_id)).collect();
     tasks.sort_by(|a, b| {
@@ -204,7 +201,7 @@ pub struct RouteNoteJson {
 fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNoteJson>) {
     let table = crate::routes::table::RouteTable::build(model);
     let in_scope = |id: &Option<String>| {
-        id.as_ref().and_then(|id| model.containers.get(id)).is_some_and(|c| in_project(c, project))
+        id.as_ref().and_then(|id| model.containers.get(id)).is_some_and(|c| c.in_project(project))
     };
     let routes = table
         .routes
@@ -263,7 +260,7 @@ pub struct FindingJson {
 }
 
 fn findings(model: &Model, project: Option<&str>) -> Vec<FindingJson> {
-    crate::audit::findings_where(model, |c| in_project(c, project))
+    crate::audit::findings_where(model, |c| c.in_project(project))
         .into_iter()
         .map(|f| FindingJson {
             host: model
@@ -517,22 +514,18 @@ fn time(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
-fn in_project(container: &Container, project: Option<&str>) -> bool {
-    project.is_none_or(|p| container.project() == Some(p))
-}
-
 pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Document {
     let project = options.project.as_deref();
     let containers: Vec<ContainerJson> = model
         .containers
         .values()
-        .filter(|c| in_project(c, project))
+        .filter(|c| c.in_project(project))
         .map(|c| container(model, c, now, options.show_secrets))
         .collect();
     let shown: std::collections::BTreeSet<(usize, &str)> = model
         .containers
         .values()
-        .filter(|c| in_project(c, project))
+        .filter(|c| c.in_project(project))
         .map(|c| (c.host, c.name.as_str()))
         .collect();
     let networks = model

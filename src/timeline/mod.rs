@@ -148,7 +148,7 @@ pub fn incidents<'a>(
         .history
         .timeline
         .iter()
-        .filter(|e| project.is_none_or(|p| e.project.as_deref() == Some(p)))
+        .filter(|e| e.in_project(project))
         .filter(|e| container.is_none_or(|n| e.container == n))
         .collect()
 }

@@ -408,7 +408,7 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
     let shown: Vec<&Container> = model
         .containers
         .values()
-        .filter(|c| filter.project.is_none_or(|p| c.project() == Some(p)))
+        .filter(|c| c.in_project(filter.project))
         .filter(|c| filter.text.is_none_or(|t| t.is_empty() || matches_text(c, t)))
         .collect();
     // How many containers of each project sit on each network: a container on several

@@ -227,11 +227,8 @@ fn scroll(rows: &[Row], offset: usize, selected: usize, visible: usize) -> usize
 }
 
 fn build(model: &Model, project: Option<&str>) -> Audit {
-    let mut containers: Vec<&Container> = model
-        .containers
-        .values()
-        .filter(|c| project.is_none_or(|p| c.project() == Some(p)))
-        .collect();
+    let mut containers: Vec<&Container> =
+        model.containers.values().filter(|c| c.in_project(project)).collect();
     containers.sort_by(|a, b| (a.host, container_order(a)).cmp(&(b.host, container_order(b))));
     let mut findings: Vec<Finding> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();

@@ -126,11 +126,8 @@ impl ContainersPane {
             return;
         }
         self.built_for = Some(key);
-        let mut containers: Vec<&Container> = model
-            .containers
-            .values()
-            .filter(|c| project.is_none_or(|p| c.project() == Some(p)))
-            .collect();
+        let mut containers: Vec<&Container> =
+            model.containers.values().filter(|c| c.in_project(project)).collect();
         containers.sort_by(|a, b| list_order(a, b));
         self.rows.clear();
         let mut current: Option<(HostId, bool, String)> = None;

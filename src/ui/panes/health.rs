@@ -32,14 +32,14 @@ impl HealthPane {
         let mut checked: Vec<&Container> = model
             .containers
             .values()
-            .filter(|c| project.is_none_or(|p| c.project() == Some(p)) && c.healthcheck.is_some())
+            .filter(|c| c.in_project(project) && c.healthcheck.is_some())
             .collect();
         // Trouble first, then by name.
         checked.sort_by_key(|c| (rank(c.health_status()), c.name.clone(), c.host));
         let unchecked: Vec<String> = model
             .containers
             .values()
-            .filter(|c| project.is_none_or(|p| c.project() == Some(p)) && c.healthcheck.is_none())
+            .filter(|c| c.in_project(project) && c.healthcheck.is_none())
             .map(|c| format!("{}{}", super::host_prefix(model, c.host), c.display_name()))
             .collect();
         self.list.set(checked.iter().map(|c| c.id.clone()).collect());

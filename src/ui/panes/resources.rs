@@ -133,11 +133,8 @@ fn no_limits(c: &Container) -> bool {
 }
 
 fn build<'a>(model: &'a Model, project: Option<&str>) -> Vec<Line<'a>> {
-    let mut containers: Vec<&Container> = model
-        .containers
-        .values()
-        .filter(|c| project.is_none_or(|p| c.project() == Some(p)))
-        .collect();
+    let mut containers: Vec<&Container> =
+        model.containers.values().filter(|c| c.in_project(project)).collect();
     containers.sort_by(|a, b| {
         (a.host, a.project().is_none(), a.project(), a.service(), &a.name).cmp(&(
             b.host,
