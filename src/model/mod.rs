@@ -15,6 +15,7 @@ pub mod sanitize;
 pub mod secrets;
 pub mod stats;
 pub mod swarm;
+pub mod words;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

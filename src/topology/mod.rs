@@ -370,16 +370,6 @@ fn ingress_label(c: &Container) -> String {
     parts.join(" ")
 }
 
-fn state_words(c: &Container) -> Option<String> {
-    match c.state {
-        ContainerState::Running => None,
-        ContainerState::Exited if c.oom_killed => Some("OOM killed".to_string()),
-        ContainerState::Exited => Some(format!("exited {}", c.exit_code.unwrap_or(0))),
-        ContainerState::Restarting if c.oom_killed => Some("restarting · OOM killed".to_string()),
-        other => Some(other.as_str().to_string()),
-    }
-}
-
 fn node_name(c: &Container) -> String {
     let name = match c.compose.as_ref() {
         Some(info) if !info.service.is_empty() && info.container_number.unwrap_or(1) > 1 => {
@@ -478,7 +468,7 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
             has_healthcheck: c.healthcheck.as_ref().is_some_and(|h| !h.is_disabled())
                 || c.health.is_some(),
             state: c.state,
-            state_words: state_words(c),
+            state_words: c.state_unless_running(),
             other_networks: others,
         });
     }

@@ -11,7 +11,6 @@ use super::{ContainerList, PaneView, ago, block, clock};
 use crate::model::format::nanos;
 use crate::model::sanitize::one_line;
 use crate::model::{Container, HealthProbe, HealthStatus};
-use crate::ui::panes::containers::health_words;
 use crate::ui::theme::Slot;
 
 #[derive(Debug, Default)]
@@ -113,7 +112,7 @@ fn card<'a>(c: &Container, view: &PaneView<'_>, width: usize) -> Vec<Line<'a>> {
     let status = c.health_status();
     let streak = c.health.as_ref().map_or(0, |h| h.failing_streak);
     let mut title = vec![
-        Span::styled(format!("{:<12}", health_words(status)), theme.health(status)),
+        Span::styled(format!("{:<12}", status.marked()), theme.health(status)),
         Span::styled(
             format!("{}{}", super::host_prefix(view.model, c.host), one_line(c.display_name())),
             theme.style(Slot::Title),
