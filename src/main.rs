@@ -290,7 +290,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let handle = Fleet::spawn(members, &options);
-    let mut model = Model::with_hosts(hosts);
+    let mut model = Model::with_hosts(hosts, now);
     let log_budget =
         cli.log_budget.or(config.log_budget_mib).unwrap_or(config::DEFAULT_LOG_BUDGET_MIB);
     model.logs.set_budget(log_budget.clamp(1, 64 * 1024) * 1024 * 1024);

@@ -238,8 +238,12 @@ impl History {
             }
         }
         if let Some(previous) = previous {
-            if c.restart_count > previous.restart_count {
-                push_restart(history, c.started_at.unwrap_or_else(Utc::now));
+            // Dated by the container's own clock: the new run's start, else the end of
+            // the run it replaced, else the connection: the earliest portolan could see it.
+            if c.restart_count > previous.restart_count
+                && let Some(at) = c.started_at.or(c.finished_at).or(connected_at)
+            {
+                push_restart(history, at);
             }
             if c.started_at != previous.started_at {
                 history.became_healthy = None;

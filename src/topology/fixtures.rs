@@ -144,7 +144,7 @@ pub fn three_hosts() -> Model {
         Host::new("db2", "ssh://ops@db2", at(-10)),
         Host::new("edge", "tcp://edge:2376", at(-10)),
     ];
-    let mut model = Model::with_hosts(hosts);
+    let mut model = Model::with_hosts(hosts, at(-10));
     seed_000().add_to(&mut model, 0, "unix:///var/run/docker.sock", "harbour");
     let mut second = seed_002();
     for c in &mut second.containers {
