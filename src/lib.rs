@@ -5,7 +5,8 @@
 //! - [`demo`] holds the demo stacks modelled on the seed documents, and plans them.
 //! - [`engine`] talks to the Docker Engine API and sends owned [`model::Update`]s.
 //! - [`model`] is the one live state, pure and unit-tested.
-//! - [`snapshot`] renders the model without a terminal: JSON, and a rendered pane as SVG.
+//! - [`snapshot`] is `portolan snapshot`: it waits for a complete view, then writes it as
+//!   JSON, or a pane as text or SVG.
 //! - [`topology`] derives the map's graph and layout from the model, purely.
 //! - [`ui`] is the ratatui front end.
 
