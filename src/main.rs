@@ -349,7 +349,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `portolan demo up|down|list`: stacks modelled on the seed documents. Progress goes
+/// `portolan demo up|down|list`: the sample stacks of `portolan::demo`. Progress goes
 /// to stderr, summaries and the list to stdout.
 async fn demo(args: &DemoArgs, endpoint: &Endpoint) -> anyhow::Result<ExitCode> {
     use portolan::demo::report::Progress;

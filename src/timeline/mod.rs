@@ -1,5 +1,5 @@
 //! The startup sequence of a compose project and the incident log, as pure views of
-//! the model: seed 002's "Service Startup Sequence", live.
+//! the model: which service started when, and what it waited for, as it happens.
 
 use chrono::{DateTime, Utc};
 

@@ -1,5 +1,5 @@
 //! The map's graph: which containers there are, which network each is drawn in, and
-//! what points at what — derived purely from the [`Model`], like the seed diagrams.
+//! what points at what — derived purely from the [`Model`], as an architecture diagram.
 //!
 //! This module owns the rules that turn engine facts into boxes and arrows: the
 //! primary network of a container on several, which environment values name another
@@ -22,7 +22,7 @@ use crate::model::{Container, ContainerState, HealthStatus, HostId, Model};
 use crate::triage::{dependency_satisfied, service_containers_on};
 
 /// The demo stacks run stand-in processes from one small image and record the image
-/// the seed document names here; the map shows it (marked) instead of the stand-in.
+/// each one stands in for here; the map shows it (marked) instead of the stand-in.
 pub const DEMO_IMAGE_LABEL: &str = "org.portolan.demo.image";
 
 /// Networks every engine has: being on one of them is being on no user network.

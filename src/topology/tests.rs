@@ -147,7 +147,7 @@ fn derivation_is_deterministic() {
     }
 }
 
-/// Seed 000 running twice, on two engines: same project, services, networks and
+/// `SEEDS[0]` running twice, on two engines: same project, services, networks and
 /// volume names, different containers.
 fn twin_engines() -> Model {
     use crate::model::{Host, Update};
