@@ -75,9 +75,7 @@ impl Derived {
     /// The audit's findings of the shown containers, grouped by container.
     pub fn findings(&self, model: &Model, project: Option<&str>) -> Rc<Vec<Finding>> {
         let key = (model.structure_revision, project.map(String::from));
-        self.findings.get(key, || {
-            crate::audit::findings_where(model, |c| project.is_none_or(|p| c.project() == Some(p)))
-        })
+        self.findings.get(key, || crate::audit::findings_where(model, |c| c.in_project(project)))
     }
 
     /// The routes that start or end at a shown container.

@@ -1,13 +1,14 @@
 //! portolan: a live chart of a Docker host.
 //!
-//! - [`audit`] turns the seed documents' security layers into findings per container, purely.
+//! - [`audit`] turns the usual compose hardening rules into findings per container, purely.
 //! - [`config`] reads the config file and prints the commented defaults.
 //! - [`derived`] memoises what several readers derive from the model (problems,
 //!   findings, routes, the map's graph), once per change.
-//! - [`demo`] holds the demo stacks modelled on the seed documents, and plans them.
+//! - [`demo`] holds the demo stacks, common compose architectures as data, and plans them.
 //! - [`engine`] talks to the Docker Engine API and sends owned [`model::Update`]s.
 //! - [`model`] is the one live state, pure and unit-tested.
-//! - [`snapshot`] renders the model without a terminal: JSON, and a rendered pane as SVG.
+//! - [`snapshot`] is `portolan snapshot`: it waits for a complete view, then writes it as
+//!   JSON, or a pane as text or SVG.
 //! - [`topology`] derives the map's graph and layout from the model, purely.
 //! - [`ui`] is the ratatui front end.
 

@@ -7,20 +7,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use portolan::cli::{Cli, Command, DemoAction, DemoArgs, Format, SnapshotArgs, StatsMode};
+use portolan::cli::{Cli, Command, DemoAction, DemoArgs, StatsMode};
 use portolan::config::{self, Config, ConfigError, HostEntry};
 use portolan::engine::fleet::{Fleet, Member};
-use portolan::engine::logs::LogRequest;
 use portolan::engine::resolve::Choice;
-use portolan::engine::{
-    self, ConnectError, Endpoint, EngineCommand, EngineOptions, Start, StatsSource,
-};
+use portolan::engine::{self, ConnectError, Endpoint, EngineOptions, Start, StatsSource};
 use portolan::model::logs::LogTarget;
-use portolan::model::{Host, Model, Update};
-use portolan::snapshot::json::{JsonOptions, document};
-use portolan::snapshot::svg::buffer_to_svg;
-use portolan::ui::keymap::Keymap;
-use portolan::ui::theme::{Theme, announces_more_than_16};
+use portolan::model::{Host, Model};
+use portolan::snapshot::collect::{self, LogsView, Outcome, TextView};
+use portolan::ui::theme::announces_more_than_16;
 use portolan::ui::{self, App, PaneId};
 
 /// Exit status when the engine cannot be reached, or the command line or the config
@@ -290,7 +285,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let handle = Fleet::spawn(members, &options);
-    let mut model = Model::with_hosts(hosts);
+    let mut model = Model::with_hosts(hosts, now);
     let log_budget =
         cli.log_budget.or(config.log_budget_mib).unwrap_or(config::DEFAULT_LOG_BUDGET_MIB);
     model.logs.set_budget(log_budget.clamp(1, 64 * 1024) * 1024 * 1024);
@@ -309,24 +304,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "`snapshot --pane logs` needs --container NAME or --project NAME",
                 ));
             };
-            let request = LogRequest {
-                target: target.clone(),
-                tail: u32::from(args.height.max(1)),
+            let view = LogsView {
+                target,
+                label,
+                project: cli.project,
                 since,
-                hosts: None,
+                theme,
+                report_rates: std::env::var_os("PORTOLAN_LOG_STATS").is_some(),
             };
-            let mut app = App::new(model, theme, Keymap::default(), chrono::Utc::now());
-            app.pane = PaneId::Logs;
-            app.log_target = Some((target, label));
-            app.set_project(cli.project);
-            app.open_logs();
-            // This snapshot follows the logs itself, with its own tail.
-            app.pending.clear();
-            snapshot_logs(args, request, app, handle).await
+            collect::logs(args, view, model, handle).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Snapshot(args)) => {
             let view = TextView { pane, theme, keymap: config.keymap };
-            snapshot(args, cli.project, view, model, handle).await
+            match collect::snapshot(args, cli.project, view, model, handle).await? {
+                Outcome::Written => Ok(ExitCode::SUCCESS),
+                Outcome::NotListed => {
+                    eprintln!("portolan: the engine did not list its containers in time");
+                    Ok(ExitCode::from(EXIT_UNREACHABLE))
+                }
+            }
         }
         // Handled before the engine is followed.
         Some(Command::Demo(_)) => Ok(ExitCode::SUCCESS),
@@ -352,171 +349,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `snapshot --pane logs`: the last lines of the merged view, plain; or with
-/// `--format svg`, the logs pane as the terminal would show it.
-async fn snapshot_logs(
-    args: SnapshotArgs,
-    request: LogRequest,
-    mut app: App,
-    mut handle: Fleet,
-) -> anyhow::Result<ExitCode> {
-    handle.command(EngineCommand::FollowLogs(Some(request)));
-    let started = tokio::time::Instant::now();
-    let deadline =
-        started + engine::CONNECT_TIMEOUT + Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
-    let mut synced = false;
-    // Lines come in batches; the view is complete once none arrives for a moment.
-    let quiet = Duration::from_millis(400);
-    let (mut received, mut first, mut last) = (0usize, None, None);
-    loop {
-        let wait = if synced {
-            quiet
-        } else {
-            deadline.saturating_duration_since(tokio::time::Instant::now())
-        };
-        match tokio::time::timeout(wait, handle.updates.recv()).await {
-            Ok(Some((host, update))) => {
-                synced |= matches!(update, Update::Synced(_));
-                if let Update::Logs(batch) = &update {
-                    received += batch.lines.len();
-                    first.get_or_insert_with(std::time::Instant::now);
-                    last = Some(std::time::Instant::now());
-                }
-                app.apply_from(host, update);
-            }
-            Ok(None) | Err(_) => break,
-        }
-        if tokio::time::Instant::now() >= deadline {
-            break;
-        }
-    }
-    handle.stop().await;
-    // For scripts/perf-logs.sh: how fast the lines came in.
-    if std::env::var_os("PORTOLAN_LOG_STATS").is_some() {
-        let seconds = match (first, last) {
-            (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
-            _ => 0.0,
-        };
-        let drops = app.model.logs.total_drops();
-        eprintln!(
-            "portolan: received {received} lines in {seconds:.3} s ({:.0} lines/s); kept {}, dropped {} (budget {}, rate {})",
-            received as f64 / seconds.max(1e-9),
-            app.model.logs.len(),
-            drops.total(),
-            drops.budget,
-            drops.rate
-        );
-    }
-    let mut stdout = std::io::stdout().lock();
-    if args.format == Format::Svg {
-        app.now = chrono::Utc::now();
-        let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));
-        let buffer = ui::render_buffer(&mut app, width, height);
-        write!(stdout, "{}", buffer_to_svg(&buffer, &app.theme))?;
-        stdout.flush()?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let model = &app.model;
-    let lines: Vec<_> = model.logs.merged(None).collect();
-    let start = lines.len().saturating_sub(usize::from(args.height.max(1)));
-    for line in &lines[start..] {
-        let name = portolan::ui::panes::logs::source_name(model, &line.source);
-        writeln!(stdout, "{name} | {}", line.plain())?;
-    }
-    stdout.flush()?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Whether every running container has a stats point with a CPU figure.
-fn stats_complete(model: &Model, project: Option<&str>) -> bool {
-    model
-        .containers
-        .values()
-        .filter(|c| c.state.is_running() && project.is_none_or(|p| c.project() == Some(p)))
-        .all(|c| model.stats.get(&c.id).is_some_and(|s| s.latest_with_cpu().is_some()))
-}
-
-/// What a `snapshot --format text` draws with, as the UI would.
-struct TextView {
-    pane: PaneId,
-    theme: Theme,
-    keymap: Keymap,
-}
-
-async fn snapshot(
-    args: SnapshotArgs,
-    project: Option<String>,
-    view: TextView,
-    mut model: Model,
-    mut handle: Fleet,
-) -> anyhow::Result<ExitCode> {
-    let wait = Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
-    let started = tokio::time::Instant::now();
-    // Each engine is done once it has listed its containers or is known unreachable.
-    let mut settled = vec![false; handle.len()];
-    let mut synced = false;
-    // The inventory must arrive whatever --wait says; stats only as long as it allows.
-    let sync_deadline = started + engine::CONNECT_TIMEOUT + wait;
-    loop {
-        let all_settled = settled.iter().all(|s| *s);
-        if all_settled && (started.elapsed() >= wait || stats_complete(&model, project.as_deref()))
-        {
-            break;
-        }
-        let deadline = if all_settled { started + wait } else { sync_deadline };
-        match tokio::time::timeout_at(deadline, handle.updates.recv()).await {
-            Ok(Some((host, update))) => {
-                match &update {
-                    Update::Synced(_) => {
-                        synced = true;
-                        settled[host] = true;
-                    }
-                    Update::Disconnected { .. } => settled[host] = true,
-                    _ => {}
-                }
-                model.apply_from(host, update);
-            }
-            Ok(None) => break,
-            Err(_) => break,
-        }
-    }
-    handle.stop().await;
-    if !synced {
-        eprintln!("portolan: the engine did not list its containers in time");
-        return Ok(ExitCode::from(EXIT_UNREACHABLE));
-    }
-    let now = chrono::Utc::now();
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            let options = JsonOptions { project: project.clone(), show_secrets: args.show_secrets };
-            serde_json::to_writer_pretty(&mut stdout, &document(&model, now, &options))?;
-            writeln!(stdout)?;
-        }
-        Format::Text | Format::Svg => {
-            let TextView { pane, theme, keymap } = view;
-            let mut app = App::new(model, theme, keymap, now);
-            app.pane = pane;
-            app.set_project(project);
-            let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));
-            // The map is a diagram: printed alone at the full size, without the chrome.
-            let buffer = if pane == PaneId::Map {
-                ui::render_map_buffer(&mut app, width, height)
-            } else {
-                ui::render_buffer(&mut app, width, height)
-            };
-            if args.format == Format::Svg {
-                write!(stdout, "{}", buffer_to_svg(&buffer, &app.theme))?;
-            } else {
-                write!(stdout, "{}", ui::buffer_to_text(&buffer))?;
-            }
-        }
-    }
-    stdout.flush()?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `portolan demo up|down|list`: stacks modelled on the seed documents. Progress goes
+/// `portolan demo up|down|list`: the sample stacks of `portolan::demo`. Progress goes
 /// to stderr, summaries and the list to stdout.
 async fn demo(args: &DemoArgs, endpoint: &Endpoint) -> anyhow::Result<ExitCode> {
     use portolan::demo::report::Progress;

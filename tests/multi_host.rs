@@ -90,10 +90,13 @@ async fn two_engines_side_by_side_and_one_dies_and_returns() {
 
     let main = support::endpoint();
     let now = chrono::Utc::now();
-    let model = Model::with_hosts(vec![
-        Host::new("main", main.to_string(), now),
-        Host::new("second", second.endpoint().to_string(), now),
-    ]);
+    let model = Model::with_hosts(
+        vec![
+            Host::new("main", main.to_string(), now),
+            Host::new("second", second.endpoint().to_string(), now),
+        ],
+        now,
+    );
     let options = EngineOptions { read_compose_files: false, ..EngineOptions::default() };
     let members = vec![
         Member { endpoint: main, start: Start::Connect },

@@ -989,10 +989,13 @@ fn detail_and_inspect_say_the_engine_and_that_it_is_lost() {
 /// the same names, different containers.
 fn same_project_on_two_engines() -> App {
     use portolan::model::Host;
-    let mut model = Model::with_hosts(vec![
-        Host::new("east", "unix:///var/run/docker.sock", t(-10)),
-        Host::new("west", "ssh://ops@west", t(-10)),
-    ]);
+    let mut model = Model::with_hosts(
+        vec![
+            Host::new("east", "unix:///var/run/docker.sock", t(-10)),
+            Host::new("west", "ssh://ops@west", t(-10)),
+        ],
+        t(-10),
+    );
     for (host, prefix) in [(0usize, "e"), (1, "w")] {
         model.apply_from(host, Update::Connected { at: t(-10), info: Box::default() });
         let api = service(&format!("{prefix}aaaaaaaaaaa1"), "shop", "api", "node:20-alpine");

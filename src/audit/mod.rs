@@ -1,5 +1,5 @@
-//! The audit: the seed documents' "Security Layers" (non-root users, read-only file
-//! systems, health checks, resource limits, data stores on internal networks only,
+//! The audit: the layers that harden a compose deployment (non-root users, read-only
+//! file systems, health checks, resource limits, data stores on internal networks only,
 //! only the app's port exposed, secrets out of plain environment) turned into checks
 //! run against every container, stopped ones included. Each [`Finding`] has a
 //! severity and a one-line why an operator can act on at 3 a.m.
@@ -18,27 +18,27 @@
 //!   container exposes a well-known data-store port (5432, 3306, 6379...). Admin UIs
 //!   and exporters (`mongo-express`, `redis_exporter`) are not data stores.
 //! - *Network internal flags*: a data store on any network that is not `internal` can
-//!   open connections to the outside world ([`Check::DataStoreNotInternal`], after
-//!   seed 000's "Database & Redis internal only"); a container that publishes ports but
+//!   open connections to the outside world ([`Check::DataStoreNotInternal`]: a database
+//!   or cache talks to its app, never out); a container that publishes ports but
 //!   sits only on internal networks has ports nothing can reach
 //!   ([`Check::PublishedOnInternal`]). Networks the model does not know are left out
 //!   rather than guessed. `network_mode: host` has no network isolation at all
 //!   ([`Check::HostNetwork`]).
-//! - *Secrets*: environment keys that look secret (the snapshot's masking rule), and
+//! - *Secrets*: environment keys that look secret (the model's masking rule), and
 //!   URLs with a password in them. `*_FILE` keys (the secrets-file convention) and
 //!   the public keys images set themselves (`GPG_KEY`) are fine. Messages name keys,
 //!   never values.
 //! - *Image pinning*: no tag, or `:latest`; a digest pins. The demo stacks are judged
-//!   by the image the seed names, not by their stand-in.
+//!   by the image they stand in for, not by their stand-in.
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::cmp::Reverse;
 
 use crate::model::sanitize::one_line;
+use crate::model::secrets::{is_secret_key, mask_url_password};
 use crate::model::{Container, Model, Port};
-use crate::snapshot::secrets::{is_secret_key, mask_url_password};
 use crate::topology::DEMO_IMAGE_LABEL;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -465,7 +465,7 @@ fn list(items: &[String]) -> String {
     }
 }
 
-/// The image the container stands for: the demo stacks record the seed's image in a
+/// The image the container stands for: the demo stacks record the real image in a
 /// label and run a small stand-in.
 fn intended_image(c: &Container) -> &str {
     c.labels

@@ -1,4 +1,6 @@
-//! Demo stacks modelled on the seed documents: what `portolan demo` creates.
+//! Demo stacks: common compose architectures (an API with its database and cache, a
+//! proxy in front of a frontend and a backend, a logging stack...) as their reference
+//! designs draw them, run by stand-ins. What `portolan demo` creates.
 //!
 //! This module owns the stacks as plain data ([`stacks`], shaped by [`spec`]), the
 //! planning of what to create on a given host and in which order ([`plan`], with the
@@ -24,7 +26,7 @@ pub struct UnknownStack {
 }
 
 /// The stacks named, in the catalogue's order and without repeats; without names, the
-/// default set (every seed once, variants left out).
+/// default set (every reference design once, variants left out).
 pub fn select(names: &[String]) -> Result<Vec<Stack>, UnknownStack> {
     let all = stacks::all();
     if names.is_empty() {

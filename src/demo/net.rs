@@ -80,9 +80,9 @@ fn private_ranges() -> [Ipv4Cidr; 3] {
     ]
 }
 
-/// The seed's subnet when it is free, else the first free network of the same prefix
-/// length: first after it (wrapping) in the private range that holds it, then in the
-/// other private ranges. Deterministic for the same `taken`.
+/// The subnet the design asks for when it is free, else the first free network of the
+/// same prefix length: first after it (wrapping) in the private range that holds it,
+/// then in the other private ranges. Deterministic for the same `taken`.
 pub fn choose_subnet(wanted: Ipv4Cidr, taken: &[Ipv4Cidr]) -> Option<Ipv4Cidr> {
     let free = |candidate: Ipv4Cidr| !taken.iter().any(|t| t.overlaps(candidate));
     if free(wanted) {
@@ -117,7 +117,7 @@ pub fn choose_subnet(wanted: Ipv4Cidr, taken: &[Ipv4Cidr]) -> Option<Ipv4Cidr> {
     None
 }
 
-/// The seed's host port when it is free, else the same port plus 10000, 20000...
+/// The host port the design asks for when it is free, else that port plus 10000, 20000...
 /// (so 5432 becomes 15432, easy to recognise), else the next free port above it.
 pub fn choose_host_port(wanted: u16, taken: &BTreeSet<u16>) -> Option<u16> {
     let free = |port: u16| port != 0 && !taken.contains(&port);

@@ -11,11 +11,11 @@ use super::spec::{Condition, Listener, MountSpec, Probe, Restart, Service, Stack
 
 /// On everything `demo up` creates (containers, networks, volumes): the stack's name.
 pub const LABEL: &str = "org.portolan.demo";
-/// The image the seed names; the container itself runs the demo image.
+/// The image the design names; the container itself runs the demo image.
 pub const LABEL_IMAGE: &str = "org.portolan.demo.image";
-/// The seed's healthcheck command, which the stand-in's probe stands in for.
+/// The design's healthcheck command, which the stand-in's probe stands in for.
 pub const LABEL_HEALTHCHECK: &str = "org.portolan.demo.healthcheck";
-/// The seed document the stack reproduces.
+/// The reference design the stack reproduces, by its name in the catalogue.
 pub const LABEL_SEED: &str = "org.portolan.demo.seed";
 /// The Compose version the labels follow (Compose v2's label set).
 pub const COMPOSE_VERSION: &str = "2.29.7";
@@ -79,7 +79,7 @@ pub struct StackPlan {
     pub files: Vec<(PathBuf, String)>,
     /// In dependency order: every container comes after what it depends on.
     pub containers: Vec<ContainerPlan>,
-    /// What differs from the seed on this host, in words.
+    /// What differs from the design on this host, in words.
     pub notes: Vec<String>,
 }
 
@@ -107,7 +107,7 @@ pub struct PublishedPort {
     pub container: u16,
     /// The port on 127.0.0.1.
     pub host: u16,
-    /// What the seed publishes it on.
+    /// What the design publishes it on.
     pub wanted: u16,
     /// Whether the stand-in answers HTTP there.
     pub http: bool,
@@ -154,7 +154,7 @@ pub struct ContainerPlan {
     pub image: String,
     pub user: Option<String>,
     /// The stand-in: `/bin/sh -c 'eval "$PORTOLAN_DEMO_STANDIN"' SERVICE`, the script in
-    /// that variable; `cmd` (the seed's command) becomes its arguments.
+    /// that variable; `cmd` (the design's command) becomes its arguments.
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
     /// `KEY=value`.
@@ -252,9 +252,9 @@ pub fn start_order(stack: &Stack) -> Result<Vec<&Service>, PlanError> {
     Ok(order)
 }
 
-/// Healthcheck intervals scaled down from the seed's so that a demo goes healthy within
-/// seconds, yet probes stay rare enough to cost the engine little: a sixth of the
-/// seed's interval, within 2 to 5 seconds (30 s becomes 5 s, 10 s becomes 2 s).
+/// Healthcheck intervals scaled down from the design's so that a demo goes healthy
+/// within seconds, yet probes stay rare enough to cost the engine little: a sixth of
+/// the design's interval, within 2 to 5 seconds (30 s becomes 5 s, 10 s becomes 2 s).
 pub fn scale_interval(seed: Duration) -> Duration {
     (seed / 6).clamp(Duration::from_secs(2), Duration::from_secs(5))
 }

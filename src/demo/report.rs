@@ -195,7 +195,7 @@ impl StackStatus {
     }
 }
 
-/// The `demo list` table: every stack, its seed, whether it is up, what it is, and
+/// The `demo list` table: every stack, its design, whether it is up, what it is, and
 /// for a stack that is up its networks (with the subnet used) and published ports.
 pub fn list(stacks: &[(Stack, StackStatus)]) -> String {
     let width = stacks.iter().map(|(s, _)| s.name.len()).max().unwrap_or(5).max(5);

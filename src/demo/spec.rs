@@ -1,19 +1,20 @@
 //! The shape of a demo stack as plain data, written like a compose file: services with
-//! their seed image, user, command, environment, ports, mounts, healthcheck, depends_on,
-//! restart policy, limits and labels. Builders keep the definitions in `stacks` short.
+//! their design's image, user, command, environment, ports, mounts, healthcheck,
+//! depends_on, restart policy, limits and labels. Builders keep the definitions in
+//! `stacks` short.
 
 use std::time::Duration;
 
 pub use crate::model::DependencyCondition as Condition;
 
-/// One stack: a compose project modelled on one seed document.
+/// One stack: a compose project that reproduces one reference design.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stack {
     pub name: &'static str,
-    /// The seed document it reproduces (a file name in the seeds folder).
+    /// The name of the reference design it reproduces, as `demo list` shows it.
     pub seed: &'static str,
     pub summary: &'static str,
-    /// Started by `demo up` without names. Variants of a seed are not.
+    /// Started by `demo up` without names. Variants of a design are not.
     pub default: bool,
     pub networks: Vec<NetworkSpec>,
     /// Named volumes (compose keys).
@@ -27,7 +28,7 @@ pub struct Stack {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkSpec {
     pub name: &'static str,
-    /// The seed's subnet, when the seed gives one.
+    /// The design's subnet, when it gives one.
     pub subnet: Option<&'static str>,
 }
 
@@ -49,7 +50,7 @@ pub enum Listener {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortSpec {
     pub container: u16,
-    /// The host port the seed publishes it on; None when it is only exposed.
+    /// The host port the design publishes it on; None when it is only exposed.
     pub publish: Option<u16>,
     pub listener: Listener,
 }
@@ -79,9 +80,9 @@ pub enum Probe {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthSpec {
     pub probe: Probe,
-    /// The seed's own probe (`pg_isready -U postgres`), kept in a label.
+    /// The design's own probe (`pg_isready -U postgres`), kept in a label.
     pub seed_test: &'static str,
-    /// The seed's timings; the plan scales them down so demos go healthy quickly.
+    /// The design's timings; the plan scales them down so demos go healthy quickly.
     pub interval: Duration,
     pub timeout: Duration,
     pub retries: u32,
@@ -118,10 +119,10 @@ pub struct Limits {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     pub name: &'static str,
-    /// The image the seed shows (`postgres:16`); the container runs the demo image.
+    /// The image the design shows (`postgres:16`); the container runs the demo image.
     pub image: &'static str,
     pub user: Option<&'static str>,
-    /// The seed's command (compose `command:`), passed to the stand-in as arguments.
+    /// The design's command (compose `command:`), passed to the stand-in as arguments.
     pub command: Vec<&'static str>,
     pub env: Vec<(&'static str, &'static str)>,
     pub ports: Vec<PortSpec>,
@@ -210,7 +211,7 @@ impl Service {
         self
     }
 
-    /// A healthcheck with the seed's probe and timings (retries, seconds).
+    /// A healthcheck with the design's probe and timings (retries, seconds).
     pub fn health(
         mut self,
         probe: Probe,
@@ -229,7 +230,7 @@ impl Service {
         self
     }
 
-    /// The seed's start period for the healthcheck set by [`Service::health`].
+    /// The design's start period for the healthcheck set by [`Service::health`].
     pub fn start_period(mut self, seconds: u64) -> Self {
         if let Some(health) = self.health.as_mut() {
             health.start_period = Duration::from_secs(seconds);

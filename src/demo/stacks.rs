@@ -1,10 +1,10 @@
-//! The demo stacks, one per seed document in `shared/seeds/`, as plain data.
+//! The demo stacks, one per reference design, as plain data.
 //!
-//! Each definition reproduces what its seed's diagrams show: service names, the images
+//! Each definition reproduces what its design's diagrams show: service names, the images
 //! they name, users, ports (published or internal only), networks and subnets, named
 //! volumes and bind mounts, healthchecks and their timings, `depends_on` with its
 //! conditions, restart policies, resource limits, the environment URLs that connect
-//! services, and the proxy's labels or configuration. Where a seed is silent the choice
+//! services, and the proxy's labels or configuration. Where a design is silent the choice
 //! is what the named image or a usual compose file would do, and is said in a comment.
 
 use super::spec::{Condition, FileSpec, Listener, NetworkSpec, Probe, Restart, Service, Stack};
@@ -17,7 +17,7 @@ pub fn all() -> Vec<Stack> {
     vec![nestjs(), traefik(), nginx(), sentineliq(), nestjs_mysql(), nestjs_mysql_dev()]
 }
 
-/// Seed 000: a NestJS API with PostgreSQL and Redis on `nestjs-network`
+/// A NestJS API with PostgreSQL and Redis on `nestjs-network`
 /// (172.18.0.0/16); only the app's port 3001 reaches the host.
 fn nestjs() -> Stack {
     Stack {
@@ -70,9 +70,9 @@ fn nestjs() -> Stack {
     }
 }
 
-/// Seed 001: Traefik in front of a Next.js frontend and a NestJS backend, PostgreSQL
+/// Traefik in front of a Next.js frontend and a NestJS backend, PostgreSQL
 /// with pgvector behind them, on `selly-network` (172.25.0.0/16). The service names
-/// `web` and `api` are the seed's own (`docker logs selly-web`, `--scale api=3`);
+/// `web` and `api` are the design's own (`docker logs selly-web`, `--scale api=3`);
 /// the routers are named after the diagram's boxes.
 fn traefik() -> Stack {
     Stack {
@@ -209,9 +209,9 @@ fn traefik() -> Stack {
     }
 }
 
-/// Seed 002: nginx in front of a Vite/React frontend and a Django backend, with
+/// nginx in front of a Vite/React frontend and a Django backend, with
 /// PostgreSQL and Redis, all on `app-network`, every port published for debugging,
-/// limits and reservations from the seed's table (the optional celery is left out,
+/// limits and reservations as the design sets them (the optional celery is left out,
 /// as its profile is off by default).
 fn nginx() -> Stack {
     Stack {
@@ -303,10 +303,10 @@ fn nginx() -> Stack {
     }
 }
 
-/// Seed 003: SentinelIQ in production, eight services on `sentineliq-network`: data
+/// SentinelIQ in production, eight services on `sentineliq-network`: data
 /// stores, the ELK logging stack, the Node.js server and the nginx/React client, with
-/// the "Recommended Production (Small)" container limits and every port of the seed's
-/// tables published on 127.0.0.1.
+/// the limits of a small production deployment and every port the design lists
+/// published on 127.0.0.1.
 fn sentineliq() -> Stack {
     Stack {
         name: "sentineliq",
@@ -422,7 +422,7 @@ fn sentineliq() -> Stack {
     }
 }
 
-/// Seed 004, production: the NestJS app (non-root, read-only root filesystem) and
+/// Production: the NestJS app (non-root, read-only root filesystem) and
 /// MySQL 8.0 on `nestjs-network`, both `unless-stopped`, health checked every 10 s.
 fn nestjs_mysql() -> Stack {
     Stack {
@@ -463,7 +463,7 @@ fn nestjs_mysql() -> Stack {
     }
 }
 
-/// Seed 004, development: the same two services as root with hot reload (source bind
+/// Development: the same two services as root with hot reload (source bind
 /// mounts, protected node_modules and dist volumes), MySQL on host port 3307, on
 /// `nestjs-network-dev`. A variant: `demo up` starts it only when named.
 fn nestjs_mysql_dev() -> Stack {
@@ -517,7 +517,7 @@ gzip-compressed pg_dump files here and keeps the last 7). Mounted at /backups
 in the postgres container.
 ";
 
-/// The proxy configuration of seed 002, bind-mounted read-only at
+/// The proxy configuration of the `nginx` stack, bind-mounted read-only at
 /// /etc/nginx/nginx.conf in the proxy container.
 pub const NGINX_CONF: &str = r#"# nginx.conf for the proxy of the portolan demo stack `nginx` (seed 002).
 # Mounted read-only at /etc/nginx/nginx.conf.
@@ -605,7 +605,8 @@ http {
 }
 "#;
 
-/// Logstash's pipeline for seed 003: JSON lines on TCP 5000 into Elasticsearch.
+/// Logstash's pipeline for the `sentineliq` stack: JSON lines on TCP 5000 into
+/// Elasticsearch.
 pub const LOGSTASH_CONF: &str = r#"# Pipeline of the portolan demo stack `sentineliq` (seed 003):
 # the server logs JSON lines to logstash:5000, indexed into Elasticsearch.
 input {

@@ -1,4 +1,4 @@
-//! Plans of the seed stacks, checked without an engine.
+//! Plans of the demo stacks, checked without an engine.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -320,7 +320,7 @@ fn nginx_matches_seed_002() {
         assert!(text.contains(needle), "nginx.conf lacks {needle}");
     }
     assert_eq!(text.matches("proxy_pass http://backend:8000;").count(), 4);
-    // Limits from the seed's table (the host has room: no scaling).
+    // Limits as the design sets them (the host has room: no scaling).
     let limits = |s: &str| {
         let c = container(&plan, s);
         (c.nano_cpus, c.memory_bytes.map(|b| b >> 20), c.memory_reservation_bytes.map(|b| b >> 20))

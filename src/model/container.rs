@@ -310,6 +310,11 @@ impl Container {
         self.compose.as_ref().map(|c| c.project.as_str())
     }
 
+    /// Whether the container stays in a view narrowed to `filter` (see [`project_filter_keeps`]).
+    pub fn in_project(&self, filter: Option<&str>) -> bool {
+        project_filter_keeps(filter, self.project())
+    }
+
     pub fn service(&self) -> Option<&str> {
         self.compose.as_ref().map(|c| c.service.as_str()).filter(|s| !s.is_empty())
     }
@@ -384,5 +389,40 @@ impl Container {
     /// Reads compose metadata from the labels Docker Compose sets.
     pub fn compose_from_labels(labels: &BTreeMap<String, String>) -> Option<ComposeInfo> {
         compose::from_labels(labels)
+    }
+}
+
+/// Whether something of compose project (or swarm stack) `project` stays in a view
+/// narrowed to `filter`. No filter keeps everything; a filter keeps its own project
+/// only, so what belongs to no project leaves a narrowed view.
+pub fn project_filter_keeps(filter: Option<&str>, project: Option<&str>) -> bool {
+    filter.is_none_or(|wanted| project == Some(wanted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of_project(project: Option<&str>) -> Container {
+        let mut c = Container::new("id", "name");
+        c.compose = project.map(|p| ComposeInfo {
+            project: p.into(),
+            service: "web".into(),
+            ..ComposeInfo::default()
+        });
+        c
+    }
+
+    #[test]
+    fn the_project_filter_keeps_everything_or_exactly_its_project() {
+        let (shop, blog, loose) =
+            (of_project(Some("shop")), of_project(Some("blog")), of_project(None));
+        assert!(shop.in_project(None) && blog.in_project(None) && loose.in_project(None));
+        assert!(shop.in_project(Some("shop")));
+        assert!(!blog.in_project(Some("shop")), "another project leaves the view");
+        assert!(!loose.in_project(Some("shop")), "no project leaves a narrowed view");
+        assert!(!shop.in_project(Some("sho")), "names match whole, not by prefix");
+        assert!(project_filter_keeps(Some("stack"), Some("stack")));
+        assert!(!project_filter_keeps(Some("stack"), None));
     }
 }

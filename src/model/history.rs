@@ -9,7 +9,9 @@ use std::collections::{HashMap, VecDeque};
 use chrono::{DateTime, Utc};
 
 use super::HostId;
-use super::container::{Container, ContainerState, HealthProbe, HealthStatus};
+use super::container::{
+    Container, ContainerState, HealthProbe, HealthStatus, project_filter_keeps,
+};
 use super::ring::Ring;
 
 /// How many incident log entries are kept: at a few hundred bytes each, days of a
@@ -109,6 +111,11 @@ impl TimelineEntry {
     /// Whether it is about an engine (lost, back) rather than a container.
     pub fn is_host_event(&self) -> bool {
         self.container_id.is_empty() && self.host.is_some()
+    }
+
+    /// Whether the entry stays in a view narrowed to `filter`.
+    pub fn in_project(&self, filter: Option<&str>) -> bool {
+        project_filter_keeps(filter, self.project.as_deref())
     }
 }
 
@@ -231,8 +238,12 @@ impl History {
             }
         }
         if let Some(previous) = previous {
-            if c.restart_count > previous.restart_count {
-                push_restart(history, c.started_at.unwrap_or_else(Utc::now));
+            // Dated by the container's own clock: the new run's start, else the end of
+            // the run it replaced, else the connection: the earliest portolan could see it.
+            if c.restart_count > previous.restart_count
+                && let Some(at) = c.started_at.or(c.finished_at).or(connected_at)
+            {
+                push_restart(history, at);
             }
             if c.started_at != previous.started_at {
                 history.became_healthy = None;

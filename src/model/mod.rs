@@ -1,8 +1,9 @@
 //! The one live state of a Docker host, and the pure reducer that changes it.
 //!
-//! This module owns what portolan knows; it performs no I/O and knows nothing of
-//! ratatui, tokio or bollard. The engine sends [`Update`]s, [`Model::apply`] folds
-//! them in, and everything else reads the model.
+//! This module owns what portolan knows; it performs no I/O, reads no clock (every
+//! moment arrives in an update or an argument) and knows nothing of ratatui, tokio or
+//! bollard. The engine sends [`Update`]s, [`Model::apply`] folds them in, and
+//! everything else reads the model.
 
 pub mod action;
 pub mod compose;
@@ -12,8 +13,10 @@ pub mod history;
 pub mod logs;
 pub mod ring;
 pub mod sanitize;
+pub mod secrets;
 pub mod stats;
 pub mod swarm;
+pub mod words;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -22,6 +25,7 @@ use chrono::{DateTime, Utc};
 pub use container::{
     ComposeInfo, Container, ContainerState, Dependency, DependencyCondition, Health, HealthProbe,
     HealthStatus, Healthcheck, Limits, Mount, NetworkAttachment, Port, ProxyConfig, RestartPolicy,
+    project_filter_keeps,
 };
 pub use history::{ContainerEvent, ContainerHistory, History, TimelineEntry};
 pub use stats::{ContainerStats, CpuCounter, RawSample, StatsPoint};
@@ -84,6 +88,15 @@ pub enum Connection {
 impl Connection {
     pub fn is_connected(&self) -> bool {
         matches!(self, Connection::Connected { .. })
+    }
+
+    /// When the connection entered its current state.
+    pub fn since(&self) -> DateTime<Utc> {
+        match self {
+            Connection::Connecting { since }
+            | Connection::Connected { since }
+            | Connection::Disconnected { since, .. } => *since,
+        }
     }
 }
 
@@ -239,13 +252,14 @@ impl Model {
     /// A model of one engine, named after its endpoint.
     pub fn new(endpoint: impl Into<String>, now: DateTime<Utc>) -> Self {
         let endpoint = endpoint.into();
-        Model::with_hosts(vec![Host::new(endpoint.clone(), endpoint, now)])
+        Model::with_hosts(vec![Host::new(endpoint.clone(), endpoint, now)], now)
     }
 
-    /// A model of several engines, in the order given (at least one).
-    pub fn with_hosts(mut hosts: Vec<Host>) -> Self {
+    /// A model of several engines, in the order given, made at `now`. Given none, it
+    /// follows a local one, connecting since `now`: every container needs an engine.
+    pub fn with_hosts(mut hosts: Vec<Host>, now: DateTime<Utc>) -> Self {
         if hosts.is_empty() {
-            hosts.push(Host::new("local", "", Utc::now()));
+            hosts.push(Host::new("local", "", now));
         }
         Model {
             hosts,
@@ -600,7 +614,10 @@ impl Model {
             "{} is the same engine as {} (they list the same containers): shown once, under {}",
             self.hosts[dropped].name, self.hosts[kept].name, self.hosts[kept].name
         );
-        let at = self.hosts[host].connected_at.unwrap_or_else(Utc::now);
+        // The engine connects before it lists: an inventory with no connection before
+        // it is dated by the attempt.
+        let entry = &self.hosts[host];
+        let at = entry.connected_at.unwrap_or_else(|| entry.connection.since());
         self.warnings.push(Warning { at, message });
     }
 
@@ -707,10 +724,10 @@ pub mod test_models {
     /// Engines `a` (a socket) and `b` (over ssh), both connected at `at`, each holding
     /// containers of its own.
     pub fn two_engines(at: DateTime<Utc>, on_a: Vec<Container>, on_b: Vec<Container>) -> Model {
-        let mut model = Model::with_hosts(vec![
-            Host::new("a", "unix:///a.sock", at),
-            Host::new("b", "ssh://b", at),
-        ]);
+        let mut model = Model::with_hosts(
+            vec![Host::new("a", "unix:///a.sock", at), Host::new("b", "ssh://b", at)],
+            at,
+        );
         for (host, containers) in [(0, on_a), (1, on_b)] {
             model.apply_from(host, Update::Connected { at, info: Box::default() });
             model.apply_from(

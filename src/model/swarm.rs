@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::container::project_filter_keeps;
 use super::history::{History, TimelineEntry};
 
 /// The label `docker stack deploy` puts on a service: its stack is its project.
@@ -104,6 +105,11 @@ pub struct SwarmService {
 impl SwarmService {
     pub fn stack(&self) -> Option<&str> {
         self.labels.get(STACK_LABEL).map(String::as_str)
+    }
+
+    /// Whether the service stays in a view narrowed to `filter`: a stack counts as a project.
+    pub fn in_project(&self, filter: Option<&str>) -> bool {
+        project_filter_keeps(filter, self.stack())
     }
 
     /// The update status in words: `updating`, `paused: <why>`... or nothing.
@@ -617,6 +623,15 @@ pub mod fixtures {
 mod tests {
     use super::fixtures::*;
     use super::*;
+
+    #[test]
+    fn a_stack_is_the_project_of_its_services() {
+        let mut service = SwarmService::default();
+        assert!(service.in_project(None));
+        assert!(!service.in_project(Some("shop")), "no stack leaves a narrowed view");
+        service.labels.insert(STACK_LABEL.into(), "shop".into());
+        assert!(service.in_project(Some("shop")) && !service.in_project(Some("blog")));
+    }
 
     #[test]
     fn replicas_prefer_the_managers_count_and_fall_back_to_tasks() {

@@ -149,8 +149,10 @@ fn root_detection() {
 #[test]
 fn a_resync_of_one_engine_keeps_the_others_containers() {
     let now = Utc::now();
-    let mut model =
-        Model::with_hosts(vec![Host::new("a", "unix:///a", now), Host::new("b", "unix:///b", now)]);
+    let mut model = Model::with_hosts(
+        vec![Host::new("a", "unix:///a", now), Host::new("b", "unix:///b", now)],
+        now,
+    );
     let inventory = |ids: &[&str]| {
         Box::new(Inventory {
             containers: ids.iter().map(|id| Container::new(*id, *id)).collect(),
@@ -177,10 +179,10 @@ fn a_resync_of_one_engine_keeps_the_others_containers() {
 #[test]
 fn the_timeline_stays_in_time_order_when_engines_interleave() {
     let t = |s: i64| Utc.timestamp_opt(1_700_000_000 + s, 0).single().unwrap_or_default();
-    let mut model = Model::with_hosts(vec![
-        Host::new("a", "unix:///a", t(0)),
-        Host::new("b", "unix:///b", t(0)),
-    ]);
+    let mut model = Model::with_hosts(
+        vec![Host::new("a", "unix:///a", t(0)), Host::new("b", "unix:///b", t(0))],
+        t(0),
+    );
     let event = |id: &str, at: DateTime<Utc>| {
         Box::new(ContainerEvent {
             at,
@@ -206,11 +208,14 @@ fn the_timeline_stays_in_time_order_when_engines_interleave() {
 #[test]
 fn one_engine_at_two_addresses_is_shown_once() {
     let now = Utc::now();
-    let mut model = Model::with_hosts(vec![
-        Host::new("socket", "unix:///var/run/docker.sock", now),
-        Host::new("tunnel", "tcp://127.0.0.1:2376", now),
-        Host::new("other", "ssh://other", now),
-    ]);
+    let mut model = Model::with_hosts(
+        vec![
+            Host::new("socket", "unix:///var/run/docker.sock", now),
+            Host::new("tunnel", "tcp://127.0.0.1:2376", now),
+            Host::new("other", "ssh://other", now),
+        ],
+        now,
+    );
     let inventory = |ids: &[&str]| {
         Box::new(Inventory {
             containers: ids.iter().map(|id| Container::new(*id, *id)).collect(),
@@ -240,10 +245,13 @@ fn one_engine_at_two_addresses_is_shown_once() {
 #[test]
 fn the_address_named_first_keeps_the_containers_whichever_answers_first() {
     let now = Utc::now();
-    let mut model = Model::with_hosts(vec![
-        Host::new("socket", "unix:///var/run/docker.sock", now),
-        Host::new("link", "unix:///tmp/link.sock", now),
-    ]);
+    let mut model = Model::with_hosts(
+        vec![
+            Host::new("socket", "unix:///var/run/docker.sock", now),
+            Host::new("link", "unix:///tmp/link.sock", now),
+        ],
+        now,
+    );
     let inventory = || {
         Box::new(Inventory {
             containers: vec![Container::new("c1", "web")],
@@ -261,4 +269,38 @@ fn the_address_named_first_keeps_the_containers_whichever_answers_first() {
     assert!(
         model.warnings.iter().any(|w| w.message.starts_with("link is the same engine as socket"))
     );
+}
+
+#[test]
+fn the_model_reads_no_clock_every_moment_comes_from_its_caller() {
+    let lone = Model::with_hosts(Vec::new(), t(5));
+    assert_eq!(lone.hosts[0].connection, Connection::Connecting { since: t(5) });
+
+    // Lists before it ever connected: the duplicate is dated by the attempt.
+    let mut model =
+        Model::with_hosts(vec![Host::new("a", "", t(1)), Host::new("b", "", t(2))], t(0));
+    let inventory =
+        || Box::new(Inventory { containers: vec![running("c1", "web")], ..Inventory::default() });
+    model.apply_from(0, Update::Synced(inventory()));
+    model.apply_from(1, Update::Synced(inventory()));
+    let duplicate = model.warnings.iter().find(|w| w.message.contains("same engine"));
+    assert_eq!(duplicate.map(|w| w.at), Some(t(2)));
+
+    // A restart is dated by the container's own times.
+    let mut model = Model::new("x", t(0));
+    model.apply(Update::Connected { at: t(1), info: Box::default() });
+    let mut c = running("c1", "web");
+    model.apply(Update::ContainerChanged(Box::new(c.clone())));
+    c.restart_count = 1;
+    c.finished_at = Some(t(20));
+    model.apply(Update::ContainerChanged(Box::new(c.clone())));
+    c.restart_count = 2;
+    c.started_at = Some(t(40));
+    model.apply(Update::ContainerChanged(Box::new(c.clone())));
+    c.restart_count = 3;
+    c.started_at = None;
+    c.finished_at = None;
+    model.apply(Update::ContainerChanged(Box::new(c)));
+    let restarts = model.history.get("c1").map(|h| h.restarts.clone()).unwrap_or_default();
+    assert_eq!(restarts, vec![t(20), t(40), t(1)], "start, else finish, else the connection");
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::secrets::mask_env_value;
+use crate::model::secrets::mask_env_value;
 use crate::model::{Container, Model};
 
 #[derive(Debug, Clone, Default)]
@@ -97,11 +97,8 @@ pub struct SwarmTaskJson {
 
 fn swarm(model: &Model, project: Option<&str>) -> Option<SwarmJson> {
     let swarm = model.swarm.as_ref()?;
-    let services: Vec<_> = swarm
-        .services_by_name()
-        .into_iter()
-        .filter(|s| project.is_none_or(|p| s.stack() == Some(p)))
-        .collect();
+    let services: Vec<_> =
+        swarm.services_by_name().into_iter().filter(|s| s.in_project(project)).collect();
     let mut tasks: Vec<_> =
         swarm.tasks.values().filter(|t| services.iter().any(|s| s.id == t.service_id)).collect();
     tasks.sort_by(|a, b| {
@@ -202,14 +199,10 @@ pub struct RouteNoteJson {
 }
 
 fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNoteJson>) {
-    let table = crate::routes::table::RouteTable::build(model);
-    let in_scope = |id: &Option<String>| {
-        id.as_ref().and_then(|id| model.containers.get(id)).is_some_and(|c| in_project(c, project))
-    };
+    let table = crate::routes::table::RouteTable::build_for(model, project);
     let routes = table
         .routes
         .into_iter()
-        .filter(|r| project.is_none() || in_scope(&r.proxy_id) || in_scope(&r.target_id))
         .map(|r| RouteJson {
             proxy: r.proxy_container.unwrap_or(r.proxy),
             kind: r.kind.as_str(),
@@ -235,7 +228,6 @@ fn routes(model: &Model, project: Option<&str>) -> (Vec<RouteJson>, Vec<RouteNot
     let notes = table
         .notes
         .into_iter()
-        .filter(|n| project.is_none() || in_scope(&n.proxy_id))
         .map(|n| {
             // The container name, as `routes` names proxies; the shown name otherwise.
             let proxy = n
@@ -263,7 +255,7 @@ pub struct FindingJson {
 }
 
 fn findings(model: &Model, project: Option<&str>) -> Vec<FindingJson> {
-    crate::audit::findings_where(model, |c| in_project(c, project))
+    crate::audit::findings_where(model, |c| c.in_project(project))
         .into_iter()
         .map(|f| FindingJson {
             host: model
@@ -517,22 +509,18 @@ fn time(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
-fn in_project(container: &Container, project: Option<&str>) -> bool {
-    project.is_none_or(|p| container.project() == Some(p))
-}
-
 pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Document {
     let project = options.project.as_deref();
     let containers: Vec<ContainerJson> = model
         .containers
         .values()
-        .filter(|c| in_project(c, project))
+        .filter(|c| c.in_project(project))
         .map(|c| container(model, c, now, options.show_secrets))
         .collect();
     let shown: std::collections::BTreeSet<(usize, &str)> = model
         .containers
         .values()
-        .filter(|c| in_project(c, project))
+        .filter(|c| c.in_project(project))
         .map(|c| (c.host, c.name.as_str()))
         .collect();
     let networks = model
@@ -897,5 +885,42 @@ mod tests {
         let edges = doc["edges"].as_array().cloned().unwrap_or_default();
         assert!(edges.iter().any(|e| e["engine"] == "db2"), "db2's edges are named");
         assert!(edges.iter().all(|e| names.contains(&e["engine"].as_str().unwrap_or_default())));
+    }
+
+    #[test]
+    fn the_snapshot_lists_findings_and_respects_the_project_filter() {
+        use crate::audit::tests::{hardened, model_with};
+        use crate::model::ComposeInfo;
+        let mut api = hardened("a", "shop-api-1");
+        api.compose = Some(ComposeInfo {
+            project: "shop".into(),
+            service: "api".into(),
+            ..ComposeInfo::default()
+        });
+        api.env = vec![("JWT_SECRET".into(), "topsecret".into())];
+        let mut other = hardened("b", "blog-web-1");
+        other.compose = Some(ComposeInfo {
+            project: "blog".into(),
+            service: "web".into(),
+            ..ComposeInfo::default()
+        });
+        other.privileged = true;
+        let model = model_with(vec![api, other], Vec::new());
+        let now = chrono::Utc::now();
+        let json = |project: Option<&str>| {
+            let options = JsonOptions { project: project.map(String::from), show_secrets: true };
+            serde_json::to_value(document(&model, now, &options)).unwrap()
+        };
+        let all = json(None);
+        assert_eq!(all["findings"].as_array().unwrap().len(), 2, "{:#}", all["findings"]);
+        let shop = json(Some("shop"));
+        let findings = shop["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0]["container"], "shop-api-1");
+        assert_eq!(findings[0]["project"], "shop");
+        assert_eq!(findings[0]["check"], "plain_secret");
+        assert_eq!(findings[0]["severity"], "medium");
+        let message = findings[0]["message"].as_str().unwrap();
+        assert!(message.contains("JWT_SECRET") && !message.contains("topsecret"), "{message}");
     }
 }

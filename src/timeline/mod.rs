@@ -1,5 +1,5 @@
 //! The startup sequence of a compose project and the incident log, as pure views of
-//! the model: seed 002's "Service Startup Sequence", live.
+//! the model: which service started when, and what it waited for, as it happens.
 
 use chrono::{DateTime, Utc};
 
@@ -148,7 +148,7 @@ pub fn incidents<'a>(
         .history
         .timeline
         .iter()
-        .filter(|e| project.is_none_or(|p| e.project.as_deref() == Some(p)))
+        .filter(|e| e.in_project(project))
         .filter(|e| container.is_none_or(|n| e.container == n))
         .collect()
 }

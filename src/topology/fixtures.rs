@@ -1,4 +1,4 @@
-//! Models of the five seed stacks (`../shared/seeds/000…004`) and a 60-container host,
+//! Models of the five demo stacks (as [`SEEDS`] names them) and a 60-container host,
 //! built from plain values with the labels Docker Compose v2 sets. The map's tests,
 //! snapshots and bench draw these; they are what `portolan demo up` will create on a
 //! real engine, so the two can be compared. Pure data: no engine, no I/O.
@@ -24,7 +24,7 @@ fn at(second: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_750_000_000 + second, 0).single().unwrap_or_default()
 }
 
-/// The seed stacks by name, in document order.
+/// The demo stacks by name, in the order `demo list` shows them.
 pub const SEEDS: &[&str] = &[
     "000-nestjs-postgres-redis",
     "001-traefik-next-nest-postgres",
@@ -33,7 +33,7 @@ pub const SEEDS: &[&str] = &[
     "004-nestjs-mysql-dev-prod",
 ];
 
-/// The model of one seed stack (or of the 60-container host, `many-60`).
+/// The model of one demo stack (or of the 60-container host, `many-60`).
 pub fn seed(name: &str) -> Option<Model> {
     let stack = match name {
         "000-nestjs-postgres-redis" => seed_000(),
@@ -135,8 +135,8 @@ impl Stack {
     }
 }
 
-/// Three engines: `local` runs seed 000, `db2` (over ssh) runs seed 002, and `edge`
-/// (over TLS) was lost a minute ago with seed 001's containers as last known. Every
+/// Three engines: `local` runs `seed_000`, `db2` (over ssh) runs `seed_002`, and `edge`
+/// (over TLS) was lost a minute ago with `seed_001`'s containers as last known. Every
 /// engine has its own `bridge`; container ids differ per engine.
 pub fn three_hosts() -> Model {
     let hosts = vec![
@@ -144,7 +144,7 @@ pub fn three_hosts() -> Model {
         Host::new("db2", "ssh://ops@db2", at(-10)),
         Host::new("edge", "tcp://edge:2376", at(-10)),
     ];
-    let mut model = Model::with_hosts(hosts);
+    let mut model = Model::with_hosts(hosts, at(-10));
     seed_000().add_to(&mut model, 0, "unix:///var/run/docker.sock", "harbour");
     let mut second = seed_002();
     for c in &mut second.containers {

@@ -1,5 +1,5 @@
 //! Where the map's boxes and arrows go: a deterministic, layered (Sugiyama-style)
-//! layout of a [`Graph`] into a character grid, like the seed diagrams.
+//! layout of a [`Graph`] into a character grid, drawn as an architecture diagram.
 //!
 //! Inside each network box: entry points on top, data stores at the bottom, every
 //! dependency below its dependents (longest-path layering over `depends_on`,
@@ -111,7 +111,7 @@ pub enum BoxLine {
 }
 
 impl BoxLine {
-    /// Top-to-bottom order inside the box (the seeds put the image first).
+    /// Top-to-bottom order inside the box: the image first, as diagrams name a box.
     fn display_rank(self) -> u8 {
         match self {
             BoxLine::Image => 0,

@@ -1,5 +1,5 @@
 //! The map's graph: which containers there are, which network each is drawn in, and
-//! what points at what — derived purely from the [`Model`], like the seed diagrams.
+//! what points at what — derived purely from the [`Model`], as an architecture diagram.
 //!
 //! This module owns the rules that turn engine facts into boxes and arrows: the
 //! primary network of a container on several, which environment values name another
@@ -22,7 +22,7 @@ use crate::model::{Container, ContainerState, HealthStatus, HostId, Model};
 use crate::triage::{dependency_satisfied, service_containers_on};
 
 /// The demo stacks run stand-in processes from one small image and record the image
-/// the seed document names here; the map shows it (marked) instead of the stand-in.
+/// each one stands in for here; the map shows it (marked) instead of the stand-in.
 pub const DEMO_IMAGE_LABEL: &str = "org.portolan.demo.image";
 
 /// Networks every engine has: being on one of them is being on no user network.
@@ -370,16 +370,6 @@ fn ingress_label(c: &Container) -> String {
     parts.join(" ")
 }
 
-fn state_words(c: &Container) -> Option<String> {
-    match c.state {
-        ContainerState::Running => None,
-        ContainerState::Exited if c.oom_killed => Some("OOM killed".to_string()),
-        ContainerState::Exited => Some(format!("exited {}", c.exit_code.unwrap_or(0))),
-        ContainerState::Restarting if c.oom_killed => Some("restarting · OOM killed".to_string()),
-        other => Some(other.as_str().to_string()),
-    }
-}
-
 fn node_name(c: &Container) -> String {
     let name = match c.compose.as_ref() {
         Some(info) if !info.service.is_empty() && info.container_number.unwrap_or(1) > 1 => {
@@ -408,7 +398,7 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
     let shown: Vec<&Container> = model
         .containers
         .values()
-        .filter(|c| filter.project.is_none_or(|p| c.project() == Some(p)))
+        .filter(|c| c.in_project(filter.project))
         .filter(|c| filter.text.is_none_or(|t| t.is_empty() || matches_text(c, t)))
         .collect();
     // How many containers of each project sit on each network: a container on several
@@ -478,7 +468,7 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
             has_healthcheck: c.healthcheck.as_ref().is_some_and(|h| !h.is_disabled())
                 || c.health.is_some(),
             state: c.state,
-            state_words: state_words(c),
+            state_words: c.state_unless_running(),
             other_networks: others,
         });
     }

@@ -147,16 +147,19 @@ fn derivation_is_deterministic() {
     }
 }
 
-/// Seed 000 running twice, on two engines: same project, services, networks and
+/// `SEEDS[0]` running twice, on two engines: same project, services, networks and
 /// volume names, different containers.
 fn twin_engines() -> Model {
     use crate::model::{Host, Update};
     let single = seed(SEEDS[0]).expect("fixture");
     let now = super::fixtures::now();
-    let mut model = Model::with_hosts(vec![
-        Host::new("one", "unix:///var/run/docker.sock", now),
-        Host::new("two", "ssh://ops@two", now),
-    ]);
+    let mut model = Model::with_hosts(
+        vec![
+            Host::new("one", "unix:///var/run/docker.sock", now),
+            Host::new("two", "ssh://ops@two", now),
+        ],
+        now,
+    );
     for host in 0..2 {
         for network in single.networks.values() {
             model.apply_from(host, Update::NetworkChanged(Box::new(network.clone())));

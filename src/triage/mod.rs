@@ -354,9 +354,8 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
 fn swarm_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) {
     let Some(swarm) = &model.swarm else { return };
     let failed = swarm.failed_tasks();
-    let in_scope = |stack: Option<&str>| project.is_none_or(|p| stack == Some(p));
     for service in swarm.services_by_name() {
-        if !in_scope(service.stack()) || !swarm.is_below_desired(service) {
+        if !service.in_project(project) || !swarm.is_below_desired(service) {
             continue;
         }
         let (running, desired) = swarm.replicas(service);
@@ -390,7 +389,7 @@ fn swarm_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) 
         });
     }
     for f in failed {
-        if !in_scope(f.service.stack()) {
+        if !f.service.in_project(project) {
             continue;
         }
         let node = swarm.node_name(f.task.node_id.as_deref());

@@ -252,10 +252,13 @@ fn a_lost_engine_is_a_problem_with_its_reason_and_since() {
 
 #[test]
 fn an_engine_never_reached_claims_no_last_known_state() {
-    let mut model = Model::with_hosts(vec![
-        crate::model::Host::new("a", "unix:///a.sock", t(0)),
-        crate::model::Host::new("b", "tcp://b:2376", t(0)),
-    ]);
+    let mut model = Model::with_hosts(
+        vec![
+            crate::model::Host::new("a", "unix:///a.sock", t(0)),
+            crate::model::Host::new("b", "tcp://b:2376", t(0)),
+        ],
+        t(0),
+    );
     model.apply_from(1, Update::Disconnected { at: t(1), reason: "connection refused".into() });
     let found = problems(&model, t(60), None);
     assert_eq!(found.len(), 1, "{found:?}");

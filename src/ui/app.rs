@@ -490,7 +490,7 @@ impl App {
             let name = containers[0].project().unwrap_or_default();
             format!("project {name} · {} containers", containers.len())
         } else {
-            format!("{} · {}", containers[0].name, crate::routes::table::state_words(containers[0]))
+            format!("{} · {}", containers[0].name, containers[0].state_and_health())
         };
         self.overlay = Some(Overlay::Actions { targets, title, verbs });
         true

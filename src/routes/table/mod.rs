@@ -132,7 +132,7 @@ impl Route {
             Some(port) => format!("{}:{port}", target.display_name()),
             None => target.display_name().to_string(),
         };
-        self.target_state = Some(state_words(target));
+        self.target_state = Some(target.state_and_health());
     }
 
     fn break_with(&mut self, reason: impl Into<String>) {
@@ -171,11 +171,11 @@ impl RouteTable {
     /// a project's proxy may reach containers of another.
     pub fn build_for(model: &Model, project: Option<&str>) -> RouteTable {
         let mut table = Self::build(model);
-        if let Some(project) = project {
+        if project.is_some() {
             let in_project = |id: &Option<String>| {
                 id.as_ref()
                     .and_then(|id| model.containers.get(id))
-                    .is_some_and(|c| c.project() == Some(project))
+                    .is_some_and(|c| c.in_project(project))
             };
             table.routes.retain(|r| in_project(&r.proxy_id) || in_project(&r.target_id));
             table.notes.retain(|n| in_project(&n.proxy_id));
@@ -248,34 +248,13 @@ fn entry_port(route: &Route) -> u32 {
     port.and_then(|p| p.parse().ok()).unwrap_or(u32::MAX)
 }
 
-/// `running · healthy`, `exited 137`, `restarting`.
-pub fn state_words(c: &Container) -> String {
-    let mut words = c.state.as_str().to_string();
-    if !c.state.is_running()
-        && let Some(code) = c.exit_code
-    {
-        words.push_str(&format!(" {code}"));
-    }
-    if c.oom_killed {
-        words.push_str(" · OOM killed");
-    }
-    match c.health_status() {
-        HealthStatus::None => {}
-        status => {
-            words.push_str(" · ");
-            words.push_str(status.as_str());
-        }
-    }
-    words
-}
-
 /// Why a route to `target` does not work because of the target itself: not running,
 /// not healthy (`strict_health`: Traefik leaves out containers that are not yet
 /// healthy), or the port is not one the container exposes.
 fn target_problem(target: &Container, port: Option<u16>, strict_health: bool) -> Option<String> {
     let name = target.display_name();
     if !target.state.is_running() {
-        return Some(format!("target {name} is not running ({})", state_words(target)));
+        return Some(format!("target {name} is not running ({})", target.state_and_health()));
     }
     match target.health_status() {
         HealthStatus::Unhealthy if strict_health => {

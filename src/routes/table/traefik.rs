@@ -286,7 +286,7 @@ fn rows(
                 route.target_id = Some(proxy.id.clone());
                 route.target_container = Some(proxy_name.to_string());
                 route.target_name = Some(proxy.name.clone());
-                route.target_state = Some(super::state_words(proxy));
+                route.target_state = Some(proxy.state_and_health());
             }
             Some(name) => {
                 let owner = all

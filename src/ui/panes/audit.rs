@@ -1,4 +1,4 @@
-//! Audit: the seed documents' security layers checked on every container, grouped by
+//! Audit: the usual compose hardening rules checked on every container, grouped by
 //! project and container, most severe first, with counts per severity in the title.
 //! Containers that pass every check share one line per project; the selected
 //! finding's whole message sits below the list.
@@ -241,11 +241,8 @@ fn build(model: &Model, project: Option<&str>, source: Rc<Vec<Finding>>) -> Audi
     for finding in source.iter() {
         by_container.entry(finding.container_id.as_str()).or_default().push(finding.clone());
     }
-    let mut containers: Vec<&Container> = model
-        .containers
-        .values()
-        .filter(|c| project.is_none_or(|p| c.project() == Some(p)))
-        .collect();
+    let mut containers: Vec<&Container> =
+        model.containers.values().filter(|c| c.in_project(project)).collect();
     containers.sort_by(|a, b| (a.host, container_order(a)).cmp(&(b.host, container_order(b))));
     let mut findings: Vec<Finding> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();

@@ -13,7 +13,7 @@ use super::detail::DetailPane;
 use super::{Effect, Handled, Pane, PaneView, movement};
 use crate::model::format::{bytes, percent};
 use crate::model::sanitize::one_line;
-use crate::model::{Container, ContainerState, HealthStatus, HostId, Model};
+use crate::model::{Container, ContainerState, HostId, Model};
 use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
@@ -131,11 +131,8 @@ impl ContainersPane {
             return;
         }
         self.built_for = Some(key);
-        let mut containers: Vec<&Container> = model
-            .containers
-            .values()
-            .filter(|c| project.is_none_or(|p| c.project() == Some(p)))
-            .collect();
+        let mut containers: Vec<&Container> =
+            model.containers.values().filter(|c| c.in_project(project)).collect();
         containers.sort_by(|a, b| list_order(a, b));
         self.rows.clear();
         let mut current: Option<(HostId, bool, String)> = None;
@@ -520,24 +517,6 @@ pub fn state_glyph(c: &Container) -> &'static str {
     }
 }
 
-/// The state in one word or two, with the cause when it is bad.
-pub fn state_words(c: &Container) -> String {
-    match c.state {
-        ContainerState::Exited if c.oom_killed => "OOM killed".to_string(),
-        ContainerState::Exited => format!("exited {}", c.exit_code.unwrap_or(0)),
-        other => other.as_str().to_string(),
-    }
-}
-
-pub fn health_words(status: HealthStatus) -> &'static str {
-    match status {
-        HealthStatus::Healthy => "✓ healthy",
-        HealthStatus::Unhealthy => "✗ unhealthy",
-        HealthStatus::Starting => "… starting",
-        HealthStatus::None => "–",
-    }
-}
-
 /// Published ports the way a diagram writes them: `127.0.0.1:18000→80`.
 pub fn port_words(c: &Container) -> String {
     let mut parts: Vec<String> = c
@@ -595,7 +574,7 @@ fn container_row<'a>(
                 format!("{} {}", spinner(now), verb.progressive()),
                 theme.style(Slot::Accent),
             )),
-            None => Cell::from(Span::styled(state_words(c), state_style)),
+            None => Cell::from(Span::styled(c.state_brief(), state_style)),
         },
     ];
     if columns.status {
@@ -604,7 +583,7 @@ fn container_row<'a>(
     if columns.health {
         let status = c.health_status();
         let style = if lost { muted } else { theme.health(status) };
-        cells.push(Cell::from(Span::styled(health_words(status), style)));
+        cells.push(Cell::from(Span::styled(status.marked(), style)));
     }
     if columns.cpu {
         let text = match stats.and_then(|s| s.cpu_percent) {

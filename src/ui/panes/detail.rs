@@ -6,12 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::containers::{health_words, port_words, state_words};
+use super::containers::port_words;
 use super::{Effect, Handled, Pane, PaneView};
 use crate::model::format::{bytes, nanos, percent, rate, short_duration};
 use crate::model::sanitize::one_line;
+use crate::model::secrets::mask_env_value;
 use crate::model::{Container, HealthStatus};
-use crate::snapshot::secrets::mask_env_value;
 use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
 
@@ -42,7 +42,7 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
     }
     out.push(Line::from(vec![
         Span::styled(format!("{:<10} ", "state"), theme.style(Slot::Label)),
-        Span::styled(state_words(c), state_style),
+        Span::styled(c.state_brief(), state_style),
         Span::styled(format!("  {}", c.status_text(now)), theme.style(Slot::Muted)),
     ]));
     if let Some(error) = &c.error {
@@ -119,7 +119,7 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
         out.push(section(theme, "Health"));
         let mut line = vec![
             Span::styled(format!("{:<10} ", "status"), theme.style(Slot::Label)),
-            Span::styled(health_words(status), theme.health(status)),
+            Span::styled(status.marked(), theme.health(status)),
         ];
         if let Some(h) = &c.health
             && h.failing_streak > 0

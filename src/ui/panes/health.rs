@@ -1,5 +1,5 @@
-//! Health: every healthcheck laid out like the seeds' "Health Check Flow" — the engine
-//! runs the probe every N seconds, each result passes or fails — with the probe's
+//! Health: every healthcheck as a flow — the engine runs the probe every N seconds,
+//! each result passes or fails — with the probe's
 //! configuration, the last results and a history strip so flapping shows.
 
 use ratatui::Frame;
@@ -11,7 +11,6 @@ use super::{ContainerList, Effect, Handled, Pane, PaneView, ago, block, clock};
 use crate::model::format::nanos;
 use crate::model::sanitize::one_line;
 use crate::model::{Container, HealthProbe, HealthStatus};
-use crate::ui::panes::containers::health_words;
 use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
@@ -27,7 +26,7 @@ fn checked<'m>(view: &PaneView<'m>) -> Vec<&'m Container> {
         .model
         .containers
         .values()
-        .filter(|c| project.is_none_or(|p| c.project() == Some(p)) && c.healthcheck.is_some())
+        .filter(|c| c.in_project(project) && c.healthcheck.is_some())
         .collect();
     checked.sort_by_key(|c| (rank(c.health_status()), c.name.clone(), c.host));
     checked
@@ -54,7 +53,7 @@ impl Pane for HealthPane {
         let unchecked: Vec<String> = model
             .containers
             .values()
-            .filter(|c| project.is_none_or(|p| c.project() == Some(p)) && c.healthcheck.is_none())
+            .filter(|c| c.in_project(project) && c.healthcheck.is_none())
             .map(|c| format!("{}{}", super::host_prefix(model, c.host), c.display_name()))
             .collect();
         let outer = block(
@@ -127,7 +126,7 @@ fn card<'a>(c: &Container, view: &PaneView<'_>, width: usize) -> Vec<Line<'a>> {
     let status = c.health_status();
     let streak = c.health.as_ref().map_or(0, |h| h.failing_streak);
     let mut title = vec![
-        Span::styled(format!("{:<12}", health_words(status)), theme.health(status)),
+        Span::styled(format!("{:<12}", status.marked()), theme.health(status)),
         Span::styled(
             format!("{}{}", super::host_prefix(view.model, c.host), one_line(c.display_name())),
             theme.style(Slot::Title),

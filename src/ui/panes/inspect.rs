@@ -13,7 +13,7 @@ use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use crate::model::Container;
 use crate::model::format::nanos;
 use crate::model::sanitize::one_line;
-use crate::snapshot::secrets::{is_secret_key, mask_env_value};
+use crate::model::secrets::{is_secret_key, mask_env_value};
 use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 

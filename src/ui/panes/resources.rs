@@ -1,4 +1,4 @@
-//! Resources: seed 002's "Resource Limits & Reservations" table, live. Per service:
+//! Resources: the limits and reservations a compose file declares, live. Per service:
 //! limits and reservations next to what is used now, a TOTAL row per project, and
 //! containers without limits flagged.
 
@@ -137,11 +137,8 @@ fn no_limits(c: &Container) -> bool {
 }
 
 fn build<'a>(model: &'a Model, project: Option<&str>) -> Vec<Line<'a>> {
-    let mut containers: Vec<&Container> = model
-        .containers
-        .values()
-        .filter(|c| project.is_none_or(|p| c.project() == Some(p)))
-        .collect();
+    let mut containers: Vec<&Container> =
+        model.containers.values().filter(|c| c.in_project(project)).collect();
     containers.sort_by(|a, b| {
         (a.host, a.project().is_none(), a.project(), a.service(), &a.name).cmp(&(
             b.host,

@@ -136,7 +136,7 @@ impl StatsPane {
         let mut rows: Vec<&Container> = model
             .containers
             .values()
-            .filter(|c| c.state.is_running() && project.is_none_or(|p| c.project() == Some(p)))
+            .filter(|c| c.state.is_running() && c.in_project(project))
             .collect();
         let column = self.sort;
         rows.sort_by(|a, b| {

@@ -304,11 +304,7 @@ pub fn render_map_band(buf: &mut Buffer, area: Rect, view: &PaneView<'_>) {
 }
 
 fn shown_services<'a>(swarm: &'a Swarm, project: Option<&str>) -> Vec<&'a SwarmService> {
-    swarm
-        .services_by_name()
-        .into_iter()
-        .filter(|s| project.is_none_or(|p| s.stack() == Some(p)))
-        .collect()
+    swarm.services_by_name().into_iter().filter(|s| s.in_project(project)).collect()
 }
 
 /// One box per node, side by side and wrapping, each listing its tasks by service.

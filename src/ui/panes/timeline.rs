@@ -1,4 +1,5 @@
-//! Timeline: the startup sequence of a compose project (seed 002's table, live) and,
+//! Timeline: the startup sequence of a compose project (when each service started and
+//! became healthy, in dependency order) and,
 //! below it, the incident log of everything that happened since portolan started —
 //! and what it could reconstruct from before, marked `~`.
 

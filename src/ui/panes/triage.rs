@@ -49,7 +49,7 @@ impl Pane for TriagePane {
         let project = view.project;
         let found = std::rc::Rc::clone(&self.found);
         // The counts of what is shown: the project's containers when one is chosen.
-        let counts = view.model.counts_where(|c| project.is_none_or(|p| c.project() == Some(p)));
+        let counts = view.model.counts_where(|c| c.in_project(project));
         let title = match found.len() {
             0 => "Triage · all clear".to_string(),
             1 => "Triage · 1 problem".to_string(),

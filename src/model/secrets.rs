@@ -1,4 +1,7 @@
-//! Masking of secret-looking environment values.
+//! Which environment values look secret, and how they read masked.
+//!
+//! It lives with the model because it describes containers: the audit, the panes
+//! and the snapshot all judge a value the same way. Pure string work, no I/O.
 
 /// Whether an environment variable's name suggests its value is a secret.
 pub fn is_secret_key(key: &str) -> bool {
@@ -32,8 +35,8 @@ pub fn mask_url_password(value: &str) -> Option<String> {
     Some(format!("{}{}:***{}", &value[..scheme_end], user, &value[scheme_end + at..]))
 }
 
-/// Every environment value is masked in a snapshot unless secrets are asked for:
-/// secret-looking keys entirely, other values only where they hold URL credentials.
+/// A value as shown while secrets are hidden: secret-looking keys entirely, other
+/// values only where they hold URL credentials.
 pub fn mask_env_value(key: &str, value: &str) -> String {
     if value.is_empty() {
         return String::new();

@@ -1,0 +1,222 @@
+//! `portolan snapshot`: follows the engines until the view is complete, then writes
+//! it once to stdout, as JSON, as the text of a pane, or as its SVG picture.
+//!
+//! This module owns when a snapshot is complete enough to write; the drawing is the
+//! UI's and the document's shape is `json`'s. Arguments and exit codes stay with the
+//! binary.
+
+use std::io::Write;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::json::{JsonOptions, document};
+use super::svg::buffer_to_svg;
+use crate::cli::{Format, SnapshotArgs};
+use crate::engine::fleet::Fleet;
+use crate::engine::logs::LogRequest;
+use crate::engine::{self, EngineCommand};
+use crate::model::logs::LogTarget;
+use crate::model::{Model, Update};
+use crate::ui::keymap::Keymap;
+use crate::ui::theme::Theme;
+use crate::ui::{self, App, PaneId};
+
+/// What a `snapshot --format text` draws with, as the UI would.
+pub struct TextView {
+    pub pane: PaneId,
+    pub theme: Theme,
+    pub keymap: Keymap,
+}
+
+/// The logs a `snapshot --pane logs` follows, and how the pane names them.
+pub struct LogsView {
+    pub target: LogTarget,
+    pub label: String,
+    pub project: Option<String>,
+    /// Lines since this moment, instead of the last screenful.
+    pub since: Option<DateTime<Utc>>,
+    pub theme: Theme,
+    /// Say on stderr how fast the lines came in (for `scripts/perf-logs.sh`).
+    pub report_rates: bool,
+}
+
+/// How a snapshot ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Written,
+    /// No engine listed its containers in time: there is nothing true to write.
+    NotListed,
+}
+
+/// `snapshot` of any pane but logs: waits for every engine's inventory and, as long
+/// as `--wait` allows, a stats point of every running container.
+pub async fn snapshot(
+    args: SnapshotArgs,
+    project: Option<String>,
+    view: TextView,
+    mut model: Model,
+    mut handle: Fleet,
+) -> anyhow::Result<Outcome> {
+    let wait = Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
+    let started = tokio::time::Instant::now();
+    // Each engine is done once it has listed its containers or is known unreachable.
+    let mut settled = vec![false; handle.len()];
+    let mut synced = false;
+    // The inventory must arrive whatever --wait says; stats only as long as it allows.
+    let sync_deadline = started + engine::CONNECT_TIMEOUT + wait;
+    loop {
+        let all_settled = settled.iter().all(|s| *s);
+        if all_settled && (started.elapsed() >= wait || stats_complete(&model, project.as_deref()))
+        {
+            break;
+        }
+        let deadline = if all_settled { started + wait } else { sync_deadline };
+        match tokio::time::timeout_at(deadline, handle.updates.recv()).await {
+            Ok(Some((host, update))) => {
+                match &update {
+                    Update::Synced(_) => {
+                        synced = true;
+                        settled[host] = true;
+                    }
+                    Update::Disconnected { .. } => settled[host] = true,
+                    _ => {}
+                }
+                model.apply_from(host, update);
+            }
+            Ok(None) => break,
+            Err(_) => break,
+        }
+    }
+    handle.stop().await;
+    if !synced {
+        return Ok(Outcome::NotListed);
+    }
+    let now = Utc::now();
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let options = JsonOptions { project: project.clone(), show_secrets: args.show_secrets };
+            serde_json::to_writer_pretty(&mut stdout, &document(&model, now, &options))?;
+            writeln!(stdout)?;
+        }
+        Format::Text | Format::Svg => {
+            let TextView { pane, theme, keymap } = view;
+            let mut app = App::new(model, theme, keymap, now);
+            app.pane = pane;
+            app.set_project(project);
+            let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));
+            // The map is a diagram: printed alone at the full size, without the chrome.
+            let buffer = if pane == PaneId::Map {
+                ui::render_map_buffer(&mut app, width, height)
+            } else {
+                ui::render_buffer(&mut app, width, height)
+            };
+            if args.format == Format::Svg {
+                write!(stdout, "{}", buffer_to_svg(&buffer, &app.theme))?;
+            } else {
+                write!(stdout, "{}", ui::buffer_to_text(&buffer))?;
+            }
+        }
+    }
+    stdout.flush()?;
+    Ok(Outcome::Written)
+}
+
+/// Whether every running container has a stats point with a CPU figure.
+fn stats_complete(model: &Model, project: Option<&str>) -> bool {
+    model
+        .containers
+        .values()
+        .filter(|c| c.state.is_running() && c.in_project(project))
+        .all(|c| model.stats.get(&c.id).is_some_and(|s| s.latest_with_cpu().is_some()))
+}
+
+/// `snapshot --pane logs`: the last lines of the merged view, plain; or with
+/// `--format svg`, the logs pane as the terminal would show it.
+pub async fn logs(
+    args: SnapshotArgs,
+    view: LogsView,
+    model: Model,
+    mut handle: Fleet,
+) -> anyhow::Result<()> {
+    let LogsView { target, label, project, since, theme, report_rates } = view;
+    let request = LogRequest {
+        target: target.clone(),
+        tail: u32::from(args.height.max(1)),
+        since,
+        hosts: None,
+    };
+    let mut app = App::new(model, theme, Keymap::default(), Utc::now());
+    app.pane = PaneId::Logs;
+    app.log_target = Some((target, label));
+    app.set_project(project);
+    app.open_logs();
+    // This snapshot follows the logs itself, with its own tail.
+    app.pending.clear();
+
+    handle.command(EngineCommand::FollowLogs(Some(request)));
+    let started = tokio::time::Instant::now();
+    let deadline =
+        started + engine::CONNECT_TIMEOUT + Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
+    let mut synced = false;
+    // Lines come in batches; the view is complete once none arrives for a moment.
+    let quiet = Duration::from_millis(400);
+    let (mut received, mut first, mut last) = (0usize, None, None);
+    loop {
+        let wait = if synced {
+            quiet
+        } else {
+            deadline.saturating_duration_since(tokio::time::Instant::now())
+        };
+        match tokio::time::timeout(wait, handle.updates.recv()).await {
+            Ok(Some((host, update))) => {
+                synced |= matches!(update, Update::Synced(_));
+                if let Update::Logs(batch) = &update {
+                    received += batch.lines.len();
+                    first.get_or_insert_with(std::time::Instant::now);
+                    last = Some(std::time::Instant::now());
+                }
+                app.apply_from(host, update);
+            }
+            Ok(None) | Err(_) => break,
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break;
+        }
+    }
+    handle.stop().await;
+    if report_rates {
+        let seconds = match (first, last) {
+            (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
+            _ => 0.0,
+        };
+        let drops = app.model.logs.total_drops();
+        eprintln!(
+            "portolan: received {received} lines in {seconds:.3} s ({:.0} lines/s); kept {}, dropped {} (budget {}, rate {})",
+            received as f64 / seconds.max(1e-9),
+            app.model.logs.len(),
+            drops.total(),
+            drops.budget,
+            drops.rate
+        );
+    }
+    let mut stdout = std::io::stdout().lock();
+    if args.format == Format::Svg {
+        app.now = Utc::now();
+        let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));
+        let buffer = ui::render_buffer(&mut app, width, height);
+        write!(stdout, "{}", buffer_to_svg(&buffer, &app.theme))?;
+        stdout.flush()?;
+        return Ok(());
+    }
+    let model = &app.model;
+    let lines: Vec<_> = model.logs.merged(None).collect();
+    let start = lines.len().saturating_sub(usize::from(args.height.max(1)));
+    for line in &lines[start..] {
+        let name = ui::panes::logs::source_name(model, &line.source);
+        writeln!(stdout, "{name} | {}", line.plain())?;
+    }
+    stdout.flush()?;
+    Ok(())
+}
