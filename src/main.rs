@@ -51,11 +51,11 @@ fn main() -> ExitCode {
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
-        let kind = cause
-            .downcast_ref::<std::io::Error>()
-            .map(std::io::Error::kind)
-            .or_else(|| cause.downcast_ref::<serde_json::Error>().and_then(|e| e.io_error_kind()));
-        kind == Some(std::io::ErrorKind::BrokenPipe)
+        let io = cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind);
+        io == Some(std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<portolan::snapshot::collect::WriteError>()
+                .is_some_and(|e| e.is_broken_pipe())
     })
 }
 

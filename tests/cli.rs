@@ -528,3 +528,19 @@ fn one_engine_at_two_addresses_is_listed_once() {
     assert_eq!(ours.len(), 1, "listed once");
     assert_eq!(ours[0]["host"], hosts[0]["name"]);
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    // `portolan snapshot | head -c0`: the pipe closes before portolan writes.
+    let mut child = portolan()
+        .args(["snapshot", "--format", "json", "--wait", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("portolan:"), "no message for a closed pipe: {stderr}");
+}

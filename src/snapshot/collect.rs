@@ -49,6 +49,26 @@ pub enum Outcome {
     NotListed,
 }
 
+/// Why a snapshot could not be written out.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("could not write the snapshot: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("could not write the snapshot: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl WriteError {
+    /// The reader went away (`portolan snapshot | head`): nothing is wrong.
+    pub fn is_broken_pipe(&self) -> bool {
+        let kind = match self {
+            WriteError::Io(error) => Some(error.kind()),
+            WriteError::Json(error) => error.io_error_kind(),
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    }
+}
+
 /// `snapshot` of any pane but logs: waits for every engine's inventory and, as long
 /// as `--wait` allows, a stats point of every running container.
 pub async fn snapshot(
@@ -57,7 +77,7 @@ pub async fn snapshot(
     view: TextView,
     mut model: Model,
     mut handle: Fleet,
-) -> anyhow::Result<Outcome> {
+) -> Result<Outcome, WriteError> {
     let wait = Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
     let started = tokio::time::Instant::now();
     // Each engine is done once it has listed its containers or is known unreachable.
@@ -139,7 +159,7 @@ pub async fn logs(
     view: LogsView,
     model: Model,
     mut handle: Fleet,
-) -> anyhow::Result<()> {
+) -> Result<(), WriteError> {
     let LogsView { target, label, project, since, theme, report_rates } = view;
     let request = LogRequest {
         target: target.clone(),

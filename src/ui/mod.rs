@@ -129,8 +129,15 @@ const SPINNER: Duration = Duration::from_millis(100);
 /// Soft changes (stats, probe results) reach the screen at most this often.
 const TICK: Duration = Duration::from_secs(1);
 
+/// Why the full-screen UI stopped before the operator quit.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    #[error("the terminal failed: {0}")]
+    Terminal(#[from] std::io::Error),
+}
+
 /// Runs the full-screen UI until the operator quits.
-pub async fn run(mut app: App, mut engine: Fleet) -> anyhow::Result<()> {
+pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
     let mut guard = terminal::TerminalGuard::enter(app.mouse)?;
     let mut input = input::InputReader::spawn();
     let mut dirty = true;
