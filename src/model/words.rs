@@ -7,6 +7,26 @@
 use super::container::{Container, ContainerState, HealthStatus};
 
 impl Container {
+    /// Published ports the way a diagram writes them: `127.0.0.1:18000→80`.
+    pub fn published_words(&self) -> String {
+        let mut parts: Vec<String> = self
+            .ports
+            .iter()
+            .filter(|p| p.is_published())
+            .map(|p| {
+                let ip = match p.host_ip.as_deref() {
+                    Some("0.0.0.0") | Some("::") | None => String::new(),
+                    Some(ip) => format!("{ip}:"),
+                };
+                let proto =
+                    if p.protocol == "tcp" { String::new() } else { format!("/{}", p.protocol) };
+                format!("{ip}{}→{}{proto}", p.host_port.unwrap_or(0), p.container_port)
+            })
+            .collect();
+        parts.dedup();
+        parts.join(", ")
+    }
+
     /// The state in one word or two, with the cause when it is bad: `running`,
     /// `exited 137`, `OOM killed`. For a table cell or a detail line.
     pub fn state_brief(&self) -> String {

@@ -517,26 +517,6 @@ pub fn state_glyph(c: &Container) -> &'static str {
     }
 }
 
-/// Published ports the way a diagram writes them: `127.0.0.1:18000→80`.
-pub fn port_words(c: &Container) -> String {
-    let mut parts: Vec<String> = c
-        .ports
-        .iter()
-        .filter(|p| p.is_published())
-        .map(|p| {
-            let ip = match p.host_ip.as_deref() {
-                Some("0.0.0.0") | Some("::") | None => String::new(),
-                Some(ip) => format!("{ip}:"),
-            };
-            let proto =
-                if p.protocol == "tcp" { String::new() } else { format!("/{}", p.protocol) };
-            format!("{ip}{}→{}{proto}", p.host_port.unwrap_or(0), p.container_port)
-        })
-        .collect();
-    parts.dedup();
-    parts.join(", ")
-}
-
 fn container_row<'a>(
     c: &'a Container,
     model: &Model,
@@ -619,7 +599,7 @@ fn container_row<'a>(
         cells.push(Cell::from(Span::styled(text, style)));
     }
     if columns.ports {
-        cells.push(Cell::from(Span::styled(port_words(c), theme.style(Slot::Muted))));
+        cells.push(Cell::from(Span::styled(c.published_words(), theme.style(Slot::Muted))));
     }
     Row::new(cells)
 }

@@ -6,7 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::containers::port_words;
 use super::{Effect, Handled, Pane, PaneView};
 use crate::model::format::{bytes, nanos, percent, rate, short_duration};
 use crate::model::sanitize::one_line;
@@ -237,7 +236,7 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
     // Wiring.
     out.push(Line::default());
     out.push(section(theme, "Network"));
-    let published = port_words(c);
+    let published = c.published_words();
     if !published.is_empty() {
         out.push(field(theme, "published", published, Slot::Value));
     }
