@@ -1410,5 +1410,4 @@ fn variables(text: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[path = "nginx_tests.rs"]
 mod tests;

@@ -1331,5 +1331,4 @@ fn entrypoints_overlap(a: &[String], b: &[String]) -> bool {
 }
 
 #[cfg(test)]
-#[path = "traefik_labels_tests.rs"]
 mod tests;

@@ -1022,5 +1022,4 @@ fn pairs(args: &[String], what: &str, separator: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "traefik_rule_tests.rs"]
 mod tests;

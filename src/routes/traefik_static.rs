@@ -593,5 +593,4 @@ fn from_pairs(source: StaticSource, pairs: Vec<(String, String)>) -> StaticConfi
 }
 
 #[cfg(test)]
-#[path = "traefik_static_tests.rs"]
 mod tests;

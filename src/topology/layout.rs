@@ -1335,5 +1335,4 @@ fn stack_hosts(
 }
 
 #[cfg(test)]
-#[path = "layout_tests.rs"]
 mod tests;

@@ -48,7 +48,7 @@ fn kinds(findings: &[Finding]) -> Vec<FindingKind> {
 }
 
 fn seed001() -> (traefik_static::StaticConfig, Vec<ContainerRoutes>) {
-    let containers = fixture(include_str!("testdata/seed001_traefik.txt"));
+    let containers = fixture(include_str!("../testdata/seed001_traefik.txt"));
     let traefik = traefik_static::from_args(&containers[0].args);
     let settings = traefik.provider_settings();
     let routes =
@@ -122,7 +122,7 @@ fn seed001_every_route_of_the_diagram() {
 fn seed001_planted_breakage_is_reported() {
     let (traefik, mut routes) = seed001();
     let api = &mut routes[2];
-    let mut broken = fixture(include_str!("testdata/seed001_traefik.txt")).remove(2).labels;
+    let mut broken = fixture(include_str!("../testdata/seed001_traefik.txt")).remove(2).labels;
     broken.insert(
         "traefik.http.routers.api.rule".into(),
         "Host(`api.sellybase.albaly.jp`) && (PathPrefix(`/api`)".into(),

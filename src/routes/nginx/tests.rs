@@ -1,11 +1,11 @@
 use super::*;
 use crate::routes::testutil::XorShift;
 
-const SEED002: &str = include_str!("testdata/seed002_nginx.conf");
-const REAL_MAIN: &str = include_str!("testdata/nginx-realworld/nginx.conf");
-const REAL_APP: &str = include_str!("testdata/nginx-realworld/conf.d/app.conf");
-const REAL_ADMIN: &str = include_str!("testdata/nginx-realworld/conf.d/admin.conf");
-const REAL_MIME: &str = include_str!("testdata/nginx-realworld/mime.types");
+const SEED002: &str = include_str!("../testdata/seed002_nginx.conf");
+const REAL_MAIN: &str = include_str!("../testdata/nginx-realworld/nginx.conf");
+const REAL_APP: &str = include_str!("../testdata/nginx-realworld/conf.d/app.conf");
+const REAL_ADMIN: &str = include_str!("../testdata/nginx-realworld/conf.d/admin.conf");
+const REAL_MIME: &str = include_str!("../testdata/nginx-realworld/mime.types");
 
 /// The files of the real-world fixture, as a resolver that expands its one glob.
 fn realworld_files(pattern: &str) -> Option<Vec<(String, String)>> {
