@@ -25,7 +25,8 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
-use super::{convert, describe};
+use super::convert;
+use super::error::describe;
 use crate::demo::net::Ipv4Cidr;
 use crate::demo::plan::{ContainerPlan, MountKind, StackPlan};
 use crate::demo::report::{ContainerStatus, CreatedNetwork, Progress, StackStatus};

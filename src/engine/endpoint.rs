@@ -5,6 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::error::ConnectError;
 use super::ssh::{SshTarget, SshTunnel};
 
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
@@ -167,99 +168,7 @@ impl fmt::Display for Endpoint {
     }
 }
 
-/// Why portolan could not talk to an engine.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConnectError {
-    #[error("{endpoint} is not a usable engine address: {detail}")]
-    BadEndpoint { endpoint: String, detail: String },
-    #[error("no such socket: {path}")]
-    NoSuchSocket { path: String },
-    #[error("permission denied on {path}")]
-    PermissionDenied { path: String },
-    #[error("connection refused at {endpoint}")]
-    Refused { endpoint: String },
-    #[error("{endpoint} did not answer within {seconds} s (timed out)")]
-    TimedOut { endpoint: String, seconds: u64 },
-    #[error("cannot resolve host `{host}`")]
-    UnknownHost { host: String },
-    #[error("{endpoint} answered, but not like a Docker engine: {detail}")]
-    NotAnEngine { endpoint: String, detail: String },
-    #[error("cannot use the TLS file {path}: {detail}")]
-    TlsFile { path: String, detail: String },
-    #[error("the certificate of {endpoint} is not trusted: {detail}")]
-    CertificateNotTrusted { endpoint: String, detail: String },
-    #[error("the certificate of {endpoint} is not for that name: {detail}")]
-    NameMismatch { endpoint: String, detail: String },
-    #[error("{endpoint} refused the TLS connection: {detail}")]
-    TlsRejected { endpoint: String, detail: String },
-    #[error("{detail}")]
-    Unsupported { detail: String },
-    #[error("ssh says: {detail}")]
-    Ssh { endpoint: String, detail: String },
-    #[error("there is no docker context `{name}` (contexts: {known})")]
-    UnknownContext { name: String, known: String },
-    #[error("the docker context `{name}` cannot be used: {detail}")]
-    BadContext { name: String, detail: String },
-    #[error("conflicting options: either specify --host or --context, not both")]
-    HostAndContext,
-    #[error("cannot connect to {endpoint}: {detail}")]
-    Other { endpoint: String, detail: String },
-}
-
 impl ConnectError {
-    /// What the operator can do about it.
-    pub fn hint(&self) -> &'static str {
-        match self {
-            ConnectError::BadEndpoint { .. } => {
-                "Pass -H unix:///var/run/docker.sock, -H tcp://HOST:2375 or -H ssh://USER@HOST, or fix DOCKER_HOST."
-            }
-            ConnectError::NoSuchSocket { .. } => {
-                "Is the Docker daemon running? Start it (e.g. `sudo systemctl start docker`), or point portolan at another engine with -H or DOCKER_HOST."
-            }
-            ConnectError::PermissionDenied { .. } => {
-                "Run portolan as a user in the `docker` group (or as root), or use an engine you may reach."
-            }
-            ConnectError::Refused { .. } => {
-                "The daemon is not listening there: start it, or check the address given with -H or DOCKER_HOST."
-            }
-            ConnectError::TimedOut { .. } => {
-                "The engine may be overloaded or the address may be wrong; check it and try again."
-            }
-            ConnectError::UnknownHost { .. } => "Check the host name in -H or DOCKER_HOST.",
-            ConnectError::NotAnEngine { .. } => {
-                "Check that the address points at a Docker Engine API endpoint."
-            }
-            ConnectError::TlsFile { .. } => {
-                "Give readable PEM files with --tlscacert, --tlscert and --tlskey, or put ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH (default ~/.docker)."
-            }
-            ConnectError::CertificateNotTrusted { .. } => {
-                "The engine's certificate is not signed by the CA given: pass the CA that signed it with --tlscacert (or ca.pem in DOCKER_CERT_PATH)."
-            }
-            ConnectError::NameMismatch { .. } => {
-                "Connect with a host name or address the engine's certificate was issued for (its subjectAltName), or reissue the certificate for this one."
-            }
-            ConnectError::TlsRejected { .. } => {
-                "The engine did not accept this client: check the client certificate and key (--tlscert, --tlskey) and that its CA trusts them."
-            }
-            ConnectError::Unsupported { .. } => {
-                "Use DOCKER_TLS_VERIFY=1 (or --tlsverify) with the engine's CA."
-            }
-            ConnectError::Ssh { .. } => {
-                "portolan runs your ssh client without prompts (BatchMode): `ssh HOST docker version` must work with a key or the agent, with the host key already in known_hosts."
-            }
-            ConnectError::UnknownContext { .. } => {
-                "Pick one of these with --context NAME or DOCKER_CONTEXT (`docker context ls` lists them too)."
-            }
-            ConnectError::BadContext { .. } => {
-                "Check it with `docker context inspect NAME`, or choose another context."
-            }
-            ConnectError::HostAndContext => {
-                "-H/--host names an engine directly; --context names it through a docker context. Keep one."
-            }
-            ConnectError::Other { .. } => "Check that the Docker daemon is running and reachable.",
-        }
-    }
-
     /// Classifies an I/O error from opening a connection to `endpoint`.
     pub fn from_io(endpoint: &Endpoint, error: &io::Error) -> ConnectError {
         let shown = endpoint.to_string();

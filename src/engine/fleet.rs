@@ -84,7 +84,7 @@ impl Fleet {
     pub async fn stop(self) {
         // All at once: one engine's slow goodbye must not delay the others'.
         for member in &self.members {
-            member.handle.cancel.cancel();
+            member.handle.cancel();
         }
         for member in self.members {
             member.handle.stop().await;

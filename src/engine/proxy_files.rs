@@ -79,7 +79,7 @@ fn describe_archive_error(error: &bollard::errors::Error) -> String {
     if is_not_found(error) {
         "not found in the container".to_string()
     } else {
-        super::describe(error)
+        super::error::describe(error)
     }
 }
 

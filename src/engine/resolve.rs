@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::endpoint::{ConnectError, Endpoint, TlsFiles};
+use super::endpoint::{Endpoint, TlsFiles};
+use super::error::ConnectError;
 
 /// What the operator said, in flags and in the environment, before any file is read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

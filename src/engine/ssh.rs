@@ -24,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::endpoint::ConnectError;
+use super::error::ConnectError;
 
 /// How long the master outlives its last channel when portolan could not end it.
 const CONTROL_PERSIST: &str = "60";

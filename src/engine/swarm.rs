@@ -8,7 +8,7 @@ use bollard::models::{LocalNodeState, Node, Service, Task};
 use bollard::query_parameters::{ListNodesOptions, ListServicesOptions, ListTasksOptions};
 
 use super::convert::parse_time;
-use super::describe;
+use super::error::EngineError;
 use crate::model::{ServiceMode, ServicePort, Swarm, SwarmNode, SwarmService, SwarmTask};
 
 /// Task state changes have no events in API 1.41 (only services and nodes do), so
@@ -29,7 +29,7 @@ pub async fn is_manager(docker: &Docker) -> bool {
 }
 
 /// The whole cluster, or `Ok(None)` when the engine is not a manager (any more).
-pub async fn read(docker: &Docker) -> Result<Option<Swarm>, String> {
+pub async fn read(docker: &Docker) -> Result<Option<Swarm>, EngineError> {
     if !is_manager(docker).await {
         return Ok(None);
     }
@@ -46,10 +46,10 @@ pub async fn read(docker: &Docker) -> Result<Option<Swarm>, String> {
     let nodes = match nodes {
         Ok(nodes) => nodes,
         Err(e) if not_manager(&e) => return Ok(None),
-        Err(e) => return Err(format!("cannot list swarm nodes: {}", describe(&e))),
+        Err(e) => return Err(EngineError::from(e).during("list swarm nodes")),
     };
-    let services = services.map_err(|e| format!("cannot list services: {}", describe(&e)))?;
-    let tasks = tasks.map_err(|e| format!("cannot list tasks: {}", describe(&e)))?;
+    let services = services.map_err(|e| EngineError::from(e).during("list services"))?;
+    let tasks = tasks.map_err(|e| EngineError::from(e).during("list tasks"))?;
     let mut swarm = Swarm::default();
     for node in nodes.into_iter().filter_map(node) {
         swarm.nodes.insert(node.id.clone(), node);

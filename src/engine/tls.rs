@@ -10,7 +10,8 @@ use std::path::Path;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::endpoint::{ConnectError, TlsFiles};
+use super::endpoint::TlsFiles;
+use super::error::ConnectError;
 
 /// Makes sure each file exists and holds what it should: certificates, or one key.
 pub fn check_files(files: &TlsFiles) -> Result<(), ConnectError> {

@@ -1,0 +1,59 @@
+//! An operator's verbs on containers (start, stop, restart, pause, kill, remove),
+//! carried out one container after the other in a task of their own: a stop waits up
+//! to its grace period, and the events it causes must keep flowing meanwhile.
+
+use bollard::Docker;
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use super::error::EngineError;
+use crate::model::Update;
+use crate::model::action::{ActionResult, Verb};
+
+/// Seconds a stop or restart gives the process before the engine kills it (Docker's
+/// own default).
+const STOP_GRACE_SECONDS: i32 = 10;
+
+/// Carries out one verb on each target in turn, reporting start and end of each.
+pub async fn act(
+    docker: Docker,
+    verb: Verb,
+    targets: Vec<(String, String)>,
+    updates: mpsc::Sender<Update>,
+) {
+    use bollard::query_parameters::{
+        KillContainerOptions, RemoveContainerOptions, RestartContainerOptions, StopContainerOptions,
+    };
+    for (id, name) in targets {
+        if updates.send(Update::ActionStarted { id: id.clone(), verb }).await.is_err() {
+            return;
+        }
+        let outcome = match verb {
+            Verb::Start => docker.start_container(&id, None).await,
+            Verb::Stop => {
+                let options = StopContainerOptions { t: Some(STOP_GRACE_SECONDS), signal: None };
+                docker.stop_container(&id, Some(options)).await
+            }
+            Verb::Restart => {
+                let options = RestartContainerOptions { t: Some(STOP_GRACE_SECONDS), signal: None };
+                docker.restart_container(&id, Some(options)).await
+            }
+            Verb::Pause => docker.pause_container(&id).await,
+            Verb::Unpause => docker.unpause_container(&id).await,
+            Verb::Kill => {
+                let options = KillContainerOptions { signal: "KILL".to_string() };
+                docker.kill_container(&id, Some(options)).await
+            }
+            Verb::Remove => {
+                // The UI has asked harder for a running one: force stops it first.
+                let options = RemoveContainerOptions { force: true, v: false, link: false };
+                docker.remove_container(&id, Some(options)).await
+            }
+        };
+        let error = outcome.err().map(|e| EngineError::from(e).to_string());
+        let result = ActionResult { at: Utc::now(), id, name, verb, error };
+        if updates.send(Update::ActionDone(Box::new(result))).await.is_err() {
+            return;
+        }
+    }
+}

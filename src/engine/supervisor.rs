@@ -1,0 +1,619 @@
+//! One task per engine, the owner of everything portolan knows of that engine's side:
+//! it connects (and reconnects with backoff when the engine goes away), lists
+//! everything once, then follows the event stream and re-reads only what an event
+//! touched, as [`events::react`] decides. It starts the stats collector, the log
+//! followers and the last-line reader for each session and stops them with it.
+//! What it learns leaves as owned [`Update`]s on a bounded channel.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::query_parameters::{
+    EventsOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
+    ListNetworksOptions, ListVolumesOptions,
+};
+use chrono::Utc;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::compose_files::ComposeFiles;
+use super::connect::{CONNECT_TIMEOUT, connect};
+use super::endpoint::Endpoint;
+use super::error::EngineError;
+use super::error::describe;
+use super::events::{self, OomMark, ProxyRead, Reaction, Work};
+use super::last_line::{self, LastLineReader};
+use super::stats::{StatsCollector, StatsCommand, StatsSource};
+use super::{actions, convert, logs, proxy_files, swarm};
+use crate::model::action::{ActionResult, Verb};
+use crate::model::{Container, ContainerState, EngineInfo, Inventory, Update};
+
+/// Longest pause between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// A quiet event stream is checked this often, so a silently dropped TCP link is noticed.
+const LIVENESS_PING: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub stats_interval: Duration,
+    pub stats_source: StatsSource,
+    /// Compose v1 fallback: read compose files named in labels (local engines only).
+    pub read_compose_files: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            stats_interval: Duration::from_secs(1),
+            stats_source: StatsSource::Auto,
+            read_compose_files: true,
+        }
+    }
+}
+
+/// What the UI can ask of the engine side.
+#[derive(Debug, Clone)]
+pub enum EngineCommand {
+    /// Follow the logs of these containers (replacing what was followed), or none.
+    FollowLogs(Option<logs::LogRequest>),
+    /// Carry out an operator's action on these containers (id, name) of engine
+    /// `host`, one after the other, reporting each as it starts and ends.
+    Act { host: crate::model::HostId, verb: Verb, targets: Vec<(String, String)> },
+}
+
+/// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
+pub struct EngineHandle {
+    pub updates: mpsc::Receiver<Update>,
+    commands: mpsc::UnboundedSender<EngineCommand>,
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl EngineHandle {
+    /// Passes a request to the supervisor; ignored once it has stopped.
+    pub fn command(&self, command: EngineCommand) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Asks the supervisor to stop, without waiting for it (see [`EngineHandle::stop`]).
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// Starts following an engine that [`connect`] has already reached.
+pub fn spawn(
+    endpoint: Endpoint,
+    docker: Docker,
+    info: EngineInfo,
+    options: EngineOptions,
+) -> EngineHandle {
+    spawn_with(endpoint, Start::Connected(Box::new((docker, info))), options)
+}
+
+/// How a supervisor begins.
+pub enum Start {
+    /// With a session [`connect`] opened.
+    Connected(Box<(Docker, EngineInfo)>),
+    /// With an attempt of its own, at once.
+    Connect,
+    /// After an attempt that failed for this reason: it is reported, and the next
+    /// attempt waits for the backoff.
+    Failed(String),
+}
+
+/// Starts following an engine, connected already or not: one that is not is reported
+/// as disconnected and tried again with backoff.
+pub fn spawn_with(endpoint: Endpoint, start: Start, options: EngineOptions) -> EngineHandle {
+    let (tx, rx) = mpsc::channel(256);
+    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let supervisor = Supervisor::new(endpoint, options, tx, commands_rx, cancel.clone());
+    let task = tokio::spawn(supervisor.run(start));
+    EngineHandle { updates: rx, commands: commands_tx, cancel, task }
+}
+
+pub struct Supervisor {
+    endpoint: Endpoint,
+    options: EngineOptions,
+    updates: mpsc::Sender<Update>,
+    commands: mpsc::UnboundedReceiver<EngineCommand>,
+    cancel: CancellationToken,
+    compose_files: ComposeFiles,
+    /// The containers as last inspected: log targets are matched against them.
+    known: HashMap<String, Container>,
+    logs: logs::LogFollowers,
+    /// Containers with a healthcheck: their probe runs (exec_die events) change the
+    /// probe log, which only inspect shows.
+    health_checked: HashSet<String>,
+    /// Containers the engine sent an `oom` event for during their current run.
+    oom_seen: HashSet<String>,
+    /// The cluster as last sent, when the engine is a swarm manager: a refresh that
+    /// finds the same sends nothing.
+    swarm: Option<crate::model::Swarm>,
+    /// The last failure to read the cluster, so a lasting one is reported once.
+    swarm_error: Option<EngineError>,
+}
+
+/// Why a session with the engine ended.
+enum SessionEnd {
+    Cancelled,
+    Lost(String),
+}
+
+/// What one connected session works with; it all ends with the session.
+struct Session {
+    docker: Docker,
+    stats: mpsc::UnboundedSender<StatsCommand>,
+    last_lines: LastLineReader,
+    /// Cancelled when the session ends, and with it every task it started.
+    cancel: CancellationToken,
+}
+
+impl Supervisor {
+    pub fn new(
+        endpoint: Endpoint,
+        options: EngineOptions,
+        updates: mpsc::Sender<Update>,
+        commands: mpsc::UnboundedReceiver<EngineCommand>,
+        cancel: CancellationToken,
+    ) -> Supervisor {
+        Supervisor {
+            endpoint,
+            options,
+            updates,
+            commands,
+            cancel,
+            compose_files: ComposeFiles::default(),
+            known: HashMap::new(),
+            logs: logs::LogFollowers::default(),
+            health_checked: HashSet::new(),
+            oom_seen: HashSet::new(),
+            swarm: None,
+            swarm_error: None,
+        }
+    }
+
+    async fn send(&self, update: Update) -> bool {
+        self.updates.send(update).await.is_ok()
+    }
+
+    pub async fn run(mut self, start: Start) {
+        let mut backoff = Duration::from_millis(250);
+        let failed = match start {
+            Start::Connected(session) => Ok(Some(*session)),
+            Start::Failed(reason) => Err(reason),
+            Start::Connect => {
+                let attempt = tokio::select! {
+                    _ = self.cancel.cancelled() => return,
+                    attempt = connect(&self.endpoint, CONNECT_TIMEOUT) => attempt,
+                };
+                attempt.map(Some).map_err(|error| error.to_string())
+            }
+        };
+        let mut session = match failed {
+            Ok(session) => session,
+            Err(reason) => {
+                if !self.send(Update::Disconnected { at: Utc::now(), reason }).await {
+                    return;
+                }
+                None
+            }
+        };
+        loop {
+            if let Some((docker, info)) = session.take() {
+                if !self.send(Update::Connected { at: Utc::now(), info: Box::new(info) }).await {
+                    return;
+                }
+                backoff = Duration::from_millis(250);
+                match self.follow(docker).await {
+                    SessionEnd::Cancelled => return,
+                    SessionEnd::Lost(reason) => {
+                        tracing::warn!(%reason, "lost the engine");
+                        if !self.send(Update::Disconnected { at: Utc::now(), reason }).await {
+                            return;
+                        }
+                    }
+                }
+            }
+            let pause = tokio::time::sleep(backoff);
+            tokio::pin!(pause);
+            loop {
+                tokio::select! {
+                    _ = self.cancel.cancelled() => return,
+                    _ = &mut pause => break,
+                    command = self.commands.recv() => match command {
+                        Some(EngineCommand::FollowLogs(request)) => self.logs.set_request(request),
+                        Some(EngineCommand::Act { verb, targets, .. }) => {
+                            // No engine to act on: say so for each target at once.
+                            for (id, name) in targets {
+                                let result = ActionResult {
+                                    at: Utc::now(),
+                                    id,
+                                    name,
+                                    verb,
+                                    error: Some("the engine is not connected".to_string()),
+                                };
+                                let _ = self.updates.send(Update::ActionDone(Box::new(result))).await;
+                            }
+                        }
+                        None => return,
+                    },
+                }
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            let attempt = tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                attempt = connect(&self.endpoint, CONNECT_TIMEOUT) => attempt,
+            };
+            match attempt {
+                Ok(connected) => session = Some(connected),
+                Err(error) => {
+                    let update = Update::Disconnected { at: Utc::now(), reason: error.to_string() };
+                    if !self.send(update).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One connected session: inventory, then events until the engine goes away.
+    async fn follow(&mut self, docker: Docker) -> SessionEnd {
+        let (stats_tx, stats_rx) = mpsc::unbounded_channel();
+        let cancel = self.cancel.child_token();
+        let source =
+            if self.endpoint.is_local() { self.options.stats_source } else { StatsSource::Api };
+        let collector = StatsCollector::new(docker.clone(), source, self.options.stats_interval);
+        let stats_task =
+            tokio::spawn(collector.run(stats_rx, self.updates.clone(), cancel.clone()));
+        let (last_lines, last_lines_task) =
+            LastLineReader::spawn(docker.clone(), self.updates.clone(), cancel.clone());
+        let session = Session { docker, stats: stats_tx, last_lines, cancel };
+        let end = self.follow_with(&session).await;
+        self.logs.stop_all();
+        session.cancel.cancel();
+        let _ = stats_task.await;
+        let _ = last_lines_task.await;
+        end
+    }
+
+    async fn follow_with(&mut self, session: &Session) -> SessionEnd {
+        let docker = &session.docker;
+        // Subscribe from a moment before listing, so nothing between the two is lost;
+        // an event for something already listed only costs one more inspect.
+        let since = (Utc::now().timestamp() - 1).to_string();
+        let mut filters: HashMap<&str, Vec<&str>> = HashMap::new();
+        // `service` and `node` events come only from swarm managers; asking for them
+        // costs nothing elsewhere.
+        filters.insert("type", vec!["container", "network", "volume", "service", "node"]);
+        let options = EventsOptionsBuilder::new().since(&since).filters(&filters).build();
+        let mut events = Box::pin(docker.events(Some(options)));
+
+        let inventory = match self.inventory(docker).await {
+            Ok(inventory) => inventory,
+            Err(error) => return SessionEnd::Lost(error.to_string()),
+        };
+        for container in &inventory.containers {
+            self.track(&session.stats, container);
+        }
+        self.known = inventory.containers.iter().map(|c| (c.id.clone(), c.clone())).collect();
+        self.logs.sync(docker, self.known.values(), &self.updates, &session.cancel);
+        // The cause of a failure is often the last thing the container said: fetched
+        // before the inventory is handed over, so the first screen already has it.
+        let failed: Vec<String> =
+            inventory.containers.iter().filter(|c| has_failed(c)).map(|c| c.id.clone()).collect();
+        let mut inventory = inventory;
+        inventory.last_log_lines = futures_util::stream::iter(failed)
+            .map(|id| async move { last_line::read(docker, &id).await.map(|line| (id, line)) })
+            .buffer_unordered(4)
+            .filter_map(|found| async move { found })
+            .collect()
+            .await;
+        if !self.send(Update::Synced(Box::new(inventory))).await {
+            return SessionEnd::Cancelled;
+        }
+        // A new session starts from nothing known of the cluster.
+        self.swarm = None;
+        if !self.refresh_swarm(docker, true).await {
+            return SessionEnd::Cancelled;
+        }
+        let mut swarm_tick = tokio::time::interval(swarm::TASK_REFRESH);
+        // A slow manager must not cause a burst of catch-up reads.
+        swarm_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        swarm_tick.reset();
+        let mut manager_checked = tokio::time::Instant::now();
+        // Swarm events come in bursts (a scale is an update, then a task per replica):
+        // one re-read a moment after the first covers the burst.
+        let mut swarm_due: Option<tokio::time::Instant> = None;
+
+        let mut ping = tokio::time::interval(LIVENESS_PING);
+        ping.reset();
+        loop {
+            tokio::select! {
+                _ = self.cancel.cancelled() => return SessionEnd::Cancelled,
+                _ = swarm_tick.tick() => {
+                    let recheck = manager_checked.elapsed() >= swarm::MANAGER_RECHECK;
+                    if self.swarm.is_some() || recheck {
+                        manager_checked = tokio::time::Instant::now();
+                        if !self.refresh_swarm(docker, false).await {
+                            return SessionEnd::Cancelled;
+                        }
+                    }
+                }
+                _ = sleep_until(swarm_due), if swarm_due.is_some() => {
+                    swarm_due = None;
+                    if !self.refresh_swarm(docker, false).await {
+                        return SessionEnd::Cancelled;
+                    }
+                }
+                command = self.commands.recv() => match command {
+                    Some(EngineCommand::FollowLogs(request)) => {
+                        self.logs.set_request(request);
+                        self.logs.sync(docker, self.known.values(), &self.updates, &session.cancel);
+                    }
+                    Some(EngineCommand::Act { verb, targets, .. }) => {
+                        // Its own task: a stop waits up to 10 s per container, and the
+                        // events it causes must keep flowing meanwhile.
+                        tokio::spawn(actions::act(docker.clone(), verb, targets, self.updates.clone()));
+                    }
+                    None => return SessionEnd::Cancelled,
+                },
+                _ = ping.tick() => {
+                    match tokio::time::timeout(CONNECT_TIMEOUT, docker.ping()).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => return SessionEnd::Lost(format!("engine stopped answering: {e}")),
+                        Err(_) => return SessionEnd::Lost("engine stopped answering (timed out)".into()),
+                    }
+                }
+                event = events.next() => match event {
+                    None => return SessionEnd::Lost("the engine closed its event stream".into()),
+                    Some(Err(error)) => return SessionEnd::Lost(describe(&error)),
+                    Some(Ok(event)) => {
+                        ping.reset();
+                        let reaction = events::react(&event, &self.health_checked, Utc::now());
+                        if swarm_due.is_none() && reaction.swarm {
+                            swarm_due = Some(tokio::time::Instant::now() + SWARM_SETTLE);
+                        }
+                        if !self.carry_out(session, reaction).await {
+                            return SessionEnd::Cancelled;
+                        }
+                        self.logs.sync(docker, self.known.values(), &self.updates, &session.cancel);
+                    }
+                },
+            }
+        }
+    }
+
+    /// Reads the cluster again and sends it if it changed. Returns false when nobody
+    /// listens any more.
+    async fn refresh_swarm(&mut self, docker: &Docker, first: bool) -> bool {
+        match swarm::read(docker).await {
+            Ok(next) => {
+                self.swarm_error = None;
+                // A session's first read is always sent: the engine may have left its
+                // swarm while portolan was away.
+                if !first && next == self.swarm {
+                    return true;
+                }
+                self.swarm = next.clone();
+                self.send(Update::Swarm { at: Utc::now(), swarm: next.map(Box::new) }).await
+            }
+            Err(error) => {
+                // Re-read every few seconds: the same failure is said once.
+                if self.swarm_error.as_ref() != Some(&error) {
+                    self.swarm_error = Some(error.clone());
+                    self.warn(error.to_string()).await;
+                }
+                true
+            }
+        }
+    }
+
+    async fn inventory(&mut self, docker: &Docker) -> Result<Inventory, EngineError> {
+        let options = ListContainersOptionsBuilder::new().all(true).build();
+        let summaries = docker
+            .list_containers(Some(options))
+            .await
+            .map_err(|e| EngineError::from(e).during("list containers"))?;
+        let ids: Vec<String> = summaries.into_iter().filter_map(|s| s.id).collect();
+        let inspected: Vec<Result<Option<Container>, EngineError>> =
+            futures_util::stream::iter(ids)
+                .map(|id| async move { inspect(docker, &id).await })
+                .buffer_unordered(8)
+                .collect()
+                .await;
+        let mut containers = Vec::with_capacity(inspected.len());
+        for result in inspected {
+            if let Some(mut container) = result? {
+                self.enrich(docker, &mut container, ProxyRead::Fresh).await;
+                containers.push(container);
+            }
+        }
+        containers.sort_by(|a, b| a.name.cmp(&b.name));
+        let networks = docker
+            .list_networks(None::<ListNetworksOptions>)
+            .await
+            .map_err(|e| EngineError::from(e).during("list networks"))?
+            .into_iter()
+            .map(convert::network)
+            .collect();
+        let volumes = match docker.list_volumes(None::<ListVolumesOptions>).await {
+            Ok(list) => list.volumes.unwrap_or_default().into_iter().map(convert::volume).collect(),
+            Err(error) => {
+                self.warn(format!("cannot list volumes: {}", describe(&error))).await;
+                Vec::new()
+            }
+        };
+        Ok(Inventory { containers, networks, volumes, last_log_lines: Vec::new() })
+    }
+
+    async fn enrich(&mut self, docker: &Docker, container: &mut Container, proxy: ProxyRead) {
+        // The engine can record the exit before it hears of the OOM kill, and then
+        // never sets OOMKilled: an `oom` event in this run and a SIGKILL exit say it.
+        if !container.oom_killed
+            && !container.state.is_running()
+            && container.exit_code == Some(137)
+            && self.oom_seen.contains(&container.id)
+        {
+            container.oom_killed = true;
+        }
+        container.proxy_config = match proxy {
+            ProxyRead::Fresh => proxy_files::read(docker, container).await.map(Arc::new),
+            ProxyRead::Keep => match self.known.get(&container.id) {
+                Some(known) if known.proxy_config.is_some() => known.proxy_config.clone(),
+                _ => proxy_files::read(docker, container).await.map(Arc::new),
+            },
+        };
+        if container.healthcheck.is_some() {
+            self.health_checked.insert(container.id.clone());
+        } else {
+            self.health_checked.remove(&container.id);
+        }
+        if self.options.read_compose_files
+            && self.endpoint.is_local()
+            && let Some(warning) = self.compose_files.fill(container)
+        {
+            tracing::debug!(%warning, "compose file not readable as compose");
+        }
+    }
+
+    fn track(&self, stats: &mpsc::UnboundedSender<StatsCommand>, container: &Container) {
+        let command = if container.state.is_running() && container.pid.is_some() {
+            StatsCommand::Track { id: container.id.clone(), pid: container.pid }
+        } else {
+            StatsCommand::Untrack { id: container.id.clone() }
+        };
+        let _ = stats.send(command);
+    }
+
+    async fn warn(&self, message: String) {
+        let _ = self.updates.send(Update::Warning { at: Utc::now(), message }).await;
+    }
+
+    /// Carries out what one event means. Returns false when nobody listens any more.
+    async fn carry_out(&mut self, session: &Session, reaction: Reaction) -> bool {
+        if let Some((id, mark)) = reaction.oom {
+            match mark {
+                OomMark::Seen => self.oom_seen.insert(id),
+                OomMark::Cleared => self.oom_seen.remove(&id),
+            };
+        }
+        if let Some(record) = reaction.record
+            && !self.send(Update::Event(Box::new(record))).await
+        {
+            return false;
+        }
+        if let Some(id) = reaction.read_last_line {
+            session.last_lines.request(id);
+        }
+        for work in reaction.work {
+            let listening = match work {
+                Work::Container { id, proxy } => self.refresh_container(session, &id, proxy).await,
+                Work::ContainerGone { id } => self.forget_container(session, id).await,
+                Work::Network { id } => self.refresh_network(&session.docker, &id).await,
+                Work::NetworkGone { name } => self.send(Update::NetworkRemoved { name }).await,
+                Work::Volume { name } => self.read_volume(&session.docker, name).await,
+                Work::VolumeGone { name } => self.send(Update::VolumeRemoved { name }).await,
+            };
+            if !listening {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn refresh_container(&mut self, session: &Session, id: &str, proxy: ProxyRead) -> bool {
+        match inspect(&session.docker, id).await {
+            Ok(Some(mut container)) => {
+                self.enrich(&session.docker, &mut container, proxy).await;
+                self.track(&session.stats, &container);
+                self.known.insert(container.id.clone(), container.clone());
+                self.send(Update::ContainerChanged(Box::new(container))).await
+            }
+            Ok(None) => self.forget_container(session, id.to_string()).await,
+            Err(error) => {
+                self.warn(format!("cannot inspect container {}: {error}", short(id))).await;
+                true
+            }
+        }
+    }
+
+    async fn forget_container(&mut self, session: &Session, id: String) -> bool {
+        self.known.remove(&id);
+        self.health_checked.remove(&id);
+        let _ = session.stats.send(StatsCommand::Untrack { id: id.clone() });
+        self.send(Update::ContainerRemoved { id }).await
+    }
+
+    async fn read_volume(&mut self, docker: &Docker, name: String) -> bool {
+        match docker.inspect_volume(&name).await {
+            Ok(volume) => self.send(Update::VolumeChanged(Box::new(convert::volume(volume)))).await,
+            Err(error) => {
+                self.warn(format!("cannot inspect volume {name}: {}", EngineError::from(error)))
+                    .await;
+                true
+            }
+        }
+    }
+
+    async fn refresh_network(&mut self, docker: &Docker, id: &str) -> bool {
+        let options =
+            bollard::query_parameters::InspectNetworkOptions { verbose: false, scope: None };
+        match docker.inspect_network(id, Some(options)).await {
+            Ok(network) => {
+                let network = convert::network_inspect(network);
+                self.send(Update::NetworkChanged(Box::new(network))).await
+            }
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => true,
+            Err(error) => {
+                self.warn(format!("cannot inspect network {}: {}", short(id), describe(&error)))
+                    .await;
+                true
+            }
+        }
+    }
+}
+
+/// How long after a swarm event the cluster is re-read.
+const SWARM_SETTLE: Duration = Duration::from_millis(300);
+
+async fn sleep_until(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A container whose last run ended badly: its last log line says why.
+fn has_failed(c: &Container) -> bool {
+    match c.state {
+        ContainerState::Exited | ContainerState::Dead => c.exit_code.is_some_and(|code| code != 0),
+        ContainerState::Restarting => true,
+        _ => false,
+    }
+}
+
+/// Inspects one container: `Ok(None)` when it no longer exists.
+async fn inspect(docker: &Docker, id: &str) -> Result<Option<Container>, EngineError> {
+    match docker.inspect_container(id, None::<InspectContainerOptions>).await {
+        Ok(response) => Ok(Some(convert::container(response))),
+        Err(error) => {
+            let error = EngineError::from(error);
+            if error.is_not_found() { Ok(None) } else { Err(error) }
+        }
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
