@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use super::container::{ComposeInfo, Dependency, DependencyCondition};
-
 pub const PROJECT: &str = "com.docker.compose.project";
 pub const SERVICE: &str = "com.docker.compose.service";
 pub const CONTAINER_NUMBER: &str = "com.docker.compose.container-number";
@@ -14,6 +12,53 @@ pub const DEPENDS_ON: &str = "com.docker.compose.depends_on";
 pub const CONFIG_FILES: &str = "com.docker.compose.project.config_files";
 pub const WORKING_DIR: &str = "com.docker.compose.project.working_dir";
 pub const ONEOFF: &str = "com.docker.compose.oneoff";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DependencyCondition {
+    Started,
+    Healthy,
+    CompletedSuccessfully,
+}
+
+impl DependencyCondition {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "service_started" => Some(DependencyCondition::Started),
+            "service_healthy" => Some(DependencyCondition::Healthy),
+            "service_completed_successfully" => Some(DependencyCondition::CompletedSuccessfully),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DependencyCondition::Started => "service_started",
+            DependencyCondition::Healthy => "service_healthy",
+            DependencyCondition::CompletedSuccessfully => "service_completed_successfully",
+        }
+    }
+}
+
+/// A compose `depends_on` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Dependency {
+    pub service: String,
+    pub condition: DependencyCondition,
+    pub required: bool,
+}
+
+/// Where a container's compose metadata came from and what it says.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ComposeInfo {
+    pub project: String,
+    pub service: String,
+    pub container_number: Option<u32>,
+    pub depends_on: Vec<Dependency>,
+    pub config_files: Vec<String>,
+    pub working_dir: Option<String>,
+    /// True when `depends_on` was read from the compose files rather than a label.
+    pub depends_on_from_files: bool,
+}
 
 pub fn from_labels(labels: &BTreeMap<String, String>) -> Option<ComposeInfo> {
     let project = labels.get(PROJECT)?.trim();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::compose;
+use super::compose::{self, ComposeInfo, Dependency};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ContainerState {
@@ -126,53 +126,6 @@ impl Healthcheck {
 pub struct RestartPolicy {
     pub name: String,
     pub maximum_retry_count: Option<i64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DependencyCondition {
-    Started,
-    Healthy,
-    CompletedSuccessfully,
-}
-
-impl DependencyCondition {
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "service_started" => Some(DependencyCondition::Started),
-            "service_healthy" => Some(DependencyCondition::Healthy),
-            "service_completed_successfully" => Some(DependencyCondition::CompletedSuccessfully),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DependencyCondition::Started => "service_started",
-            DependencyCondition::Healthy => "service_healthy",
-            DependencyCondition::CompletedSuccessfully => "service_completed_successfully",
-        }
-    }
-}
-
-/// A compose `depends_on` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Dependency {
-    pub service: String,
-    pub condition: DependencyCondition,
-    pub required: bool,
-}
-
-/// Where a container's compose metadata came from and what it says.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ComposeInfo {
-    pub project: String,
-    pub service: String,
-    pub container_number: Option<u32>,
-    pub depends_on: Vec<Dependency>,
-    pub config_files: Vec<String>,
-    pub working_dir: Option<String>,
-    /// True when `depends_on` was read from the compose files rather than a label.
-    pub depends_on_from_files: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

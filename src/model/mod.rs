@@ -22,10 +22,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
+pub use compose::{ComposeInfo, Dependency, DependencyCondition};
 pub use container::{
-    ComposeInfo, Container, ContainerState, Dependency, DependencyCondition, Health, HealthProbe,
-    HealthStatus, Healthcheck, Limits, Mount, NetworkAttachment, Port, ProxyConfig, RestartPolicy,
-    project_filter_keeps,
+    Container, ContainerState, Health, HealthProbe, HealthStatus, Healthcheck, Limits, Mount,
+    NetworkAttachment, Port, ProxyConfig, RestartPolicy, project_filter_keeps,
 };
 pub use history::{ContainerEvent, ContainerHistory, History, TimelineEntry};
 pub use stats::{ContainerStats, CpuCounter, RawSample, StatsPoint};

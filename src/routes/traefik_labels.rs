@@ -18,33 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::traefik_rule::{self, Protocol, Rule, RuleError, RuleNote};
 use super::traefik_static::StaticConfig;
-
-/// Traefik's `providers.docker.defaultRule` when none is configured.
-pub const DEFAULT_RULE: &str = "Host(`{{ normalize .Name }}`)";
-
-/// The Docker provider options that change how labels are read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderSettings {
-    /// `providers.docker.exposedByDefault`: whether containers without
-    /// `traefik.enable=true` are routed.
-    pub exposed_by_default: bool,
-    /// `providers.docker.defaultRule`, a Go template; `None` when routers without a rule
-    /// get none.
-    pub default_rule: Option<String>,
-    /// `providers.docker.network`: the network Traefik reaches containers on, unless a
-    /// container's `traefik.docker.network` label says otherwise.
-    pub network: Option<String>,
-}
-
-impl Default for ProviderSettings {
-    fn default() -> Self {
-        ProviderSettings {
-            exposed_by_default: true,
-            default_rule: Some(DEFAULT_RULE.to_string()),
-            network: None,
-        }
-    }
-}
+pub use super::traefik_static::{DEFAULT_RULE, ProviderSettings, parse_go_bool};
 
 /// Whether Traefik routes to a container at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,15 +228,6 @@ impl ContainerRoutes {
 
     pub fn service(&self, protocol: Protocol, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.protocol == protocol && s.name == name)
-    }
-}
-
-/// Go's `strconv.ParseBool`, which Traefik uses for every boolean label.
-pub fn parse_go_bool(value: &str) -> Option<bool> {
-    match value.trim() {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
     }
 }
 

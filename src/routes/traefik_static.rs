@@ -17,11 +17,45 @@
 
 use std::collections::BTreeMap;
 
-use super::traefik_labels::{ProviderSettings, parse_go_bool};
-
 /// Where Traefik looks for its configuration file before anything else, in order.
 pub const DEFAULT_CONFIG_FILES: &[&str] =
     &["/etc/traefik/traefik.toml", "/etc/traefik/traefik.yaml", "/etc/traefik/traefik.yml"];
+
+/// Traefik's `providers.docker.defaultRule` when none is configured.
+pub const DEFAULT_RULE: &str = "Host(`{{ normalize .Name }}`)";
+
+/// The Docker provider options that change how labels are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// `providers.docker.exposedByDefault`: whether containers without
+    /// `traefik.enable=true` are routed.
+    pub exposed_by_default: bool,
+    /// `providers.docker.defaultRule`, a Go template; `None` when routers without a rule
+    /// get none.
+    pub default_rule: Option<String>,
+    /// `providers.docker.network`: the network Traefik reaches containers on, unless a
+    /// container's `traefik.docker.network` label says otherwise.
+    pub network: Option<String>,
+}
+
+impl Default for ProviderSettings {
+    fn default() -> Self {
+        ProviderSettings {
+            exposed_by_default: true,
+            default_rule: Some(DEFAULT_RULE.to_string()),
+            network: None,
+        }
+    }
+}
+
+/// Go's `strconv.ParseBool`, which Traefik uses for every boolean label.
+pub fn parse_go_bool(value: &str) -> Option<bool> {
+    match value.trim() {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
 
 /// Where a [`StaticConfig`] was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
