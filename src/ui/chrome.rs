@@ -23,21 +23,28 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let model = &app.model;
     let counts = model.counts();
-    let mut left = vec![Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand))];
-    {
-        let engine = &model.host(0).engine;
+    // The left side gets shorter step by step (hostname, then the API version, then the
+    // engine's version) instead of being cut in the middle of a word.
+    let engine = &model.host(0).engine;
+    let left_at = |level: u8| {
+        let mut left = vec![Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand))];
         left.push(Span::styled(format!(" {} ", engine.endpoint), theme.style(Slot::Header)));
-        if let Some(version) = &engine.version {
-            let api =
-                engine.api_version.as_deref().map(|a| format!(" (API {a})")).unwrap_or_default();
+        if let Some(version) = engine.version.as_ref().filter(|_| level < 3) {
+            let api = engine
+                .api_version
+                .as_deref()
+                .filter(|_| level < 2)
+                .map(|a| format!(" (API {a})"))
+                .unwrap_or_default();
             left.push(Span::styled(format!("· Docker {version}{api} "), theme.style(Slot::Header)));
         }
-        if let Some(host) = &engine.hostname
+        if let Some(host) = engine.hostname.as_ref().filter(|_| level < 1)
             && area.width >= 110
         {
             left.push(Span::styled(format!("· {} ", one_line(host)), theme.style(Slot::Header)));
         }
-    }
+        left
+    };
     let mut right =
         vec![Span::styled(format!("{} running ", counts.running), theme.style(Slot::HeaderGood))];
     if counts.unhealthy > 0 {
@@ -72,8 +79,22 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     };
     right.push(connection);
     // The counts and the connection state matter more than the endpoint: they keep
-    // their room and the left side is cut when the terminal is narrow.
+    // their room, and the left side is cut only when even its shortest form is too long.
     let right_width = right.iter().map(|s| s.width()).sum::<usize>() + 1;
+    let room = usize::from(area.width).saturating_sub(right_width);
+    let fits = |left: &Vec<Span>| left.iter().map(Span::width).sum::<usize>() <= room;
+    let left = (0..=3).map(left_at).find(fits).unwrap_or_else(|| {
+        // Only the brand and the endpoint are left: the endpoint says where it was cut.
+        let brand = Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand));
+        let endpoint = engine.endpoint.to_string();
+        let room = room.saturating_sub(brand.width() + 2);
+        let mut left = vec![brand];
+        if room >= 8 {
+            let cut: String = endpoint.chars().take(room - 1).collect();
+            left.push(Span::styled(format!(" {cut}… "), theme.style(Slot::Header)));
+        }
+        left
+    });
     header_sides(frame, area, theme, left, right, right_width);
 }
 
