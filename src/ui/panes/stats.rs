@@ -192,7 +192,10 @@ impl Pane for StatsPane {
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let model = view.model;
         let theme = view.theme;
-        let rows = self.ordered(model, view.project);
+        // `sync` sorted the rows just before this frame: sorting again here would
+        // double the pane's cost on a busy host.
+        let rows: Vec<&Container> =
+            self.order.iter().filter_map(|id| model.containers.get(id)).collect();
         let charts_height = if area.height >= 24 { 9 } else { 0 };
         let [table_area, charts_area] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(charts_height)]).areas(area);
