@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::ContainerEvent;
 use crate::model::compose;
+use crate::model::format::short_id;
 
 /// Whether a re-inspect reads a proxy's configuration again or carries it over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,10 +186,7 @@ fn record(
     ContainerEvent {
         at,
         id: id.to_string(),
-        name: attributes
-            .get("name")
-            .cloned()
-            .unwrap_or_else(|| id.get(..12).unwrap_or(id).to_string()),
+        name: attributes.get("name").cloned().unwrap_or_else(|| short_id(id).to_string()),
         project: attributes.get(compose::PROJECT).cloned(),
         service: attributes.get(compose::SERVICE).cloned(),
         action: verb.to_string(),

@@ -30,6 +30,7 @@ use super::last_line::{self, LastLineReader};
 use super::stats::{StatsCollector, StatsCommand, StatsSource};
 use super::{actions, convert, logs, proxy_files, swarm};
 use crate::model::action::{ActionResult, Verb};
+use crate::model::format::short_id;
 use crate::model::{Container, ContainerState, EngineInfo, Inventory, Update};
 
 /// Longest pause between reconnection attempts.
@@ -542,7 +543,7 @@ impl Supervisor {
             }
             Ok(None) => self.forget_container(session, id.to_string()).await,
             Err(error) => {
-                self.warn(format!("cannot inspect container {}: {error}", short(id))).await;
+                self.warn(format!("cannot inspect container {}: {error}", short_id(id))).await;
                 true
             }
         }
@@ -576,7 +577,7 @@ impl Supervisor {
             }
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => true,
             Err(error) => {
-                self.warn(format!("cannot inspect network {}: {}", short(id), describe(&error)))
+                self.warn(format!("cannot inspect network {}: {}", short_id(id), describe(&error)))
                     .await;
                 true
             }
@@ -612,8 +613,4 @@ async fn inspect(docker: &Docker, id: &str) -> Result<Option<Container>, EngineE
             if error.is_not_found() { Ok(None) } else { Err(error) }
         }
     }
-}
-
-fn short(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
 }

@@ -1,4 +1,5 @@
-//! Human-readable numbers: sizes, rates, durations and percentages.
+//! Human-readable numbers and names: sizes, rates, durations, percentages, short IDs
+//! and text cut to a width.
 
 use std::time::Duration;
 
@@ -81,6 +82,24 @@ pub fn nanos(ns: i64) -> String {
     if s == 0 { format!("{m}m") } else { format!("{m}m{s}s") }
 }
 
+/// `text` cut to `width` characters, ending in `…` where it was cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// An engine object's ID as the docker CLI shows it: its first 12 characters.
+pub fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +122,15 @@ mod tests {
         assert_eq!(nanos(30_000_000_000), "30s");
         assert_eq!(nanos(90_000_000_000), "1m30s");
         assert_eq!(nanos(500_000_000), "500ms");
+    }
+
+    #[test]
+    fn fit_marks_a_cut_and_short_ids_are_twelve_characters() {
+        assert_eq!(fit("unix:///var/run/docker.sock", 10), "unix:///v…");
+        assert_eq!(fit("café", 4), "café");
+        assert_eq!(fit("日本語テキスト", 3), "日本…");
+        assert_eq!(fit("abc", 0), "");
+        assert_eq!(short_id("0123456789abcdef0123"), "0123456789ab");
+        assert_eq!(short_id("abc"), "abc");
     }
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::container::project_filter_keeps;
+use super::format::short_id;
 use super::history::{History, TimelineEntry};
 
 /// The label `docker stack deploy` puts on a service: its stack is its project.
@@ -204,13 +205,13 @@ impl Swarm {
     }
 
     pub fn service_name(&self, id: &str) -> String {
-        self.services.get(id).map_or_else(|| short(id).to_string(), |s| s.name.clone())
+        self.services.get(id).map_or_else(|| short_id(id).to_string(), |s| s.name.clone())
     }
 
     pub fn node_name(&self, id: Option<&str>) -> String {
         match id {
             Some(id) => {
-                self.nodes.get(id).map_or_else(|| short(id).to_string(), |n| n.hostname.clone())
+                self.nodes.get(id).map_or_else(|| short_id(id).to_string(), |n| n.hostname.clone())
             }
             None => "unassigned".to_string(),
         }
@@ -222,7 +223,7 @@ impl Swarm {
         match (task.slot, &task.node_id) {
             (Some(slot), _) => format!("{service}.{slot}"),
             (None, Some(node)) => format!("{service}.{}", self.node_name(Some(node))),
-            (None, None) => format!("{service}.{}", short(&task.id)),
+            (None, None) => format!("{service}.{}", short_id(&task.id)),
         }
     }
 
@@ -330,10 +331,6 @@ impl Swarm {
 /// Desired running (or ready, for a task still being placed): one the manager keeps.
 fn is_wanted(task: &SwarmTask) -> bool {
     matches!(task.desired_state.as_deref(), Some("running" | "ready") | None)
-}
-
-fn short(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
 }
 
 fn swarm_entry(

@@ -13,7 +13,7 @@ use super::pane::Pane;
 use super::panes::PaneId;
 use super::theme::Slot;
 use crate::model::Connection;
-use crate::model::format::short_duration;
+use crate::model::format::{fit, short_duration};
 use crate::model::sanitize::one_line;
 
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
@@ -84,14 +84,14 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let room = usize::from(area.width).saturating_sub(right_width);
     let fits = |left: &Vec<Span>| left.iter().map(Span::width).sum::<usize>() <= room;
     let left = (0..=3).map(left_at).find(fits).unwrap_or_else(|| {
-        // Only the brand and the endpoint are left: the endpoint says where it was cut.
-        let brand = Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand));
-        let endpoint = engine.endpoint.to_string();
-        let room = room.saturating_sub(brand.width() + 2);
-        let mut left = vec![brand];
+        // Only the brand and the endpoint are left: the endpoint says where it was cut,
+        // or goes when too little of it would be left to recognise.
+        let mut left = left_at(3);
+        let room = room.saturating_sub(left[0].width() + 2);
+        left.truncate(1);
         if room >= 8 {
-            let cut: String = endpoint.chars().take(room - 1).collect();
-            left.push(Span::styled(format!(" {cut}… "), theme.style(Slot::Header)));
+            let endpoint = fit(&engine.endpoint.to_string(), room);
+            left.push(Span::styled(format!(" {endpoint} "), theme.style(Slot::Header)));
         }
         left
     });

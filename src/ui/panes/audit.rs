@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::audit::{Check, Finding, Severity, container_order};
+use crate::model::format::fit;
 use crate::model::sanitize::one_line;
 use crate::model::{Container, Model};
 use crate::topology::DEMO_IMAGE_LABEL;
@@ -322,16 +323,6 @@ fn severity_tag(severity: Severity) -> &'static str {
         Severity::Low => "LOW    ",
         Severity::Info => "INFO   ",
     }
-}
-
-/// `text` cut to `width` characters, with `…` when cut.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 fn row_line<'a>(row: &Row, findings: &[Finding], theme: &Theme, width: usize) -> Line<'a> {

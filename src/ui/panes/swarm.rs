@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use super::{Effect, Handled, ListNav, Pane, PaneView, ago, block};
+use crate::model::format;
 use crate::model::sanitize::one_line;
 use crate::model::{Swarm, SwarmNode, SwarmService, SwarmTask};
 use crate::ui::keymap::Action;
@@ -23,18 +24,9 @@ pub struct SwarmPane {
     len: usize,
 }
 
-/// Cuts `text` to `width` characters, marking the cut.
+/// Cuts `text`, which the engine's users chose, to `width` characters, marking the cut.
 fn fit(text: &str, width: usize) -> String {
-    let text = one_line(text);
-    if text.chars().count() <= width {
-        return text.into_owned();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut cut: String = text.chars().take(width - 1).collect();
-    cut.push('…');
-    cut
+    format::fit(&one_line(text), width)
 }
 
 fn pad(text: &str, width: usize) -> String {
