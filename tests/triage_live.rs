@@ -258,3 +258,43 @@ async fn startup_timeline_follows_real_order_and_dependencies_going_down() {
         .await;
     watch.stop().await;
 }
+
+/// The last line of a container that fails while portolan watches comes from the
+/// event path (read off the event loop), and a crash loop keeps its newest line.
+#[tokio::test(flavor = "current_thread")]
+async fn a_failure_seen_live_brings_its_newest_last_line() {
+    let fx = Fixture::new("lastline");
+    let mut watch = Watch::start().await;
+    // Started after the inventory: only the `die` events can bring its last line.
+    let id = fx.run(
+        "loop",
+        &["--restart", "always"],
+        &["sh", "-c", "sleep 1; echo \"attempt $(cat /proc/uptime)\"; exit 4"],
+    );
+    let id = id.trim().to_string();
+    let line = |m: &portolan::model::Model| {
+        m.history.get(&id).and_then(|h| h.last_log_line.clone()).unwrap_or_default()
+    };
+    watch
+        .wait("the first exit's last line", Duration::from_secs(30), |m| {
+            line(m).starts_with("attempt ")
+        })
+        .await;
+    let first = line(&watch.model);
+    // The engine restarts it: a later exit replaces the line with a newer one.
+    watch
+        .wait("a later exit's last line", Duration::from_secs(60), |m| {
+            let now = line(m);
+            now.starts_with("attempt ") && now != first
+        })
+        .await;
+    let uptime = |l: &str| -> f64 {
+        l.trim_start_matches("attempt ").split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert!(
+        uptime(&line(&watch.model)) > uptime(&first),
+        "the newest line wins: {first:?} then {:?}",
+        line(&watch.model)
+    );
+    watch.stop().await;
+}

@@ -3,6 +3,7 @@
 //! and after each failing exit by a reader task of its own, so that a slow log read
 //! never holds up the event loop.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use bollard::Docker;
@@ -66,14 +67,25 @@ impl LastLineReader {
     ) -> (LastLineReader, JoinHandle<()>) {
         let (requests, mut pending) = mpsc::unbounded_channel::<String>();
         let task = tokio::spawn(async move {
+            // A crash loop asks again before the last read ends: one read that starts
+            // later sees the newest line anyway, so a container waits in line once.
+            let mut queue: VecDeque<String> = VecDeque::new();
             loop {
-                let id = tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    id = pending.recv() => match id {
-                        Some(id) => id,
-                        None => return,
-                    },
-                };
+                if queue.is_empty() {
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        id = pending.recv() => match id {
+                            Some(id) => queue.push_back(id),
+                            None => return,
+                        },
+                    }
+                }
+                while let Ok(id) = pending.try_recv() {
+                    if !queue.contains(&id) {
+                        queue.push_back(id);
+                    }
+                }
+                let Some(id) = queue.pop_front() else { continue };
                 let line = tokio::select! {
                     _ = cancel.cancelled() => return,
                     line = read(&docker, &id) => line,
