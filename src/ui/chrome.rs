@@ -38,9 +38,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
                 .unwrap_or_default();
             left.push(Span::styled(format!("· Docker {version}{api} "), theme.style(Slot::Header)));
         }
-        if let Some(host) = engine.hostname.as_ref().filter(|_| level < 1)
-            && area.width >= 110
-        {
+        if let Some(host) = engine.hostname.as_ref().filter(|_| level < 1) {
             left.push(Span::styled(format!("· {} ", one_line(host)), theme.style(Slot::Header)));
         }
         left
