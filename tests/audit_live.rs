@@ -65,7 +65,12 @@ async fn risky_settings_become_findings_and_a_hardened_container_has_none() {
     );
     // Ephemeral host ports: the engine is shared, a fixed port may be taken.
     run(&fx, "redis", &["-p", "0.0.0.0::6379"], &sleep);
-    run(&fx, "local", &["-p", "127.0.0.1::8080", "-e", "PASSWORD=hunter2"], &sleep);
+    run(
+        &fx,
+        "local",
+        &["-p", "127.0.0.1::8080", "-p", "127.0.0.1::3306", "-e", "PASSWORD=hunter2"],
+        &sleep,
+    );
     let seed_db = format!("{DEMO_IMAGE_LABEL}=postgres:16");
     run(&fx, "db", &["--network", &back, "--label", &seed_db], &sleep);
     let seed_cache = format!("{DEMO_IMAGE_LABEL}=redis:7-alpine");
@@ -137,6 +142,9 @@ async fn risky_settings_become_findings_and_a_hardened_container_has_none() {
             .all(|f| f.check != Check::PortAllInterfaces && f.check != Check::DataStoreExposed),
         "a port on 127.0.0.1 is not open: {local:#?}"
     );
+    let f = has(&found, &name("local"), Check::DataStoreOnLoopback).expect("MySQL on loopback");
+    assert_eq!(f.severity, Severity::Low);
+    assert!(f.message.starts_with("MySQL published on loopback (127.0.0.1:"), "{}", f.message);
     let f = has(&found, &name("local"), Check::PlainSecret).expect("plain PASSWORD");
     assert!(f.message.contains("PASSWORD") && !f.message.contains("hunter2"), "{}", f.message);
 

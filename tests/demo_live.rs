@@ -357,10 +357,22 @@ fn demo_up_matches_the_plan_and_down_leaves_nothing() {
         app.labels["com.docker.compose.depends_on"],
         "postgres:service_healthy:false,redis:service_healthy:false"
     );
-    assert!(nestjs_out.contains("network  nestjs_nestjs-network  172."), "{nestjs_out}");
+    // What portolan chose on this engine (another stack may hold the seed's subnet or
+    // port), never the seed's own values.
+    let nestjs_subnet = inspect(&["network", "inspect", "nestjs_nestjs-network"])["IPAM"]["Config"]
+        [0]["Subnet"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let subnet_start = nestjs_subnet.split('/').next().unwrap().trim_end_matches(".0").to_string();
+    let app_port = published(nestjs, "app", 3001);
+    assert!(
+        nestjs_out.contains(&format!("network  nestjs_nestjs-network  {nestjs_subnet}")),
+        "{nestjs_out}"
+    );
 
     // The stand-ins answer on the host.
-    let answer = http_get(published(nestjs, "app", 3001), "/");
+    let answer = http_get(app_port, "/");
     assert!(answer.starts_with("HTTP/1.") && answer.contains(" 200 "), "{answer}");
     let answer = http_get(published(nginx, "proxy", 80), "/health");
     assert!(answer.contains(" 200 "), "{answer}");
@@ -373,7 +385,7 @@ fn demo_up_matches_the_plan_and_down_leaves_nothing() {
             "{list}"
         );
     }
-    assert!(list.contains("network nestjs_nestjs-network 172."), "{list}");
+    assert!(list.contains(&format!("network nestjs_nestjs-network {nestjs_subnet}")), "{list}");
     assert!(list.lines().any(|l| l.starts_with("traefik ") && l.contains("down")), "{list}");
 
     // The map of each stack, from the real engine: edges in the JSON and the drawing.
@@ -400,7 +412,7 @@ fn demo_up_matches_the_plan_and_down_leaves_nothing() {
     };
     assert!(has("app", "postgres", "depends_on", "postgresql :5432"), "{edges:#?}");
     assert!(has("app", "redis", "depends_on", "redis :6379"), "{edges:#?}");
-    assert!(has("host", "app", "ingress", ":3001"), "{edges:#?}");
+    assert!(has("host", "app", "ingress", &format!(":{app_port}")), "{edges:#?}");
     assert!(
         edges.iter().filter(|e| e["kind"] == "depends_on").all(|e| e["ok"] == true),
         "{edges:#?}"
@@ -421,13 +433,14 @@ fn demo_up_matches_the_plan_and_down_leaves_nothing() {
             "--wait",
             "1",
         ]);
+        let http = format!("HTTP :{app_port}");
         for needle in [
             "nestjs_nestjs-network",
-            "172.18.",
+            subnet_start.as_str(),
             "app",
             "postgres",
             "redis",
-            "HTTP :3001",
+            http.as_str(),
             "healthy",
             "user 1001:1001",
             "nestjs_postgres_data",

@@ -136,9 +136,15 @@ fn sets_a_colour(styled: &str) -> Option<String> {
 #[test]
 fn draws_answers_keys_resizes_and_quits_cleanly() {
     let fx = support::Fixture::new("e2e");
-    fx.run("web", &[], &["sleep", "600"]);
+    // Its own project, shown alone: on a busy engine it would be below the fold.
+    let project = fx.name("proj");
+    fx.run(
+        "web",
+        &["--label", &format!("com.docker.compose.project={project}")],
+        &["sleep", "600"],
+    );
     let name = fx.name("web");
-    let tmux = Tmux::start("quit", 120, 40, &[], "--pane containers");
+    let tmux = Tmux::start("quit", 120, 40, &[], &format!("--pane containers --project {project}"));
     let screen =
         tmux.wait_for("the first frame with our container", Duration::from_secs(10), |s| {
             s.contains("portolan") && s.contains(&name)

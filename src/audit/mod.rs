@@ -13,6 +13,10 @@
 //!   empty. The IPv4 and IPv6 bindings of one port are one finding. Host ports 80 and
 //!   443 are web entry points meant to be public and are not reported by
 //!   [`Check::PortAllInterfaces`]; on a data store they are, by [`Check::DataStoreExposed`].
+//!   A data store published on one address of the host (not all) is medium: it still
+//!   answers everyone on that address's network. Published on loopback only
+//!   (`127.0.0.0/8`, `::1`) it is low ([`Check::DataStoreOnLoopback`]): the network
+//!   cannot reach it, but every local user and process can, with no container boundary.
 //! - *Data store*: the image (or, for the demo stacks' stand-ins, the image named by
 //!   the [`DEMO_IMAGE_LABEL`]) is a database, cache, queue or object store, or the
 //!   container exposes a well-known data-store port (5432, 3306, 6379...). Admin UIs
@@ -76,6 +80,7 @@ pub enum Check {
     PortAllInterfaces,
     DataStoreNotInternal,
     PublishedOnInternal,
+    DataStoreOnLoopback,
     NoHealthcheck,
     NoMemoryLimit,
     NoRestartPolicy,
@@ -85,7 +90,7 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 16] = [
+    pub const ALL: [Check; 17] = [
         Check::Privileged,
         Check::DockerSocket,
         Check::DataStoreExposed,
@@ -96,6 +101,7 @@ impl Check {
         Check::PortAllInterfaces,
         Check::DataStoreNotInternal,
         Check::PublishedOnInternal,
+        Check::DataStoreOnLoopback,
         Check::NoHealthcheck,
         Check::NoMemoryLimit,
         Check::NoRestartPolicy,
@@ -117,6 +123,7 @@ impl Check {
             Check::PortAllInterfaces => "port_all_interfaces",
             Check::DataStoreNotInternal => "data_store_not_internal",
             Check::PublishedOnInternal => "published_on_internal",
+            Check::DataStoreOnLoopback => "data_store_on_loopback",
             Check::NoHealthcheck => "no_healthcheck",
             Check::NoMemoryLimit => "no_memory_limit",
             Check::NoRestartPolicy => "no_restart_policy",
@@ -139,6 +146,7 @@ impl Check {
             Check::PortAllInterfaces => "all interfaces",
             Check::DataStoreNotInternal => "not internal",
             Check::PublishedOnInternal => "unreachable port",
+            Check::DataStoreOnLoopback => "data store local",
             Check::NoHealthcheck => "no healthcheck",
             Check::NoMemoryLimit => "no memory limit",
             Check::NoRestartPolicy => "no restart",
@@ -266,6 +274,38 @@ pub fn container_findings(model: &Model, c: &Container) -> Vec<Finding> {
                      bind 127.0.0.1 if only this host needs it"
                 ),
             )),
+        }
+    }
+    let mut narrow_store_ports: Vec<&Port> = Vec::new();
+    for port in c.ports.iter().filter(|p| p.is_published() && !on_all_interfaces(p)) {
+        if !narrow_store_ports
+            .iter()
+            .any(|p| p.host_port == port.host_port && p.protocol == port.protocol)
+        {
+            narrow_store_ports.push(port);
+        }
+    }
+    for port in narrow_store_ports {
+        let what = store_image
+            .or_else(|| if is_data_tool(image) { None } else { data_port(port.container_port) });
+        let Some(kind) = what else { continue };
+        let binding = port_words(port);
+        if on_loopback(port) {
+            out.push((
+                Check::DataStoreOnLoopback,
+                Severity::Low,
+                format!(
+                    "{kind} published on loopback ({binding}): the network cannot reach it,                      but any local process and user can, past the container's isolation;                      drop the port unless a tool on the host needs it"
+                ),
+            ));
+        } else {
+            out.push((
+                Check::DataStoreExposed,
+                Severity::Medium,
+                format!(
+                    "{kind} published on one address of the host ({binding}): it answers                      anyone on that address's network; bind 127.0.0.1 or drop the port"
+                ),
+            ));
         }
     }
     if !c.cap_add.is_empty() {
@@ -444,6 +484,12 @@ fn is_docker_socket(path: &str) -> bool {
 
 fn on_all_interfaces(port: &Port) -> bool {
     matches!(port.host_ip.as_deref().map(str::trim), None | Some("" | "0.0.0.0" | "::" | "[::]"))
+}
+
+fn on_loopback(port: &Port) -> bool {
+    let ip = port.host_ip.as_deref().map(str::trim).unwrap_or_default();
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `0.0.0.0:6379→6379/tcp`.

@@ -174,10 +174,38 @@ fn data_store_on_all_interfaces_is_high_by_image_or_port() {
     let f = only(c, Check::DataStoreExposed);
     assert!(f.message.starts_with("PostgreSQL"), "{}", f.message);
 
-    // Bound to loopback: fine.
+    // Bound to one address of the host: still reachable from that network.
     let mut c = hardened("a", "cache");
     c.image = "redis:7-alpine".into();
-    c.ports.push(port(Some("127.0.0.1"), Some(6379), 6379));
+    c.ports.push(port(Some("192.168.1.20"), Some(6379), 6379));
+    let f = only(c, Check::DataStoreExposed);
+    assert_eq!(f.severity, Severity::Medium);
+    assert!(f.message.contains("192.168.1.20:6379→6379/tcp"), "{}", f.message);
+}
+
+#[test]
+fn data_store_on_loopback_is_low_with_its_reason() {
+    // The seed's MySQL published for a local client: lower than on every interface,
+    // but still a finding (any local user reaches it).
+    for (ip, binding) in [("127.0.0.1", "127.0.0.1:13306"), ("::1", "[::1]:13306")] {
+        let mut c = hardened("a", "mysql");
+        c.image = "mysql:8.0".into();
+        c.ports.push(port(Some(ip), Some(13306), 3306));
+        let f = only(c, Check::DataStoreOnLoopback);
+        assert_eq!(f.severity, Severity::Low);
+        assert!(
+            f.message.starts_with(&format!("MySQL published on loopback ({binding}→3306/tcp)"))
+        );
+        assert!(f.message.contains("any local process and user"), "{}", f.message);
+    }
+    // By port alone, and once for the IPv4 and IPv6 bindings of one `-p`.
+    let mut c = hardened("a", "db");
+    c.ports.push(port(Some("127.0.0.1"), Some(15432), 5432));
+    c.ports.push(port(Some("127.0.0.1"), Some(15432), 5432));
+    assert_eq!(only(c, Check::DataStoreOnLoopback).severity, Severity::Low);
+    // A web app on loopback is no finding at all.
+    let mut c = hardened("a", "api");
+    c.ports.push(port(Some("127.0.0.1"), Some(3000), 3000));
     assert!(findings_of(c).is_empty());
 }
 
