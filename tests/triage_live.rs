@@ -99,8 +99,21 @@ async fn unhealthy_crashloop_oom_and_exit_show_with_their_causes() {
 
     // The same, end to end: the binary's JSON and its text rendering of the first
     // screen. Events of the last couple of seconds are replayed to a new watcher;
-    // older ones must be reconstructed.
+    // older ones must be reconstructed. The sick container fails longer than the five
+    // probes the engine keeps, so its "since" must be reconstructed, not the newest.
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let sick = fx.name("sick");
+    let streak_deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let streak = docker_ok(&["inspect", "--format", "{{.State.Health.FailingStreak}}", &sick]);
+        if streak.trim().parse::<u64>().unwrap_or(0) >= 8 {
+            break;
+        }
+        assert!(std::time::Instant::now() < streak_deadline, "the streak stays at {streak}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let started_at = docker_ok(&["inspect", "--format", "{{.State.StartedAt}}", &sick]);
+    let started_at = chrono::DateTime::parse_from_rfc3339(started_at.trim()).unwrap();
     let json: serde_json::Value = serde_json::from_str(&portolan(&[
         "snapshot",
         "--format",
@@ -119,6 +132,23 @@ async fn unhealthy_crashloop_oom_and_exit_show_with_their_causes() {
     let unhealthy =
         json["problems"].as_array().unwrap().iter().find(|p| p["kind"] == "unhealthy").unwrap();
     assert!(unhealthy["detail"].as_str().unwrap().contains("db-unreachable"));
+    // Unhealthy since its first failing probe, about a second after its start (the
+    // interval is 1 s): not the oldest of the five probes in view, seconds later.
+    let since = chrono::DateTime::parse_from_rfc3339(unhealthy["since"].as_str().unwrap()).unwrap();
+    let after_start = (since - started_at).num_milliseconds();
+    assert!((0..=4_000).contains(&after_start), "since {since}, started {started_at}: {unhealthy}");
+    assert_eq!(unhealthy["since_reconstructed"], true, "{unhealthy}");
+    // A crash loop older than this process: since its first restart, reconstructed
+    // from the restart count, not since its newest restart.
+    let looping = fx.name("loop");
+    let created = docker_ok(&["inspect", "--format", "{{.Created}}", &looping]);
+    let created = chrono::DateTime::parse_from_rfc3339(created.trim()).unwrap();
+    let crashloop =
+        json["problems"].as_array().unwrap().iter().find(|p| p["kind"] == "crashloop").unwrap();
+    let since = chrono::DateTime::parse_from_rfc3339(crashloop["since"].as_str().unwrap()).unwrap();
+    let after_create = (since - created).num_milliseconds();
+    assert!((0..=3_000).contains(&after_create), "since {since}, created {created}: {crashloop}");
+    assert_eq!(crashloop["since_reconstructed"], true, "{crashloop}");
     assert!(
         json["timeline"]
             .as_array()

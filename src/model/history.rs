@@ -13,6 +13,7 @@ use super::container::{
     Container, ContainerState, HealthProbe, HealthStatus, project_filter_keeps,
 };
 use super::ring::Ring;
+use super::since::failing_streak_start;
 
 /// How many incident log entries are kept: at a few hundred bytes each, days of a
 /// busy host. Older entries are dropped and counted.
@@ -65,6 +66,10 @@ pub struct ContainerHistory {
     pub restarts: Vec<DateTime<Utc>>,
     /// When the current run of the container first passed its healthcheck.
     pub became_healthy: Option<DateTime<Utc>>,
+    /// The current run was already past its first passing probe when portolan first
+    /// saw it, and the probes in view do not reach back to it: the moment is unknown,
+    /// and a later `healthy` event (after a flap) must not stand in for it.
+    pub first_healthy_unknown: bool,
     /// The last line the container wrote, fetched when it failed.
     pub last_log_line: Option<String>,
 }
@@ -162,7 +167,10 @@ impl History {
             "health_status" => {
                 let status = HealthStatus::parse(event.detail.as_deref().unwrap_or(""));
                 history.health_changes.push((event.at, status));
-                if status == HealthStatus::Healthy && history.became_healthy.is_none() {
+                if status == HealthStatus::Healthy
+                    && history.became_healthy.is_none()
+                    && !history.first_healthy_unknown
+                {
                     history.became_healthy = Some(event.at);
                 }
                 if history.health_changes.len() > MAX_PROBES {
@@ -170,7 +178,10 @@ impl History {
                 }
             }
             "restart" => push_restart(history, event.at),
-            "start" => history.became_healthy = None,
+            "start" => {
+                history.became_healthy = None;
+                history.first_healthy_unknown = false;
+            }
             _ => {}
         }
         let event_name = if event.action == "health_status" {
@@ -247,7 +258,20 @@ impl History {
             }
             if c.started_at != previous.started_at {
                 history.became_healthy = None;
+                history.first_healthy_unknown = false;
             }
+        }
+        // A run that started before portolan watched, and is healthy or unhealthy now,
+        // passed a probe at a moment only probes back to its start could tell.
+        let started_before = c
+            .started_at
+            .is_some_and(|started| connected_at.is_none_or(|connected| started < connected));
+        if first_sighting
+            && started_before
+            && history.became_healthy.is_none()
+            && matches!(c.health_status(), HealthStatus::Healthy | HealthStatus::Unhealthy)
+        {
+            history.first_healthy_unknown = true;
         }
         if first_sighting {
             self.reconstruct(c, connected_at);
@@ -294,17 +318,21 @@ impl History {
             }
             items.push(entry(c, finished, "die", exit_detail(c), true));
         }
+        // Unhealthy since the start of its failing streak, the moment triage gives. A
+        // healthy or starting status is not dated by the last probe: that is not when
+        // it began (a known first passing probe is added below).
         if let Some(health) = &c.health
-            && let Some(probe) = health.log.last()
-            && let Some(end) = probe.end.filter(before)
+            && health.status == HealthStatus::Unhealthy
         {
-            items.push(entry(
-                c,
-                end,
-                &format!("health_status: {}", health.status.as_str()),
-                String::new(),
-                true,
-            ));
+            let probes: Vec<&HealthProbe> = health.log.iter().collect();
+            if let Some(since) = failing_streak_start(c, &probes).filter(|s| before(&s.at)) {
+                let detail = format!(
+                    "{}first failing probe of {} in a row",
+                    since.mark(),
+                    health.failing_streak
+                );
+                items.push(entry(c, since.at, "health_status: unhealthy", detail, true));
+            }
         }
         let history = self.containers.entry(c.id.clone()).or_default();
         if let Some(became) = history.became_healthy.filter(before) {
@@ -372,6 +400,15 @@ impl History {
 
     pub fn set_last_log_line(&mut self, id: &str, line: String) {
         self.containers.entry(id.to_string()).or_default().last_log_line = Some(line);
+    }
+
+    /// Every probe known for `c`, oldest first: those portolan recorded, else the
+    /// engine's last five.
+    pub fn probes_of<'a>(&'a self, c: &'a Container) -> Vec<&'a HealthProbe> {
+        match self.get(&c.id) {
+            Some(h) if !h.probes.is_empty() => h.probes.iter().collect(),
+            _ => c.health.as_ref().map(|h| h.log.iter().collect()).unwrap_or_default(),
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&ContainerHistory> {

@@ -14,6 +14,7 @@ pub mod logs;
 pub mod ring;
 pub mod sanitize;
 pub mod secrets;
+pub mod since;
 pub mod stats;
 pub mod swarm;
 pub mod words;

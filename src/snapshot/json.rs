@@ -318,7 +318,10 @@ pub struct ProblemJson {
     /// `host_unreachable`, `oom_killed`, `crashloop`, `unhealthy`, `exited`,
     /// `dependency_down`, `service_degraded` or `task_failed`.
     pub kind: &'static str,
+    /// When the bad state began (see the README's "What since means").
     pub since: Option<String>,
+    /// `since` was inferred from the engine's counters, not read off a timestamp.
+    pub since_reconstructed: bool,
     pub detail: String,
 }
 
@@ -624,7 +627,8 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
                 container: p.container,
                 project: p.project,
                 kind: p.kind.as_str(),
-                since: time(p.since),
+                since: time(p.since.map(|s| s.at)),
+                since_reconstructed: p.since.is_some_and(|s| s.reconstructed),
                 detail: p.detail,
             })
             .collect(),

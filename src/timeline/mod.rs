@@ -95,8 +95,16 @@ pub fn startup_sequence_on(model: &Model, host: HostId, project: &str) -> Vec<St
             let restarts = format!("restart #{}", c.restart_count);
             action = if action.is_empty() { restarts } else { format!("{action}; {restarts}") };
         }
-        push(started, "starting".into(), action);
         let history = model.history.get(&c.id);
+        let first_healthy_unknown = history.is_some_and(|h| h.first_healthy_unknown)
+            && history.and_then(|h| h.became_healthy).is_none()
+            && c.health_status() == HealthStatus::Healthy;
+        if first_healthy_unknown {
+            // Never a later moment in its place: say what is not known.
+            let note = "healthy before portolan watched (moment unknown)";
+            action = if action.is_empty() { note.into() } else { format!("{action}; {note}") };
+        }
+        push(started, "starting".into(), action);
         if let Some(healthy) = history.and_then(|h| h.became_healthy).filter(|t| *t >= started) {
             let probe = c.healthcheck.as_ref().map(|h| h.command()).unwrap_or_default();
             push(
@@ -105,16 +113,11 @@ pub fn startup_sequence_on(model: &Model, host: HostId, project: &str) -> Vec<St
                 format!("first passing probe: {}", crate::model::sanitize::one_line(&probe)),
             );
         } else if c.health_status() == HealthStatus::Unhealthy {
-            let since = history
-                .and_then(|h| {
-                    h.health_changes
-                        .iter()
-                        .find(|(t, s)| *t >= started && *s == HealthStatus::Unhealthy)
-                })
-                .map(|(t, _)| *t)
-                .or_else(|| c.health.as_ref().and_then(|h| h.log.last()).and_then(|p| p.end));
-            if let Some(since) = since {
-                push(since, "unhealthy".into(), "healthcheck failing".into());
+            // The start of the failing streak: the moment triage says it is unhealthy since.
+            let probes = model.history.probes_of(c);
+            if let Some(since) = crate::model::since::failing_streak_start(c, &probes) {
+                let words = format!("{}first failing probe of the streak", since.mark());
+                push(since.at, "unhealthy".into(), words);
             }
         }
         if matches!(c.state, ContainerState::Exited | ContainerState::Dead)

@@ -140,6 +140,97 @@ fn live_events_are_logged_and_deduplicated() {
     assert_eq!(model.history.get("d").and_then(|h| h.became_healthy), Some(t(4)));
 }
 
+#[test]
+fn a_first_healthy_moment_older_than_the_probes_is_unknown_not_a_later_flap() {
+    // Healthy since second 5; portolan connects at 900 and sees only the last probes.
+    // At 1000 it flaps to unhealthy and at 1100 back to healthy.
+    let mut db = service("d", "db", 0);
+    healthy_from(&mut db, 5);
+    if let Some(health) = db.health.as_mut() {
+        for probe in &mut health.log {
+            let later = probe.start.map(|s| s + chrono::Duration::seconds(880));
+            (probe.start, probe.end) = (later, later);
+        }
+    }
+    let mut model = Model::new("x", t(900));
+    model.apply(Update::Connected { at: t(900), info: Box::default() });
+    model.apply(Update::Synced(Box::new(Inventory {
+        containers: vec![db],
+        ..Inventory::default()
+    })));
+    for (at, status) in [(1000, "unhealthy"), (1100, "healthy")] {
+        model.apply(Update::Event(Box::new(ContainerEvent {
+            at: t(at),
+            id: "d".into(),
+            name: "app-db-1".into(),
+            project: Some("app".into()),
+            service: Some("db".into()),
+            action: "health_status".into(),
+            detail: Some(status.into()),
+        })));
+    }
+    assert_eq!(model.history.get("d").and_then(|h| h.became_healthy), None);
+    let steps = startup_sequence(&model, "app");
+    assert!(steps.iter().all(|s| s.status != "healthy"), "no made-up moment: {steps:#?}");
+    assert!(steps[0].action.contains("moment unknown"), "{steps:#?}");
+    // A new run is watched from its start: its first healthy moment is known again.
+    model.apply(Update::Event(Box::new(ContainerEvent {
+        at: t(1200),
+        id: "d".into(),
+        name: "app-db-1".into(),
+        project: Some("app".into()),
+        service: Some("db".into()),
+        action: "start".into(),
+        detail: None,
+    })));
+    model.apply(Update::Event(Box::new(ContainerEvent {
+        at: t(1206),
+        id: "d".into(),
+        name: "app-db-1".into(),
+        project: Some("app".into()),
+        service: Some("db".into()),
+        action: "health_status".into(),
+        detail: Some("healthy".into()),
+    })));
+    assert_eq!(model.history.get("d").and_then(|h| h.became_healthy), Some(t(1206)));
+}
+
+#[test]
+fn an_unhealthy_container_is_unhealthy_since_its_streak_began_in_the_timeline_too() {
+    // Failing every 5 s since 100, streak 61, seen at 405: the triage moment.
+    let mut api = service("a", "api", 0);
+    api.healthcheck = Some(Healthcheck {
+        test: vec!["CMD".into(), "check".into()],
+        interval_ns: Some(5_000_000_000),
+        ..Healthcheck::default()
+    });
+    let log = (0..5)
+        .map(|i| HealthProbe {
+            start: Some(t(380 + i * 5)),
+            end: Some(t(380 + i * 5)),
+            exit_code: Some(1),
+            output: "refused".into(),
+        })
+        .collect();
+    api.health = Some(Health { status: HealthStatus::Unhealthy, failing_streak: 61, log });
+    let mut model = Model::new("x", t(405));
+    model.apply(Update::Connected { at: t(405), info: Box::default() });
+    model.apply(Update::Synced(Box::new(Inventory {
+        containers: vec![api],
+        ..Inventory::default()
+    })));
+    let triage = crate::triage::problems(&model, t(406), None);
+    let since = triage[0].since.expect("dated");
+    let log = incidents(&model, None, None);
+    let entry = log.iter().find(|e| e.event == "health_status: unhealthy").expect("logged");
+    assert_eq!(entry.time, since.at, "{log:#?}");
+    assert!(entry.reconstructed && since.reconstructed);
+    assert!(entry.detail.starts_with("~first failing probe of 61"), "{}", entry.detail);
+    let steps = startup_sequence(&model, "app");
+    let unhealthy = steps.iter().find(|s| s.status == "unhealthy").expect("a step");
+    assert_eq!(unhealthy.time, since.at);
+}
+
 fn two_engines(on_a: Vec<Container>, on_b: Vec<Container>) -> Model {
     crate::model::test_models::two_engines(t(-100), on_a, on_b)
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::model::format::bytes;
 use crate::model::sanitize::one_line;
+use crate::model::since::{Since, crash_loop_start, failing_streak_start};
 use crate::model::{
     Connection, Container, ContainerState, DependencyCondition, HealthStatus, HostId, Model,
 };
@@ -66,7 +67,8 @@ pub struct Problem {
     pub container: String,
     pub project: Option<String>,
     pub kind: ProblemKind,
-    pub since: Option<DateTime<Utc>>,
+    /// When the bad state began, as [`crate::model::since`] defines it per kind.
+    pub since: Option<Since>,
     /// The cause, in words, on one line: probe output, exit code and last log line...
     pub detail: String,
 }
@@ -95,32 +97,27 @@ fn last_line(model: &Model, c: &Container) -> Option<String> {
         .filter(|l| !l.is_empty())
 }
 
-fn is_crashlooping(model: &Model, c: &Container, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+fn is_crashlooping(model: &Model, c: &Container, now: DateTime<Utc>) -> Option<Since> {
+    let restarts: &[DateTime<Utc>] = model.history.get(&c.id).map_or(&[], |h| &h.restarts);
+    let connected_at = model.host(c.host).connected_at;
     if c.state == ContainerState::Restarting {
-        let history = model.history.get(&c.id);
-        let first = history.and_then(|h| h.restarts.first().copied());
-        return Some(first.or(c.finished_at).or(c.started_at).unwrap_or(now));
+        return crash_loop_start(c, restarts, connected_at, now)
+            .or(Some(Since::exact(c.finished_at.or(c.started_at).unwrap_or(now))));
     }
     let window = now - Duration::minutes(CRASHLOOP_WINDOW_MINUTES);
-    let recent: Vec<DateTime<Utc>> = model
-        .history
-        .get(&c.id)
-        .map(|h| h.restarts.iter().copied().filter(|t| *t >= window).collect())
-        .unwrap_or_default();
-    if recent.len() >= CRASHLOOP_RESTARTS {
-        return recent.first().copied();
-    }
+    let recent = restarts.iter().filter(|t| **t >= window).count();
     // Seen for the first time mid-loop: the engine's restart count and a recent
     // start say the same without portolan having watched.
     let policy_restarts = c.restart_policy.as_ref().is_some_and(|p| p.name != "no");
     let recently_started = c.started_at.is_some_and(|t| t >= window);
-    if policy_restarts && c.restart_count >= 3 && recently_started {
-        return c.started_at;
+    if recent >= CRASHLOOP_RESTARTS || (policy_restarts && c.restart_count >= 3 && recently_started)
+    {
+        return crash_loop_start(c, restarts, connected_at, now);
     }
     None
 }
 
-fn unhealthy_detail(model: &Model, c: &Container) -> (String, Option<DateTime<Utc>>) {
+fn unhealthy_detail(model: &Model, c: &Container) -> (String, Option<Since>) {
     let Some(health) = &c.health else { return (String::new(), None) };
     let failing: Vec<_> = health.log.iter().filter(|p| p.exit_code != Some(0)).collect();
     let last = failing.last();
@@ -139,26 +136,12 @@ fn unhealthy_detail(model: &Model, c: &Container) -> (String, Option<DateTime<Ut
     if health.failing_streak > 0 {
         detail.push_str(&format!(" · {} failures in a row", health.failing_streak));
     }
-    // Since: when the engine said unhealthy, else the first failure of this streak.
-    let from_events = model.history.get(&c.id).and_then(|h| {
-        h.health_changes.iter().rev().find(|(_, s)| *s == HealthStatus::Unhealthy).map(|(t, _)| *t)
-    });
-    let streak = health.failing_streak as usize;
-    let from_probes = history_probes(model, c)
-        .into_iter()
-        .rev()
-        .take(streak.max(1))
-        .filter(|p| p.exit_code != Some(0))
-        .filter_map(|p| p.start)
-        .min();
-    (detail, from_events.or(from_probes))
+    (detail, unhealthy_since(model, c))
 }
 
-fn history_probes<'a>(model: &'a Model, c: &'a Container) -> Vec<&'a crate::model::HealthProbe> {
-    match model.history.get(&c.id) {
-        Some(h) if !h.probes.is_empty() => h.probes.iter().collect(),
-        _ => c.health.as_ref().map(|h| h.log.iter().collect()).unwrap_or_default(),
-    }
+/// The start of the failing streak that made `c` unhealthy.
+pub fn unhealthy_since(model: &Model, c: &Container) -> Option<Since> {
+    failing_streak_start(c, &model.history.probes_of(c))
 }
 
 fn exit_words(model: &Model, c: &Container) -> String {
@@ -238,9 +221,19 @@ fn host_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) {
             container: host.name.clone(),
             project: None,
             kind: ProblemKind::HostUnreachable,
-            since: Some(*since),
+            since: Some(Since::exact(*since)),
             detail,
         });
+    }
+}
+
+/// When a dependency stopped meeting its condition: the start of its failing streak,
+/// its exit, or its start while it is still starting.
+fn fall_of(model: &Model, p: &Container) -> Option<Since> {
+    match (p.state, p.health_status()) {
+        (ContainerState::Running, HealthStatus::Unhealthy) => unhealthy_since(model, p),
+        (ContainerState::Running | ContainerState::Restarting, _) => p.started_at.map(Since::exact),
+        _ => p.finished_at.map(Since::exact),
     }
 }
 
@@ -283,13 +276,13 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
         }
         let stopped = matches!(c.state, ContainerState::Exited | ContainerState::Dead);
         if c.oom_killed && (stopped || crashloop.is_none()) && c.state != ContainerState::Running {
-            push(ProblemKind::OomKilled, c.finished_at, oom_words(model, c));
+            push(ProblemKind::OomKilled, c.finished_at.map(Since::exact), oom_words(model, c));
         } else if stopped
             && c.exit_code.is_some_and(|code| code != 0)
             && crashloop.is_none()
             && !covered_by_swarm
         {
-            push(ProblemKind::Exited, c.finished_at, exit_words(model, c));
+            push(ProblemKind::Exited, c.finished_at.map(Since::exact), exit_words(model, c));
         }
         if c.state == ContainerState::Running && c.health_status() == HealthStatus::Unhealthy {
             let (detail, since) = unhealthy_detail(model, c);
@@ -326,7 +319,7 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
                             }
                             (state, _) => state.as_str().to_string(),
                         };
-                        (words, p.finished_at)
+                        (words, fall_of(model, p))
                     }
                 };
                 let condition = dep.condition.as_str().trim_start_matches("service_");
@@ -342,6 +335,8 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
     out.sort_by(|a, b| {
         a.kind
             .cmp(&b.kind)
+            // Oldest first; a problem whose start is unknown after those dated.
+            .then(a.since.is_none().cmp(&b.since.is_none()))
             .then(a.since.cmp(&b.since))
             .then(a.container.cmp(&b.container))
             .then(a.host.cmp(&b.host))
@@ -384,7 +379,7 @@ fn swarm_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) 
             container: service.name.clone(),
             project: service.stack().map(String::from),
             kind: ProblemKind::ServiceDegraded,
-            since,
+            since: since.map(Since::exact),
             detail,
         });
     }
@@ -403,7 +398,7 @@ fn swarm_problems(model: &Model, project: Option<&str>, out: &mut Vec<Problem>) 
             container: swarm.task_name(f.task),
             project: f.service.stack().map(String::from),
             kind: ProblemKind::TaskFailed,
-            since: f.since,
+            since: f.since.map(Since::exact),
             detail,
         });
     }

@@ -1,6 +1,7 @@
 use chrono::TimeZone;
 
 use super::*;
+use crate::model::since::Since;
 use crate::model::{
     ComposeInfo, Dependency, Health, HealthProbe, Healthcheck, Inventory, RestartPolicy, Update,
 };
@@ -63,7 +64,39 @@ fn unhealthy_carries_the_failing_probe() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].kind, ProblemKind::Unhealthy);
     assert_eq!(found[0].detail, "probe exit 7: connection refused · 3 failures in a row");
-    assert_eq!(found[0].since, Some(t(20)), "the first failure of the streak");
+    assert_eq!(found[0].since, Some(Since::exact(t(20))), "the first failure of the streak");
+}
+
+#[test]
+fn unhealthy_since_is_the_streak_start_not_the_newest_event_nor_portolan_start() {
+    // Failing every 5 s for five minutes when portolan connects: streak 61, the
+    // engine's last five probes, and an `unhealthy` event portolan saw much later.
+    let mut api = service("a", "api");
+    api.started_at = Some(t(0));
+    api.healthcheck = Some(Healthcheck {
+        test: vec!["CMD".into(), "check".into()],
+        interval_ns: Some(5_000_000_000),
+        ..Healthcheck::default()
+    });
+    api.health = Some(Health {
+        status: HealthStatus::Unhealthy,
+        failing_streak: 61,
+        log: (0..5).map(|i| probe(400 + i * 5, 1, "refused")).collect(),
+    });
+    let mut model = model_with(vec![api]);
+    model.apply(Update::Event(Box::new(crate::model::ContainerEvent {
+        at: t(430),
+        id: "a".into(),
+        name: "api".into(),
+        project: Some("shop".into()),
+        service: Some("api".into()),
+        action: "health_status".into(),
+        detail: Some("unhealthy".into()),
+    })));
+    let found = problems(&model, t(431), None);
+    let since = found[0].since.unwrap();
+    assert!(since.reconstructed, "{since:?}");
+    assert_eq!(since.at, t(400 - 56 * 5), "56 unseen probes before the first one in view");
 }
 
 #[test]
@@ -90,7 +123,7 @@ fn oom_and_exit_codes_with_last_log_line() {
     let kinds: Vec<ProblemKind> = found.iter().map(|p| p.kind).collect();
     assert_eq!(kinds, vec![ProblemKind::OomKilled, ProblemKind::Exited]);
     assert_eq!(found[0].detail, "OOM killed (limit 16.0MiB)");
-    assert_eq!(found[0].since, Some(t(5)));
+    assert_eq!(found[0].since, Some(Since::exact(t(5))));
     assert_eq!(found[1].detail, "exit 3 · last log: FATAL: config missing");
 }
 
@@ -125,7 +158,7 @@ fn crashloop_from_observed_restarts() {
     let found = problems(&model, t(30), None);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].kind, ProblemKind::Crashloop);
-    assert_eq!(found[0].since, Some(t(10)));
+    assert_eq!(found[0].since, Some(Since::exact(t(10))));
 }
 
 #[test]
@@ -184,8 +217,10 @@ fn swarm_services_below_replicas_and_failed_tasks_carry_the_task_error() {
     let mut model = model_with(vec![]);
     model.apply(Update::Swarm { at: st(40), swarm: Some(Box::new(cluster())) });
     let found = problems(&model, st(60), None);
-    let summary: Vec<(ProblemKind, &str, &str, Option<DateTime<Utc>>)> =
-        found.iter().map(|p| (p.kind, p.container.as_str(), p.detail.as_str(), p.since)).collect();
+    let summary: Vec<(ProblemKind, &str, &str, Option<DateTime<Utc>>)> = found
+        .iter()
+        .map(|p| (p.kind, p.container.as_str(), p.detail.as_str(), p.since.map(|s| s.at)))
+        .collect();
     assert_eq!(
         summary,
         vec![
@@ -240,7 +275,7 @@ fn a_lost_engine_is_a_problem_with_its_reason_and_since() {
     assert_eq!(lost.kind, ProblemKind::HostUnreachable);
     assert_eq!(lost.kind.as_str(), "host_unreachable");
     assert_eq!((lost.host, lost.container.as_str()), (1, "b"));
-    assert_eq!(lost.since, Some(t(10)));
+    assert_eq!(lost.since, Some(Since::exact(t(10))));
     assert!(lost.detail.starts_with("still refused"), "{}", lost.detail);
     assert!(lost.detail.contains("1 containers, 1 running"), "{}", lost.detail);
     // Only where the filtered project runs.

@@ -109,7 +109,11 @@ impl Pane for TriagePane {
 fn problem_lines<'a>(p: &Problem, view: &PaneView<'_>, width: usize) -> Vec<Line<'a>> {
     let theme = view.theme;
     let since = match p.since {
-        Some(at) => format!("since {} ({})", clock(view, at), ago(view.now, Some(at))),
+        Some(since) => {
+            let mark = since.mark();
+            let at = since.at;
+            format!("since {mark}{} ({mark}{})", clock(view, at), ago(view.now, Some(at)))
+        }
         None => String::new(),
     };
     let project = p.project.as_deref().map(|p| format!("  [{}]", one_line(p))).unwrap_or_default();
