@@ -464,3 +464,124 @@ fn two_engines_in_one_screen_and_one_of_them_lost_and_back() {
     assert_restored(&tmux);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A unix socket in front of the engine's that forwards everything except the inspect
+/// of one container: a connection that asks for it is held open and never answered,
+/// as an engine busy removing that container does.
+struct StallingProxy {
+    path: std::path::PathBuf,
+}
+
+impl StallingProxy {
+    fn start(path: &std::path::Path, stalled_id: &str) -> StallingProxy {
+        use std::io::{Read, Write};
+        use std::os::unix::net::{UnixListener, UnixStream};
+        let upstream = match support::endpoint() {
+            portolan::engine::Endpoint::Unix(path) => path,
+            other => panic!("the stall test proxies a unix socket; DOCKER_HOST is {other}"),
+        };
+        let _ = std::fs::remove_file(path);
+        let listener = UnixListener::bind(path).expect("bind the proxy socket");
+        let stalled = format!("/containers/{stalled_id}/json");
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let Ok(mut server) = UnixStream::connect(&upstream) else { continue };
+                let (Ok(mut client_out), Ok(mut server_in)) =
+                    (client.try_clone(), server.try_clone())
+                else {
+                    continue;
+                };
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_in, &mut client_out);
+                });
+                let stalled = stalled.clone();
+                std::thread::spawn(move || {
+                    let mut buffer = [0u8; 16 * 1024];
+                    let mut held = false;
+                    while let Ok(n) = client.read(&mut buffer) {
+                        if n == 0 {
+                            break;
+                        }
+                        let chunk = String::from_utf8_lossy(&buffer[..n]);
+                        held |= chunk.contains(&stalled);
+                        if !held && server.write_all(&buffer[..n]).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        StallingProxy { path: path.to_path_buf() }
+    }
+}
+
+impl Drop for StallingProxy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[test]
+fn one_stuck_inspect_holds_up_nothing_else() {
+    let fx = support::Fixture::new("stall");
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    let service = |s: &str| format!("com.docker.compose.service={s}");
+    fx.run("web", &["--label", &label, "--label", &service("web")], &["sleep", "600"]);
+    fx.run("cache", &["--label", &label, "--label", &service("cache")], &["sleep", "600"]);
+    let stuck =
+        fx.run("stuck", &["--label", &label, "--label", &service("stuck")], &["sleep", "600"]);
+    let socket = std::env::temp_dir().join(format!("{}.sock", fx.name("stall")));
+    let _proxy = StallingProxy::start(&socket, &stuck);
+    let host = format!("unix://{}", socket.display());
+
+    // The snapshot answers with every other container, the stuck one as pending.
+    let began = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_portolan"))
+        .args(["-H", &host, "snapshot", "--format", "json", "--project", &project])
+        .args(["--wait", "0"])
+        .output()
+        .expect("the binary runs");
+    let took = began.elapsed();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    eprintln!("snapshot with one stuck inspect: {:.2} s", took.as_secs_f64());
+    assert!(took < Duration::from_secs(20), "a stuck inspect held the snapshot {took:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let containers = json["containers"].as_array().unwrap();
+    let row = |what: &str| {
+        let name = fx.name(what);
+        containers
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .unwrap_or_else(|| panic!("{name} missing: {containers:#?}"))
+            .clone()
+    };
+    for fine in ["web", "cache"] {
+        let c = row(fine);
+        assert!(c["inspect_pending_since"].is_null(), "{c:#}");
+        assert!(c["started_at"].is_string(), "inspected: {c:#}");
+    }
+    let pending = row("stuck");
+    assert!(pending["inspect_pending_since"].is_string(), "{pending:#}");
+    assert_eq!(pending["state"], "running", "the list's state: {pending:#}");
+    assert!(pending["status"].as_str().unwrap().contains("inspect pending"), "{pending:#}");
+
+    // The TUI: both others on the first screen, the stuck one pending, the header
+    // saying the sync is not done.
+    let args = format!("-H {host} --pane containers --project {project}");
+    let tmux = Tmux::start("stall", 140, 30, &[], &args);
+    // Rows of a project are named by service.
+    let row = |screen: &str, service: &str| -> Option<String> {
+        screen.lines().find(|l| l.contains(&format!("● {service} "))).map(String::from)
+    };
+    let screen = tmux.wait_for("the others and the pending one", Duration::from_secs(20), |s| {
+        row(s, "web").is_some_and(|l| l.contains("0.0%") || l.contains('%'))
+            && row(s, "cache").is_some()
+            && row(s, "stuck").is_some_and(|l| l.contains("inspect "))
+    });
+    // The sync is the engine's: other tests' containers count in it too.
+    assert!(screen.contains("◌ syncing "), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
+}

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use bollard::models::{
-    ContainerInspectResponse, HealthcheckResult, Ipam, Network as ApiNetwork, NetworkInspect,
-    PortMap, Volume as ApiVolume,
+    ContainerInspectResponse, ContainerSummary, HealthcheckResult, Ipam, Network as ApiNetwork,
+    NetworkInspect, PortMap, Volume as ApiVolume,
 };
 use chrono::{DateTime, Utc};
 
@@ -159,6 +159,67 @@ pub fn container(inspect: ContainerInspectResponse) -> Container {
         memory_reservation_bytes: positive(host.memory_reservation),
         pids: host.pids_limit.filter(|p| *p > 0),
     };
+    container
+}
+
+/// What the container list says of a container whose inspect has not answered yet:
+/// enough to show its row (name, image, state, labels, ports, networks), marked
+/// pending since `now`. Health, limits, user and timestamps wait for the inspect.
+pub fn summary(summary: ContainerSummary, now: DateTime<Utc>) -> Container {
+    let id = summary.id.unwrap_or_default();
+    let name = summary
+        .names
+        .and_then(|names| names.into_iter().next())
+        .map(|n| n.trim_start_matches('/').to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| id.chars().take(12).collect());
+    let mut container = Container::new(id, name);
+    container.image = summary.image.unwrap_or_default();
+    container.command = summary.command.unwrap_or_default();
+    container.created = summary.created.and_then(|s| DateTime::from_timestamp(s, 0));
+    container.state =
+        summary.state.map(|s| ContainerState::parse(s.as_ref())).unwrap_or(ContainerState::Unknown);
+    container.labels = summary.labels.unwrap_or_default().into_iter().collect();
+    container.compose = compose::from_labels(&container.labels);
+    let mut ports: Vec<Port> = summary
+        .ports
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| Port {
+            host_ip: non_empty(p.ip),
+            host_port: p.public_port,
+            container_port: p.private_port,
+            protocol: p
+                .typ
+                .map(|t| t.to_string())
+                .filter(|t| !t.is_empty())
+                .unwrap_or("tcp".into()),
+        })
+        .collect();
+    ports.sort_by(|a, b| {
+        (a.container_port, &a.protocol, &a.host_ip).cmp(&(
+            b.container_port,
+            &b.protocol,
+            &b.host_ip,
+        ))
+    });
+    ports.dedup();
+    container.ports = ports;
+    container.network_mode = non_empty(summary.host_config.and_then(|h| h.network_mode));
+    let mut networks: Vec<NetworkAttachment> = summary
+        .network_settings
+        .and_then(|n| n.networks)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, endpoint)| NetworkAttachment {
+            name,
+            ip: non_empty(endpoint.ip_address),
+            aliases: Vec::new(),
+        })
+        .collect();
+    networks.sort_by(|a, b| a.name.cmp(&b.name));
+    container.networks = networks;
+    container.inspect_pending_since = Some(now);
     container
 }
 

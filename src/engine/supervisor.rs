@@ -6,13 +6,11 @@
 //! What it learns leaves as owned [`Update`]s on a bounded channel.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::Docker;
 use bollard::query_parameters::{
-    EventsOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
-    ListNetworksOptions, ListVolumesOptions,
+    EventsOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptions, ListVolumesOptions,
 };
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -26,9 +24,10 @@ use super::endpoint::Endpoint;
 use super::error::EngineError;
 use super::error::describe;
 use super::events::{self, OomMark, ProxyRead, Reaction, Work};
+use super::inspections::{INSPECT_TIMEOUT, Inspected, Inspections, Outcome, ProxyFiles};
 use super::last_line::{self, LastLineReader};
 use super::stats::{StatsCollector, StatsCommand, StatsSource};
-use super::{actions, convert, logs, proxy_files, swarm};
+use super::{actions, convert, logs, swarm};
 use crate::model::action::{ActionResult, Verb};
 use crate::model::format::short_id;
 use crate::model::{Container, ContainerState, EngineInfo, Inventory, Update};
@@ -37,6 +36,11 @@ use crate::model::{Container, ContainerState, EngineInfo, Inventory, Update};
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// A quiet event stream is checked this often, so a silently dropped TCP link is noticed.
 const LIVENESS_PING: Duration = Duration::from_secs(15);
+/// How long the first inventory waits for inspects before it is shown: containers
+/// still not inspected then are shown from the container list, marked pending.
+const FIRST_SYNC_WAIT: Duration = Duration::from_millis(1500);
+/// How often the header hears how far the first inventory got.
+const SYNC_PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
@@ -300,14 +304,21 @@ impl Supervisor {
         let options = EventsOptionsBuilder::new().since(&since).filters(&filters).build();
         let mut events = Box::pin(docker.events(Some(options)));
 
-        let inventory = match self.inventory(docker).await {
+        let mut inspections = Inspections::new(docker.clone());
+        let inventory = match self.inventory(docker, &mut inspections).await {
             Ok(inventory) => inventory,
             Err(error) => return SessionEnd::Lost(error.to_string()),
         };
         for container in &inventory.containers {
             self.track(&session.stats, container);
         }
-        self.known = inventory.containers.iter().map(|c| (c.id.clone(), c.clone())).collect();
+        // Rows still waiting for their inspect are not known yet: they come in later.
+        self.known = inventory
+            .containers
+            .iter()
+            .filter(|c| c.inspect_pending_since.is_none())
+            .map(|c| (c.id.clone(), c.clone()))
+            .collect();
         self.logs.sync(docker, self.known.values(), &self.updates, &session.cancel);
         // The cause of a failure is often the last thing the container said: fetched
         // before the inventory is handed over, so the first screen already has it.
@@ -376,6 +387,13 @@ impl Supervisor {
                         Err(_) => return SessionEnd::Lost("engine stopped answering (timed out)".into()),
                     }
                 }
+                inspected = inspections.next(), if !inspections.is_idle() => {
+                    if let Some(inspected) = inspected
+                        && !self.settle(session, &mut inspections, inspected).await
+                    {
+                        return SessionEnd::Cancelled;
+                    }
+                }
                 event = events.next() => match event {
                     None => return SessionEnd::Lost("the engine closed its event stream".into()),
                     Some(Err(error)) => return SessionEnd::Lost(describe(&error)),
@@ -385,7 +403,7 @@ impl Supervisor {
                         if swarm_due.is_none() && reaction.swarm {
                             swarm_due = Some(tokio::time::Instant::now() + SWARM_SETTLE);
                         }
-                        if !self.carry_out(session, reaction).await {
+                        if !self.carry_out(session, &mut inspections, reaction).await {
                             return SessionEnd::Cancelled;
                         }
                         self.logs.sync(docker, self.known.values(), &self.updates, &session.cancel);
@@ -420,26 +438,81 @@ impl Supervisor {
         }
     }
 
-    async fn inventory(&mut self, docker: &Docker) -> Result<Inventory, EngineError> {
+    /// Lists everything once. Containers are inspected side by side; the list is
+    /// handed over when all have answered or after [`FIRST_SYNC_WAIT`], whichever is
+    /// first, so one container the engine is stuck on never holds up the rest. Those
+    /// not inspected by then are shown from the list, marked pending, and their
+    /// inspects go on in `inspections`.
+    async fn inventory(
+        &mut self,
+        docker: &Docker,
+        inspections: &mut Inspections,
+    ) -> Result<Inventory, EngineError> {
         let options = ListContainersOptionsBuilder::new().all(true).build();
-        let summaries = docker
-            .list_containers(Some(options))
-            .await
-            .map_err(|e| EngineError::from(e).during("list containers"))?;
-        let ids: Vec<String> = summaries.into_iter().filter_map(|s| s.id).collect();
-        let inspected: Vec<Result<Option<Container>, EngineError>> =
-            futures_util::stream::iter(ids)
-                .map(|id| async move { inspect(docker, &id).await })
-                .buffer_unordered(8)
-                .collect()
-                .await;
-        let mut containers = Vec::with_capacity(inspected.len());
-        for result in inspected {
-            if let Some(mut container) = result? {
-                self.enrich(docker, &mut container, ProxyRead::Fresh).await;
-                containers.push(container);
+        let listed =
+            tokio::time::timeout(INSPECT_TIMEOUT * 2, docker.list_containers(Some(options)))
+                .await
+                .map_err(|_| EngineError::TimedOut.during("list containers"))?
+                .map_err(|e| EngineError::from(e).during("list containers"))?;
+        let summaries: Vec<_> = listed.into_iter().filter(|s| s.id.is_some()).collect();
+        for summary in &summaries {
+            if let Some(id) = &summary.id {
+                inspections.start(id, ProxyFiles::Read);
             }
         }
+        let total = summaries.len();
+        let mut found: HashMap<String, Container> = HashMap::new();
+        let mut gone: HashSet<String> = HashSet::new();
+        let deadline = tokio::time::sleep(FIRST_SYNC_WAIT);
+        tokio::pin!(deadline);
+        let mut progress = tokio::time::interval(SYNC_PROGRESS_EVERY);
+        progress.reset();
+        while inspections.pending() > 0 {
+            tokio::select! {
+                _ = &mut deadline => break,
+                _ = progress.tick() => {
+                    let done = total.saturating_sub(inspections.pending());
+                    if !self.send(Update::Syncing { done, total }).await {
+                        break;
+                    }
+                }
+                inspected = inspections.next() => {
+                    let Some(Inspected { id, outcome, .. }) = inspected else { break };
+                    match outcome {
+                        Outcome::Found(mut container) => {
+                            self.settle_fields(&mut container);
+                            found.insert(id, *container);
+                        }
+                        Outcome::Gone => {
+                            gone.insert(id);
+                        }
+                        Outcome::Late => {
+                            inspections.retry(&id);
+                        }
+                        Outcome::Failed(error) => {
+                            if inspections.retry(&id) == 1 {
+                                self.warn(format!(
+                                    "cannot inspect container {}: {error} (retrying)",
+                                    short_id(&id)
+                                ))
+                                .await;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let now = Utc::now();
+        let mut containers: Vec<Container> = summaries
+            .into_iter()
+            .filter_map(|summary| {
+                let id = summary.id.clone()?;
+                if gone.contains(&id) {
+                    return None;
+                }
+                Some(found.remove(&id).unwrap_or_else(|| convert::summary(summary, now)))
+            })
+            .collect();
         containers.sort_by(|a, b| a.name.cmp(&b.name));
         let networks = docker
             .list_networks(None::<ListNetworksOptions>)
@@ -458,7 +531,8 @@ impl Supervisor {
         Ok(Inventory { containers, networks, volumes, last_log_lines: Vec::new() })
     }
 
-    async fn enrich(&mut self, docker: &Docker, container: &mut Container, proxy: ProxyRead) {
+    /// What the supervisor adds to an inspect from what it saw itself.
+    fn settle_fields(&mut self, container: &mut Container) {
         // The engine can record the exit before it hears of the OOM kill, and then
         // never sets OOMKilled: an `oom` event in this run and a SIGKILL exit say it.
         if !container.oom_killed
@@ -468,13 +542,6 @@ impl Supervisor {
         {
             container.oom_killed = true;
         }
-        container.proxy_config = match proxy {
-            ProxyRead::Fresh => proxy_files::read(docker, container).await.map(Arc::new),
-            ProxyRead::Keep => match self.known.get(&container.id) {
-                Some(known) if known.proxy_config.is_some() => known.proxy_config.clone(),
-                _ => proxy_files::read(docker, container).await.map(Arc::new),
-            },
-        };
         if container.healthcheck.is_some() {
             self.health_checked.insert(container.id.clone());
         } else {
@@ -502,7 +569,12 @@ impl Supervisor {
     }
 
     /// Carries out what one event means. Returns false when nobody listens any more.
-    async fn carry_out(&mut self, session: &Session, reaction: Reaction) -> bool {
+    async fn carry_out(
+        &mut self,
+        session: &Session,
+        inspections: &mut Inspections,
+        reaction: Reaction,
+    ) -> bool {
         if let Some((id, mark)) = reaction.oom {
             match mark {
                 OomMark::Seen => self.oom_seen.insert(id),
@@ -519,8 +591,14 @@ impl Supervisor {
         }
         for work in reaction.work {
             let listening = match work {
-                Work::Container { id, proxy } => self.refresh_container(session, &id, proxy).await,
-                Work::ContainerGone { id } => self.forget_container(session, id).await,
+                Work::Container { id, proxy } => {
+                    inspections.start(&id, self.proxy_files(&id, proxy));
+                    true
+                }
+                Work::ContainerGone { id } => {
+                    inspections.cancel(&id);
+                    self.forget_container(session, id).await
+                }
                 Work::Network { id } => self.refresh_network(&session.docker, &id).await,
                 Work::NetworkGone { name } => self.send(Update::NetworkRemoved { name }).await,
                 Work::Volume { name } => self.read_volume(&session.docker, name).await,
@@ -533,17 +611,52 @@ impl Supervisor {
         true
     }
 
-    async fn refresh_container(&mut self, session: &Session, id: &str, proxy: ProxyRead) -> bool {
-        match inspect(&session.docker, id).await {
-            Ok(Some(mut container)) => {
-                self.enrich(&session.docker, &mut container, proxy).await;
+    /// Whether a re-inspect reads a proxy's files again or keeps what was read.
+    fn proxy_files(&self, id: &str, proxy: ProxyRead) -> ProxyFiles {
+        match (proxy, self.known.get(id).and_then(|k| k.proxy_config.clone())) {
+            (ProxyRead::Keep, Some(config)) => ProxyFiles::Keep(config),
+            _ => ProxyFiles::Read,
+        }
+    }
+
+    /// Carries out one inspect's answer. Returns false when nobody listens any more.
+    async fn settle(
+        &mut self,
+        session: &Session,
+        inspections: &mut Inspections,
+        inspected: Inspected,
+    ) -> bool {
+        let Inspected { id, outcome, .. } = inspected;
+        match outcome {
+            Outcome::Found(mut container) => {
+                self.settle_fields(&mut container);
                 self.track(&session.stats, &container);
-                self.known.insert(container.id.clone(), container.clone());
-                self.send(Update::ContainerChanged(Box::new(container))).await
+                self.known.insert(container.id.clone(), (*container).clone());
+                if !self.send(Update::ContainerChanged(container)).await {
+                    return false;
+                }
+                let docker = &session.docker;
+                self.logs.sync(docker, self.known.values(), &self.updates, &session.cancel);
+                true
             }
-            Ok(None) => self.forget_container(session, id.to_string()).await,
-            Err(error) => {
-                self.warn(format!("cannot inspect container {}: {error}", short_id(id))).await;
+            Outcome::Gone => self.forget_container(session, id).await,
+            Outcome::Late => {
+                // Said once per stretch of lateness; the row shows for how long.
+                if inspections.retry(&id) == 1 && self.known.contains_key(&id) {
+                    let since = Utc::now()
+                        - chrono::Duration::from_std(INSPECT_TIMEOUT).unwrap_or_default();
+                    return self.send(Update::InspectLate { id, since }).await;
+                }
+                true
+            }
+            Outcome::Failed(error) => {
+                if inspections.retry(&id) == 1 {
+                    self.warn(format!(
+                        "cannot inspect container {}: {error} (retrying)",
+                        short_id(&id)
+                    ))
+                    .await;
+                }
                 true
             }
         }
@@ -601,16 +714,5 @@ fn has_failed(c: &Container) -> bool {
         ContainerState::Exited | ContainerState::Dead => c.exit_code.is_some_and(|code| code != 0),
         ContainerState::Restarting => true,
         _ => false,
-    }
-}
-
-/// Inspects one container: `Ok(None)` when it no longer exists.
-async fn inspect(docker: &Docker, id: &str) -> Result<Option<Container>, EngineError> {
-    match docker.inspect_container(id, None::<InspectContainerOptions>).await {
-        Ok(response) => Ok(Some(convert::container(response))),
-        Err(error) => {
-            let error = EngineError::from(error);
-            if error.is_not_found() { Ok(None) } else { Err(error) }
-        }
     }
 }

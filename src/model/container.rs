@@ -209,6 +209,10 @@ pub struct Container {
     /// A reverse proxy's configuration files, read through the engine; shared because
     /// every re-inspect carries them over unchanged.
     pub proxy_config: Option<std::sync::Arc<ProxyConfig>>,
+    /// Since when the engine has not answered an inspect of this container (it is
+    /// retried). Set, the rest is what the container list said, or the last inspect:
+    /// health, limits, user and the like may be missing or old.
+    pub inspect_pending_since: Option<DateTime<Utc>>,
 }
 
 /// Configuration files of a reverse proxy, as read from inside its container.
@@ -256,6 +260,7 @@ impl Container {
             mounts: Vec::new(),
             limits: Limits::default(),
             proxy_config: None,
+            inspect_pending_since: None,
         }
     }
 
@@ -304,6 +309,10 @@ impl Container {
         let since = |t: Option<DateTime<Utc>>| {
             t.map(|t| humanize_duration((now - t).to_std().unwrap_or_default()))
         };
+        if let Some(pending) = self.inspect_pending_since {
+            let late = super::format::short_duration((now - pending).to_std().unwrap_or_default());
+            return format!("{} · inspect pending {late}", self.state.as_str());
+        }
         let health = match self.health_status() {
             HealthStatus::None => String::new(),
             HealthStatus::Starting => " (health: starting)".to_string(),

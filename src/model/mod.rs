@@ -63,6 +63,9 @@ pub struct Host {
     /// Another engine in the list that this one turned out to be (they list the same
     /// containers): its containers are shown once, under that one.
     pub same_as: Option<HostId>,
+    /// While the first inventory of a session is read: containers inspected of those
+    /// listed. `None` once it is handed over (pending rows then say the rest).
+    pub syncing: Option<(usize, usize)>,
 }
 
 impl Host {
@@ -74,6 +77,7 @@ impl Host {
             connected_at: None,
             context: None,
             same_as: None,
+            syncing: None,
         }
     }
 }
@@ -146,6 +150,16 @@ pub enum Update {
         reason: String,
     },
     Synced(Box<Inventory>),
+    /// The first inventory is being read: `done` of `total` containers inspected.
+    Syncing {
+        done: usize,
+        total: usize,
+    },
+    /// A known container's inspect has not answered since `since`; it is retried.
+    InspectLate {
+        id: String,
+        since: DateTime<Utc>,
+    },
     ContainerChanged(Box<Container>),
     ContainerRemoved {
         id: String,
@@ -380,10 +394,24 @@ impl Model {
                 true
             }
             Update::Synced(inventory) => {
+                self.hosts[host].syncing = None;
                 self.replace_inventory(host, *inventory);
                 self.structure_revision += 1;
                 true
             }
+            Update::Syncing { done, total } => {
+                let next = Some((done, total));
+                let changed = self.hosts[host].syncing != next;
+                self.hosts[host].syncing = next;
+                changed
+            }
+            Update::InspectLate { id, since } => match self.containers.get_mut(&id) {
+                Some(c) if c.inspect_pending_since.is_none() => {
+                    c.inspect_pending_since = Some(since);
+                    true
+                }
+                _ => false,
+            },
             Update::ContainerChanged(container) => {
                 let mut container = *container;
                 container.host = host;
@@ -392,7 +420,12 @@ impl Model {
                 {
                     stats.forget_last_sample();
                 }
-                let previous = self.containers.get(&container.id);
+                // A row made from the container list is no earlier state to compare
+                // with: its first inspect is its first sighting.
+                let previous = self
+                    .containers
+                    .get(&container.id)
+                    .filter(|c| c.inspect_pending_since.is_none());
                 let unchanged = previous == Some(&container);
                 if unchanged {
                     false
@@ -559,7 +592,19 @@ impl Model {
         let mut containers = inventory.containers;
         for container in &mut containers {
             container.host = host;
-            self.history.observe(container, self.containers.get(&container.id), connected_at);
+            let known = self.containers.get(&container.id);
+            if let Some(pending) = container.inspect_pending_since {
+                // Not inspected in this session: what was inspected before beats what
+                // the list says, apart from the state the list is current on.
+                if let Some(known) = known.filter(|k| k.inspect_pending_since.is_none()) {
+                    let state = container.state;
+                    *container = known.clone();
+                    container.state = state;
+                    container.inspect_pending_since = Some(pending);
+                }
+                continue;
+            }
+            self.history.observe(container, known, connected_at);
         }
         let gone: Vec<String> = self
             .containers
@@ -679,6 +724,21 @@ impl Model {
 
     pub fn latest_stats(&self, id: &str) -> Option<&StatsPoint> {
         self.stats.get(id).and_then(|s| s.latest())
+    }
+
+    /// How far the sync with engine `host` is: containers inspected of those listed,
+    /// while the first inventory is read or while some inspects are still pending.
+    pub fn sync_progress(&self, host: HostId) -> Option<(usize, usize)> {
+        if let Some(progress) = self.hosts.get(host).and_then(|h| h.syncing) {
+            return Some(progress);
+        }
+        let on_host = self.containers.values().filter(|c| c.host == host);
+        let (mut total, mut pending) = (0, 0);
+        for c in on_host {
+            total += 1;
+            pending += usize::from(c.inspect_pending_since.is_some());
+        }
+        (pending > 0).then_some((total - pending, total))
     }
 
     /// Counts for the header: running, unhealthy, exited (non-running and not created).

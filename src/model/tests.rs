@@ -304,3 +304,48 @@ fn the_model_reads_no_clock_every_moment_comes_from_its_caller() {
     let restarts = model.history.get("c1").map(|h| h.restarts.clone()).unwrap_or_default();
     assert_eq!(restarts, vec![t(20), t(40), t(1)], "start, else finish, else the connection");
 }
+
+#[test]
+fn a_row_waiting_for_its_inspect_counts_in_the_sync_and_is_first_seen_when_inspected() {
+    let mut model = Model::new("x", t(0));
+    model.apply(Update::Connected { at: t(100), info: Box::default() });
+    model.apply(Update::Syncing { done: 1, total: 3 });
+    assert_eq!(model.sync_progress(0), Some((1, 3)));
+    let inspected = Container::new("a", "web");
+    let mut listed = Container::new("b", "stuck");
+    listed.state = ContainerState::Running;
+    listed.inspect_pending_since = Some(t(101));
+    model.apply(Update::Synced(Box::new(Inventory {
+        containers: vec![inspected, listed],
+        ..Inventory::default()
+    })));
+    assert_eq!(model.sync_progress(0), Some((1, 2)), "the pending row keeps the sync open");
+    assert!(model.history.get("b").is_none(), "a listed row is not observed: it has no times");
+
+    // Its inspect comes in: a first sighting, reconstructed from its own timestamps.
+    let mut full = Container::new("b", "stuck");
+    full.state = ContainerState::Running;
+    full.created = Some(t(10));
+    full.started_at = Some(t(11));
+    model.apply(Update::ContainerChanged(Box::new(full)));
+    assert_eq!(model.sync_progress(0), None);
+    let log = crate::timeline::incidents(&model, None, Some("stuck"));
+    assert!(log.iter().any(|e| e.event == "start" && e.reconstructed && e.time == t(11)));
+
+    // Late again after a reconnect: what was inspected stays, marked pending.
+    let mut relisted = Container::new("b", "stuck");
+    relisted.state = ContainerState::Paused;
+    relisted.inspect_pending_since = Some(t(200));
+    model.apply(Update::Synced(Box::new(Inventory {
+        containers: vec![relisted],
+        ..Inventory::default()
+    })));
+    let kept = &model.containers["b"];
+    assert_eq!((kept.started_at, kept.state), (Some(t(11)), ContainerState::Paused));
+    assert_eq!(kept.inspect_pending_since, Some(t(200)));
+    assert!(
+        kept.status_text(t(212)).ends_with("inspect pending 12s"),
+        "{}",
+        kept.status_text(t(212))
+    );
+}

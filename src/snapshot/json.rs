@@ -384,6 +384,9 @@ pub struct ContainerJson {
     pub created: Option<String>,
     pub state: &'static str,
     pub status: String,
+    /// Since when the engine has not answered this container's inspect: the rest is
+    /// then what the container list said (health, limits and the like missing).
+    pub inspect_pending_since: Option<String>,
     pub health: HealthJson,
     pub exit_code: Option<i64>,
     pub oom_killed: bool,
@@ -685,6 +688,7 @@ fn container(
         created: time(c.created),
         state: c.state.as_str(),
         status: c.status_text(now),
+        inspect_pending_since: time(c.inspect_pending_since),
         health: HealthJson {
             status: c.health_status().as_str(),
             failing_streak: c.health.as_ref().map(|h| h.failing_streak),

@@ -59,9 +59,12 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     ));
     let connection = {
         match &model.host(0).connection {
-            Connection::Connected { .. } => {
-                Span::styled("● connected ", theme.style(Slot::HeaderGood))
-            }
+            Connection::Connected { .. } => match model.sync_progress(0) {
+                Some((done, total)) => {
+                    Span::styled(format!("◌ syncing {done}/{total} "), theme.style(Slot::Header))
+                }
+                None => Span::styled("● connected ", theme.style(Slot::HeaderGood)),
+            },
             Connection::Connecting { .. } => {
                 Span::styled("◌ connecting… ", theme.style(Slot::Header))
             }

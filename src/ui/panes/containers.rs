@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
 use super::detail::DetailPane;
 use super::{Effect, Handled, Pane, PaneView, movement};
-use crate::model::format::{bytes, percent};
+use crate::model::format::{bytes, percent, short_duration};
 use crate::model::sanitize::one_line;
 use crate::model::{Container, ContainerState, HostId, Model};
 use crate::ui::keymap::Action;
@@ -561,9 +561,20 @@ fn container_row<'a>(
         cells.push(Cell::from(Span::styled(c.status_text(now), theme.style(Slot::Muted))));
     }
     if columns.health {
-        let status = c.health_status();
-        let style = if lost { muted } else { theme.health(status) };
-        cells.push(Cell::from(Span::styled(status.marked(), style)));
+        // Not inspected yet: its health is unknown, not "none".
+        let cell = match c.inspect_pending_since {
+            Some(since) => {
+                let late = short_duration((now - since).to_std().unwrap_or_default());
+                // Fits the column; the status column and the detail say it in full.
+                Span::styled(format!("inspect {late}"), theme.style(Slot::Warning))
+            }
+            None => {
+                let status = c.health_status();
+                let style = if lost { muted } else { theme.health(status) };
+                Span::styled(status.marked(), style)
+            }
+        };
+        cells.push(Cell::from(cell));
     }
     if columns.cpu {
         let text = match stats.and_then(|s| s.cpu_percent) {

@@ -44,6 +44,11 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
         Span::styled(c.state_brief(), state_style),
         Span::styled(format!("  {}", c.status_text(now)), theme.style(Slot::Muted)),
     ]));
+    if c.inspect_pending_since.is_some() {
+        let words = "the engine has not answered its inspect (retrying): health, limits, user \
+                     and mounts are unknown until it does";
+        out.push(field(theme, "inspect", words.to_string(), Slot::Warning));
+    }
     if let Some(error) = &c.error {
         out.push(field(theme, "error", one_line(error).into_owned(), Slot::Error));
     }

@@ -1,0 +1,163 @@
+//! Container inspects that never hold up anything else. An engine busy removing a
+//! batch of containers can leave `GET /containers/{id}/json` of one of them hanging
+//! for minutes while every other call answers at once; waiting on it in line would
+//! blank the whole engine. Every inspect here runs beside the others with its own
+//! timeout; a late one is retried with a growing pause for as long as the container
+//! is wanted, and only the newest inspect of a container counts.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::query_parameters::InspectContainerOptions;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+
+use super::error::EngineError;
+use super::{convert, proxy_files};
+use crate::model::Container;
+use crate::model::container::ProxyConfig;
+
+/// How long one inspect (with a proxy's configuration files) may take.
+pub const INSPECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The first pause before a late or failed inspect is asked again; it doubles.
+const FIRST_RETRY: Duration = Duration::from_secs(2);
+const MAX_RETRY: Duration = Duration::from_secs(30);
+
+/// How a proxy's configuration files are had with the inspect.
+#[derive(Debug, Clone)]
+pub enum ProxyFiles {
+    /// Read them again through the engine.
+    Read,
+    /// Carry over what was read before (a health probe changes nothing there).
+    Keep(Arc<ProxyConfig>),
+}
+
+pub enum Outcome {
+    Found(Box<Container>),
+    /// The engine says it no longer exists.
+    Gone,
+    /// No answer within [`INSPECT_TIMEOUT`]; it is asked again.
+    Late,
+    /// The engine answered with an error; it is asked again.
+    Failed(EngineError),
+}
+
+pub struct Inspected {
+    pub id: String,
+    generation: u64,
+    pub outcome: Outcome,
+}
+
+struct Wanted {
+    generation: u64,
+    /// Consecutive late or failed answers: the next pause grows with them.
+    misses: u32,
+}
+
+/// The inspects in flight for one session.
+pub struct Inspections {
+    docker: Docker,
+    running: FuturesUnordered<BoxFuture<'static, Inspected>>,
+    wanted: HashMap<String, Wanted>,
+    next_generation: u64,
+}
+
+impl Inspections {
+    pub fn new(docker: Docker) -> Inspections {
+        Inspections {
+            docker,
+            running: FuturesUnordered::new(),
+            wanted: HashMap::new(),
+            next_generation: 0,
+        }
+    }
+
+    /// Inspects `id` now; an inspect of it already in flight no longer counts.
+    pub fn start(&mut self, id: &str, proxy: ProxyFiles) {
+        self.launch(id, proxy, Duration::ZERO, 0);
+    }
+
+    /// Asks again after a late or failed answer, after a pause that grows with each
+    /// miss. Returns the number of misses in a row so far.
+    pub fn retry(&mut self, id: &str) -> u32 {
+        let misses = self.wanted.get(id).map_or(0, |w| w.misses).saturating_add(1);
+        let pause = FIRST_RETRY.saturating_mul(1 << (misses - 1).min(5)).min(MAX_RETRY);
+        self.launch(id, ProxyFiles::Read, pause, misses);
+        misses
+    }
+
+    /// Stops wanting `id`: an answer still in flight is dropped when it comes.
+    pub fn cancel(&mut self, id: &str) {
+        self.wanted.remove(id);
+    }
+
+    /// Containers whose inspect has not answered yet.
+    pub fn pending(&self) -> usize {
+        self.wanted.len()
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// The next answer that still counts; `None` when nothing is in flight.
+    pub async fn next(&mut self) -> Option<Inspected> {
+        while let Some(done) = self.running.next().await {
+            let current =
+                self.wanted.get(&done.id).is_some_and(|w| w.generation == done.generation);
+            if !current {
+                continue;
+            }
+            if matches!(done.outcome, Outcome::Found(_) | Outcome::Gone) {
+                self.wanted.remove(&done.id);
+            }
+            return Some(done);
+        }
+        None
+    }
+
+    fn launch(&mut self, id: &str, proxy: ProxyFiles, pause: Duration, misses: u32) {
+        self.next_generation += 1;
+        let generation = self.next_generation;
+        self.wanted.insert(id.to_string(), Wanted { generation, misses });
+        let docker = self.docker.clone();
+        let id = id.to_string();
+        self.running.push(Box::pin(async move {
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            let outcome =
+                match tokio::time::timeout(INSPECT_TIMEOUT, inspect(&docker, &id, proxy)).await {
+                    Err(_) => Outcome::Late,
+                    Ok(Ok(Some(container))) => Outcome::Found(Box::new(container)),
+                    Ok(Ok(None)) => Outcome::Gone,
+                    Ok(Err(error)) => Outcome::Failed(error),
+                };
+            Inspected { id, generation, outcome }
+        }));
+    }
+}
+
+/// Inspects one container with its proxy configuration: `Ok(None)` when it no longer
+/// exists.
+async fn inspect(
+    docker: &Docker,
+    id: &str,
+    proxy: ProxyFiles,
+) -> Result<Option<Container>, EngineError> {
+    let mut container = match docker.inspect_container(id, None::<InspectContainerOptions>).await {
+        Ok(response) => convert::container(response),
+        Err(error) => {
+            let error = EngineError::from(error);
+            return if error.is_not_found() { Ok(None) } else { Err(error) };
+        }
+    };
+    container.proxy_config = match proxy {
+        ProxyFiles::Keep(config) => Some(config),
+        ProxyFiles::Read => proxy_files::read(docker, &container).await.map(Arc::new),
+    };
+    Ok(Some(container))
+}
