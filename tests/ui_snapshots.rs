@@ -1056,3 +1056,113 @@ fn the_same_project_on_two_engines_is_never_summed_as_one() {
         ("east/api".into(), "west/api".into())
     );
 }
+
+/// Projects `storefront` and `billing` each run `redis`, `app` and `postgres`: the same
+/// service names, six containers. Billing's `app` is unhealthy, `redis` has no check.
+fn two_projects_alike() -> App {
+    let mut model = Model::new("unix:///var/run/docker.sock", t(-10));
+    model.apply(Update::Connected { at: t(-10), info: Box::default() });
+    let mut containers = Vec::new();
+    for (project, prefix) in [("storefront", "s"), ("billing", "b")] {
+        for (n, (name, image)) in
+            [("redis", "redis:7"), ("app", "node:20"), ("postgres", "postgres:16")]
+                .into_iter()
+                .enumerate()
+        {
+            let mut c = service(&format!("{prefix}{n}aaaaaaaaaaa"), project, name, image);
+            if name != "redis" {
+                c.healthcheck = Some(Healthcheck {
+                    test: vec!["CMD".into(), "true".into()],
+                    ..Healthcheck::default()
+                });
+                let status = if (project, name) == ("billing", "app") {
+                    HealthStatus::Unhealthy
+                } else {
+                    HealthStatus::Healthy
+                };
+                c.health = Some(Health { status, failing_streak: 0, log: vec![] });
+            }
+            containers.push(c);
+        }
+    }
+    let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
+    model.apply(Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })));
+    for (i, id) in ids.iter().enumerate() {
+        let cpu = 10_000_000 * (i as u64 + 1);
+        model.apply(Update::Stats(vec![(id.clone(), sample(-1, 0, 32 << 20))]));
+        model.apply(Update::Stats(vec![(id.clone(), sample(0, cpu, 32 << 20))]));
+    }
+    let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), t(0));
+    app.version = "0.0.0-test";
+    app.offset = chrono::FixedOffset::east_opt(0).expect("UTC");
+    app.set_project(None);
+    app
+}
+
+#[test]
+fn a_service_name_two_projects_share_says_whose_it_is() {
+    let mut app = two_projects_alike();
+    for pane in [PaneId::Stats, PaneId::Health] {
+        app.pane = pane;
+        for (w, h) in [(120u16, 40u16), (80, 24)] {
+            let text = buffer_to_text(&render_buffer(&mut app, w, h));
+            insta::assert_snapshot!(format!("two_projects_{}_{w}x{h}", pane.name()), text);
+        }
+    }
+    app.pane = PaneId::Stats;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    for name in ["storefront/redis", "billing/redis", "storefront/app", "billing/postgres"] {
+        assert_eq!(text.matches(&format!("│{name} ")).count(), 1, "{name}:\n{text}");
+    }
+    // At 80 columns the project gives way, never the service, and no two rows match.
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix('│'))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.ends_with("redis") || n.ends_with("app") || n.ends_with("postgres"))
+        .collect();
+    assert_eq!(names.len(), 6, "{text}");
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 6, "{names:?}");
+    assert!(names.contains(&"storef…/postgres"), "{names:?}");
+    app.pane = PaneId::Health;
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("✗ unhealthy billing/app"), "{text}");
+    assert!(text.contains("No healthcheck: billing/redis, storefront/redis"), "{text}");
+}
+
+#[test]
+fn merged_logs_and_the_incident_log_say_whose_service_it_is() {
+    use portolan::model::logs::Stream;
+    use portolan::model::{LogBatch, RawLogLine};
+    let mut app = two_projects_alike();
+    for id in ["s0aaaaaaaaaaa", "b0aaaaaaaaaaa"] {
+        let data = b"Ready to accept connections".to_vec();
+        let line = RawLogLine { stream: Stream::Stdout, timestamp: Some(t(-2)), start: 0, end: 27 };
+        let batch = LogBatch {
+            id: id.into(),
+            received: std::time::Instant::now(),
+            data,
+            lines: vec![line],
+        };
+        app.apply(Update::Logs(Box::new(batch)));
+    }
+    let name = |id: &str| {
+        portolan::ui::panes::logs::source_name(
+            &app.model,
+            &portolan::model::logs::SourceId::new(id),
+        )
+    };
+    assert_eq!(name("s0aaaaaaaaaaa"), "storefront/redis");
+    assert_eq!(name("b0aaaaaaaaaaa"), "billing/redis");
+    let names = portolan::ui::panes::logs::source_names(&app.model, 12);
+    let mut shown: Vec<&String> = names.values().collect();
+    shown.sort();
+    assert_eq!(shown, ["billi…/redis", "store…/redis"]);
+    app.pane = PaneId::Timeline;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("billing/redis") && text.contains("storefront/redis"), "{text}");
+}
