@@ -516,8 +516,9 @@ fn marked_containers_make_one_merged_log() {
     assert!(app.panes.logs.target_label.contains(", "), "{}", app.panes.logs.target_label);
 }
 
-#[test]
-fn routes_pane_joins_labels_to_containers_with_verdicts() {
+/// The fixture behind a Traefik proxy: `api` routed over TLS with a middleware, and a
+/// router whose rule does not parse.
+fn routes_app() -> App {
     let mut app = on(PaneId::Routes, "dark");
     let mut traefik = service("eeeeeeeeeeee5", "shop", "traefik", "traefik:v3.1");
     traefik.cmd = vec![
@@ -547,6 +548,12 @@ fn routes_pane_joins_labels_to_containers_with_verdicts() {
     }
     app.apply(Update::ContainerChanged(Box::new(traefik)));
     app.apply(Update::ContainerChanged(Box::new(api)));
+    app
+}
+
+#[test]
+fn routes_pane_joins_labels_to_containers_with_verdicts() {
+    let mut app = routes_app();
     for (w, h) in [(80u16, 24u16), (120, 40)] {
         let text = buffer_to_text(&render_buffer(&mut app, w, h));
         insta::assert_snapshot!(format!("routes_verdicts_{w}x{h}"), text);
@@ -1165,4 +1172,47 @@ fn merged_logs_and_the_incident_log_say_whose_service_it_is() {
     app.pane = PaneId::Timeline;
     let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
     assert!(text.contains("billing/redis") && text.contains("storefront/redis"), "{text}");
+}
+
+#[test]
+fn the_reason_a_route_is_broken_is_never_cut_out_of_sight() {
+    let mut app = routes_app();
+    let mut ghost = service("gggggggggggg7", "shop", "ghost", "ghost:5");
+    ghost.state = ContainerState::Exited;
+    ghost.exit_code = Some(1);
+    ghost.finished_at = Some(t(-180));
+    for (k, v) in [
+        ("traefik.enable", "true"),
+        ("traefik.http.routers.ghost.rule", "Host(`blog.example.com`)"),
+        ("traefik.http.routers.ghost.entrypoints", "websecure"),
+        ("traefik.http.routers.ghost.tls.certresolver", "le"),
+        ("traefik.http.services.ghost.loadbalancer.server.port", "2368"),
+    ] {
+        ghost.labels.insert(k.into(), v.into());
+    }
+    app.apply(Update::ContainerChanged(Box::new(ghost)));
+    let reason = "target ghost is not running (exited 1)";
+    let squeezed = |text: &str| -> String {
+        text.chars().filter(|c| !c.is_whitespace() && *c != '│').collect()
+    };
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50), (80, 14)] {
+        let _ = render_buffer(&mut app, w, h);
+        for row in 0..app.panes.routes.len() {
+            app.panes.routes.nav.selected = row;
+            if app.panes.routes.selected_container() == Some("gggggggggggg7") {
+                break;
+            }
+        }
+        let selected = app.panes.routes.selected_container().map(String::from);
+        let text = buffer_to_text(&render_buffer(&mut app, w, h));
+        assert_eq!(selected.as_deref(), Some("gggggggggggg7"), "at {w}x{h}:\n{text}");
+        let text = buffer_to_text(&render_buffer(&mut app, w, h));
+        insta::assert_snapshot!(format!("routes_broken_reason_{w}x{h}"), text);
+        // In full on the row, in the detail box, or wrapped under the verdict column.
+        assert!(squeezed(&text).contains(&squeezed(reason)), "at {w}x{h}:\n{text}");
+    }
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let row = text.lines().find(|l| l.contains("blog.example.com")).expect("the ghost route");
+    assert!(row.contains(&format!("✗ {reason}")), "the verdict comes first at 120: {row}");
+    assert!(row.contains("exited 1 ") && row.contains("TLS le"), "{row}");
 }
