@@ -516,8 +516,9 @@ fn marked_containers_make_one_merged_log() {
     assert!(app.panes.logs.target_label.contains(", "), "{}", app.panes.logs.target_label);
 }
 
-#[test]
-fn routes_pane_joins_labels_to_containers_with_verdicts() {
+/// The fixture behind a Traefik proxy: `api` routed over TLS with a middleware, and a
+/// router whose rule does not parse.
+fn routes_app() -> App {
     let mut app = on(PaneId::Routes, "dark");
     let mut traefik = service("eeeeeeeeeeee5", "shop", "traefik", "traefik:v3.1");
     traefik.cmd = vec![
@@ -547,6 +548,12 @@ fn routes_pane_joins_labels_to_containers_with_verdicts() {
     }
     app.apply(Update::ContainerChanged(Box::new(traefik)));
     app.apply(Update::ContainerChanged(Box::new(api)));
+    app
+}
+
+#[test]
+fn routes_pane_joins_labels_to_containers_with_verdicts() {
+    let mut app = routes_app();
     for (w, h) in [(80u16, 24u16), (120, 40)] {
         let text = buffer_to_text(&render_buffer(&mut app, w, h));
         insta::assert_snapshot!(format!("routes_verdicts_{w}x{h}"), text);
@@ -1055,4 +1062,157 @@ fn the_same_project_on_two_engines_is_never_summed_as_one() {
         (name("eaaaaaaaaaaa1"), name("waaaaaaaaaaa1")),
         ("east/api".into(), "west/api".into())
     );
+}
+
+/// Projects `storefront` and `billing` each run `redis`, `app` and `postgres`: the same
+/// service names, six containers. Billing's `app` is unhealthy, `redis` has no check.
+fn two_projects_alike() -> App {
+    let mut model = Model::new("unix:///var/run/docker.sock", t(-10));
+    model.apply(Update::Connected { at: t(-10), info: Box::default() });
+    let mut containers = Vec::new();
+    for (project, prefix) in [("storefront", "s"), ("billing", "b")] {
+        for (n, (name, image)) in
+            [("redis", "redis:7"), ("app", "node:20"), ("postgres", "postgres:16")]
+                .into_iter()
+                .enumerate()
+        {
+            let mut c = service(&format!("{prefix}{n}aaaaaaaaaaa"), project, name, image);
+            if name != "redis" {
+                c.healthcheck = Some(Healthcheck {
+                    test: vec!["CMD".into(), "true".into()],
+                    ..Healthcheck::default()
+                });
+                let status = if (project, name) == ("billing", "app") {
+                    HealthStatus::Unhealthy
+                } else {
+                    HealthStatus::Healthy
+                };
+                c.health = Some(Health { status, failing_streak: 0, log: vec![] });
+            }
+            containers.push(c);
+        }
+    }
+    let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
+    model.apply(Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })));
+    for (i, id) in ids.iter().enumerate() {
+        let cpu = 10_000_000 * (i as u64 + 1);
+        model.apply(Update::Stats(vec![(id.clone(), sample(-1, 0, 32 << 20))]));
+        model.apply(Update::Stats(vec![(id.clone(), sample(0, cpu, 32 << 20))]));
+    }
+    let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), t(0));
+    app.version = "0.0.0-test";
+    app.offset = chrono::FixedOffset::east_opt(0).expect("UTC");
+    app.set_project(None);
+    app
+}
+
+#[test]
+fn a_service_name_two_projects_share_says_whose_it_is() {
+    let mut app = two_projects_alike();
+    for pane in [PaneId::Stats, PaneId::Health] {
+        app.pane = pane;
+        for (w, h) in [(120u16, 40u16), (80, 24)] {
+            let text = buffer_to_text(&render_buffer(&mut app, w, h));
+            insta::assert_snapshot!(format!("two_projects_{}_{w}x{h}", pane.name()), text);
+        }
+    }
+    app.pane = PaneId::Stats;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    for name in ["storefront/redis", "billing/redis", "storefront/app", "billing/postgres"] {
+        assert_eq!(text.matches(&format!("│{name} ")).count(), 1, "{name}:\n{text}");
+    }
+    // At 80 columns the project gives way, never the service, and no two rows match.
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix('│'))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.ends_with("redis") || n.ends_with("app") || n.ends_with("postgres"))
+        .collect();
+    assert_eq!(names.len(), 6, "{text}");
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 6, "{names:?}");
+    assert!(names.contains(&"storef…/postgres"), "{names:?}");
+    app.pane = PaneId::Health;
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("✗ unhealthy billing/app"), "{text}");
+    assert!(text.contains("No healthcheck: billing/redis, storefront/redis"), "{text}");
+}
+
+#[test]
+fn merged_logs_and_the_incident_log_say_whose_service_it_is() {
+    use portolan::model::logs::Stream;
+    use portolan::model::{LogBatch, RawLogLine};
+    let mut app = two_projects_alike();
+    for id in ["s0aaaaaaaaaaa", "b0aaaaaaaaaaa"] {
+        let data = b"Ready to accept connections".to_vec();
+        let line = RawLogLine { stream: Stream::Stdout, timestamp: Some(t(-2)), start: 0, end: 27 };
+        let batch = LogBatch {
+            id: id.into(),
+            received: std::time::Instant::now(),
+            data,
+            lines: vec![line],
+        };
+        app.apply(Update::Logs(Box::new(batch)));
+    }
+    let name = |id: &str| {
+        portolan::ui::panes::logs::source_name(
+            &app.model,
+            &portolan::model::logs::SourceId::new(id),
+        )
+    };
+    assert_eq!(name("s0aaaaaaaaaaa"), "storefront/redis");
+    assert_eq!(name("b0aaaaaaaaaaa"), "billing/redis");
+    let names = portolan::ui::panes::logs::source_names(&app.model, 12);
+    let mut shown: Vec<&String> = names.values().collect();
+    shown.sort();
+    assert_eq!(shown, ["billi…/redis", "store…/redis"]);
+    app.pane = PaneId::Timeline;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("billing/redis") && text.contains("storefront/redis"), "{text}");
+}
+
+#[test]
+fn the_reason_a_route_is_broken_is_never_cut_out_of_sight() {
+    let mut app = routes_app();
+    let mut ghost = service("gggggggggggg7", "shop", "ghost", "ghost:5");
+    ghost.state = ContainerState::Exited;
+    ghost.exit_code = Some(1);
+    ghost.finished_at = Some(t(-180));
+    for (k, v) in [
+        ("traefik.enable", "true"),
+        ("traefik.http.routers.ghost.rule", "Host(`blog.example.com`)"),
+        ("traefik.http.routers.ghost.entrypoints", "websecure"),
+        ("traefik.http.routers.ghost.tls.certresolver", "le"),
+        ("traefik.http.services.ghost.loadbalancer.server.port", "2368"),
+    ] {
+        ghost.labels.insert(k.into(), v.into());
+    }
+    app.apply(Update::ContainerChanged(Box::new(ghost)));
+    let reason = "target ghost is not running (exited 1)";
+    let squeezed = |text: &str| -> String {
+        text.chars().filter(|c| !c.is_whitespace() && *c != '│').collect()
+    };
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50), (80, 14)] {
+        let _ = render_buffer(&mut app, w, h);
+        for row in 0..app.panes.routes.len() {
+            app.panes.routes.nav.selected = row;
+            if app.panes.routes.selected_container() == Some("gggggggggggg7") {
+                break;
+            }
+        }
+        let selected = app.panes.routes.selected_container().map(String::from);
+        let text = buffer_to_text(&render_buffer(&mut app, w, h));
+        assert_eq!(selected.as_deref(), Some("gggggggggggg7"), "at {w}x{h}:\n{text}");
+        let text = buffer_to_text(&render_buffer(&mut app, w, h));
+        insta::assert_snapshot!(format!("routes_broken_reason_{w}x{h}"), text);
+        // In full on the row, in the detail box, or wrapped under the verdict column.
+        assert!(squeezed(&text).contains(&squeezed(reason)), "at {w}x{h}:\n{text}");
+    }
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let row = text.lines().find(|l| l.contains("blog.example.com")).expect("the ghost route");
+    assert!(row.contains(&format!("✗ {reason}")), "the verdict comes first at 120: {row}");
+    assert!(row.contains("exited 1 ") && row.contains("TLS le"), "{row}");
 }

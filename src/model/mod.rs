@@ -11,6 +11,7 @@ pub mod container;
 pub mod format;
 pub mod history;
 pub mod logs;
+pub mod names;
 pub mod ring;
 pub mod sanitize;
 pub mod secrets;

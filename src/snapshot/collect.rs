@@ -233,8 +233,9 @@ pub async fn logs(
     let model = &app.model;
     let lines: Vec<_> = model.logs.merged(None).collect();
     let start = lines.len().saturating_sub(usize::from(args.height.max(1)));
+    let names = ui::panes::logs::source_names(model, usize::MAX);
     for line in &lines[start..] {
-        let name = ui::panes::logs::source_name(model, &line.source);
+        let name = names.get(&line.source).map_or_else(|| line.source.short(), String::as_str);
         writeln!(stdout, "{name} | {}", line.plain())?;
     }
     stdout.flush()?;

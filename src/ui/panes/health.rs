@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{ContainerList, Effect, Handled, Pane, PaneView, ago, block, clock};
 use crate::model::format::nanos;
+use crate::model::names::names_by_id;
 use crate::model::sanitize::one_line;
 use crate::model::{Container, HealthProbe, HealthStatus};
 use crate::ui::keymap::Action;
@@ -50,11 +51,17 @@ impl Pane for HealthPane {
         let theme = view.theme;
         let project = view.project;
         let checked = checked(view);
-        let unchecked: Vec<String> = model
-            .containers
-            .values()
-            .filter(|c| c.in_project(project) && c.healthcheck.is_none())
-            .map(|c| format!("{}{}", super::host_prefix(model, c.host), c.display_name()))
+        let shown: Vec<&Container> =
+            model.containers.values().filter(|c| c.in_project(project)).collect();
+        // A card's name follows its status column (12 wide), inside the borders.
+        let room = usize::from(area.width.saturating_sub(2))
+            .saturating_sub(12 + super::host_width(model, &shown));
+        let names = names_by_id(shown.iter().copied(), room);
+        let name = |c: &Container| names.get(&c.id).cloned().unwrap_or_else(|| c.name.clone());
+        let unchecked: Vec<String> = shown
+            .iter()
+            .filter(|c| c.healthcheck.is_none())
+            .map(|c| format!("{}{}", super::host_prefix(model, c.host), name(c)))
             .collect();
         let outer = block(
             view,
@@ -82,7 +89,8 @@ impl Pane for HealthPane {
             ]))
         };
         let room = inner.height as usize - usize::from(footer.is_some());
-        let blocks: Vec<Vec<Line>> = checked.iter().map(|c| card(c, view, width)).collect();
+        let blocks: Vec<Vec<Line>> =
+            checked.iter().map(|c| card(c, &name(c), view, width)).collect();
         let per = blocks.iter().map(Vec::len).max().unwrap_or(1);
         let range = self.list.nav.window(blocks.len(), (room / per.max(1)).max(1));
         let mut lines = Vec::new();
@@ -120,7 +128,7 @@ fn rank(status: HealthStatus) -> u8 {
     }
 }
 
-fn card<'a>(c: &Container, view: &PaneView<'_>, width: usize) -> Vec<Line<'a>> {
+fn card<'a>(c: &Container, name: &str, view: &PaneView<'_>, width: usize) -> Vec<Line<'a>> {
     let theme = view.theme;
     let Some(check) = &c.healthcheck else { return Vec::new() };
     let status = c.health_status();
@@ -128,11 +136,11 @@ fn card<'a>(c: &Container, view: &PaneView<'_>, width: usize) -> Vec<Line<'a>> {
     let mut title = vec![
         Span::styled(format!("{:<12}", status.marked()), theme.health(status)),
         Span::styled(
-            format!("{}{}", super::host_prefix(view.model, c.host), one_line(c.display_name())),
+            format!("{}{name}", super::host_prefix(view.model, c.host)),
             theme.style(Slot::Title),
         ),
     ];
-    if c.project().is_some() {
+    if c.project().is_some() && name != c.name {
         title.push(Span::styled(format!("  ({})", one_line(&c.name)), theme.style(Slot::Muted)));
     }
     if streak > 0 {

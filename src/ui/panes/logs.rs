@@ -2,7 +2,7 @@
 //! project. Lines are made safe by the store (no escape sequence but colour ever
 //! reaches the terminal); this pane only draws, scrolls, searches and filters.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Utc};
@@ -16,6 +16,7 @@ use regex::Regex;
 
 use super::{Effect, Handled, Pane, PaneView, block, movement};
 use crate::model::format::bytes;
+use crate::model::names::names_by_id;
 use crate::model::logs::{
     AnsiStyle, Color, Direction, Filter, FilteredView, Level, LogLine, LogStore, LogTarget,
     SaveOptions, SourceId, Stream, json_pretty, match_ranges, pattern, save,
@@ -97,19 +98,53 @@ const SOURCE_SLOTS: [Slot; 6] = [
     Slot::LogSource5,
 ];
 
+/// The width of the source name before each merged line.
+const SOURCE_WIDTH: usize = 12;
+
 fn source_slot(name: &str) -> Slot {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     name.hash(&mut hasher);
     SOURCE_SLOTS[(hasher.finish() % SOURCE_SLOTS.len() as u64) as usize]
 }
 
-/// The name a line's source goes by: its compose service, else its container name;
-/// `host/name` with several engines, where two of them can run a `web`.
+/// The name a line's source goes by, as [`source_names`] gives it with no limit.
 pub fn source_name(model: &Model, source: &SourceId) -> String {
-    match model.containers.get(source.as_str()) {
-        Some(c) => format!("{}{}", super::host_prefix(model, c.host), c.display_name()),
-        None => source.short().to_string(),
-    }
+    source_names(model, usize::MAX).remove(source).unwrap_or_else(|| {
+        // Not in the store yet: named on its own.
+        match model.containers.get(source.as_str()) {
+            Some(c) => {
+                let own = names_by_id([c], usize::MAX).remove(&c.id).unwrap_or_default();
+                format!("{}{own}", super::host_prefix(model, c.host))
+            }
+            None => source.short().to_string(),
+        }
+    })
+}
+
+/// What each source whose lines the store holds goes by, in at most `width`
+/// characters: named among each other by [`crate::model::names`] (`redis`, or
+/// `shop/redis` when two projects merged here both run one), `host/name` with several
+/// engines, where two of them can run a `web`.
+pub fn source_names(model: &Model, width: usize) -> HashMap<SourceId, String> {
+    let held: Vec<&Container> =
+        model.logs.sources().filter_map(|s| model.containers.get(s.as_str())).collect();
+    let room = width.saturating_sub(super::host_width(model, &held));
+    let names = names_by_id(held.iter().copied(), room);
+    model
+        .logs
+        .sources()
+        .map(|source| {
+            let name = match model.containers.get(source.as_str()) {
+                Some(c) => format!(
+                    "{}{}",
+                    super::host_prefix(model, c.host),
+                    names.get(&c.id).map_or(c.name.as_str(), String::as_str)
+                ),
+                None => source.short().to_string(),
+            };
+            (source.clone(), name)
+        })
+        .collect()
 }
 
 fn term_color(color: Color) -> TermColor {
@@ -327,8 +362,7 @@ impl LogsPane {
             .join(format!("portolan-logs-{label}-{}.log", now.format("%Y%m%d-%H%M%S")));
         let result = std::fs::File::create(&path).and_then(|file| {
             let mut writer = std::io::BufWriter::new(file);
-            let names: std::collections::HashMap<SourceId, String> =
-                store.sources().map(|s| (s.clone(), source_name(model, s))).collect();
+            let names = source_names(model, usize::MAX);
             let options = SaveOptions { timestamps: true, source_names: Some(&names) };
             let lines = self.view.lines(store, 0..self.view.len());
             let saved = save(lines, &mut writer, &options)?;
@@ -450,9 +484,10 @@ impl LogsPane {
         let end = (self.selected + 1).min(self.view.len());
         let start = end.saturating_sub(height);
         let mut rows: Vec<Line> = Vec::new();
+        let names = source_names(view.model, SOURCE_WIDTH);
         for (offset, line) in self.view.lines(store, start..end).enumerate() {
             let index = start + offset;
-            rows.extend(self.render_line(line, index, view, width));
+            rows.extend(self.render_line(line, index, &names, view, width));
         }
         // With wrapping a line can take several rows: keep the newest rows.
         let skip = rows.len().saturating_sub(height);
@@ -464,11 +499,12 @@ impl LogsPane {
         &self,
         line: &'a LogLine,
         index: usize,
+        names: &HashMap<SourceId, String>,
         view: &PaneView<'_>,
         width: usize,
     ) -> Vec<Line<'a>> {
         let theme = view.theme;
-        let name = source_name(view.model, &line.source);
+        let name = names.get(&line.source).cloned().unwrap_or_else(|| line.source.short().into());
         let mut prefix: Vec<Span> = Vec::new();
         if let Some(t) = line.timestamp {
             match self.time {
@@ -489,9 +525,12 @@ impl LogsPane {
         } else {
             theme.style(Slot::Muted)
         };
+        // The colour follows the container, not its name in this list, which changes
+        // as other sources come and go.
+        let colour = view.model.containers.get(line.source.as_str()).map_or(&name, |c| &c.name);
         prefix.push(Span::styled(
-            format!("{:<12.12}", one_line(&name)),
-            theme.style(source_slot(&name)),
+            format!("{name:<SOURCE_WIDTH$.SOURCE_WIDTH$}"),
+            theme.style(source_slot(colour)),
         ));
         prefix.push(Span::styled(marker, marker_style));
         let level_style = match line.level {

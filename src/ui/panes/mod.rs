@@ -13,7 +13,7 @@ use super::keymap::Action;
 pub use super::pane::{Effect, Handled, Pane, PaneView, movement};
 use super::theme::Slot;
 use crate::model::sanitize::one_line;
-use crate::model::{Connection, HostId, Model};
+use crate::model::{Connection, Container, HostId, Model};
 
 /// Declares the panes that have a tab, in tab order: `Id module::Type "Title"
 /// "Short title" 'key'`. The module's file is the pane's file; its name is the name
@@ -281,6 +281,11 @@ pub fn host_prefix(model: &Model, host: HostId) -> String {
     } else {
         String::new()
     }
+}
+
+/// The widest engine prefix (`db2/`) among `rows`: what a name column keeps for it.
+pub fn host_width(model: &Model, rows: &[&Container]) -> usize {
+    rows.iter().map(|c| host_prefix(model, c.host).chars().count()).max().unwrap_or(0)
 }
 
 #[cfg(test)]

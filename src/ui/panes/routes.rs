@@ -13,6 +13,7 @@ use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use std::rc::Rc;
 
 use crate::model::Model;
+use crate::model::format::fit;
 use crate::model::sanitize::one_line;
 use crate::routes::table::{ProxyNote, Route, RouteKind, RouteTable};
 use crate::ui::keymap::Action;
@@ -35,9 +36,74 @@ pub struct RoutesPane {
 #[derive(Debug)]
 struct LaidOut {
     width: u16,
-    cells: Vec<Vec<(String, Style)>>,
+    cells: Vec<Vec<RouteCell>>,
     widths: Vec<usize>,
+    /// Whether the columns that abbreviate show their short form.
+    short: bool,
 }
+
+/// One cell of a route's row: its full text and, for a column that can give way
+/// (entry, TLS and middlewares, state), a shorter one.
+#[derive(Debug, Clone)]
+struct RouteCell {
+    full: String,
+    short: Option<String>,
+    style: Style,
+}
+
+impl RouteCell {
+    fn new(full: String, style: Style) -> Self {
+        RouteCell { full, short: None, style }
+    }
+
+    fn or_short(mut self, short: String) -> Self {
+        if short.chars().count() < self.full.chars().count() {
+            self.short = Some(short);
+        }
+        self
+    }
+
+    fn text(&self, short: bool) -> &str {
+        match (&self.short, short) {
+            (Some(text), true) => text,
+            _ => &self.full,
+        }
+    }
+}
+
+/// How a column gives way when the table is too wide for the list.
+#[derive(Debug, Clone, Copy)]
+struct Column {
+    header: &'static str,
+    /// The header over the short form.
+    short_header: &'static str,
+    /// Higher keeps its width longer among the columns that give way.
+    priority: usize,
+    /// The verdict and the target: narrowed only when nothing else can give.
+    kept: bool,
+}
+
+const fn column(header: &'static str, short_header: &'static str, priority: usize) -> Column {
+    Column { header, short_header, priority, kept: false }
+}
+
+const fn kept(header: &'static str) -> Column {
+    Column { header, short_header: header, priority: 10, kept: true }
+}
+
+/// The columns when the list is at least 110 wide.
+const WIDE: [Column; 7] = [
+    column("ENTRY", "ENTRY", 2),
+    column("HOST", "HOST", 3),
+    column("PATH", "PATH", 3),
+    column("TLS · MIDDLEWARES", "TLS · MW", 2),
+    kept("TARGET"),
+    column("STATE", "STATE", 3),
+    kept("VERDICT"),
+];
+
+const NARROW: [Column; 4] =
+    [column("ENTRY", "ENTRY", 2), column("HOST · PATH", "HOST · PATH", 3), kept("TARGET"), kept("VERDICT")];
 
 #[derive(Debug, Clone)]
 enum RowKind {
@@ -114,30 +180,44 @@ impl Pane for RoutesPane {
         let [list_area, detail_area] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(detail_height)]).areas(inner);
         let wide = list_area.width >= 110;
-        let visible = list_area.height.saturating_sub(1) as usize;
-        let range = self.nav.window(self.rows.len(), visible);
-        let headers: &[&str] = if wide {
-            &["ENTRY", "HOST", "PATH", "TLS · MIDDLEWARES", "TARGET", "STATE", "VERDICT"]
-        } else {
-            &["ENTRY", "HOST · PATH", "TARGET", "VERDICT"]
-        };
+        let columns: &[Column] = if wide { &WIDE } else { &NARROW };
         let stale = self.laid_out.as_ref().is_none_or(|l| l.width != list_area.width);
         if stale {
-            let cells: Vec<Vec<(String, Style)>> =
+            let cells: Vec<Vec<RouteCell>> =
                 table.routes.iter().map(|route| route_cells(route, theme, wide)).collect();
-            let priority: &[usize] = if wide { &[3, 4, 4, 1, 3, 1, 4] } else { &[2, 3, 3, 3] };
-            let widths = fit_columns(headers, priority, &cells, list_area.width as usize);
-            self.laid_out = Some(LaidOut { width: list_area.width, cells, widths });
+            let (widths, short) = fit_columns(columns, &cells, list_area.width as usize);
+            self.laid_out = Some(LaidOut { width: list_area.width, cells, widths, short });
         }
-        let Some(LaidOut { cells, widths, .. }) = self.laid_out.as_ref() else { return };
+        let Some(LaidOut { cells, widths, short, .. }) = self.laid_out.as_ref() else { return };
+        // The rows a wrapped verdict takes are kept free, so the window never scrolls
+        // its end out of sight.
+        let wrap_rows = match self.rows.get(self.nav.selected) {
+            Some(RowKind::Route(i)) if detail_height == 0 => {
+                match (cells[*i].last(), widths.last()) {
+                    (Some(verdict), Some(&w)) => {
+                        wrap_verdict(verdict, w, widths).map_or(0, |(_, rest)| rest.len())
+                    }
+                    _ => 0,
+                }
+            }
+            _ => 0,
+        };
+        let visible = (list_area.height.saturating_sub(1) as usize).saturating_sub(wrap_rows);
+        let range = self.nav.window(self.rows.len(), visible.max(1));
         let mut lines: Vec<Line> = Vec::with_capacity(range.len() + 1);
         lines.push(Line::from(
-            headers
+            columns
                 .iter()
                 .zip(widths)
-                .map(|(h, w)| Span::styled(pad(h, *w), theme.style(Slot::Label)))
+                .map(|(c, w)| {
+                    let header = if *short { c.short_header } else { c.header };
+                    Span::styled(pad(header, *w), theme.style(Slot::Label))
+                })
                 .collect::<Vec<_>>(),
         ));
+        // Without the detail box below, the selected route's verdict wraps in the table
+        // rather than hide why the route is broken.
+        let mut wrapped: Vec<Line> = Vec::new();
         for index in range {
             let selected = index == self.nav.selected;
             let mut line = match &self.rows[index] {
@@ -147,18 +227,31 @@ impl Pane for RoutesPane {
                 RowKind::Note { message } => {
                     Line::from(Span::styled(format!("  ⚠ {message}"), theme.style(Slot::Warning)))
                 }
-                RowKind::Route(i) => Line::from(
-                    cells[*i]
+                RowKind::Route(i) => {
+                    let row = &cells[*i];
+                    let mut spans: Vec<Span> = row
                         .iter()
                         .zip(widths)
-                        .map(|((text, style), w)| Span::styled(pad(text, *w), *style))
-                        .collect::<Vec<_>>(),
-                ),
+                        .map(|(cell, w)| Span::styled(pad(cell.text(*short), *w), cell.style))
+                        .collect();
+                    if selected
+                        && detail_height == 0
+                        && let (Some(verdict), Some(&w)) = (row.last(), widths.last())
+                        && let Some((first, rest)) = wrap_verdict(verdict, w, widths)
+                    {
+                        if let Some(last) = spans.last_mut() {
+                            *last = Span::styled(first, verdict.style);
+                        }
+                        wrapped = rest;
+                    }
+                    Line::from(spans)
+                }
             };
             if selected {
                 line = theme.selected(line);
             }
             lines.push(line);
+            lines.append(&mut wrapped);
         }
         frame.render_widget(Paragraph::new(lines), list_area);
         if detail_height > 0 {
@@ -235,33 +328,74 @@ fn target_style(route: &Route, theme: &Theme) -> Style {
     }
 }
 
-/// Column widths that fit `total`: each column as wide as its widest cell, then the
-/// least important wide ones shrunk until the row fits; one space between columns.
-fn fit_columns(
-    headers: &[&str],
-    priority: &[usize],
-    rows: &[Vec<(String, Style)>],
-    total: usize,
-) -> Vec<usize> {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, (text, _)) in widths.iter_mut().zip(row) {
-            *w = (*w).max(text.chars().count());
-        }
+/// Column widths that fit `total`, and whether the columns that abbreviate do: each
+/// column as wide as its widest cell; then the short forms; then the columns that give
+/// way shrink, the least important first; the verdict and the target shrink last.
+/// One space between columns.
+fn fit_columns(columns: &[Column], rows: &[Vec<RouteCell>], total: usize) -> (Vec<usize>, bool) {
+    let measure = |short: bool| -> Vec<usize> {
+        columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let header = if short { c.short_header } else { c.header };
+                rows.iter()
+                    .filter_map(|row| row.get(i))
+                    .map(|cell| cell.text(short).chars().count())
+                    .fold(header.chars().count(), usize::max)
+            })
+            .collect()
+    };
+    let available = total.saturating_sub(columns.len().saturating_sub(1));
+    let full = measure(false);
+    if full.iter().sum::<usize>() <= available {
+        return (full, false);
     }
-    let available = total.saturating_sub(widths.len().saturating_sub(1));
-    while widths.iter().sum::<usize>() > available {
-        // The column with the most width per unit of importance gives first.
-        let cost = |i: usize| widths[i] * 10 / priority.get(i).copied().unwrap_or(1).max(1);
-        let Some(widest) = (0..widths.len()).max_by_key(|&i| (cost(i), i)) else {
-            break;
-        };
-        if widths[widest] <= 4 {
-            break;
+    let mut widths = measure(true);
+    let shrink = |widths: &mut Vec<usize>, kept: bool, floor: &dyn Fn(usize) -> usize| {
+        while widths.iter().sum::<usize>() > available {
+            let cost = |i: usize| widths[i] * 10 / columns[i].priority.max(1);
+            let Some(widest) = (0..widths.len())
+                .filter(|&i| columns[i].kept == kept && widths[i] > floor(i))
+                .max_by_key(|&i| (cost(i), i))
+            else {
+                break;
+            };
+            widths[widest] -= 1;
         }
-        widths[widest] -= 1;
+    };
+    // A reason that would take the whole row (a rule's parse error) gives way first,
+    // down to two fifths of the row: the detail box or a wrap shows the rest. Then the columns
+    // that give way, down to a few characters; then the verdict and the target, down
+    // to enough to say ok or broken.
+    let last = columns.len() - 1;
+    let (verdict_cap, target_cap) = (available * 2 / 5, available / 4);
+    shrink(&mut widths, true, &|i| if i == last { verdict_cap } else { target_cap });
+    shrink(&mut widths, false, &|_| 4);
+    shrink(&mut widths, true, &|_| 12);
+    (widths, true)
+}
+
+/// The verdict cut into pieces of `width`: the first for the route's own row, the
+/// rest as rows of their own under the verdict column. Nothing when it fits its row.
+fn wrap_verdict<'a>(
+    verdict: &RouteCell,
+    width: usize,
+    widths: &[usize],
+) -> Option<(String, Vec<Line<'a>>)> {
+    let text: Vec<char> = verdict.full.chars().collect();
+    if text.len() <= width || width == 0 {
+        return None;
     }
-    widths
+    let indent: usize = widths.iter().take(widths.len().saturating_sub(1)).map(|w| w + 1).sum();
+    let mut pieces = text.chunks(width).map(|chunk| chunk.iter().collect::<String>());
+    let first = pieces.next().unwrap_or_default();
+    let rest = pieces
+        .map(|piece| {
+            Line::from(vec![Span::raw(" ".repeat(indent)), Span::styled(piece, verdict.style)])
+        })
+        .collect();
+    Some((first, rest))
 }
 
 /// `text` cut or padded to `width` characters, and a space after.
@@ -277,7 +411,7 @@ fn pad(text: &str, width: usize) -> String {
     }
 }
 
-fn route_cells(route: &Route, theme: &Theme, wide: bool) -> Vec<(String, Style)> {
+fn route_cells(route: &Route, theme: &Theme, wide: bool) -> Vec<RouteCell> {
     let text = |s: &str| one_line(s).into_owned();
     let host = route.host.as_deref().map(text).unwrap_or_else(|| "*".to_string());
     let path = route.path.as_deref().map(text).unwrap_or_default();
@@ -286,11 +420,13 @@ fn route_cells(route: &Route, theme: &Theme, wide: bool) -> Vec<(String, Style)>
         target.push_str(" (ws)");
     }
     let verdict = match route.verdict.reason() {
-        None => ("✓ ok".to_string(), theme.style(Slot::Ok)),
-        Some(reason) => (format!("✗ {}", text(reason)), theme.style(Slot::Error)),
+        None => RouteCell::new("✓ ok".to_string(), theme.style(Slot::Ok)),
+        Some(reason) => RouteCell::new(format!("✗ {}", text(reason)), theme.style(Slot::Error)),
     };
-    let entry = (text(&route.entrypoint), theme.style(Slot::Accent));
-    let target = (target, target_style(route, theme));
+    let entry_text = text(&route.entrypoint);
+    let entry = RouteCell::new(entry_text.clone(), theme.style(Slot::Accent))
+        .or_short(short_entry(&entry_text));
+    let target = RouteCell::new(target, target_style(route, theme));
     let plain = theme.style(Slot::Value);
     if wide {
         let mut extras: Vec<String> = Vec::new();
@@ -298,22 +434,56 @@ fn route_cells(route: &Route, theme: &Theme, wide: bool) -> Vec<(String, Style)>
             extras.push(format!("TLS {}", text(tls)));
         }
         extras.extend(route.middlewares.iter().map(|m| text(m)));
+        // TLS and a count of middlewares: the detail box names them.
+        let mut short_extras: Vec<String> = Vec::new();
+        if let Some(tls) = &route.tls {
+            short_extras.push(format!("TLS {}", fit(&text(tls), 8)));
+        }
+        if !route.middlewares.is_empty() {
+            short_extras.push(format!("+{}", route.middlewares.len()));
+        }
         // `running · healthy` says no more than `healthy` in a narrow column.
         let state = route.target_state.as_deref().map(text).unwrap_or_default();
         let state = state.strip_prefix("running · ").map(str::to_string).unwrap_or(state);
+        // `exited 137 · OOM killed` gives way to its first words.
+        let short_state = state.split(" · ").next().unwrap_or_default().to_string();
         vec![
             entry,
-            (host, plain),
-            (path, plain),
-            (extras.join(" "), theme.style(Slot::Muted)),
+            RouteCell::new(host, plain),
+            RouteCell::new(path, plain),
+            RouteCell::new(extras.join(" "), theme.style(Slot::Muted))
+                .or_short(short_extras.join(" ")),
             target,
-            (state, target_style(route, theme)),
+            RouteCell::new(state, target_style(route, theme)).or_short(short_state),
             verdict,
         ]
     } else {
         let matched = if path.is_empty() { host } else { format!("{host} {path}") };
-        vec![entry, (matched, plain), target, verdict]
+        vec![entry, RouteCell::new(matched, plain), target, verdict]
     }
+}
+
+/// An entry without the entrypoints' names and the defaults: `websecure :443` reads
+/// `:443`, `0.0.0.0:8080/tcp` reads `:8080`; what is odd (`(not published)`, a
+/// loopback address, `/udp`) stays, shorter.
+fn short_entry(entry: &str) -> String {
+    entry
+        .split(", ")
+        .map(|part| {
+            let part = part.replace(" (not published)", " unpublished");
+            let part = match part.split_once(" (host ") {
+                Some((port, host)) => format!("{port}→{}", host.trim_end_matches(')')),
+                None => part,
+            };
+            let part = match part.split_once(" :") {
+                Some((_, port)) => format!(":{port}"),
+                None => part,
+            };
+            let part = part.strip_prefix("0.0.0.0").unwrap_or(&part).to_string();
+            part.strip_suffix("/tcp").unwrap_or(&part).to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn detail<'a>(route: &Route, theme: &Theme) -> Vec<Line<'a>> {
@@ -363,4 +533,57 @@ fn detail<'a>(route: &Route, theme: &Theme) -> Vec<Line<'a>> {
     };
     // The verdict first: at 80 columns the lines below may wrap out of sight.
     vec![fourth, Line::from(third), Line::from(first), Line::from(second)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_abbreviates_to_its_ports() {
+        assert_eq!(short_entry("websecure :443"), ":443");
+        assert_eq!(short_entry("web :80 (not published), websecure :443"), ":80 unpublished, :443");
+        assert_eq!(short_entry("websecure :443 (host 8443)"), ":443→8443");
+        assert_eq!(short_entry("0.0.0.0:8080/tcp"), ":8080");
+        assert_eq!(short_entry("127.0.0.1:53/udp"), "127.0.0.1:53/udp");
+    }
+
+    fn cell(full: &str, short: Option<&str>) -> RouteCell {
+        let cell = RouteCell::new(full.to_string(), Style::default());
+        match short {
+            Some(short) => cell.or_short(short.to_string()),
+            None => cell,
+        }
+    }
+
+    #[test]
+    fn the_verdict_and_target_keep_their_room_while_others_abbreviate() {
+        let row = vec![
+            cell("websecure :443 (host 8443)", Some(":443→8443")),
+            cell("blog.example.com", None),
+            cell("", None),
+            cell("TLS letsencrypt ratelimit@file", Some("TLS letsenc… +1")),
+            cell("ghost:2368", None),
+            cell("exited 1", None),
+            cell("✗ target ghost is not running (exited 1)", None),
+        ];
+        let (widths, short) = fit_columns(&WIDE, std::slice::from_ref(&row), 110);
+        assert!(short);
+        assert!(widths.iter().sum::<usize>() + 6 <= 110, "{widths:?}");
+        assert_eq!(widths[4], "ghost:2368".len(), "the target whole: {widths:?}");
+        assert_eq!(widths[5], "exited 1".len(), "the state whole: {widths:?}");
+        assert_eq!(widths[6], row[6].full.chars().count(), "the verdict whole: {widths:?}");
+        let (widths, short) = fit_columns(&WIDE, &[row], 200);
+        assert!(!short, "room for everything: {widths:?}");
+    }
+
+    #[test]
+    fn a_verdict_too_long_for_its_row_wraps_under_its_column() {
+        let verdict = cell("✗ target ghost is not running (exited 1)", None);
+        let (first, rest) = wrap_verdict(&verdict, 30, &[4, 5, 30]).expect("it wraps");
+        assert_eq!(first, "✗ target ghost is not running ");
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].to_string(), format!("{}(exited 1)", " ".repeat(11)));
+        assert!(wrap_verdict(&verdict, 60, &[60]).is_none());
+    }
 }

@@ -9,6 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
 
 use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use crate::model::format::{bytes, percent, rate};
+use crate::model::names::names_by_id;
 use crate::model::sanitize::one_line;
 use crate::model::{Container, Model, StatsPoint};
 use crate::ui::keymap::Action;
@@ -233,9 +234,13 @@ impl Pane for StatsPane {
         // The NAME column takes what the fixed ones leave (one space between columns).
         let taken: u16 = fixed.iter().map(|(_, w)| w + 1).sum();
         let name_width = usize::from(inner.width.saturating_sub(taken));
+        // Named among every running row, not only those on screen: a name must not
+        // change as the list scrolls.
+        let names = names_by_id(rows.iter().copied(), name_width.saturating_sub(super::host_width(model, &rows)));
+        let name = |c: &'_ Container| -> String { names.get(&c.id).cloned().unwrap_or_else(|| c.name.clone()) };
         let body: Vec<Row> = rows[range.clone()]
             .iter()
-            .map(|c| stats_row(c, model, theme, columns, name_width))
+            .map(|c| stats_row(c, &name(c), model, theme, columns, name_width))
             .collect();
         let widths: Vec<Constraint> = std::iter::once(Constraint::Fill(2))
             .chain(fixed.iter().map(|(_, w)| Constraint::Length(*w)))
@@ -251,7 +256,8 @@ impl Pane for StatsPane {
         frame.render_stateful_widget(table, inner, &mut state);
         if charts_height > 0 {
             let selected = self.selected_container().and_then(|id| model.containers.get(id));
-            render_charts(frame, charts_area, view, selected);
+            let named = selected.map(|c| (c, name(c)));
+            render_charts(frame, charts_area, view, named.as_ref().map(|(c, n)| (*c, n.as_str())));
         }
     }
 }
@@ -266,6 +272,7 @@ struct Columns {
 
 fn stats_row<'a>(
     c: &Container,
+    name: &str,
     model: &Model,
     theme: &Theme,
     columns: Columns,
@@ -291,7 +298,7 @@ fn stats_row<'a>(
         _ => None,
     };
     let mut cells = vec![
-        Cell::from(super::host_and_name(model, c.host, c.display_name(), name_width)),
+        Cell::from(super::host_and_name(model, c.host, name, name_width)),
         Cell::from(cpu),
         Cell::from(memory),
     ];
@@ -353,8 +360,14 @@ fn history(model: &Model, ids: &[&str], metric: Metric) -> Vec<f64> {
     sums
 }
 
-fn render_charts(frame: &mut Frame, area: Rect, view: &PaneView<'_>, selected: Option<&Container>) {
-    let Some(c) = selected else {
+/// The charts of the selected container, named as its row is.
+fn render_charts(
+    frame: &mut Frame,
+    area: Rect,
+    view: &PaneView<'_>,
+    selected: Option<(&Container, &str)>,
+) {
+    let Some((c, name)) = selected else {
         frame.render_widget(Paragraph::new("Select a running container to see its history."), area);
         return;
     };
@@ -377,11 +390,7 @@ fn render_charts(frame: &mut Frame, area: Rect, view: &PaneView<'_>, selected: O
         frame,
         left,
         view,
-        format!(
-            "{}{} · last 10 min",
-            super::host_prefix(model, c.host),
-            one_line(c.display_name())
-        ),
+        format!("{}{name} · last 10 min", super::host_prefix(model, c.host)),
         &own,
         c.limits.memory_bytes,
     );

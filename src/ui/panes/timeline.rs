@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Effect, Handled, ListNav, Pane, PaneView, block, clock, movement};
-use crate::model::HostId;
+use crate::model::names::{Named, row_names};
+use crate::model::{HostId, Model, TimelineEntry};
 use crate::model::sanitize::one_line;
 use crate::timeline::{incidents, startup_projects, startup_sequence_on};
 use crate::ui::keymap::Action;
@@ -167,10 +168,12 @@ impl Pane for TimelinePane {
             self.nav.selected = entries.len().saturating_sub(1);
         }
         let range = self.nav.window(entries.len(), inner.height as usize);
+        let subjects = subjects(model, &entries);
         let lines: Vec<Line> = entries[range.clone()]
             .iter()
+            .zip(&subjects[range.clone()])
             .enumerate()
-            .map(|(i, e)| {
+            .map(|(i, (e, subject))| {
                 let slot = match e.event.as_str() {
                     "die" | "oom" | "kill" | "health_status: unhealthy" | "host unreachable" => {
                         Slot::Error
@@ -185,7 +188,10 @@ impl Pane for TimelinePane {
                         format!("{mark}{} ", clock(view, e.time)),
                         theme.style(Slot::Muted),
                     ),
-                    Span::styled(format!("{:<28}", subject(model, e)), theme.style(Slot::Title)),
+                    Span::styled(
+                        format!("{subject:<SUBJECT_WIDTH$}"),
+                        theme.style(Slot::Title),
+                    ),
                     Span::styled(format!("{:<26}", e.event), theme.style(slot)),
                     Span::styled(one_line(&e.detail).into_owned(), theme.style(Slot::Value)),
                 ]);
@@ -207,15 +213,48 @@ impl Pane for TimelinePane {
     }
 }
 
-/// What an entry is about: the container, as `host/name` with several engines; an
-/// engine's own entries name just the engine.
-fn subject(model: &crate::model::Model, e: &crate::model::TimelineEntry) -> String {
-    match e.host {
-        Some(host) if model.multi_host() && !e.is_host_event() => {
-            format!("{}{}", super::host_prefix(model, host), one_line(&e.container))
-        }
-        _ => one_line(&e.container).into_owned(),
-    }
+/// The width of the column that says what an entry is about.
+const SUBJECT_WIDTH: usize = 28;
+
+/// What each entry is about: its container, named among every container the log
+/// names by [`crate::model::names`] (so `redis` reads `shop/redis` when two projects
+/// run one), as `host/name` with several engines; an engine's own entries, and a
+/// swarm's, name what they are about as they are.
+fn subjects(model: &Model, entries: &[&TimelineEntry]) -> Vec<String> {
+    let about_container = |e: &TimelineEntry| e.host.filter(|_| !e.is_host_event());
+    let named: Vec<Named<'_>> = entries
+        .iter()
+        .filter_map(|e| {
+            let host = about_container(e)?;
+            let number = model
+                .containers
+                .get(&e.container_id)
+                .and_then(|c| c.compose.as_ref())
+                .and_then(|info| info.container_number);
+            Some(Named {
+                host,
+                name: &e.container,
+                project: e.project.as_deref(),
+                service: e.service.as_deref(),
+                number,
+            })
+        })
+        .collect();
+    let host_width = named
+        .iter()
+        .map(|n| super::host_prefix(model, n.host).chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut names = row_names(&named, SUBJECT_WIDTH.saturating_sub(host_width)).into_iter();
+    entries
+        .iter()
+        .map(|e| match about_container(e) {
+            Some(host) => {
+                format!("{}{}", super::host_prefix(model, host), names.next().unwrap_or_default())
+            }
+            None => one_line(&e.container).into_owned(),
+        })
+        .collect()
 }
 
 /// `T+5s`, `T+12m`, `T+3h05m`: short enough for the column at any age.
