@@ -450,6 +450,18 @@ fn project_filter_cycles_and_clears() {
     assert_eq!(app.project.as_deref(), Some("shop"));
     let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
     assert!(!text.contains("nightly-job"));
+    // The header counts what is shown: the project's containers, not the host's.
+    let shop = app.model.counts_where(|c| c.project() == Some("shop"));
+    let header = text.lines().next().unwrap_or_default().to_string();
+    assert!(header.contains(&format!("{} running", shop.running)), "{header}");
+    assert!(header.contains(&format!("{} exited", shop.exited)), "{header}");
+    assert_ne!(shop, app.model.counts(), "the fixture has containers outside the project");
+    // At 80 columns the footer keeps whole hints, the filter in force among them.
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    let footer = text.lines().last().unwrap_or_default().trim_end().to_string();
+    assert!(footer.contains("project: shop"), "{footer}");
+    let whole = ["quit", "help", "project: shop", "pane", "select", "detail", "actions"];
+    assert!(whole.iter().any(|h| footer.ends_with(h)), "no hint cut short: {footer}");
     app.act(Action::NextProject);
     assert_eq!(app.project, None);
 }

@@ -82,6 +82,27 @@ pub fn nanos(ns: i64) -> String {
     if s == 0 { format!("{m}m") } else { format!("{m}m{s}s") }
 }
 
+/// An engine's address in a few words, for a narrow header: the usual root socket is
+/// `local`, another socket its file name (`podman.sock`), a TCP or ssh engine its
+/// host and port (`db2:2376`, `ops@db2`), without the scheme.
+pub fn short_endpoint(endpoint: &str) -> String {
+    let endpoint = endpoint.trim();
+    if let Some(path) = endpoint.strip_prefix("unix://") {
+        if matches!(path, "/var/run/docker.sock" | "/run/docker.sock") {
+            return "local".to_string();
+        }
+        let file = path.rsplit('/').next().filter(|f| !f.is_empty()).unwrap_or(path);
+        return format!("local {file}");
+    }
+    if endpoint.starts_with("npipe://") {
+        return "local".to_string();
+    }
+    match endpoint.split_once("://") {
+        Some((_, rest)) => rest.trim_end_matches('/').to_string(),
+        None => endpoint.to_string(),
+    }
+}
+
 /// `text` cut to `width` characters, ending in `…` where it was cut.
 pub fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -103,6 +124,15 @@ pub fn short_id(id: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_shorten_by_meaning() {
+        assert_eq!(short_endpoint("unix:///var/run/docker.sock"), "local");
+        assert_eq!(short_endpoint("unix:///run/user/1000/podman/podman.sock"), "local podman.sock");
+        assert_eq!(short_endpoint("tcp://db2.internal:2376"), "db2.internal:2376");
+        assert_eq!(short_endpoint("ssh://ops@db2"), "ops@db2");
+        assert_eq!(short_endpoint("npipe:////./pipe/docker_engine"), "local");
+    }
 
     #[test]
     fn sizes_read_like_docker_stats() {

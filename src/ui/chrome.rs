@@ -22,14 +22,20 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     }
     let theme = &app.theme;
     let model = &app.model;
-    let counts = model.counts();
+    let counts = shown_counts(app, |_| true);
     // The left side gets shorter step by step (hostname, then the API version, then the
-    // engine's version) instead of being cut in the middle of a word.
+    // socket path for a word like `local`, then the engine's version) instead of being
+    // cut in the middle of a word.
     let engine = &model.host(0).engine;
     let left_at = |level: u8| {
         let mut left = vec![Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand))];
-        left.push(Span::styled(format!(" {} ", engine.endpoint), theme.style(Slot::Header)));
-        if let Some(version) = engine.version.as_ref().filter(|_| level < 3) {
+        let endpoint = if level < 3 {
+            engine.endpoint.to_string()
+        } else {
+            crate::model::format::short_endpoint(&engine.endpoint)
+        };
+        left.push(Span::styled(format!(" {} ", one_line(&endpoint)), theme.style(Slot::Header)));
+        if let Some(version) = engine.version.as_ref().filter(|_| level < 4) {
             let api = engine
                 .api_version
                 .as_deref()
@@ -84,19 +90,32 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let right_width = right.iter().map(|s| s.width()).sum::<usize>() + 1;
     let room = usize::from(area.width).saturating_sub(right_width);
     let fits = |left: &Vec<Span>| left.iter().map(Span::width).sum::<usize>() <= room;
-    let left = (0..=3).map(left_at).find(fits).unwrap_or_else(|| {
+    let left = (0..=4).map(left_at).find(fits).unwrap_or_else(|| {
         // Only the brand and the endpoint are left: the endpoint says where it was cut,
         // or goes when too little of it would be left to recognise.
-        let mut left = left_at(3);
+        let mut left = left_at(4);
         let room = room.saturating_sub(left[0].width() + 2);
         left.truncate(1);
         if room >= 8 {
-            let endpoint = fit(&engine.endpoint.to_string(), room);
+            let short = crate::model::format::short_endpoint(&engine.endpoint);
+            let endpoint = fit(&one_line(&short), room);
             left.push(Span::styled(format!(" {endpoint} "), theme.style(Slot::Header)));
         }
         left
     });
     header_sides(frame, area, theme, left, right, right_width);
+}
+
+/// The header's counts: of what the panes show, so under a project filter the
+/// project's containers, not the whole host's.
+fn shown_counts(
+    app: &App,
+    keep: impl Fn(&crate::model::Container) -> bool,
+) -> crate::model::Counts {
+    let project = app.project.as_deref();
+    app.model.counts_where(|c| {
+        keep(c) && crate::model::container::project_filter_keeps(project, c.project())
+    })
 }
 
 /// Draws a header: `left` from the left edge, `right` against the right edge in
@@ -207,7 +226,7 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) -> Vec<(std::ops::Range<u1
 fn hosts_header(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let model = &app.model;
-    let counts = model.counts();
+    let counts = shown_counts(app, |_| true);
     let width = usize::from(area.width);
     let build = |level: u8| {
         let brand = if level >= 2 { " ⚓ " } else { " ⚓ portolan " };
@@ -258,7 +277,7 @@ fn host_spans(
     level: u8,
 ) -> Vec<Span<'static>> {
     let theme = &app.theme;
-    let counts = app.model.counts_where(|c| c.host == id);
+    let counts = shown_counts(app, |c| c.host == id);
     let name = one_line(&host.name).into_owned();
     let gap = if level >= 2 { "" } else { " " };
     if let (Some(other), Connection::Connected { .. }) = (host.same_as, &host.connection) {
@@ -336,14 +355,8 @@ pub fn outage(frame: &mut Frame, area: Rect, app: &App) {
 pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let keymap = &app.keymap;
-    let mut spans = Vec::new();
-    let mut hint = |action: Action, words: &str| {
-        spans.push(Span::styled(
-            format!(" {} ", keymap.label(action)),
-            theme.style(Slot::FooterKey),
-        ));
-        spans.push(Span::styled(format!(" {words}  "), theme.style(Slot::Footer)));
-    };
+    let mut hints: Vec<(Action, String)> = Vec::new();
+    let mut hint = |action: Action, words: &str| hints.push((action, words.to_string()));
     if app.show_help {
         hint(Action::Help, "close help");
         hint(Action::Quit, "quit");
@@ -353,8 +366,14 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             hint(action, words);
         }
     } else {
+        let project = app.project.as_deref().map(|p| one_line(p).into_owned());
         hint(Action::Quit, "quit");
         hint(Action::Help, "help");
+        // A filter in force is said before the pane's hints: it changes what every
+        // pane shows, and the hints are what a narrow footer drops.
+        if let Some(project) = &project {
+            hint(Action::NextProject, &format!("project: {project}"));
+        }
         hint(Action::NextPane, "pane");
         hint(Action::Down, "select");
         for (action, words) in app.panes.get(app.pane).hints() {
@@ -363,12 +382,9 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         if !app.read_only {
             hint(Action::Actions, "actions");
         }
-        let project = app
-            .project
-            .as_deref()
-            .map(|p| one_line(p).into_owned())
-            .unwrap_or_else(|| "all".into());
-        hint(Action::NextProject, &format!("project: {project}"));
+        if project.is_none() {
+            hint(Action::NextProject, "project: all");
+        }
     }
     // What is going on comes before the key hints: at 80 columns the hints are what
     // gets cut. Work under way first, then the last action's result, then warnings.
@@ -403,7 +419,20 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             ));
         }
     }
-    status.extend(spans);
+    // Whole hints only: one that does not fit goes, with those after it.
+    let mut room = usize::from(area.width).saturating_sub(status.iter().map(Span::width).sum());
+    for (action, words) in hints {
+        let key = Span::styled(format!(" {} ", keymap.label(action)), theme.style(Slot::FooterKey));
+        let words = Span::styled(format!(" {words}  "), theme.style(Slot::Footer));
+        // The two trailing spaces only separate hints: the last may end at the edge.
+        let width = key.width() + words.width() - 2;
+        if width > room {
+            break;
+        }
+        room = room.saturating_sub(key.width() + words.width());
+        status.push(key);
+        status.push(words);
+    }
     let line = Line::from(status);
     frame.render_widget(Paragraph::new(line), area);
 }
