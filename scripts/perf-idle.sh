@@ -19,6 +19,8 @@
 #   PERF_SKIP_PORTOLAN=1  skip the build, the portolan phase and the snapshot
 #                         timing (with a warning), e.g. before the binary exists
 #   PERF_SETTLE=5         seconds to wait after the containers are up / a watcher started
+#   PERF_RUN_ARGS         extra `docker run` arguments for the containers; for 1,000 on
+#                         a small machine: PERF_RUN_ARGS="--network none --memory 8m"
 #
 # Results go to stdout, progress to stderr. Containers with the label
 # portolan.perf=1 and the tmux session portolan-perf are removed on exit.
@@ -44,7 +46,7 @@ die() { printf 'perf-idle: error: %s\n' "$*" >&2; exit 1; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-BIN="$ROOT/target/release/portolan"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/portolan"
 
 CLK_TCK="$(getconf CLK_TCK)"
 command -v docker >/dev/null 2>&1 || die "docker CLI not found (run .ci/run, or install docker.io)"
@@ -81,27 +83,9 @@ trap 'exit 143' TERM
 
 now() { printf '%s\n' "$EPOCHREALTIME"; }
 
-# One line per engine process: "<pid>:<starttime> <kind> <utime+stime ticks>".
-# pid:starttime identifies a process even if its pid is reused.
-engine_snapshot() {
-    local d comm kind stat
-    local -a f
-    for d in /proc/[0-9]*; do
-        comm=""
-        read -r comm 2>/dev/null <"$d/comm" || continue
-        case "$comm" in
-            dockerd) kind=dockerd ;;
-            containerd) kind=containerd ;;
-            containerd-shim*) kind=shim ;; # comm is truncated to 15 chars
-            *) continue ;;
-        esac
-        stat="$(cat "$d/stat" 2>/dev/null)" || continue
-        # Fields after "comm)": f[0] is field 3 (state), so utime (14) is
-        # f[11], stime (15) f[12], starttime (22) f[19].
-        read -r -a f <<<"${stat##*) }"
-        printf '%s:%s %s %s\n' "${d#/proc/}" "${f[19]}" "$kind" "$((f[11] + f[12]))"
-    done
-}
+# engine_snapshot comes from perf-lib.sh.
+# shellcheck source=scripts/perf-lib.sh
+source "$ROOT/scripts/perf-lib.sh"
 
 # utime+stime ticks of one process (all its threads).
 proc_ticks() {
@@ -192,11 +176,12 @@ cleanup # leftovers of an interrupted run (only objects carrying our label)
 scripts/test-image.sh >/dev/null
 
 log "starting $N containers from $IMAGE"
+read -r -a RUN_ARGS <<<"${PERF_RUN_ARGS:-}"
 seq 1 "$N" | xargs -P 4 -I '{}' \
-    docker run -d --label "$LABEL" --name "${NAME_PREFIX}{}" "$IMAGE" sleep 100000 >/dev/null \
+    docker run -d --label "$LABEL" --name "${NAME_PREFIX}{}" "${RUN_ARGS[@]}" "$IMAGE" sleep 100000 >/dev/null \
     || die "could not start the containers"
 
-deadline=$((SECONDS + 60 + N))
+deadline=$((SECONDS + 60 + 2 * N))
 while :; do
     running="$(docker ps -q --filter "label=$LABEL" --filter status=running | wc -l)"
     ((running >= N)) && break
@@ -235,6 +220,7 @@ if [[ "$SKIP_PORTOLAN" != 1 ]]; then
     tmux new-session -d -s "$SESSION" -x 120 -y 40 -c "$ROOT" "${env_args[@]}" \
         "$(printf '%q' "$BIN"); echo \"portolan exited with status \$?\"; sleep 600"
 
+    LAUNCHED="$(now)"
     PORTOLAN_PID=""
     for _ in $(seq 1 50); do
         PORTOLAN_PID="$(find_portolan_pid)" && [[ -n "$PORTOLAN_PID" ]] && break
@@ -244,6 +230,21 @@ if [[ "$SKIP_PORTOLAN" != 1 ]]; then
         tmux capture-pane -p -t "=$SESSION:" 2>/dev/null | sed "/^[[:space:]]*$/d" >&2 || true
         die "portolan did not start in the tmux session"
     fi
+    # Time to the first frame (the header is drawn) and to the whole engine synced
+    # (the header says connected, not connecting or syncing d/t), read off the screen.
+    FIRST_FRAME_MS="" SYNCED_MS=""
+    for _ in $(seq 1 600); do
+        screen="$(tmux capture-pane -p -t "=$SESSION:" 2>/dev/null | head -n 1)"
+        if [[ -z "$FIRST_FRAME_MS" && "$screen" == *portolan* ]]; then
+            FIRST_FRAME_MS="$(awk -v a="$LAUNCHED" -v b="$(now)" 'BEGIN { printf "%.0f", (b - a) * 1000 }')"
+        fi
+        if [[ "$screen" == *"● connected"* ]]; then
+            SYNCED_MS="$(awk -v a="$LAUNCHED" -v b="$(now)" 'BEGIN { printf "%.0f", (b - a) * 1000 }')"
+            break
+        fi
+        sleep 0.02
+    done
+    log "first frame after ${FIRST_FRAME_MS:-?} ms, synced after ${SYNCED_MS:-?} ms (screen polled every 20 ms)"
     log "portolan pid $PORTOLAN_PID; settling for 5 s"
     sleep 5
     if ! kill -0 "$PORTOLAN_PID" 2>/dev/null; then
@@ -336,6 +337,10 @@ extra() { awk -v a="$1" -v b="$base" 'BEGIN { printf "%+.3f", a - b }'; }
         printf 'ratio (portolan extra engine CPU) / (docker stats extra engine CPU): n/a (portolan phase skipped)\n'
     fi
     printf 'portolan snapshot --format json --wait 0: %s\n' "$SNAPSHOT_RESULT"
+    if [[ $PORTOLAN_RAN -eq 1 ]]; then
+        printf 'portolan TUI: first frame %s ms, engine synced %s ms after launch\n' \
+            "${FIRST_FRAME_MS:-?}" "${SYNCED_MS:-?}"
+    fi
 }
 
 exit "$EXIT_STATUS"
