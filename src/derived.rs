@@ -1,12 +1,13 @@
 //! What several readers derive from the model, derived once per change of what it
-//! depends on: triage's problems, the audit's findings, the route table and the
-//! map's graph. The UI keeps one [`Derived`] beside its model and every pane reads
+//! depends on: triage's problems and overview, the audit's findings, the route table
+//! and the map's graph. The UI keeps one [`Derived`] beside its model and every pane reads
 //! from it, so the tab bar's problem count, the triage pane and a redraw share one
 //! computation instead of making three.
 //!
 //! Each entry is keyed on the model's revisions and the project filter, and is
-//! computed on first read after a change. Stats and log lines never touch a key: a
-//! stats tick on a busy host recomputes nothing here. Pure: no I/O, no terminal.
+//! computed on first read after a change. Stats and log lines never touch a key but
+//! the overview's, which shows usage: a stats tick on a busy host recomputes nothing
+//! else here. Pure: no I/O, no terminal.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -18,6 +19,7 @@ use crate::model::Model;
 use crate::routes::table::RouteTable;
 use crate::topology::{Filter, Graph};
 use crate::triage::Problem;
+use crate::triage::overview::OverviewRow;
 
 /// How long triage's answer may stand without a change in the model: a crash loop
 /// ends when its restarts age out of the window, with nothing new to say so.
@@ -53,6 +55,7 @@ impl<K: PartialEq, T> Memo<K, T> {
 #[derive(Debug, Default)]
 pub struct Derived {
     problems: Memo<(u64, Option<String>, i64), Vec<Problem>>,
+    overview: Memo<(u64, Option<String>, i64), Vec<OverviewRow>>,
     findings: Memo<(u64, Option<String>), Vec<Finding>>,
     routes: Memo<(u64, Option<String>), RouteTable>,
     graph: Memo<(u64, Option<String>, String), Graph>,
@@ -70,6 +73,28 @@ impl Derived {
         let moment = now.timestamp().div_euclid(PROBLEMS_FRESH_SECONDS);
         let key = (model.state_revision, project.map(String::from), moment);
         self.problems.get(key, || crate::triage::problems(model, now, project))
+    }
+
+    /// One row per shown project, rows with problems first: what triage draws below
+    /// the problems. It shows CPU and memory, so it is keyed on `revision`, which
+    /// stats move too; but a stats batch asks for a redraw only once per tick, so this
+    /// runs about once a second on a busy host and never for a key or a resize. Each
+    /// run is one pass over the containers and the broken routes (the problems and the
+    /// route table come from their own memos) and a walk back through the incident
+    /// log that stops once every row has its newest event.
+    pub fn overview(
+        &self,
+        model: &Model,
+        project: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Rc<Vec<OverviewRow>> {
+        let moment = now.timestamp().div_euclid(PROBLEMS_FRESH_SECONDS);
+        let key = (model.revision, project.map(String::from), moment);
+        self.overview.get(key, || {
+            let problems = self.problems(model, project, now);
+            let routes = self.routes(model, project);
+            crate::triage::overview::overview(model, project, &problems, &routes)
+        })
     }
 
     /// The audit's findings of the shown containers, grouped by container.
@@ -126,8 +151,13 @@ mod tests {
             block_write: None,
             pids: Some(1),
         };
+        let overview = derived.overview(&model, None, now);
         model.apply(Update::Stats(vec![(id.clone(), sample)]));
         assert!(Rc::ptr_eq(&first, &derived.problems(&model, None, now)));
+        // ...but the overview's usage: it is computed again, once.
+        let moved = derived.overview(&model, None, now);
+        assert!(!Rc::ptr_eq(&overview, &moved));
+        assert!(Rc::ptr_eq(&moved, &derived.overview(&model, None, now)));
         assert!(Rc::ptr_eq(&graph, &derived.graph(&model, None, "")));
         // A container that dies does.
         let mut dead = model.containers[&id].clone();
@@ -137,6 +167,11 @@ mod tests {
         let after = derived.problems(&model, None, now);
         assert!(!Rc::ptr_eq(&first, &after));
         assert!(after.iter().any(|p| p.container_id == id), "the exit is a problem");
+        // The overview moves with the problems.
+        let overview = derived.overview(&model, None, now);
+        assert!(Rc::ptr_eq(&overview, &derived.overview(&model, None, now)));
+        let stopped = overview.iter().map(|r| r.total - r.running).sum::<usize>();
+        assert!(stopped > 0, "{overview:?}");
         assert!(!Rc::ptr_eq(&graph, &derived.graph(&model, None, "")));
     }
 

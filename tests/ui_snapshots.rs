@@ -304,6 +304,125 @@ fn triage_shows_every_problem_with_its_cause_at_120x40() {
     assert!(text.contains("3 problems"), "{text}");
 }
 
+/// The shop fixture and three more projects around it: a blog within its limits, a
+/// metrics stack with no limits whose grafana crashed, and an edge proxy whose route
+/// to the shop's unhealthy api is broken; with live events, so each project has news.
+fn several_projects() -> App {
+    let mut app = on(PaneId::Triage, "dark");
+    let mut containers = Vec::new();
+    let mut blog_web = service("ffffffffffff6", "blog", "web", "ghost:5");
+    blog_web.limits.cpus = Some(1.0);
+    blog_web.limits.memory_bytes = Some(512 << 20);
+    blog_web.health =
+        Some(Health { status: HealthStatus::Healthy, failing_streak: 0, log: vec![] });
+    let mut blog_db = service("gggggggggggg7", "blog", "db", "mysql:8");
+    blog_db.limits.cpus = Some(1.0);
+    blog_db.limits.memory_bytes = Some(1 << 30);
+    blog_db.health = Some(Health { status: HealthStatus::Healthy, failing_streak: 0, log: vec![] });
+    containers.extend([blog_web, blog_db]);
+    let prometheus = service("hhhhhhhhhhhh8", "metrics", "prometheus", "prom/prometheus");
+    let mut grafana = service("iiiiiiiiiiii9", "metrics", "grafana", "grafana/grafana");
+    grafana.state = ContainerState::Exited;
+    grafana.exit_code = Some(1);
+    grafana.finished_at = Some(t(-45));
+    let mut loki = service("jjjjjjjjjjj10", "metrics", "loki", "grafana/loki");
+    loki.health = Some(Health { status: HealthStatus::Starting, failing_streak: 0, log: vec![] });
+    containers.extend([prometheus, grafana, loki]);
+    let mut traefik = service("kkkkkkkkkkk11", "edge", "traefik", "traefik:v3.1");
+    traefik.cmd = vec!["--entrypoints.web.address=:80".into()];
+    containers.push(traefik);
+    let mut api = app.model.containers["aaaaaaaaaaaa1"].clone();
+    for (k, v) in [
+        ("traefik.enable", "true"),
+        ("traefik.http.routers.api.rule", "Host(`shop.example.com`)"),
+        ("traefik.http.services.api.loadbalancer.server.port", "3001"),
+    ] {
+        api.labels.insert(k.into(), v.into());
+    }
+    containers.push(api);
+    for c in containers {
+        app.apply(Update::ContainerChanged(Box::new(c)));
+    }
+    for (id, cpu, mem) in [
+        ("ffffffffffff6", 900_000_000u64, 430u64 << 20),
+        ("gggggggggggg7", 100_000_000, 380 << 20),
+        ("hhhhhhhhhhhh8", 200_000_000, 700 << 20),
+        ("jjjjjjjjjjj10", 50_000_000, 90 << 20),
+        ("kkkkkkkkkkk11", 10_000_000, 30 << 20),
+    ] {
+        app.apply(Update::Stats(vec![(id.into(), sample(-1, 0, mem))]));
+        app.apply(Update::Stats(vec![(id.into(), sample(0, cpu, mem))]));
+    }
+    let event = |at: i64, id: &str, project: &str, service: &str, action: &str, detail: &str| {
+        Update::Event(Box::new(portolan::model::ContainerEvent {
+            at: t(at),
+            id: id.into(),
+            name: format!("{project}-{service}-1"),
+            project: Some(project.into()),
+            service: Some(service.into()),
+            action: action.into(),
+            detail: (!detail.is_empty()).then(|| detail.into()),
+        }))
+    };
+    app.apply(event(-300, "ffffffffffff6", "blog", "web", "start", ""));
+    app.apply(event(-45, "iiiiiiiiiiii9", "metrics", "grafana", "die", "1"));
+    app.apply(event(-20, "jjjjjjjjjjj10", "metrics", "loki", "health_status", "starting"));
+    app.apply(event(-30, "aaaaaaaaaaaa1", "shop", "api", "health_status", "unhealthy"));
+    app
+}
+
+#[test]
+fn triage_overview_shows_every_project_below_the_problems() {
+    let mut app = several_projects();
+    let wide = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    for words in [
+        "Overview · 4 projects + stand-alone",
+        "CPU",
+        "MEMORY",
+        "lim",
+        "host",
+        "2 broken",
+        "loki starting",
+        "~14:56 nightly-job die exit 3",
+    ] {
+        assert!(wide.contains(words), "{words}: {wide}");
+    }
+    // Problems come first, the overview after them.
+    let (problems, overview) = wide.split_once("Overview ·").expect("an overview");
+    assert!(problems.contains("UNHEALTHY") && !overview.contains("UNHEALTHY"), "{wide}");
+    insta::assert_snapshot!("triage_overview_120x40", wide);
+    // At 80 columns whole columns give way: usage goes, the last event stays.
+    let narrow = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(narrow.contains("Overview") && narrow.contains("LAST EVENT"), "{narrow}");
+    assert!(!narrow.contains("MEMORY"), "{narrow}");
+    insta::assert_snapshot!("triage_overview_80x24", narrow);
+}
+
+/// Gauge colours against limits in the dark theme, and the same in high contrast and
+/// in mono (what NO_COLOR gets).
+#[test]
+fn triage_overview_colours_in_dark_high_contrast_and_mono() {
+    for theme in ["dark", "high-contrast", "mono"] {
+        let mut app = several_projects();
+        app.theme = Theme::built_in(theme);
+        let buffer = render_buffer(&mut app, 120, 40);
+        insta::assert_snapshot!(
+            format!("triage_overview_120x40_{theme}"),
+            styled_snapshot(&buffer)
+        );
+    }
+}
+
+#[test]
+fn problems_that_fill_the_pane_leave_one_line_of_overview() {
+    let mut app = several_projects();
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 16));
+    let summary = text.lines().rev().find(|l| l.contains("Overview")).expect("a summary");
+    assert!(summary.contains("4 projects") && summary.contains("2 broken routes"), "{text}");
+    assert!(!text.contains("LAST EVENT"), "{text}");
+    assert!(text.contains("OOM KILLED"), "problems first: {text}");
+}
+
 #[test]
 fn a_healthy_host_says_so() {
     let mut model = Model::new("unix:///var/run/docker.sock", t(-10));
@@ -314,6 +433,9 @@ fn a_healthy_host_says_so() {
     let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), t(0));
     let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
     assert!(text.contains("Nothing is wrong"), "{text}");
+    // The overview follows the message.
+    let (_, below) = text.split_once("Nothing is wrong").expect("the message");
+    assert!(below.contains("Overview · 1 project") && below.contains("✓ calm"), "{text}");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! from the model. The triage pane, `problems` in the snapshot and the timeline all
 //! read this.
 
+pub mod overview;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::model::format::bytes;
