@@ -103,6 +103,34 @@ pub fn short_endpoint(endpoint: &str) -> String {
     }
 }
 
+/// `text` broken between words into lines of at most `width` characters (a word
+/// longer than a line is cut).
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        if !current.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+        while current.chars().count() > width {
+            let rest: String = current.chars().skip(width).collect();
+            lines.push(current.chars().take(width).collect());
+            current = rest;
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
 /// `text` cut to `width` characters, ending in `…` where it was cut.
 pub fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -124,6 +152,15 @@ pub fn short_id(id: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_wrap_between_words_and_long_words_are_cut() {
+        assert_eq!(
+            wrap_words("probe exit 1 · 4 failures in a row", 14),
+            ["probe exit 1 ·", "4 failures in", "a row"]
+        );
+        assert_eq!(wrap_words("abcdefghij k", 4), ["abcd", "efgh", "ij k"]);
+    }
 
     #[test]
     fn endpoints_shorten_by_meaning() {

@@ -388,7 +388,8 @@ fn wrap_verdict<'a>(
         return None;
     }
     let indent: usize = widths.iter().take(widths.len().saturating_sub(1)).map(|w| w + 1).sum();
-    let mut pieces = text.chunks(width).map(|chunk| chunk.iter().collect::<String>());
+    // Broken between words: a reason reads as words, not as chunks of columns.
+    let mut pieces = crate::model::format::wrap_words(&verdict.full, width).into_iter();
     let first = pieces.next().unwrap_or_default();
     let rest = pieces
         .map(|piece| {

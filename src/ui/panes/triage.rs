@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{ContainerList, Effect, Handled, Pane, PaneView, ago, block, clock};
-use crate::model::format::bytes;
+use crate::model::format::{bytes, wrap_words};
 use crate::model::sanitize::one_line;
 use crate::triage::overview::{Against, OverviewRow, Usage};
 use crate::triage::{Problem, ProblemKind};
@@ -137,33 +137,6 @@ fn rows_of(area: Rect, from: usize, to: usize) -> Rect {
     let from = from.min(area.height as usize) as u16;
     let to = (to.min(area.height as usize) as u16).max(from);
     Rect { y: area.y + from, height: to - from, ..area }
-}
-
-/// `text` broken between words into lines of at most `width` characters (a word
-/// longer than a line is cut).
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        let needed = current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
-        if !current.is_empty() && needed > width {
-            lines.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-        while current.chars().count() > width {
-            let rest: String = current.chars().skip(width).collect();
-            lines.push(current.chars().take(width).collect());
-            current = rest;
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    lines
 }
 
 /// `text` in at most `width` characters, cut between words with `…` where it must be.
@@ -524,13 +497,16 @@ fn problem_lines<'a>(p: &Problem, view: &PaneView<'_>, width: usize) -> Vec<Line
     ]);
     let indent = "    ";
     let room = width.saturating_sub(indent.len()).max(10);
-    let detail: Vec<char> = one_line(&p.detail).chars().collect();
     let mut lines = vec![title];
-    let chunks: Vec<String> = detail.chunks(room).take(2).map(|c| c.iter().collect()).collect();
-    let total = chunks.len();
-    for (i, mut chunk) in chunks.into_iter().enumerate() {
-        if i == total - 1 && detail.len() > room * 2 {
-            chunk.pop();
+    // Two lines broken between words; what does not fit ends in `…`.
+    let wrapped = wrap_words(&one_line(&p.detail), room);
+    let cut = wrapped.len() > 2;
+    let total = wrapped.len().min(2);
+    for (i, mut chunk) in wrapped.into_iter().take(2).enumerate() {
+        if i == total - 1 && cut {
+            if chunk.chars().count() >= room {
+                chunk.pop();
+            }
             chunk.push('…');
         }
         lines.push(Line::from(vec![
