@@ -582,7 +582,7 @@ mod tests {
     fn a_verdict_too_long_for_its_row_wraps_under_its_column() {
         let verdict = cell("✗ target ghost is not running (exited 1)", None);
         let (first, rest) = wrap_verdict(&verdict, 30, &[4, 5, 30]).expect("it wraps");
-        assert_eq!(first, "✗ target ghost is not running ");
+        assert_eq!(first, "✗ target ghost is not running", "broken between words");
         assert_eq!(rest.len(), 1);
         assert_eq!(rest[0].to_string(), format!("{}(exited 1)", " ".repeat(11)));
         assert!(wrap_verdict(&verdict, 60, &[60]).is_none());
