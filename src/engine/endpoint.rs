@@ -38,6 +38,16 @@ pub struct TlsFiles {
 }
 
 impl Endpoint {
+    /// How many requests the transport carries at once, when it has a limit: an ssh
+    /// connection carries [`super::ssh::MAX_CHANNELS`] sessions.
+    pub fn request_channels(&self) -> Option<usize> {
+        match self {
+            Endpoint::Ssh(_) => Some(super::ssh::MAX_CHANNELS),
+            Endpoint::Context { endpoint, .. } => endpoint.request_channels(),
+            Endpoint::Unix(_) | Endpoint::Tcp { .. } => None,
+        }
+    }
+
     /// `-H` wins over `DOCKER_HOST`, which wins over the default local socket.
     pub fn resolve(flag: Option<&str>, env: Option<&str>) -> Result<Endpoint, ConnectError> {
         match flag.or(env.filter(|v| !v.trim().is_empty())) {

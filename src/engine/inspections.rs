@@ -1,11 +1,13 @@
 //! Container inspects that never hold up anything else. An engine busy removing a
 //! batch of containers can leave `GET /containers/{id}/json` of one of them hanging
 //! for minutes while every other call answers at once; waiting on it in line would
-//! blank the whole engine. Every inspect here runs beside the others with its own
-//! timeout; a late one is retried with a growing pause for as long as the container
-//! is wanted, and only the newest inspect of a container counts.
+//! blank the whole engine. Inspects here run [`IN_FLIGHT`] at a time (a remote engine
+//! over ssh opens a session per request, and sshd allows ten), each with its own
+//! timeout from the moment it is sent; a late one is retried with a growing pause for
+//! as long as the container is wanted, and only the newest inspect of a container
+//! counts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +22,10 @@ use super::{convert, proxy_files};
 use crate::model::Container;
 use crate::model::container::ProxyConfig;
 
-/// How long one inspect (with a proxy's configuration files) may take.
+/// How long one inspect (with a proxy's configuration files) may take once sent.
 pub const INSPECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Inspects sent at once; the rest wait their turn.
+pub const IN_FLIGHT: usize = 8;
 /// The first pause before a late or failed inspect is asked again; it doubles.
 const FIRST_RETRY: Duration = Duration::from_secs(2);
 const MAX_RETRY: Duration = Duration::from_secs(30);
@@ -57,25 +61,49 @@ struct Wanted {
     misses: u32,
 }
 
-/// The inspects in flight for one session.
+/// An inspect waiting for a free slot.
+struct Queued {
+    id: String,
+    generation: u64,
+    proxy: ProxyFiles,
+}
+
+/// What the futures in flight come back with: an inspect's answer, or the end of a
+/// retry's pause (it then waits for a slot like any other).
+enum Step {
+    Answered(Inspected),
+    Due(Queued),
+}
+
+/// The inspects of one session: queued, paused before a retry, or in flight.
 pub struct Inspections {
     docker: Docker,
-    running: FuturesUnordered<BoxFuture<'static, Inspected>>,
+    running: FuturesUnordered<BoxFuture<'static, Step>>,
+    queue: VecDeque<Queued>,
+    /// Inspects sent and not answered (the rest of `running` are pauses).
+    in_flight: usize,
+    /// At most this many at once: [`IN_FLIGHT`], or fewer on a transport with few
+    /// channels.
+    limit: usize,
     wanted: HashMap<String, Wanted>,
     next_generation: u64,
 }
 
 impl Inspections {
-    pub fn new(docker: Docker) -> Inspections {
+    pub fn new(docker: Docker, limit: usize) -> Inspections {
         Inspections {
             docker,
             running: FuturesUnordered::new(),
+            queue: VecDeque::new(),
+            in_flight: 0,
+            limit: limit.clamp(1, IN_FLIGHT),
             wanted: HashMap::new(),
             next_generation: 0,
         }
     }
 
-    /// Inspects `id` now; an inspect of it already in flight no longer counts.
+    /// Inspects `id` as soon as a slot is free; an inspect of it already under way no
+    /// longer counts.
     pub fn start(&mut self, id: &str, proxy: ProxyFiles) {
         self.launch(id, proxy, Duration::ZERO, 0);
     }
@@ -100,44 +128,67 @@ impl Inspections {
     }
 
     pub fn is_idle(&self) -> bool {
-        self.running.is_empty()
+        self.running.is_empty() && self.queue.is_empty()
     }
 
-    /// The next answer that still counts; `None` when nothing is in flight.
+    /// The next answer that still counts; `None` when nothing is under way.
     pub async fn next(&mut self) -> Option<Inspected> {
-        while let Some(done) = self.running.next().await {
-            let current =
-                self.wanted.get(&done.id).is_some_and(|w| w.generation == done.generation);
-            if !current {
-                continue;
+        loop {
+            self.send_queued();
+            match self.running.next().await? {
+                Step::Due(queued) => self.queue.push_back(queued),
+                Step::Answered(done) => {
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                    let current =
+                        self.wanted.get(&done.id).is_some_and(|w| w.generation == done.generation);
+                    if !current {
+                        continue;
+                    }
+                    if matches!(done.outcome, Outcome::Found(_) | Outcome::Gone) {
+                        self.wanted.remove(&done.id);
+                    }
+                    self.send_queued();
+                    return Some(done);
+                }
             }
-            if matches!(done.outcome, Outcome::Found(_) | Outcome::Gone) {
-                self.wanted.remove(&done.id);
-            }
-            return Some(done);
         }
-        None
     }
 
     fn launch(&mut self, id: &str, proxy: ProxyFiles, pause: Duration, misses: u32) {
         self.next_generation += 1;
         let generation = self.next_generation;
         self.wanted.insert(id.to_string(), Wanted { generation, misses });
-        let docker = self.docker.clone();
-        let id = id.to_string();
-        self.running.push(Box::pin(async move {
-            if !pause.is_zero() {
+        let queued = Queued { id: id.to_string(), generation, proxy };
+        if pause.is_zero() {
+            self.queue.push_back(queued);
+        } else {
+            self.running.push(Box::pin(async move {
                 tokio::time::sleep(pause).await;
+                Step::Due(queued)
+            }));
+        }
+    }
+
+    /// Sends queued inspects while slots are free; those no longer wanted are dropped.
+    fn send_queued(&mut self) {
+        while self.in_flight < self.limit {
+            let Some(Queued { id, generation, proxy }) = self.queue.pop_front() else { return };
+            if self.wanted.get(&id).is_none_or(|w| w.generation != generation) {
+                continue;
             }
-            let outcome =
-                match tokio::time::timeout(INSPECT_TIMEOUT, inspect(&docker, &id, proxy)).await {
+            self.in_flight += 1;
+            let docker = self.docker.clone();
+            self.running.push(Box::pin(async move {
+                let sent = inspect(&docker, &id, proxy);
+                let outcome = match tokio::time::timeout(INSPECT_TIMEOUT, sent).await {
                     Err(_) => Outcome::Late,
                     Ok(Ok(Some(container))) => Outcome::Found(Box::new(container)),
                     Ok(Ok(None)) => Outcome::Gone,
                     Ok(Err(error)) => Outcome::Failed(error),
                 };
-            Inspected { id, generation, outcome }
-        }));
+                Step::Answered(Inspected { id, generation, outcome })
+            }));
+        }
     }
 }
 

@@ -334,7 +334,7 @@ fn private_dir() -> std::io::Result<PathBuf> {
 
 /// sshd allows 10 sessions per connection by default (MaxSessions); past that, a mux
 /// client would quietly open a second ssh connection. Connections beyond this wait.
-const MAX_CHANNELS: usize = 9;
+pub const MAX_CHANNELS: usize = 9;
 /// A waiting connection may close a channel idle this long that carries no stream:
 /// bollard keeps such connections for reuse and opens a new one only when none is free.
 const EVICT_IDLE: Duration = Duration::from_millis(1000);

@@ -6,6 +6,7 @@
 //! ends. A container stops being sampled as soon as it is untracked.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
@@ -60,6 +61,11 @@ pub struct StatsCollector {
     interval: Duration,
     tracked: HashMap<String, Tracked>,
     started: Instant,
+    /// API requests in flight at once: what the transport carries without queueing.
+    api_in_flight: usize,
+    /// When each container's last API sample came: a round asks the longest-waiting
+    /// first, so on a slow link no container is always at the back.
+    last_api_sample: Arc<Mutex<HashMap<String, Instant>>>,
 }
 
 impl StatsCollector {
@@ -75,6 +81,8 @@ impl StatsCollector {
             interval,
             tracked: HashMap::new(),
             started: Instant::now(),
+            api_in_flight: API_CONCURRENCY,
+            last_api_sample: Arc::default(),
         }
     }
 
@@ -103,11 +111,19 @@ impl StatsCollector {
         first
     }
 
+    /// Caps the API requests in flight, for a transport with few channels (an ssh
+    /// connection carries ten sessions): more would wait unseen and time out.
+    pub fn with_api_in_flight(mut self, in_flight: usize) -> Self {
+        self.api_in_flight = in_flight.clamp(1, API_CONCURRENCY);
+        self
+    }
+
     fn handle(&mut self, command: StatsCommand, pending: &mut Vec<(String, RawSample)>) {
         match command {
             StatsCommand::Track { id, pid } => pending.extend(self.track(id, pid)),
             StatsCommand::Untrack { id } => {
                 self.tracked.remove(&id);
+                self.last_api_sample.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
                 pending.retain(|(pending_id, _)| *pending_id != id);
             }
             StatsCommand::UntrackAll => {
@@ -146,19 +162,28 @@ impl StatsCollector {
                     if !batch.is_empty() && updates.send(Update::Stats(batch)).await.is_err() {
                         break;
                     }
-                    let remote: Vec<String> = self
+                    let mut remote: Vec<String> = self
                         .tracked
                         .iter()
                         .filter(|(_, t)| matches!(t.reader, Reader::Api))
                         .map(|(id, _)| id.clone())
                         .collect();
+                    {
+                        // Never sampled first, then the longest waiting.
+                        let last = self.last_api_sample.lock().unwrap_or_else(|e| e.into_inner());
+                        remote.sort_by_key(|id| last.get(id).copied());
+                    }
                     let previous_done = api_round.as_ref().is_none_or(|h| h.is_finished());
                     if !remote.is_empty() && previous_done {
                         let spread = self.interval.mul_f32(0.8);
                         api_round = Some(tokio::spawn(api_round_task(
-                            self.docker.clone(),
-                            remote,
-                            spread,
+                            ApiRound {
+                                docker: self.docker.clone(),
+                                ids: remote,
+                                spread,
+                                in_flight: self.api_in_flight,
+                                last_sample: self.last_api_sample.clone(),
+                            },
                             updates.clone(),
                             cancel.clone(),
                         )));
@@ -204,15 +229,20 @@ impl StatsCollector {
 /// starts are still spread across the interval, so the daemon sees no burst.
 const API_CONCURRENCY: usize = 32;
 
-/// One staggered round of one-shot stats requests: starts are spread across the
-/// interval, with at most [`API_CONCURRENCY`] in flight.
-async fn api_round_task(
+/// What one API round asks, and of whom.
+struct ApiRound {
     docker: Docker,
+    /// In the order to ask them.
     ids: Vec<String>,
     spread: Duration,
-    updates: mpsc::Sender<Update>,
-    cancel: CancellationToken,
-) {
+    in_flight: usize,
+    last_sample: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+/// One staggered round of one-shot stats requests: starts are spread across the
+/// interval, with at most `in_flight` (up to [`API_CONCURRENCY`]) at once.
+async fn api_round_task(round: ApiRound, updates: mpsc::Sender<Update>, cancel: CancellationToken) {
+    let ApiRound { docker, ids, spread, in_flight, last_sample } = round;
     let gap = spread / (ids.len() as u32).max(1);
     let round_start = tokio::time::Instant::now();
     let requests = futures_util::stream::iter(ids.into_iter().enumerate()).map(|(index, id)| {
@@ -234,15 +264,20 @@ async fn api_round_task(
             }
         }
     });
-    let collect = requests
-        .buffer_unordered(API_CONCURRENCY)
-        .filter_map(|s| async move { s })
-        .collect::<Vec<_>>();
+    let collect =
+        requests.buffer_unordered(in_flight).filter_map(|s| async move { s }).collect::<Vec<_>>();
     let batch = tokio::select! {
         _ = cancel.cancelled() => return,
         batch = collect => batch,
     };
     if !batch.is_empty() {
+        {
+            let now = Instant::now();
+            let mut last = last_sample.lock().unwrap_or_else(|e| e.into_inner());
+            for (id, _) in &batch {
+                last.insert(id.clone(), now);
+            }
+        }
         let _ = updates.send(Update::Stats(batch)).await;
     }
 }

@@ -24,7 +24,7 @@ use super::endpoint::Endpoint;
 use super::error::EngineError;
 use super::error::describe;
 use super::events::{self, OomMark, ProxyRead, Reaction, Work};
-use super::inspections::{INSPECT_TIMEOUT, Inspected, Inspections, Outcome, ProxyFiles};
+use super::inspections::{IN_FLIGHT, INSPECT_TIMEOUT, Inspected, Inspections, Outcome, ProxyFiles};
 use super::last_line::{self, LastLineReader};
 use super::stats::{StatsCollector, StatsCommand, StatsSource};
 use super::{actions, convert, logs, swarm};
@@ -278,7 +278,12 @@ impl Supervisor {
         let cancel = self.cancel.child_token();
         let source =
             if self.endpoint.is_local() { self.options.stats_source } else { StatsSource::Api };
-        let collector = StatsCollector::new(docker.clone(), source, self.options.stats_interval);
+        let mut collector =
+            StatsCollector::new(docker.clone(), source, self.options.stats_interval);
+        if let Some(channels) = self.endpoint.request_channels() {
+            // The event stream keeps one channel, inspects and logs need a few.
+            collector = collector.with_api_in_flight(channels.saturating_sub(3));
+        }
         let stats_task =
             tokio::spawn(collector.run(stats_rx, self.updates.clone(), cancel.clone()));
         let (last_lines, last_lines_task) =
@@ -304,7 +309,9 @@ impl Supervisor {
         let options = EventsOptionsBuilder::new().since(&since).filters(&filters).build();
         let mut events = Box::pin(docker.events(Some(options)));
 
-        let mut inspections = Inspections::new(docker.clone());
+        // Over ssh, leave channels for the event stream and the stats.
+        let limit = self.endpoint.request_channels().map_or(IN_FLIGHT, |c| c.saturating_sub(3));
+        let mut inspections = Inspections::new(docker.clone(), limit);
         let inventory = match self.inventory(docker, &mut inspections).await {
             Ok(inventory) => inventory,
             Err(error) => return SessionEnd::Lost(error.to_string()),
