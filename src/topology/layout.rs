@@ -500,10 +500,16 @@ pub fn layout(
             Style { lines: 0, ..TIGHT },
         ]),
     }
+    let prep = Prepared::new(graph, expanded);
     let none = BTreeSet::new();
     let mut last = MapLayout::default();
-    for style in &attempts {
-        last = place(graph, width, height, *style, &none, expanded);
+    for (k, style) in attempts.iter().enumerate() {
+        // An attempt whose boxes alone cover more than the screen cannot fit: skip it
+        // (the last always runs, as it is the answer when nothing fits).
+        if k + 1 < attempts.len() && !prep.may_fit(*style, width, height) {
+            continue;
+        }
+        last = place(graph, width, height, *style, &none, &prep);
         if last.fits {
             return last;
         }
@@ -531,7 +537,7 @@ pub fn layout(
         for &g in &candidates {
             let mut trial = collapsed.clone();
             trial.insert(g);
-            let attempt = place(graph, width, height, style, &trial, expanded);
+            let attempt = place(graph, width, height, style, &trial, &prep);
             let better = fitting.as_ref().is_none_or(|(best, _)| {
                 graph.groups[g].nodes.len() < graph.groups[*best].nodes.len()
             });
@@ -548,7 +554,7 @@ pub fn layout(
             break;
         };
         collapsed.insert(largest);
-        last = place(graph, width, height, style, &collapsed, expanded);
+        last = place(graph, width, height, style, &collapsed, &prep);
     }
     last
 }
@@ -704,6 +710,67 @@ fn count_crossings(layers: &[Vec<usize>], hops: &[Hop], pos: &[usize], items: &[
     total
 }
 
+/// What every attempt of [`layout`] shares, worked out once per layout rather than
+/// once per style tried: sorting a thousand names naturally eight times cost more than
+/// the rest of the layout.
+struct Prepared<'a> {
+    /// Networks and clusters the operator opened.
+    expanded: &'a BTreeSet<String>,
+    /// Per group, its members' local indices by role, then natural name.
+    name_orders: Vec<Vec<usize>>,
+    /// Per node, the width of its compact box (what the fold estimate counts).
+    compact_widths: Vec<u16>,
+    /// Boxes the map shows at least, however much folds: one per container with no
+    /// family, one per family.
+    least_boxes: usize,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(graph: &Graph, expanded: &'a BTreeSet<String>) -> Prepared<'a> {
+        let name_orders = graph
+            .groups
+            .iter()
+            .map(|g| {
+                let mut order: Vec<usize> = (0..g.nodes.len()).collect();
+                order.sort_by(|&a, &b| {
+                    let (na, nb) = (&graph.nodes[g.nodes[a]], &graph.nodes[g.nodes[b]]);
+                    na.role
+                        .cmp(&nb.role)
+                        .then_with(|| natural_cmp(&na.name, &nb.name))
+                        .then(a.cmp(&b))
+                });
+                order
+            })
+            .collect();
+        let compact = Style { lines: 0, ..TIGHT };
+        let compact_widths = graph.nodes.iter().map(|n| node_box(n, compact).0).collect();
+        let mut families: BTreeSet<(usize, String)> = BTreeSet::new();
+        let mut alone = 0;
+        for node in &graph.nodes {
+            match family_of(node) {
+                Some(family) => {
+                    families.insert((node.group, family));
+                }
+                None => alone += 1,
+            }
+        }
+        let least_boxes = alone + families.len();
+        Prepared { expanded, name_orders, compact_widths, least_boxes }
+    }
+
+    /// False when the smallest boxes this style draws, as few as folding could leave,
+    /// already cover more cells than the screen has: a bound, so no attempt that could
+    /// fit is skipped. A thousand containers skip seven hopeless full-box attempts.
+    fn may_fit(&self, style: Style, width: u16, height: u16) -> bool {
+        let (w, h) = if style.lines == 0 {
+            (MIN_BOX_WIDTH - 4, 3)
+        } else {
+            (MIN_BOX_WIDTH, 2 + style.lines.min(2))
+        };
+        self.least_boxes * w * h <= usize::from(width) * usize::from(height)
+    }
+}
+
 /// A cell of the grid of unconnected boxes.
 enum GridUnit {
     /// A container's local index in its network.
@@ -743,14 +810,12 @@ fn grid_units(
     group: usize,
     loose: &[usize],
     room: Room,
-    expanded: &BTreeSet<String>,
+    prep: &Prepared<'_>,
 ) -> Vec<GridUnit> {
     let members = &graph.groups[group].nodes;
     let compact = Style { lines: 0, ..TIGHT };
-    let widths: Vec<u32> = loose
-        .iter()
-        .map(|&v| u32::from(node_box(&graph.nodes[members[v]], compact).0 + compact.hgap))
-        .collect();
+    let widths: Vec<u32> =
+        loose.iter().map(|&v| u32::from(prep.compact_widths[members[v]] + compact.hgap)).collect();
     // Rows of packed boxes, a lower bound that is cheap to update as families fold.
     let row_h = 3 + u32::from(compact.channel_min);
     let rows = |total: u32| total.div_ceil(u32::from(room.width + compact.hgap)).max(1);
@@ -767,7 +832,7 @@ fn grid_units(
     let key = |label: &str| format!("{}/{label}", graph.groups[group].key);
     let mut candidates: Vec<(String, Vec<usize>)> = families
         .into_iter()
-        .filter(|(label, ks)| ks.len() >= MIN_CLUSTER && !expanded.contains(&key(label)))
+        .filter(|(label, ks)| ks.len() >= MIN_CLUSTER && !prep.expanded.contains(&key(label)))
         .collect();
     candidates.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| natural_cmp(&a.0, &b.0)));
     let mut owner: Vec<Option<usize>> = vec![None; loose.len()];
@@ -851,7 +916,7 @@ fn layout_group(
     group: usize,
     style: Style,
     room: Room,
-    expanded: &BTreeSet<String>,
+    prep: &Prepared<'_>,
 ) -> GroupContent {
     let members = &graph.groups[group].nodes;
     let local: BTreeMap<usize, usize> = members.iter().enumerate().map(|(i, &n)| (n, i)).collect();
@@ -873,15 +938,8 @@ fn layout_group(
             _ => {}
         }
     }
-    let name_order: Vec<usize> = {
-        let mut o: Vec<usize> = (0..n).collect();
-        o.sort_by(|&a, &b| {
-            let (na, nb) = (&graph.nodes[members[a]], &graph.nodes[members[b]]);
-            na.role.cmp(&nb.role).then_with(|| natural_cmp(&na.name, &nb.name)).then(a.cmp(&b))
-        });
-        o
-    };
-    let reversed = acyclic(n, &pairs, &name_order);
+    let name_order: &[usize] = &prep.name_orders[group];
+    let reversed = acyclic(n, &pairs, name_order);
     let dag: Vec<(usize, usize)> =
         pairs.iter().zip(&reversed).map(|(&(a, b), &r)| if r { (b, a) } else { (a, b) }).collect();
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -1136,7 +1194,7 @@ fn layout_group(
         // Cluster boxes first, in rows of their own: wide boxes in a column of small
         // ones would widen the whole column.
         let (mut summaries, mut cells): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
-        for unit in grid_units(graph, group, &loose, room, expanded) {
+        for unit in grid_units(graph, group, &loose, room, prep) {
             match unit {
                 GridUnit::Node(v) => cells.push(v),
                 GridUnit::Cluster(plan) => {
@@ -1433,7 +1491,7 @@ fn size_groups(
     style: Style,
     collapsed: &BTreeSet<usize>,
     room: Room,
-    expanded: &BTreeSet<String>,
+    prep: &Prepared<'_>,
 ) -> Vec<Sized> {
     let mut sized: Vec<Sized> = Vec::new();
     for g in 0..graph.groups.len() {
@@ -1444,7 +1502,7 @@ fn size_groups(
             sized.push(Sized { group: g, w: title.max(text).min(60), h: 3, content: None });
             continue;
         }
-        let content = layout_group(graph, g, style, room, expanded);
+        let content = layout_group(graph, g, style, room, prep);
         let w = (content.width + 2 + 2 * style.hpad).max(title.min(60));
         let h = content.height + 2;
         sized.push(Sized { group: g, w, h, content: Some(content) });
@@ -1587,7 +1645,7 @@ fn place(
     height: u16,
     style: Style,
     collapsed: &BTreeSet<usize>,
-    expanded: &BTreeSet<String>,
+    prep: &Prepared<'_>,
 ) -> MapLayout {
     // What a network box may hold and still fit the screen: the host box's inside
     // (and, with several engines, an engine box's), less the network's border and pad.
@@ -1595,7 +1653,7 @@ fn place(
     let shelf = if graph.hosts.is_empty() { inner_w } else { inner_w.saturating_sub(4).max(16) };
     let room =
         Room { width: shelf.saturating_sub(2 + 2 * style.hpad).max(MIN_BOX_WIDTH as u16), height };
-    let sized = size_groups(graph, style, collapsed, room, expanded);
+    let sized = size_groups(graph, style, collapsed, room, prep);
     if !graph.hosts.is_empty() {
         return place_hosts(graph, width, height, style, &sized);
     }

@@ -437,10 +437,36 @@ fn family_is_project_else_numbered_prefix() {
 fn a_thousand_lay_out_in_well_under_ten_milliseconds() {
     // A loose bound, so a slow debug build on a busy machine does not flake; the bench
     // (`cargo bench --bench map`) reports the real figure.
-    let graph = bridge_graph(&[("c", 1000)]);
+    // The worst case: names that share no prefix, so nothing folds and all 1,000 boxes
+    // are laid out in every attempt.
+    let names: Vec<String> = (0..1000).map(|i| format!("s{i}x")).collect();
+    let families: Vec<(&str, usize)> = names.iter().map(|p| (p.as_str(), 1)).collect();
+    let graph = bridge_graph(&families);
     let started = std::time::Instant::now();
     let l = layout(&graph, 200, 60, Detail::Auto, &BTreeSet::new());
     let took = started.elapsed();
     assert!(!l.boxes.is_empty());
     assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+}
+
+#[test]
+fn the_fit_bound_never_skips_an_attempt_that_fits() {
+    let mut graphs: Vec<Graph> = all_fixtures()
+        .iter()
+        .map(|n| derive(&seed(n).expect("fixture"), &Filter::default()))
+        .collect();
+    graphs.push(bridge_graph(&[("c", 40)]));
+    graphs.push(bridge_graph(&[("web-", 120), ("worker-", 12), ("cron-", 4)]));
+    let none = BTreeSet::new();
+    for graph in &graphs {
+        let prep = Prepared::new(graph, &none);
+        for (w, h) in SIZES {
+            for style in
+                [SPACIOUS, NORMAL, TIGHT, Style { lines: 2, ..TIGHT }, Style { lines: 0, ..TIGHT }]
+            {
+                let fits = place(graph, w, h, style, &BTreeSet::new(), &prep).fits;
+                assert!(!fits || prep.may_fit(style, w, h), "{w}x{h} {style:?}");
+            }
+        }
+    }
 }
