@@ -1,6 +1,7 @@
 //! Frame cost of the map: `cargo bench --bench map`. Prints the median time of a
 //! frame of the 60-container map (and of the three-engine one) that lays out (size changed), of one that does not
-//! (a stats tick), and how many times the layout ran across stats ticks: it must not.
+//! (a stats tick), and how many times the layout ran across stats ticks: it must not;
+//! then the layout of 300 and 1,000 unconnected containers on the default bridge.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
@@ -91,6 +92,53 @@ fn main() {
             median(stats_only).as_secs_f64() * 1e3,
         );
         assert_eq!(layouts, 0, "a stats tick must not re-run the layout");
+    }
+    // Hundreds of unconnected containers on the default bridge: the grid, and at a
+    // thousand the clusters. The layout alone (what a structural change or a resize
+    // costs), then a whole frame that lays out.
+    // The worst case last: a thousand names that share no prefix, so nothing folds.
+    let unique: Vec<String> = (0..1000).map(|i| format!("s{i}x")).collect();
+    let unique: Vec<(&str, usize)> = unique.iter().map(|p| (p.as_str(), 1)).collect();
+    for (n, families) in [(300usize, vec![("c", 300)]), (1000, vec![("c", 1000)]), (1000, unique)] {
+        let model = portolan::topology::fixtures::default_bridge(&families);
+        let graph = portolan::topology::derive(&model, &portolan::topology::Filter::default());
+        let none = std::collections::BTreeSet::new();
+        for (width, height) in [(120u16, 40u16), (200, 60)] {
+            let auto = portolan::topology::layout::Detail::Auto;
+            let layouts: Vec<Duration> = (0..runs.max(3))
+                .map(|_| {
+                    let started = Instant::now();
+                    let l = portolan::topology::layout::layout(&graph, width, height, auto, &none);
+                    std::hint::black_box(&l);
+                    started.elapsed()
+                })
+                .collect();
+            let l = portolan::topology::layout::layout(&graph, width, height, auto, &none);
+            assert!(l.width <= width, "{n} containers: {} columns at {width}", l.width);
+            let mut app =
+                App::new(model.clone(), Theme::built_in("dark"), Keymap::default(), now());
+            app.pane = PaneId::Map;
+            let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+            let mut sizes = [(width, height), (width - 1, height)].into_iter().cycle();
+            let frames: Vec<Duration> = (0..runs.max(3))
+                .map(|_| {
+                    let (w, h) = sizes.next().unwrap();
+                    terminal.resize(ratatui::layout::Rect::new(0, 0, w, h)).unwrap();
+                    let started = Instant::now();
+                    terminal.draw(|frame| draw(frame, &mut app)).unwrap();
+                    started.elapsed()
+                })
+                .collect();
+            println!(
+                "map, {n} unconnected containers ({} families), {width}x{height}: {:>7.3} ms per layout, {:>7.3} ms per frame with layout ({}x{} map, {} clusters)",
+                families.len(),
+                median(layouts).as_secs_f64() * 1e3,
+                median(frames).as_secs_f64() * 1e3,
+                l.width,
+                l.height,
+                l.clusters.len(),
+            );
+        }
     }
     // The routes table (labels, rules, nginx files joined to containers): built once
     // per change of the containers, never per frame; what one build costs.

@@ -332,3 +332,47 @@ fn the_project_filter_leaves_other_engines_small_boxes_saying_so() {
     assert_eq!(text.matches("no container matches the filter").count(), 2, "{text}");
     assert!(text.contains(" app "), "{text}");
 }
+
+#[test]
+fn forty_unconnected_containers_fill_a_grid_at_120x40() {
+    let model = portolan::topology::fixtures::default_bridge(&[("c", 40)]);
+    let mut app = app_of(model, "dark");
+    let buffer = render_map_buffer(&mut app, 120, 40);
+    let layout = app.panes.map.layout().expect("laid out");
+    assert!(layout.width <= 120, "{} columns: one row again", layout.width);
+    assert!(layout.clusters.is_empty(), "forty fit on a screen: none folded");
+    let text = buffer_to_text(&buffer);
+    // Row by row in natural order.
+    let (c2, c10) = (text.find("c2 ").expect("c2"), text.find("c10 ").expect("c10"));
+    assert!(c2 < c10, "{text}");
+    assert_map_snapshot(&mut app, (120, 40), "dark", "default_bridge_40_120x40_dark");
+}
+
+#[test]
+fn a_large_family_collapses_into_a_box_that_enter_opens_at_80x24() {
+    let model = portolan::topology::fixtures::default_bridge(&[
+        ("web-", 120),
+        ("worker-", 12),
+        ("cron-", 4),
+    ]);
+    let mut app = app_of(model, "dark");
+    let text = buffer_to_text(&render_map_buffer(&mut app, 80, 24));
+    let layout = app.panes.map.layout().expect("laid out");
+    assert!(layout.width <= 80, "{}", layout.width);
+    let web = layout.clusters.iter().find(|c| c.label == "web-*").expect("web-* folded");
+    assert_eq!(web.nodes.len(), 120);
+    assert!(layout.clusters.iter().all(|c| c.label != "worker-*"), "only what must fold");
+    // The box says how many run and what is wrong with the folded ones.
+    assert!(text.contains("web-* ×120"), "{text}");
+    assert!(text.contains("unhealthy") && text.contains("not running"), "{text}");
+    assert_map_snapshot(&mut app, (80, 24), "dark", "default_bridge_families_80x24_dark");
+    // The cluster box is selected first (top left); Enter opens it among its members.
+    assert!(app.panes.map.selected_container().is_none(), "the cluster box is selected");
+    app.act(Action::ToggleDetail);
+    assert_eq!(app.pane, PaneId::Map, "Enter on a cluster opens it, not the detail");
+    let _ = render_map_buffer(&mut app, 80, 24);
+    let layout = app.panes.map.layout().expect("laid out");
+    assert!(layout.clusters.iter().all(|c| c.label != "web-*"), "web-* open");
+    let id = app.panes.map.selected_container().expect("lands on a container").to_string();
+    assert!(app.model.containers[&id].name.starts_with("web-"));
+}

@@ -1350,3 +1350,45 @@ fn the_reason_a_route_is_broken_is_never_cut_out_of_sight() {
     assert!(row.contains(&format!("✗ {reason}")), "the verdict comes first at 120: {row}");
     assert!(row.contains("exited 1 ") && row.contains("TLS le"), "{row}");
 }
+
+/// `c2` before `c10` wherever containers are listed: every list pane, and the JSON.
+#[test]
+fn every_list_sorts_names_naturally() {
+    // Every 37th of the fixture is unhealthy, so the Health pane has rows too.
+    let model = portolan::topology::fixtures::default_bridge(&[("c", 120)]);
+    let order_of = |text: &str, ctx: &str| {
+        let at = |name: &str| {
+            text.find(&format!("{name} ")).unwrap_or_else(|| panic!("{ctx}: no {name}:\n{text}"))
+        };
+        (at("c2"), at("c10"))
+    };
+    for pane in [PaneId::Containers, PaneId::Stats, PaneId::Resources, PaneId::Audit] {
+        let mut app = App::new(model.clone(), Theme::built_in("dark"), Keymap::default(), t(0));
+        app.version = "0.0.0-test";
+        app.pane = pane;
+        // Stats sorts by CPU at first; by name it must count as the others do.
+        app.panes.stats.sort = portolan::ui::panes::stats::SortColumn::Name;
+        app.panes.stats.descending = false;
+        // Tall enough for the Audit pane's findings under c1 to c9.
+        let text = buffer_to_text(&render_buffer(&mut app, 120, 120));
+        let (c2, c10) = order_of(&text, &format!("{pane:?}"));
+        assert!(c2 < c10, "{pane:?} lists c10 before c2:\n{text}");
+    }
+    let mut app = App::new(model.clone(), Theme::built_in("dark"), Keymap::default(), t(0));
+    app.pane = PaneId::Health;
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    let (c37, c74) = (text.find("c37 ").expect("c37"), text.find("c74 ").expect("c74"));
+    assert!(c37 < c74, "Health lists c74 before c37:\n{text}");
+    let options = portolan::snapshot::json::JsonOptions { project: None, show_secrets: false };
+    let doc = portolan::snapshot::json::document(&model, t(0), &options);
+    let json = serde_json::to_value(&doc).expect("json");
+    let names: Vec<&str> = json["containers"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(&names[..3], ["c1", "c2", "c3"], "{names:?}");
+    let c10 = names.iter().position(|n| *n == "c10").expect("c10");
+    assert_eq!(c10, 9, "{names:?}");
+}

@@ -178,13 +178,17 @@ pub fn findings(model: &Model) -> Vec<Finding> {
 /// As [`findings`], for the containers that pass `keep` (a project filter).
 pub fn findings_where(model: &Model, keep: impl Fn(&Container) -> bool) -> Vec<Finding> {
     let mut containers: Vec<&Container> = model.containers.values().filter(|c| keep(c)).collect();
-    containers.sort_by(|a, b| container_order(a).cmp(&container_order(b)));
+    containers.sort_by(|a, b| container_order(a, b));
     containers.into_iter().flat_map(|c| container_findings(model, c)).collect()
 }
 
-/// The order containers are listed in: projects first, then by service and name.
-pub fn container_order(c: &Container) -> (bool, Option<&str>, &str, &str) {
-    (c.project().is_none(), c.project(), c.display_name(), c.name.as_str())
+/// The order containers are listed in: projects first, then by service and name, each
+/// in natural order (`web-2` before `web-10`).
+pub fn container_order(a: &Container, b: &Container) -> std::cmp::Ordering {
+    use crate::model::natural::{natural_cmp, natural_cmp_opt};
+    natural_cmp_opt(a.project(), b.project())
+        .then_with(|| natural_cmp(a.display_name(), b.display_name()))
+        .then_with(|| natural_cmp(&a.name, &b.name))
 }
 
 /// The findings of one container, most severe first. The model is read for the

@@ -12,6 +12,7 @@ pub mod format;
 pub mod history;
 pub mod logs;
 pub mod names;
+pub mod natural;
 pub mod ring;
 pub mod sanitize;
 pub mod secrets;
@@ -701,7 +702,7 @@ impl Model {
             .filter(|c| c.host == host && c.networks.iter().any(|n| n.name == network))
             .map(|c| c.name.as_str())
             .collect();
-        names.sort_unstable();
+        names.sort_unstable_by(|a, b| natural::natural_cmp(a, b));
         names
     }
 
@@ -714,7 +715,7 @@ impl Model {
             .filter(|c| c.mounts.iter().any(|m| m.name.as_deref() == Some(volume)))
             .map(|c| c.name.as_str())
             .collect();
-        names.sort_unstable();
+        names.sort_unstable_by(|a, b| natural::natural_cmp(a, b));
         names
     }
 

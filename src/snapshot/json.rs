@@ -517,12 +517,14 @@ fn time(t: Option<DateTime<Utc>>) -> Option<String> {
 
 pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Document {
     let project = options.project.as_deref();
-    let containers: Vec<ContainerJson> = model
-        .containers
-        .values()
-        .filter(|c| c.in_project(project))
-        .map(|c| container(model, c, now, options.show_secrets))
-        .collect();
+    // Listed as the panes list them: by engine, then by name in natural order.
+    let mut listed: Vec<&crate::model::Container> =
+        model.containers.values().filter(|c| c.in_project(project)).collect();
+    listed.sort_by(|a, b| {
+        a.host.cmp(&b.host).then_with(|| crate::model::natural::natural_cmp(&a.name, &b.name))
+    });
+    let containers: Vec<ContainerJson> =
+        listed.into_iter().map(|c| container(model, c, now, options.show_secrets)).collect();
     let shown: std::collections::BTreeSet<(usize, &str)> = model
         .containers
         .values()

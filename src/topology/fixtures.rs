@@ -613,3 +613,41 @@ fn many(n: usize) -> Stack {
     }
     s
 }
+
+/// Plain `docker run` containers on the default bridge, nothing connecting them: for
+/// each `(prefix, count)`, `prefix1` to `prefixN`. Every 37th is unhealthy, every 53rd
+/// exited, every 25th publishes a port. Ids are scrambled so the model's order (by
+/// id) is not the names' order: whoever lists them must sort.
+pub fn default_bridge(families: &[(&str, usize)]) -> Model {
+    let mut s = Stack::default();
+    let mut k = 0usize;
+    for &(prefix, count) in families {
+        for i in 1..=count {
+            k += 1;
+            let id = format!("{:012x}", (k * 7919) % 1_000_003);
+            let mut c = Container::new(id, format!("{prefix}{i}"));
+            c.image = "alpine:3.20".into();
+            c.state = ContainerState::Running;
+            c.created = Some(at(-3700));
+            c.started_at = Some(at(-3600));
+            c.user = Some("app".into());
+            c.networks.push(NetworkAttachment {
+                name: "bridge".into(),
+                ip: None,
+                aliases: Vec::new(),
+            });
+            if k.is_multiple_of(37) {
+                c = health(c, Unhealthy, "wget -q -O- localhost/health");
+            }
+            if k.is_multiple_of(53) {
+                c.state = ContainerState::Exited;
+                c.exit_code = Some(1);
+            }
+            if k.is_multiple_of(25) {
+                c = publish(c, None, 20_000 + k as u16, 80);
+            }
+            s.add(c);
+        }
+    }
+    s.into_model()
+}

@@ -12,11 +12,21 @@
 //! holds several engines, each gets its own host box (its shelves and its volumes
 //! band inside), and the host boxes are packed the same way inside the map's frame.
 //!
+//! A layer too wide for the screen sheds the boxes no arrow touches into a grid of
+//! aligned columns under the layers, so 300 containers on the default bridge read as
+//! rows, not as one row thousands of columns wide. When even compact boxes would need
+//! more than two screens, the largest families of them (one compose project, else one
+//! numbered name prefix) fold into cluster boxes (`web-* ×300`) that count what runs
+//! and what is wrong; Enter opens one.
+//!
 //! The layout reads only the graph's structure, never live numbers: the stats line has
 //! a fixed width, so positions cannot move while CPU and memory change. It owns no
 //! drawing (the map pane draws what it says) and knows nothing of ratatui.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::natural::natural_cmp;
+use crate::model::sanitize::one_line;
 
 use super::{EdgeKind, End, Graph, Node, Role, VolumeEntry, VolumeKind};
 
@@ -238,6 +248,23 @@ pub enum Target {
     Node(usize),
     /// A collapsed group, drawn as one summary box.
     Summary(usize),
+    /// Unconnected containers of one project or name prefix, drawn as one box: an
+    /// index into [`MapLayout::clusters`].
+    Cluster(usize),
+}
+
+/// Unconnected containers of a large network drawn as one summary box: `web-* ×300`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterPlan {
+    /// Index into [`Graph::groups`].
+    pub group: usize,
+    /// Stable identity (the network's key and the label): what Enter adds to the
+    /// expanded set so the cluster opens, and what the pane's selection remembers.
+    pub key: String,
+    /// `web-*` for a name prefix, `shop/*` for a compose project.
+    pub label: String,
+    /// Node indices, in the order the grid would have drawn them.
+    pub nodes: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -304,6 +331,8 @@ pub struct MapLayout {
     pub compact: bool,
     /// Keys of the groups drawn as summary boxes.
     pub collapsed: Vec<String>,
+    /// Containers drawn together as one box inside an open network.
+    pub clusters: Vec<ClusterPlan>,
     /// Edges between containers drawn in different network boxes (not drawn: each
     /// box names its other networks instead).
     pub hidden_edges: usize,
@@ -317,6 +346,57 @@ impl MapLayout {
     pub fn box_of(&self, target: Target) -> Option<&BoxPlan> {
         self.boxes.iter().find(|b| b.target == target)
     }
+
+    /// The cluster box a container is drawn in, if it is in one.
+    pub fn cluster_of(&self, node: usize) -> Option<usize> {
+        self.clusters.iter().position(|c| c.nodes.contains(&node))
+    }
+}
+
+/// `web-* ×300`: a cluster box's title.
+pub fn cluster_title(cluster: &ClusterPlan) -> String {
+    format!("{} ×{}", cluster.label, cluster.nodes.len())
+}
+
+/// What a cluster's members are doing, in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClusterCounts {
+    pub total: usize,
+    pub running: usize,
+    pub unhealthy: usize,
+}
+
+impl ClusterCounts {
+    pub fn of(graph: &Graph, cluster: &ClusterPlan) -> ClusterCounts {
+        let mut counts = ClusterCounts { total: cluster.nodes.len(), ..ClusterCounts::default() };
+        for node in cluster.nodes.iter().filter_map(|&n| graph.nodes.get(n)) {
+            counts.running += usize::from(node.state.is_running());
+            counts.unhealthy += usize::from(node.health == crate::model::HealthStatus::Unhealthy);
+        }
+        counts
+    }
+
+    /// Whether anything in it needs a look: the box must say so.
+    pub fn has_problems(&self) -> bool {
+        self.unhealthy > 0 || self.running < self.total
+    }
+}
+
+/// A cluster box's two lines: how many run, then what is wrong (or how to open it).
+/// A collapsed box never hides a problem: unhealthy and stopped members are counted.
+pub fn cluster_lines(counts: &ClusterCounts) -> [String; 2] {
+    let running = format!("● {}/{} running", counts.running, counts.total);
+    let mut problems: Vec<String> = Vec::new();
+    if counts.unhealthy > 0 {
+        problems.push(format!("✗ {} unhealthy", counts.unhealthy));
+    }
+    let down = counts.total - counts.running.min(counts.total);
+    if down > 0 {
+        problems.push(format!("■ {down} not running"));
+    }
+    let second =
+        if problems.is_empty() { "enter expands".to_string() } else { problems.join(" · ") };
+    [running, second]
 }
 
 /// `postgres_data → postgres:/var/lib/postgresql/data`, `bind …/backend → backend:/app`.
@@ -420,10 +500,16 @@ pub fn layout(
             Style { lines: 0, ..TIGHT },
         ]),
     }
+    let prep = Prepared::new(graph, expanded);
     let none = BTreeSet::new();
     let mut last = MapLayout::default();
-    for style in &attempts {
-        last = place(graph, width, height, *style, &none);
+    for (k, style) in attempts.iter().enumerate() {
+        // An attempt whose boxes alone cover more than the screen cannot fit: skip it
+        // (the last always runs, as it is the answer when nothing fits).
+        if k + 1 < attempts.len() && !prep.may_fit(*style, width, height) {
+            continue;
+        }
+        last = place(graph, width, height, *style, &none, &prep);
         if last.fits {
             return last;
         }
@@ -451,7 +537,7 @@ pub fn layout(
         for &g in &candidates {
             let mut trial = collapsed.clone();
             trial.insert(g);
-            let attempt = place(graph, width, height, style, &trial);
+            let attempt = place(graph, width, height, style, &trial, &prep);
             let better = fitting.as_ref().is_none_or(|(best, _)| {
                 graph.groups[g].nodes.len() < graph.groups[*best].nodes.len()
             });
@@ -468,7 +554,7 @@ pub fn layout(
             break;
         };
         collapsed.insert(largest);
-        last = place(graph, width, height, style, &collapsed);
+        last = place(graph, width, height, style, &collapsed, &prep);
     }
     last
 }
@@ -483,6 +569,21 @@ struct Item {
     h: u16,
     x: i32,
     lines: Vec<BoxLine>,
+    /// The cluster box this item is, in [`GroupContent::clusters`].
+    cluster: Option<usize>,
+    /// False for a container drawn inside a cluster box: it has no box of its own.
+    placed: bool,
+}
+
+impl Item {
+    fn dummy(layer: usize) -> Item {
+        Item { node: None, layer, w: 1, h: 1, x: 0, lines: Vec::new(), cluster: None, placed: true }
+    }
+
+    /// A box (a container's or a cluster's), not a slot an edge passes through.
+    fn is_box(&self) -> bool {
+        self.node.is_some() || self.cluster.is_some()
+    }
 }
 
 /// One hop of an edge between consecutive layers.
@@ -510,7 +611,29 @@ struct GroupContent {
     /// border of whatever box holds it.
     edges: Vec<(EdgePlan, bool)>,
     hidden: usize,
+    /// Cluster boxes, indexed by [`Target::Cluster`] in `boxes`.
+    clusters: Vec<ClusterPlan>,
 }
+
+/// The room a network's content is laid out for.
+#[derive(Debug, Clone, Copy)]
+struct Room {
+    /// Columns the content may take before its network box outgrows the screen.
+    width: u16,
+    /// The screen's rows: a grid taller than [`SCREENS_BEFORE_CLUSTERING`] of them
+    /// collapses its largest families into cluster boxes.
+    height: u16,
+}
+
+/// How many screens of unconnected boxes a network may need before its largest
+/// families (one compose project, one name prefix) collapse into cluster boxes. Two:
+/// one page of scrolling still shows every container; beyond that, a wall of near
+/// identical boxes says less than `web-* ×300` with its counts.
+const SCREENS_BEFORE_CLUSTERING: u16 = 2;
+
+/// A family needs at least this many members to collapse: a cluster of two saves
+/// one box and hides two names.
+const MIN_CLUSTER: usize = 3;
 
 fn node_box(node: &Node, style: Style) -> (u16, u16, Vec<BoxLine>) {
     if style.lines == 0 {
@@ -587,7 +710,214 @@ fn count_crossings(layers: &[Vec<usize>], hops: &[Hop], pos: &[usize], items: &[
     total
 }
 
-fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
+/// What every attempt of [`layout`] shares, worked out once per layout rather than
+/// once per style tried: sorting a thousand names naturally eight times cost more than
+/// the rest of the layout.
+struct Prepared<'a> {
+    /// Networks and clusters the operator opened.
+    expanded: &'a BTreeSet<String>,
+    /// Per group, its members' local indices by role, then natural name.
+    name_orders: Vec<Vec<usize>>,
+    /// Per node, the width of its compact box (what the fold estimate counts).
+    compact_widths: Vec<u16>,
+    /// Boxes the map shows at least, however much folds: one per container with no
+    /// family, one per family.
+    least_boxes: usize,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(graph: &Graph, expanded: &'a BTreeSet<String>) -> Prepared<'a> {
+        let name_orders = graph
+            .groups
+            .iter()
+            .map(|g| {
+                let mut order: Vec<usize> = (0..g.nodes.len()).collect();
+                order.sort_by(|&a, &b| {
+                    let (na, nb) = (&graph.nodes[g.nodes[a]], &graph.nodes[g.nodes[b]]);
+                    na.role
+                        .cmp(&nb.role)
+                        .then_with(|| natural_cmp(&na.name, &nb.name))
+                        .then(a.cmp(&b))
+                });
+                order
+            })
+            .collect();
+        let compact = Style { lines: 0, ..TIGHT };
+        let compact_widths = graph.nodes.iter().map(|n| node_box(n, compact).0).collect();
+        let mut families: BTreeSet<(usize, String)> = BTreeSet::new();
+        let mut alone = 0;
+        for node in &graph.nodes {
+            match family_of(node) {
+                Some(family) => {
+                    families.insert((node.group, family));
+                }
+                None => alone += 1,
+            }
+        }
+        let least_boxes = alone + families.len();
+        Prepared { expanded, name_orders, compact_widths, least_boxes }
+    }
+
+    /// False when the smallest boxes this style draws, as few as folding could leave,
+    /// already cover more cells than the screen has: a bound, so no attempt that could
+    /// fit is skipped. A thousand containers skip seven hopeless full-box attempts.
+    fn may_fit(&self, style: Style, width: u16, height: u16) -> bool {
+        let (w, h) = if style.lines == 0 {
+            (MIN_BOX_WIDTH - 4, 3)
+        } else {
+            (MIN_BOX_WIDTH, 2 + style.lines.min(2))
+        };
+        self.least_boxes * w * h <= usize::from(width) * usize::from(height)
+    }
+}
+
+/// A cell of the grid of unconnected boxes.
+enum GridUnit {
+    /// A container's local index in its network.
+    Node(usize),
+    Cluster(ClusterPlan),
+}
+
+/// `web-*` for `web-12`, `shop/*` for a container of compose project `shop`: the
+/// family a container collapses with. A name that ends in no number has none.
+fn family_of(node: &Node) -> Option<String> {
+    if let Some(project) = &node.project {
+        return Some(format!("{}/*", one_line(project)));
+    }
+    let name = one_line(&node.container).into_owned();
+    let prefix = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    (prefix.len() < name.len() && !prefix.is_empty()).then(|| format!("{prefix}*"))
+}
+
+/// A cluster box's size: its title on the border, [`cluster_lines`] inside.
+fn cluster_box(plan: &ClusterPlan) -> (u16, u16) {
+    // The widest second line a cluster can have, so the counts never move the box.
+    let counts = ClusterCounts { total: plan.nodes.len(), running: 0, unhealthy: plan.nodes.len() };
+    let lines = cluster_lines(&counts);
+    let content = lines.iter().map(|l| width_of(l)).max().unwrap_or(0) + 4;
+    let title = width_of(&cluster_title(plan)) + 4;
+    // Wider than a container's box may be: cutting the counts would hide a problem.
+    (content.max(title).clamp(MIN_BOX_WIDTH, MAX_BOX_WIDTH + 8) as u16, 4)
+}
+
+/// The grid's cells, in name order: one per unconnected container, unless even
+/// compact boxes would need more than [`SCREENS_BEFORE_CLUSTERING`] screens; then the
+/// largest families collapse, one at a time, until the rest fits that (or none is
+/// left). Families the operator expanded stay open. The estimate uses compact boxes
+/// whatever the style, so every attempt of [`layout`] collapses the same families.
+fn grid_units(
+    graph: &Graph,
+    group: usize,
+    loose: &[usize],
+    room: Room,
+    prep: &Prepared<'_>,
+) -> Vec<GridUnit> {
+    let members = &graph.groups[group].nodes;
+    let compact = Style { lines: 0, ..TIGHT };
+    let widths: Vec<u32> =
+        loose.iter().map(|&v| u32::from(prep.compact_widths[members[v]] + compact.hgap)).collect();
+    // Rows of packed boxes, a lower bound that is cheap to update as families fold.
+    let row_h = 3 + u32::from(compact.channel_min);
+    let rows = |total: u32| total.div_ceil(u32::from(room.width + compact.hgap)).max(1);
+    let budget = u32::from(room.height) * u32::from(SCREENS_BEFORE_CLUSTERING);
+    let mut total: u32 = widths.iter().sum();
+    let mut families: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    if rows(total) * row_h > budget {
+        for (k, &v) in loose.iter().enumerate() {
+            if let Some(label) = family_of(&graph.nodes[members[v]]) {
+                families.entry(label).or_default().push(k);
+            }
+        }
+    }
+    let key = |label: &str| format!("{}/{label}", graph.groups[group].key);
+    let mut candidates: Vec<(String, Vec<usize>)> = families
+        .into_iter()
+        .filter(|(label, ks)| ks.len() >= MIN_CLUSTER && !prep.expanded.contains(&key(label)))
+        .collect();
+    candidates.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| natural_cmp(&a.0, &b.0)));
+    let mut owner: Vec<Option<usize>> = vec![None; loose.len()];
+    let mut chosen: Vec<ClusterPlan> = Vec::new();
+    for (label, ks) in candidates {
+        if rows(total) * row_h <= budget {
+            break;
+        }
+        let plan = ClusterPlan {
+            group,
+            key: key(&label),
+            label,
+            nodes: ks.iter().map(|&k| members[loose[k]]).collect(),
+        };
+        let folded: u32 = ks.iter().map(|&k| widths[k]).sum();
+        total = total - folded + u32::from(cluster_box(&plan).0 + compact.hgap);
+        for &k in &ks {
+            owner[k] = Some(chosen.len());
+        }
+        chosen.push(plan);
+    }
+    // A cluster takes the place of its first member.
+    let mut chosen: Vec<Option<ClusterPlan>> = chosen.into_iter().map(Some).collect();
+    let mut units = Vec::with_capacity(loose.len());
+    for (k, &v) in loose.iter().enumerate() {
+        match owner[k] {
+            None => units.push(GridUnit::Node(v)),
+            Some(c) => {
+                if let Some(plan) = chosen[c].take() {
+                    units.push(GridUnit::Cluster(plan));
+                }
+            }
+        }
+    }
+    units
+}
+
+/// Column widths of a grid of boxes `widths` wide, filled row by row: as many columns
+/// as fit in `room` with `gap` between them (one, at least).
+fn grid_columns(widths: &[u16], room: u16, gap: u16) -> Vec<u16> {
+    let narrowest = widths.iter().copied().min().unwrap_or(1).max(1);
+    let most = usize::from((room + gap) / (narrowest + gap)).clamp(1, widths.len().max(1));
+    for count in (1..=most).rev() {
+        let mut columns = vec![0u16; count];
+        for (i, &w) in widths.iter().enumerate() {
+            columns[i % count] = columns[i % count].max(w);
+        }
+        if count == 1 || natural_width_gap(&columns, gap) <= room {
+            return columns;
+        }
+    }
+    vec![widths.iter().copied().max().unwrap_or(1)]
+}
+
+/// Packs boxes of `widths` into rows at most `room` wide, `gap` apart, in order.
+fn shelves_of_gap(widths: &[u16], room: u16, gap: u16) -> Vec<Vec<usize>> {
+    let mut rows: Vec<Vec<usize>> = Vec::new();
+    let mut used = 0u16;
+    for (i, &w) in widths.iter().enumerate() {
+        match rows.last_mut() {
+            Some(row) if used + gap + w <= room => {
+                row.push(i);
+                used += gap + w;
+            }
+            _ => {
+                rows.push(vec![i]);
+                used = w;
+            }
+        }
+    }
+    rows
+}
+
+/// The width of boxes side by side, `gap` apart.
+fn natural_width_gap(widths: &[u16], gap: u16) -> u16 {
+    widths.iter().sum::<u16>() + gap * (widths.len() as u16).saturating_sub(1)
+}
+
+fn layout_group(
+    graph: &Graph,
+    group: usize,
+    style: Style,
+    room: Room,
+    prep: &Prepared<'_>,
+) -> GroupContent {
     let members = &graph.groups[group].nodes;
     let local: BTreeMap<usize, usize> = members.iter().enumerate().map(|(i, &n)| (n, i)).collect();
     let n = members.len();
@@ -608,15 +938,8 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
             _ => {}
         }
     }
-    let name_order: Vec<usize> = {
-        let mut o: Vec<usize> = (0..n).collect();
-        o.sort_by(|&a, &b| {
-            let (na, nb) = (&graph.nodes[members[a]], &graph.nodes[members[b]]);
-            (na.role, &na.name, a).cmp(&(nb.role, &nb.name, b))
-        });
-        o
-    };
-    let reversed = acyclic(n, &pairs, &name_order);
+    let name_order: &[usize] = &prep.name_orders[group];
+    let reversed = acyclic(n, &pairs, name_order);
     let dag: Vec<(usize, usize)> =
         pairs.iter().zip(&reversed).map(|(&(a, b), &r)| if r { (b, a) } else { (a, b) }).collect();
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -670,20 +993,55 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
             layer[v] = layer[v].max(lowest.saturating_sub(1));
         }
     }
-    let layers_count = layer.iter().copied().max().unwrap_or(0) + 1;
-    // Items: the boxes, then the dummy slots of edges that skip layers.
     let mut items: Vec<Item> = (0..n)
         .map(|v| {
             let (w, h, lines) = node_box(&graph.nodes[members[v]], style);
-            Item { node: Some(members[v]), layer: layer[v], w, h, x: 0, lines }
+            let (node, placed) = (Some(members[v]), true);
+            Item { node, layer: layer[v], w, h, x: 0, lines, cluster: None, placed }
         })
         .collect();
+    // A layer wider than the room would make a map one row and thousands of columns
+    // wide (300 containers on the default bridge): the boxes of such a layer that no
+    // arrow touches leave it and fill a grid below the layers. Chains keep their
+    // layers, and a layer that fits keeps its boxes: moving them would cost rows and
+    // win no columns.
+    let mut layer_widths: BTreeMap<usize, u32> = BTreeMap::new();
+    for v in 0..n {
+        *layer_widths.entry(layer[v]).or_default() += u32::from(items[v].w + style.hgap);
+    }
+    let too_wide = |l: usize| {
+        layer_widths
+            .get(&l)
+            .is_some_and(|&w| w.saturating_sub(u32::from(style.hgap)) > u32::from(room.width))
+    };
+    let loose: Vec<usize> = name_order
+        .iter()
+        .copied()
+        .filter(|&v| preds[v].is_empty() && succs[v].is_empty() && too_wide(layer[v]))
+        .collect();
+    let mut in_grid = vec![false; n];
+    for &v in &loose {
+        in_grid[v] = true;
+    }
+    let layers_count = if loose.is_empty() {
+        layer.iter().copied().max().unwrap_or(0) + 1
+    } else {
+        // The layers left, renumbered without the gaps the grid's boxes leave.
+        let used: BTreeSet<usize> = (0..n).filter(|&v| !in_grid[v]).map(|v| layer[v]).collect();
+        let renumbered: BTreeMap<usize, usize> =
+            used.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+        for v in 0..n {
+            layer[v] = if in_grid[v] { 0 } else { renumbered[&layer[v]] };
+            items[v].layer = layer[v];
+        }
+        used.len()
+    };
     let mut chains: Vec<Chain> = Vec::new();
     let mut hops: Vec<Hop> = Vec::new();
     for (i, &(a, b)) in dag.iter().enumerate() {
         let mut chain = vec![a];
         for l in layer[a] + 1..layer[b] {
-            items.push(Item { node: None, layer: l, w: 1, h: 1, x: 0, lines: Vec::new() });
+            items.push(Item::dummy(l));
             chain.push(items.len() - 1);
         }
         chain.push(b);
@@ -694,7 +1052,7 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
     }
     // Order within layers: by role and name, then barycenter sweeps.
     let mut layers: Vec<Vec<usize>> = vec![Vec::new(); layers_count];
-    for &v in &name_order {
+    for &v in name_order.iter().filter(|&&v| !in_grid[v]) {
         layers[layer[v]].push(v);
     }
     for (i, item) in items.iter().enumerate().skip(n) {
@@ -754,8 +1112,7 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
     layers = best.1;
     reindex(&layers, &mut pos);
     // Columns: pack each layer, centre it, then pull boxes under their neighbours.
-    let gap =
-        |a: &Item, b: &Item| if a.node.is_none() || b.node.is_none() { 1 } else { style.hgap };
+    let gap = |a: &Item, b: &Item| if !a.is_box() || !b.is_box() { 1 } else { style.hgap };
     let layer_width = |l: &[usize], items: &[Item]| -> i32 {
         let mut w = 0i32;
         for (k, &i) in l.iter().enumerate() {
@@ -766,7 +1123,7 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
         }
         w
     };
-    let width = layers.iter().map(|l| layer_width(l, &items)).max().unwrap_or(0).max(1);
+    let mut width = layers.iter().map(|l| layer_width(l, &items)).max().unwrap_or(0).max(1);
     for l in &layers {
         let mut x = (width - layer_width(l, &items)) / 2;
         for (k, &i) in l.iter().enumerate() {
@@ -829,6 +1186,79 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
             }
         }
     }
+    // The grid under the layers: unconnected boxes, and cluster boxes standing for
+    // the largest families of them, in aligned columns that fit the room.
+    let mut clusters: Vec<ClusterPlan> = Vec::new();
+    let mut layers_count = layers_count;
+    if !loose.is_empty() {
+        // Cluster boxes first, in rows of their own: wide boxes in a column of small
+        // ones would widen the whole column.
+        let (mut summaries, mut cells): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
+        for unit in grid_units(graph, group, &loose, room, prep) {
+            match unit {
+                GridUnit::Node(v) => cells.push(v),
+                GridUnit::Cluster(plan) => {
+                    for &node in &plan.nodes {
+                        items[local[&node]].placed = false;
+                    }
+                    let (w, h) = cluster_box(&plan);
+                    let cluster = Some(clusters.len());
+                    clusters.push(plan);
+                    items.push(Item { w, h, cluster, ..Item::dummy(0) });
+                    summaries.push(items.len() - 1);
+                }
+            }
+        }
+        let summary_widths: Vec<u16> = summaries.iter().map(|&i| items[i].w).collect();
+        let summary_rows: Vec<Vec<usize>> = shelves_of_gap(&summary_widths, room.width, style.hgap)
+            .into_iter()
+            .map(|row| row.into_iter().map(|k| summaries[k]).collect())
+            .collect();
+        let widths: Vec<u16> = cells.iter().map(|&i| items[i].w).collect();
+        let columns = grid_columns(&widths, room.width, style.hgap);
+        let rows: Vec<Vec<usize>> = if cells.is_empty() {
+            Vec::new()
+        } else {
+            cells.chunks(columns.len()).map(<[usize]>::to_vec).collect()
+        };
+        let summaries_w = summary_rows
+            .iter()
+            .map(|row| {
+                natural_width_gap(&row.iter().map(|&i| items[i].w).collect::<Vec<_>>(), style.hgap)
+            })
+            .max()
+            .unwrap_or(0);
+        let grid_w = i32::from(natural_width_gap(&columns, style.hgap).max(summaries_w));
+        if grid_w > width {
+            // The layers above stay centred over the wider grid.
+            let shift = (grid_w - width) / 2;
+            for item in items.iter_mut() {
+                item.x += shift;
+            }
+            width = grid_w;
+        }
+        let left = (width - grid_w) / 2;
+        for row in &summary_rows {
+            let mut x = left;
+            for &i in row {
+                items[i].layer = layers_count;
+                items[i].x = x;
+                x += i32::from(items[i].w + style.hgap);
+            }
+            layers.push(row.clone());
+            layers_count += 1;
+        }
+        for row in rows {
+            let mut x = left;
+            for (&i, &column) in row.iter().zip(&columns) {
+                items[i].layer = layers_count;
+                items[i].x = x;
+                x += i32::from(column + style.hgap);
+            }
+            layers.push(row);
+            layers_count += 1;
+        }
+    }
     // Ports: where each hop leaves its upper item and enters its lower one.
     let mut out_port: Vec<i32> = vec![0; hops.len()];
     let mut in_port: Vec<i32> = vec![0; hops.len()];
@@ -838,6 +1268,8 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
         .enumerate()
         .filter(|(_, e)| e.kind == EdgeKind::Ingress)
         .filter_map(|(i, e)| local.get(&e.to).map(|&v| (i, v)))
+        // A container inside a cluster box has no box of its own to arrive at.
+        .filter(|&(_, v)| items[v].placed)
         .collect();
     let mut ingress_port: BTreeMap<usize, i32> = BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
@@ -933,7 +1365,7 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
     let mut layer_y = vec![0u16; layers_count];
     let mut layer_h = vec![1u16; layers_count];
     for item in &items {
-        if item.node.is_some() {
+        if item.is_box() && item.placed {
             layer_h[item.layer] = layer_h[item.layer].max(item.h);
         }
     }
@@ -953,7 +1385,15 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
     let height = y + style.top_pad;
     let track_row = |l: usize, run: Run| channel_y[l] + track_of.get(&run).copied().unwrap_or(0);
     let mut boxes = Vec::new();
-    for item in &items {
+    for item in items.iter().filter(|item| item.placed) {
+        if let Some(cluster) = item.cluster {
+            boxes.push(BoxPlan {
+                target: Target::Cluster(cluster),
+                rect: Rect { x: item.x as u16, y: layer_y[item.layer], w: item.w, h: item.h },
+                lines: Vec::new(),
+                compact: true,
+            });
+        }
         if let Some(node) = item.node {
             boxes.push(BoxPlan {
                 target: Target::Node(node),
@@ -995,7 +1435,7 @@ fn layout_group(graph: &Graph, group: usize, style: Style) -> GroupContent {
         let points = vec![(0, t), (port, t), (port, i32::from(layer_y[l]))];
         edges.push((EdgePlan { edge: e, points: simplify(points), reversed: false }, true));
     }
-    GroupContent { width: width as u16, height, boxes, edges, hidden }
+    GroupContent { width: width as u16, height, boxes, edges, hidden, clusters }
 }
 
 /// What a horizontal run in a channel belongs to.
@@ -1046,7 +1486,13 @@ struct Sized {
     content: Option<GroupContent>,
 }
 
-fn size_groups(graph: &Graph, style: Style, collapsed: &BTreeSet<usize>) -> Vec<Sized> {
+fn size_groups(
+    graph: &Graph,
+    style: Style,
+    collapsed: &BTreeSet<usize>,
+    room: Room,
+    prep: &Prepared<'_>,
+) -> Vec<Sized> {
     let mut sized: Vec<Sized> = Vec::new();
     for g in 0..graph.groups.len() {
         // A long network title is cut rather than widening a narrow network.
@@ -1056,7 +1502,7 @@ fn size_groups(graph: &Graph, style: Style, collapsed: &BTreeSet<usize>) -> Vec<
             sized.push(Sized { group: g, w: title.max(text).min(60), h: 3, content: None });
             continue;
         }
-        let content = layout_group(graph, g, style);
+        let content = layout_group(graph, g, style, room, prep);
         let w = (content.width + 2 + 2 * style.hpad).max(title.min(60));
         let h = content.height + 2;
         sized.push(Sized { group: g, w, h, content: Some(content) });
@@ -1138,10 +1584,15 @@ fn place_shelves(
                 Some(content) => {
                     let ox = x + 1 + (rect.w - 2 - content.width) / 2;
                     let oy = y + 1;
+                    let first_cluster = layout.clusters.len();
+                    layout.clusters.extend(content.clusters.iter().cloned());
                     for b in &content.boxes {
                         let mut b = b.clone();
                         b.rect.x += ox;
                         b.rect.y += oy;
+                        if let Target::Cluster(c) = &mut b.target {
+                            *c += first_cluster;
+                        }
                         layout.boxes.push(b);
                     }
                     for (edge, is_ingress) in &content.edges {
@@ -1194,8 +1645,15 @@ fn place(
     height: u16,
     style: Style,
     collapsed: &BTreeSet<usize>,
+    prep: &Prepared<'_>,
 ) -> MapLayout {
-    let sized = size_groups(graph, style, collapsed);
+    // What a network box may hold and still fit the screen: the host box's inside
+    // (and, with several engines, an engine box's), less the network's border and pad.
+    let inner_w = width.saturating_sub(4).max(20);
+    let shelf = if graph.hosts.is_empty() { inner_w } else { inner_w.saturating_sub(4).max(16) };
+    let room =
+        Room { width: shelf.saturating_sub(2 + 2 * style.hpad).max(MIN_BOX_WIDTH as u16), height };
+    let sized = size_groups(graph, style, collapsed, room, prep);
     if !graph.hosts.is_empty() {
         return place_hosts(graph, width, height, style, &sized);
     }

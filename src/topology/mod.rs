@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use infer::{EnvTarget, default_port, parse_env_targets};
 
+use crate::model::natural::natural_cmp;
 use crate::model::sanitize::one_line;
 use crate::model::{Container, ContainerState, HealthStatus, HostId, Model};
 use crate::triage::{dependency_satisfied, service_containers_on};
@@ -412,16 +413,18 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
     let mut group_keys: BTreeMap<(HostId, String), Vec<usize>> = BTreeMap::new();
     let mut nodes: Vec<Node> = Vec::with_capacity(shown.len());
     let mut order: Vec<&Container> = shown.clone();
+    // Stand-alone containers first, then by project and service; names in natural
+    // order, so `c2` comes before `c10` in every box row the layout fills.
     order.sort_by(|a, b| {
-        let key = |c: &Container| {
-            (
-                c.project().map(String::from),
-                c.service().map(String::from),
-                c.compose.as_ref().and_then(|i| i.container_number),
-                c.name.clone(),
-            )
+        let number = |c: &Container| c.compose.as_ref().and_then(|i| i.container_number);
+        let optional = |x: Option<&str>, y: Option<&str>| match (x, y) {
+            (Some(x), Some(y)) => natural_cmp(x, y),
+            (x, y) => x.is_some().cmp(&y.is_some()),
         };
-        key(a).cmp(&key(b))
+        optional(a.project(), b.project())
+            .then_with(|| optional(a.service(), b.service()))
+            .then_with(|| number(a).cmp(&number(b)))
+            .then_with(|| natural_cmp(&a.name, &b.name))
     });
     for c in &order {
         let primary = primary_network(c, &shared);
@@ -502,12 +505,12 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
         })
         .collect();
     groups.sort_by(|a, b| {
-        (a.host, a.network.is_none(), &a.project, &a.key).cmp(&(
-            b.host,
-            b.network.is_none(),
-            &b.project,
-            &b.key,
-        ))
+        (a.host, a.network.is_none(), a.project.is_some())
+            .cmp(&(b.host, b.network.is_none(), b.project.is_some()))
+            .then_with(|| {
+                natural_cmp(a.project.as_deref().unwrap_or(""), b.project.as_deref().unwrap_or(""))
+            })
+            .then_with(|| natural_cmp(&a.key, &b.key))
     });
     for (gi, g) in groups.iter().enumerate() {
         for &m in &g.nodes {
@@ -551,7 +554,7 @@ fn derive_edges(
         for dep in c.depends_on() {
             // A service of the same project on another engine is another deployment.
             let mut providers = service_containers_on(model, c.host, project, &dep.service);
-            providers.sort_by(|a, b| a.name.cmp(&b.name));
+            providers.sort_by(|a, b| natural_cmp(&a.name, &b.name));
             for p in providers {
                 let Some(&to) = by_id.get(p.id.as_str()) else { continue };
                 if to == from {

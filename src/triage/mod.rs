@@ -340,7 +340,7 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
             // Oldest first; a problem whose start is unknown after those dated.
             .then(a.since.is_none().cmp(&b.since.is_none()))
             .then(a.since.cmp(&b.since))
-            .then(a.container.cmp(&b.container))
+            .then_with(|| crate::model::natural::natural_cmp(&a.container, &b.container))
             .then(a.host.cmp(&b.host))
     });
     out

@@ -55,8 +55,16 @@ fn check_graph(graph: &Graph, name: &str, w: u16, h: u16, detail: Detail) -> Map
             assert!(l.box_of(Target::Node(n)).is_none(), "{ctx}");
             continue;
         }
-        let b =
-            l.box_of(Target::Node(n)).unwrap_or_else(|| panic!("{ctx}: {} not placed", node.name));
+        // Folded into a cluster: that box stands for it, in the same network.
+        let own = l.box_of(Target::Node(n));
+        let cluster = l.cluster_of(n);
+        assert!(own.is_none() || cluster.is_none(), "{ctx}: {} drawn twice", node.name);
+        if let Some(c) = cluster {
+            assert_eq!(l.clusters[c].group, node.group, "{ctx}");
+        }
+        let b = own
+            .or_else(|| cluster.and_then(|c| l.box_of(Target::Cluster(c))))
+            .unwrap_or_else(|| panic!("{ctx}: {} not placed", node.name));
         let inner = Rect {
             x: group.rect.x + 1,
             y: group.rect.y + 1,
@@ -140,6 +148,7 @@ fn check_hosts(graph: &Graph, l: &MapLayout, ctx: &str) {
         let host = match b.target {
             Target::Node(n) => graph.nodes[n].host,
             Target::Summary(g) => graph.groups[g].host,
+            Target::Cluster(c) => graph.groups[l.clusters[c].group].host,
         };
         assert!(inner_of(host).contains(&b.rect), "{ctx}: {b:?} outside its host");
     }
@@ -283,4 +292,181 @@ fn three_hosts_fixture_keeps_each_engine_apart() {
     assert_eq!(per_host.iter().sum::<usize>(), model.containers.len());
     assert!(model.network(1, "bridge").is_some() || model.networks.keys().any(|(h, _)| *h == 1));
     assert!(!model.hosts[2].connection.is_connected());
+}
+
+/// Every container is drawn exactly once: in its own box or counted in one cluster.
+fn accounted_for(graph: &Graph, l: &MapLayout, ctx: &str) {
+    let own = l.boxes.iter().filter(|b| matches!(b.target, Target::Node(_))).count();
+    let folded: usize = l.clusters.iter().map(|c| c.nodes.len()).sum();
+    assert_eq!(own + folded, graph.nodes.len(), "{ctx}: containers lost or doubled");
+    for (c, cluster) in l.clusters.iter().enumerate() {
+        assert!(l.box_of(Target::Cluster(c)).is_some(), "{ctx}: cluster {c} has no box");
+        assert!(cluster.nodes.len() >= MIN_CLUSTER, "{ctx}");
+    }
+}
+
+fn bridge_graph(families: &[(&str, usize)]) -> Graph {
+    derive(&crate::topology::fixtures::default_bridge(families), &Filter::default())
+}
+
+#[test]
+fn unconnected_containers_wrap_into_a_grid_within_the_width() {
+    for n in [40, 300, 1000] {
+        let graph = bridge_graph(&[("c", n)]);
+        for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+            for detail in [Detail::Auto, Detail::Full, Detail::Compact] {
+                let ctx = format!("{n} containers at {w}x{h} {detail:?}");
+                let l = check_graph(&graph, &ctx, w, h, detail);
+                assert!(l.width <= w, "{ctx}: {} columns wide", l.width);
+                accounted_for(&graph, &l, &ctx);
+            }
+        }
+    }
+}
+
+#[test]
+fn three_hundred_on_the_default_bridge_are_a_grid_not_a_row() {
+    let graph = bridge_graph(&[("c", 300)]);
+    let l = check_graph(&graph, "300", 200, 60, Detail::Auto);
+    assert_eq!(l.width, 200, "the issue's map was 5298 columns wide");
+    assert!(l.clusters.is_empty(), "300 compact boxes need under two screens: all shown");
+    let rows: BTreeSet<u16> = l.boxes.iter().map(|b| b.rect.y).collect();
+    assert!(rows.len() >= 15, "{} rows", rows.len());
+    assert!(l.height <= 2 * 60, "{} rows of map", l.height);
+    // Read in natural order, left to right and top to bottom: c2 before c10 (entry
+    // points, here those that publish a port, lead as they top a layered network).
+    let at = |name: &str| {
+        let n = graph.nodes.iter().position(|n| n.name == name).expect(name);
+        let r = l.box_of(Target::Node(n)).expect("drawn").rect;
+        (r.y, r.x)
+    };
+    assert!(at("c1") < at("c2") && at("c2") < at("c10") && at("c10") < at("c299"));
+}
+
+#[test]
+fn a_thousand_collapse_by_name_prefix_with_counts() {
+    let graph = bridge_graph(&[("web-", 600), ("worker-", 300), ("cron-", 90), ("lonely", 1)]);
+    assert_eq!(graph.nodes.len(), 991);
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+        let ctx = format!("families at {w}x{h}");
+        let l = check_graph(&graph, &ctx, w, h, Detail::Auto);
+        assert!(l.width <= w, "{ctx}");
+        accounted_for(&graph, &l, &ctx);
+        // The largest family goes first.
+        let web = l.clusters.iter().find(|c| c.label == "web-*").expect("web-* collapsed");
+        assert_eq!(web.nodes.len(), 600);
+        assert_eq!(cluster_title(web), "web-* ×600");
+        // A folded problem is still said: the fixture's unhealthy and exited are in web.
+        let counts = ClusterCounts::of(&graph, web);
+        assert!(counts.unhealthy > 0 && counts.running < counts.total, "{counts:?}");
+        let [running, problems] = cluster_lines(&counts);
+        assert_eq!(running, format!("● {}/600 running", counts.running));
+        assert!(problems.contains("unhealthy") && problems.contains("not running"), "{problems}");
+        // A name with no number has no family: it keeps its own box.
+        let lonely = graph.nodes.iter().position(|n| n.name == "lonely1").expect("lonely");
+        assert!(l.cluster_of(lonely).is_none() || l.clusters.iter().all(|c| c.label != "lonely*"));
+    }
+}
+
+#[test]
+fn compose_projects_collapse_by_project_and_enter_opens_one() {
+    let mut model = crate::topology::fixtures::default_bridge(&[("c", 700)]);
+    // Half of them belong to compose project `batch`, still with no edges.
+    for c in model.containers.values_mut().filter(|c| c.name.len() % 2 == 0) {
+        c.labels.insert(crate::model::compose::PROJECT.into(), "batch".into());
+        c.labels.insert(crate::model::compose::SERVICE.into(), c.name.clone());
+        c.compose = crate::model::Container::compose_from_labels(&c.labels);
+    }
+    let graph = derive(&model, &Filter::default());
+    let l = check_graph(&graph, "projects", 120, 40, Detail::Auto);
+    accounted_for(&graph, &l, "projects");
+    let batch = l.clusters.iter().find(|c| c.label == "batch/*").expect("project collapsed");
+    assert!(batch.nodes.iter().all(|&n| graph.nodes[n].project.as_deref() == Some("batch")));
+    // Enter adds the cluster's key to the expanded set: it opens, the rest may fold.
+    let expanded = BTreeSet::from([batch.key.clone()]);
+    let opened = layout(&graph, 120, 40, Detail::Auto, &expanded);
+    assert!(opened.clusters.iter().all(|c| c.key != batch.key));
+    accounted_for(&graph, &opened, "opened");
+}
+
+#[test]
+fn a_grid_leaves_chains_in_their_layers() {
+    // A compose chain beside 200 unconnected containers on the same network.
+    let mut model = crate::topology::fixtures::default_bridge(&[("c", 200)]);
+    let chain = seed(SEEDS[0]).expect("fixture");
+    for c in chain.containers.values() {
+        let mut c = c.clone();
+        c.networks = vec![crate::model::NetworkAttachment {
+            name: "bridge".into(),
+            ip: None,
+            aliases: c.networks.first().map(|n| n.aliases.clone()).unwrap_or_default(),
+        }];
+        model.containers.insert(c.id.clone(), c);
+    }
+    let graph = derive(&model, &Filter::default());
+    assert!(graph.groups.len() == 1 && !graph.edges.is_empty());
+    let l = check_graph(&graph, "chain and grid", 200, 60, Detail::Auto);
+    assert!(l.width <= 200);
+    accounted_for(&graph, &l, "chain and grid");
+    let y = |name: &str| {
+        let n = graph.nodes.iter().position(|n| n.name == name).expect(name);
+        l.box_of(Target::Node(n)).expect("drawn").rect.y
+    };
+    assert!(y("app") < y("postgres"), "the chain still reads top to bottom");
+    assert!(y("postgres") < y("c1"), "the grid goes under the chain");
+}
+
+#[test]
+fn grid_columns_fit_the_room_and_align() {
+    assert_eq!(grid_columns(&[10, 10, 10, 10], 34, 2), vec![10, 10, 10]);
+    assert_eq!(grid_columns(&[10, 20, 10, 10], 34, 2), vec![10, 20]);
+    assert_eq!(grid_columns(&[50], 20, 2), vec![50], "one column at least");
+    assert_eq!(grid_columns(&[10, 12], 100, 2), vec![10, 12]);
+}
+
+#[test]
+fn family_is_project_else_numbered_prefix() {
+    let graph = bridge_graph(&[("web-", 2), ("c", 1), ("7", 1)]);
+    let family = |name: &str| family_of(graph.nodes.iter().find(|n| n.name == name).expect(name));
+    assert_eq!(family("web-2").as_deref(), Some("web-*"));
+    assert_eq!(family("c1").as_deref(), Some("c*"));
+    assert_eq!(family("71"), None, "all digits: no prefix to share");
+}
+
+#[test]
+fn a_thousand_lay_out_in_well_under_ten_milliseconds() {
+    // A loose bound, so a slow debug build on a busy machine does not flake; the bench
+    // (`cargo bench --bench map`) reports the real figure.
+    // The worst case: names that share no prefix, so nothing folds and all 1,000 boxes
+    // are laid out in every attempt.
+    let names: Vec<String> = (0..1000).map(|i| format!("s{i}x")).collect();
+    let families: Vec<(&str, usize)> = names.iter().map(|p| (p.as_str(), 1)).collect();
+    let graph = bridge_graph(&families);
+    let started = std::time::Instant::now();
+    let l = layout(&graph, 200, 60, Detail::Auto, &BTreeSet::new());
+    let took = started.elapsed();
+    assert!(!l.boxes.is_empty());
+    assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+}
+
+#[test]
+fn the_fit_bound_never_skips_an_attempt_that_fits() {
+    let mut graphs: Vec<Graph> = all_fixtures()
+        .iter()
+        .map(|n| derive(&seed(n).expect("fixture"), &Filter::default()))
+        .collect();
+    graphs.push(bridge_graph(&[("c", 40)]));
+    graphs.push(bridge_graph(&[("web-", 120), ("worker-", 12), ("cron-", 4)]));
+    let none = BTreeSet::new();
+    for graph in &graphs {
+        let prep = Prepared::new(graph, &none);
+        for (w, h) in SIZES {
+            for style in
+                [SPACIOUS, NORMAL, TIGHT, Style { lines: 2, ..TIGHT }, Style { lines: 0, ..TIGHT }]
+            {
+                let fits = place(graph, w, h, style, &BTreeSet::new(), &prep).fits;
+                assert!(!fits || prep.may_fit(style, w, h), "{w}x{h} {style:?}");
+            }
+        }
+    }
 }

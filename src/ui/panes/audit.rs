@@ -244,7 +244,7 @@ fn build(model: &Model, project: Option<&str>, source: Rc<Vec<Finding>>) -> Audi
     }
     let mut containers: Vec<&Container> =
         model.containers.values().filter(|c| c.in_project(project)).collect();
-    containers.sort_by(|a, b| (a.host, container_order(a)).cmp(&(b.host, container_order(b))));
+    containers.sort_by(|a, b| a.host.cmp(&b.host).then_with(|| container_order(a, b)));
     let mut findings: Vec<Finding> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
     for members in super::project_groups(&containers) {
@@ -256,8 +256,9 @@ fn build(model: &Model, project: Option<&str>, source: Rc<Vec<Finding>>) -> Audi
             .iter()
             .map(|c| (*c, by_container.remove(c.id.as_str()).unwrap_or_default()))
             .collect();
-        audited.sort_by_key(|(c, found)| {
-            (Reverse(found.iter().map(|f| f.severity).max()), container_order(c))
+        audited.sort_by(|(a, found_a), (b, found_b)| {
+            let worst = |found: &[Finding]| Reverse(found.iter().map(|f| f.severity).max());
+            worst(found_a).cmp(&worst(found_b)).then_with(|| container_order(a, b))
         });
         let mut clean: Vec<String> = Vec::new();
         for (c, found) in audited {

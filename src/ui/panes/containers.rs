@@ -2,6 +2,7 @@
 //! containers in their own group. Keeps its selection on the same container across
 //! updates, and rebuilds its grouping only when the model's structure changes.
 
+use crate::model::natural::natural_cmp;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -74,41 +75,6 @@ fn list_order(a: &Container, b: &Container) -> std::cmp::Ordering {
         .then_with(|| natural_cmp(&ka.2, &kb.2))
         .then_with(|| ka.3.cmp(&kb.3))
         .then_with(|| natural_cmp(&a.name, &b.name))
-}
-
-/// Compares strings with digit runs read as numbers.
-pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
-    loop {
-        match (a.first(), b.first()) {
-            (None, None) => return std::cmp::Ordering::Equal,
-            (None, Some(_)) => return std::cmp::Ordering::Less,
-            (Some(_), None) => return std::cmp::Ordering::Greater,
-            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
-                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
-                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
-                let (na, nb) = (trim_zeros(&a[..da]), trim_zeros(&b[..db]));
-                let order = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
-                if order != std::cmp::Ordering::Equal {
-                    return order;
-                }
-                a = &a[da..];
-                b = &b[db..];
-            }
-            (Some(x), Some(y)) => {
-                if x != y {
-                    return x.cmp(y);
-                }
-                a = &a[1..];
-                b = &b[1..];
-            }
-        }
-    }
-}
-
-fn trim_zeros(digits: &[u8]) -> &[u8] {
-    let start = digits.iter().position(|d| *d != b'0').unwrap_or(digits.len());
-    &digits[start..]
 }
 
 impl ContainersPane {

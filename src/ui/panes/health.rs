@@ -29,7 +29,12 @@ fn checked<'m>(view: &PaneView<'m>) -> Vec<&'m Container> {
         .values()
         .filter(|c| c.in_project(project) && c.healthcheck.is_some())
         .collect();
-    checked.sort_by_key(|c| (rank(c.health_status()), c.name.clone(), c.host));
+    checked.sort_by(|a, b| {
+        rank(a.health_status())
+            .cmp(&rank(b.health_status()))
+            .then_with(|| crate::model::natural::natural_cmp(&a.name, &b.name))
+            .then_with(|| a.host.cmp(&b.host))
+    });
     checked
 }
 

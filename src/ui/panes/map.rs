@@ -4,10 +4,10 @@
 //!
 //! This pane owns the map's screen state: the cached graph and layout (rebuilt only
 //! when the model's structure, the size, the project, the filter, the detail level or
-//! the opened networks change — never for a stats tick), the selection (kept on the
-//! same container across updates), the pan offset that follows it, the detail level
-//! `z` cycles, and the `/` filter with its small text-input mode. It reads live CPU
-//! and memory at render time and never decides where anything goes.
+//! the opened networks and clusters change — never for a stats tick), the selection
+//! (kept on the same container across updates), the pan offset that follows it, the
+//! detail level `z` cycles, and the `/` filter with its small text-input mode. It
+//! reads live CPU and memory at render time and never decides where anything goes.
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -39,12 +39,13 @@ pub enum Dir {
     Right,
 }
 
-/// What is selected: a container (by id, so it survives re-layouts) or a collapsed
-/// network's summary box (by group key).
+/// What is selected: a container (by id, so it survives re-layouts), a collapsed
+/// network's summary box (by group key) or a cluster box (by cluster key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Selected {
     Container(String),
     Group(String),
+    Cluster(String),
 }
 
 /// Everything the layout depends on besides the graph. Stats are not in it, on purpose.
@@ -70,7 +71,7 @@ pub struct MapPane {
     pub filter: String,
     /// While open, typed keys edit the filter instead of running actions.
     pub filter_open: bool,
-    /// Networks the operator opened from their summary box.
+    /// Networks and clusters the operator opened from their summary box.
     expanded: BTreeSet<String>,
     selected: Option<Selected>,
     scroll: (u16, u16),
@@ -215,11 +216,24 @@ impl MapPane {
         true
     }
 
-    /// Opens the selected summary box's network; false when a container is selected.
+    /// Opens the selected summary box's network or cluster; false when a container is
+    /// selected. The selection moves to the first container it held, so the operator
+    /// lands among what they opened.
     pub fn expand_selected(&mut self) -> bool {
-        match &self.selected {
+        match self.selected.clone() {
             Some(Selected::Group(key)) => {
-                self.expanded.insert(key.clone());
+                self.expanded.insert(key);
+                true
+            }
+            Some(Selected::Cluster(key)) => {
+                let first = self.cache.as_ref().and_then(|c| {
+                    let cluster = c.layout.clusters.iter().find(|k| k.key == key)?;
+                    Some(c.graph.nodes.get(*cluster.nodes.first()?)?.id.clone())
+                });
+                self.expanded.insert(key);
+                if let Some(id) = first {
+                    self.selected = Some(Selected::Container(id));
+                }
                 true
             }
             _ => false,
@@ -233,13 +247,21 @@ impl MapPane {
                 let n = cached.graph.nodes.iter().position(|n| &n.id == id)?;
                 match cached.layout.box_of(Target::Node(n)) {
                     Some(_) => Some(Target::Node(n)),
-                    // Its network is collapsed: the summary stands for it.
-                    None => Some(Target::Summary(cached.graph.nodes[n].group)),
+                    // Folded into a cluster, or its network is collapsed: the summary
+                    // box stands for it.
+                    None => match cached.layout.cluster_of(n) {
+                        Some(c) => Some(Target::Cluster(c)),
+                        None => Some(Target::Summary(cached.graph.nodes[n].group)),
+                    },
                 }
             }
             Selected::Group(key) => {
                 let g = cached.graph.groups.iter().position(|g| &g.key == key)?;
                 cached.layout.box_of(Target::Summary(g)).map(|_| Target::Summary(g))
+            }
+            Selected::Cluster(key) => {
+                let c = cached.layout.clusters.iter().position(|c| &c.key == key)?;
+                Some(Target::Cluster(c))
             }
         }
     }
@@ -249,6 +271,7 @@ impl MapPane {
         Some(match target {
             Target::Node(n) => Selected::Container(cached.graph.nodes.get(n)?.id.clone()),
             Target::Summary(g) => Selected::Group(cached.graph.groups.get(g)?.key.clone()),
+            Target::Cluster(c) => Selected::Cluster(cached.layout.clusters.get(c)?.key.clone()),
         })
     }
 
@@ -414,6 +437,11 @@ impl MapPane {
         if !layout.collapsed.is_empty() {
             let n = layout.collapsed.len();
             parts.push(format!("{n} network{} collapsed", if n == 1 { "" } else { "s" }));
+        }
+        // Said up front, as a collapsed network is: the boxes shown are not all there is.
+        let folded: usize = layout.clusters.iter().map(|c| c.nodes.len()).sum();
+        if folded > 0 {
+            parts.push(format!("{folded} folded"));
         }
         if !layout.fits {
             parts.push(format!("{}x{} map, pans with the selection", layout.width, layout.height));
@@ -702,7 +730,7 @@ fn draw(
         canvas.border(v.rect, theme.style(Slot::MapNetwork));
     }
     for b in &layout.boxes {
-        if let Target::Node(_) = b.target {
+        if let Target::Node(_) | Target::Cluster(_) = b.target {
             let style = if selected == Some(b.target) {
                 theme.style(Slot::Selection)
             } else {
@@ -781,6 +809,15 @@ fn draw(
                 h: b.rect.h - 2,
             });
             node_box(canvas, view, &graph.nodes[n], b, selected == Some(b.target));
+        }
+        if let Target::Cluster(c) = b.target {
+            canvas.reserve(Rect {
+                x: b.rect.x + 1,
+                y: b.rect.y + 1,
+                w: b.rect.w - 2,
+                h: b.rect.h - 2,
+            });
+            cluster_box(canvas, theme, graph, &layout.clusters[c], b, selected == Some(b.target));
         }
     }
     for v in bands() {
@@ -985,6 +1022,40 @@ fn node_box(canvas: &mut Canvas, view: &PaneView<'_>, node: &Node, b: &BoxPlan, 
             BoxLine::Stats => stats_line(canvas, view, node, x, y, inner),
         }
     }
+}
+
+/// `web-* ×300` on the border; how many run, then what is wrong, inside. The problem
+/// line takes the warning colour so a folded failure still catches the eye.
+fn cluster_box(
+    canvas: &mut Canvas,
+    theme: &Theme,
+    graph: &Graph,
+    cluster: &layout::ClusterPlan,
+    b: &BoxPlan,
+    selected: bool,
+) {
+    let r = b.rect;
+    let inner = usize::from(r.w.saturating_sub(4));
+    let title_style =
+        if selected { theme.style(Slot::Selection) } else { theme.style(Slot::Title) };
+    let title = format!(" {} ", layout::cluster_title(cluster));
+    canvas.text(r.x + 2, r.y, &title, inner + 2, title_style);
+    let counts = layout::ClusterCounts::of(graph, cluster);
+    let [running, second] = layout::cluster_lines(&counts);
+    let running_style = if counts.running == counts.total {
+        theme.style(Slot::Value)
+    } else {
+        theme.style(Slot::Warning)
+    };
+    canvas.text(r.x + 2, r.y + 1, &running, inner, running_style);
+    let second_style = if counts.unhealthy > 0 {
+        theme.style(Slot::Error)
+    } else if counts.has_problems() {
+        theme.style(Slot::Warning)
+    } else {
+        theme.style(Slot::Muted)
+    };
+    canvas.text(r.x + 2, r.y + 2, &second, inner, second_style);
 }
 
 /// `1.2% 120MiB/256MiB`, read now, coloured against the container's limits.

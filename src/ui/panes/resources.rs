@@ -140,13 +140,12 @@ fn build<'a>(model: &'a Model, project: Option<&str>) -> Vec<Line<'a>> {
     let mut containers: Vec<&Container> =
         model.containers.values().filter(|c| c.in_project(project)).collect();
     containers.sort_by(|a, b| {
-        (a.host, a.project().is_none(), a.project(), a.service(), &a.name).cmp(&(
-            b.host,
-            b.project().is_none(),
-            b.project(),
-            b.service(),
-            &b.name,
-        ))
+        use crate::model::natural::{natural_cmp, natural_cmp_opt};
+        a.host
+            .cmp(&b.host)
+            .then_with(|| natural_cmp_opt(a.project(), b.project()))
+            .then_with(|| natural_cmp_opt(a.service(), b.service()))
+            .then_with(|| natural_cmp(&a.name, &b.name))
     });
     let mut lines = Vec::new();
     let mut host_sums = Sums::default();

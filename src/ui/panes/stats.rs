@@ -1,6 +1,7 @@
 //! Stats: the numbers `docker stats` shows, sortable by any column, with history
 //! charts for the selected container and for its compose project as a whole.
 
+use crate::model::natural::natural_cmp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -143,14 +144,14 @@ impl StatsPane {
         rows.sort_by(|a, b| {
             let order = if column == SortColumn::Name {
                 // Rows read `host/name`: sorted as they read (hosts in the order named).
-                a.host.cmp(&b.host).then_with(|| super::containers::natural_cmp(&a.name, &b.name))
+                a.host.cmp(&b.host).then_with(|| natural_cmp(&a.name, &b.name))
             } else {
                 let ka = sort_key(a, live_stats(model, a), column);
                 let kb = sort_key(b, live_stats(model, b), column);
                 ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
             };
             let order = if self.descending { order.reverse() } else { order };
-            order.then_with(|| a.name.cmp(&b.name)).then_with(|| a.host.cmp(&b.host))
+            order.then_with(|| natural_cmp(&a.name, &b.name)).then_with(|| a.host.cmp(&b.host))
         });
         rows
     }
