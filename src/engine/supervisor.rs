@@ -468,6 +468,9 @@ impl Supervisor {
             }
         }
         let total = summaries.len();
+        if !self.send(Update::Syncing { done: 0, total }).await {
+            return Ok(Inventory::default());
+        }
         let mut found: HashMap<String, Container> = HashMap::new();
         let mut gone: HashSet<String> = HashSet::new();
         let deadline = tokio::time::sleep(FIRST_SYNC_WAIT);

@@ -364,6 +364,8 @@ impl Model {
                 }
                 entry.connection = Connection::Connected { since: at };
                 entry.connected_at = Some(at);
+                // Nothing is listed yet: not "connected, 0 running" but still syncing.
+                entry.syncing = Some((0, 0));
                 true
             }
             Update::Disconnected { at, reason } => {

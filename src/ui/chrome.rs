@@ -66,6 +66,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let connection = {
         match &model.host(0).connection {
             Connection::Connected { .. } => match model.sync_progress(0) {
+                Some((_, 0)) => Span::styled("◌ listing… ", theme.style(Slot::Header)),
                 Some((done, total)) => {
                     Span::styled(format!("◌ syncing {done}/{total} "), theme.style(Slot::Header))
                 }
