@@ -150,6 +150,7 @@ fn fixture() -> Model {
             "dddddddddddd4".into(),
             "fatal: cannot open /etc/nightly.conf".into(),
         )],
+        networks_late: false,
     })));
     for (id, cpu, mem) in
         [("aaaaaaaaaaaa1", 500_000_000u64, 120u64 << 20), ("bbbbbbbbbbbb2", 50_000_000, 40 << 20)]

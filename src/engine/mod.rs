@@ -32,4 +32,6 @@ pub use connect::{CONNECT_TIMEOUT, connect};
 pub use endpoint::Endpoint;
 pub use error::{ConnectError, EngineError, describe};
 pub use stats::StatsSource;
-pub use supervisor::{EngineCommand, EngineHandle, EngineOptions, Start, spawn, spawn_with};
+pub use supervisor::{
+    EngineCommand, EngineHandle, EngineOptions, INVENTORY_DEADLINE, Start, spawn, spawn_with,
+};

@@ -39,6 +39,18 @@ const LIVENESS_PING: Duration = Duration::from_secs(15);
 /// How long the first inventory waits for inspects before it is shown: containers
 /// still not inspected then are shown from the container list, marked pending.
 const FIRST_SYNC_WAIT: Duration = Duration::from_millis(1500);
+/// How long a stopping supervisor may take to finish the call it is in.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+/// How long a swarm read may take; a late one is reported and tried again later.
+const SWARM_WAIT: Duration = Duration::from_secs(5);
+/// How long the network list may take before the inventory goes without it.
+const NETWORKS_WAIT: Duration = Duration::from_secs(2);
+/// The longest the first inventory can take once connected, all its bounded waits
+/// together (inspects, networks, last lines) and a margin: what a snapshot allows.
+pub const INVENTORY_DEADLINE: Duration = Duration::from_secs(7);
+/// The first pause before a late network list is asked again; it doubles.
+const NETWORKS_RETRY: Duration = Duration::from_secs(2);
+const MAX_NETWORKS_RETRY: Duration = Duration::from_secs(30);
 /// How often the header hears how far the first inventory got.
 const SYNC_PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
@@ -89,9 +101,14 @@ impl EngineHandle {
         self.cancel.cancel();
     }
 
-    pub async fn stop(self) {
+    /// Stops the supervisor and waits for it, a moment at most: a call the engine
+    /// never answers (an engine busy removing containers can hold one for minutes)
+    /// must not keep portolan from exiting.
+    pub async fn stop(mut self) {
         self.cancel.cancel();
-        let _ = self.task.await;
+        if tokio::time::timeout(STOP_GRACE, &mut self.task).await.is_err() {
+            self.task.abort();
+        }
     }
 }
 
@@ -331,16 +348,29 @@ impl Supervisor {
         // before the inventory is handed over, so the first screen already has it.
         let failed: Vec<String> =
             inventory.containers.iter().filter(|c| has_failed(c)).map(|c| c.id.clone()).collect();
+        // Not for long, though: those not read in time come after the inventory.
         let mut inventory = inventory;
-        inventory.last_log_lines = futures_util::stream::iter(failed)
-            .map(|id| async move { last_line::read(docker, &id).await.map(|line| (id, line)) })
+        let mut read: Vec<(String, Option<String>)> = futures_util::stream::iter(failed.clone())
+            .map(|id| async move {
+                let line = last_line::read(docker, &id).await;
+                (id, line)
+            })
             .buffer_unordered(4)
-            .filter_map(|found| async move { found })
+            .take_until(tokio::time::sleep(FIRST_SYNC_WAIT))
             .collect()
             .await;
+        let answered: HashSet<String> = read.iter().map(|(id, _)| id.clone()).collect();
+        inventory.last_log_lines =
+            read.drain(..).filter_map(|(id, line)| line.map(|line| (id, line))).collect();
+        let networks_late = inventory.networks_late;
         if !self.send(Update::Synced(Box::new(inventory))).await {
             return SessionEnd::Cancelled;
         }
+        for id in failed.into_iter().filter(|id| !answered.contains(id)) {
+            session.last_lines.request(id);
+        }
+        let mut networks_due = networks_late.then(|| tokio::time::Instant::now());
+        let mut networks_retry = NETWORKS_RETRY;
         // A new session starts from nothing known of the cluster.
         self.swarm = None;
         if !self.refresh_swarm(docker, true).await {
@@ -359,6 +389,20 @@ impl Supervisor {
         ping.reset();
         loop {
             tokio::select! {
+                _ = sleep_until(networks_due), if networks_due.is_some() => {
+                    match list_networks(docker).await {
+                        Ok(Some(networks)) => {
+                            networks_due = None;
+                            if !self.send(Update::Networks(networks)).await {
+                                return SessionEnd::Cancelled;
+                            }
+                        }
+                        Ok(None) | Err(_) => {
+                            networks_retry = (networks_retry * 2).min(MAX_NETWORKS_RETRY);
+                            networks_due = Some(tokio::time::Instant::now() + networks_retry);
+                        }
+                    }
+                }
                 _ = self.cancel.cancelled() => return SessionEnd::Cancelled,
                 _ = swarm_tick.tick() => {
                     let recheck = manager_checked.elapsed() >= swarm::MANAGER_RECHECK;
@@ -423,7 +467,11 @@ impl Supervisor {
     /// Reads the cluster again and sends it if it changed. Returns false when nobody
     /// listens any more.
     async fn refresh_swarm(&mut self, docker: &Docker, first: bool) -> bool {
-        match swarm::read(docker).await {
+        let read = match tokio::time::timeout(SWARM_WAIT, swarm::read(docker)).await {
+            Ok(read) => read,
+            Err(_) => Err(EngineError::TimedOut.during("read the swarm state")),
+        };
+        match read {
             Ok(next) => {
                 self.swarm_error = None;
                 // A session's first read is always sent: the engine may have left its
@@ -524,13 +572,12 @@ impl Supervisor {
             })
             .collect();
         containers.sort_by(|a, b| a.name.cmp(&b.name));
-        let networks = docker
-            .list_networks(None::<ListNetworksOptions>)
-            .await
-            .map_err(|e| EngineError::from(e).during("list networks"))?
-            .into_iter()
-            .map(convert::network)
-            .collect();
+        // An engine removing a batch of containers can hold the network list for
+        // minutes: the containers are shown without waiting, the networks follow.
+        let (networks, networks_late) = match list_networks(docker).await? {
+            Some(networks) => (networks, false),
+            None => (Vec::new(), true),
+        };
         let volumes = match docker.list_volumes(None::<ListVolumesOptions>).await {
             Ok(list) => list.volumes.unwrap_or_default().into_iter().map(convert::volume).collect(),
             Err(error) => {
@@ -538,7 +585,7 @@ impl Supervisor {
                 Vec::new()
             }
         };
-        Ok(Inventory { containers, networks, volumes, last_log_lines: Vec::new() })
+        Ok(Inventory { containers, networks, volumes, last_log_lines: Vec::new(), networks_late })
     }
 
     /// What the supervisor adds to an inspect from what it saw itself.
@@ -715,6 +762,17 @@ async fn sleep_until(due: Option<tokio::time::Instant>) {
     match due {
         Some(due) => tokio::time::sleep_until(due).await,
         None => std::future::pending().await,
+    }
+}
+
+/// The engine's networks, or `None` when it did not list them within [`NETWORKS_WAIT`].
+async fn list_networks(docker: &Docker) -> Result<Option<Vec<crate::model::Network>>, EngineError> {
+    match tokio::time::timeout(NETWORKS_WAIT, docker.list_networks(None::<ListNetworksOptions>))
+        .await
+    {
+        Err(_) => Ok(None),
+        Ok(Err(error)) => Err(EngineError::from(error).during("list networks")),
+        Ok(Ok(list)) => Ok(Some(list.into_iter().map(convert::network).collect())),
     }
 }
 

@@ -134,6 +134,9 @@ pub struct Inventory {
     pub volumes: Vec<Volume>,
     /// The last line each failed container wrote, by id.
     pub last_log_lines: Vec<(String, String)>,
+    /// The engine did not list its networks in time: keep those known, an
+    /// [`Update::Networks`] follows.
+    pub networks_late: bool,
 }
 
 /// An owned message from the engine side. Each one is applied by the single owner
@@ -167,6 +170,8 @@ pub enum Update {
         id: String,
     },
     NetworkChanged(Box<Network>),
+    /// Every network of the engine, listed after the inventory (it was late).
+    Networks(Vec<Network>),
     NetworkRemoved {
         name: String,
     },
@@ -460,6 +465,11 @@ impl Model {
                     true
                 }
             }
+            Update::Networks(networks) => {
+                self.replace_networks(host, networks);
+                self.structure_revision += 1;
+                true
+            }
             Update::NetworkRemoved { name } => {
                 let removed = self.networks.remove(&(host, name)).is_some();
                 if removed {
@@ -624,12 +634,18 @@ impl Model {
             self.history.set_last_log_line(&id, line);
         }
         self.containers.extend(containers.into_iter().map(|c| (c.id.clone(), c)));
-        self.networks.retain(|(h, _), _| *h != host);
-        self.networks.extend(inventory.networks.into_iter().map(|n| ((host, n.name.clone()), n)));
+        if !inventory.networks_late {
+            self.replace_networks(host, inventory.networks);
+        }
         self.volumes.retain(|(h, _), _| *h != host);
         self.volumes.extend(inventory.volumes.into_iter().map(|v| ((host, v.name.clone()), v)));
         let containers = &self.containers;
         self.stats.retain(|id, _| containers.contains_key(id));
+    }
+
+    fn replace_networks(&mut self, host: HostId, networks: Vec<Network>) {
+        self.networks.retain(|(h, _), _| *h != host);
+        self.networks.extend(networks.into_iter().map(|n| ((host, n.name.clone()), n)));
     }
 
     /// Container IDs are random 256-bit numbers: an engine that lists one another engine

@@ -99,6 +99,7 @@ fn sync_replaces_inventory_and_drops_stale_stats() {
         networks: vec![Network { name: "backend".into(), ..Network::default() }],
         volumes: vec![Volume { name: "pgdata".into(), ..Volume::default() }],
         last_log_lines: vec![],
+        networks_late: false,
     })));
     assert!(!model.containers.contains_key("old"));
     assert!(model.stats.is_empty());

@@ -84,7 +84,7 @@ pub async fn snapshot(
     let mut settled = vec![false; handle.len()];
     let mut synced = false;
     // The inventory must arrive whatever --wait says; stats only as long as it allows.
-    let sync_deadline = started + engine::CONNECT_TIMEOUT + wait;
+    let sync_deadline = started + engine::CONNECT_TIMEOUT + engine::INVENTORY_DEADLINE + wait;
     loop {
         let all_settled = settled.iter().all(|s| *s);
         if all_settled && (started.elapsed() >= wait || stats_complete(&model, project.as_deref()))
@@ -177,8 +177,10 @@ pub async fn logs(
 
     handle.command(EngineCommand::FollowLogs(Some(request)));
     let started = tokio::time::Instant::now();
-    let deadline =
-        started + engine::CONNECT_TIMEOUT + Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
+    let deadline = started
+        + engine::CONNECT_TIMEOUT
+        + engine::INVENTORY_DEADLINE
+        + Duration::from_secs_f64(args.wait.clamp(0.0, 600.0));
     let mut synced = false;
     // Lines come in batches; the view is complete once none arrives for a moment.
     let quiet = Duration::from_millis(400);

@@ -121,6 +121,7 @@ impl Stack {
                 networks: self.networks,
                 volumes: self.volumes,
                 last_log_lines: Vec::new(),
+                networks_late: false,
             })),
         );
         for (second, tick) in [(-1i64, 0u64), (0, 1)] {
