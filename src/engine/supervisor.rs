@@ -369,7 +369,7 @@ impl Supervisor {
         for id in failed.into_iter().filter(|id| !answered.contains(id)) {
             session.last_lines.request(id);
         }
-        let mut networks_due = networks_late.then(|| tokio::time::Instant::now());
+        let mut networks_due = networks_late.then(tokio::time::Instant::now);
         let mut networks_retry = NETWORKS_RETRY;
         // A new session starts from nothing known of the cluster.
         self.swarm = None;
