@@ -39,8 +39,8 @@ cleanup() {
         [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     ids="$(docker ps -aq --filter "label=$LABEL")"
-    # shellcheck disable=SC2086 # one id per word
-    [[ -z "$ids" ]] || docker rm -f $ids >/dev/null 2>&1
+    # In batches: one `docker rm -f` of many ids can leave the engine stuck.
+    [[ -z "$ids" ]] || xargs -n 50 -P 2 docker rm -f <<<"$ids" >/dev/null 2>&1
     rm -rf "$DIR"
 }
 trap cleanup EXIT

@@ -466,8 +466,8 @@ fn two_engines_in_one_screen_and_one_of_them_lost_and_back() {
 }
 
 /// A unix socket in front of the engine's that forwards everything except the inspect
-/// of one container: a connection that asks for it is held open and never answered,
-/// as an engine busy removing that container does.
+/// of one container and the network list: a connection that asks for either is held
+/// open and never answered, as an engine busy removing containers does.
 struct StallingProxy {
     path: std::path::PathBuf,
 }
@@ -482,7 +482,7 @@ impl StallingProxy {
         };
         let _ = std::fs::remove_file(path);
         let listener = UnixListener::bind(path).expect("bind the proxy socket");
-        let stalled = format!("/containers/{stalled_id}/json");
+        let stalled = [format!("/containers/{stalled_id}/json"), "/networks HTTP".to_string()];
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(mut client) = client else { return };
@@ -504,7 +504,7 @@ impl StallingProxy {
                             break;
                         }
                         let chunk = String::from_utf8_lossy(&buffer[..n]);
-                        held |= chunk.contains(&stalled);
+                        held |= stalled.iter().any(|s| chunk.contains(s.as_str()));
                         if !held && server.write_all(&buffer[..n]).is_err() {
                             break;
                         }
@@ -566,6 +566,8 @@ fn one_stuck_inspect_holds_up_nothing_else() {
     assert!(pending["inspect_pending_since"].is_string(), "{pending:#}");
     assert_eq!(pending["state"], "running", "the list's state: {pending:#}");
     assert!(pending["status"].as_str().unwrap().contains("inspect pending"), "{pending:#}");
+    // The network list never answered either: the containers came without it.
+    assert!(json["networks"].as_array().unwrap().is_empty(), "{:#}", json["networks"]);
 
     // The TUI: both others on the first screen, the stuck one pending, the header
     // saying the sync is not done.
