@@ -69,6 +69,18 @@ pub struct StatsPane {
     pub descending: bool,
     /// Container ids in the order of the last render.
     order: Vec<String>,
+    /// The rows' names, worked out over every row once per change of the containers
+    /// (or of the project or width), not per frame: with a thousand rows that is the
+    /// frame's largest cost.
+    names: Option<NamesMemo>,
+}
+
+#[derive(Debug)]
+struct NamesMemo {
+    structure_revision: u64,
+    project: Option<String>,
+    width: usize,
+    names: std::collections::HashMap<String, String>,
 }
 
 impl Default for StatsPane {
@@ -78,6 +90,7 @@ impl Default for StatsPane {
             sort: SortColumn::Cpu,
             descending: true,
             order: Vec::new(),
+            names: None,
         }
     }
 }
@@ -237,8 +250,24 @@ impl Pane for StatsPane {
         let name_width = usize::from(inner.width.saturating_sub(taken));
         // Named among every running row, not only those on screen: a name must not
         // change as the list scrolls.
-        let names = names_by_id(rows.iter().copied(), name_width.saturating_sub(super::host_width(model, &rows)));
-        let name = |c: &'_ Container| -> String { names.get(&c.id).cloned().unwrap_or_else(|| c.name.clone()) };
+        let width = name_width.saturating_sub(super::host_width(model, &rows));
+        let fresh = self.names.as_ref().is_some_and(|m| {
+            m.structure_revision == model.structure_revision
+                && m.project.as_deref() == view.project
+                && m.width == width
+        });
+        if !fresh {
+            self.names = Some(NamesMemo {
+                structure_revision: model.structure_revision,
+                project: view.project.map(String::from),
+                width,
+                names: names_by_id(rows.iter().copied(), width),
+            });
+        }
+        let names = self.names.as_ref().map(|m| &m.names);
+        let name = |c: &'_ Container| -> String {
+            names.and_then(|n| n.get(&c.id)).cloned().unwrap_or_else(|| c.name.clone())
+        };
         let body: Vec<Row> = rows[range.clone()]
             .iter()
             .map(|c| stats_row(c, &name(c), model, theme, columns, name_width))
