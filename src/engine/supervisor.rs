@@ -544,16 +544,9 @@ impl Supervisor {
                         Outcome::Gone => {
                             gone.insert(id);
                         }
-                        Outcome::Late => {
-                            inspections.retry(&id);
-                        }
-                        Outcome::Failed(error) => {
-                            if inspections.retry(&id) == 1 {
-                                self.warn(format!(
-                                    "cannot inspect container {}: {error} (retrying)",
-                                    short_id(&id)
-                                ))
-                                .await;
+                        missed => {
+                            if !self.missed(inspections, id, missed).await {
+                                break;
                             }
                         }
                     }
@@ -697,25 +690,34 @@ impl Supervisor {
                 true
             }
             Outcome::Gone => self.forget_container(session, id).await,
-            Outcome::Late => {
-                // Said once per stretch of lateness; the row shows for how long.
-                if inspections.retry(&id) == 1 && self.known.contains_key(&id) {
-                    let since = Utc::now()
-                        - chrono::Duration::from_std(INSPECT_TIMEOUT).unwrap_or_default();
-                    return self.send(Update::InspectLate { id, since }).await;
-                }
-                true
-            }
+            missed => self.missed(inspections, id, missed).await,
+        }
+    }
+
+    /// An inspect that came late or failed: asked again, and said once per stretch
+    /// (a known container's row then shows for how long). Returns false when nobody
+    /// listens any more.
+    async fn missed(
+        &mut self,
+        inspections: &mut Inspections,
+        id: String,
+        outcome: Outcome,
+    ) -> bool {
+        if inspections.retry(&id) > 1 {
+            return true;
+        }
+        match outcome {
             Outcome::Failed(error) => {
-                if inspections.retry(&id) == 1 {
-                    self.warn(format!(
-                        "cannot inspect container {}: {error} (retrying)",
-                        short_id(&id)
-                    ))
-                    .await;
-                }
-                true
+                let message =
+                    format!("cannot inspect container {}: {error} (retrying)", short_id(&id));
+                self.send(Update::Warning { at: Utc::now(), message }).await
             }
+            _ if self.known.contains_key(&id) => {
+                let since =
+                    Utc::now() - chrono::Duration::from_std(INSPECT_TIMEOUT).unwrap_or_default();
+                self.send(Update::InspectLate { id, since }).await
+            }
+            _ => true,
         }
     }
 

@@ -801,22 +801,19 @@ fn draw(
         }
     }
     for b in &layout.boxes {
-        if let Target::Node(n) = b.target {
+        // A box's inside is its own: arrows go around it.
+        if matches!(b.target, Target::Node(_) | Target::Cluster(_)) {
             canvas.reserve(Rect {
                 x: b.rect.x + 1,
                 y: b.rect.y + 1,
                 w: b.rect.w - 2,
                 h: b.rect.h - 2,
             });
+        }
+        if let Target::Node(n) = b.target {
             node_box(canvas, view, &graph.nodes[n], b, selected == Some(b.target));
         }
         if let Target::Cluster(c) = b.target {
-            canvas.reserve(Rect {
-                x: b.rect.x + 1,
-                y: b.rect.y + 1,
-                w: b.rect.w - 2,
-                h: b.rect.h - 2,
-            });
             cluster_box(canvas, theme, graph, &layout.clusters[c], b, selected == Some(b.target));
         }
     }
