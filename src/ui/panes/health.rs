@@ -9,7 +9,6 @@ use ratatui::widgets::Paragraph;
 
 use super::{ContainerList, Effect, Handled, Pane, PaneView, ago, block, clock};
 use crate::model::format::nanos;
-use crate::model::names::names_by_id;
 use crate::model::sanitize::one_line;
 use crate::model::{Container, HealthProbe, HealthStatus};
 use crate::ui::keymap::Action;
@@ -18,6 +17,7 @@ use crate::ui::theme::Slot;
 #[derive(Debug, Default)]
 pub struct HealthPane {
     pub list: ContainerList,
+    names: super::RowNames,
 }
 
 /// The containers with a healthcheck, trouble first, then by name.
@@ -61,7 +61,7 @@ impl Pane for HealthPane {
         // A card's name follows its status column (12 wide), inside the borders.
         let room = usize::from(area.width.saturating_sub(2))
             .saturating_sub(12 + super::host_width(model, &shown));
-        let names = names_by_id(shown.iter().copied(), room);
+        let names = self.names.get(view, room, || shown.clone());
         let name = |c: &Container| names.get(&c.id).cloned().unwrap_or_else(|| c.name.clone());
         let unchecked: Vec<String> = shown
             .iter()

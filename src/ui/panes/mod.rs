@@ -196,6 +196,33 @@ impl ContainerList {
 }
 
 /// A bordered block with the pane's title.
+/// Row names (see [`crate::model::names`]) worked out over every row of a list once
+/// per change of the containers, the project filter or the column width, not per
+/// frame: with a thousand rows naming them was most of a frame.
+#[derive(Debug, Default)]
+pub struct RowNames {
+    key: Option<(u64, Option<String>, usize)>,
+    names: std::collections::HashMap<String, String>,
+}
+
+impl RowNames {
+    /// The names of `rows` for a column `width` wide; `rows` is asked only when the
+    /// containers, the filter or the width changed since the last call.
+    pub fn get<'c>(
+        &mut self,
+        view: &PaneView<'_>,
+        width: usize,
+        rows: impl FnOnce() -> Vec<&'c Container>,
+    ) -> &std::collections::HashMap<String, String> {
+        let key = (view.model.structure_revision, view.project.map(String::from), width);
+        if self.key.as_ref() != Some(&key) {
+            self.names = crate::model::names::names_by_id(rows(), width);
+            self.key = Some(key);
+        }
+        &self.names
+    }
+}
+
 pub fn block<'a>(view: &PaneView<'_>, title: String) -> ratatui::widgets::Block<'a> {
     ratatui::widgets::Block::default()
         .borders(ratatui::widgets::Borders::ALL)

@@ -10,7 +10,6 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
 
 use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use crate::model::format::{bytes, percent, rate};
-use crate::model::names::names_by_id;
 use crate::model::sanitize::one_line;
 use crate::model::{Container, Model, StatsPoint};
 use crate::ui::keymap::Action;
@@ -69,18 +68,7 @@ pub struct StatsPane {
     pub descending: bool,
     /// Container ids in the order of the last render.
     order: Vec<String>,
-    /// The rows' names, worked out over every row once per change of the containers
-    /// (or of the project or width), not per frame: with a thousand rows that is the
-    /// frame's largest cost.
-    names: Option<NamesMemo>,
-}
-
-#[derive(Debug)]
-struct NamesMemo {
-    structure_revision: u64,
-    project: Option<String>,
-    width: usize,
-    names: std::collections::HashMap<String, String>,
+    names: super::RowNames,
 }
 
 impl Default for StatsPane {
@@ -90,7 +78,7 @@ impl Default for StatsPane {
             sort: SortColumn::Cpu,
             descending: true,
             order: Vec::new(),
-            names: None,
+            names: super::RowNames::default(),
         }
     }
 }
@@ -251,22 +239,9 @@ impl Pane for StatsPane {
         // Named among every running row, not only those on screen: a name must not
         // change as the list scrolls.
         let width = name_width.saturating_sub(super::host_width(model, &rows));
-        let fresh = self.names.as_ref().is_some_and(|m| {
-            m.structure_revision == model.structure_revision
-                && m.project.as_deref() == view.project
-                && m.width == width
-        });
-        if !fresh {
-            self.names = Some(NamesMemo {
-                structure_revision: model.structure_revision,
-                project: view.project.map(String::from),
-                width,
-                names: names_by_id(rows.iter().copied(), width),
-            });
-        }
-        let names = self.names.as_ref().map(|m| &m.names);
+        let names = self.names.get(view, width, || rows.clone());
         let name = |c: &'_ Container| -> String {
-            names.and_then(|n| n.get(&c.id)).cloned().unwrap_or_else(|| c.name.clone())
+            names.get(&c.id).cloned().unwrap_or_else(|| c.name.clone())
         };
         let body: Vec<Row> = rows[range.clone()]
             .iter()
@@ -285,7 +260,8 @@ impl Pane for StatsPane {
         }
         frame.render_stateful_widget(table, inner, &mut state);
         if charts_height > 0 {
-            let selected = self.selected_container().and_then(|id| model.containers.get(id));
+            let selected =
+                self.order.get(self.nav.selected).and_then(|id| model.containers.get(id));
             let named = selected.map(|c| (c, name(c)));
             render_charts(frame, charts_area, view, named.as_ref().map(|(c, n)| (*c, n.as_str())));
         }
