@@ -18,7 +18,7 @@ if ! command -v rsvg-convert >/dev/null || ! fc-list 2>/dev/null | grep -q "Deja
         || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q librsvg2-bin fonts-dejavu-core >/dev/null; }
 fi
 cargo build --release --locked --quiet
-BIN=target/release/portolan
+BIN="${CARGO_TARGET_DIR:-target}/release/portolan"
 STACKS=(nestjs traefik nginx sentineliq nestjs-mysql)
 trap '"$BIN" demo down "${STACKS[@]}" >/dev/null 2>&1 || true' EXIT
 "$BIN" demo up "${STACKS[@]}" >/dev/null
