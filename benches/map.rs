@@ -28,6 +28,7 @@ fn tick(app: &mut App, second: i64) {
             (
                 id.clone(),
                 RawSample {
+                    source: Default::default(),
                     taken_at: now() + chrono::Duration::seconds(second),
                     cpu: Some(CpuCounter::Cgroup {
                         usage_ns: second as u64 * 30_000_000,

@@ -1,6 +1,7 @@
 //! How soon a remote engine's Stats column is full: the time from start to the
 //! first complete inventory and to a CPU figure for every running container, through
-//! the engine code the UI runs (a tcp, TLS or ssh engine gets API stats).
+//! the engine code the UI runs (an ssh engine's stats come from its host's cgroup files
+//! through one shell; a tcp or TLS engine's from the API).
 //!
 //! `scripts/perf-remote-stats.sh` sets up the ssh engine and the containers and runs
 //! this with `PORTOLAN_BENCH_HOST=ssh://user@127.0.0.1:PORT` and

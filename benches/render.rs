@@ -49,6 +49,7 @@ fn model(containers: usize) -> Model {
 
 fn sample(tick: u64) -> RawSample {
     RawSample {
+        source: Default::default(),
         taken_at: Utc.timestamp_opt(1_750_000_000 + tick as i64, 0).single().unwrap(),
         cpu: Some(CpuCounter::Cgroup { usage_ns: tick * 10_000_000, at_ns: tick * 1_000_000_000 }),
         memory_used: Some(50 << 20),

@@ -11,6 +11,8 @@
 #                 while it keeps following for SECONDS
 #   docker stats  `docker -H ssh://… stats --no-stream` time, then the engine's CPU
 #                 while `docker -H ssh://… stats` streams for SECONDS
+#   and for both, the CPU of everything sshd runs for them on the host (sessions,
+#   `docker system dial-stdio`, portolan's shell and its `head` each interval)
 #   baseline      the engine's CPU with nothing watching
 # Everything it made is removed on exit. Results on stdout, progress on stderr.
 set -euo pipefail
@@ -116,8 +118,10 @@ for _ in $(seq 1 600); do
     kill -0 "$BENCH_PID" 2>/dev/null || { cat "$DIR/bench.err" >&2; die "the bench stopped"; }
     sleep 0.2
 done
-s0="$(engine_snapshot)"; t0="$(now)"; sleep "$SECS"; s1="$(engine_snapshot)"
-PORTOLAN="$(engine_percent "$s0" "$s1" "$(since "$t0")")"
+s0="$(engine_snapshot)"; h0="$(tree_snapshot "$SSHD_PID")"; t0="$(now)"; sleep "$SECS"
+s1="$(engine_snapshot)"; h1="$(tree_snapshot "$SSHD_PID")"; el="$(since "$t0")"
+PORTOLAN="$(engine_percent "$s0" "$s1" "$el")"
+PORTOLAN_SSH="$(engine_percent "$h0" "$h1" "$el")"
 wait "$BENCH_PID" || die "the bench failed: $(cat "$DIR/bench.err")"
 BENCH_PID=""
 RESULT="$(grep '^remote_stats:' "$DIR/bench.out")"
@@ -129,8 +133,10 @@ NO_STREAM="$(since "$t0")"
 docker -H "$HOST" stats >/dev/null 2>&1 &
 STATS_PID=$!
 sleep 5
-s0="$(engine_snapshot)"; t0="$(now)"; sleep "$SECS"; s1="$(engine_snapshot)"
-DOCKER="$(engine_percent "$s0" "$s1" "$(since "$t0")")"
+s0="$(engine_snapshot)"; h0="$(tree_snapshot "$SSHD_PID")"; t0="$(now)"; sleep "$SECS"
+s1="$(engine_snapshot)"; h1="$(tree_snapshot "$SSHD_PID")"; el="$(since "$t0")"
+DOCKER="$(engine_percent "$s0" "$s1" "$el")"
+DOCKER_SSH="$(engine_percent "$h0" "$h1" "$el")"
 kill "$STATS_PID" 2>/dev/null; wait "$STATS_PID" 2>/dev/null || true
 STATS_PID=""
 
@@ -141,3 +147,5 @@ printf 'docker stats --no-stream over the same ssh: %s s\n' "$NO_STREAM"
 printf 'engine CPU (%% of one core): baseline %s, portolan following %s (%+.2f), docker stats %s (%+.2f)\n' \
     "$BASE" "$PORTOLAN" "$(awk -v a="$PORTOLAN" -v b="$BASE" 'BEGIN { print a - b }')" \
     "$DOCKER" "$(awk -v a="$DOCKER" -v b="$BASE" 'BEGIN { print a - b }')"
+printf 'remote host under sshd (sessions, shells, dial-stdio, head): portolan %s, docker stats %s\n' \
+    "$PORTOLAN_SSH" "$DOCKER_SSH"

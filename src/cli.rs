@@ -55,7 +55,7 @@ pub struct Cli {
     #[arg(long, value_name = "NAME|PATH", global = true)]
     pub theme: Option<String>,
 
-    /// How container stats are gathered: auto reads local cgroup files and asks the engine only for the rest; api always asks the engine.
+    /// How container stats are gathered: auto reads the cgroup files of the engine's host (this machine's, or over ssh the remote host's) and asks the engine only for the rest; api always asks the engine.
     #[arg(long, value_enum, default_value_t = StatsMode::Auto, global = true)]
     pub stats: StatsMode,
 

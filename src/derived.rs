@@ -141,6 +141,7 @@ mod tests {
         // Stats move nothing derived.
         let id = model.containers.keys().next().cloned().expect("a container");
         let sample = crate::model::RawSample {
+            source: Default::default(),
             taken_at: now,
             cpu: None,
             memory_used: Some(1 << 20),

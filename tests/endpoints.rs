@@ -381,6 +381,11 @@ struct SshServer {
 
 impl SshServer {
     fn start() -> SshServer {
+        SshServer::start_with("")
+    }
+
+    /// With these `NAME=value` words added to the sessions' environment.
+    fn start_with(extra_env: &str) -> SshServer {
         let sshd = require("sshd");
         let keygen = require("ssh-keygen");
         let ssh = require("ssh");
@@ -414,7 +419,7 @@ impl SshServer {
                  AuthorizedKeysFile {d}/authorized_keys\nPidFile none\nUsePAM no\n\
                  PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\n\
                  PermitRootLogin prohibit-password\nLogLevel VERBOSE\n\
-                 SetEnv DOCKER_HOST=unix://{}\n",
+                 SetEnv DOCKER_HOST=unix://{} {extra_env}\n",
                 engine_socket().display()
             ),
         )
@@ -480,7 +485,10 @@ fn ssh_engine_is_reached_over_one_connection_and_cleaned_up() {
     let project = fx.name("proj");
     let label = format!("com.docker.compose.project={project}");
     let ids: Vec<String> = (0..12)
-        .map(|n| fx.run(&format!("web{n}"), &["--label", &label], &["sleep", "600"]))
+        .map(|n| {
+            let memory = if n == 0 { "--memory=64m" } else { "--memory=0" };
+            fx.run(&format!("web{n}"), &["--label", &label, memory], &["sleep", "600"])
+        })
         .collect();
     let id = ids[0].clone();
     let host = format!("ssh://{}@127.0.0.1:{}", server.user, server.port);
@@ -490,10 +498,9 @@ fn ssh_engine_is_reached_over_one_connection_and_cleaned_up() {
         .args(["-H", &host, "--project", &project, "snapshot", "--format", "json"])
         // Every request costs a channel and a remote `docker` process, and the first
         // sync inspects every container on the shared engine (dozens, when other tests
-        // run): the inventory gets the 3 s connect limit plus this. Stats rounds (from
-        // the API: ssh endpoints are never local) depend on that load too, so they are
-        // not asserted here.
-        .args(["--wait", "10"])
+        // run): the inventory gets the 3 s connect limit plus this, and the stats their
+        // two readings.
+        .args(["--wait", "15"])
         .output()
         .unwrap();
     let document = json(&output);
@@ -503,6 +510,18 @@ fn ssh_engine_is_reached_over_one_connection_and_cleaned_up() {
     let containers = document["containers"].as_array().unwrap();
     assert!(containers.iter().any(|c| c["id"] == id.as_str()), "sees {id}: {document:#}");
     assert_eq!(containers.len(), ids.len());
+    // Stats come from the host's own cgroup files, read through a shell on the same
+    // ssh connection: every container has its CPU figure, and the limit set on one
+    // is read on its first reading.
+    for container in containers {
+        let stats = &container["stats"];
+        assert_eq!(stats["source"], "host cgroup files over ssh", "{container:#}");
+        assert!(stats["cpu_percent"].as_f64().is_some(), "a CPU figure: {container:#}");
+        assert!(stats["memory_bytes"].as_u64().is_some_and(|m| m > 0), "{container:#}");
+        assert!(stats["pids"].as_u64().is_some_and(|p| p >= 1), "{container:#}");
+    }
+    let limited = containers.iter().find(|c| c["id"] == id.as_str()).unwrap();
+    assert_eq!(limited["stats"]["memory_limit_bytes"], 64 << 20, "{limited:#}");
 
     // Many requests (version, info, lists, inspects, events, stats), one ssh connection:
     // each request's connection is a channel of the one master.
@@ -532,4 +551,45 @@ fn ssh_engine_is_reached_over_one_connection_and_cleaned_up() {
     command.args(["-H", &format!("ssh://{}@localhost:{}", server.user, server.port)]);
     fails(command, "Host key verification failed");
     assert!(server.leftovers().is_empty(), "{:?}", server.leftovers());
+}
+
+#[test]
+fn ssh_stats_fall_back_to_the_api_and_say_why_when_the_host_files_cannot_be_read() {
+    // A host whose sessions find `docker` and `sh` but no `head`: the files cannot be
+    // printed, so every container is asked of the engine's API instead, and a warning
+    // says so.
+    let remote_bin = TempDir::new("remote-bin");
+    for tool in ["docker", "sh"] {
+        std::os::unix::fs::symlink(require(tool), remote_bin.join(tool)).unwrap();
+    }
+    let server = SshServer::start_with(&format!("PATH={}", remote_bin.0.display()));
+    let fx = support::Fixture::new("sshapi");
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    let ids: Vec<String> = (0..3)
+        .map(|n| fx.run(&format!("web{n}"), &["--label", &label], &["sleep", "600"]))
+        .collect();
+    let host = format!("ssh://{}@127.0.0.1:{}", server.user, server.port);
+    let output = server
+        .portolan()
+        .args(["-H", &host, "--project", &project, "snapshot", "--format", "json"])
+        .args(["--wait", "20"])
+        .output()
+        .unwrap();
+    let document = json(&output);
+    let containers = document["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), ids.len(), "{document:#}");
+    for container in containers {
+        let stats = &container["stats"];
+        assert_eq!(stats["source"], "engine API", "{container:#}");
+        assert!(stats["cpu_percent"].as_f64().is_some(), "a CPU figure: {container:#}");
+    }
+    let warnings = document["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| {
+            let message = w["message"].as_str().unwrap_or_default();
+            message.contains("engine API") && message.contains("cannot be read over ssh")
+        }),
+        "says why the stats are slower: {warnings:#?}"
+    );
 }

@@ -131,6 +131,7 @@ fn a_stats_tick_does_not_rerun_the_layout() {
                 (
                     id.clone(),
                     RawSample {
+                        source: Default::default(),
                         taken_at: now() + chrono::Duration::seconds(tick),
                         cpu: None,
                         memory_used: Some(tick as u64 * 1_000_000),

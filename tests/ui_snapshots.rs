@@ -40,6 +40,7 @@ fn service(id: &str, project: &str, name: &str, image: &str) -> Container {
 
 fn sample(second: i64, cpu_ns: u64, memory: u64) -> RawSample {
     RawSample {
+        source: Default::default(),
         taken_at: t(second),
         cpu: Some(CpuCounter::Cgroup {
             usage_ns: cpu_ns,

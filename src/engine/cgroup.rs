@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 
-use crate::model::stats::{CgroupLayout, memory_used};
+use crate::model::stats::{CgroupLayout, SampleSource, memory_used};
 use crate::model::{CpuCounter, RawSample};
 
 /// Where the cgroup hierarchies are mounted, read once from /proc/self/mountinfo.
@@ -179,7 +179,7 @@ pub fn parse_flat_keyed(text: &str) -> Vec<(&str, u64)> {
         .collect()
 }
 
-fn parse_number(text: &str) -> Option<u64> {
+pub fn parse_number(text: &str) -> Option<u64> {
     let text = text.trim();
     if text == "max" {
         return Some(u64::MAX);
@@ -200,8 +200,200 @@ pub enum CgroupError {
     Open { path: PathBuf, source: io::Error },
 }
 
-struct Files {
+/// Where one container's counter files are, worked out once from the mounts and its
+/// main process's `/proc/<pid>/cgroup`. The same paths serve a local reader (which
+/// opens them) and a remote one (which asks an ssh shell for them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CgroupPaths {
+    pub layout: CgroupLayout,
+    pub cpu: PathBuf,
+    pub memory_usage: PathBuf,
+    pub memory_stat: PathBuf,
+    pub memory_limit: PathBuf,
+    pub pids: Option<PathBuf>,
+    /// In order of preference: cgroup v1 names the block I/O table two ways.
+    pub blkio: Vec<PathBuf>,
+    pub net_dev: PathBuf,
+}
+
+impl CgroupPaths {
+    /// `proc_cgroup` is the text of `/proc/<pid>/cgroup`.
+    pub fn resolve(
+        mounts: &CgroupMounts,
+        id: &str,
+        pid: u32,
+        proc_cgroup: &str,
+    ) -> Result<CgroupPaths, CgroupError> {
+        let (v1, v2) = parse_proc_cgroup(proc_cgroup);
+        // A pid from another namespace would name some other process: refuse unless
+        // its cgroup path carries the container's id.
+        let belongs = !id.is_empty() && v1.values().chain(v2.iter()).any(|path| path.contains(id));
+        if !belongs {
+            return Err(CgroupError::NotThisContainer { pid, id: id.to_string() });
+        }
+        let net_dev = PathBuf::from(format!("/proc/{pid}/net/dev"));
+        match (v1.get("memory"), &mounts.v2, v2) {
+            (Some(memory_path), _, _) if mounts.v1.contains_key("memory") => {
+                let dir = |controller: &'static str| -> Result<PathBuf, CgroupError> {
+                    let mount =
+                        mounts.v1.get(controller).ok_or(CgroupError::NoMount(controller))?;
+                    let path = v1.get(controller).unwrap_or(memory_path);
+                    Ok(resolve(mount, path))
+                };
+                let memory = dir("memory")?;
+                let blkio = dir("blkio").ok();
+                Ok(CgroupPaths {
+                    layout: CgroupLayout::V1,
+                    cpu: dir("cpuacct")?.join("cpuacct.usage"),
+                    memory_usage: memory.join("memory.usage_in_bytes"),
+                    memory_stat: memory.join("memory.stat"),
+                    memory_limit: memory.join("memory.limit_in_bytes"),
+                    pids: dir("pids").ok().map(|d| d.join("pids.current")),
+                    blkio: blkio
+                        .map(|d| {
+                            vec![
+                                d.join("blkio.throttle.io_service_bytes_recursive"),
+                                d.join("blkio.throttle.io_service_bytes"),
+                            ]
+                        })
+                        .unwrap_or_default(),
+                    net_dev,
+                })
+            }
+            (_, Some(mount), Some(path)) => {
+                let dir = resolve(mount, &path);
+                Ok(CgroupPaths {
+                    layout: CgroupLayout::V2,
+                    cpu: dir.join("cpu.stat"),
+                    memory_usage: dir.join("memory.current"),
+                    memory_stat: dir.join("memory.stat"),
+                    memory_limit: dir.join("memory.max"),
+                    pids: Some(dir.join("pids.current")),
+                    blkio: vec![dir.join("io.stat")],
+                    net_dev,
+                })
+            }
+            _ => Err(CgroupError::NoMount("memory")),
+        }
+    }
+}
+
+/// The kernel formats `memory.stat` (~70 counters, each summed over every CPU in
+/// cgroup v1) and the block I/O table anew on every read: that was most of portolan's
+/// idle CPU with 50 containers. The inactive file cache, the limit and the block
+/// totals change slowly, so they are read every fifth sample; usage, CPU, pids and
+/// network are read every time.
+pub const SLOW_EVERY: u64 = 5;
+
+/// What a reader of one container's files keeps between samples, and how a reading's
+/// texts become a [`RawSample`]: shared by the local and the remote readers so both
+/// give the same figures for the same files.
+#[derive(Debug, Clone)]
+pub struct Counters {
     layout: CgroupLayout,
+    source: SampleSource,
+    samples: u64,
+    /// Slow-moving figures, refreshed every [`SLOW_EVERY`] samples (see there).
+    inactive_file: Option<u64>,
+    limit: Option<u64>,
+    block: (Option<u64>, Option<u64>),
+}
+
+impl Counters {
+    pub fn new(layout: CgroupLayout, source: SampleSource) -> Counters {
+        Counters {
+            layout,
+            source,
+            samples: 0,
+            inactive_file: None,
+            limit: None,
+            block: (None, None),
+        }
+    }
+
+    /// Whether nothing was read yet.
+    pub fn is_fresh(&self) -> bool {
+        self.samples == 0
+    }
+
+    /// Whether this sample should read the slow files too.
+    pub fn wants_slow(&self) -> bool {
+        self.samples.is_multiple_of(SLOW_EVERY)
+    }
+
+    pub fn cpu_ns(&self, text: &str) -> u64 {
+        match self.layout {
+            CgroupLayout::V1 => parse_number(text).unwrap_or(0),
+            CgroupLayout::V2 => parse_flat_keyed(text)
+                .iter()
+                .find(|(k, _)| *k == "usage_usec")
+                .map_or(0, |(_, v)| v.saturating_mul(1000)),
+        }
+    }
+
+    fn inactive_key(&self) -> &'static str {
+        match self.layout {
+            CgroupLayout::V1 => "total_inactive_file",
+            CgroupLayout::V2 => "inactive_file",
+        }
+    }
+
+    pub fn note_memory_stat(&mut self, text: &str) {
+        let key = self.inactive_key();
+        self.inactive_file =
+            parse_flat_keyed(text).iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    }
+
+    pub fn note_limit(&mut self, text: &str) {
+        self.limit = parse_number(text);
+    }
+
+    /// `None` when the container has no block I/O table.
+    pub fn note_block(&mut self, text: Option<&str>) {
+        self.block = match text {
+            Some(text) => {
+                let (r, w) = match self.layout {
+                    CgroupLayout::V1 => parse_blkio_v1(text),
+                    CgroupLayout::V2 => parse_io_stat_v2(text),
+                };
+                (Some(r), Some(w))
+            }
+            None => (None, None),
+        };
+    }
+
+    /// One sample from the fast figures just read and the slow ones last noted.
+    pub fn finish(
+        &mut self,
+        cpu_ns: u64,
+        usage: Option<u64>,
+        pids: Option<u64>,
+        net: Option<(u64, u64)>,
+        monotonic_ns: u64,
+    ) -> RawSample {
+        self.samples += 1;
+        let used = usage.map(|usage| {
+            let stat: Vec<(&str, u64)> =
+                self.inactive_file.map(|v| (self.inactive_key(), v)).into_iter().collect();
+            memory_used(self.layout, usage, &stat)
+        });
+        let (block_read, block_write) = self.block;
+        RawSample {
+            source: self.source,
+            taken_at: Utc::now(),
+            cpu: Some(CpuCounter::Cgroup { usage_ns: cpu_ns, at_ns: monotonic_ns }),
+            memory_used: used,
+            memory_limit: self.limit,
+            net_rx: net.map(|(rx, _)| rx),
+            net_tx: net.map(|(_, tx)| tx),
+            block_read,
+            block_write,
+            pids,
+        }
+    }
+}
+
+struct Files {
     cpu: File,
     memory_usage: File,
     memory_stat: File,
@@ -215,19 +407,8 @@ struct Files {
 pub struct CgroupReader {
     files: Files,
     buffer: Vec<u8>,
-    samples: u64,
-    /// Slow-moving figures, refreshed every [`SLOW_EVERY`] samples (see there).
-    inactive_file: Option<u64>,
-    limit: Option<u64>,
-    block: (Option<u64>, Option<u64>),
+    counters: Counters,
 }
-
-/// The kernel formats `memory.stat` (~70 counters, each summed over every CPU in
-/// cgroup v1) and the block I/O table anew on every read: that was most of portolan's
-/// idle CPU with 50 containers. The inactive file cache, the limit and the block
-/// totals change slowly, so they are read every fifth sample; usage, CPU, pids and
-/// network are read every time.
-const SLOW_EVERY: u64 = 5;
 
 fn open(path: PathBuf) -> Result<File, CgroupError> {
     File::open(&path).map_err(|source| CgroupError::Open { path, source })
@@ -237,61 +418,20 @@ impl CgroupReader {
     pub fn open(mounts: &CgroupMounts, id: &str, pid: u32) -> Result<CgroupReader, CgroupError> {
         let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
             .map_err(|source| CgroupError::Proc { pid, source })?;
-        let (v1, v2) = parse_proc_cgroup(&text);
-        // A pid from another namespace would name some other process: refuse unless
-        // its cgroup path carries the container's id.
-        let belongs = v1.values().chain(v2.iter()).any(|path| path.contains(id));
-        if !belongs {
-            return Err(CgroupError::NotThisContainer { pid, id: id.to_string() });
-        }
-        let net_dev = File::open(format!("/proc/{pid}/net/dev")).ok();
-        let files = match (v1.get("memory"), &mounts.v2, v2) {
-            (Some(memory_path), _, _) if mounts.v1.contains_key("memory") => {
-                let dir = |controller: &'static str| -> Result<PathBuf, CgroupError> {
-                    let mount =
-                        mounts.v1.get(controller).ok_or(CgroupError::NoMount(controller))?;
-                    let path = v1.get(controller).unwrap_or(memory_path);
-                    Ok(resolve(mount, path))
-                };
-                let memory = dir("memory")?;
-                let blkio = dir("blkio").ok();
-                Files {
-                    layout: CgroupLayout::V1,
-                    cpu: open(dir("cpuacct")?.join("cpuacct.usage"))?,
-                    memory_usage: open(memory.join("memory.usage_in_bytes"))?,
-                    memory_stat: open(memory.join("memory.stat"))?,
-                    memory_limit: open(memory.join("memory.limit_in_bytes"))?,
-                    pids: dir("pids").ok().and_then(|d| File::open(d.join("pids.current")).ok()),
-                    blkio: blkio.and_then(|d| {
-                        File::open(d.join("blkio.throttle.io_service_bytes_recursive"))
-                            .or_else(|_| File::open(d.join("blkio.throttle.io_service_bytes")))
-                            .ok()
-                    }),
-                    net_dev,
-                }
-            }
-            (_, Some(mount), Some(path)) => {
-                let dir = resolve(mount, &path);
-                Files {
-                    layout: CgroupLayout::V2,
-                    cpu: open(dir.join("cpu.stat"))?,
-                    memory_usage: open(dir.join("memory.current"))?,
-                    memory_stat: open(dir.join("memory.stat"))?,
-                    memory_limit: open(dir.join("memory.max"))?,
-                    pids: File::open(dir.join("pids.current")).ok(),
-                    blkio: File::open(dir.join("io.stat")).ok(),
-                    net_dev,
-                }
-            }
-            _ => return Err(CgroupError::NoMount("memory")),
+        let paths = CgroupPaths::resolve(mounts, id, pid, &text)?;
+        let files = Files {
+            cpu: open(paths.cpu)?,
+            memory_usage: open(paths.memory_usage)?,
+            memory_stat: open(paths.memory_stat)?,
+            memory_limit: open(paths.memory_limit)?,
+            pids: paths.pids.and_then(|p| File::open(p).ok()),
+            blkio: paths.blkio.iter().find_map(|p| File::open(p).ok()),
+            net_dev: File::open(paths.net_dev).ok(),
         };
         Ok(CgroupReader {
             files,
             buffer: Vec::with_capacity(8192),
-            samples: 0,
-            inactive_file: None,
-            limit: None,
-            block: (None, None),
+            counters: Counters::new(paths.layout, SampleSource::CgroupFiles),
         })
     }
 
@@ -317,74 +457,26 @@ impl CgroupReader {
     pub fn sample(&mut self, monotonic_ns: u64) -> io::Result<RawSample> {
         let files = &self.files;
         let buffer = &mut self.buffer;
-        let cpu_ns = {
-            let text = Self::read_file(buffer, &files.cpu)?;
-            match files.layout {
-                CgroupLayout::V1 => parse_number(text).unwrap_or(0),
-                CgroupLayout::V2 => parse_flat_keyed(text)
-                    .iter()
-                    .find(|(k, _)| *k == "usage_usec")
-                    .map_or(0, |(_, v)| v.saturating_mul(1000)),
-            }
-        };
+        let counters = &mut self.counters;
+        let cpu_ns = counters.cpu_ns(Self::read_file(buffer, &files.cpu)?);
         let usage = parse_number(Self::read_file(buffer, &files.memory_usage)?);
-        if self.samples.is_multiple_of(SLOW_EVERY) {
-            let text = Self::read_file(buffer, &files.memory_stat)?;
-            let key = match files.layout {
-                CgroupLayout::V1 => "total_inactive_file",
-                CgroupLayout::V2 => "inactive_file",
-            };
-            self.inactive_file =
-                parse_flat_keyed(text).iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
-            self.limit = parse_number(Self::read_file(buffer, &files.memory_limit)?);
-            self.block = match &files.blkio {
-                Some(file) => {
-                    let text = Self::read_file(buffer, file)?;
-                    let (r, w) = match files.layout {
-                        CgroupLayout::V1 => parse_blkio_v1(text),
-                        CgroupLayout::V2 => parse_io_stat_v2(text),
-                    };
-                    (Some(r), Some(w))
-                }
-                None => (None, None),
-            };
+        if counters.wants_slow() {
+            counters.note_memory_stat(Self::read_file(buffer, &files.memory_stat)?);
+            counters.note_limit(Self::read_file(buffer, &files.memory_limit)?);
+            match &files.blkio {
+                Some(file) => counters.note_block(Some(Self::read_file(buffer, file)?)),
+                None => counters.note_block(None),
+            }
         }
-        self.samples += 1;
-        let used = usage.map(|usage| {
-            let key = match files.layout {
-                CgroupLayout::V1 => "total_inactive_file",
-                CgroupLayout::V2 => "inactive_file",
-            };
-            let stat: Vec<(&str, u64)> = self.inactive_file.map(|v| (key, v)).into_iter().collect();
-            memory_used(files.layout, usage, &stat)
-        });
-        let limit = self.limit;
         let pids = match &files.pids {
             Some(file) => parse_number(Self::read_file(buffer, file)?),
             None => None,
         };
-        let (block_read, block_write) = self.block;
-        let (net_rx, net_tx) = match &files.net_dev {
-            Some(file) => match Self::read_file(buffer, file) {
-                Ok(text) => {
-                    let (rx, tx) = parse_net_dev(text);
-                    (Some(rx), Some(tx))
-                }
-                Err(_) => (None, None),
-            },
-            None => (None, None),
+        let net = match &files.net_dev {
+            Some(file) => Self::read_file(buffer, file).ok().map(parse_net_dev),
+            None => None,
         };
-        Ok(RawSample {
-            taken_at: Utc::now(),
-            cpu: Some(CpuCounter::Cgroup { usage_ns: cpu_ns, at_ns: monotonic_ns }),
-            memory_used: used,
-            memory_limit: limit,
-            net_rx,
-            net_tx,
-            block_read,
-            block_write,
-            pids,
-        })
+        Ok(counters.finish(cpu_ns, usage, pids, net, monotonic_ns))
     }
 }
 
@@ -431,6 +523,35 @@ mod tests {
             resolve(&mounts.v1["memory"], &v1["memory"]),
             PathBuf::from("/sys/fs/cgroup/memory/docker/abc")
         );
+    }
+
+    #[test]
+    fn paths_resolve_for_v1_and_v2_and_refuse_another_process() {
+        let mounts = parse_mountinfo(MOUNTINFO);
+        let v1 = "5:blkio:/docker/abc\n4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n12:pids:/sandbox/docker/abc\n";
+        let paths = CgroupPaths::resolve(&mounts, "abc", 7, v1).unwrap();
+        assert_eq!(paths.layout, CgroupLayout::V1);
+        assert_eq!(paths.cpu, PathBuf::from("/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpuacct.usage"));
+        assert_eq!(paths.pids, Some(PathBuf::from("/sys/fs/cgroup/pids/docker/abc/pids.current")));
+        // No blkio mount in this mountinfo: no block table.
+        assert!(paths.blkio.is_empty());
+        assert_eq!(paths.net_dev, PathBuf::from("/proc/7/net/dev"));
+
+        let v2_only = "\
+40 35 0:34 / /sys/fs/cgroup rw,nosuid shared:18 - cgroup2 cgroup2 rw
+";
+        let mounts = parse_mountinfo(v2_only);
+        let text = "0::/system.slice/docker-abc.scope\n";
+        let paths = CgroupPaths::resolve(&mounts, "abc", 9, text).unwrap();
+        assert_eq!(paths.layout, CgroupLayout::V2);
+        assert_eq!(
+            paths.memory_limit,
+            PathBuf::from("/sys/fs/cgroup/system.slice/docker-abc.scope/memory.max")
+        );
+        assert!(matches!(
+            CgroupPaths::resolve(&mounts, "other", 9, text),
+            Err(CgroupError::NotThisContainer { .. })
+        ));
     }
 
     #[test]

@@ -132,6 +132,16 @@ impl Endpoint {
             Endpoint::Context { endpoint, .. } => endpoint.is_local(),
         }
     }
+
+    /// The ssh tunnel this endpoint goes through, if it does: its host's files can be
+    /// read through a shell on it.
+    pub fn ssh_tunnel(&self) -> Option<&SshTunnel> {
+        match self {
+            Endpoint::Ssh(tunnel) => Some(tunnel),
+            Endpoint::Context { endpoint, .. } => endpoint.ssh_tunnel(),
+            Endpoint::Unix(_) | Endpoint::Tcp { .. } => None,
+        }
+    }
 }
 
 impl Endpoint {

@@ -17,6 +17,7 @@ pub mod endpoint;
 pub mod error;
 pub mod events;
 pub mod fleet;
+pub mod host_files;
 pub mod inspections;
 pub mod last_line;
 pub mod logs;

@@ -175,6 +175,9 @@ impl fmt::Debug for SshTunnel {
 struct Shared {
     target: SshTarget,
     running: tokio::sync::Mutex<Option<Running>>,
+    /// One per session sshd allows this connection: request channels and the host
+    /// shell take theirs from here.
+    permits: Arc<Semaphore>,
     /// What the last failed channel's ssh or remote docker said on stderr.
     last_error: Arc<Mutex<Option<String>>>,
 }
@@ -191,6 +194,7 @@ impl SshTunnel {
         let shared = Arc::new(Shared {
             target: target.clone(),
             running: tokio::sync::Mutex::new(None),
+            permits: Arc::new(Semaphore::new(MAX_CHANNELS)),
             last_error: Arc::new(Mutex::new(None)),
         });
         SshTunnel { target, shared }
@@ -215,6 +219,20 @@ impl SshTunnel {
         Ok(state.socket.clone())
     }
 
+    /// `sh` on the remote host over the master connection, holding one of its
+    /// sessions for as long as the shell lives. `None` when the master is not up, or
+    /// every session stayed busy for `limit`.
+    pub async fn shell(&self, limit: Duration) -> Option<(Command, OwnedSemaphorePermit)> {
+        let control = self.shared.running.lock().await.as_ref()?.control.clone();
+        UnixStream::connect(&control).await.ok()?;
+        let permit = tokio::time::timeout(limit, self.shared.permits.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()?;
+        let command = self.target.command(&control, &["ControlMaster=no"], &["sh"]);
+        Some((command, permit))
+    }
+
     /// What the remote side last complained of, if anything.
     pub fn last_error(&self) -> Option<String> {
         self.shared.last_error.lock().ok().and_then(|e| e.clone())
@@ -236,6 +254,7 @@ impl SshTunnel {
             listener,
             self.target.clone(),
             control.clone(),
+            self.shared.permits.clone(),
             self.shared.last_error.clone(),
         ));
         Ok(Running { dir, socket, control, accept: task.abort_handle() })
@@ -358,10 +377,10 @@ async fn accept(
     listener: UnixListener,
     target: SshTarget,
     control: PathBuf,
+    permits: Arc<Semaphore>,
     last_error: Arc<Mutex<Option<String>>>,
 ) {
     let epoch = Instant::now();
-    let permits = Arc::new(Semaphore::new(MAX_CHANNELS));
     let channels: Channels = Arc::default();
     let mut tasks = JoinSet::new();
     let mut next_id = 0u64;

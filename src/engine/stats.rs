@@ -6,6 +6,7 @@
 //! ends. A container stops being sampled as soon as it is untracked.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,8 +19,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::cgroup::{self, CgroupMounts, CgroupReader};
-use crate::model::stats::{CgroupLayout, memory_used};
+use super::cgroup::{self, CgroupMounts, CgroupPaths, CgroupReader, Counters};
+use super::host_files::{HostShell, Reading, is_plain_path};
+use super::ssh::SshTunnel;
+use crate::model::stats::{CgroupLayout, SampleSource, memory_used};
 use crate::model::{CpuCounter, RawSample, Update};
 
 #[derive(Debug)]
@@ -46,8 +49,34 @@ pub enum StatsSource {
 
 enum Reader {
     Cgroup(Box<CgroupReader>),
+    /// On the remote engine's host, its files not yet found.
+    HostPending,
+    Host(Box<HostReader>),
     Api,
 }
+
+/// A remote container's files and what its readings keep.
+struct HostReader {
+    paths: CgroupPaths,
+    counters: Counters,
+}
+
+/// Reading a remote engine's cgroup files through a shell on its host (see
+/// [`super::host_files`]).
+struct HostFiles {
+    tunnel: SshTunnel,
+    shell: Option<HostShell>,
+    mounts: Option<CgroupMounts>,
+    /// Whether the shell's file lists match the containers read on the host.
+    lists_current: bool,
+    rounds: u64,
+    failures: u32,
+    /// Why the host cannot be read, once that is settled: the API serves instead.
+    given_up: Option<String>,
+}
+
+/// Failed readings in a row before the host's files are given up for the API.
+const HOST_FAILURES: u32 = 3;
 
 struct Tracked {
     pid: Option<u32>,
@@ -66,6 +95,7 @@ pub struct StatsCollector {
     /// When each container's last API sample came: a round asks the longest-waiting
     /// first, so on a slow link no container is always at the back.
     last_api_sample: Arc<Mutex<HashMap<String, Instant>>>,
+    host: Option<HostFiles>,
 }
 
 impl StatsCollector {
@@ -83,7 +113,23 @@ impl StatsCollector {
             started: Instant::now(),
             api_in_flight: API_CONCURRENCY,
             last_api_sample: Arc::default(),
+            host: None,
         }
+    }
+
+    /// Reads containers from their files on the host at the far end of this ssh
+    /// tunnel, falling back to the API for any that cannot be read there.
+    pub fn with_host_files(mut self, tunnel: SshTunnel) -> Self {
+        self.host = Some(HostFiles {
+            tunnel,
+            shell: None,
+            mounts: None,
+            lists_current: false,
+            rounds: 0,
+            failures: 0,
+            given_up: None,
+        });
+        self
     }
 
     /// Starts sampling a container. A locally readable one is sampled at once, so the
@@ -105,8 +151,16 @@ impl StatsCollector {
                     Reader::Api
                 }
             },
+            (None, Some(_)) if self.host.as_ref().is_some_and(|h| h.given_up.is_none()) => {
+                Reader::HostPending
+            }
             _ => Reader::Api,
         };
+        if let Some(host) = &mut self.host
+            && matches!(self.tracked.get(&id).map(|t| &t.reader), Some(Reader::Host(_)))
+        {
+            host.lists_current = false;
+        }
         self.tracked.insert(id, Tracked { pid, reader });
         first
     }
@@ -122,11 +176,18 @@ impl StatsCollector {
         match command {
             StatsCommand::Track { id, pid } => pending.extend(self.track(id, pid)),
             StatsCommand::Untrack { id } => {
-                self.tracked.remove(&id);
+                if let Some(Tracked { reader: Reader::Host(_), .. }) = self.tracked.remove(&id)
+                    && let Some(host) = &mut self.host
+                {
+                    host.lists_current = false;
+                }
                 self.last_api_sample.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
                 pending.retain(|(pending_id, _)| *pending_id != id);
             }
             StatsCommand::UntrackAll => {
+                if let Some(host) = &mut self.host {
+                    host.lists_current = false;
+                }
                 self.tracked.clear();
                 pending.clear();
             }
@@ -159,6 +220,16 @@ impl StatsCollector {
                 }
                 _ = ticker.tick() => {
                     let batch = self.sample_local();
+                    if !batch.is_empty() && updates.send(Update::Stats(batch)).await.is_err() {
+                        break;
+                    }
+                    let (batch, warning) = tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        read = self.sample_host() => read,
+                    };
+                    if let Some(message) = warning {
+                        let _ = updates.send(Update::Warning { at: Utc::now(), message }).await;
+                    }
                     if !batch.is_empty() && updates.send(Update::Stats(batch)).await.is_err() {
                         break;
                     }
@@ -221,6 +292,230 @@ impl StatsCollector {
         }
         batch
     }
+    /// One reading of every container on the remote host's files: one round trip,
+    /// however many containers. Returns the samples and, when the host's files are
+    /// given up for the API, a sentence saying why.
+    async fn sample_host(&mut self) -> (Vec<(String, RawSample)>, Option<String>) {
+        let Some(host) = self.host.as_mut() else { return (Vec::new(), None) };
+        let on_host = |t: &Tracked| matches!(t.reader, Reader::Host(_) | Reader::HostPending);
+        if host.given_up.is_some() || !self.tracked.values().any(on_host) {
+            return (Vec::new(), None);
+        }
+        // A slow link may take a while; a shell that stops answering is replaced.
+        let limit = (self.interval * 3).max(Duration::from_secs(5));
+        match host.read_all(&mut self.tracked, limit).await {
+            Ok(batch) => {
+                host.failures = 0;
+                (batch, None)
+            }
+            Err(error) => {
+                host.shell = None;
+                host.lists_current = false;
+                host.failures += 1;
+                tracing::debug!(error = %error.words, failures = host.failures, "reading the host files failed");
+                if host.failures < HOST_FAILURES && !error.settled {
+                    return (Vec::new(), None);
+                }
+                let reason = error.words;
+                host.given_up = Some(reason.clone());
+                for tracked in self.tracked.values_mut() {
+                    if on_host(tracked) {
+                        tracked.reader = Reader::Api;
+                    }
+                }
+                let message = format!(
+                    "stats come from the engine API, which is slower: the host's cgroup files \
+                     cannot be read over ssh ({reason})"
+                );
+                (Vec::new(), Some(message))
+            }
+        }
+    }
+}
+
+/// Why the host's files could not be read.
+struct HostError {
+    words: String,
+    /// Trying again will not help (no cgroup files on that host, say).
+    settled: bool,
+}
+
+impl From<std::io::Error> for HostError {
+    fn from(error: std::io::Error) -> Self {
+        HostError { words: error.to_string(), settled: false }
+    }
+}
+
+impl HostFiles {
+    async fn read_all(
+        &mut self,
+        tracked: &mut HashMap<String, Tracked>,
+        limit: Duration,
+    ) -> Result<Vec<(String, RawSample)>, HostError> {
+        if self.shell.is_none() {
+            let Some((command, session)) = self.tunnel.shell(limit).await else {
+                return Err(HostError {
+                    words: "no ssh session free for a shell".into(),
+                    settled: false,
+                });
+            };
+            self.shell = Some(HostShell::start(command, session, limit).await?);
+            self.lists_current = false;
+        }
+        let Some(shell) = self.shell.as_mut() else { unreachable!("just started") };
+        if self.mounts.is_none() {
+            let reading = shell.read(&["/proc/self/mountinfo"], limit).await?;
+            if reading.uptime_ns().is_none() {
+                return Err(HostError {
+                    words: "the host's shell has no `head -v` or no /proc".into(),
+                    settled: true,
+                });
+            }
+            let mounts = reading
+                .get(Path::new("/proc/self/mountinfo"))
+                .map(cgroup::parse_mountinfo)
+                .filter(|m| !m.is_empty());
+            let Some(mounts) = mounts else {
+                return Err(HostError {
+                    words: "no cgroup file system is mounted where the ssh user lands".into(),
+                    settled: true,
+                });
+            };
+            self.mounts = Some(mounts);
+        }
+        let Some(mounts) = self.mounts.as_ref() else { unreachable!("just read") };
+
+        // Containers new to the host reader: find their files from their main process.
+        let pending: Vec<(String, u32)> = tracked
+            .iter()
+            .filter(|(_, t)| matches!(t.reader, Reader::HostPending))
+            .filter_map(|(id, t)| Some((id.clone(), t.pid?)))
+            .collect();
+        if !pending.is_empty() {
+            let paths: Vec<String> =
+                pending.iter().map(|(_, pid)| format!("/proc/{pid}/cgroup")).collect();
+            let words: Vec<&str> = paths.iter().map(String::as_str).collect();
+            let reading = shell.read(&words, limit).await?;
+            for ((id, pid), proc_path) in pending.iter().zip(&paths) {
+                let Some(tracked) = tracked.get_mut(id) else { continue };
+                let resolved = match reading.get(Path::new(proc_path)) {
+                    Some(text) => CgroupPaths::resolve(mounts, id, *pid, text)
+                        .map_err(|e| e.to_string())
+                        .and_then(|paths| {
+                            if all_plain(&paths) {
+                                Ok(paths)
+                            } else {
+                                Err("its cgroup paths need quoting".into())
+                            }
+                        }),
+                    None => Err(format!("{proc_path} cannot be read on the host")),
+                };
+                tracked.reader = match resolved {
+                    Ok(paths) => {
+                        self.lists_current = false;
+                        let counters = Counters::new(paths.layout, SampleSource::HostFilesOverSsh);
+                        Reader::Host(Box::new(HostReader { paths, counters }))
+                    }
+                    Err(error) => {
+                        tracing::debug!(%id, %error, "host files unavailable; using the API");
+                        Reader::Api
+                    }
+                };
+            }
+        }
+
+        let readers = || {
+            tracked.values().filter_map(|t| match &t.reader {
+                Reader::Host(reader) => Some(reader.as_ref()),
+                _ => None,
+            })
+        };
+        if !self.lists_current {
+            shell.define("FAST", readers().flat_map(|r| fast_paths(&r.paths)), limit).await?;
+            shell.define("SLOW", readers().flat_map(|r| slow_paths(&r.paths)), limit).await?;
+            self.lists_current = true;
+        }
+        let slow_round = self.rounds.is_multiple_of(cgroup::SLOW_EVERY);
+        self.rounds += 1;
+        // A container's first reading needs the slow files too (its limit, its cache).
+        let fresh: Vec<String> = if slow_round {
+            Vec::new()
+        } else {
+            readers()
+                .filter(|r| r.counters.is_fresh())
+                .flat_map(|r| slow_paths(&r.paths))
+                .filter_map(|p| p.to_str().map(str::to_string))
+                .collect()
+        };
+        let mut words = vec!["$FAST"];
+        if slow_round {
+            words.push("$SLOW");
+        }
+        words.extend(fresh.iter().map(String::as_str));
+        let reading = shell.read(&words, limit).await?;
+        let Some(at_ns) = reading.uptime_ns() else {
+            return Err(HostError {
+                words: "the host's /proc/uptime is unreadable".into(),
+                settled: true,
+            });
+        };
+
+        let mut batch = Vec::new();
+        for (id, tracked) in tracked.iter_mut() {
+            let Reader::Host(reader) = &mut tracked.reader else { continue };
+            match host_sample(reader, &reading, at_ns) {
+                Some(sample) => batch.push((id.clone(), sample)),
+                None => {
+                    // Gone, or its files moved: the API answers for it from now on.
+                    tracing::debug!(%id, "host files vanished; using the API");
+                    tracked.reader = Reader::Api;
+                    self.lists_current = false;
+                }
+            }
+        }
+        Ok(batch)
+    }
+}
+
+fn all_plain(paths: &CgroupPaths) -> bool {
+    fast_paths(paths).chain(slow_paths(paths)).all(is_plain_path)
+}
+
+/// The files read every interval.
+fn fast_paths(paths: &CgroupPaths) -> impl Iterator<Item = &Path> {
+    [
+        Some(paths.cpu.as_path()),
+        Some(&paths.memory_usage),
+        paths.pids.as_deref(),
+        Some(&paths.net_dev),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The files read every [`cgroup::SLOW_EVERY`] intervals.
+fn slow_paths(paths: &CgroupPaths) -> impl Iterator<Item = &Path> {
+    [paths.memory_stat.as_path(), &paths.memory_limit]
+        .into_iter()
+        .chain(paths.blkio.iter().map(|p| p.as_path()))
+}
+
+/// One container's sample from a reading; `None` when its counters are missing.
+fn host_sample(reader: &mut HostReader, reading: &Reading, at_ns: u64) -> Option<RawSample> {
+    let paths = &reader.paths;
+    let counters = &mut reader.counters;
+    let cpu_ns = counters.cpu_ns(reading.get(&paths.cpu)?);
+    let usage = cgroup::parse_number(reading.get(&paths.memory_usage)?);
+    if let Some(stat) = reading.get(&paths.memory_stat) {
+        counters.note_memory_stat(stat);
+        if let Some(limit) = reading.get(&paths.memory_limit) {
+            counters.note_limit(limit);
+        }
+        counters.note_block(paths.blkio.iter().find_map(|p| reading.get(p)));
+    }
+    let pids = paths.pids.as_ref().and_then(|p| cgroup::parse_number(reading.get(p)?));
+    let net = reading.get(&paths.net_dev).map(cgroup::parse_net_dev);
+    Some(counters.finish(cpu_ns, usage, pids, net, at_ns))
 }
 
 /// Requests in flight at once in an API round. A one-shot request mostly waits: the
@@ -335,6 +630,7 @@ pub fn from_api(response: ContainerStatsResponse) -> RawSample {
             None => (None, None),
         };
     RawSample {
+        source: SampleSource::EngineApi,
         taken_at: Utc::now(),
         cpu,
         memory_used,
@@ -350,6 +646,83 @@ pub fn from_api(response: ContainerStatsResponse) -> RawSample {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
+
+    fn v1_paths() -> CgroupPaths {
+        let dir = |c: &str| PathBuf::from(format!("/sys/fs/cgroup/{c}/docker/abc"));
+        CgroupPaths {
+            layout: CgroupLayout::V1,
+            cpu: dir("cpuacct").join("cpuacct.usage"),
+            memory_usage: dir("memory").join("memory.usage_in_bytes"),
+            memory_stat: dir("memory").join("memory.stat"),
+            memory_limit: dir("memory").join("memory.limit_in_bytes"),
+            pids: Some(dir("pids").join("pids.current")),
+            blkio: vec![
+                dir("blkio").join("blkio.throttle.io_service_bytes_recursive"),
+                dir("blkio").join("blkio.throttle.io_service_bytes"),
+            ],
+            net_dev: PathBuf::from("/proc/42/net/dev"),
+        }
+    }
+
+    /// What `head -v` prints for these files, as the host shell returns it.
+    fn head_output(files: &[(&str, &str)]) -> String {
+        files.iter().map(|(path, text)| format!("==> {path} <==\n{text}\n\n")).collect()
+    }
+
+    #[test]
+    fn a_host_reading_gives_the_local_readers_figures() {
+        let paths = v1_paths();
+        let p = |path: &Path| path.to_str().unwrap().to_string();
+        let net = "Inter-|\n face |\n    lo: 9 1 0 0 0 0 0 0 9 1 0 0 0 0 0 0\n  eth0: 1500 10 0 0 0 0 0 0 700 5 0 0 0 0 0 0";
+        let first = head_output(&[
+            ("/proc/uptime", "100.50 3.00"),
+            (&p(&paths.cpu), "2000000000"),
+            (&p(&paths.memory_usage), "10000"),
+            (&p(paths.pids.as_ref().unwrap()), "3"),
+            (&p(&paths.net_dev), net),
+            (&p(&paths.memory_stat), "cache 5\ntotal_inactive_file 4000\n"),
+            (&p(&paths.memory_limit), "67108864"),
+            // The preferred block table is missing: the other name is used.
+            (&p(&paths.blkio[1]), "8:0 Read 4096\n8:0 Write 8192\nTotal 12288"),
+        ]);
+        let mut reader = HostReader {
+            paths: paths.clone(),
+            counters: Counters::new(CgroupLayout::V1, SampleSource::HostFilesOverSsh),
+        };
+        assert!(reader.counters.is_fresh());
+        let reading = Reading::parse(&first);
+        let at = reading.uptime_ns().unwrap();
+        let sample = host_sample(&mut reader, &reading, at).unwrap();
+        assert_eq!(sample.cpu, Some(CpuCounter::Cgroup { usage_ns: 2_000_000_000, at_ns: at }));
+        assert_eq!(sample.memory_used, Some(6000), "usage less the inactive file cache");
+        assert_eq!(sample.memory_limit, Some(64 << 20));
+        assert_eq!((sample.block_read, sample.block_write), (Some(4096), Some(8192)));
+        assert_eq!((sample.net_rx, sample.net_tx), (Some(1500), Some(700)));
+        assert_eq!(sample.pids, Some(3));
+        assert_eq!(sample.source, SampleSource::HostFilesOverSsh);
+
+        // A fast-only reading keeps the slow figures from before; half a core busy.
+        let second = head_output(&[
+            ("/proc/uptime", "101.50 3.00"),
+            (&p(&paths.cpu), "2500000000"),
+            (&p(&paths.memory_usage), "12000"),
+            (&p(paths.pids.as_ref().unwrap()), "4"),
+            (&p(&paths.net_dev), net),
+        ]);
+        let reading = Reading::parse(&second);
+        let next = host_sample(&mut reader, &reading, reading.uptime_ns().unwrap()).unwrap();
+        assert_eq!(next.memory_used, Some(8000));
+        assert_eq!(next.memory_limit, Some(64 << 20));
+        assert_eq!(
+            crate::model::stats::cpu_percent(&sample.cpu.unwrap(), &next.cpu.unwrap()),
+            Some(50.0)
+        );
+
+        // A container whose counters are gone gives no sample (the API takes over).
+        let gone = Reading::parse(&head_output(&[("/proc/uptime", "102.0 3.0")]));
+        assert_eq!(host_sample(&mut reader, &gone, 0), None);
+    }
 
     #[test]
     fn api_stats_for_cgroup_v1_and_v2() {

@@ -301,6 +301,11 @@ impl Supervisor {
             // The event stream keeps one channel, inspects and logs need a few.
             collector = collector.with_api_in_flight(channels.saturating_sub(3));
         }
+        if self.options.stats_source == StatsSource::Auto
+            && let Some(tunnel) = self.endpoint.ssh_tunnel()
+        {
+            collector = collector.with_host_files(tunnel.clone());
+        }
         let stats_task =
             tokio::spawn(collector.run(stats_rx, self.updates.clone(), cancel.clone()));
         let (last_lines, last_lines_task) =

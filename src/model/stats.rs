@@ -33,6 +33,30 @@ pub struct RawSample {
     pub block_read: Option<u64>,
     pub block_write: Option<u64>,
     pub pids: Option<u64>,
+    pub source: SampleSource,
+}
+
+/// Where a reading came from: said in the JSON, so a remote user knows whether the
+/// figures are the host's own counters or the engine's slower answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SampleSource {
+    /// This machine's cgroup and /proc files.
+    #[default]
+    CgroupFiles,
+    /// The same files on the engine's host, read through a shell over ssh.
+    HostFilesOverSsh,
+    /// The engine's stats API.
+    EngineApi,
+}
+
+impl SampleSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SampleSource::CgroupFiles => "cgroup files",
+            SampleSource::HostFilesOverSsh => "host cgroup files over ssh",
+            SampleSource::EngineApi => "engine API",
+        }
+    }
 }
 
 /// Percent of one CPU used between two readings (100 % = one full core), or `None`
@@ -96,6 +120,7 @@ pub struct StatsPoint {
     pub block_read_bytes: Option<u64>,
     pub block_write_bytes: Option<u64>,
     pub pids: Option<u64>,
+    pub source: SampleSource,
 }
 
 impl StatsPoint {
@@ -151,6 +176,7 @@ impl ContainerStats {
             block_read_bytes: sample.block_read,
             block_write_bytes: sample.block_write,
             pids: sample.pids,
+            source: sample.source,
         };
         self.history.push(point);
         self.last_sample = Some(sample);
@@ -187,6 +213,7 @@ mod tests {
 
     fn sample(second: i64, cpu: CpuCounter) -> RawSample {
         RawSample {
+            source: Default::default(),
             taken_at: at(second),
             cpu: Some(cpu),
             memory_used: Some(10 << 20),

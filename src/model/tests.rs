@@ -14,6 +14,7 @@ fn running(id: &str, name: &str) -> Container {
 
 fn sample(second: i64, usage_ns: u64) -> RawSample {
     RawSample {
+        source: Default::default(),
         taken_at: t(second),
         cpu: Some(CpuCounter::Cgroup { usage_ns, at_ns: second as u64 * 1_000_000_000 }),
         memory_used: Some(1 << 20),

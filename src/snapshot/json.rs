@@ -35,10 +35,19 @@ pub struct Document {
     pub route_notes: Vec<RouteNoteJson>,
     /// The audit's security findings, per container, most severe first.
     pub findings: Vec<FindingJson>,
+    /// What portolan had to tell the operator on the way (a slower stats source, a
+    /// proxy it could not read...), oldest first.
+    pub warnings: Vec<WarningJson>,
     /// Only when the engine is a swarm manager.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swarm: Option<SwarmJson>,
     pub generated_at: String,
+}
+
+#[derive(Serialize)]
+pub struct WarningJson {
+    pub at: String,
+    pub message: String,
 }
 
 #[derive(Serialize)]
@@ -488,6 +497,9 @@ pub struct StatsJson {
     pub block_write_bytes: Option<u64>,
     pub pids: Option<u64>,
     pub sampled_at: String,
+    /// Where the figures came from: "cgroup files", "host cgroup files over ssh" or
+    /// "engine API".
+    pub source: &'static str,
 }
 
 #[derive(Serialize)]
@@ -654,6 +666,14 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
         routes,
         route_notes,
         findings: findings(model, project),
+        warnings: model
+            .warnings
+            .iter()
+            .map(|w| WarningJson {
+                at: w.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                message: w.message.clone(),
+            })
+            .collect(),
         swarm: swarm(model, project),
         generated_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
     }
@@ -679,6 +699,7 @@ fn container(
             block_write_bytes: point.block_write_bytes,
             pids: point.pids,
             sampled_at: point.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            source: point.source.as_str(),
         })
     });
     ContainerJson {

@@ -169,6 +169,7 @@ pub fn three_hosts() -> Model {
 
 fn sample(second: i64, cpu_ns: u64, i: u64) -> RawSample {
     RawSample {
+        source: Default::default(),
         taken_at: at(second),
         cpu: Some(CpuCounter::Cgroup {
             usage_ns: cpu_ns,

@@ -40,6 +40,7 @@ fn model_with(containers: Vec<Container>) -> Model {
 fn load(model: &mut Model, id: &str, busy_ns: u64, memory: u64) {
     for (second, usage_ns) in [(-1, 0), (0, busy_ns)] {
         let sample = RawSample {
+            source: Default::default(),
             taken_at: t(second),
             cpu: Some(CpuCounter::Cgroup { usage_ns, at_ns: (second + 10) as u64 * 1_000_000_000 }),
             memory_used: Some(memory),
