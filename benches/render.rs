@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use portolan::model::{
-    ComposeInfo, Container, ContainerState, CpuCounter, Inventory, Model, NetworkAttachment,
-    RawSample, Update,
+    ComposeInfo, Container, ContainerState, CpuCounter, Health, HealthProbe, HealthStatus,
+    Healthcheck, Inventory, Model, NetworkAttachment, RawSample, Update,
 };
 use portolan::ui::keymap::Keymap;
 use portolan::ui::theme::Theme;
@@ -17,6 +17,12 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn model(containers: usize) -> Model {
+    model_with(containers, false)
+}
+
+/// `containers` containers; with `healthchecks`, each has a healthcheck and three
+/// probes in its log, and every tenth is unhealthy.
+fn model_with(containers: usize, healthchecks: bool) -> Model {
     let now = Utc.timestamp_opt(1_750_000_000, 0).single().unwrap();
     let mut model = Model::new("unix:///var/run/docker.sock", now);
     let list = (0..containers)
@@ -36,6 +42,24 @@ fn model(containers: usize) -> Model {
                 ip: Some("172.18.0.2".into()),
                 aliases: vec![],
             });
+            if healthchecks {
+                c.healthcheck = Some(Healthcheck {
+                    test: vec!["CMD-SHELL".into(), "curl -fsS localhost/health".into()],
+                    ..Healthcheck::default()
+                });
+                let passes = i % 10 != 0;
+                let log = (0..3)
+                    .map(|n| HealthProbe {
+                        start: Some(now - chrono::Duration::seconds(30 * (3 - n))),
+                        end: Some(now - chrono::Duration::seconds(30 * (3 - n) - 1)),
+                        exit_code: Some(if passes { 0 } else { 1 }),
+                        output: if passes { "ok".into() } else { "connection refused".into() },
+                    })
+                    .collect();
+                let status = if passes { HealthStatus::Healthy } else { HealthStatus::Unhealthy };
+                let failing_streak = if passes { 0 } else { 3 };
+                c.health = Some(Health { status, failing_streak, log });
+            }
             c
         })
         .collect();
@@ -110,6 +134,29 @@ fn main() {
         println!(
             "{:<10} pane, {containers:>4} containers, {width}x{height}: {:>7.3} ms per frame (median of {runs_per_case})",
             pane.name(),
+            median(runs).as_secs_f64() * 1e3
+        );
+    }
+    // Every container health-checked: the Health pane has a card for each.
+    for containers in [200, 1000] {
+        let mut app = App::new(
+            model_with(containers, true),
+            Theme::built_in("dark"),
+            Keymap::default(),
+            Utc::now(),
+        );
+        app.pane = PaneId::Health;
+        app.set_project(None);
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        let runs: Vec<Duration> = (0..runs_per_case)
+            .map(|_| {
+                let started = Instant::now();
+                terminal.draw(|frame| draw(frame, &mut app)).unwrap();
+                started.elapsed()
+            })
+            .collect();
+        println!(
+            "health     pane, {containers:>4} containers, all health-checked, 120x40: {:>7.3} ms per frame (median of {runs_per_case})",
             median(runs).as_secs_f64() * 1e3
         );
     }

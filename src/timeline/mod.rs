@@ -147,13 +147,22 @@ pub fn incidents<'a>(
     project: Option<&str>,
     container: Option<&str>,
 ) -> Vec<&'a TimelineEntry> {
-    model
-        .history
-        .timeline
-        .iter()
-        .filter(|e| e.in_project(project))
-        .filter(|e| container.is_none_or(|n| e.container == n))
-        .collect()
+    model.history.timeline.iter().filter(|e| listed(e, project, container)).collect()
+}
+
+/// Where in the model's incident log the entries [`incidents`] lists are, oldest
+/// first: what a list keeps to find them again without walking the log.
+pub fn incident_positions(
+    model: &Model,
+    project: Option<&str>,
+    container: Option<&str>,
+) -> Vec<usize> {
+    let log = model.history.timeline.iter().enumerate();
+    log.filter(|(_, e)| listed(e, project, container)).map(|(at, _)| at).collect()
+}
+
+fn listed(entry: &TimelineEntry, project: Option<&str>, container: Option<&str>) -> bool {
+    entry.in_project(project) && container.is_none_or(|name| entry.container == name)
 }
 
 #[cfg(test)]

@@ -1,16 +1,22 @@
 //! Health: every healthcheck as a flow — the engine runs the probe every N seconds,
 //! each result passes or fails — with the probe's
 //! configuration, the last results and a history strip so flapping shows.
+//!
+//! A frame builds only the cards on screen: which containers have a card, in which
+//! order, and how tall the tallest card is are worked out once per change of the
+//! model, so a thousand containers cost a frame what the visible dozen do.
+
+use std::ops::Range;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{ContainerList, Effect, Handled, Pane, PaneView, ago, block, clock};
+use super::{ContainerList, Effect, Handled, ListNav, Pane, PaneView, ago, block, clock};
 use crate::model::format::nanos;
 use crate::model::sanitize::one_line;
-use crate::model::{Container, HealthProbe, HealthStatus};
+use crate::model::{Container, HealthProbe, HealthStatus, Model};
 use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
@@ -18,6 +24,50 @@ use crate::ui::theme::Slot;
 pub struct HealthPane {
     pub list: ContainerList,
     names: super::RowNames,
+    cards: Option<Cards>,
+}
+
+/// What the pane lists, derived from the model once per change of its state (stats
+/// and log lines move nothing here) or of the project filter.
+#[derive(Debug)]
+struct Cards {
+    key: (u64, Option<String>),
+    /// The height of the tallest card: every card gets that much room, so a page
+    /// holds the same number of cards wherever the list is scrolled.
+    tallest: usize,
+    /// The shown containers without a healthcheck, by id, in the model's order.
+    unchecked: Vec<String>,
+    /// The widest engine prefix among the shown containers.
+    host_width: usize,
+}
+
+impl HealthPane {
+    /// Brings the list and what is known of its cards up to date; does nothing when
+    /// neither the model's state nor the filter moved since the last call.
+    fn refresh(&mut self, view: &PaneView<'_>) {
+        let key = (view.model.state_revision, view.project.map(String::from));
+        if self.cards.as_ref().is_some_and(|cards| cards.key == key) {
+            return;
+        }
+        let checked = checked(view);
+        let shown = shown(view);
+        self.cards = Some(Cards {
+            key,
+            tallest: checked.iter().map(|c| card_height(c, view.model)).max().unwrap_or(1),
+            unchecked: shown
+                .iter()
+                .filter(|c| c.healthcheck.is_none())
+                .map(|c| c.id.clone())
+                .collect(),
+            host_width: super::host_width(view.model, &shown),
+        });
+        self.list.set(checked.iter().map(|c| c.id.clone()).collect());
+    }
+}
+
+/// The containers the filter shows, in the model's order.
+fn shown<'m>(view: &PaneView<'m>) -> Vec<&'m Container> {
+    view.model.containers.values().filter(|c| c.in_project(view.project)).collect()
 }
 
 /// The containers with a healthcheck, trouble first, then by name.
@@ -38,9 +88,16 @@ fn checked<'m>(view: &PaneView<'m>) -> Vec<&'m Container> {
     checked
 }
 
+/// The cards to draw in `room` lines, each given the `tallest` card's height so all
+/// of them fit whole: the selection stays on screen, and the list scrolls only when
+/// it would leave it.
+fn card_window(nav: &mut ListNav, cards: usize, tallest: usize, room: usize) -> Range<usize> {
+    nav.window(cards, (room / tallest.max(1)).max(1))
+}
+
 impl Pane for HealthPane {
     fn sync(&mut self, view: &PaneView<'_>) {
-        self.list.set(checked(view).iter().map(|c| c.id.clone()).collect());
+        self.refresh(view);
     }
 
     fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
@@ -52,28 +109,20 @@ impl Pane for HealthPane {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+        self.refresh(view);
+        let Some(cards) = &self.cards else { return };
         let model = view.model;
         let theme = view.theme;
-        let project = view.project;
-        let checked = checked(view);
-        let shown: Vec<&Container> =
-            model.containers.values().filter(|c| c.in_project(project)).collect();
         // A card's name follows its status column (12 wide), inside the borders.
-        let room = usize::from(area.width.saturating_sub(2))
-            .saturating_sub(12 + super::host_width(model, &shown));
-        let names = self.names.get(view, room, || shown.clone());
+        let room = usize::from(area.width.saturating_sub(2)).saturating_sub(12 + cards.host_width);
+        let names = self.names.get(view, room, || shown(view));
         let name = |c: &Container| names.get(&c.id).cloned().unwrap_or_else(|| c.name.clone());
-        let unchecked: Vec<String> = shown
-            .iter()
-            .filter(|c| c.healthcheck.is_none())
-            .map(|c| format!("{}{}", super::host_prefix(model, c.host), name(c)))
-            .collect();
         let outer = block(
             view,
             format!(
                 "Health · {} checked, {} without a healthcheck",
-                checked.len(),
-                unchecked.len()
+                self.list.len(),
+                cards.unchecked.len()
             ),
         );
         let inner = outer.inner(area);
@@ -82,32 +131,32 @@ impl Pane for HealthPane {
             return;
         }
         let width = inner.width as usize;
-        let footer = if unchecked.is_empty() {
+        let footer = if cards.unchecked.is_empty() {
             None
         } else {
+            let unchecked = cards.unchecked.iter().filter_map(|id| model.containers.get(id));
+            let listed = unchecked.map(|c| format!("{}{}", super::host_prefix(model, c.host), name(c)));
             Some(Line::from(vec![
                 Span::styled("No healthcheck: ", theme.style(Slot::Warning)),
-                Span::styled(
-                    one_line(&unchecked.join(", ")).into_owned(),
-                    theme.style(Slot::Muted),
-                ),
+                Span::styled(filling(listed, width), theme.style(Slot::Muted)),
             ]))
         };
         let room = inner.height as usize - usize::from(footer.is_some());
-        let blocks: Vec<Vec<Line>> =
-            checked.iter().map(|c| card(c, &name(c), view, width)).collect();
-        let per = blocks.iter().map(Vec::len).max().unwrap_or(1);
-        let range = self.list.nav.window(blocks.len(), (room / per.max(1)).max(1));
+        let listed = self.list.len();
+        let range = card_window(&mut self.list.nav, listed, cards.tallest, room);
         let mut lines = Vec::new();
         for index in range {
-            for (n, mut line) in blocks[index].clone().into_iter().enumerate() {
+            let Some(c) = self.list.get(index).and_then(|id| model.containers.get(id)) else {
+                continue;
+            };
+            for (n, mut line) in card(c, &name(c), view, width).into_iter().enumerate() {
                 if n == 0 && index == self.list.nav.selected {
                     line = theme.selected(line);
                 }
                 lines.push(line);
             }
         }
-        if checked.is_empty() {
+        if self.list.is_empty() {
             lines.push(Line::from(Span::styled(
                 "No container here has a healthcheck.",
                 theme.style(Slot::Muted),
@@ -124,6 +173,26 @@ impl Pane for HealthPane {
     }
 }
 
+/// `names` joined by `, ` and made one line, but only as far as it takes to fill more
+/// than `width` columns: the footer is one line, cut at the pane's edge, and joining a
+/// thousand names to show ten was half the frame.
+fn filling(names: impl Iterator<Item = String>, width: usize) -> String {
+    let mut text = String::new();
+    for (n, name) in names.enumerate() {
+        if n > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&name);
+        // A few columns past the edge, so what is cut off is cut off either way.
+        if Span::raw(text.as_str()).width() > width + 2
+            && Span::raw(one_line(&text)).width() > width + 2
+        {
+            break;
+        }
+    }
+    one_line(&text).into_owned()
+}
+
 fn rank(status: HealthStatus) -> u8 {
     match status {
         HealthStatus::Unhealthy => 0,
@@ -133,6 +202,32 @@ fn rank(status: HealthStatus) -> u8 {
     }
 }
 
+/// How many of the last probes a card lists under its strip.
+const LISTED_PROBES: usize = 2;
+/// A card's lines besides its listed probes: title, configuration, strip, a blank.
+const CARD_FIXED_LINES: usize = 4;
+
+/// The probes a card shows, oldest first: those portolan saw, else the engine's log.
+fn probes<'m>(c: &'m Container, model: &'m Model) -> Vec<&'m HealthProbe> {
+    match model.history.get(&c.id) {
+        Some(h) if !h.probes.is_empty() => h.probes.iter().collect(),
+        _ => c.health.as_ref().map(|h| h.log.iter().collect()).unwrap_or_default(),
+    }
+}
+
+/// How many lines [`card`] makes for `c`, without making them.
+fn card_height(c: &Container, model: &Model) -> usize {
+    if c.healthcheck.is_none() {
+        return 0;
+    }
+    let probes = match model.history.get(&c.id) {
+        Some(h) if !h.probes.is_empty() => h.probes.len(),
+        _ => c.health.as_ref().map_or(0, |h| h.log.len()),
+    };
+    CARD_FIXED_LINES + probes.min(LISTED_PROBES)
+}
+
+/// The lines of `c`'s card: [`card_height`] says how many without making them.
 fn card<'a>(c: &Container, name: &str, view: &PaneView<'_>, width: usize) -> Vec<Line<'a>> {
     let theme = view.theme;
     let Some(check) = &c.healthcheck else { return Vec::new() };
@@ -166,11 +261,7 @@ fn card<'a>(c: &Container, name: &str, view: &PaneView<'_>, width: usize) -> Vec
         extras.push(format!("start period {}", nanos(start)));
     }
     config.push_str(&format!("  ({})", extras.join(", ")));
-    let history = view.model.history.get(&c.id);
-    let probes: Vec<&HealthProbe> = match history {
-        Some(h) if !h.probes.is_empty() => h.probes.iter().collect(),
-        _ => c.health.as_ref().map(|h| h.log.iter().collect()).unwrap_or_default(),
-    };
+    let probes = probes(c, view.model);
     // The strip: one cell per probe, newest on the right.
     let room = width.saturating_sub(14).max(1);
     let start = probes.len().saturating_sub(room);
@@ -192,7 +283,7 @@ fn card<'a>(c: &Container, name: &str, view: &PaneView<'_>, width: usize) -> Vec
         Line::from(vec![Span::raw("            "), Span::styled(config, theme.style(Slot::Value))]),
         Line::from(strip),
     ];
-    for probe in probes.iter().rev().take(2) {
+    for probe in probes.iter().rev().take(LISTED_PROBES) {
         let when = probe.start.map(|t| clock(view, t)).unwrap_or_default();
         let took = match (probe.start, probe.end) {
             (Some(s), Some(e)) => format!("{}ms", (e - s).num_milliseconds().max(0)),
@@ -213,4 +304,178 @@ fn card<'a>(c: &Container, name: &str, view: &PaneView<'_>, width: usize) -> Vec
     }
     lines.push(Line::default());
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::derived::Derived;
+    use crate::model::{Health, Healthcheck, Inventory, Update};
+    use crate::ui::theme::Theme;
+
+    fn at(seconds: i64) -> chrono::DateTime<Utc> {
+        Utc.timestamp_opt(1_750_000_000 + seconds, 0).single().expect("a time")
+    }
+
+    /// `probes[i]` probes for container `h{i}`, so the cards are 4, 5 or 6 lines tall;
+    /// `unchecked` more containers have no healthcheck.
+    fn model(probes: &[usize], unchecked: usize) -> Model {
+        let mut model = Model::new("unix:///var/run/docker.sock", at(-10));
+        let mut containers = Vec::new();
+        for (i, count) in probes.iter().enumerate() {
+            let mut c = Container::new(format!("{i:012x}"), format!("h{i}"));
+            c.healthcheck = Some(Healthcheck {
+                test: vec!["CMD".into(), "true".into()],
+                ..Healthcheck::default()
+            });
+            let log = (0..*count as i64)
+                .map(|n| HealthProbe {
+                    start: Some(at(n - 5)),
+                    end: Some(at(n - 5)),
+                    exit_code: Some(0),
+                    output: format!("probe {n}"),
+                })
+                .collect();
+            c.health = Some(Health { status: HealthStatus::Healthy, failing_streak: 0, log });
+            containers.push(c);
+        }
+        for i in 0..unchecked {
+            containers.push(Container::new(format!("u{i:011x}"), format!("plain{i}")));
+        }
+        model.apply(Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })));
+        model
+    }
+
+    fn view<'a>(model: &'a Model, derived: &'a Derived, theme: &'a Theme) -> PaneView<'a> {
+        PaneView {
+            model,
+            derived,
+            theme,
+            focused: true,
+            title: "Health",
+            project: None,
+            now: at(0),
+            offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
+        }
+    }
+
+    fn rows(pane: &mut HealthPane, view: &PaneView<'_>, width: u16, height: u16) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        terminal
+            .draw(|frame| {
+                pane.sync(view);
+                pane.render(frame, frame.area(), view);
+            })
+            .expect("draw");
+        let buffer = terminal.backend().buffer();
+        (0..height)
+            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
+            .collect()
+    }
+
+    /// What the pane drew when it built every card and windowed the lines: the cards
+    /// in the window `nav` moves to, inside the borders.
+    fn every_card(view: &PaneView<'_>, nav: &mut ListNav, width: u16, room: usize) -> Vec<String> {
+        let all = checked(view);
+        let cards: Vec<Vec<Line>> =
+            all.iter().map(|c| card(c, &c.name, view, usize::from(width - 2))).collect();
+        let per = cards.iter().map(Vec::len).max().unwrap_or(1);
+        let range = nav.window(cards.len(), (room / per).max(1));
+        let mut lines: Vec<String> = cards[range]
+            .iter()
+            .flatten()
+            .map(|line| line.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        lines.truncate(room);
+        lines
+    }
+
+    #[test]
+    fn a_card_is_as_tall_as_its_height_says() {
+        let model = model(&[0, 1, 2, 3, 7], 0);
+        let (derived, theme) = (Derived::default(), Theme::built_in("dark"));
+        let view = view(&model, &derived, &theme);
+        for c in checked(&view) {
+            assert_eq!(card_height(c, &model), card(c, &c.name, &view, 80).len(), "{}", c.name);
+        }
+        let plain = Container::new("x", "x");
+        assert_eq!(card_height(&plain, &model), card(&plain, "x", &view, 80).len());
+    }
+
+    #[test]
+    fn the_tallest_card_sets_how_many_fit_and_the_selection_stays_in_view() {
+        let mut nav = ListNav::default();
+        // Cards of 4 and 6 lines in 20: three fit whole, never a fourth of 4 lines.
+        assert_eq!(card_window(&mut nav, 10, 6, 20), 0..3);
+        assert_eq!(nav.page, 3);
+        // Down within the page: no scroll.
+        nav.selected = 2;
+        assert_eq!(card_window(&mut nav, 10, 6, 20), 0..3);
+        // One past it: the window follows by one.
+        nav.selected = 3;
+        assert_eq!(card_window(&mut nav, 10, 6, 20), 1..4);
+        // The last card: the window ends with it.
+        nav.selected = 9;
+        assert_eq!(card_window(&mut nav, 10, 6, 20), 7..10);
+        // Back up past the top of the window: it starts at the selection.
+        nav.selected = 5;
+        assert_eq!(card_window(&mut nav, 10, 6, 20), 5..8);
+        // The list shrinks under the selection: it moves to the last card.
+        nav.selected = 9;
+        assert_eq!(card_window(&mut nav, 4, 6, 20), 1..4);
+        assert_eq!(nav.selected, 3);
+        // Less room than one card: still the selected one, cut at the bottom.
+        assert_eq!(card_window(&mut nav, 4, 6, 3), 3..4);
+    }
+
+    #[test]
+    fn only_the_cards_on_screen_are_built_and_they_are_the_ones_every_card_showed() {
+        let probes: Vec<usize> = (0..23).map(|i| [0, 2, 1, 3][i % 4]).collect();
+        let model = model(&probes, 40);
+        let (derived, theme) = (Derived::default(), Theme::built_in("dark"));
+        let view = view(&model, &derived, &theme);
+        let (width, height) = (90u16, 30u16);
+        // The borders and the footer of unchecked names take three lines.
+        let room = usize::from(height) - 3;
+        let mut pane = HealthPane::default();
+        let mut reference = ListNav::default();
+        // Down to the end one card at a time, a page back up, then to the top.
+        let moves = std::iter::repeat_n(1isize, 25).chain([-4, -4, -4, 2, -30]);
+        for (step, delta) in std::iter::once(0).chain(moves).enumerate() {
+            pane.list.nav.move_by(delta, probes.len());
+            reference.move_by(delta, probes.len());
+            let drawn = rows(&mut pane, &view, width, height);
+            let expected = every_card(&view, &mut reference, width, room);
+            let inside: Vec<String> = drawn[1..=expected.len()]
+                .iter()
+                .map(|row| {
+                    let inner: String = row.chars().skip(1).take(usize::from(width) - 2).collect();
+                    inner.trim_end().to_string()
+                })
+                .collect();
+            let expected: Vec<String> = expected.iter().map(|l| l.trim_end().to_string()).collect();
+            assert_eq!(inside, expected, "step {step}, selected {}", reference.selected);
+            assert_eq!(pane.list.nav.offset, reference.offset, "step {step}");
+            let selected = format!("{} ", checked(&view)[reference.selected].name);
+            assert!(drawn.iter().any(|row| row.contains(&selected)), "step {step}: {drawn:#?}");
+        }
+        // The footer names the unchecked containers as far as the line goes.
+        let footer = &rows(&mut pane, &view, width, height)[usize::from(height) - 2];
+        assert!(footer.contains("No healthcheck: plain0, plain1, plain2"), "{footer}");
+    }
+
+    #[test]
+    fn the_footer_is_the_whole_list_cut_at_the_edge() {
+        let names = (0..500).map(|i| format!("plain{i}"));
+        let whole: String = names.clone().collect::<Vec<_>>().join(", ");
+        let start = filling(names, 40);
+        assert!(whole.starts_with(&start) && start.len() < 100, "{start}");
+        assert!(Span::raw(start.as_str()).width() > 40);
+        let few = ["a".to_string(), "b".to_string()];
+        assert_eq!(filling(few.into_iter(), 40), "a, b");
+    }
 }

@@ -177,6 +177,11 @@ impl ContainerList {
         self.ids.get(self.nav.selected).map(String::as_str)
     }
 
+    /// The id of the container in row `index`.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        self.ids.get(index).map(String::as_str)
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }

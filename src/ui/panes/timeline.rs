@@ -10,9 +10,9 @@ use ratatui::widgets::Paragraph;
 
 use super::{Effect, Handled, ListNav, Pane, PaneView, block, clock, movement};
 use crate::model::names::{Named, row_names};
-use crate::model::{HostId, Model, TimelineEntry};
 use crate::model::sanitize::one_line;
-use crate::timeline::{incidents, startup_projects, startup_sequence_on};
+use crate::model::{HostId, Model, TimelineEntry};
+use crate::timeline::{StartupStep, incident_positions, startup_projects, startup_sequence_on};
 use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
@@ -26,24 +26,78 @@ pub struct TimelinePane {
     pub scrolled: bool,
     /// The container the operator arrived with: `c` narrows the log to it.
     carried: Option<String>,
-    /// How many entries the incident log lists.
-    len: usize,
+    incidents: Option<Incidents>,
+    startup: Option<Startup>,
+}
+
+/// The entries the incident log lists and what each is about, worked out once per
+/// change of the model's state (stats and log lines never add an entry) or of the
+/// filters: a frame then formats only the rows on screen, however long the log.
+#[derive(Debug)]
+struct Incidents {
+    key: (u64, Option<String>, Option<(HostId, String)>),
+    /// Where the listed entries are in the model's incident log, oldest first.
+    positions: Vec<usize>,
+    /// What each listed entry is about: named among every listed entry, so a name
+    /// does not change as the log scrolls.
+    subjects: Vec<String>,
+}
+
+/// The startup sequence shown above the log, worked out once per change of the
+/// model's state or of the project filter.
+#[derive(Debug)]
+struct Startup {
+    key: (u64, Option<String>),
+    /// The engine and project whose startup it is.
+    shown: Option<(HostId, String)>,
+    steps: Vec<StartupStep>,
 }
 
 impl TimelinePane {
-    fn entries<'m>(&self, view: &PaneView<'m>) -> Vec<&'m crate::model::TimelineEntry> {
-        let name = self.container.as_ref().map(|(_, name)| name.as_str());
-        let mut entries = incidents(view.model, view.project, name);
-        if let Some((host, _)) = &self.container {
-            entries.retain(|e| e.host == Some(*host));
+    /// Brings the listed entries and the startup sequence up to date; does nothing
+    /// when neither the model's state nor a filter moved since the last call.
+    fn refresh(&mut self, view: &PaneView<'_>) {
+        let model = view.model;
+        let project = view.project.map(String::from);
+        let key = (model.state_revision, project.clone(), self.container.clone());
+        if self.incidents.as_ref().is_none_or(|i| i.key != key) {
+            let name = self.container.as_ref().map(|(_, name)| name.as_str());
+            let mut positions = incident_positions(model, view.project, name);
+            if let Some((host, _)) = &self.container {
+                let on_host = |at: &usize| {
+                    model.history.timeline.get(*at).is_some_and(|e| e.host == Some(*host))
+                };
+                positions.retain(on_host);
+            }
+            let entries: Vec<&TimelineEntry> =
+                positions.iter().filter_map(|at| model.history.timeline.get(*at)).collect();
+            let subjects = subjects(model, &entries);
+            self.incidents = Some(Incidents { key, positions, subjects });
         }
-        entries
+        let key = (model.state_revision, project);
+        if self.startup.as_ref().is_none_or(|s| s.key != key) {
+            // The startup sequence of the filtered project, or of the first project, on
+            // the first engine that runs it: a project on two engines started twice.
+            let projects = startup_projects(model);
+            let shown = match view.project {
+                Some(p) => projects.iter().find(|(_, name)| *name == p).copied(),
+                None => projects.first().copied(),
+            };
+            let steps = shown.map(|(h, p)| startup_sequence_on(model, h, p)).unwrap_or_default();
+            let shown = shown.map(|(h, p)| (h, p.to_string()));
+            self.startup = Some(Startup { key, shown, steps });
+        }
+    }
+
+    /// How many entries the incident log lists, as of the last sync.
+    fn len(&self) -> usize {
+        self.incidents.as_ref().map_or(0, |i| i.positions.len())
     }
 }
 
 impl Pane for TimelinePane {
     fn sync(&mut self, view: &PaneView<'_>) {
-        self.len = self.entries(view).len();
+        self.refresh(view);
     }
 
     fn act(&mut self, action: Action, view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
@@ -62,9 +116,10 @@ impl Pane for TimelinePane {
             Action::Back if self.container.is_some() => self.container = None,
             _ => {
                 let Some(delta) = movement(action, self.nav.page) else { return Handled::Pass };
+                let len = self.len();
                 self.scrolled = true;
-                self.nav.move_by(delta, self.len);
-                if self.nav.selected + 1 >= self.len {
+                self.nav.move_by(delta, len);
+                if self.nav.selected + 1 >= len {
                     // Back at the bottom: follow new events again.
                     self.scrolled = false;
                 }
@@ -86,24 +141,19 @@ impl Pane for TimelinePane {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
+        self.refresh(view);
+        let (Some(incidents), Some(startup)) = (&self.incidents, &self.startup) else { return };
         let model = view.model;
         let theme = view.theme;
         let project = view.project;
-        // The startup sequence of the filtered project, or of the first project, on the
-        // first engine that runs it: a project on two engines started twice.
-        let projects = startup_projects(model);
-        let shown = match project {
-            Some(p) => projects.iter().find(|(_, name)| *name == p).copied(),
-            None => projects.first().copied(),
-        };
-        let steps = shown.map(|(h, p)| startup_sequence_on(model, h, p)).unwrap_or_default();
+        let steps = &startup.steps;
         let seq_height =
             if steps.is_empty() { 0 } else { (steps.len() as u16 + 3).min(area.height / 2) };
         let [seq_area, log_area] =
             Layout::vertical([Constraint::Length(seq_height), Constraint::Fill(1)]).areas(area);
-        if let Some((host, p)) = shown.filter(|_| seq_height > 0) {
+        if let Some((host, p)) = startup.shown.as_ref().filter(|_| seq_height > 0) {
             let on_host = if model.multi_host() {
-                format!(" on {}", one_line(&model.host(host).name))
+                format!(" on {}", one_line(&model.host(*host).name))
             } else {
                 String::new()
             };
@@ -117,7 +167,8 @@ impl Pane for TimelinePane {
                 format!(" {:<7}{:<18}{:<14}{}", "TIME", "SERVICE", "STATUS", "ACTION"),
                 theme.style(Slot::Label),
             ))];
-            for step in &steps {
+            // Below the heading, as many steps as there are lines: the rest would be cut.
+            for step in steps.iter().take(usize::from(inner.height).saturating_sub(1)) {
                 let status_slot = match step.status.as_str() {
                     "healthy" => Slot::Ok,
                     "starting" => Slot::Value,
@@ -139,7 +190,7 @@ impl Pane for TimelinePane {
             }
             frame.render_widget(Paragraph::new(lines), inner);
         }
-        let entries = self.entries(view);
+        let listed = incidents.positions.len();
         let filter = match (&self.container, project) {
             (Some((host, c)), _) => {
                 format!(" · container {}{}", super::host_prefix(model, *host), one_line(c))
@@ -154,10 +205,7 @@ impl Pane for TimelinePane {
         };
         let outer = block(
             view,
-            format!(
-                "Incident log · {} events{filter}{dropped} (c: this container only)",
-                entries.len()
-            ),
+            format!("Incident log · {listed} events{filter}{dropped} (c: this container only)"),
         );
         let inner = outer.inner(log_area);
         frame.render_widget(outer, log_area);
@@ -165,15 +213,16 @@ impl Pane for TimelinePane {
             return;
         }
         if !self.scrolled {
-            self.nav.selected = entries.len().saturating_sub(1);
+            self.nav.selected = listed.saturating_sub(1);
         }
-        let range = self.nav.window(entries.len(), inner.height as usize);
-        let subjects = subjects(model, &entries);
-        let lines: Vec<Line> = entries[range.clone()]
-            .iter()
-            .zip(&subjects[range.clone()])
-            .enumerate()
-            .map(|(i, (e, subject))| {
+        let range = self.nav.window(listed, inner.height as usize);
+        let lines: Vec<Line> = range
+            .clone()
+            .filter_map(|row| {
+                let entry = model.history.timeline.get(*incidents.positions.get(row)?)?;
+                Some((row, entry, incidents.subjects.get(row)?))
+            })
+            .map(|(row, e, subject)| {
                 let slot = match e.event.as_str() {
                     "die" | "oom" | "kill" | "health_status: unhealthy" | "host unreachable" => {
                         Slot::Error
@@ -195,14 +244,14 @@ impl Pane for TimelinePane {
                     Span::styled(format!("{:<26}", e.event), theme.style(slot)),
                     Span::styled(one_line(&e.detail).into_owned(), theme.style(Slot::Value)),
                 ]);
-                if range.start + i == self.nav.selected && self.scrolled {
+                if row == self.nav.selected && self.scrolled {
                     theme.selected(line)
                 } else {
                     line
                 }
             })
             .collect();
-        if entries.is_empty() {
+        if listed == 0 {
             frame.render_widget(
                 Paragraph::new(Span::styled("Nothing has happened yet.", theme.style(Slot::Muted))),
                 inner,
@@ -263,5 +312,165 @@ fn offset(seconds: i64) -> String {
         s if s < 120 => format!("T+{s}s"),
         s if s < 3600 => format!("T+{}m", s / 60),
         s => format!("T+{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::derived::Derived;
+    use crate::model::compose::ComposeInfo;
+    use crate::model::{Container, ContainerEvent, Inventory, Update};
+    use crate::timeline::incidents;
+    use crate::ui::theme::Theme;
+
+    fn at(seconds: i64) -> chrono::DateTime<Utc> {
+        Utc.timestamp_opt(1_750_000_000 + seconds, 0).single().expect("a time")
+    }
+
+    const SERVICES: [&str; 3] = ["redis", "app", "postgres"];
+
+    /// Two projects run the same three services (so a subject is named among all of
+    /// them); `events` events, one container after another.
+    fn model(events: usize) -> Model {
+        let mut model = Model::new("unix:///var/run/docker.sock", at(-1000));
+        let mut containers = Vec::new();
+        for project in ["shop", "billing"] {
+            for service in SERVICES {
+                let mut c = Container::new(format!("{project}-{service}"), format!("{project}-{service}-1"));
+                c.compose = Some(ComposeInfo {
+                    project: project.into(),
+                    service: service.into(),
+                    container_number: Some(1),
+                    ..ComposeInfo::default()
+                });
+                containers.push(c);
+            }
+        }
+        model.apply(Update::Synced(Box::new(Inventory { containers, ..Inventory::default() })));
+        for n in 0..events {
+            event(&mut model, n);
+        }
+        model
+    }
+
+    fn event(model: &mut Model, n: usize) {
+        let project = ["shop", "billing"][n % 2];
+        let service = SERVICES[n % 3];
+        model.apply(Update::Event(Box::new(ContainerEvent {
+            at: at(n as i64 - 900),
+            id: format!("{project}-{service}"),
+            name: format!("{project}-{service}-1"),
+            project: Some(project.into()),
+            service: Some(service.into()),
+            action: ["start", "die", "restart"][n % 3].into(),
+            detail: Some(format!("event {n}")),
+        })));
+    }
+
+    fn view<'a>(model: &'a Model, derived: &'a Derived, theme: &'a Theme) -> PaneView<'a> {
+        PaneView {
+            model,
+            derived,
+            theme,
+            focused: true,
+            title: "Timeline",
+            project: None,
+            now: at(0),
+            offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
+        }
+    }
+
+    const WIDTH: u16 = 110;
+    const HEIGHT: u16 = 14;
+
+    /// The rows inside the log's borders.
+    fn drawn(pane: &mut TimelinePane, view: &PaneView<'_>) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal");
+        terminal
+            .draw(|frame| {
+                pane.sync(view);
+                pane.render(frame, frame.area(), view);
+            })
+            .expect("draw");
+        let buffer = terminal.backend().buffer();
+        (1..HEIGHT - 1)
+            .map(|y| {
+                let row: String = (1..WIDTH - 1).map(|x| buffer[(x, y)].symbol()).collect();
+                row.trim_end().to_string()
+            })
+            .collect()
+    }
+
+    /// The rows the whole log gives for the entries `first..` on screen, as the pane
+    /// drew them when it named and formatted every entry on every frame.
+    fn whole_log(view: &PaneView<'_>, first: usize) -> Vec<String> {
+        let entries = incidents(view.model, view.project, None);
+        let subjects = subjects(view.model, &entries);
+        let rows = usize::from(HEIGHT - 2);
+        entries
+            .iter()
+            .zip(&subjects)
+            .skip(first)
+            .take(rows)
+            .map(|(e, subject)| {
+                let mark = if e.reconstructed { "~" } else { " " };
+                let row = format!(
+                    "{mark}{} {subject:<SUBJECT_WIDTH$}{:<26}{}",
+                    clock(view, e.time),
+                    e.event,
+                    e.detail
+                );
+                row.trim_end().to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_rows_on_screen_are_the_ones_the_whole_log_gives() {
+        let model = model(60);
+        let (derived, theme) = (Derived::default(), Theme::built_in("dark"));
+        let view = view(&model, &derived, &theme);
+        let mut pane = TimelinePane::default();
+        let rows = usize::from(HEIGHT - 2);
+        // Following the newest: the last page.
+        assert_eq!(drawn(&mut pane, &view), whole_log(&view, 60 - rows));
+        assert_eq!(pane.nav.selected, 59);
+        let subjects = drawn(&mut pane, &view).join("\n");
+        assert!(subjects.contains("billing/redis") && subjects.contains("shop/postgres"), "{subjects}");
+        // Scrolled up within the page: it stays; above it: the window starts there.
+        pane.scrolled = true;
+        for (selected, first) in [(55, 60 - rows), (40, 40), (0, 0), (5, 0), (30, 19), (59, 48)] {
+            pane.nav.selected = selected;
+            assert_eq!(drawn(&mut pane, &view), whole_log(&view, first), "selected {selected}");
+            assert_eq!(pane.nav.offset, first, "selected {selected}");
+        }
+    }
+
+    #[test]
+    fn a_new_event_or_another_filter_is_listed_at_the_next_frame() {
+        let mut model = model(20);
+        let (derived, theme) = (Derived::default(), Theme::built_in("dark"));
+        let mut pane = TimelinePane::default();
+        let _ = drawn(&mut pane, &view(&model, &derived, &theme));
+        event(&mut model, 20);
+        let view = view(&model, &derived, &theme);
+        let rows = drawn(&mut pane, &view);
+        assert_eq!(rows, whole_log(&view, 21 - usize::from(HEIGHT - 2)));
+        assert!(rows.last().is_some_and(|row| row.ends_with("event 20")), "{rows:#?}");
+        // One container's events only: shop's redis had events 0, 6, 12 and 18.
+        pane.container = Some((0, "shop-redis-1".into()));
+        let rows = drawn(&mut pane, &view);
+        let listed: Vec<&String> = rows.iter().filter(|row| !row.is_empty()).collect();
+        assert_eq!(listed.len(), 4, "{rows:#?}");
+        for (row, n) in listed.iter().zip([0, 6, 12, 18]) {
+            assert!(row.ends_with(&format!(" event {n}")), "{rows:#?}");
+        }
+        pane.container = None;
+        assert_eq!(drawn(&mut pane, &view).len(), usize::from(HEIGHT - 2));
     }
 }
