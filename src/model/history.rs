@@ -79,6 +79,9 @@ pub struct History {
     pub timeline: Ring<TimelineEntry>,
     /// Entries dropped from the front of the timeline to bound memory.
     pub timeline_dropped: u64,
+    /// Moves whenever an entry is added or replaced: what is derived from the log is
+    /// worked out again only then, not on every probe result.
+    pub timeline_revision: u64,
     pub containers: HashMap<String, ContainerHistory>,
 }
 
@@ -87,6 +90,7 @@ impl Default for History {
         History {
             timeline: Ring::new(MAX_TIMELINE),
             timeline_dropped: 0,
+            timeline_revision: 0,
             containers: HashMap::new(),
         }
     }
@@ -143,12 +147,14 @@ impl History {
             // Inferred first (an inspect overtook the event), then seen: it was seen.
             if existing.reconstructed && !item.reconstructed {
                 *existing = item;
+                self.timeline_revision += 1;
             }
             return;
         }
         // Engines' events arrive interleaved and a little late (a resync replays the
         // last second): each goes where its time puts it, almost always the end.
         let later = self.timeline.iter().rev().take_while(|e| e.time > item.time).count();
+        self.timeline_revision += 1;
         if self.timeline.insert(self.timeline.len() - later, item) {
             self.timeline_dropped += 1;
         }
@@ -365,6 +371,7 @@ impl History {
         if duplicate {
             return;
         }
+        self.timeline_revision += 1;
         if self.timeline.insert(position, item) {
             self.timeline_dropped += 1;
         }

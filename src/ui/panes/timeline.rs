@@ -30,12 +30,15 @@ pub struct TimelinePane {
     startup: Option<Startup>,
 }
 
+/// The log's and the containers' revisions, the project filter and the container filter.
+type IncidentsKey = ((u64, u64), Option<String>, Option<(HostId, String)>);
+
 /// The entries the incident log lists and what each is about, worked out once per
-/// change of the model's state (stats and log lines never add an entry) or of the
-/// filters: a frame then formats only the rows on screen, however long the log.
+/// change of the log, of the containers' names or of the filters: a frame then
+/// formats only the rows on screen, however long the log.
 #[derive(Debug)]
 struct Incidents {
-    key: (u64, Option<String>, Option<(HostId, String)>),
+    key: IncidentsKey,
     /// Where the listed entries are in the model's incident log, oldest first.
     positions: Vec<usize>,
     /// What each listed entry is about: named among every listed entry, so a name
@@ -59,7 +62,10 @@ impl TimelinePane {
     fn refresh(&mut self, view: &PaneView<'_>) {
         let model = view.model;
         let project = view.project.map(String::from);
-        let key = (model.state_revision, project.clone(), self.container.clone());
+        // The listed entries and their names follow the log and the containers' names,
+        // not their states: a probe result every second must not redo them.
+        let revisions = (model.history.timeline_revision, model.structure_revision);
+        let key = (revisions, project.clone(), self.container.clone());
         if self.incidents.as_ref().is_none_or(|i| i.key != key) {
             let name = self.container.as_ref().map(|(_, name)| name.as_str());
             let mut positions = incident_positions(model, view.project, name);
@@ -472,5 +478,22 @@ mod tests {
         }
         pane.container = None;
         assert_eq!(drawn(&mut pane, &view).len(), usize::from(HEIGHT - 2));
+    }
+
+    #[test]
+    fn a_change_of_state_alone_does_not_redo_the_list() {
+        let mut model = model(20);
+        let (derived, theme) = (Derived::default(), Theme::built_in("dark"));
+        let mut pane = TimelinePane::default();
+        let _ = drawn(&mut pane, &view(&model, &derived, &theme));
+        let worked_out = |pane: &TimelinePane| pane.incidents.as_ref().map(|i| i.positions.as_ptr());
+        let before = worked_out(&pane);
+        // A probe result moves the state, not the log.
+        model.state_revision += 1;
+        let _ = drawn(&mut pane, &view(&model, &derived, &theme));
+        assert_eq!(worked_out(&pane), before, "kept across a change of state");
+        event(&mut model, 20);
+        let _ = drawn(&mut pane, &view(&model, &derived, &theme));
+        assert_ne!(worked_out(&pane), before, "redone for a new entry");
     }
 }
