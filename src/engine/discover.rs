@@ -57,13 +57,13 @@ impl EngineKind {
     /// What it is, in a sentence's words.
     pub fn description(self) -> &'static str {
         match self {
-            EngineKind::Root => "the system's Docker (root socket)",
+            EngineKind::Root => "the docker CLI's default socket",
             EngineKind::Rootless => "rootless Docker",
             EngineKind::Desktop => "Docker Desktop",
-            EngineKind::Colima => "Colima (default profile)",
+            EngineKind::Colima => "Colima, default profile",
             EngineKind::OrbStack => "OrbStack",
             EngineKind::Podman => "rootless Podman",
-            EngineKind::PodmanSystem => "Podman (system service)",
+            EngineKind::PodmanSystem => "Podman's system service",
         }
     }
 }
@@ -217,7 +217,9 @@ impl Answer {
         let platform = version.platform.map(|p| p.name).filter(|n| !n.trim().is_empty());
         let component = || {
             let components = version.components.as_deref().unwrap_or_default();
-            components.first().map(|c| c.name.clone()).filter(|n| !n.trim().is_empty())
+            let name = components.first().map(|c| c.name.trim()).filter(|n| !n.is_empty())?;
+            // Docker's own engine calls its component just `Engine`.
+            Some(if name == "Engine" { "Docker Engine".to_string() } else { name.to_string() })
         };
         Answer {
             name: platform.or_else(component),
@@ -303,6 +305,83 @@ impl NothingAnswers {
         } else {
             "Start an engine (e.g. `sudo systemctl start docker`), or name one with -H, DOCKER_HOST or --context."
         }
+    }
+}
+
+/// An engine the operator named, and what came of asking it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedTried {
+    /// What named it: `-H/--host`, `DOCKER_HOST`, `[[hosts]] in the config`...
+    pub by: String,
+    pub endpoint: Endpoint,
+    /// Why it did not answer, in words.
+    pub outcome: Result<Answer, String>,
+}
+
+/// Asks a named engine, over whatever transport its address needs, what it is.
+pub async fn ask_named(endpoint: &Endpoint) -> Result<Answer, String> {
+    let (docker, _) =
+        super::connect(endpoint, super::CONNECT_TIMEOUT).await.map_err(|e| e.to_string())?;
+    match tokio::time::timeout(super::CONNECT_TIMEOUT, docker.version()).await {
+        Ok(Ok(version)) => Ok(Answer::from_version(version)),
+        Ok(Err(e)) => Err(super::describe(&e)),
+        Err(_) => Err("did not say what it is in time".to_string()),
+    }
+}
+
+/// `--print-engines`: the engines named, then every place looked at in order, each
+/// with whether it is there and answers, and which engine portolan would use.
+pub fn report(named: &[NamedTried], tried: &[Tried]) -> String {
+    let mut out = String::new();
+    if !named.is_empty() {
+        out.push_str(
+            "Named (used as named; the places below are looked at only when nothing is):\n",
+        );
+        for engine in named {
+            out.push_str(&format!("  {}: {}\n", engine.by, engine.endpoint));
+            match &engine.outcome {
+                Ok(answer) => out.push_str(&format!("     answers: {answer}\n")),
+                Err(why) => out.push_str(&format!("     does not answer: {why}\n")),
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str("Where portolan looks when no engine is named, in order:\n");
+    for (n, tried) in tried.iter().enumerate() {
+        let candidate = &tried.candidate;
+        out.push_str(&format!(
+            "  {}. {} — {}\n     {}\n",
+            n + 1,
+            candidate.place,
+            candidate.kind.description(),
+            status(&tried.outcome)
+        ));
+    }
+    out.push('\n');
+    let used = match named {
+        [] => match chosen(tried) {
+            Some(t) => format!("{} ({})", t.candidate.place, t.candidate.kind.label()),
+            None => "nothing: no place answers, so portolan would exit with status 2".into(),
+        },
+        [one] => {
+            let silent = if one.outcome.is_ok() { "" } else { ", though it does not answer now" };
+            format!("{} (named by {}){silent}", one.endpoint, one.by)
+        }
+        all => format!("all {} named engines at once", all.len()),
+    };
+    out.push_str(&format!("portolan would use: {used}\n"));
+    out
+}
+
+/// Whether a place has a file and an engine answering there, in a line.
+fn status(outcome: &Result<Answer, Unanswered>) -> String {
+    match outcome {
+        Ok(answer) => format!("exists; answers: {answer}"),
+        Err(why) => match why.file_exists() {
+            Some(false) => format!("missing: {why}"),
+            Some(true) => format!("exists; does not answer: {why}"),
+            None => why.to_string(),
+        },
     }
 }
 

@@ -118,7 +118,7 @@ fn the_first_that_answers_in_order_is_chosen() {
     assert_eq!(
         none.to_string(),
         "no Docker engine answers here, and none is named; looked at:\n  \
-         /var/run/docker.sock (the system's Docker (root socket)): no such file\n  \
+         /var/run/docker.sock (the docker CLI's default socket): no such file\n  \
          /r/docker.sock (rootless Docker): did not answer in 1 s\n  \
          /h/.docker/run/docker.sock (Docker Desktop): no such file"
     );
@@ -224,4 +224,84 @@ async fn sockets_are_asked_for_real_and_each_gets_its_reason() {
     let answer = outcomes[3].as_ref().expect("the stand-in answers");
     assert_eq!(answer.to_string(), "Stand-in Engine 1.2.3 (API 1.47)");
     assert_eq!(chosen(&tried).map(|t| t.candidate.place.clone()), Some(at("engine.sock")));
+}
+
+#[test]
+fn the_report_lists_every_place_and_the_one_used() {
+    let list = candidates(&around(Some("/h"), None));
+    let outcomes = [
+        Err(Unanswered::NoSuchFile),
+        Err(Unanswered::Unset { var: "XDG_RUNTIME_DIR" }),
+        Err(Unanswered::NotASocket { what: "a regular file" }),
+        Ok(Answer {
+            name: Some("Docker Desktop 4.30.0".into()),
+            version: Some("26.1.1".into()),
+            api_version: Some("1.45".into()),
+        }),
+    ];
+    let tried: Vec<Tried> = list
+        .iter()
+        .zip(outcomes)
+        .map(|(candidate, outcome)| Tried { candidate: candidate.clone(), outcome })
+        .collect();
+    assert_eq!(
+        report(&[], &tried),
+        "Where portolan looks when no engine is named, in order:\n  \
+         1. /var/run/docker.sock — the docker CLI's default socket\n     \
+         missing: no such file\n  \
+         2. $XDG_RUNTIME_DIR/docker.sock — rootless Docker\n     \
+         not looked at: XDG_RUNTIME_DIR is not set\n  \
+         3. /h/.docker/run/docker.sock — Docker Desktop\n     \
+         exists; does not answer: not a socket (a regular file)\n  \
+         4. /h/.docker/desktop/docker.sock — Docker Desktop\n     \
+         exists; answers: Docker Desktop 4.30.0 26.1.1 (API 1.45)\n\n\
+         portolan would use: /h/.docker/desktop/docker.sock (desktop)\n"
+    );
+    assert!(report(&[], &tried[..3]).ends_with(
+        "portolan would use: nothing: no place answers, so portolan would exit with status 2\n"
+    ));
+    let named = NamedTried {
+        by: "DOCKER_HOST".into(),
+        endpoint: Endpoint::Tcp { host: "10.0.0.2".into(), port: 2375, tls: None },
+        outcome: Err("connection refused at tcp://10.0.0.2:2375".into()),
+    };
+    let text = report(std::slice::from_ref(&named), &tried);
+    assert!(
+        text.starts_with(
+            "Named (used as named; the places below are looked at only when nothing is):\n  \
+             DOCKER_HOST: tcp://10.0.0.2:2375\n     \
+             does not answer: connection refused at tcp://10.0.0.2:2375\n\n"
+        ),
+        "{text}"
+    );
+    assert!(text.ends_with(
+        "portolan would use: tcp://10.0.0.2:2375 (named by DOCKER_HOST), though it does not answer now\n"
+    ));
+    assert!(report(&[named.clone(), named], &tried).ends_with("all 2 named engines at once\n"));
+}
+
+#[test]
+fn an_engine_is_named_by_its_platform_else_its_first_component() {
+    let version = |json: &str| {
+        Answer::from_version(serde_json::from_str(json).expect("a /version answer")).to_string()
+    };
+    assert_eq!(
+        version(
+            r#"{"Platform":{"Name":"Docker Engine - Community"},"Version":"27.1.1","ApiVersion":"1.46"}"#
+        ),
+        "Docker Engine - Community 27.1.1 (API 1.46)"
+    );
+    assert_eq!(
+        version(
+            r#"{"Platform":{"Name":""},"Components":[{"Name":"Engine","Version":"20.10.24"}],"Version":"20.10.24"}"#
+        ),
+        "Docker Engine 20.10.24"
+    );
+    assert_eq!(
+        version(
+            r#"{"Components":[{"Name":"Podman Engine","Version":"4.9.3"}],"Version":"4.9.3","ApiVersion":"1.41"}"#
+        ),
+        "Podman Engine 4.9.3 (API 1.41)"
+    );
+    assert_eq!(version("{}"), "an engine");
 }
