@@ -89,6 +89,19 @@ fn reasons_read_as_words() {
     for (reason, text) in words {
         assert_eq!(reason.to_string(), text);
     }
+    let from = |kind| Unanswered::from_io(&io::Error::from(kind));
+    assert_eq!(from(io::ErrorKind::PermissionDenied), Unanswered::PermissionDenied);
+    assert_eq!(from(io::ErrorKind::ConnectionRefused), Unanswered::Refused);
+    assert_eq!(from(io::ErrorKind::NotFound), Unanswered::NoSuchFile);
+    // Told only when it is the likely way out.
+    let denied = |outcome| NothingAnswers {
+        tried: vec![Tried {
+            candidate: candidates(&around(None, None))[0].clone(),
+            outcome: Err(outcome),
+        }],
+    };
+    assert!(denied(Unanswered::PermissionDenied).hint().contains("`docker` group"));
+    assert!(!denied(Unanswered::NoSuchFile).hint().contains("`docker` group"));
     assert_eq!(Unanswered::NoSuchFile.file_exists(), Some(false));
     assert_eq!(Unanswered::Refused.file_exists(), Some(true));
     assert_eq!(Unanswered::Unset { var: "HOME" }.file_exists(), None);
