@@ -19,7 +19,11 @@ pub struct Cli {
     #[arg(long)]
     pub print_config: bool,
 
-    /// Engine to watch: unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]; repeat to watch several [default: [[hosts]] in the config, else DOCKER_HOST, else unix:///var/run/docker.sock]
+    /// List where portolan looks for an engine, in order, whether each is there and answers, and which it would use; then exit.
+    #[arg(long)]
+    pub print_engines: bool,
+
+    /// Engine to watch: unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]; repeat to watch several [default: [[hosts]] in the config, else DOCKER_HOST, else the first local engine that answers: see --print-engines]
     #[arg(short = 'H', long = "host", value_name = "URL", global = true)]
     pub host: Vec<String>,
 

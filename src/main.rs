@@ -9,6 +9,8 @@ use std::time::Duration;
 use clap::Parser;
 use portolan::cli::{Cli, Command, DemoAction, DemoArgs, StatsMode};
 use portolan::config::{self, Config, ConfigError, HostEntry};
+use portolan::engine::discover::{self, NamedTried, NothingAnswers, Surroundings};
+use portolan::engine::endpoint::DEFAULT_SOCKET;
 use portolan::engine::fleet::{Fleet, Member};
 use portolan::engine::resolve::Choice;
 use portolan::engine::{self, ConnectError, Endpoint, EngineOptions, Start, StatsSource};
@@ -96,16 +98,39 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(EXIT_UNREACHABLE)
 }
 
+/// Nothing named an engine and none answers where engines usually are.
+fn nothing_answers(error: &NothingAnswers) -> ExitCode {
+    let mut stderr = std::io::stderr();
+    let _ = writeln!(stderr, "portolan: {error}");
+    let _ = writeln!(stderr, "  {}", error.hint());
+    ExitCode::from(EXIT_UNREACHABLE)
+}
+
 /// Why the engines named cannot even be tried.
 enum Unusable {
     Endpoint(ConnectError),
     Usage(String),
 }
 
+/// The engines to follow, as the operator named them.
+enum Engines {
+    Named(Vec<NamedEngine>),
+    /// Nothing names one: it is looked for where engines usually are (`discover`).
+    Unnamed,
+}
+
+struct NamedEngine {
+    /// What the panes call it.
+    name: String,
+    endpoint: Endpoint,
+    /// What named it, for `--print-engines`.
+    by: String,
+}
+
 /// The engines to follow, with the names panes call them: each -H and --context in
 /// the order given (the TLS flags apply to every -H), else the config's `[[hosts]]`,
-/// else the one engine the environment means, as the docker CLI picks it.
-fn engines(cli: &Cli, config: &Config) -> Result<Vec<(String, Endpoint)>, Unusable> {
+/// else the one engine the environment means, as the docker CLI picks it, else none.
+fn engines(cli: &Cli, config: &Config) -> Result<Engines, Unusable> {
     // The command line is read as `[[hosts]]` entries with its TLS flags on each.
     let from_flags = |host: Option<String>, context: Option<String>| HostEntry {
         name: None,
@@ -117,7 +142,8 @@ fn engines(cli: &Cli, config: &Config) -> Result<Vec<(String, Endpoint)>, Unusab
         tlskey: cli.tlskey.clone(),
     };
     let named = cli.host.len() + cli.context.len();
-    let entries: Vec<HostEntry> = if named == 0 && !config.hosts.is_empty() {
+    let from_config = named == 0 && !config.hosts.is_empty();
+    let entries: Vec<HostEntry> = if from_config {
         config.hosts.clone()
     } else if named <= 1 {
         vec![from_flags(cli.host.first().cloned(), cli.context.first().cloned())]
@@ -125,6 +151,7 @@ fn engines(cli: &Cli, config: &Config) -> Result<Vec<(String, Endpoint)>, Unusab
         let hosts = cli.host.iter().map(|h| from_flags(Some(h.clone()), None));
         hosts.chain(cli.context.iter().map(|c| from_flags(None, Some(c.clone())))).collect()
     };
+    let only_one = entries.len() == 1;
     let choices = entries.into_iter().map(|entry| {
         let choice = Choice {
             host: entry.host,
@@ -138,27 +165,61 @@ fn engines(cli: &Cli, config: &Config) -> Result<Vec<(String, Endpoint)>, Unusab
         .with_env(|name| std::env::var(name).ok());
         (entry.name, choice)
     });
-    let mut engines: Vec<(String, Endpoint)> = Vec::new();
+    let mut engines: Vec<NamedEngine> = Vec::new();
     for (name, choice) in choices {
-        let endpoint = choice.resolve().map_err(Unusable::Endpoint)?;
+        let (endpoint, by) = match choice.named().map_err(Unusable::Endpoint)? {
+            Some(named) if from_config => (named.endpoint, "[[hosts]] in the config".to_string()),
+            Some(named) => (named.endpoint, named.by.to_string()),
+            None if only_one && !from_config => return Ok(Engines::Unnamed),
+            // `default` among several: the root socket, as the docker CLI means it.
+            None => (Endpoint::Unix(DEFAULT_SOCKET.into()), "the default context".to_string()),
+        };
         // A context and the address it points at are the same engine.
         let target = endpoint.target().to_string();
-        if let Some((other, _)) = engines.iter().find(|(_, e)| e.target().to_string() == target) {
+        if let Some(other) = engines.iter().find(|e| e.endpoint.target().to_string() == target) {
             return Err(Unusable::Usage(format!(
-                "{endpoint} is named twice (already as `{other}`): each engine once, please"
+                "{endpoint} is named twice (already as `{}`): each engine once, please",
+                other.name
             )));
         }
         let base = name.unwrap_or_else(|| endpoint.short_name());
         // Two engines may look alike by name (two `local` sockets): number the later.
         let mut unique = base.clone();
         let mut n = 2;
-        while engines.iter().any(|(taken, _)| *taken == unique) {
+        while engines.iter().any(|taken| taken.name == unique) {
             unique = format!("{base}#{n}");
             n += 1;
         }
-        engines.push((unique, endpoint));
+        engines.push(NamedEngine { name: unique, endpoint, by });
     }
-    Ok(engines)
+    Ok(Engines::Named(engines))
+}
+
+fn surroundings() -> Surroundings {
+    Surroundings::from_env(|name| std::env::var(name).ok())
+}
+
+/// `--print-engines`: what is named, asked as it would be used, then every place
+/// discovery looks at, whether or not it would be needed.
+async fn print_engines(engines: &Engines) -> anyhow::Result<ExitCode> {
+    let named = match engines {
+        Engines::Named(list) => {
+            let asks = list.iter().map(|engine| async {
+                NamedTried {
+                    by: engine.by.clone(),
+                    endpoint: engine.endpoint.clone(),
+                    outcome: discover::ask_named(&engine.endpoint).await,
+                }
+            });
+            futures_util::future::join_all(asks).await
+        }
+        Engines::Unnamed => Vec::new(),
+    };
+    let tried = discover::look(&discover::candidates(&surroundings()), discover::PROBE_LIMIT).await;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(discover::report(&named, &tried).as_bytes())?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The config file and the directory its user themes live in: beside the file in
@@ -184,6 +245,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Ok(engines) => engines,
         Err(Unusable::Endpoint(error)) => return Ok(unusable(&error)),
         Err(Unusable::Usage(message)) => return Ok(usage_error(&message)),
+    };
+    if cli.print_engines {
+        return print_engines(&engines).await;
+    }
+    let engines: Vec<(String, Endpoint)> = match engines {
+        Engines::Named(list) => list.into_iter().map(|e| (e.name, e.endpoint)).collect(),
+        Engines::Unnamed => match discover::discover(&surroundings()).await {
+            Ok(endpoint) => vec![(endpoint.short_name(), endpoint)],
+            Err(error) => return Ok(nothing_answers(&error)),
+        },
     };
     if let Some(Command::Demo(args)) = &cli.command {
         let [(_, endpoint)] = engines.as_slice() else {

@@ -112,7 +112,9 @@ fn client(endpoint: &Endpoint, shown: &str) -> Result<Docker, ConnectError> {
                 e => other(e),
             })
         }
-        Endpoint::Context { endpoint, .. } => client(endpoint, shown),
+        Endpoint::Context { endpoint, .. } | Endpoint::Found { endpoint, .. } => {
+            client(endpoint, shown)
+        }
         Endpoint::Ssh(tunnel) => Err(ConnectError::Other {
             endpoint: shown.to_string(),
             detail: format!("{} needs its tunnel opened first", tunnel.target),

@@ -5,6 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::discover::EngineKind;
 use super::error::ConnectError;
 use super::ssh::{SshTarget, SshTunnel};
 
@@ -27,6 +28,12 @@ pub enum Endpoint {
         name: String,
         endpoint: Box<Endpoint>,
     },
+    /// A socket found where an engine of this kind files it, when nothing named one
+    /// (see `discover`): shown by what it is, reached at `endpoint`.
+    Found {
+        kind: EngineKind,
+        endpoint: Box<Endpoint>,
+    },
 }
 
 /// The files of a TLS connection the engine's certificate is verified with.
@@ -43,7 +50,9 @@ impl Endpoint {
     pub fn request_channels(&self) -> Option<usize> {
         match self {
             Endpoint::Ssh(_) => Some(super::ssh::MAX_CHANNELS),
-            Endpoint::Context { endpoint, .. } => endpoint.request_channels(),
+            Endpoint::Context { endpoint, .. } | Endpoint::Found { endpoint, .. } => {
+                endpoint.request_channels()
+            }
             Endpoint::Unix(_) | Endpoint::Tcp { .. } => None,
         }
     }
@@ -114,7 +123,9 @@ impl Endpoint {
     /// The address itself, without the context that named it.
     pub fn target(&self) -> &Endpoint {
         match self {
-            Endpoint::Context { endpoint, .. } => endpoint.target(),
+            Endpoint::Context { endpoint, .. } | Endpoint::Found { endpoint, .. } => {
+                endpoint.target()
+            }
             other => other,
         }
     }
@@ -129,7 +140,9 @@ impl Endpoint {
             }
             // Its containers' files are on the far side of the ssh connection.
             Endpoint::Ssh(_) => false,
-            Endpoint::Context { endpoint, .. } => endpoint.is_local(),
+            Endpoint::Context { endpoint, .. } | Endpoint::Found { endpoint, .. } => {
+                endpoint.is_local()
+            }
         }
     }
 
@@ -138,7 +151,9 @@ impl Endpoint {
     pub fn ssh_tunnel(&self) -> Option<&SshTunnel> {
         match self {
             Endpoint::Ssh(tunnel) => Some(tunnel),
-            Endpoint::Context { endpoint, .. } => endpoint.ssh_tunnel(),
+            Endpoint::Context { endpoint, .. } | Endpoint::Found { endpoint, .. } => {
+                endpoint.ssh_tunnel()
+            }
             Endpoint::Unix(_) | Endpoint::Tcp { .. } => None,
         }
     }
@@ -146,10 +161,12 @@ impl Endpoint {
 
 impl Endpoint {
     /// A short name for panes that show several engines: the context's name, `local`
-    /// for the usual socket, the host of a tcp or ssh address.
+    /// for the usual socket, what a found socket is (`desktop`, `podman`...), the host
+    /// of a tcp or ssh address.
     pub fn short_name(&self) -> String {
         match self {
             Endpoint::Context { name, .. } => name.clone(),
+            Endpoint::Found { kind, .. } => kind.label().to_string(),
             Endpoint::Unix(path) => {
                 if path == Path::new("/var/run/docker.sock")
                     || path == Path::new("/run/docker.sock")
@@ -184,6 +201,7 @@ impl fmt::Display for Endpoint {
             Endpoint::Tcp { host, port, .. } => write!(f, "tcp://{host}:{port}"),
             Endpoint::Ssh(tunnel) => write!(f, "{}", tunnel.target),
             Endpoint::Context { name, endpoint } => write!(f, "{name} ({endpoint})"),
+            Endpoint::Found { kind, endpoint } => write!(f, "{} ({endpoint})", kind.label()),
         }
     }
 }
@@ -223,7 +241,7 @@ pub async fn probe(endpoint: &Endpoint, limit: Duration) -> Result<(), ConnectEr
             }
         }
         // The tunnel's own first connection is the probe.
-        Endpoint::Ssh(_) | Endpoint::Context { .. } => Ok(()),
+        Endpoint::Ssh(_) | Endpoint::Context { .. } | Endpoint::Found { .. } => Ok(()),
         Endpoint::Tcp { host, port, .. } => {
             let lookup = tokio::net::lookup_host((host.as_str(), *port));
             let addrs: Vec<_> = match tokio::time::timeout(limit, lookup).await {

@@ -13,6 +13,7 @@ pub mod compose_files;
 pub mod connect;
 pub mod convert;
 pub mod demo;
+pub mod discover;
 pub mod endpoint;
 pub mod error;
 pub mod events;

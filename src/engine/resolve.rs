@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::endpoint::{Endpoint, TlsFiles};
+use super::endpoint::{DEFAULT_SOCKET, Endpoint, TlsFiles};
 use super::error::ConnectError;
 
 /// What the operator said, in flags and in the environment, before any file is read.
@@ -42,6 +42,39 @@ pub struct Choice {
 }
 
 const DEFAULT_CONTEXT: &str = "default";
+
+/// An engine the operator named, and where they named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub endpoint: Endpoint,
+    pub by: NamedBy,
+}
+
+/// Where an engine was named, as `--print-engines` tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamedBy {
+    HostFlag,
+    ContextFlag,
+    DockerHost,
+    DockerContext,
+    /// `currentContext` in this config.json.
+    CurrentContext(PathBuf),
+    /// `--tlsverify` or `DOCKER_TLS_VERIFY` with no address: the docker CLI's TLS default.
+    TlsVerify,
+}
+
+impl std::fmt::Display for NamedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NamedBy::HostFlag => write!(f, "-H/--host"),
+            NamedBy::ContextFlag => write!(f, "--context"),
+            NamedBy::DockerHost => write!(f, "DOCKER_HOST"),
+            NamedBy::DockerContext => write!(f, "DOCKER_CONTEXT"),
+            NamedBy::CurrentContext(path) => write!(f, "currentContext in {}", path.display()),
+            NamedBy::TlsVerify => write!(f, "TLS verification with no address (its default)"),
+        }
+    }
+}
 
 #[derive(Deserialize)]
 struct ConfigFile {
@@ -116,15 +149,27 @@ impl Choice {
         self
     }
 
-    /// The engine meant, as the docker CLI would pick it.
+    /// The engine meant, as the docker CLI would pick it: when nothing names one, the
+    /// root socket.
     pub fn resolve(&self) -> Result<Endpoint, ConnectError> {
+        Ok(match self.named()? {
+            Some(named) => named.endpoint,
+            None => Endpoint::Unix(PathBuf::from(DEFAULT_SOCKET)),
+        })
+    }
+
+    /// The engine the flags, the environment or the docker config name, and which of
+    /// them named it; `None` when none does (or only the `default` context, which means
+    /// "the engine on this machine"): then it is up to `discover` to find one.
+    pub fn named(&self) -> Result<Option<Named>, ConnectError> {
         if self.context.is_some() && self.host.is_some() {
             return Err(ConnectError::HostAndContext);
         }
         match self.context_name()? {
-            Some(name) if name != DEFAULT_CONTEXT => {
+            Some((name, by)) if name != DEFAULT_CONTEXT => {
                 let endpoint = self.context_endpoint(&name)?;
-                Ok(Endpoint::Context { name, endpoint: Box::new(endpoint) })
+                let endpoint = Endpoint::Context { name, endpoint: Box::new(endpoint) };
+                Ok(Some(Named { endpoint, by }))
             }
             _ => self.default_context(),
         }
@@ -132,15 +177,15 @@ impl Choice {
 
     /// The docker CLI's order: `--context`; then `-H` or `DOCKER_HOST` mean the default
     /// context; then `DOCKER_CONTEXT`; then `currentContext` in config.json.
-    fn context_name(&self) -> Result<Option<String>, ConnectError> {
+    fn context_name(&self) -> Result<Option<(String, NamedBy)>, ConnectError> {
         if let Some(name) = &self.context {
-            return Ok(Some(name.clone()));
+            return Ok(Some((name.clone(), NamedBy::ContextFlag)));
         }
         if self.host.is_some() || self.docker_host.is_some() {
             return Ok(None);
         }
         if let Some(name) = &self.docker_context {
-            return Ok(Some(name.clone()));
+            return Ok(Some((name.clone(), NamedBy::DockerContext)));
         }
         let Some(dir) = &self.config_dir else { return Ok(None) };
         let path = dir.join("config.json");
@@ -151,7 +196,10 @@ impl Choice {
         };
         let config: ConfigFile =
             serde_json::from_str(&text).map_err(|e| bad_config(&path, &e.to_string()))?;
-        Ok(config.current_context.filter(|name| !name.is_empty()))
+        Ok(config
+            .current_context
+            .filter(|name| !name.is_empty())
+            .map(|name| (name, NamedBy::CurrentContext(path))))
     }
 
     fn context_endpoint(&self, name: &str) -> Result<Endpoint, ConnectError> {
@@ -203,14 +251,17 @@ impl Choice {
         }
     }
 
-    /// The default context: `-H`, `DOCKER_HOST` or the local socket, with TLS settings.
-    fn default_context(&self) -> Result<Endpoint, ConnectError> {
+    /// The default context: `-H`, `DOCKER_HOST` or (with `--tlsverify` alone) the
+    /// docker CLI's TLS address, with TLS settings; `None` when it is the local engine.
+    fn default_context(&self) -> Result<Option<Named>, ConnectError> {
         let tls = self.tls_verify || self.tls_unverified;
-        let endpoint = match (&self.host, &self.docker_host) {
-            (None, None) if self.tls_verify => Endpoint::parse(DEFAULT_TLS_HOST)?,
-            (host, docker_host) => Endpoint::resolve(host.as_deref(), docker_host.as_deref())?,
+        let (address, by) = match (&self.host, &self.docker_host) {
+            (Some(host), _) => (host.as_str(), NamedBy::HostFlag),
+            (None, Some(docker_host)) => (docker_host.as_str(), NamedBy::DockerHost),
+            (None, None) if self.tls_verify => (DEFAULT_TLS_HOST, NamedBy::TlsVerify),
+            (None, None) => return Ok(None),
         };
-        match endpoint {
+        let endpoint = match Endpoint::parse(address)? {
             // As with the docker CLI, TLS settings concern tcp addresses only.
             Endpoint::Tcp { host, port, .. } if tls => {
                 if !self.tls_verify {
@@ -218,10 +269,11 @@ impl Choice {
                         detail: "TLS without verifying the engine's certificate (DOCKER_TLS without DOCKER_TLS_VERIFY) is not supported".into(),
                     });
                 }
-                Ok(Endpoint::Tcp { host, port, tls: Some(self.tls_files()?) })
+                Endpoint::Tcp { host, port, tls: Some(self.tls_files()?) }
             }
-            other => Ok(other),
-        }
+            other => other,
+        };
+        Ok(Some(Named { endpoint, by }))
     }
 
     /// The docker CLI's defaults: `ca.pem`, `cert.pem`, `key.pem` in `DOCKER_CERT_PATH`,
@@ -447,6 +499,38 @@ mod tests {
         );
         let lax = Choice { context: Some("lax".into()), ..Choice::default() };
         assert!(matches!(resolve(lax, &[]), Err(ConnectError::BadContext { .. })));
+        // What named each engine, for `--print-engines`; nothing, or only the
+        // `default` context, leaves the choice to discovery.
+        let by = |flags: Choice, vars: &[(&str, &str)]| {
+            let mut all = vec![("DOCKER_CONFIG", dir.as_str())];
+            all.extend_from_slice(vars);
+            flags.with_env(env(&all)).named().expect("resolves").map(|named| named.by)
+        };
+        let config_json = config.join("config.json");
+        assert_eq!(by(Choice::default(), &[]), Some(NamedBy::CurrentContext(config_json.clone())));
+        assert_eq!(
+            by(Choice::default(), &[("DOCKER_CONTEXT", "env")]),
+            Some(NamedBy::DockerContext)
+        );
+        assert_eq!(by(Choice::default(), &[("DOCKER_CONTEXT", "default")]), None);
+        assert_eq!(
+            by(Choice::default(), &[("DOCKER_HOST", "tcp://h:1")]),
+            Some(NamedBy::DockerHost)
+        );
+        let h = Choice { host: Some("unix:///flag.sock".into()), ..Choice::default() };
+        assert_eq!(by(h, &[("DOCKER_HOST", "tcp://h:1")]), Some(NamedBy::HostFlag));
+        let c = Choice { context: Some("env".into()), ..Choice::default() };
+        assert_eq!(by(c, &[]), Some(NamedBy::ContextFlag));
+        std::fs::write(&config_json, r#"{"currentContext":"default"}"#).expect("write");
+        assert_eq!(by(Choice::default(), &[]), None);
+        std::fs::write(&config_json, r#"{"auths":{}}"#).expect("write");
+        assert_eq!(by(Choice::default(), &[]), None);
+        assert_eq!(by(Choice::default(), &[("DOCKER_TLS_VERIFY", "1")]), Some(NamedBy::TlsVerify));
+        assert_eq!(
+            resolve(Choice::default(), &[]).expect("default"),
+            Endpoint::Unix(DEFAULT_SOCKET.into()),
+            "resolve still means the root socket when nothing is named"
+        );
         // A broken config.json is reported, not ignored.
         std::fs::write(config.join("config.json"), "{").expect("write");
         assert!(matches!(resolve(Choice::default(), &[]), Err(ConnectError::BadContext { .. })));

@@ -82,11 +82,15 @@ pub fn nanos(ns: i64) -> String {
     if s == 0 { format!("{m}m") } else { format!("{m}m{s}s") }
 }
 
-/// An engine's address in a few words, for a narrow header: the usual root socket is
+/// An engine's address in a few words, for a narrow header: a named one its name (a
+/// context's, or what a found socket is: `desktop`, `podman`), the usual root socket
 /// `local`, another socket its file name (`podman.sock`), a TCP or ssh engine its
 /// host and port (`db2:2376`, `ops@db2`), without the scheme.
 pub fn short_endpoint(endpoint: &str) -> String {
     let endpoint = endpoint.trim();
+    if let Some((name, _)) = named_address(endpoint) {
+        return name.to_string();
+    }
     if let Some(path) = endpoint.strip_prefix("unix://") {
         if matches!(path, "/var/run/docker.sock" | "/run/docker.sock") {
             return "local".to_string();
@@ -101,6 +105,22 @@ pub fn short_endpoint(endpoint: &str) -> String {
         Some((_, rest)) => rest.trim_end_matches('/').to_string(),
         None => endpoint.to_string(),
     }
+}
+
+/// The address an engine is reached at: `prod (tcp://10.0.0.5:2376)`, as a context or
+/// a found socket is shown, is reached at `tcp://10.0.0.5:2376`; a plain address is
+/// itself.
+pub fn address(endpoint: &str) -> &str {
+    let endpoint = endpoint.trim();
+    named_address(endpoint).map_or(endpoint, |(_, address)| address)
+}
+
+/// `NAME (ADDRESS)`, split; `None` for a plain address.
+fn named_address(endpoint: &str) -> Option<(&str, &str)> {
+    let inner = endpoint.strip_suffix(')')?;
+    let (name, address) = inner.split_once(" (")?;
+    // An address has a scheme; a name never has one, as it comes first.
+    (!name.contains("://") && address.contains("://")).then_some((name, address))
 }
 
 /// `text` broken between words into lines of at most `width` characters (a word
@@ -169,6 +189,17 @@ mod tests {
         assert_eq!(short_endpoint("tcp://db2.internal:2376"), "db2.internal:2376");
         assert_eq!(short_endpoint("ssh://ops@db2"), "ops@db2");
         assert_eq!(short_endpoint("npipe:////./pipe/docker_engine"), "local");
+        assert_eq!(short_endpoint("prod (tcp://10.0.0.5:2376)"), "prod");
+        assert_eq!(
+            short_endpoint("desktop (unix:///home/me/.docker/desktop/docker.sock)"),
+            "desktop"
+        );
+        assert_eq!(
+            address("desktop (unix:///h/.docker/desktop/docker.sock)"),
+            "unix:///h/.docker/desktop/docker.sock"
+        );
+        assert_eq!(address("unix:///var/run/docker.sock"), "unix:///var/run/docker.sock");
+        assert_eq!(address("unix:///tmp/a (b).sock"), "unix:///tmp/a (b).sock");
     }
 
     #[test]

@@ -26,7 +26,9 @@ fn docker(host: &Host) -> Command {
         // Named, because with several engines it need not be the CLI's current one.
         command.env_remove("DOCKER_HOST").args(["--context", context]);
     } else {
-        command.env("DOCKER_HOST", &host.engine.endpoint);
+        // A found socket is shown by what it is (`desktop (unix://…)`): the CLI needs
+        // the address alone.
+        command.env("DOCKER_HOST", crate::model::format::address(&host.engine.endpoint));
     }
     command
 }
@@ -45,6 +47,10 @@ fn the_cli_is_pointed_at_the_containers_own_engine() {
     assert_eq!(socket.as_std().get_args().count(), 0);
     assert!(socket.as_std().get_envs().any(|(k, v)| {
         k == "DOCKER_HOST" && v == Some(std::ffi::OsStr::new("unix:///var/run/docker.sock"))
+    }));
+    let found = docker(&Host::new("desktop", "desktop (unix:///h/.docker/run/docker.sock)", now));
+    assert!(found.as_std().get_envs().any(|(k, v)| {
+        k == "DOCKER_HOST" && v == Some(std::ffi::OsStr::new("unix:///h/.docker/run/docker.sock"))
     }));
 }
 
