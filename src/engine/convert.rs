@@ -164,7 +164,8 @@ pub fn container(inspect: ContainerInspectResponse) -> Container {
 
 /// What the container list says of a container whose inspect has not answered yet:
 /// enough to show its row (name, image, state, labels, ports, networks), marked
-/// pending since `now`. Health, limits, user and timestamps wait for the inspect.
+/// pending since `now`. Limits, user and timestamps wait for the inspect; so does
+/// health, unless the engine lists it (API 1.52 on), without the probes' output.
 pub fn summary(summary: ContainerSummary, now: DateTime<Utc>) -> Container {
     let id = summary.id.unwrap_or_default();
     let name = summary
@@ -219,6 +220,14 @@ pub fn summary(summary: ContainerSummary, now: DateTime<Utc>) -> Container {
         .collect();
     networks.sort_by(|a, b| a.name.cmp(&b.name));
     container.networks = networks;
+    container.health = summary.health.and_then(|h| {
+        let status = HealthStatus::parse(h.status?.as_ref());
+        (status != HealthStatus::None).then(|| Health {
+            status,
+            failing_streak: h.failing_streak.unwrap_or(0).max(0) as u64,
+            log: Vec::new(),
+        })
+    });
     container.inspect_pending_since = Some(now);
     container
 }
