@@ -312,3 +312,45 @@ fn a_value_outside_an_open_enum_keeps_the_container() {
     list[0]["Mounts"][0]["Type"] = Value::String("some-future-mount".into());
     assert_eq!(listed(list).len(), 2);
 }
+
+#[test]
+fn a_state_newer_than_the_models_keeps_every_container() {
+    // bollard's states and port types are closed enums: this body fails as a whole,
+    // which would drop every container; read leniently, only the odd values go.
+    let mut list = body("1.51", "containers.json");
+    list[1]["State"] = Value::String("hibernating".into());
+    list[0]["Ports"][0]["Type"] = Value::String("quic".into());
+    let text = list.to_string();
+    assert!(serde_json::from_str::<Vec<ContainerSummary>>(&text).is_err());
+    let summaries = convert::summaries_one_by_one(&text).expect("a list");
+    let containers: Vec<Container> =
+        summaries.into_iter().map(|s| convert::summary(s, now())).collect();
+    let reference = listed(body("1.51", "containers.json"));
+    assert_eq!(containers.len(), 2);
+    assert_eq!(containers[0].name, "shop-web-1");
+    // Only the port whose type is new is left out; the other binding of port 80 stays.
+    assert_eq!(containers[0].ports, reference[0].ports[1..]);
+    assert_eq!(containers[0].networks, reference[0].networks, "the rest is kept");
+    assert_eq!(containers[1].name, "shop-db-1");
+    assert_eq!(containers[1].state, portolan::model::ContainerState::Unknown);
+    assert_eq!(containers[1].labels, reference[1].labels);
+    assert_eq!(convert::summaries_one_by_one("{\"message\":\"no\"}"), None);
+}
+
+#[test]
+fn an_inspect_with_values_newer_than_the_models_keeps_the_rest() {
+    let reference = inspected(body("1.51", "container-inspect.json"));
+    let mut value = body("1.51", "container-inspect.json");
+    value["State"]["Status"] = Value::String("hibernating".into());
+    value["HostConfig"]["RestartPolicy"]["Name"] = Value::String("on-a-whim".into());
+    let text = value.to_string();
+    assert!(serde_json::from_str::<ContainerInspectResponse>(&text).is_err());
+    let container = convert::container(convert::inspect_leniently(&text).expect("lenient"));
+    assert_eq!(container.state, portolan::model::ContainerState::Unknown);
+    assert_eq!(container.restart_policy, None);
+    // Only those two values are lost: the pid, health, limits and networks stay.
+    assert_eq!(container.pid, reference.pid);
+    assert_eq!(container.health, reference.health);
+    assert_eq!(container.limits, reference.limits);
+    assert_eq!(container.networks, reference.networks);
+}
