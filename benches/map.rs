@@ -41,6 +41,7 @@ fn tick(app: &mut App, second: i64) {
                     block_read: None,
                     block_write: None,
                     pids: None,
+                    oom_kills: None,
                 },
             )
         })

@@ -83,6 +83,7 @@ fn sample(tick: u64) -> RawSample {
         block_read: Some(0),
         block_write: Some(0),
         pids: Some(3),
+        oom_kills: None,
     }
 }
 

@@ -151,6 +151,7 @@ mod tests {
             block_read: None,
             block_write: None,
             pids: Some(1),
+            oom_kills: None,
         };
         let overview = derived.overview(&model, None, now);
         model.apply(Update::Stats(vec![(id.clone(), sample)]));

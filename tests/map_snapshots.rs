@@ -141,6 +141,7 @@ fn a_stats_tick_does_not_rerun_the_layout() {
                         block_read: None,
                         block_write: None,
                         pids: None,
+                        oom_kills: None,
                     },
                 )
             })

@@ -53,6 +53,7 @@ fn sample(second: i64, cpu_ns: u64, memory: u64) -> RawSample {
         block_read: Some(4096),
         block_write: Some(0),
         pids: Some(7),
+        oom_kills: None,
     }
 }
 

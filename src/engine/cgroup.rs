@@ -26,7 +26,13 @@ pub struct CgroupMounts {
 
 impl CgroupMounts {
     pub fn detect() -> io::Result<CgroupMounts> {
-        let text = std::fs::read_to_string("/proc/self/mountinfo")?;
+        CgroupMounts::detect_at(Path::new("/"))
+    }
+
+    /// [`CgroupMounts::detect`] with every absolute path taken under `root`: how the
+    /// tests run the real reader against a copy of another host's files.
+    pub fn detect_at(root: &Path) -> io::Result<CgroupMounts> {
+        let text = std::fs::read_to_string(under(root, Path::new("/proc/self/mountinfo")))?;
         Ok(parse_mountinfo(&text))
     }
 
@@ -112,6 +118,11 @@ pub fn parse_proc_cgroup(text: &str) -> (HashMap<String, String>, Option<String>
     (v1, v2)
 }
 
+/// An absolute path as seen from `root` ("/" in production).
+pub fn under(root: &Path, path: &Path) -> PathBuf {
+    root.join(path.strip_prefix("/").unwrap_or(path))
+}
+
 fn resolve(mount: &(PathBuf, String), path: &str) -> PathBuf {
     let (mount_point, root) = mount;
     let relative =
@@ -187,17 +198,35 @@ pub fn parse_number(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
+/// The few causes a user meets here, in words rather than an OS error number.
+fn io_words(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::NotFound => "no such file".into(),
+        _ => error.to_string(),
+    }
+}
+
 /// Why a container cannot be read locally (the collector then asks the engine).
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
-    #[error("cannot read /proc/{pid}/cgroup: {source}")]
-    Proc { pid: u32, source: io::Error },
+    #[error("{} is not readable ({})", path.display(), io_words(source))]
+    Proc { path: PathBuf, source: io::Error },
     #[error("process {pid} does not belong to container {id} (another pid namespace?)")]
     NotThisContainer { pid: u32, id: String },
     #[error("no cgroup mount for {0}")]
     NoMount(&'static str),
-    #[error("cannot open {path}: {source}")]
+    #[error("{} is not readable ({})", path.display(), io_words(source))]
     Open { path: PathBuf, source: io::Error },
+}
+
+impl CgroupError {
+    /// Whether the container's main process is already gone: it exited between the
+    /// engine's answer and this read, which says nothing about the files.
+    pub fn container_gone(&self) -> bool {
+        matches!(self, CgroupError::Proc { source, .. }
+            if matches!(source.kind(), io::ErrorKind::NotFound) || source.raw_os_error() == Some(3))
+    }
 }
 
 /// Where one container's counter files are, worked out once from the mounts and its
@@ -213,6 +242,9 @@ pub struct CgroupPaths {
     pub pids: Option<PathBuf>,
     /// In order of preference: cgroup v1 names the block I/O table two ways.
     pub blkio: Vec<PathBuf>,
+    /// Where the kernel counts OOM kills: v2's `memory.events`, v1's
+    /// `memory.oom_control` (whose `oom_kill` line needs Linux 4.13).
+    pub oom_events: PathBuf,
     pub net_dev: PathBuf,
 }
 
@@ -257,6 +289,7 @@ impl CgroupPaths {
                             ]
                         })
                         .unwrap_or_default(),
+                    oom_events: memory.join("memory.oom_control"),
                     net_dev,
                 })
             }
@@ -270,6 +303,7 @@ impl CgroupPaths {
                     memory_limit: dir.join("memory.max"),
                     pids: Some(dir.join("pids.current")),
                     blkio: vec![dir.join("io.stat")],
+                    oom_events: dir.join("memory.events"),
                     net_dev,
                 })
             }
@@ -297,6 +331,7 @@ pub struct Counters {
     inactive_file: Option<u64>,
     limit: Option<u64>,
     block: (Option<u64>, Option<u64>),
+    oom_kills: Option<u64>,
 }
 
 impl Counters {
@@ -308,6 +343,7 @@ impl Counters {
             inactive_file: None,
             limit: None,
             block: (None, None),
+            oom_kills: None,
         }
     }
 
@@ -362,6 +398,13 @@ impl Counters {
         };
     }
 
+    /// `None` when the kernel keeps no OOM kill count for this container.
+    pub fn note_oom_events(&mut self, text: Option<&str>) {
+        self.oom_kills = text.and_then(|text| {
+            parse_flat_keyed(text).iter().find(|(k, _)| *k == "oom_kill").map(|(_, v)| *v)
+        });
+    }
+
     /// One sample from the fast figures just read and the slow ones last noted.
     pub fn finish(
         &mut self,
@@ -389,6 +432,7 @@ impl Counters {
             block_read,
             block_write,
             pids,
+            oom_kills: self.oom_kills,
         }
     }
 }
@@ -400,6 +444,7 @@ struct Files {
     memory_limit: File,
     pids: Option<File>,
     blkio: Option<File>,
+    oom_events: Option<File>,
     net_dev: Option<File>,
 }
 
@@ -416,17 +461,31 @@ fn open(path: PathBuf) -> Result<File, CgroupError> {
 
 impl CgroupReader {
     pub fn open(mounts: &CgroupMounts, id: &str, pid: u32) -> Result<CgroupReader, CgroupError> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
-            .map_err(|source| CgroupError::Proc { pid, source })?;
+        CgroupReader::open_at(Path::new("/"), mounts, id, pid)
+    }
+
+    /// [`CgroupReader::open`] with every absolute path (the mounts' and /proc's) taken
+    /// under `root`, so the same code reads a fixture tree laid out like a host's.
+    pub fn open_at(
+        root: &Path,
+        mounts: &CgroupMounts,
+        id: &str,
+        pid: u32,
+    ) -> Result<CgroupReader, CgroupError> {
+        let proc_cgroup = under(root, Path::new(&format!("/proc/{pid}/cgroup")));
+        let text = std::fs::read_to_string(&proc_cgroup)
+            .map_err(|source| CgroupError::Proc { path: proc_cgroup, source })?;
         let paths = CgroupPaths::resolve(mounts, id, pid, &text)?;
+        let at = |path: &Path| under(root, path);
         let files = Files {
-            cpu: open(paths.cpu)?,
-            memory_usage: open(paths.memory_usage)?,
-            memory_stat: open(paths.memory_stat)?,
-            memory_limit: open(paths.memory_limit)?,
-            pids: paths.pids.and_then(|p| File::open(p).ok()),
-            blkio: paths.blkio.iter().find_map(|p| File::open(p).ok()),
-            net_dev: File::open(paths.net_dev).ok(),
+            cpu: open(at(&paths.cpu))?,
+            memory_usage: open(at(&paths.memory_usage))?,
+            memory_stat: open(at(&paths.memory_stat))?,
+            memory_limit: open(at(&paths.memory_limit))?,
+            pids: paths.pids.and_then(|p| File::open(at(&p)).ok()),
+            blkio: paths.blkio.iter().find_map(|p| File::open(at(p)).ok()),
+            oom_events: File::open(at(&paths.oom_events)).ok(),
+            net_dev: File::open(at(&paths.net_dev)).ok(),
         };
         Ok(CgroupReader {
             files,
@@ -466,6 +525,10 @@ impl CgroupReader {
             match &files.blkio {
                 Some(file) => counters.note_block(Some(Self::read_file(buffer, file)?)),
                 None => counters.note_block(None),
+            }
+            match &files.oom_events {
+                Some(file) => counters.note_oom_events(Self::read_file(buffer, file).ok()),
+                None => counters.note_oom_events(None),
             }
         }
         let pids = match &files.pids {

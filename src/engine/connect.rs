@@ -2,6 +2,8 @@
 //! TLS, an ssh tunnel), check that a Docker engine answers, and read what it says of
 //! itself. A failure comes back as a [`ConnectError`] that names the cause, because
 //! "cannot connect" is the one message an operator cannot act on.
+//!
+//! It also settles which Engine API version the requests name (see [`negotiate`]).
 
 use std::time::Duration;
 
@@ -54,6 +56,22 @@ pub async fn connect(
                 endpoint: shown.clone(),
                 detail: e.to_string(),
             }));
+        }
+    };
+    let docker = match negotiate(version.api_version.as_deref(), version.min_api_version.as_deref())
+    {
+        Some(api) => {
+            tracing::debug!(endpoint = %shown, %api, "requests name this Engine API version");
+            pin(docker, api)
+        }
+        None => {
+            tracing::warn!(
+                endpoint = %shown,
+                engine = ?version.api_version,
+                minimum = ?version.min_api_version,
+                "no Engine API version both sides speak; requests stay unversioned"
+            );
+            docker
         }
     };
     // `info` is a nicety: an engine whose info does not parse is still an engine.
@@ -119,5 +137,140 @@ fn client(endpoint: &Endpoint, shown: &str) -> Result<Docker, ConnectError> {
             endpoint: shown.to_string(),
             detail: format!("{} needs its tunnel opened first", tunnel.target),
         }),
+    }
+}
+
+/// An Engine API version, `1.41`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl ApiVersion {
+    pub fn parse(text: &str) -> Option<ApiVersion> {
+        let (major, minor) = text.trim().trim_start_matches('v').split_once('.')?;
+        Some(ApiVersion { major: major.parse().ok()?, minor: minor.parse().ok()? })
+    }
+
+    /// The newest version bollard's models describe.
+    pub fn newest_known() -> ApiVersion {
+        let known = bollard::API_DEFAULT_VERSION;
+        ApiVersion { major: known.major_version as u32, minor: known.minor_version as u32 }
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// The version requests should name, as the docker CLI negotiates it: the engine's own
+/// when portolan's models know it, else the newest they know, so a newer engine
+/// answers in shapes portolan decodes. `None` when the engine no longer serves that
+/// (its minimum is above it) or does not say: requests then stay unversioned and the
+/// engine answers in its own version, which decoding tolerates field by field.
+///
+/// bollard puts its own version in no request path (its `Url::join` with an absolute
+/// path drops the `/v1.xx` prefix; bollard#736), so its `negotiate_version` would
+/// change nothing on the wire: the version is pinned here instead, from the `/version`
+/// answer `connect` reads anyway.
+pub fn negotiate(engine: Option<&str>, engine_min: Option<&str>) -> Option<ApiVersion> {
+    let engine = ApiVersion::parse(engine?)?;
+    let chosen = engine.min(ApiVersion::newest_known());
+    match engine_min.and_then(ApiVersion::parse) {
+        Some(min) if chosen < min => None,
+        _ => Some(chosen),
+    }
+}
+
+/// A request path that names `api`: `/containers/json?all=1` becomes
+/// `/v1.41/containers/json?all=1`; a path that names a version already gets `api` in
+/// its place.
+pub fn pin_path(path_and_query: &str, api: ApiVersion) -> String {
+    let rest = path_and_query
+        .strip_prefix("/v")
+        .and_then(|tail| {
+            let (version, rest) = tail.split_at(tail.find('/').unwrap_or(tail.len()));
+            ApiVersion::parse(version).map(|_| rest)
+        })
+        .unwrap_or(path_and_query);
+    let rest = if rest.starts_with('/') { rest.to_string() } else { format!("/{rest}") };
+    format!("/v{api}{rest}")
+}
+
+/// Makes every request of this client (and of its clones) name `api`. bollard keeps
+/// one request modifier: this is it.
+fn pin(docker: Docker, api: ApiVersion) -> Docker {
+    docker.with_request_modifier(move |mut request| {
+        let uri = request.uri();
+        let Some(path_and_query) = uri.path_and_query().map(|p| p.as_str().to_string()) else {
+            return request;
+        };
+        let whole = uri.to_string();
+        let Some(base) = whole.strip_suffix(path_and_query.as_str()) else { return request };
+        let pinned = format!("{base}{}", pin_path(&path_and_query, api));
+        if let Ok(uri) = pinned.parse() {
+            *request.uri_mut() = uri;
+        }
+        request
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::query_parameters::ListContainersOptions;
+
+    #[test]
+    fn the_version_is_the_lower_of_the_two_unless_the_engine_refuses_it() {
+        let newest = ApiVersion::newest_known();
+        let v = |text: &str| ApiVersion::parse(text).unwrap();
+        // This machine's engine: Docker 20.10.
+        assert_eq!(negotiate(Some("1.41"), Some("1.12")), Some(v("1.41")));
+        assert_eq!(negotiate(Some("1.51"), Some("1.24")), Some(v("1.51").min(newest)));
+        // An engine newer than the models: they name theirs, so the answer decodes.
+        assert_eq!(negotiate(Some("1.99"), Some("1.44")), Some(newest));
+        // An engine whose minimum is above what the models know: stay unversioned.
+        assert_eq!(negotiate(Some("2.5"), Some("2.0")), None);
+        assert_eq!(negotiate(None, None), None);
+        assert_eq!(negotiate(Some("garbage"), None), None);
+        assert!(v("1.9") < v("1.41"), "minor versions compare as numbers");
+    }
+
+    #[test]
+    fn paths_name_the_version_once() {
+        let api = ApiVersion { major: 1, minor: 41 };
+        assert_eq!(pin_path("/containers/json?all=true", api), "/v1.41/containers/json?all=true");
+        assert_eq!(pin_path("/v1.53/containers/json", api), "/v1.41/containers/json");
+        assert_eq!(pin_path("/version", api), "/v1.41/version");
+        // A path that merely starts with a v is not a version.
+        assert_eq!(pin_path("/volumes/x", api), "/v1.41/volumes/x");
+    }
+
+    #[tokio::test]
+    async fn every_request_of_a_pinned_client_names_the_version() {
+        // A transport that records what it is asked and answers nothing.
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let transport = move |request: bollard::BollardRequest| {
+            record.lock().unwrap().push(request.uri().to_string());
+            async { Err(bollard::errors::Error::RequestTimeoutError) }
+        };
+        let docker = Docker::connect_with_custom_transport(
+            transport,
+            Some("unix://2f72756e2f646f636b65722e736f636b"),
+            1,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .unwrap();
+        let docker = pin(docker, ApiVersion { major: 1, minor: 41 });
+        let _ = docker.version().await;
+        let _ = docker.clone().list_containers(None::<ListContainersOptions>).await;
+        let uris = seen.lock().unwrap().clone();
+        assert_eq!(uris.len(), 2, "{uris:?}");
+        assert!(uris[0].ends_with("/v1.41/version"), "{uris:?}");
+        assert!(uris[1].contains("/v1.41/containers/json"), "{uris:?}");
     }
 }

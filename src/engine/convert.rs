@@ -164,7 +164,8 @@ pub fn container(inspect: ContainerInspectResponse) -> Container {
 
 /// What the container list says of a container whose inspect has not answered yet:
 /// enough to show its row (name, image, state, labels, ports, networks), marked
-/// pending since `now`. Health, limits, user and timestamps wait for the inspect.
+/// pending since `now`. Limits, user and timestamps wait for the inspect; so does
+/// health, unless the engine lists it (API 1.52 on), without the probes' output.
 pub fn summary(summary: ContainerSummary, now: DateTime<Utc>) -> Container {
     let id = summary.id.unwrap_or_default();
     let name = summary
@@ -219,8 +220,103 @@ pub fn summary(summary: ContainerSummary, now: DateTime<Utc>) -> Container {
         .collect();
     networks.sort_by(|a, b| a.name.cmp(&b.name));
     container.networks = networks;
+    container.health = summary.health.and_then(|h| {
+        let status = HealthStatus::parse(h.status?.as_ref());
+        (status != HealthStatus::None).then(|| Health {
+            status,
+            failing_streak: h.failing_streak.unwrap_or(0).max(0) as u64,
+            log: Vec::new(),
+        })
+    });
     container.inspect_pending_since = Some(now);
     container
+}
+
+/// The container list decoded one container at a time, for a body bollard's models
+/// refused as a whole: their enums are closed, so one state or port type newer than
+/// them fails every container. Each container loses only what does not decode (see
+/// [`decode_leniently`]). `None` when the body is not a list at all.
+pub fn summaries_one_by_one(body: &str) -> Option<Vec<ContainerSummary>> {
+    let items: Vec<serde_json::Value> = serde_json::from_str(body).ok()?;
+    Some(items.into_iter().filter_map(decode_leniently).collect())
+}
+
+/// A container inspect bollard's models refused: the container less what does not
+/// decode, rather than no container.
+pub fn inspect_leniently(body: &str) -> Option<ContainerInspectResponse> {
+    decode_leniently(serde_json::from_str(body).ok()?)
+}
+
+/// Decodes `value`, leaving out the smallest parts that stop it: a field or list item
+/// at a time, the deepest first, so an unknown `State.Status` costs that string and
+/// not the whole state. Gives up after a few parts: such a body is not a near miss.
+pub fn decode_leniently<T: serde::de::DeserializeOwned>(mut value: serde_json::Value) -> Option<T> {
+    const MAX_LEFT_OUT: usize = 8;
+    for _ in 0..=MAX_LEFT_OUT {
+        match serde_json::from_value::<T>(value.clone()) {
+            Ok(decoded) => return Some(decoded),
+            Err(_) => value = without_first_failing_part::<T>(&value)?,
+        }
+    }
+    None
+}
+
+fn without_first_failing_part<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    let error = |v: &serde_json::Value| serde_json::from_value::<T>(v.clone()).err();
+    let before = error(value)?.to_string();
+    let mut parts = Vec::new();
+    part_pointers(value, String::new(), &mut parts);
+    // Deepest first; among equals, in document order.
+    parts.sort_by_key(|pointer| std::cmp::Reverse(pointer.matches('/').count()));
+    parts.into_iter().find_map(|pointer| {
+        let trial = without_part(value, &pointer)?;
+        match error(&trial) {
+            None => Some(trial),
+            // Not enough alone, but the part the error was about (the error moved on
+            // to another): one of several. Leaving out a required field only trades
+            // one error for another.
+            Some(after) => {
+                let after = after.to_string();
+                (after != before && !after.starts_with("missing field")).then_some(trial)
+            }
+        }
+    })
+}
+
+/// JSON pointers to every field and list item in `value`.
+fn part_pointers(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    let children: Vec<(String, &serde_json::Value)> = match value {
+        serde_json::Value::Object(map) => {
+            map.iter().map(|(k, v)| (k.replace('~', "~0").replace('/', "~1"), v)).collect()
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect()
+        }
+        _ => return,
+    };
+    for (step, child) in children {
+        let pointer = format!("{at}/{step}");
+        part_pointers(child, pointer.clone(), out);
+        out.push(pointer);
+    }
+}
+
+fn without_part(value: &serde_json::Value, pointer: &str) -> Option<serde_json::Value> {
+    let (parent, last) = pointer.rsplit_once('/')?;
+    let mut copy = value.clone();
+    match copy.pointer_mut(parent)? {
+        serde_json::Value::Object(map) => {
+            map.remove(&last.replace("~1", "/").replace("~0", "~"))?;
+        }
+        serde_json::Value::Array(items) => {
+            let index: usize = last.parse().ok()?;
+            (index < items.len()).then(|| items.remove(index))?;
+        }
+        _ => return None,
+    }
+    Some(copy)
 }
 
 fn probe(result: HealthcheckResult) -> HealthProbe {

@@ -201,6 +201,19 @@ async fn inspect(
 ) -> Result<Option<Container>, EngineError> {
     let mut container = match docker.inspect_container(id, None::<InspectContainerOptions>).await {
         Ok(response) => convert::container(response),
+        // A value newer than bollard's models costs that value, not the container.
+        Err(bollard::errors::Error::JsonDataError { contents, message, column }) => {
+            match convert::inspect_leniently(&contents) {
+                Some(response) => {
+                    tracing::warn!(%id, %message, "the inspect did not decode whole; read leniently");
+                    convert::container(response)
+                }
+                None => {
+                    let error = bollard::errors::Error::JsonDataError { contents, message, column };
+                    return Err(EngineError::from(error));
+                }
+            }
+        }
         Err(error) => {
             let error = EngineError::from(error);
             return if error.is_not_found() { Ok(None) } else { Err(error) };

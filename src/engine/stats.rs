@@ -6,7 +6,7 @@
 //! ends. A container stops being sampled as soon as it is untracked.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::cgroup::{self, CgroupMounts, CgroupPaths, CgroupReader, Counters};
+use super::cgroup::{self, CgroupError, CgroupMounts, CgroupPaths, CgroupReader, Counters};
 use super::host_files::{HostShell, Reading, is_plain_path};
 use super::ssh::SshTunnel;
 use crate::model::stats::{CgroupLayout, SampleSource, memory_used};
@@ -96,6 +96,12 @@ pub struct StatsCollector {
     /// first, so on a slow link no container is always at the back.
     last_api_sample: Arc<Mutex<HashMap<String, Instant>>>,
     host: Option<HostFiles>,
+    /// Where the local files are looked for: "/" but in tests.
+    cgroup_root: PathBuf,
+    /// Whether the user was told that some containers' stats come from the API.
+    fallback_told: bool,
+    /// Sentences for the user, sent with the next batch.
+    warnings: Vec<String>,
 }
 
 impl StatsCollector {
@@ -114,7 +120,35 @@ impl StatsCollector {
             api_in_flight: API_CONCURRENCY,
             last_api_sample: Arc::default(),
             host: None,
+            cgroup_root: PathBuf::from("/"),
+            fallback_told: false,
+            warnings: Vec::new(),
         }
+    }
+
+    /// Reads local cgroup and /proc files under `root` instead of "/": how tests run
+    /// the collector against a fixture tree laid out like another host's.
+    pub fn with_cgroup_root(mut self, root: PathBuf) -> Self {
+        self.mounts = match self.source {
+            StatsSource::Auto => CgroupMounts::detect_at(&root).ok().filter(|m| !m.is_empty()),
+            StatsSource::Api => None,
+        };
+        self.cgroup_root = root;
+        self
+    }
+
+    /// Notes why a container's files could not be opened. The first time on this
+    /// collector that is not just the container having exited, the user is told in
+    /// one sentence: a stats pane that is slower for no visible reason is a mystery,
+    /// and a sentence per container would bury the others.
+    fn note_fallback(&mut self, error: &CgroupError) {
+        if self.fallback_told || error.container_gone() {
+            return;
+        }
+        self.fallback_told = true;
+        self.warnings.push(format!(
+            "stats for some containers come from the engine API, which is slower: {error}"
+        ));
     }
 
     /// Reads containers from their files on the host at the far end of this ssh
@@ -140,17 +174,20 @@ impl StatsCollector {
         }
         let mut first = None;
         let reader = match (&self.mounts, pid) {
-            (Some(mounts), Some(pid)) => match CgroupReader::open(mounts, &id, pid) {
-                Ok(mut reader) => {
-                    let now_ns = self.started.elapsed().as_nanos() as u64;
-                    first = reader.sample(now_ns).ok().map(|sample| (id.clone(), sample));
-                    Reader::Cgroup(Box::new(reader))
+            (Some(mounts), Some(pid)) => {
+                match CgroupReader::open_at(&self.cgroup_root, mounts, &id, pid) {
+                    Ok(mut reader) => {
+                        let now_ns = self.started.elapsed().as_nanos() as u64;
+                        first = reader.sample(now_ns).ok().map(|sample| (id.clone(), sample));
+                        Reader::Cgroup(Box::new(reader))
+                    }
+                    Err(error) => {
+                        tracing::debug!(%id, %error, "cgroup files unavailable; using the API");
+                        self.note_fallback(&error);
+                        Reader::Api
+                    }
                 }
-                Err(error) => {
-                    tracing::debug!(%id, %error, "cgroup files unavailable; using the API");
-                    Reader::Api
-                }
-            },
+            }
             (None, Some(_)) if self.host.as_ref().is_some_and(|h| h.given_up.is_none()) => {
                 Reader::HostPending
             }
@@ -213,6 +250,9 @@ impl StatsCollector {
                     // Take a burst of commands (a resync tracks every container) at once.
                     while let Ok(command) = commands.try_recv() {
                         self.handle(command, &mut pending);
+                    }
+                    for message in std::mem::take(&mut self.warnings) {
+                        let _ = updates.send(Update::Warning { at: Utc::now(), message }).await;
                     }
                     if !pending.is_empty() && updates.send(Update::Stats(pending)).await.is_err() {
                         break;
@@ -495,7 +535,7 @@ fn fast_paths(paths: &CgroupPaths) -> impl Iterator<Item = &Path> {
 
 /// The files read every [`cgroup::SLOW_EVERY`] intervals.
 fn slow_paths(paths: &CgroupPaths) -> impl Iterator<Item = &Path> {
-    [paths.memory_stat.as_path(), &paths.memory_limit]
+    [paths.memory_stat.as_path(), &paths.memory_limit, &paths.oom_events]
         .into_iter()
         .chain(paths.blkio.iter().map(|p| p.as_path()))
 }
@@ -512,6 +552,7 @@ fn host_sample(reader: &mut HostReader, reading: &Reading, at_ns: u64) -> Option
             counters.note_limit(limit);
         }
         counters.note_block(paths.blkio.iter().find_map(|p| reading.get(p)));
+        counters.note_oom_events(reading.get(&paths.oom_events));
     }
     let pids = paths.pids.as_ref().and_then(|p| cgroup::parse_number(reading.get(p)?));
     let net = reading.get(&paths.net_dev).map(cgroup::parse_net_dev);
@@ -640,13 +681,13 @@ pub fn from_api(response: ContainerStatsResponse) -> RawSample {
         block_read,
         block_write,
         pids: response.pids_stats.as_ref().and_then(|p| p.current),
+        oom_kills: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn v1_paths() -> CgroupPaths {
         let dir = |c: &str| PathBuf::from(format!("/sys/fs/cgroup/{c}/docker/abc"));
@@ -661,6 +702,7 @@ mod tests {
                 dir("blkio").join("blkio.throttle.io_service_bytes_recursive"),
                 dir("blkio").join("blkio.throttle.io_service_bytes"),
             ],
+            oom_events: dir("memory").join("memory.oom_control"),
             net_dev: PathBuf::from("/proc/42/net/dev"),
         }
     }
@@ -722,6 +764,61 @@ mod tests {
         // A container whose counters are gone gives no sample (the API takes over).
         let gone = Reading::parse(&head_output(&[("/proc/uptime", "102.0 3.0")]));
         assert_eq!(host_sample(&mut reader, &gone, 0), None);
+    }
+
+    fn offline_docker() -> Docker {
+        Docker::connect_with_http("http://127.0.0.1:9", 1, bollard::API_DEFAULT_VERSION)
+            .expect("a client needs no engine until it asks")
+    }
+
+    #[test]
+    fn unreadable_files_are_said_once_and_a_gone_container_not_at_all() {
+        let root = std::env::temp_dir().join(format!("portolan-unreadable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "proc/self/mountinfo",
+            "30 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw\n",
+        );
+        // Two containers whose processes are there but whose cgroup directories cannot
+        // be read (a rootless engine's, seen by another user, look the same).
+        write("proc/100/cgroup", "0::/system.slice/docker-aaa.scope\n");
+        write("proc/101/cgroup", "0::/system.slice/docker-bbb.scope\n");
+        let mut collector =
+            StatsCollector::new(offline_docker(), StatsSource::Auto, Duration::from_secs(1))
+                .with_cgroup_root(root.clone());
+        // Exited before it could be read: nothing to tell.
+        assert_eq!(collector.track("ccc".into(), Some(102)), None);
+        assert!(collector.warnings.is_empty());
+        assert_eq!(collector.track("aaa".into(), Some(100)), None);
+        assert_eq!(collector.track("bbb".into(), Some(101)), None);
+        assert!(collector.tracked.values().all(|t| matches!(t.reader, Reader::Api)));
+        assert_eq!(collector.warnings.len(), 1, "{:?}", collector.warnings);
+        let expected = format!(
+            "stats for some containers come from the engine API, which is slower: {} is not \
+             readable (no such file)",
+            root.join("sys/fs/cgroup/system.slice/docker-aaa.scope/cpu.stat").display()
+        );
+        assert_eq!(collector.warnings[0], expected);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_readable_container_is_sampled_from_its_files_at_once() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup/v2-systemd");
+        let mut collector =
+            StatsCollector::new(offline_docker(), StatsSource::Auto, Duration::from_secs(1))
+                .with_cgroup_root(root);
+        let id = "35f95d053f6256a15931ba759eaadd3d9b59d74aa47e730a1cd95832a717472e";
+        let (first_id, sample) = collector.track(id.into(), Some(2417)).expect("a first sample");
+        assert_eq!(first_id, id);
+        assert_eq!(sample.memory_used, Some(52_428_800));
+        assert_eq!(sample.oom_kills, Some(1));
+        assert!(collector.warnings.is_empty());
     }
 
     #[test]

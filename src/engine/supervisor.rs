@@ -509,11 +509,30 @@ impl Supervisor {
         inspections: &mut Inspections,
     ) -> Result<Inventory, EngineError> {
         let options = ListContainersOptionsBuilder::new().all(true).build();
-        let listed =
-            tokio::time::timeout(INSPECT_TIMEOUT * 2, docker.list_containers(Some(options)))
-                .await
-                .map_err(|_| EngineError::TimedOut.during("list containers"))?
-                .map_err(|e| EngineError::from(e).during("list containers"))?;
+        let listed = match tokio::time::timeout(
+            INSPECT_TIMEOUT * 2,
+            docker.list_containers(Some(options)),
+        )
+        .await
+        .map_err(|_| EngineError::TimedOut.during("list containers"))?
+        {
+            Ok(listed) => listed,
+            // One container bollard cannot read must not hide all the others.
+            Err(bollard::errors::Error::JsonDataError { contents, message, column }) => {
+                match convert::summaries_one_by_one(&contents) {
+                    Some(listed) => {
+                        tracing::warn!(%message, "the container list did not decode whole; read leniently");
+                        listed
+                    }
+                    None => {
+                        let error =
+                            bollard::errors::Error::JsonDataError { contents, message, column };
+                        return Err(EngineError::from(error).during("list containers"));
+                    }
+                }
+            }
+            Err(e) => return Err(EngineError::from(e).during("list containers")),
+        };
         let summaries: Vec<_> = listed.into_iter().filter(|s| s.id.is_some()).collect();
         for summary in &summaries {
             if let Some(id) = &summary.id {

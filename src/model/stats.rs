@@ -33,6 +33,9 @@ pub struct RawSample {
     pub block_read: Option<u64>,
     pub block_write: Option<u64>,
     pub pids: Option<u64>,
+    /// OOM kills in the container's cgroup since it was created, where the kernel
+    /// counts them (cgroup files only: the engine's stats API has no such figure).
+    pub oom_kills: Option<u64>,
     pub source: SampleSource,
 }
 
@@ -120,6 +123,7 @@ pub struct StatsPoint {
     pub block_read_bytes: Option<u64>,
     pub block_write_bytes: Option<u64>,
     pub pids: Option<u64>,
+    pub oom_kills: Option<u64>,
     pub source: SampleSource,
 }
 
@@ -176,6 +180,7 @@ impl ContainerStats {
             block_read_bytes: sample.block_read,
             block_write_bytes: sample.block_write,
             pids: sample.pids,
+            oom_kills: sample.oom_kills,
             source: sample.source,
         };
         self.history.push(point);
@@ -223,6 +228,7 @@ mod tests {
             block_read: None,
             block_write: None,
             pids: Some(3),
+            oom_kills: None,
         }
     }
 

@@ -24,6 +24,7 @@ fn sample(second: i64, usage_ns: u64) -> RawSample {
         block_read: None,
         block_write: None,
         pids: None,
+        oom_kills: None,
     }
 }
 

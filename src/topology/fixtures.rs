@@ -182,6 +182,7 @@ fn sample(second: i64, cpu_ns: u64, i: u64) -> RawSample {
         block_read: Some(0),
         block_write: Some(0),
         pids: Some(5),
+        oom_kills: None,
     }
 }
 

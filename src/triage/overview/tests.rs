@@ -50,6 +50,7 @@ fn load(model: &mut Model, id: &str, busy_ns: u64, memory: u64) {
             block_read: None,
             block_write: None,
             pids: None,
+            oom_kills: None,
         };
         model.apply(Update::Stats(vec![(id.into(), sample)]));
     }
