@@ -34,10 +34,59 @@ pub use history::{ContainerEvent, ContainerHistory, History, TimelineEntry};
 pub use stats::{ContainerStats, CpuCounter, RawSample, StatsPoint};
 pub use swarm::{ServiceMode, ServicePort, Swarm, SwarmNode, SwarmService, SwarmTask};
 
+/// Which engine answers on the Docker API: Podman serves the same API with other
+/// habits (pods, health probes run from systemd timers), and calling it "Docker"
+/// would send the operator to the wrong documentation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EngineKind {
+    Docker,
+    Podman,
+    /// The engine did not say (no `Components` in `/version`).
+    #[default]
+    Unknown,
+}
+
+impl EngineKind {
+    /// From the component names of `/version`: Docker lists `Engine` (with
+    /// `containerd`, `runc`...), Podman lists `Podman Engine` (with `Conmon`...).
+    pub fn from_components<'a>(names: impl IntoIterator<Item = &'a str>) -> EngineKind {
+        let mut kind = EngineKind::Unknown;
+        for name in names {
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("Podman Engine") {
+                return EngineKind::Podman;
+            }
+            if name.eq_ignore_ascii_case("Engine") {
+                kind = EngineKind::Docker;
+            }
+        }
+        kind
+    }
+
+    /// How the engine is named before its version: `Docker 24.0.7`, `Podman 4.3.1`.
+    pub fn label(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "Docker",
+            EngineKind::Podman => "Podman",
+            EngineKind::Unknown => "engine",
+        }
+    }
+
+    /// The stable word for scripts (`engine_kind` in JSON); `None` when unknown.
+    pub fn key(self) -> Option<&'static str> {
+        match self {
+            EngineKind::Docker => Some("docker"),
+            EngineKind::Podman => Some("podman"),
+            EngineKind::Unknown => None,
+        }
+    }
+}
+
 /// What the engine said about itself when portolan connected.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EngineInfo {
     pub endpoint: String,
+    pub kind: EngineKind,
     pub version: Option<String>,
     pub api_version: Option<String>,
     pub os: Option<String>,
@@ -45,6 +94,13 @@ pub struct EngineInfo {
     pub cpus: Option<u32>,
     pub memory_bytes: Option<u64>,
     pub cgroup_version: Option<String>,
+}
+
+impl EngineInfo {
+    /// `Podman 4.3.1`, `Docker 24.0.7`; `None` when the engine gave no version.
+    pub fn kind_and_version(&self) -> Option<String> {
+        self.version.as_ref().map(|v| format!("{} {}", self.kind.label(), v))
+    }
 }
 
 /// Which engine a container, network or volume lives on: an index into

@@ -351,3 +351,21 @@ fn a_row_waiting_for_its_inspect_counts_in_the_sync_and_is_first_seen_when_inspe
         kept.status_text(t(212))
     );
 }
+
+#[test]
+fn engine_kind_comes_from_the_version_components() {
+    // As Docker 20.10 and Podman 4.3 list them in `/version`.
+    let docker = ["Engine", "containerd", "runc", "docker-init"];
+    let podman = ["Podman Engine", "Conmon", "OCI Runtime (runc)"];
+    assert_eq!(EngineKind::from_components(docker), EngineKind::Docker);
+    assert_eq!(EngineKind::from_components(podman), EngineKind::Podman);
+    assert_eq!(EngineKind::from_components([]), EngineKind::Unknown);
+    let info = EngineInfo {
+        kind: EngineKind::Podman,
+        version: Some("4.3.1".into()),
+        ..EngineInfo::default()
+    };
+    assert_eq!(info.kind_and_version().as_deref(), Some("Podman 4.3.1"));
+    assert_eq!(EngineKind::Podman.key(), Some("podman"));
+    assert_eq!(EngineKind::Unknown.key(), None);
+}

@@ -350,6 +350,8 @@ pub struct TimelineJson {
 #[derive(Serialize)]
 pub struct EngineJson {
     pub endpoint: String,
+    /// `docker` or `podman`, from the engine's `/version`; `null` when it did not say.
+    pub engine_kind: Option<&'static str>,
     pub version: Option<String>,
     pub api_version: Option<String>,
     pub hostname: Option<String>,
@@ -367,6 +369,8 @@ pub struct HostJson {
     pub since: String,
     /// Why it is not connected, in words.
     pub reason: Option<String>,
+    /// `docker` or `podman`, from the engine's `/version`; `null` when it did not say.
+    pub engine_kind: Option<&'static str>,
     pub version: Option<String>,
     pub api_version: Option<String>,
     pub hostname: Option<String>,
@@ -604,6 +608,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
     Document {
         engine: EngineJson {
             endpoint: first.engine.endpoint.clone(),
+            engine_kind: first.engine.kind.key(),
             version: first.engine.version.clone(),
             api_version: first.engine.api_version.clone(),
             hostname: first.engine.hostname.clone(),
@@ -627,6 +632,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
                     connected,
                     since: since.to_rfc3339_opts(SecondsFormat::Millis, true),
                     reason,
+                    engine_kind: host.engine.kind.key(),
                     version: host.engine.version.clone(),
                     api_version: host.engine.api_version.clone(),
                     hostname: host.engine.hostname.clone(),
