@@ -202,6 +202,9 @@ pub struct Container {
     /// Raw `KEY=value` pairs; shown masked unless the operator asks.
     pub env: Vec<(String, String)>,
     pub compose: Option<ComposeInfo>,
+    /// The Podman pod it belongs to. A pod is grouped like a compose project (see
+    /// [`Container::join_pod`]) because that is how its operator thinks of it.
+    pub pod: Option<String>,
     pub ports: Vec<Port>,
     pub networks: Vec<NetworkAttachment>,
     pub mounts: Vec<Mount>,
@@ -255,12 +258,28 @@ impl Container {
             labels: BTreeMap::new(),
             env: Vec::new(),
             compose: None,
+            pod: None,
             ports: Vec::new(),
             networks: Vec::new(),
             mounts: Vec::new(),
             limits: Limits::default(),
             proxy_config: None,
             inspect_pending_since: None,
+        }
+    }
+
+    /// Records the Podman pod the container is in. Without compose labels (which
+    /// podman-compose sets, and which then say more), the pod becomes its project and
+    /// the container's name its service, so the pod's containers group, filter and
+    /// act together like a compose project's.
+    pub fn join_pod(&mut self, pod: &str) {
+        self.pod = Some(pod.to_string());
+        if self.compose.is_none() {
+            self.compose = Some(ComposeInfo {
+                project: pod.to_string(),
+                service: self.name.clone(),
+                ..ComposeInfo::default()
+            });
         }
     }
 

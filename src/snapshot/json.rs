@@ -410,8 +410,12 @@ pub struct ContainerJson {
     pub read_only: bool,
     pub privileged: bool,
     pub restart_policy: Option<String>,
+    /// The compose project; for a Podman pod's container without compose labels,
+    /// the pod (its `service` is then the container's name).
     pub project: Option<String>,
     pub service: Option<String>,
+    /// The Podman pod it is in; `null` elsewhere.
+    pub pod: Option<String>,
     pub container_number: Option<u32>,
     pub depends_on: Vec<String>,
     pub depends_on_conditions: Vec<DependencyJson>,
@@ -753,6 +757,7 @@ fn container(
         restart_policy: c.restart_policy.as_ref().map(|p| p.name.clone()),
         project: c.project().map(String::from),
         service: c.service().map(String::from),
+        pod: c.pod.clone(),
         container_number: c.compose.as_ref().and_then(|i| i.container_number),
         depends_on: c.depends_on().iter().map(|d| d.service.clone()).collect(),
         depends_on_conditions: c
