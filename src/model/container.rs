@@ -80,6 +80,13 @@ impl HealthStatus {
     }
 }
 
+/// Intervals without a probe result after which the health checks count as not run.
+pub const PROBES_MISSED: i64 = 3;
+
+/// What the operator is told when the health checks are not run.
+pub const HEALTH_NOT_RUN: &str =
+    "health checks defined but not being run by the engine (Podman runs them from systemd timers)";
+
 /// One run of the healthcheck probe, as the engine keeps the last few.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthProbe {
@@ -300,6 +307,34 @@ impl Container {
     /// would write on the box.
     pub fn display_name(&self) -> &str {
         self.service().unwrap_or(&self.name)
+    }
+
+    /// Whether the health checks are defined but no probe has run: running for
+    /// [`PROBES_MISSED`] intervals past its start period with no probe result since it
+    /// started. `probes` are the results known (the engine's log and those portolan
+    /// saw). Podman runs probes from systemd timers, so without systemd it never does,
+    /// and the status would say "starting" forever.
+    pub fn health_checks_not_run<'p>(
+        &self,
+        probes: impl IntoIterator<Item = &'p HealthProbe>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let (Some(check), Some(started)) = (&self.healthcheck, self.started_at) else {
+            return false;
+        };
+        if self.state != ContainerState::Running || check.is_disabled() {
+            return false;
+        }
+        // Engines read 0 as "the default", which is 30 s.
+        let positive = |ns: Option<i64>| ns.filter(|n| *n > 0);
+        let interval = positive(check.interval_ns).unwrap_or(30_000_000_000);
+        let grace = positive(check.start_period_ns).unwrap_or(0);
+        let due = started
+            + chrono::Duration::nanoseconds(grace)
+            + chrono::Duration::nanoseconds(interval.saturating_mul(PROBES_MISSED));
+        let ran_since_start =
+            probes.into_iter().any(|p| p.end.or(p.start).is_some_and(|t| t >= started));
+        now > due && !ran_since_start
     }
 
     pub fn health_status(&self) -> HealthStatus {

@@ -748,6 +748,19 @@ impl Model {
         self.hosts.get(host).unwrap_or(&self.hosts[0])
     }
 
+    /// Whether `c`'s engine should be running its health checks and is not (see
+    /// [`Container::health_checks_not_run`]). Only said of Podman: Docker runs every
+    /// probe itself, and since portolan re-reads the probe log only when the status
+    /// changes, an empty log there proves nothing.
+    pub fn health_checks_not_run(&self, c: &Container, now: DateTime<Utc>) -> bool {
+        if self.host(c.host).engine.kind != EngineKind::Podman {
+            return false;
+        }
+        let seen = self.history.get(&c.id).into_iter().flat_map(|h| h.probes.iter());
+        let logged = c.health.iter().flat_map(|h| h.log.iter());
+        c.health_checks_not_run(seen.chain(logged), now)
+    }
+
     /// Whether more than one engine is followed: only then do panes say which.
     pub fn multi_host(&self) -> bool {
         self.hosts.len() > 1
