@@ -285,4 +285,26 @@ async fn docker_and_podman_together_each_named_by_kind() {
     let podman_version = hosts[1]["version"].as_str().unwrap();
     assert!(map.contains(&format!("Docker {docker_version}")), "{map}");
     assert!(map.contains(&format!("Podman {podman_version}")), "{map}");
+    // Elsewhere, where only the names are written, the kind follows each name.
+    let screen = portolan(&[
+        "snapshot",
+        "-H",
+        &docker,
+        "-H",
+        &host,
+        "--format",
+        "text",
+        "--pane",
+        "containers",
+        "--width",
+        "200",
+        "--height",
+        "40",
+    ]);
+    let header = screen.lines().next().unwrap_or_default();
+    for (name, kind) in [(&hosts[0]["name"], "Docker"), (&hosts[1]["name"], "Podman")] {
+        let named = format!("{} ({kind})", name.as_str().unwrap());
+        assert!(header.contains(&named), "{named} in the header: {header}");
+        assert!(screen.contains(&format!("▣ {named}")), "{named} over its containers: {screen}");
+    }
 }

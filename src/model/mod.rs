@@ -761,6 +761,18 @@ impl Model {
         c.health_checks_not_run(seen.chain(logged), now)
     }
 
+    /// The kind to write beside an engine's name (`Podman`), only when the engines
+    /// followed are of more than one kind: there it tells a Docker from a Podman on the
+    /// same machine, elsewhere it would repeat the same word on every line.
+    pub fn kind_beside_name(&self, host: HostId) -> Option<&'static str> {
+        let kind = self.host(host).engine.kind;
+        let mixed = self
+            .hosts
+            .iter()
+            .any(|h| h.engine.kind != kind && h.engine.kind != EngineKind::Unknown);
+        (mixed && kind != EngineKind::Unknown).then(|| kind.label())
+    }
+
     /// Whether more than one engine is followed: only then do panes say which.
     pub fn multi_host(&self) -> bool {
         self.hosts.len() > 1

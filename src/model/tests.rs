@@ -436,3 +436,21 @@ fn only_podman_is_said_not_to_run_its_health_checks() {
         assert_eq!(kinds.contains(&"health_not_run"), said, "{kind:?}: {kinds:?}");
     }
 }
+
+#[test]
+fn the_kind_is_written_beside_names_only_when_the_engines_differ() {
+    let hosts = vec![Host::new("a", "unix:///a", t(0)), Host::new("b", "unix:///b", t(0))];
+    let mut model = Model::with_hosts(hosts, t(0));
+    let connect = |model: &mut Model, host, kind| {
+        let info = EngineInfo { kind, ..EngineInfo::default() };
+        model.apply_from(host, Update::Connected { at: t(0), info: Box::new(info) });
+    };
+    connect(&mut model, 0, EngineKind::Docker);
+    // The other one not connected yet: its kind is unknown, nothing to tell apart.
+    assert_eq!((model.kind_beside_name(0), model.kind_beside_name(1)), (None, None));
+    connect(&mut model, 1, EngineKind::Docker);
+    assert_eq!((model.kind_beside_name(0), model.kind_beside_name(1)), (None, None));
+    connect(&mut model, 1, EngineKind::Podman);
+    assert_eq!(model.kind_beside_name(0), Some("Docker"));
+    assert_eq!(model.kind_beside_name(1), Some("Podman"));
+}

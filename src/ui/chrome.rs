@@ -282,7 +282,10 @@ fn host_spans(
 ) -> Vec<Span<'static>> {
     let theme = &app.theme;
     let counts = shown_counts(app, |c| c.host == id);
-    let name = one_line(&host.name).into_owned();
+    let mut name = one_line(&host.name).into_owned();
+    if let Some(kind) = app.model.kind_beside_name(id).filter(|_| level < 3) {
+        name = format!("{name} ({kind})");
+    }
     let gap = if level >= 2 { "" } else { " " };
     if let (Some(other), Connection::Connected { .. }) = (host.same_as, &host.connection) {
         let other = one_line(&app.model.host(other).name).into_owned();
