@@ -285,7 +285,8 @@ async fn docker_and_podman_together_each_named_by_kind() {
     let podman_version = hosts[1]["version"].as_str().unwrap();
     assert!(map.contains(&format!("Docker {docker_version}")), "{map}");
     assert!(map.contains(&format!("Podman {podman_version}")), "{map}");
-    // Elsewhere, where only the names are written, the kind follows each name.
+    // Elsewhere, where only the names are written, the kind follows each name. Tall:
+    // the shared engine's containers, listed first, may be many.
     let screen = portolan(&[
         "snapshot",
         "-H",
@@ -299,7 +300,7 @@ async fn docker_and_podman_together_each_named_by_kind() {
         "--width",
         "200",
         "--height",
-        "40",
+        "1000",
     ]);
     let header = screen.lines().next().unwrap_or_default();
     for (name, kind) in [(&hosts[0]["name"], "Docker"), (&hosts[1]["name"], "Podman")] {
