@@ -14,7 +14,7 @@ use portolan::engine::logs::LogRequest;
 use portolan::engine::{EngineCommand, EngineOptions};
 use portolan::model::action::Verb;
 use portolan::model::logs::LogTarget;
-use portolan::model::{ContainerState, EngineKind, Model};
+use portolan::model::{ContainerState, EngineKind, HealthStatus, Model};
 use support::podman::{PodmanEngine, ULIMITS};
 use support::{Fixture, Watch};
 
@@ -230,6 +230,16 @@ async fn podman_is_named_grouped_measured_and_acted_on() {
     let note = problems.iter().find(|p| p.container_id == checked).expect("a triage note");
     assert_eq!(note.kind.as_str(), "health_not_run");
     assert!(note.detail.contains("not being run by the engine"), "{}", note.detail);
+    // A probe run by hand is read through the compatible API, and the note goes.
+    podman.podman_ok(&["healthcheck", "run", &checked]);
+    watch
+        .wait("the probe run by hand to be read", SLOW, |m| {
+            m.containers.get(&checked).is_some_and(|c| {
+                c.health_status() == HealthStatus::Healthy
+                    && !m.health_checks_not_run(c, chrono::Utc::now())
+            })
+        })
+        .await;
 
     mark("health note");
     // Stop and start through portolan's own action code.
