@@ -121,6 +121,13 @@ async fn podman_is_named_grouped_measured_and_acted_on() {
         assert_eq!(c.service(), Some(fx.name(what).as_str()));
     }
     assert_eq!(watch.model.containers[&netted].project(), None);
+    // One joining the pod later is grouped as it arrives.
+    let late = run("late", &["--pod", &pod], &["sleep", "600"]);
+    watch
+        .wait("the late pod member, grouped", SLOW, |m| {
+            m.containers.get(&late).is_some_and(|c| c.project() == Some(pod.as_str()))
+        })
+        .await;
     // The network, with its subnet, and the container on it.
     let network = watch.model.network(0, &net).expect("the network is listed");
     assert_eq!(network.subnets, vec!["10.89.77.0/24".to_string()]);
@@ -264,7 +271,7 @@ async fn podman_is_named_grouped_measured_and_acted_on() {
         .filter(|c| c["pod"] == pod.as_str())
         .map(|c| c["project"].as_str().unwrap_or("?"))
         .collect();
-    assert_eq!(pod_members, vec![pod.as_str(), pod.as_str()]);
+    assert_eq!(pod_members, vec![pod.as_str(); 3]);
     let text = portolan(&["snapshot", "-H", &host, "--format", "text", "--width", "160"]);
     let header = text.lines().next().unwrap_or_default();
     assert!(header.contains("· Podman 4."), "{header}");
