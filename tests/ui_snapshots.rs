@@ -4,9 +4,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use portolan::model::{
     ComposeInfo, Connection, Container, ContainerState, CpuCounter, Dependency,
-    DependencyCondition, EngineInfo, Health, HealthProbe, HealthStatus, Healthcheck, Inventory,
-    Limits, Model, Mount, Network, NetworkAttachment, Port, RawSample, ServiceMode, ServicePort,
-    Swarm, SwarmNode, SwarmService, SwarmTask, Update, Volume,
+    DependencyCondition, EngineInfo, EngineKind, Health, HealthProbe, HealthStatus, Healthcheck,
+    Inventory, Limits, Model, Mount, Network, NetworkAttachment, Port, RawSample, ServiceMode,
+    ServicePort, Swarm, SwarmNode, SwarmService, SwarmTask, Update, Volume,
 };
 use portolan::ui::keymap::{Action, Keymap};
 use portolan::ui::pane::Pane;
@@ -64,6 +64,7 @@ fn fixture() -> Model {
         at: t(-10),
         info: Box::new(EngineInfo {
             endpoint: "unix:///var/run/docker.sock".into(),
+            kind: EngineKind::Docker,
             version: Some("20.10.24".into()),
             api_version: Some("1.41".into()),
             hostname: Some("harbour".into()),

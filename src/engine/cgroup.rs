@@ -618,6 +618,32 @@ mod tests {
     }
 
     #[test]
+    fn podman_paths_resolve_like_dockers() {
+        // Podman with the cgroupfs manager on cgroup v1 (as here: no systemd).
+        let mounts = parse_mountinfo(MOUNTINFO);
+        let v1 = "4:memory:/libpod_parent/libpod-abc\n3:cpu,cpuacct:/libpod_parent/libpod-abc\n";
+        let paths = CgroupPaths::resolve(&mounts, "abc", 7, v1).unwrap();
+        assert_eq!(
+            paths.memory_usage,
+            PathBuf::from("/sys/fs/cgroup/memory/libpod_parent/libpod-abc/memory.usage_in_bytes")
+        );
+        // Podman 4 under systemd on cgroup v2: the payload in `container` under the
+        // scope, conmon in a scope of its own (`libpod-conmon-<id>.scope`), not counted.
+        let v2_only = "40 35 0:34 / /sys/fs/cgroup rw,nosuid shared:18 - cgroup2 cgroup2 rw\n";
+        let mounts = parse_mountinfo(v2_only);
+        let text = "0::/machine.slice/libpod-abc.scope/container\n";
+        let paths = CgroupPaths::resolve(&mounts, "abc", 9, text).unwrap();
+        assert_eq!(paths.layout, CgroupLayout::V2);
+        assert_eq!(
+            paths.cpu,
+            PathBuf::from("/sys/fs/cgroup/machine.slice/libpod-abc.scope/container/cpu.stat")
+        );
+        // A pod's member sits in the pod's slice.
+        let text = "0::/machine.slice/machine-libpod_pod_p1.slice/libpod-abc.scope/container\n";
+        assert!(CgroupPaths::resolve(&mounts, "abc", 9, text).is_ok());
+    }
+
+    #[test]
     fn counters_parse() {
         let blkio = "8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 1\n8:16 Read 100\nTotal 12389\n";
         assert_eq!(parse_blkio_v1(blkio), (4196, 8192));

@@ -12,7 +12,7 @@ use bollard::Docker;
 use super::endpoint::{self, Endpoint};
 use super::error::ConnectError;
 use super::{ssh, tls};
-use crate::model::EngineInfo;
+use crate::model::{EngineInfo, EngineKind};
 
 /// How long portolan waits for an engine before saying it cannot reach it.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -76,8 +76,11 @@ pub async fn connect(
     };
     // `info` is a nicety: an engine whose info does not parse is still an engine.
     let info = tokio::time::timeout_at(deadline, docker.info()).await.ok().and_then(Result::ok);
+    let kind =
+        EngineKind::from_components(version.components.iter().flatten().map(|c| c.name.as_str()));
     let info = EngineInfo {
         endpoint: shown.clone(),
+        kind,
         version: version.version,
         api_version: version.api_version,
         os: info.as_ref().and_then(|i| i.operating_system.clone()),

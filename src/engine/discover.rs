@@ -28,7 +28,7 @@ pub const ROOT_SOCKET_VAR: &str = "PORTOLAN_DEFAULT_SOCKET";
 
 /// What made a socket, as far as where it lies tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineKind {
+pub enum SocketPlace {
     /// `/var/run/docker.sock`, the docker CLI's own default.
     Root,
     Rootless,
@@ -41,29 +41,29 @@ pub enum EngineKind {
     PodmanSystem,
 }
 
-impl EngineKind {
+impl SocketPlace {
     /// What the header and the panes call an engine found there.
     pub fn label(self) -> &'static str {
         match self {
-            EngineKind::Root => "local",
-            EngineKind::Rootless => "rootless",
-            EngineKind::Desktop => "desktop",
-            EngineKind::Colima => "colima",
-            EngineKind::OrbStack => "orbstack",
-            EngineKind::Podman | EngineKind::PodmanSystem => "podman",
+            SocketPlace::Root => "local",
+            SocketPlace::Rootless => "rootless",
+            SocketPlace::Desktop => "desktop",
+            SocketPlace::Colima => "colima",
+            SocketPlace::OrbStack => "orbstack",
+            SocketPlace::Podman | SocketPlace::PodmanSystem => "podman",
         }
     }
 
     /// What it is, in a sentence's words.
     pub fn description(self) -> &'static str {
         match self {
-            EngineKind::Root => "the docker CLI's default socket",
-            EngineKind::Rootless => "rootless Docker",
-            EngineKind::Desktop => "Docker Desktop",
-            EngineKind::Colima => "Colima, default profile",
-            EngineKind::OrbStack => "OrbStack",
-            EngineKind::Podman => "rootless Podman",
-            EngineKind::PodmanSystem => "Podman's system service",
+            SocketPlace::Root => "the docker CLI's default socket",
+            SocketPlace::Rootless => "rootless Docker",
+            SocketPlace::Desktop => "Docker Desktop",
+            SocketPlace::Colima => "Colima, default profile",
+            SocketPlace::OrbStack => "OrbStack",
+            SocketPlace::Podman => "rootless Podman",
+            SocketPlace::PodmanSystem => "Podman's system service",
         }
     }
 }
@@ -115,7 +115,7 @@ impl fmt::Display for Place {
 /// One place an engine may be, and what would have made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
-    pub kind: EngineKind,
+    pub kind: SocketPlace,
     pub place: Place,
 }
 
@@ -126,7 +126,7 @@ impl Candidate {
         let Place::At(path) = &self.place else { return None };
         let socket = Endpoint::Unix(path.clone());
         Some(match self.kind {
-            EngineKind::Root => socket,
+            SocketPlace::Root => socket,
             kind => Endpoint::Found { kind, endpoint: Box::new(socket) },
         })
     }
@@ -142,14 +142,14 @@ pub fn candidates(around: &Surroundings) -> Vec<Candidate> {
     let home = |rest| under(&around.home, "HOME", rest);
     let runtime = |rest| under(&around.runtime_dir, "XDG_RUNTIME_DIR", rest);
     [
-        (EngineKind::Root, Place::At(around.root_socket.clone())),
-        (EngineKind::Rootless, runtime("docker.sock")),
-        (EngineKind::Desktop, home(".docker/run/docker.sock")),
-        (EngineKind::Desktop, home(".docker/desktop/docker.sock")),
-        (EngineKind::Colima, home(".colima/default/docker.sock")),
-        (EngineKind::OrbStack, home(".orbstack/run/docker.sock")),
-        (EngineKind::Podman, runtime("podman/podman.sock")),
-        (EngineKind::PodmanSystem, Place::At(PathBuf::from("/run/podman/podman.sock"))),
+        (SocketPlace::Root, Place::At(around.root_socket.clone())),
+        (SocketPlace::Rootless, runtime("docker.sock")),
+        (SocketPlace::Desktop, home(".docker/run/docker.sock")),
+        (SocketPlace::Desktop, home(".docker/desktop/docker.sock")),
+        (SocketPlace::Colima, home(".colima/default/docker.sock")),
+        (SocketPlace::OrbStack, home(".orbstack/run/docker.sock")),
+        (SocketPlace::Podman, runtime("podman/podman.sock")),
+        (SocketPlace::PodmanSystem, Place::At(PathBuf::from("/run/podman/podman.sock"))),
     ]
     .into_iter()
     .map(|(kind, place)| Candidate { kind, place })

@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::discover::EngineKind;
+use super::discover::SocketPlace;
 use super::error::ConnectError;
 use super::ssh::{SshTarget, SshTunnel};
 
@@ -31,7 +31,7 @@ pub enum Endpoint {
     /// A socket found where an engine of this kind files it, when nothing named one
     /// (see `discover`): shown by what it is, reached at `endpoint`.
     Found {
-        kind: EngineKind,
+        kind: SocketPlace,
         endpoint: Box<Endpoint>,
     },
 }

@@ -22,6 +22,7 @@ pub mod host_files;
 pub mod inspections;
 pub mod last_line;
 pub mod logs;
+pub mod podman;
 pub mod proxy_files;
 pub mod resolve;
 pub mod ssh;

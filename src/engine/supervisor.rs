@@ -27,10 +27,10 @@ use super::events::{self, OomMark, ProxyRead, Reaction, Work};
 use super::inspections::{IN_FLIGHT, INSPECT_TIMEOUT, Inspected, Inspections, Outcome, ProxyFiles};
 use super::last_line::{self, LastLineReader};
 use super::stats::{StatsCollector, StatsCommand, StatsSource};
-use super::{actions, convert, logs, swarm};
+use super::{actions, convert, logs, podman, swarm};
 use crate::model::action::{ActionResult, Verb};
 use crate::model::format::short_id;
-use crate::model::{Container, ContainerState, EngineInfo, Inventory, Update};
+use crate::model::{Container, ContainerState, EngineInfo, EngineKind, Inventory, Update};
 
 /// Longest pause between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -164,6 +164,13 @@ pub struct Supervisor {
     swarm: Option<crate::model::Swarm>,
     /// The last failure to read the cluster, so a lasting one is reported once.
     swarm_error: Option<EngineError>,
+    /// Whether this session's engine is Podman: only it has pods to ask about.
+    podman: bool,
+    /// The pod of each container asked about (`None`: in no pod). Membership is fixed
+    /// when a container is created, so each container is asked about once.
+    pods: HashMap<String, Option<String>>,
+    /// The last failure to read the pods, so a lasting one is reported once.
+    pods_error: Option<String>,
 }
 
 /// Why a session with the engine ended.
@@ -202,6 +209,9 @@ impl Supervisor {
             oom_seen: HashSet::new(),
             swarm: None,
             swarm_error: None,
+            podman: false,
+            pods: HashMap::new(),
+            pods_error: None,
         }
     }
 
@@ -233,10 +243,13 @@ impl Supervisor {
         };
         loop {
             if let Some((docker, info)) = session.take() {
+                let kind = info.kind;
                 if !self.send(Update::Connected { at: Utc::now(), info: Box::new(info) }).await {
                     return;
                 }
                 backoff = Duration::from_millis(250);
+                self.podman = kind == EngineKind::Podman;
+                self.pods.clear();
                 match self.follow(docker).await {
                     SessionEnd::Cancelled => return,
                     SessionEnd::Lost(reason) => {
@@ -534,6 +547,7 @@ impl Supervisor {
             Err(e) => return Err(EngineError::from(e).during("list containers")),
         };
         let summaries: Vec<_> = listed.into_iter().filter(|s| s.id.is_some()).collect();
+        self.learn_pods(summaries.iter().filter_map(|s| s.id.as_deref())).await;
         for summary in &summaries {
             if let Some(id) = &summary.id {
                 inspections.start(id, ProxyFiles::Read);
@@ -585,7 +599,11 @@ impl Supervisor {
                 if gone.contains(&id) {
                     return None;
                 }
-                Some(found.remove(&id).unwrap_or_else(|| convert::summary(summary, now)))
+                Some(found.remove(&id).unwrap_or_else(|| {
+                    let mut container = convert::summary(summary, now);
+                    self.join_pod(&mut container);
+                    container
+                }))
             })
             .collect();
         containers.sort_by(|a, b| a.name.cmp(&b.name));
@@ -605,8 +623,42 @@ impl Supervisor {
         Ok(Inventory { containers, networks, volumes, last_log_lines: Vec::new(), networks_late })
     }
 
+    /// Asks a Podman engine about the pods of the containers not asked about yet.
+    async fn learn_pods<'a>(&mut self, ids: impl Iterator<Item = &'a str>) {
+        if !self.podman {
+            return;
+        }
+        let new: Vec<&str> = ids.filter(|id| !self.pods.contains_key(*id)).collect();
+        if new.is_empty() {
+            return;
+        }
+        match podman::pods(&self.endpoint, INSPECT_TIMEOUT).await {
+            Ok(mut pods) => {
+                self.pods_error = None;
+                for id in new {
+                    self.pods.insert(id.to_string(), pods.remove(id));
+                }
+            }
+            Err(error) => {
+                // Asked again with the next new container; said once meanwhile.
+                let message = format!("{error}: pods are not grouped");
+                if self.pods_error.as_ref() != Some(&message) {
+                    self.pods_error = Some(message.clone());
+                    self.warn(message).await;
+                }
+            }
+        }
+    }
+
+    fn join_pod(&self, container: &mut Container) {
+        if let Some(Some(pod)) = self.pods.get(&container.id) {
+            container.join_pod(pod);
+        }
+    }
+
     /// What the supervisor adds to an inspect from what it saw itself.
     fn settle_fields(&mut self, container: &mut Container) {
+        self.join_pod(container);
         // The engine can record the exit before it hears of the OOM kill, and then
         // never sets OOMKilled: an `oom` event in this run and a SIGKILL exit say it.
         if !container.oom_killed
@@ -703,6 +755,7 @@ impl Supervisor {
         let Inspected { id, outcome, .. } = inspected;
         match outcome {
             Outcome::Found(mut container) => {
+                self.learn_pods(std::iter::once(id.as_str())).await;
                 self.settle_fields(&mut container);
                 self.track(&session.stats, &container);
                 self.known.insert(container.id.clone(), (*container).clone());
@@ -747,6 +800,7 @@ impl Supervisor {
 
     async fn forget_container(&mut self, session: &Session, id: String) -> bool {
         self.known.remove(&id);
+        self.pods.remove(&id);
         self.health_checked.remove(&id);
         let _ = session.stats.send(StatsCommand::Untrack { id: id.clone() });
         self.send(Update::ContainerRemoved { id }).await

@@ -12,6 +12,10 @@ pub const DEPENDS_ON: &str = "com.docker.compose.depends_on";
 pub const CONFIG_FILES: &str = "com.docker.compose.project.config_files";
 pub const WORKING_DIR: &str = "com.docker.compose.project.working_dir";
 pub const ONEOFF: &str = "com.docker.compose.oneoff";
+/// podman-compose's own labels; recent versions also set the `com.docker.compose.*`
+/// ones, older ones only these.
+pub const PODMAN_PROJECT: &str = "io.podman.compose.project";
+pub const PODMAN_SERVICE: &str = "io.podman.compose.service";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DependencyCondition {
@@ -61,11 +65,10 @@ pub struct ComposeInfo {
 }
 
 pub fn from_labels(labels: &BTreeMap<String, String>) -> Option<ComposeInfo> {
-    let project = labels.get(PROJECT)?.trim();
-    if project.is_empty() {
-        return None;
-    }
-    let service = labels.get(SERVICE).map(|s| s.trim().to_string()).unwrap_or_default();
+    let present = |key: &str| labels.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let project = present(PROJECT).or_else(|| present(PODMAN_PROJECT))?;
+    let service =
+        present(SERVICE).or_else(|| present(PODMAN_SERVICE)).unwrap_or_default().to_string();
     Some(ComposeInfo {
         project: project.to_string(),
         service,
@@ -176,6 +179,38 @@ mod tests {
 
     fn dep(service: &str, condition: DependencyCondition, required: bool) -> Dependency {
         Dependency { service: service.into(), condition, required }
+    }
+
+    #[test]
+    fn podman_compose_labels_name_the_project_too() {
+        let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        // Older podman-compose: only its own labels.
+        let old = labels(&[(PODMAN_PROJECT, "shop"), (PODMAN_SERVICE, "web")]);
+        let info = from_labels(&old).unwrap();
+        assert_eq!((info.project.as_str(), info.service.as_str()), ("shop", "web"));
+        // Both: Docker's win (they are what compose itself would write).
+        let both = labels(&[(PODMAN_PROJECT, "x"), (PROJECT, "shop"), (SERVICE, "db")]);
+        assert_eq!(from_labels(&both).unwrap().project, "shop");
+        assert_eq!(from_labels(&labels(&[(PODMAN_PROJECT, " ")])), None);
+    }
+
+    #[test]
+    fn a_pod_groups_like_a_project_unless_compose_labels_say_more() {
+        let mut c = crate::model::Container::new("a", "shop-web");
+        c.join_pod("shop");
+        assert_eq!((c.project(), c.service()), (Some("shop"), Some("shop-web")));
+        assert_eq!(c.pod.as_deref(), Some("shop"));
+        let mut labelled = crate::model::Container::new("b", "web_1");
+        labelled.compose = from_labels(
+            &[(PROJECT.to_string(), "proj".to_string()), (SERVICE.to_string(), "web".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        labelled.join_pod("pod_proj");
+        assert_eq!((labelled.project(), labelled.service()), (Some("proj"), Some("web")));
+        assert_eq!(labelled.pod.as_deref(), Some("pod_proj"));
     }
 
     #[test]

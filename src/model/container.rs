@@ -80,6 +80,13 @@ impl HealthStatus {
     }
 }
 
+/// Intervals without a probe result after which the health checks count as not run.
+pub const PROBES_MISSED: i64 = 3;
+
+/// What the operator is told when the health checks are not run.
+pub const HEALTH_NOT_RUN: &str =
+    "health checks defined but not being run by the engine (Podman runs them from systemd timers)";
+
 /// One run of the healthcheck probe, as the engine keeps the last few.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthProbe {
@@ -202,6 +209,9 @@ pub struct Container {
     /// Raw `KEY=value` pairs; shown masked unless the operator asks.
     pub env: Vec<(String, String)>,
     pub compose: Option<ComposeInfo>,
+    /// The Podman pod it belongs to. A pod is grouped like a compose project (see
+    /// [`Container::join_pod`]) because that is how its operator thinks of it.
+    pub pod: Option<String>,
     pub ports: Vec<Port>,
     pub networks: Vec<NetworkAttachment>,
     pub mounts: Vec<Mount>,
@@ -255,12 +265,28 @@ impl Container {
             labels: BTreeMap::new(),
             env: Vec::new(),
             compose: None,
+            pod: None,
             ports: Vec::new(),
             networks: Vec::new(),
             mounts: Vec::new(),
             limits: Limits::default(),
             proxy_config: None,
             inspect_pending_since: None,
+        }
+    }
+
+    /// Records the Podman pod the container is in. Without compose labels (which
+    /// podman-compose sets, and which then say more), the pod becomes its project and
+    /// the container's name its service, so the pod's containers group, filter and
+    /// act together like a compose project's.
+    pub fn join_pod(&mut self, pod: &str) {
+        self.pod = Some(pod.to_string());
+        if self.compose.is_none() {
+            self.compose = Some(ComposeInfo {
+                project: pod.to_string(),
+                service: self.name.clone(),
+                ..ComposeInfo::default()
+            });
         }
     }
 
@@ -281,6 +307,34 @@ impl Container {
     /// would write on the box.
     pub fn display_name(&self) -> &str {
         self.service().unwrap_or(&self.name)
+    }
+
+    /// Whether the health checks are defined but no probe has run: running for
+    /// [`PROBES_MISSED`] intervals past its start period with no probe result since it
+    /// started. `probes` are the results known (the engine's log and those portolan
+    /// saw). Podman runs probes from systemd timers, so without systemd it never does,
+    /// and the status would say "starting" forever.
+    pub fn health_checks_not_run<'p>(
+        &self,
+        probes: impl IntoIterator<Item = &'p HealthProbe>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let (Some(check), Some(started)) = (&self.healthcheck, self.started_at) else {
+            return false;
+        };
+        if self.state != ContainerState::Running || check.is_disabled() {
+            return false;
+        }
+        // Engines read 0 as "the default", which is 30 s.
+        let positive = |ns: Option<i64>| ns.filter(|n| *n > 0);
+        let interval = positive(check.interval_ns).unwrap_or(30_000_000_000);
+        let grace = positive(check.start_period_ns).unwrap_or(0);
+        let due = started
+            + chrono::Duration::nanoseconds(grace)
+            + chrono::Duration::nanoseconds(interval.saturating_mul(PROBES_MISSED));
+        let ran_since_start =
+            probes.into_iter().any(|p| p.end.or(p.start).is_some_and(|t| t >= started));
+        now > due && !ran_since_start
     }
 
     pub fn health_status(&self) -> HealthStatus {

@@ -34,10 +34,59 @@ pub use history::{ContainerEvent, ContainerHistory, History, TimelineEntry};
 pub use stats::{ContainerStats, CpuCounter, RawSample, StatsPoint};
 pub use swarm::{ServiceMode, ServicePort, Swarm, SwarmNode, SwarmService, SwarmTask};
 
+/// Which engine answers on the Docker API: Podman serves the same API with other
+/// habits (pods, health probes run from systemd timers), and calling it "Docker"
+/// would send the operator to the wrong documentation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EngineKind {
+    Docker,
+    Podman,
+    /// The engine did not say (no `Components` in `/version`).
+    #[default]
+    Unknown,
+}
+
+impl EngineKind {
+    /// From the component names of `/version`: Docker lists `Engine` (with
+    /// `containerd`, `runc`...), Podman lists `Podman Engine` (with `Conmon`...).
+    pub fn from_components<'a>(names: impl IntoIterator<Item = &'a str>) -> EngineKind {
+        let mut kind = EngineKind::Unknown;
+        for name in names {
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("Podman Engine") {
+                return EngineKind::Podman;
+            }
+            if name.eq_ignore_ascii_case("Engine") {
+                kind = EngineKind::Docker;
+            }
+        }
+        kind
+    }
+
+    /// How the engine is named before its version: `Docker 24.0.7`, `Podman 4.3.1`.
+    pub fn label(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "Docker",
+            EngineKind::Podman => "Podman",
+            EngineKind::Unknown => "engine",
+        }
+    }
+
+    /// The stable word for scripts (`engine_kind` in JSON); `None` when unknown.
+    pub fn key(self) -> Option<&'static str> {
+        match self {
+            EngineKind::Docker => Some("docker"),
+            EngineKind::Podman => Some("podman"),
+            EngineKind::Unknown => None,
+        }
+    }
+}
+
 /// What the engine said about itself when portolan connected.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EngineInfo {
     pub endpoint: String,
+    pub kind: EngineKind,
     pub version: Option<String>,
     pub api_version: Option<String>,
     pub os: Option<String>,
@@ -45,6 +94,13 @@ pub struct EngineInfo {
     pub cpus: Option<u32>,
     pub memory_bytes: Option<u64>,
     pub cgroup_version: Option<String>,
+}
+
+impl EngineInfo {
+    /// `Podman 4.3.1`, `Docker 24.0.7`; `None` when the engine gave no version.
+    pub fn kind_and_version(&self) -> Option<String> {
+        self.version.as_ref().map(|v| format!("{} {}", self.kind.label(), v))
+    }
 }
 
 /// Which engine a container, network or volume lives on: an index into
@@ -690,6 +746,31 @@ impl Model {
     /// The engine a container, network or volume lives on (the first for a stale id).
     pub fn host(&self, host: HostId) -> &Host {
         self.hosts.get(host).unwrap_or(&self.hosts[0])
+    }
+
+    /// Whether `c`'s engine should be running its health checks and is not (see
+    /// [`Container::health_checks_not_run`]). Only said of Podman: Docker runs every
+    /// probe itself, and since portolan re-reads the probe log only when the status
+    /// changes, an empty log there proves nothing.
+    pub fn health_checks_not_run(&self, c: &Container, now: DateTime<Utc>) -> bool {
+        if self.host(c.host).engine.kind != EngineKind::Podman {
+            return false;
+        }
+        let seen = self.history.get(&c.id).into_iter().flat_map(|h| h.probes.iter());
+        let logged = c.health.iter().flat_map(|h| h.log.iter());
+        c.health_checks_not_run(seen.chain(logged), now)
+    }
+
+    /// The kind to write beside an engine's name (`Podman`), only when the engines
+    /// followed are of more than one kind: there it tells a Docker from a Podman on the
+    /// same machine, elsewhere it would repeat the same word on every line.
+    pub fn kind_beside_name(&self, host: HostId) -> Option<&'static str> {
+        let kind = self.host(host).engine.kind;
+        let mixed = self
+            .hosts
+            .iter()
+            .any(|h| h.engine.kind != kind && h.engine.kind != EngineKind::Unknown);
+        (mixed && kind != EngineKind::Unknown).then(|| kind.label())
     }
 
     /// Whether more than one engine is followed: only then do panes say which.

@@ -352,3 +352,106 @@ fn a_row_waiting_for_its_inspect_counts_in_the_sync_and_is_first_seen_when_inspe
         kept.status_text(t(212))
     );
 }
+
+#[test]
+fn engine_kind_comes_from_the_version_components() {
+    // As Docker 20.10 and Podman 4.3 list them in `/version`.
+    let docker = ["Engine", "containerd", "runc", "docker-init"];
+    let podman = ["Podman Engine", "Conmon", "OCI Runtime (runc)"];
+    assert_eq!(EngineKind::from_components(docker), EngineKind::Docker);
+    assert_eq!(EngineKind::from_components(podman), EngineKind::Podman);
+    assert_eq!(EngineKind::from_components([]), EngineKind::Unknown);
+    let info = EngineInfo {
+        kind: EngineKind::Podman,
+        version: Some("4.3.1".into()),
+        ..EngineInfo::default()
+    };
+    assert_eq!(info.kind_and_version().as_deref(), Some("Podman 4.3.1"));
+    assert_eq!(EngineKind::Podman.key(), Some("podman"));
+    assert_eq!(EngineKind::Unknown.key(), None);
+}
+
+fn probe(second: i64) -> HealthProbe {
+    HealthProbe {
+        start: Some(t(second)),
+        end: Some(t(second)),
+        exit_code: Some(0),
+        output: String::new(),
+    }
+}
+
+fn checked(interval_s: i64, start_period_s: Option<i64>) -> Container {
+    let mut c = running("hc", "hc");
+    c.started_at = Some(t(0));
+    c.healthcheck = Some(Healthcheck {
+        test: vec!["CMD-SHELL".into(), "true".into()],
+        interval_ns: Some(interval_s * 1_000_000_000),
+        start_period_ns: start_period_s.map(|s| s * 1_000_000_000),
+        ..Healthcheck::default()
+    });
+    c.health = Some(Health { status: HealthStatus::Starting, failing_streak: 0, log: Vec::new() });
+    c
+}
+
+#[test]
+fn health_checks_count_as_not_run_after_three_intervals_without_a_probe() {
+    let c = checked(10, None);
+    let none: [HealthProbe; 0] = [];
+    // Three intervals is the limit: at 30 s a probe may still be on its way.
+    assert!(!c.health_checks_not_run(&none, t(30)));
+    assert!(c.health_checks_not_run(&none, t(31)));
+    // One probe since the start is enough; one from before a restart is not.
+    assert!(!c.health_checks_not_run(&[probe(12)], t(100)));
+    assert!(c.health_checks_not_run(&[probe(-50)], t(100)));
+    // The start period comes first.
+    let slow = checked(10, Some(60));
+    assert!(!slow.health_checks_not_run(&none, t(85)));
+    assert!(slow.health_checks_not_run(&none, t(91)));
+    // An interval of 0 means the engine's default, 30 s.
+    let default = checked(0, None);
+    assert!(!default.health_checks_not_run(&none, t(89)));
+    assert!(default.health_checks_not_run(&none, t(91)));
+    // Not running, disabled, or no check: nothing to say.
+    let mut stopped = checked(10, None);
+    stopped.state = ContainerState::Exited;
+    assert!(!stopped.health_checks_not_run(&none, t(100)));
+    let mut disabled = checked(10, None);
+    disabled.healthcheck =
+        Some(Healthcheck { test: vec!["NONE".into()], ..Healthcheck::default() });
+    assert!(!disabled.health_checks_not_run(&none, t(100)));
+    assert!(!running("x", "x").health_checks_not_run(&none, t(100)));
+}
+
+#[test]
+fn only_podman_is_said_not_to_run_its_health_checks() {
+    for (kind, said) in [(EngineKind::Podman, true), (EngineKind::Docker, false)] {
+        let mut model = Model::new("unix:///p.sock", t(0));
+        let info = EngineInfo { kind, ..EngineInfo::default() };
+        model.apply(Update::Connected { at: t(0), info: Box::new(info) });
+        let c = checked(2, None);
+        model.apply(Update::ContainerChanged(Box::new(c.clone())));
+        let c = &model.containers["hc"];
+        assert_eq!(model.health_checks_not_run(c, t(60)), said, "{kind:?}");
+        let problems = crate::triage::problems(&model, t(60), None);
+        let kinds: Vec<_> = problems.iter().map(|p| p.kind.as_str()).collect();
+        assert_eq!(kinds.contains(&"health_not_run"), said, "{kind:?}: {kinds:?}");
+    }
+}
+
+#[test]
+fn the_kind_is_written_beside_names_only_when_the_engines_differ() {
+    let hosts = vec![Host::new("a", "unix:///a", t(0)), Host::new("b", "unix:///b", t(0))];
+    let mut model = Model::with_hosts(hosts, t(0));
+    let connect = |model: &mut Model, host, kind| {
+        let info = EngineInfo { kind, ..EngineInfo::default() };
+        model.apply_from(host, Update::Connected { at: t(0), info: Box::new(info) });
+    };
+    connect(&mut model, 0, EngineKind::Docker);
+    // The other one not connected yet: its kind is unknown, nothing to tell apart.
+    assert_eq!((model.kind_beside_name(0), model.kind_beside_name(1)), (None, None));
+    connect(&mut model, 1, EngineKind::Docker);
+    assert_eq!((model.kind_beside_name(0), model.kind_beside_name(1)), (None, None));
+    connect(&mut model, 1, EngineKind::Podman);
+    assert_eq!(model.kind_beside_name(0), Some("Docker"));
+    assert_eq!(model.kind_beside_name(1), Some("Podman"));
+}

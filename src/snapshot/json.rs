@@ -350,6 +350,8 @@ pub struct TimelineJson {
 #[derive(Serialize)]
 pub struct EngineJson {
     pub endpoint: String,
+    /// `docker` or `podman`, from the engine's `/version`; `null` when it did not say.
+    pub engine_kind: Option<&'static str>,
     pub version: Option<String>,
     pub api_version: Option<String>,
     pub hostname: Option<String>,
@@ -367,6 +369,8 @@ pub struct HostJson {
     pub since: String,
     /// Why it is not connected, in words.
     pub reason: Option<String>,
+    /// `docker` or `podman`, from the engine's `/version`; `null` when it did not say.
+    pub engine_kind: Option<&'static str>,
     pub version: Option<String>,
     pub api_version: Option<String>,
     pub hostname: Option<String>,
@@ -406,8 +410,12 @@ pub struct ContainerJson {
     pub read_only: bool,
     pub privileged: bool,
     pub restart_policy: Option<String>,
+    /// The compose project; for a Podman pod's container without compose labels,
+    /// the pod (its `service` is then the container's name).
     pub project: Option<String>,
     pub service: Option<String>,
+    /// The Podman pod it is in; `null` elsewhere.
+    pub pod: Option<String>,
     pub container_number: Option<u32>,
     pub depends_on: Vec<String>,
     pub depends_on_conditions: Vec<DependencyJson>,
@@ -604,6 +612,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
     Document {
         engine: EngineJson {
             endpoint: first.engine.endpoint.clone(),
+            engine_kind: first.engine.kind.key(),
             version: first.engine.version.clone(),
             api_version: first.engine.api_version.clone(),
             hostname: first.engine.hostname.clone(),
@@ -627,6 +636,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
                     connected,
                     since: since.to_rfc3339_opts(SecondsFormat::Millis, true),
                     reason,
+                    engine_kind: host.engine.kind.key(),
                     version: host.engine.version.clone(),
                     api_version: host.engine.api_version.clone(),
                     hostname: host.engine.hostname.clone(),
@@ -747,6 +757,7 @@ fn container(
         restart_policy: c.restart_policy.as_ref().map(|p| p.name.clone()),
         project: c.project().map(String::from),
         service: c.service().map(String::from),
+        pod: c.pod.clone(),
         container_number: c.compose.as_ref().and_then(|i| i.container_number),
         depends_on: c.depends_on().iter().map(|d| d.service.clone()).collect(),
         depends_on_conditions: c

@@ -10,9 +10,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::DEMO_IMAGE_LABEL;
 use crate::model::compose::{DEPENDS_ON, PROJECT, SERVICE};
 use crate::model::{
-    Container, ContainerState, CpuCounter, EngineInfo, Health, HealthStatus, Healthcheck, Host,
-    HostId, Inventory, Limits, Model, Mount, Network, NetworkAttachment, Port, RawSample, Update,
-    Volume,
+    Container, ContainerState, CpuCounter, EngineInfo, EngineKind, Health, HealthStatus,
+    Healthcheck, Host, HostId, Inventory, Limits, Model, Mount, Network, NetworkAttachment, Port,
+    RawSample, Update, Volume,
 };
 
 /// The pinned "now" of every fixture.
@@ -98,6 +98,7 @@ impl Stack {
                 at: at(-10),
                 info: Box::new(EngineInfo {
                     endpoint: endpoint.into(),
+                    kind: EngineKind::Docker,
                     version: Some("27.3.1".into()),
                     api_version: Some("1.47".into()),
                     hostname: Some(hostname.into()),

@@ -205,6 +205,7 @@ pub struct Graph {
     /// whose map is the host box itself.
     pub hosts: Vec<GraphHost>,
     pub hostname: Option<String>,
+    /// The engine's kind and version, as titles write it: `Podman 4.3.1`.
     pub engine_version: Option<String>,
     pub groups: Vec<Group>,
     pub nodes: Vec<Node>,
@@ -531,7 +532,7 @@ pub fn derive(model: &Model, filter: &Filter<'_>) -> Graph {
     Graph {
         hosts,
         hostname: model.host(0).engine.hostname.as_deref().map(|h| one_line(h).into_owned()),
-        engine_version: model.host(0).engine.version.clone(),
+        engine_version: model.host(0).engine.kind_and_version(),
         groups,
         nodes,
         edges,

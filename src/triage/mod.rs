@@ -26,6 +26,9 @@ pub enum ProblemKind {
     ServiceDegraded,
     /// A swarm task failed and its slot has not recovered.
     TaskFailed,
+    /// Health checks are defined but the engine runs no probe (Podman without
+    /// systemd): the status says "starting" forever, which hides it.
+    HealthNotRun,
 }
 
 impl ProblemKind {
@@ -39,6 +42,7 @@ impl ProblemKind {
             ProblemKind::DependencyDown => "dependency_down",
             ProblemKind::ServiceDegraded => "service_degraded",
             ProblemKind::TaskFailed => "task_failed",
+            ProblemKind::HealthNotRun => "health_not_run",
         }
     }
 
@@ -53,6 +57,7 @@ impl ProblemKind {
             ProblemKind::DependencyDown => "dependency down",
             ProblemKind::ServiceDegraded => "below replicas",
             ProblemKind::TaskFailed => "task failed",
+            ProblemKind::HealthNotRun => "checks not run",
         }
     }
 }
@@ -289,6 +294,10 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
         if c.state == ContainerState::Running && c.health_status() == HealthStatus::Unhealthy {
             let (detail, since) = unhealthy_detail(model, c);
             push(ProblemKind::Unhealthy, since, detail);
+        }
+        if model.health_checks_not_run(c, now) {
+            let since = c.started_at.map(Since::exact);
+            push(ProblemKind::HealthNotRun, since, crate::model::container::HEALTH_NOT_RUN.into());
         }
         if c.state == ContainerState::Running
             && let (Some(project), deps) = (c.project(), c.depends_on())

@@ -35,14 +35,17 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
             crate::model::format::short_endpoint(&engine.endpoint)
         };
         left.push(Span::styled(format!(" {} ", one_line(&endpoint)), theme.style(Slot::Header)));
-        if let Some(version) = engine.version.as_ref().filter(|_| level < 4) {
+        if let Some(named) = engine.kind_and_version().filter(|_| level < 4) {
             let api = engine
                 .api_version
                 .as_deref()
                 .filter(|_| level < 2)
                 .map(|a| format!(" (API {a})"))
                 .unwrap_or_default();
-            left.push(Span::styled(format!("· Docker {version}{api} "), theme.style(Slot::Header)));
+            left.push(Span::styled(
+                format!("· {}{api} ", one_line(&named)),
+                theme.style(Slot::Header),
+            ));
         }
         if let Some(host) = engine.hostname.as_ref().filter(|_| level < 1) {
             left.push(Span::styled(format!("· {} ", one_line(host)), theme.style(Slot::Header)));
@@ -279,7 +282,10 @@ fn host_spans(
 ) -> Vec<Span<'static>> {
     let theme = &app.theme;
     let counts = shown_counts(app, |c| c.host == id);
-    let name = one_line(&host.name).into_owned();
+    let mut name = one_line(&host.name).into_owned();
+    if let Some(kind) = app.model.kind_beside_name(id).filter(|_| level < 3) {
+        name = format!("{name} ({kind})");
+    }
     let gap = if level >= 2 { "" } else { " " };
     if let (Some(other), Connection::Connected { .. }) = (host.same_as, &host.connection) {
         let other = one_line(&app.model.host(other).name).into_owned();

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use portolan::engine::{self, Endpoint, EngineHandle, EngineOptions};
 use portolan::model::{Container, Model};
 
+pub mod podman;
 pub mod second_engine;
 
 /// Everything a test creates carries this label with its run id.

@@ -223,7 +223,7 @@ async fn sockets_are_asked_for_real_and_each_gets_its_reason() {
     let started = std::time::Instant::now();
     let list: Vec<Candidate> = ["stale.sock", "silent.sock", "web.sock", "engine.sock"]
         .into_iter()
-        .map(|name| Candidate { kind: EngineKind::Desktop, place: at(name) })
+        .map(|name| Candidate { kind: SocketPlace::Desktop, place: at(name) })
         .collect();
     let tried = look(&list, limit).await;
     assert!(started.elapsed() < Duration::from_secs(2), "asked at once, not one by one");

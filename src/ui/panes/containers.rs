@@ -394,7 +394,10 @@ impl Pane for ContainersPane {
 fn host_line<'a>(view: &PaneView<'_>, host: HostId, running: usize, total: usize) -> Line<'a> {
     let theme = view.theme;
     let (state, slot) = super::host_state(view, host);
-    let name = one_line(&view.model.host(host).name).into_owned();
+    let mut name = one_line(&view.model.host(host).name).into_owned();
+    if let Some(kind) = view.model.kind_beside_name(host) {
+        name = format!("{name} ({kind})");
+    }
     Line::from(vec![
         Span::styled(format!("▣ {name}"), theme.style(Slot::Title)),
         Span::styled(format!("  {state}"), theme.style(slot)),

@@ -232,9 +232,15 @@ fn card<'a>(c: &Container, name: &str, view: &PaneView<'_>, width: usize) -> Vec
     let theme = view.theme;
     let Some(check) = &c.healthcheck else { return Vec::new() };
     let status = c.health_status();
+    let not_run = view.model.health_checks_not_run(c, view.now);
     let streak = c.health.as_ref().map_or(0, |h| h.failing_streak);
+    let marked = if not_run {
+        Span::styled(format!("{:<12}", "⚠ not run"), theme.style(Slot::Warning))
+    } else {
+        Span::styled(format!("{:<12}", status.marked()), theme.health(status))
+    };
     let mut title = vec![
-        Span::styled(format!("{:<12}", status.marked()), theme.health(status)),
+        marked,
         Span::styled(
             format!("{}{name}", super::host_prefix(view.model, c.host)),
             theme.style(Slot::Title),
@@ -272,7 +278,9 @@ fn card<'a>(c: &Container, name: &str, view: &PaneView<'_>, width: usize) -> Vec
         strip.push(Span::styled(glyph, theme.style(slot)));
     }
     let passed = probes.iter().filter(|p| p.exit_code == Some(0)).count();
-    let summary = if probes.is_empty() {
+    let summary = if not_run {
+        crate::model::container::HEALTH_NOT_RUN.to_string()
+    } else if probes.is_empty() {
         "no probe has run yet".to_string()
     } else {
         format!("  {passed}/{} passed", probes.len())

@@ -409,8 +409,8 @@ impl MapPane {
             if let Some(host) = &graph.hostname {
                 parts.push(host.clone());
             }
-            if let Some(version) = &graph.engine_version {
-                parts.push(format!("Docker {}", one_line(version)));
+            if let Some(named) = &graph.engine_version {
+                parts.push(one_line(named).into_owned());
             }
         } else {
             // Each host box names its engine; the frame says how many answer.
@@ -831,7 +831,7 @@ fn draw(
     }
 }
 
-/// `name · state · hostname · Docker version` on the top border (the state first when
+/// `name · state · hostname · Docker (or Podman) version` on the top border (the state first when
 /// the engine does not answer, so cutting the title never hides it); for an engine
 /// not answering, a note on the bottom border that its boxes are its last known state;
 /// inside an empty box, why it is empty.
@@ -862,8 +862,8 @@ fn host_box(
     if let Some(hostname) = &engine.engine.hostname {
         identity.push(one_line(hostname).into_owned());
     }
-    if let Some(version) = &engine.engine.version {
-        identity.push(format!("Docker {}", one_line(version)));
+    if let Some(named) = engine.engine.kind_and_version() {
+        identity.push(one_line(&named).into_owned());
     }
     let connected = engine.connection.is_connected();
     let mut pieces: Vec<(String, Slot)> = vec![(format!(" {name} "), Slot::Title)];

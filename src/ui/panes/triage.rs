@@ -35,7 +35,9 @@ fn slot(kind: ProblemKind) -> Slot {
         | ProblemKind::Crashloop
         | ProblemKind::Unhealthy => Slot::Error,
         ProblemKind::Exited => Slot::StateExited,
-        ProblemKind::DependencyDown | ProblemKind::ServiceDegraded => Slot::Warning,
+        ProblemKind::DependencyDown
+        | ProblemKind::ServiceDegraded
+        | ProblemKind::HealthNotRun => Slot::Warning,
         ProblemKind::TaskFailed => Slot::Error,
     }
 }
