@@ -20,6 +20,19 @@ pub struct ResourcesPane {
     pub nav: ListNav,
     /// Row → container id (None for group and total rows).
     rows: Vec<Option<String>>,
+    /// The table as of the last change of the model or the project filter: a frame
+    /// formats only the rows on screen, however many containers there are.
+    plan: Vec<Planned>,
+    unlimited: usize,
+    planned_for: Option<(u64, Option<String>)>,
+}
+
+/// A line of the table, kept between frames (a service by its container's id).
+#[derive(Debug)]
+enum Planned {
+    Group(String),
+    Service(String),
+    Total { label: String, sums: Sums },
 }
 
 enum Line<'a> {
@@ -60,13 +73,30 @@ impl ResourcesPane {
 
 impl Pane for ResourcesPane {
     fn sync(&mut self, view: &PaneView<'_>) {
-        self.rows = build(view.model, view.project)
+        let key = (view.model.revision, view.project.map(String::from));
+        if self.planned_for.as_ref() == Some(&key) {
+            return;
+        }
+        let lines = build(view.model, view.project);
+        self.unlimited =
+            lines.iter().filter(|l| matches!(l, Line::Service(c) if no_limits(c))).count();
+        self.plan = lines
+            .into_iter()
+            .map(|l| match l {
+                Line::Group(name) => Planned::Group(name),
+                Line::Service(c) => Planned::Service(c.id.clone()),
+                Line::Total { label, sums } => Planned::Total { label, sums },
+            })
+            .collect();
+        self.rows = self
+            .plan
             .iter()
             .map(|l| match l {
-                Line::Service(c) => Some(c.id.clone()),
+                Planned::Service(id) => Some(id.clone()),
                 _ => None,
             })
             .collect();
+        self.planned_for = Some(key);
     }
 
     fn act(&mut self, action: Action, _view: &PaneView<'_>, _: &mut Vec<Effect>) -> Handled {
@@ -80,9 +110,8 @@ impl Pane for ResourcesPane {
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let model = view.model;
         let theme = view.theme;
-        let lines = build(model, view.project);
-        let unlimited =
-            lines.iter().filter(|l| matches!(l, Line::Service(c) if no_limits(c))).count();
+        // `sync` worked the table out for this model just before the frame.
+        let unlimited = self.unlimited;
         let title = if unlimited > 0 {
             format!("Resources · limits & reservations · {unlimited} without limits")
         } else {
@@ -108,8 +137,20 @@ impl Pane for ResourcesPane {
             .map(|h| Cell::from(Span::styled(h, theme.style(Slot::Label)))),
         );
         let visible = inner.height.saturating_sub(1) as usize;
-        let range = self.nav.window(lines.len(), visible);
-        let rows: Vec<Row> = lines[range.clone()].iter().map(|l| row(l, model, theme)).collect();
+        let range = self.nav.window(self.plan.len(), visible);
+        let rows: Vec<Row> = self.plan[range.clone()]
+            .iter()
+            .filter_map(|planned| {
+                let line = match planned {
+                    Planned::Group(name) => Line::Group(name.clone()),
+                    Planned::Service(id) => Line::Service(model.containers.get(id)?),
+                    Planned::Total { label, sums } => {
+                        Line::Total { label: label.clone(), sums: *sums }
+                    }
+                };
+                Some(row(&line, model, theme))
+            })
+            .collect();
         let widths = [
             Constraint::Fill(2),
             Constraint::Length(9),
@@ -125,7 +166,7 @@ impl Pane for ResourcesPane {
             .column_spacing(1)
             .row_highlight_style(theme.style(Slot::Selection));
         let mut state = TableState::default();
-        if !lines.is_empty() {
+        if !self.plan.is_empty() {
             state.select(Some(self.nav.selected - range.start));
         }
         frame.render_stateful_widget(table, inner, &mut state);
@@ -267,5 +308,44 @@ fn row<'a>(line: &Line<'_>, model: &Model, theme: &Theme) -> Row<'a> {
             ])
             .style(bold)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::theme::Theme;
+
+    #[test]
+    fn the_table_is_worked_out_once_per_change_not_per_frame() {
+        let mut model = crate::topology::fixtures::three_hosts();
+        let derived = crate::derived::Derived::default();
+        let theme = Theme::built_in("dark");
+        fn view<'a>(
+            model: &'a Model,
+            derived: &'a crate::derived::Derived,
+            theme: &'a Theme,
+        ) -> PaneView<'a> {
+            PaneView {
+                model,
+                derived,
+                theme,
+                focused: true,
+                title: "Resources",
+                project: None,
+                now: chrono::Utc::now(),
+                offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
+            }
+        }
+        let mut pane = ResourcesPane::default();
+        pane.sync(&view(&model, &derived, &theme));
+        let services = pane.rows.iter().flatten().count();
+        assert_eq!(services, model.containers.len());
+        let planned = pane.plan.as_ptr();
+        pane.sync(&view(&model, &derived, &theme));
+        assert_eq!(pane.plan.as_ptr(), planned, "kept for a frame with no change");
+        model.revision += 1;
+        pane.sync(&view(&model, &derived, &theme));
+        assert_ne!(pane.plan.as_ptr(), planned, "worked out again for a change");
     }
 }

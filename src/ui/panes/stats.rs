@@ -68,7 +68,11 @@ pub struct StatsPane {
     pub descending: bool,
     /// Container ids in the order of the last render.
     order: Vec<String>,
+    /// The model revision, sort and filter `order` was sorted for: a frame that only
+    /// moves the selection does not sort a thousand rows again.
+    ordered_for: Option<(u64, SortColumn, bool, Option<String>)>,
     names: super::RowNames,
+    charts: ChartSeries,
 }
 
 impl Default for StatsPane {
@@ -78,10 +82,30 @@ impl Default for StatsPane {
             sort: SortColumn::Cpu,
             descending: true,
             order: Vec::new(),
+            ordered_for: None,
             names: super::RowNames::default(),
+            charts: ChartSeries::default(),
         }
     }
 }
+
+/// The selected container's and its project's history, summed once per change of
+/// the model or of the selection: a project of hundreds of containers holds ten
+/// minutes of points each.
+#[derive(Debug, Default)]
+struct ChartSeries {
+    key: Option<(u64, String)>,
+    /// cpu, mem, net: the container's own, then its project's.
+    own: [Vec<f64>; 3],
+    project: [Vec<f64>; 3],
+    project_members: usize,
+}
+
+const METRICS: [(&str, Metric); 3] = [
+    ("cpu", |p| p.cpu_percent),
+    ("mem", |p| p.memory_bytes.map(|m| m as f64)),
+    ("net", |p| Some(p.net_rx_rate.unwrap_or(0.0) + p.net_tx_rate.unwrap_or(0.0))),
+];
 
 /// CPU as a share of the container's CPU limit, when it has one (0.5 CPU used of a
 /// 0.5 CPU limit is 100 %).
@@ -162,8 +186,14 @@ impl StatsPane {
 impl Pane for StatsPane {
     fn sync(&mut self, view: &PaneView<'_>) {
         // Keep the selection on the same container when the order changes.
+        let key =
+            (view.model.revision, self.sort, self.descending, view.project.map(String::from));
+        if self.ordered_for.as_ref() == Some(&key) {
+            return;
+        }
         let selected_id = self.selected_container().map(String::from);
         self.order = self.ordered(view.model, view.project).iter().map(|c| c.id.clone()).collect();
+        self.ordered_for = Some(key);
         if let Some(id) = selected_id {
             self.select_container(&id);
         }
@@ -263,7 +293,8 @@ impl Pane for StatsPane {
             let selected =
                 self.order.get(self.nav.selected).and_then(|id| model.containers.get(id));
             let named = selected.map(|c| (c, name(c)));
-            render_charts(frame, charts_area, view, named.as_ref().map(|(c, n)| (*c, n.as_str())));
+            let selected = named.as_ref().map(|(c, n)| (*c, n.as_str()));
+            render_charts(frame, charts_area, view, selected, &mut self.charts);
         }
     }
 }
@@ -342,9 +373,10 @@ fn stats_row<'a>(
 }
 
 /// The last `width` points of a series, scaled for a sparkline.
-fn series(points: &[f64], width: usize) -> Vec<u64> {
-    let start = points.len().saturating_sub(width);
-    points[start..].iter().map(|v| (v.max(0.0) * 100.0) as u64).collect()
+/// The newest `width` values as sparkline bars.
+fn points(values: &[f64], width: usize) -> Vec<u64> {
+    let start = values.len().saturating_sub(width);
+    values[start..].iter().map(|v| (v.max(0.0) * 100.0) as u64).collect()
 }
 
 /// Reads one figure from a stats point.
@@ -372,32 +404,41 @@ fn render_charts(
     area: Rect,
     view: &PaneView<'_>,
     selected: Option<(&Container, &str)>,
+    series: &mut ChartSeries,
 ) {
     let Some((c, name)) = selected else {
         frame.render_widget(Paragraph::new("Select a running container to see its history."), area);
         return;
     };
     let model = view.model;
-    // The project as deployed on this container's engine: the same project on another
-    // engine is another deployment, never summed in.
-    let project_ids: Vec<&str> = match c.project() {
-        Some(project) => model
-            .containers
-            .values()
-            .filter(|o| o.host == c.host && o.project() == Some(project) && o.state.is_running())
-            .map(|o| o.id.as_str())
-            .collect(),
-        None => vec![c.id.as_str()],
-    };
+    let key = (model.revision, c.id.clone());
+    if series.key.as_ref() != Some(&key) {
+        // The project as deployed on this container's engine: the same project on
+        // another engine is another deployment, never summed in.
+        let project_ids: Vec<&str> = match c.project() {
+            Some(project) => model
+                .containers
+                .values()
+                .filter(|o| {
+                    o.host == c.host && o.project() == Some(project) && o.state.is_running()
+                })
+                .map(|o| o.id.as_str())
+                .collect(),
+            None => vec![c.id.as_str()],
+        };
+        series.own = METRICS.map(|(_, metric)| history(model, &[c.id.as_str()], metric));
+        series.project = METRICS.map(|(_, metric)| history(model, &project_ids, metric));
+        series.project_members = project_ids.len();
+        series.key = Some(key);
+    }
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let own = [c.id.as_str()];
     charts_for(
         frame,
         left,
         view,
         format!("{}{name} · last 10 min", super::host_prefix(model, c.host)),
-        &own,
+        &series.own,
         c.limits.memory_bytes,
     );
     let title = match c.project() {
@@ -405,11 +446,11 @@ fn render_charts(
             "project {}{} (sum of {})",
             super::host_prefix(model, c.host),
             one_line(project),
-            project_ids.len()
+            series.project_members
         ),
         None => "stand-alone".to_string(),
     };
-    charts_for(frame, right, view, title, &project_ids, None);
+    charts_for(frame, right, view, title, &series.project, None);
 }
 
 fn charts_for(
@@ -417,7 +458,7 @@ fn charts_for(
     area: Rect,
     view: &PaneView<'_>,
     title: String,
-    ids: &[&str],
+    series: &[Vec<f64>; 3],
     memory_limit: Option<u64>,
 ) {
     let theme = view.theme;
@@ -432,13 +473,7 @@ fn charts_for(
         Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Length(1)])
             .spacing(1)
             .split(inner);
-    let metrics: [(&str, Metric); 3] = [
-        ("cpu", |p| p.cpu_percent),
-        ("mem", |p| p.memory_bytes.map(|m| m as f64)),
-        ("net", |p| Some(p.net_rx_rate.unwrap_or(0.0) + p.net_tx_rate.unwrap_or(0.0))),
-    ];
-    for (row, (name, metric)) in rows.iter().zip(metrics) {
-        let values = history(view.model, ids, metric);
+    for ((row, (name, _)), values) in rows.iter().zip(METRICS).zip(series) {
         let now = values.last().copied().unwrap_or(0.0);
         let peak = values.iter().copied().fold(0.0, f64::max);
         let label = match name {
@@ -455,7 +490,7 @@ fn charts_for(
             Paragraph::new(Line::from(Span::styled(label, theme.style(Slot::Label)))),
             label_area,
         );
-        let data = series(&values, chart_area.width as usize);
+        let data = points(values, chart_area.width as usize);
         let mut sparkline = Sparkline::default().data(&data).style(theme.style(Slot::Accent));
         if name == "mem"
             && let Some(limit) = memory_limit
@@ -482,5 +517,43 @@ mod tests {
         let mut sorted = local.clone();
         sorted.sort();
         assert_eq!(local, sorted);
+    }
+
+    #[test]
+    fn rows_are_sorted_once_per_change_not_per_frame() {
+        let mut model = crate::topology::fixtures::three_hosts();
+        let derived = crate::derived::Derived::default();
+        let theme = Theme::built_in("dark");
+        fn view<'a>(
+            model: &'a Model,
+            derived: &'a crate::derived::Derived,
+            theme: &'a Theme,
+        ) -> PaneView<'a> {
+            PaneView {
+                model,
+                derived,
+                theme,
+                focused: true,
+                title: "Stats",
+                project: None,
+                now: chrono::Utc::now(),
+                offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
+            }
+        }
+        let mut pane = StatsPane::default();
+        pane.sync(&view(&model, &derived, &theme));
+        assert!(!pane.order.is_empty());
+        let sorted = pane.order.as_ptr();
+        // A frame for a key press: the same model, the same order.
+        pane.sync(&view(&model, &derived, &theme));
+        assert_eq!(pane.order.as_ptr(), sorted, "kept for a frame with no change");
+        // Another column, or a change of the model (a stats tick): sorted again.
+        pane.cycle_sort();
+        pane.sync(&view(&model, &derived, &theme));
+        let by_memory = pane.order.as_ptr();
+        assert_ne!(by_memory, sorted, "sorted again for another column");
+        model.revision += 1;
+        pane.sync(&view(&model, &derived, &theme));
+        assert_ne!(pane.order.as_ptr(), by_memory, "sorted again for a change of the model");
     }
 }
