@@ -161,6 +161,31 @@ fn main() {
             median(runs).as_secs_f64() * 1e3
         );
     }
+    // A frame right after a stats tick does the per-change work too (sorting by CPU,
+    // summing the project's charts): what a busy host costs once a second.
+    for (pane, containers) in
+        [(PaneId::Stats, 200), (PaneId::Stats, 1000), (PaneId::Resources, 1000)]
+    {
+        let mut app =
+            App::new(model(containers), Theme::built_in("dark"), Keymap::default(), Utc::now());
+        app.pane = pane;
+        app.set_project(None);
+        let ids: Vec<String> = app.model.containers.keys().cloned().collect();
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        let runs: Vec<Duration> = (2..2 + runs_per_case as u64)
+            .map(|tick| {
+                app.apply(Update::Stats(ids.iter().map(|id| (id.clone(), sample(tick))).collect()));
+                let started = Instant::now();
+                terminal.draw(|frame| draw(frame, &mut app)).unwrap();
+                started.elapsed()
+            })
+            .collect();
+        println!(
+            "{:<10} pane, {containers:>4} containers, 120x40, first frame after a stats tick: {:>7.3} ms (median of {runs_per_case})",
+            pane.name(),
+            median(runs).as_secs_f64() * 1e3
+        );
+    }
     // The app folds a tick in and then keeps what it derives (triage's problem count
     // for the tab bar) up to date: the cost of a tick when nothing but stats moved.
     let mut app = App::new(model(200), Theme::built_in("dark"), Keymap::default(), Utc::now());
