@@ -26,6 +26,68 @@ pub fn test_image() -> String {
     image
 }
 
+/// An engine of the tests' own on a private unix socket (a second dockerd, a Podman
+/// service): the docker CLI against it, its readiness, its log and the test image.
+pub struct PrivateEngine<'a> {
+    pub socket: &'a std::path::Path,
+    pub log: std::path::PathBuf,
+    /// How messages name it: "the second dockerd", "Podman".
+    pub what: &'static str,
+}
+
+impl PrivateEngine<'_> {
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    pub fn docker(&self, args: &[&str]) -> Output {
+        let host = self.host();
+        let mut all = vec!["-H", host.as_str()];
+        all.extend_from_slice(args);
+        Command::new("docker").args(&all).output().expect("the docker CLI runs")
+    }
+
+    pub fn wait_ready(&self, timeout: Duration) {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if self.socket.exists() && self.docker(&["version"]).status.success() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("{} did not answer within {timeout:?}; its log:\n{}", self.what, self.log_tail());
+    }
+
+    pub fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// Copies the test image from the host's engine: no registry is reachable.
+    pub fn load_test_image(&self) {
+        let image = test_image();
+        let mut save = Command::new("docker")
+            .args(["save", &image])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("docker save runs");
+        let stdout = save.stdout.take().expect("docker save's output");
+        let load = Command::new("docker")
+            .args(["-H", &self.host(), "load"])
+            .stdin(stdout)
+            .output()
+            .expect("docker load runs");
+        let saved = save.wait().expect("docker save ends");
+        assert!(
+            saved.success() && load.status.success(),
+            "cannot load {image} into {}: {}",
+            self.what,
+            String::from_utf8_lossy(&load.stderr)
+        );
+    }
+}
+
 /// Runs the docker CLI; panics with its stderr if it cannot run at all.
 pub fn docker(args: &[&str]) -> Output {
     Command::new("docker").args(args).output().expect("the docker CLI runs")

@@ -76,59 +76,37 @@ impl PodmanEngine {
         Some(engine)
     }
 
-    fn wait_ready(&self, timeout: Duration) {
-        let started = Instant::now();
-        while started.elapsed() < timeout {
-            if self.socket.exists() && self.docker(&["version"]).status.success() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
+    fn private(&self) -> super::PrivateEngine<'_> {
+        super::PrivateEngine {
+            socket: &self.socket,
+            log: self.dir.join("podman.log"),
+            what: "Podman",
         }
-        panic!("Podman did not answer within {timeout:?}; its log:\n{}", self.log_tail());
+    }
+
+    fn wait_ready(&self, timeout: Duration) {
+        self.private().wait_ready(timeout);
     }
 
     pub fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.join("podman.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+        self.private().log_tail()
     }
 
-    /// Copies the test image from the host's Docker engine: no registry is reachable.
     fn load_test_image(&self) {
-        let image = super::test_image();
-        let mut save = Command::new("docker")
-            .args(["save", &image])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("docker save runs");
-        let stdout = save.stdout.take().expect("docker save's output");
-        let load = Command::new("docker")
-            .args(["-H", &self.host(), "load"])
-            .stdin(stdout)
-            .output()
-            .expect("docker load runs");
-        let saved = save.wait().expect("docker save ends");
-        assert!(
-            saved.success() && load.status.success(),
-            "cannot load {image} into Podman: {}",
-            String::from_utf8_lossy(&load.stderr)
-        );
+        self.private().load_test_image();
     }
 
     pub fn host(&self) -> String {
-        format!("unix://{}", self.socket.display())
+        self.private().host()
+    }
+
+    /// The docker CLI against this engine.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        self.private().docker(args)
     }
 
     pub fn endpoint(&self) -> Endpoint {
         Endpoint::Unix(self.socket.clone())
-    }
-
-    /// The docker CLI against Podman's Docker-compatible API.
-    pub fn docker(&self, args: &[&str]) -> Output {
-        let host = self.host();
-        let mut all = vec!["-H", host.as_str()];
-        all.extend_from_slice(args);
-        Command::new("docker").args(&all).output().expect("the docker CLI runs")
     }
 
     pub fn docker_ok(&self, args: &[&str]) -> String {

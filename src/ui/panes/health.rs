@@ -317,8 +317,6 @@ fn card<'a>(c: &Container, name: &str, view: &PaneView<'_>, width: usize) -> Vec
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
 
     use super::*;
     use crate::derived::Derived;
@@ -359,30 +357,11 @@ mod tests {
     }
 
     fn view<'a>(model: &'a Model, derived: &'a Derived, theme: &'a Theme) -> PaneView<'a> {
-        PaneView {
-            model,
-            derived,
-            theme,
-            focused: true,
-            title: "Health",
-            project: None,
-            now: at(0),
-            offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
-        }
+        super::super::testing::view(model, derived, theme, "Health", at(0))
     }
 
     fn rows(pane: &mut HealthPane, view: &PaneView<'_>, width: u16, height: u16) -> Vec<String> {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-        terminal
-            .draw(|frame| {
-                pane.sync(view);
-                pane.render(frame, frame.area(), view);
-            })
-            .expect("draw");
-        let buffer = terminal.backend().buffer();
-        (0..height)
-            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
-            .collect()
+        super::super::testing::draw(pane, view, width, height)
     }
 
     /// What the pane drew when it built every card and windowed the lines: the cards

@@ -337,3 +337,51 @@ mod host_name_tests {
         assert_eq!(host_and_name(&single, 0, "postgres", 9), "postgres");
     }
 }
+
+/// What the panes' unit tests share: a view of a model and a drawn frame.
+#[cfg(test)]
+pub(crate) mod testing {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::{Pane, PaneView};
+    use crate::derived::Derived;
+    use crate::model::Model;
+    use crate::ui::theme::Theme;
+
+    /// A focused, unfiltered view of `model` as of `now`, in UTC.
+    pub fn view<'a>(
+        model: &'a Model,
+        derived: &'a Derived,
+        theme: &'a Theme,
+        title: &'static str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> PaneView<'a> {
+        PaneView {
+            model,
+            derived,
+            theme,
+            focused: true,
+            title,
+            project: None,
+            now,
+            offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
+        }
+    }
+
+    /// Syncs `pane` and draws it into a `width`×`height` buffer, as the UI does for a
+    /// frame; every row of the buffer.
+    pub fn draw(pane: &mut dyn Pane, view: &PaneView<'_>, width: u16, height: u16) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        terminal
+            .draw(|frame| {
+                pane.sync(view);
+                pane.render(frame, frame.area(), view);
+            })
+            .expect("draw");
+        let buffer = terminal.backend().buffer();
+        (0..height)
+            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>())
+            .collect()
+    }
+}

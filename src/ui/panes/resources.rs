@@ -326,16 +326,7 @@ mod tests {
             derived: &'a crate::derived::Derived,
             theme: &'a Theme,
         ) -> PaneView<'a> {
-            PaneView {
-                model,
-                derived,
-                theme,
-                focused: true,
-                title: "Resources",
-                project: None,
-                now: chrono::Utc::now(),
-                offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
-            }
+            super::super::testing::view(model, derived, theme, "Resources", chrono::Utc::now())
         }
         let mut pane = ResourcesPane::default();
         pane.sync(&view(&model, &derived, &theme));

@@ -529,16 +529,7 @@ mod tests {
             derived: &'a crate::derived::Derived,
             theme: &'a Theme,
         ) -> PaneView<'a> {
-            PaneView {
-                model,
-                derived,
-                theme,
-                focused: true,
-                title: "Stats",
-                project: None,
-                now: chrono::Utc::now(),
-                offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
-            }
+            super::super::testing::view(model, derived, theme, "Stats", chrono::Utc::now())
         }
         let mut pane = StatsPane::default();
         pane.sync(&view(&model, &derived, &theme));

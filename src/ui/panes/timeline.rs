@@ -324,8 +324,6 @@ fn offset(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
 
     use super::*;
     use crate::derived::Derived;
@@ -379,16 +377,7 @@ mod tests {
     }
 
     fn view<'a>(model: &'a Model, derived: &'a Derived, theme: &'a Theme) -> PaneView<'a> {
-        PaneView {
-            model,
-            derived,
-            theme,
-            focused: true,
-            title: "Timeline",
-            project: None,
-            now: at(0),
-            offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
-        }
+        super::super::testing::view(model, derived, theme, "Timeline", at(0))
     }
 
     const WIDTH: u16 = 110;
@@ -396,18 +385,12 @@ mod tests {
 
     /// The rows inside the log's borders.
     fn drawn(pane: &mut TimelinePane, view: &PaneView<'_>) -> Vec<String> {
-        let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal");
-        terminal
-            .draw(|frame| {
-                pane.sync(view);
-                pane.render(frame, frame.area(), view);
-            })
-            .expect("draw");
-        let buffer = terminal.backend().buffer();
-        (1..HEIGHT - 1)
-            .map(|y| {
-                let row: String = (1..WIDTH - 1).map(|x| buffer[(x, y)].symbol()).collect();
-                row.trim_end().to_string()
+        let rows = super::super::testing::draw(pane, view, WIDTH, HEIGHT);
+        rows[1..usize::from(HEIGHT) - 1]
+            .iter()
+            .map(|row| {
+                let inner: String = row.chars().skip(1).take(usize::from(WIDTH) - 2).collect();
+                inner.trim_end().to_string()
             })
             .collect()
     }
