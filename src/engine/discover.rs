@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use bollard::Docker;
 
+pub use super::endpoint::SocketPlace;
 use super::endpoint::{DEFAULT_SOCKET, Endpoint};
 
 /// How long each place may take to answer `/version`. A local socket that has not
@@ -25,48 +26,6 @@ pub const PROBE_LIMIT: Duration = Duration::from_secs(1);
 /// Moves the root socket elsewhere, so that tests can have it missing on a machine
 /// where it is not. For tests only: an operator names another socket with `-H`.
 pub const ROOT_SOCKET_VAR: &str = "PORTOLAN_DEFAULT_SOCKET";
-
-/// What made a socket, as far as where it lies tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SocketPlace {
-    /// `/var/run/docker.sock`, the docker CLI's own default.
-    Root,
-    Rootless,
-    Desktop,
-    Colima,
-    OrbStack,
-    /// A user's own Podman service.
-    Podman,
-    /// Podman's system-wide service.
-    PodmanSystem,
-}
-
-impl SocketPlace {
-    /// What the header and the panes call an engine found there.
-    pub fn label(self) -> &'static str {
-        match self {
-            SocketPlace::Root => "local",
-            SocketPlace::Rootless => "rootless",
-            SocketPlace::Desktop => "desktop",
-            SocketPlace::Colima => "colima",
-            SocketPlace::OrbStack => "orbstack",
-            SocketPlace::Podman | SocketPlace::PodmanSystem => "podman",
-        }
-    }
-
-    /// What it is, in a sentence's words.
-    pub fn description(self) -> &'static str {
-        match self {
-            SocketPlace::Root => "the docker CLI's default socket",
-            SocketPlace::Rootless => "rootless Docker",
-            SocketPlace::Desktop => "Docker Desktop",
-            SocketPlace::Colima => "Colima, default profile",
-            SocketPlace::OrbStack => "OrbStack",
-            SocketPlace::Podman => "rootless Podman",
-            SocketPlace::PodmanSystem => "Podman's system service",
-        }
-    }
-}
 
 /// What discovery reads of the environment, so that the list of places is a pure
 /// function of it.

@@ -5,7 +5,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::discover::SocketPlace;
 use super::error::ConnectError;
 use super::ssh::{SshTarget, SshTunnel};
 
@@ -34,6 +33,48 @@ pub enum Endpoint {
         kind: SocketPlace,
         endpoint: Box<Endpoint>,
     },
+}
+
+/// What made a socket, as far as where it lies tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketPlace {
+    /// `/var/run/docker.sock`, the docker CLI's own default.
+    Root,
+    Rootless,
+    Desktop,
+    Colima,
+    OrbStack,
+    /// A user's own Podman service.
+    Podman,
+    /// Podman's system-wide service.
+    PodmanSystem,
+}
+
+impl SocketPlace {
+    /// What the header and the panes call an engine found there.
+    pub fn label(self) -> &'static str {
+        match self {
+            SocketPlace::Root => "local",
+            SocketPlace::Rootless => "rootless",
+            SocketPlace::Desktop => "desktop",
+            SocketPlace::Colima => "colima",
+            SocketPlace::OrbStack => "orbstack",
+            SocketPlace::Podman | SocketPlace::PodmanSystem => "podman",
+        }
+    }
+
+    /// What it is, in a sentence's words.
+    pub fn description(self) -> &'static str {
+        match self {
+            SocketPlace::Root => "the docker CLI's default socket",
+            SocketPlace::Rootless => "rootless Docker",
+            SocketPlace::Desktop => "Docker Desktop",
+            SocketPlace::Colima => "Colima, default profile",
+            SocketPlace::OrbStack => "OrbStack",
+            SocketPlace::Podman => "rootless Podman",
+            SocketPlace::PodmanSystem => "Podman's system service",
+        }
+    }
 }
 
 /// The files of a TLS connection the engine's certificate is verified with.
