@@ -518,3 +518,41 @@ async fn compose_labels_and_v1_files_give_depends_on() {
     watch.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Waits until the docker CLI says `name` has exited; its exit code.
+fn exited(name: &str) -> String {
+    let deadline = Instant::now() + SLOW;
+    loop {
+        let state =
+            docker_ok(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]);
+        if let Some(code) = state.trim().strip_prefix("exited ") {
+            return code.to_string();
+        }
+        assert!(Instant::now() < deadline, "{name} is still {state}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn past_oom_kills_are_read_from_the_engines_recent_events() {
+    // The engine may record an exit 137 before it hears of the OOM kill and then never
+    // set OOMKilled; its buffer of recent events still says which exit was an OOM kill
+    // and which a plain SIGKILL.
+    let fx = Fixture::new("pastoom");
+    let hog = fx.run(
+        "hog",
+        &["--memory", "16m", "--memory-swap", "16m"],
+        &["sh", "-c", "x=aaaaaaaaaa; while true; do x=$x$x; done"],
+    );
+    let killed = fx.run("killed", &[], &["sleep", "600"]);
+    docker_ok(&["kill", &fx.name("killed")]);
+    assert_eq!(exited(&fx.name("hog")), "137");
+    assert_eq!(exited(&fx.name("killed")), "137");
+    let (docker, _) =
+        portolan::engine::connect(&support::endpoint(), portolan::engine::CONNECT_TIMEOUT)
+            .await
+            .expect("the engine answers");
+    let found = portolan::engine::events::past_oom_kills(&docker, &[&hog, &killed]).await;
+    assert_eq!(found, vec![hog.clone()], "only the hog was OOM killed");
+    assert!(portolan::engine::events::past_oom_kills(&docker, &[]).await.is_empty());
+}

@@ -229,5 +229,34 @@ fn is_timeline_action(verb: &str) -> bool {
     )
 }
 
+/// Which of `ids` the engine's buffer of recent events says were OOM killed: one
+/// request, at most a second. The buffer is short (256 events on Docker), so an
+/// empty answer proves nothing.
+pub async fn past_oom_kills(docker: &bollard::Docker, ids: &[&str]) -> Vec<String> {
+    use futures_util::StreamExt;
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let now = chrono::Utc::now();
+    // To the nanosecond: a whole-second `until` leaves out this second's events.
+    let until = format!("{}.{:09}", now.timestamp(), now.timestamp_subsec_nanos());
+    let since = (now.timestamp() - 24 * 3600).to_string();
+    let mut filters: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    filters.insert("type", vec!["container"]);
+    filters.insert("event", vec!["oom"]);
+    filters.insert("container", ids.to_vec());
+    let options = bollard::query_parameters::EventsOptionsBuilder::new()
+        .since(&since)
+        .until(&until)
+        .filters(&filters)
+        .build();
+    let past = docker.events(Some(options)).collect::<Vec<_>>();
+    let Ok(past) = tokio::time::timeout(std::time::Duration::from_secs(1), past).await else {
+        tracing::debug!("the engine's past oom events did not come within 1 s");
+        return Vec::new();
+    };
+    past.into_iter().flatten().filter_map(|event| event.actor?.id).collect()
+}
+
 #[cfg(test)]
 mod tests;

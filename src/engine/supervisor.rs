@@ -548,6 +548,11 @@ impl Supervisor {
         };
         let summaries: Vec<_> = listed.into_iter().filter(|s| s.id.is_some()).collect();
         self.learn_pods(summaries.iter().filter_map(|s| s.id.as_deref())).await;
+        let killed = summaries
+            .iter()
+            .filter(|s| s.status.as_deref().is_some_and(|t| t.starts_with("Exited (137)")))
+            .filter_map(|s| s.id.as_deref());
+        self.learn_past_ooms(docker, killed).await;
         for summary in &summaries {
             if let Some(id) = &summary.id {
                 inspections.start(id, ProxyFiles::Read);
@@ -621,6 +626,19 @@ impl Supervisor {
             }
         };
         Ok(Inventory { containers, networks, volumes, last_log_lines: Vec::new(), networks_late })
+    }
+
+    /// The engine can record an exit before it hears of the OOM kill and then never
+    /// sets `OOMKilled` (seen here under load). Live, the `oom` event says it; for a
+    /// container killed before portolan started, the engine's buffer of recent events
+    /// may still hold it. One bounded request for every container that exited by
+    /// SIGKILL; what the buffer no longer holds stays a plain exit 137.
+    async fn learn_past_ooms<'a>(&mut self, docker: &Docker, ids: impl Iterator<Item = &'a str>) {
+        let ids: Vec<&str> = ids.filter(|id| !self.oom_seen.contains(*id)).take(50).collect();
+        if ids.is_empty() {
+            return;
+        }
+        self.oom_seen.extend(events::past_oom_kills(docker, &ids).await);
     }
 
     /// Asks a Podman engine about the pods of the containers not asked about yet.
