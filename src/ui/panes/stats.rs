@@ -11,6 +11,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
 use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use crate::model::format::{bytes, percent, rate};
 use crate::model::sanitize::one_line;
+use crate::model::stats::SampleSource;
 use crate::model::{Container, Model, StatsPoint};
 use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
@@ -433,11 +434,18 @@ fn render_charts(
     }
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    // Where the figures come from, when it is not this machine's own files: a remote
+    // user should know whether they are the host's counters or the engine's answers.
+    let source = match model.latest_stats(&c.id).map(|p| p.source) {
+        Some(SampleSource::HostFilesOverSsh) => " · from the host's files over ssh",
+        Some(SampleSource::EngineApi) => " · from the engine API",
+        Some(SampleSource::CgroupFiles) | None => "",
+    };
     charts_for(
         frame,
         left,
         view,
-        format!("{}{name} · last 10 min", super::host_prefix(model, c.host)),
+        format!("{}{name} · last 10 min{source}", super::host_prefix(model, c.host)),
         &series.own,
         c.limits.memory_bytes,
     );
@@ -517,6 +525,41 @@ mod tests {
         let mut sorted = local.clone();
         sorted.sort();
         assert_eq!(local, sorted);
+    }
+
+    #[test]
+    fn the_chart_says_where_a_remote_containers_figures_come_from() {
+        use crate::model::{CpuCounter, RawSample, Update};
+        let mut model = crate::topology::fixtures::three_hosts();
+        let derived = crate::derived::Derived::default();
+        let theme = Theme::built_in("dark");
+        let mut pane = StatsPane::default();
+        pane.sync(&super::super::testing::view(&model, &derived, &theme, "Stats", chrono::Utc::now()));
+        let selected = pane.selected_container().expect("a running container").to_string();
+        for (second, source) in [(1, SampleSource::EngineApi), (2, SampleSource::EngineApi)] {
+            let sample = RawSample {
+                taken_at: chrono::Utc::now() + chrono::Duration::seconds(second),
+                cpu: Some(CpuCounter::Api {
+                    total_ns: second as u64 * 1_000,
+                    system_ns: second as u64 * 10_000,
+                    online_cpus: 2,
+                }),
+                memory_used: Some(1 << 20),
+                memory_limit: None,
+                net_rx: None,
+                net_tx: None,
+                block_read: None,
+                block_write: None,
+                pids: Some(1),
+                oom_kills: None,
+                source,
+            };
+            model.apply(Update::Stats(vec![(selected.clone(), sample)]));
+        }
+        let view = super::super::testing::view(&model, &derived, &theme, "Stats", chrono::Utc::now());
+        pane.select_container(&selected);
+        let screen = super::super::testing::draw(&mut pane, &view, 160, 40).join("\n");
+        assert!(screen.contains("from the engine API"), "{screen}");
     }
 
     #[test]
