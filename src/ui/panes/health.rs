@@ -50,7 +50,16 @@ impl HealthPane {
             return;
         }
         let checked = checked(view);
-        let shown = shown(view);
+        let mut shown = shown(view);
+        // Named in the footer as the other panes group them: engine, project, service.
+        shown.sort_by(|a, b| {
+            use crate::model::natural::{natural_cmp, natural_cmp_opt};
+            a.host
+                .cmp(&b.host)
+                .then_with(|| natural_cmp_opt(a.project(), b.project()))
+                .then_with(|| natural_cmp_opt(a.service(), b.service()))
+                .then_with(|| natural_cmp(&a.name, &b.name))
+        });
         self.cards = Some(Cards {
             key,
             tallest: checked.iter().map(|c| card_height(c, view.model)).max().unwrap_or(1),
@@ -136,9 +145,11 @@ impl Pane for HealthPane {
         } else {
             let unchecked = cards.unchecked.iter().filter_map(|id| model.containers.get(id));
             let listed = unchecked.map(|c| format!("{}{}", super::host_prefix(model, c.host), name(c)));
+            const LABEL: &str = "No healthcheck: ";
+            let room = width.saturating_sub(LABEL.len());
             Some(Line::from(vec![
-                Span::styled("No healthcheck: ", theme.style(Slot::Warning)),
-                Span::styled(filling(listed, width), theme.style(Slot::Muted)),
+                Span::styled(LABEL, theme.style(Slot::Warning)),
+                Span::styled(filling(listed, cards.unchecked.len(), room), theme.style(Slot::Muted)),
             ]))
         };
         let room = inner.height as usize - usize::from(footer.is_some());
@@ -176,21 +187,26 @@ impl Pane for HealthPane {
 /// `names` joined by `, ` and made one line, but only as far as it takes to fill more
 /// than `width` columns: the footer is one line, cut at the pane's edge, and joining a
 /// thousand names to show ten was half the frame.
-fn filling(names: impl Iterator<Item = String>, width: usize) -> String {
+/// As many whole names of `total` as fit in `room` columns, then how many more: a
+/// name is never cut, and the count says what the line could not hold.
+fn filling(names: impl Iterator<Item = String>, total: usize, room: usize) -> String {
+    let more = |left: usize| if left > 0 { format!(", +{left} more") } else { String::new() };
     let mut text = String::new();
-    for (n, name) in names.enumerate() {
-        if n > 0 {
-            text.push_str(", ");
-        }
-        text.push_str(&name);
-        // A few columns past the edge, so what is cut off is cut off either way.
-        if Span::raw(text.as_str()).width() > width + 2
-            && Span::raw(one_line(&text)).width() > width + 2
-        {
+    let mut shown = 0;
+    for name in names {
+        let name = one_line(&name);
+        let candidate = if shown == 0 { name.into_owned() } else { format!("{text}, {name}") };
+        let left = total.saturating_sub(shown + 1);
+        if Span::raw(candidate.as_str()).width() + more(left).len() > room {
             break;
         }
+        text = candidate;
+        shown += 1;
     }
-    one_line(&text).into_owned()
+    match shown {
+        0 => format!("{total} containers"),
+        _ => text + &more(total - shown),
+    }
 }
 
 fn rank(status: HealthStatus) -> u8 {
@@ -456,13 +472,17 @@ mod tests {
     }
 
     #[test]
-    fn the_footer_is_the_whole_list_cut_at_the_edge() {
+    fn the_footer_names_whole_names_then_how_many_more() {
         let names = (0..500).map(|i| format!("plain{i}"));
-        let whole: String = names.clone().collect::<Vec<_>>().join(", ");
-        let start = filling(names, 40);
-        assert!(whole.starts_with(&start) && start.len() < 100, "{start}");
-        assert!(Span::raw(start.as_str()).width() > 40);
+        let line = filling(names, 500, 40);
+        assert_eq!(line, "plain0, plain1, plain2, +497 more");
+        assert!(Span::raw(line.as_str()).width() <= 40);
         let few = ["a".to_string(), "b".to_string()];
-        assert_eq!(filling(few.into_iter(), 40), "a, b");
+        assert_eq!(filling(few.into_iter(), 2, 40), "a, b");
+        // Not even one name fits: the count alone.
+        assert_eq!(filling(["a-very-long-name".to_string()].into_iter(), 3, 10), "3 containers");
+        // A hostile name is made one line before it is measured.
+        let hostile = ["evil\u{1b}[2Jname".to_string()].into_iter();
+        assert!(!filling(hostile, 1, 40).contains('\u{1b}'));
     }
 }
