@@ -205,6 +205,10 @@ fn processes_are_read_only_while_the_pane_is_open_and_a_signal_is_asked_first() 
     // Leaving stops the reading and forgets the list.
     app.pending.clear();
     assert!(app.act(Action::Pane3));
-    assert!(matches!(app.pending.last(), Some(EngineCommand::Processes(None))), "{:?}", app.pending);
+    assert!(
+        matches!(app.pending.last(), Some(EngineCommand::Processes(None))),
+        "{:?}",
+        app.pending
+    );
     assert!(app.model.processes.is_none());
 }
