@@ -106,6 +106,14 @@ impl Pane for ProcessesPane {
     fn act(&mut self, action: Action, view: &PaneView<'_>, effects: &mut Vec<Effect>) -> Handled {
         if action == Action::KillProcess {
             let container = self.target.as_deref().and_then(|id| view.model.containers.get(id));
+            // A remote engine's pids are not this machine's: say so before asking.
+            if view.model.processes.as_ref().is_some_and(|t| !t.host_proc) {
+                effects.push(Effect::Say {
+                    text: "killing a process needs the engine on this machine".to_string(),
+                    error: true,
+                });
+                return Handled::Redraw;
+            }
             match (container, self.selected()) {
                 (Some(c), Some(row)) => effects.push(Effect::AskKill(KillAsk {
                     host: c.host,
@@ -230,6 +238,38 @@ mod tests {
             elapsed: Some("00:01".into()),
             command: command.into(),
         }
+    }
+
+    #[test]
+    fn a_remote_engines_process_is_not_offered_a_signal() {
+        use crate::model::processes::ProcessTable;
+        let mut model = crate::topology::fixtures::seed("000-nestjs-postgres-redis").expect("seed");
+        let id = model.containers.keys().next().cloned().expect("a container");
+        model.processes = Some(ProcessTable {
+            id: id.clone(),
+            at: crate::topology::fixtures::now(),
+            rows: vec![row(7, "sleep 1")],
+            host_proc: false,
+            error: None,
+        });
+        let derived = crate::derived::Derived::default();
+        let theme = crate::ui::theme::Theme::built_in("dark");
+        let view = super::super::testing::view(
+            &model,
+            &derived,
+            &theme,
+            "",
+            crate::topology::fixtures::now(),
+        );
+        let mut pane = ProcessesPane::default();
+        pane.select_container(&id);
+        pane.sync(&view);
+        let mut effects = Vec::new();
+        pane.act(Action::KillProcess, &view, &mut effects);
+        assert!(
+            matches!(&effects[..], [Effect::Say { text, error: true }] if text.contains("on this machine")),
+            "{effects:?}"
+        );
     }
 
     #[test]
