@@ -387,7 +387,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Snapshot(args)) => {
-            let view = TextView { pane, theme, keymap: config.keymap };
+            if pane == PaneId::Processes && cli.container.is_none() {
+                return Ok(usage_error("`snapshot --pane processes` needs --container NAME"));
+            }
+            let view = TextView { pane, theme, keymap: config.keymap, container: cli.container };
             match collect::snapshot(args, cli.project, view, model, handle).await? {
                 Outcome::Written => Ok(ExitCode::SUCCESS),
                 Outcome::NotListed => {
@@ -410,10 +413,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(project) = cli.project {
                 app.set_project(Some(project));
             }
+            app.processes_name = cli.container;
             app.pane = pane;
             if pane == PaneId::Logs {
                 app.open_logs();
             }
+            app.watch_processes();
             ui::run(app, handle).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -587,3 +587,34 @@ fn one_stuck_inspect_holds_up_nothing_else() {
     tmux.keys(&["q"]);
     tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
 }
+
+#[test]
+fn the_processes_pane_signals_a_process_after_asking() {
+    let fx = support::Fixture::new("e2e-procs");
+    fx.run("sleeps", &[], &["sh", "-c", "sleep 1000 & sleep 2000"]);
+    let name = fx.name("sleeps");
+    let tmux = Tmux::start("procs", 120, 40, &[], &format!("--pane processes --container {name}"));
+    tmux.wait_for("both sleeps", Duration::from_secs(10), |s| {
+        s.contains("sleep 1000") && s.contains("sleep 2000")
+    });
+    // Select the shorter sleep (the list is in pid order: it comes second).
+    let screen = tmux.screen();
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("sleep ")).collect();
+    let down = rows.iter().position(|l| l.contains("sleep 1000")).expect("row");
+    for _ in 0..down {
+        tmux.keys(&["j"]);
+    }
+    tmux.keys(&["X"]);
+    tmux.wait_for("the question", Duration::from_secs(5), |s| {
+        s.contains("Send TERM to process") && s.contains("(sleep 1000)")
+    });
+    tmux.keys(&["k"]);
+    tmux.wait_for("KILL picked", Duration::from_secs(5), |s| s.contains("Send KILL to process"));
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("the process gone", Duration::from_secs(10), |s| {
+        !s.contains("sleep 1000") && s.contains("sleep 2000")
+    });
+    assert!(screen.contains("sent KILL to process"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(5), |s| s.contains("PORTOLAN-EXIT:0"));
+}

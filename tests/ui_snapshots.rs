@@ -2,6 +2,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use chrono::{DateTime, TimeZone, Utc};
+use portolan::model::processes::{ProcessRow, ProcessTable};
 use portolan::model::{
     ComposeInfo, Connection, Container, ContainerState, CpuCounter, Dependency,
     DependencyCondition, EngineInfo, EngineKind, Health, HealthProbe, HealthStatus, Healthcheck,
@@ -181,7 +182,41 @@ fn on(pane: PaneId, theme: &str) -> App {
     if pane == PaneId::Swarm {
         app.model.apply(Update::Swarm { at: t(-5), swarm: Some(Box::new(swarm_fixture())) });
     }
+    // The processes pane is drawn open on the api container, as the engine read it.
+    if pane == PaneId::Processes {
+        app.panes.processes.select_container("aaaaaaaaaaaa1");
+        app.watch_processes();
+        app.apply(Update::Processes(Box::new(process_table("aaaaaaaaaaaa1"))));
+    }
     app
+}
+
+fn process(pid: u32, ppid: u32, cpu: f64, rss_kib: u64, command: &str) -> ProcessRow {
+    ProcessRow {
+        pid,
+        ppid: Some(ppid),
+        user: Some("node".into()),
+        cpu_percent: Some(cpu),
+        rss_bytes: Some(rss_kib * 1024),
+        elapsed: Some("01:00:00".into()),
+        command: command.into(),
+    }
+}
+
+/// The api's processes, one of them with a command line that tries to clear the
+/// screen and retitle the terminal.
+fn process_table(id: &str) -> ProcessTable {
+    ProcessTable {
+        id: id.into(),
+        at: t(-1),
+        rows: vec![
+            process(4242, 4200, 12.5, 81_920, "node dist/main.js --port 3000"),
+            process(4300, 4242, 0.0, 2_048, "sh -c \u{1b}]0;pwned\u{7}\u{1b}[2Jecho hi"),
+            process(4301, 4242, 0.3, 12_288, "npm exec worker --queue emails"),
+        ],
+        host_proc: true,
+        error: None,
+    }
 }
 
 /// Two nodes (a leader and a drained worker), a healthy replicated service with a
@@ -1395,4 +1430,50 @@ fn every_list_sorts_names_naturally() {
     assert_eq!(&names[..3], ["c1", "c2", "c3"], "{names:?}");
     let c10 = names.iter().position(|n| *n == "c10").expect("c10");
     assert_eq!(c10, 9, "{names:?}");
+}
+
+#[test]
+fn processes_pane_lists_defuses_and_asks_before_a_signal() {
+    let mut app = on(PaneId::Processes, "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("Processes · shop-api-1 · 3 processes"), "{text}");
+    assert!(text.contains("node dist/main.js --port 3000") && text.contains("12.5%"), "{text}");
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text}");
+    assert!(text.contains("P Processes"), "the tab shows while the pane is open: {text}");
+
+    assert!(app.act(Action::Down));
+    assert!(app.act(Action::KillProcess));
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("Send TERM to process 4300"), "{text}");
+    insta::assert_snapshot!("processes_confirm_80x24", text);
+
+    let mut app = on(PaneId::Processes, "dark");
+    app.read_only = true;
+    assert!(app.act(Action::KillProcess));
+    assert!(!app.overlay_open(), "read-only refuses before asking");
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("read-only"), "{text}");
+}
+
+#[test]
+fn processes_pane_says_why_there_is_nothing_to_list() {
+    let mut app = app("dark");
+    app.pane = PaneId::Processes;
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("No container selected"), "{text}");
+    let mut app = app_with_processes_error();
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("did not list the processes: no such container"), "{text}");
+}
+
+fn app_with_processes_error() -> App {
+    let mut app = app("dark");
+    app.pane = PaneId::Processes;
+    app.panes.processes.select_container("aaaaaaaaaaaa1");
+    app.watch_processes();
+    let mut table = process_table("aaaaaaaaaaaa1");
+    table.rows.clear();
+    table.error = Some("no such container".into());
+    app.apply(Update::Processes(Box::new(table)));
+    app
 }

@@ -59,6 +59,18 @@ impl Fleet {
                     member.handle.command(command);
                 }
             }
+            EngineCommand::KillProcess(ask) => {
+                if let Some(member) = self.members.get(ask.host) {
+                    member.handle.command(command);
+                }
+            }
+            // One container is watched: only its engine reads, the others stop.
+            EngineCommand::Processes(request) => {
+                for (host, member) in self.members.iter().enumerate() {
+                    let wanted = request.as_ref().filter(|r| r.host == host).cloned();
+                    member.handle.command(EngineCommand::Processes(wanted));
+                }
+            }
             EngineCommand::FollowLogs(request) => {
                 let wanted = request.as_ref().and_then(|r| r.hosts.as_ref());
                 for (host, member) in self.members.iter().enumerate() {

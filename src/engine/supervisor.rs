@@ -80,6 +80,11 @@ pub enum EngineCommand {
     /// Carry out an operator's action on these containers (id, name) of engine
     /// `host`, one after the other, reporting each as it starts and ends.
     Act { host: crate::model::HostId, verb: Verb, targets: Vec<(String, String)> },
+    /// Read this container's processes every few seconds (replacing what was read
+    /// before), or stop reading.
+    Processes(Option<super::processes::ProcessRequest>),
+    /// Send a signal to one process of a container.
+    KillProcess(crate::model::processes::KillAsk),
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -171,6 +176,10 @@ pub struct Supervisor {
     pods: HashMap<String, Option<String>>,
     /// The last failure to read the pods, so a lasting one is reported once.
     pods_error: Option<String>,
+    /// The container whose processes are read while the pane is open; the reader is
+    /// restarted with every session.
+    processes: Option<super::processes::ProcessRequest>,
+    processes_cancel: Option<CancellationToken>,
 }
 
 /// Why a session with the engine ended.
@@ -212,7 +221,28 @@ impl Supervisor {
             podman: false,
             pods: HashMap::new(),
             pods_error: None,
+            processes: None,
+            processes_cancel: None,
         }
+    }
+
+    /// Starts the processes reader for the current request (stopping any other).
+    fn watch_processes(&mut self, docker: Option<&Docker>, parent: Option<&CancellationToken>) {
+        if let Some(cancel) = self.processes_cancel.take() {
+            cancel.cancel();
+        }
+        let (Some(request), Some(docker), Some(parent)) = (&self.processes, docker, parent) else {
+            return;
+        };
+        let cancel = parent.child_token();
+        self.processes_cancel = Some(cancel.clone());
+        tokio::spawn(super::processes::follow(
+            docker.clone(),
+            request.container.clone(),
+            self.endpoint.is_local(),
+            self.updates.clone(),
+            cancel,
+        ));
     }
 
     async fn send(&self, update: Update) -> bool {
@@ -268,6 +298,20 @@ impl Supervisor {
                     _ = &mut pause => break,
                     command = self.commands.recv() => match command {
                         Some(EngineCommand::FollowLogs(request)) => self.logs.set_request(request),
+                        Some(EngineCommand::Processes(request)) => {
+                            self.processes = request;
+                            self.watch_processes(None, None);
+                        }
+                        Some(EngineCommand::KillProcess(ask)) => {
+                            let result = crate::model::processes::KillResult {
+                                at: Utc::now(),
+                                container: ask.container,
+                                pid: ask.pid,
+                                signal: ask.signal,
+                                error: Some("the engine is not connected".to_string()),
+                            };
+                            let _ = self.updates.send(Update::ProcessSignalled(Box::new(result))).await;
+                        }
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -362,6 +406,8 @@ impl Supervisor {
             .map(|c| (c.id.clone(), c.clone()))
             .collect();
         self.logs.sync(docker, self.known.values(), &self.updates, &session.cancel);
+        // A pane left open through an outage reads again.
+        self.watch_processes(Some(docker), Some(&session.cancel));
         // The cause of a failure is often the last thing the container said: fetched
         // before the inventory is handed over, so the first screen already has it.
         let failed: Vec<String> =
@@ -446,6 +492,18 @@ impl Supervisor {
                         // Its own task: a stop waits up to 10 s per container, and the
                         // events it causes must keep flowing meanwhile.
                         tokio::spawn(actions::act(docker.clone(), verb, targets, self.updates.clone()));
+                    }
+                    Some(EngineCommand::Processes(request)) => {
+                        self.processes = request;
+                        self.watch_processes(Some(docker), Some(&session.cancel));
+                    }
+                    Some(EngineCommand::KillProcess(ask)) => {
+                        let updates = self.updates.clone();
+                        let local = self.endpoint.is_local();
+                        tokio::spawn(async move {
+                            let result = super::processes::kill(ask, local).await;
+                            let _ = updates.send(Update::ProcessSignalled(Box::new(result))).await;
+                        });
                     }
                     None => return SessionEnd::Cancelled,
                 },

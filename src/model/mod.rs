@@ -13,6 +13,7 @@ pub mod history;
 pub mod logs;
 pub mod names;
 pub mod natural;
+pub mod processes;
 pub mod ring;
 pub mod sanitize;
 pub mod secrets;
@@ -264,6 +265,10 @@ pub enum Update {
         at: DateTime<Utc>,
         swarm: Option<Box<Swarm>>,
     },
+    /// The processes of the container the processes pane shows, read again.
+    Processes(Box<processes::ProcessTable>),
+    /// How a signal the operator sent to one of them went.
+    ProcessSignalled(Box<processes::KillResult>),
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -323,6 +328,8 @@ pub struct Model {
     pub swarm: Option<Swarm>,
     /// The engine the swarm was read from.
     pub swarm_host: HostId,
+    /// The processes of one container, while the processes pane is open.
+    pub processes: Option<processes::ProcessTable>,
     history_len: usize,
 }
 
@@ -354,6 +361,7 @@ impl Model {
             busy: BTreeMap::new(),
             swarm: None,
             swarm_host: 0,
+            processes: None,
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -389,7 +397,8 @@ impl Model {
         {
             return false;
         }
-        let moves_state = !matches!(update, Update::Stats(_) | Update::Logs(_));
+        let moves_state =
+            !matches!(update, Update::Stats(_) | Update::Logs(_) | Update::Processes(_));
         let changed = match update {
             Update::Connecting { at } => {
                 let entry = &mut self.hosts[host];
@@ -613,6 +622,14 @@ impl Model {
                 );
                 true
             }
+            Update::Processes(table) => {
+                let table = Some(*table);
+                let changed = self.processes != table;
+                self.processes = table;
+                changed
+            }
+            // The outcome is the UI's to show; the next read of the list shows the rest.
+            Update::ProcessSignalled(_) => true,
             Update::Swarm { at, swarm } => {
                 let next = swarm.map(|s| *s);
                 // One cluster is shown: the first manager's. Another engine saying it

@@ -15,6 +15,7 @@ use super::svg::buffer_to_svg;
 use crate::cli::{Format, SnapshotArgs};
 use crate::engine::fleet::Fleet;
 use crate::engine::logs::LogRequest;
+use crate::engine::processes::ProcessRequest;
 use crate::engine::{self, EngineCommand};
 use crate::model::logs::LogTarget;
 use crate::model::{Model, Update};
@@ -27,6 +28,8 @@ pub struct TextView {
     pub pane: PaneId,
     pub theme: Theme,
     pub keymap: Keymap,
+    /// The container the processes pane shows (`--container`).
+    pub container: Option<String>,
 }
 
 /// The logs a `snapshot --pane logs` follows, and how the pane names them.
@@ -85,13 +88,46 @@ pub async fn snapshot(
     let mut synced = false;
     // The inventory must arrive whatever --wait says; stats only as long as it allows.
     let sync_deadline = started + engine::CONNECT_TIMEOUT + engine::INVENTORY_DEADLINE + wait;
+    // The processes pane needs one read of the container's list, asked for once the
+    // inventory says which container the name is.
+    let processes = view.container.as_deref().filter(|_| view.pane == PaneId::Processes);
+    let mut asked: Option<String> = None;
     loop {
         let all_settled = settled.iter().all(|s| *s);
-        if all_settled && (started.elapsed() >= wait || stats_complete(&model, project.as_deref()))
+        if let Some(name) = processes
+            && all_settled
+            && asked.is_none()
+        {
+            match model.containers.values().find(|c| c.name == name || c.id == name) {
+                Some(c) if c.state.is_running() => {
+                    let request = ProcessRequest { host: c.host, container: c.id.clone() };
+                    handle.command(EngineCommand::Processes(Some(request)));
+                    asked = Some(c.id.clone());
+                }
+                // Nothing to read: the pane says why.
+                _ => asked = Some(String::new()),
+            }
+        }
+        let processes_read = match asked.as_deref() {
+            _ if processes.is_none() => true,
+            Some("") => true,
+            Some(id) => model.processes.as_ref().is_some_and(|t| t.id == id),
+            None => false,
+        };
+        if processes.is_some() && all_settled && processes_read {
+            break;
+        }
+        if processes.is_none()
+            && all_settled
+            && (started.elapsed() >= wait || stats_complete(&model, project.as_deref()))
         {
             break;
         }
-        let deadline = if all_settled { started + wait } else { sync_deadline };
+        let deadline = if processes.is_some() {
+            sync_deadline
+        } else {
+            deadline_for(all_settled, started, wait, sync_deadline)
+        };
         match tokio::time::timeout_at(deadline, handle.updates.recv()).await {
             Ok(Some((host, update))) => {
                 match &update {
@@ -121,10 +157,17 @@ pub async fn snapshot(
             writeln!(stdout)?;
         }
         Format::Text | Format::Svg => {
-            let TextView { pane, theme, keymap } = view;
+            let TextView { pane, theme, keymap, container } = view;
             let mut app = App::new(model, theme, keymap, now);
             app.pane = pane;
+            app.processes_name = container;
             app.set_project(project);
+            if pane == PaneId::Processes {
+                // Keep the list read above: the watch would clear it as a new one.
+                let table = app.model.processes.take();
+                app.watch_processes();
+                app.model.processes = table;
+            }
             let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));
             // The map is a diagram: printed alone at the full size, without the chrome.
             let buffer = if pane == PaneId::Map {
@@ -141,6 +184,16 @@ pub async fn snapshot(
     }
     stdout.flush()?;
     Ok(Outcome::Written)
+}
+
+/// How long to wait for the next update: the stats wait once every engine is listed.
+fn deadline_for(
+    all_settled: bool,
+    started: tokio::time::Instant,
+    wait: Duration,
+    sync_deadline: tokio::time::Instant,
+) -> tokio::time::Instant {
+    if all_settled { started + wait } else { sync_deadline }
 }
 
 /// Whether every running container has a stats point with a CPU figure.

@@ -16,6 +16,7 @@ use super::theme::Theme;
 use crate::derived::Derived;
 use crate::engine::EngineCommand;
 use crate::engine::logs::LogRequest;
+use crate::engine::processes::ProcessRequest;
 use crate::model::action::{self, Verb};
 use crate::model::logs::LogTarget;
 use crate::model::{Model, Update};
@@ -97,6 +98,11 @@ pub struct App {
     pub clipboard: Option<String>,
     /// Where the last frame put everything, for the mouse.
     pub screen: Screen,
+    /// The container the processes pane opens on (`--container NAME`), until the
+    /// operator picks another.
+    pub processes_name: Option<String>,
+    /// What the engine was last asked to read for the processes pane.
+    processes_watch: Option<ProcessRequest>,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -140,6 +146,8 @@ impl App {
             inspect: None,
             clipboard: None,
             screen: Screen::default(),
+            processes_name: None,
+            processes_watch: None,
         };
         app.count_problems();
         app
@@ -167,6 +175,16 @@ impl App {
                 },
             });
         }
+        if let Update::Processes(table) = &update
+            && self.processes_watch.as_ref().is_none_or(|w| w.container != table.id)
+        {
+            // A read that crossed the request to stop, or for another container.
+            return Redraw::No;
+        }
+        if let Update::ProcessSignalled(result) = &update {
+            let text = crate::model::sanitize::one_line(&result.describe()).into_owned();
+            self.notice = Some(Notice { text, error: result.error.is_some(), at: result.at });
+        }
         let soft = match &update {
             Update::Stats(_) | Update::LastLogLine { .. } => true,
             // A new probe result that changes neither state nor health status.
@@ -188,6 +206,10 @@ impl App {
         }
         self.sync_containers();
         self.count_problems();
+        if self.pane == PaneId::Processes || self.processes_watch.is_some() {
+            // A `--container` name becomes an id once the inventory has it.
+            self.watch_processes();
+        }
         if soft { Redraw::Soon } else { Redraw::Now }
     }
 
@@ -276,6 +298,7 @@ impl App {
         if let Some(id) = &selected {
             self.panes.get_mut(pane).select_container(id);
         }
+        self.watch_processes();
         if pane == PaneId::Logs {
             // The selection of the pane we came from decides what to follow.
             if let Some(id) = &selected {
@@ -411,6 +434,16 @@ impl App {
                 Effect::Copy(text) => self.clipboard = Some(text),
                 Effect::Close => self.inspect = None,
                 Effect::Quit => self.quit = true,
+                Effect::AskKill(ask) => {
+                    if self.read_only {
+                        self.say(
+                            "read-only: killing processes is turned off (--read-only)".into(),
+                            true,
+                        );
+                    } else {
+                        self.overlay = Some(Overlay::Kill(ask));
+                    }
+                }
             }
         }
     }
@@ -606,6 +639,14 @@ impl App {
                 }
                 true
             }
+            Outcome::SendSignal => {
+                if let Some(Overlay::Kill(ask)) = self.overlay.take() {
+                    let text = format!("sending {} to process {}…", ask.signal.name(), ask.pid);
+                    self.pending.push(EngineCommand::KillProcess(ask));
+                    self.say(text, false);
+                }
+                true
+            }
             Outcome::Palette(item) => {
                 self.overlay = None;
                 match item {
@@ -620,6 +661,40 @@ impl App {
                 true
             }
         }
+    }
+
+    /// Asks the engine to read the processes of the container the processes pane
+    /// shows while it is on screen, and to stop once it is not: nothing polls for a
+    /// pane nobody looks at.
+    pub fn watch_processes(&mut self) {
+        let wanted = if self.pane == PaneId::Processes {
+            let pane = &mut self.panes.processes;
+            if pane.target.is_none()
+                && let Some(name) = &self.processes_name
+                && let Some(c) =
+                    self.model.containers.values().find(|c| &c.name == name || &c.id == name)
+            {
+                pane.target = Some(c.id.clone());
+            }
+            pane.target
+                .as_deref()
+                .and_then(|id| self.model.containers.get(id))
+                .filter(|c| c.state.is_running())
+                .map(|c| ProcessRequest { host: c.host, container: c.id.clone() })
+        } else {
+            None
+        };
+        if wanted == self.processes_watch {
+            return;
+        }
+        if wanted.as_ref().map(|w| &w.container)
+            != self.processes_watch.as_ref().map(|w| &w.container)
+        {
+            // Another container's list must not show under this one's name.
+            self.model.processes = None;
+        }
+        self.processes_watch = wanted.clone();
+        self.pending.push(EngineCommand::Processes(wanted));
     }
 
     pub fn set_project(&mut self, project: Option<String>) {

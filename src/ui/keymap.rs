@@ -113,6 +113,10 @@ pub enum Action {
     Copy,
     /// Show the swarm pane (nodes, services, tasks).
     PaneSwarm,
+    /// Show the processes inside the selected container.
+    PaneProcesses,
+    /// Processes: send a signal to the selected process (asks first).
+    KillProcess,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -186,6 +190,8 @@ action_names! {
     Reveal => "reveal",
     Copy => "copy",
     PaneSwarm => "pane_swarm",
+    PaneProcesses => "pane_processes",
+    KillProcess => "kill_process",
 }
 
 impl fmt::Display for Action {
@@ -210,6 +216,7 @@ impl Action {
             Action::Pane9 => '9',
             Action::Pane0 => '0',
             Action::PaneSwarm => 'W',
+            Action::PaneProcesses => 'P',
             _ => return None,
         })
     }
@@ -271,6 +278,8 @@ impl Action {
             Action::Reveal => "inspect: reveal / mask secret values",
             Action::Copy => "inspect: copy the value to the clipboard",
             Action::PaneSwarm => "swarm: nodes, services and their tasks",
+            Action::PaneProcesses => "processes inside the selection, with CPU and memory",
+            Action::KillProcess => "processes: send a signal to the selected one (asks first)",
         }
     }
 }
@@ -336,6 +345,8 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("r", Action::Reveal),
     ("y", Action::Copy),
     ("W", Action::PaneSwarm),
+    ("P", Action::PaneProcesses),
+    ("X", Action::KillProcess),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

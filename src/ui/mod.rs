@@ -214,9 +214,6 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                     } else if let Some(action) = app.keymap.action(&key) {
                         dirty |= app.act(action);
                     }
-                    for command in app.pending.drain(..) {
-                        engine.command(command);
-                    }
                 }
                 Some(Event::Mouse(mouse)) => dirty |= app.mouse(&mouse),
                 Some(Event::Resize(width, height)) => {
@@ -232,6 +229,11 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                     dirty = true;
                 }
             }
+        }
+        // Keys ask for things, and so can an update (the processes pane's container,
+        // named on the command line, is known once the inventory lists it).
+        for command in app.pending.drain(..) {
+            engine.command(command);
         }
         if let Some(text) = app.clipboard.take() {
             // The terminal (and tmux, and SSH) carry it to the operator's clipboard.

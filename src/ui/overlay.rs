@@ -26,6 +26,8 @@ pub enum Outcome {
     Confirmed,
     /// The palette picked an action or a container.
     Palette(PaletteItem),
+    /// The signal confirmation was given.
+    SendSignal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub enum Overlay {
         typed: String,
     },
     Palette(Palette),
+    /// Ask before signalling a process; keys pick the signal first.
+    Kill(crate::model::processes::KillAsk),
 }
 
 impl Overlay {
@@ -91,6 +95,20 @@ impl Overlay {
                 }
             }
             Overlay::Palette(palette) => palette.key(key),
+            Overlay::Kill(ask) => {
+                use crate::model::processes::KillStep;
+                let typed = match key.code {
+                    KeyCode::Enter => '\n',
+                    KeyCode::Char(c) => c,
+                    _ => return Outcome::Open(false),
+                };
+                match ask.key(typed) {
+                    KillStep::Picked => Outcome::Open(true),
+                    KillStep::Ignored => Outcome::Open(false),
+                    KillStep::Send => Outcome::SendSignal,
+                    KillStep::Cancel => Outcome::Cancelled,
+                }
+            }
         }
     }
 
@@ -138,6 +156,36 @@ impl Overlay {
                 popup(frame, area, theme, " Confirm ", lines, 70);
             }
             Overlay::Palette(palette) => palette.render(frame, area, theme),
+            Overlay::Kill(ask) => {
+                use crate::model::processes::Signal;
+                let mut lines = vec![Line::from(Span::styled(
+                    one_line(&ask.question()).into_owned(),
+                    theme.style(Slot::Warning),
+                ))];
+                lines.push(Line::default());
+                let mut signals = Vec::new();
+                for signal in Signal::ALL {
+                    let slot = if signal == ask.signal { Slot::Selection } else { Slot::Value };
+                    signals.push(Span::styled(
+                        format!("{} ", signal.key()),
+                        theme.style(Slot::Accent),
+                    ));
+                    signals.push(Span::styled(signal.name(), theme.style(slot)));
+                    signals.push(Span::raw("   "));
+                }
+                lines.push(Line::from(signals));
+                lines.push(Line::from(vec![
+                    Span::styled("y", theme.style(Slot::Accent)),
+                    Span::styled(" or ", theme.style(Slot::Value)),
+                    Span::styled("enter", theme.style(Slot::Accent)),
+                    Span::styled(" send   ", theme.style(Slot::Value)),
+                    Span::styled("n", theme.style(Slot::Accent)),
+                    Span::styled(" or ", theme.style(Slot::Value)),
+                    Span::styled("esc", theme.style(Slot::Accent)),
+                    Span::styled(" no", theme.style(Slot::Value)),
+                ]));
+                popup(frame, area, theme, " Send a signal ", lines, 74);
+            }
         }
     }
 }

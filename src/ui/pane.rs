@@ -65,6 +65,8 @@ pub enum Effect {
     Close,
     /// Leave portolan (ctrl-c typed into a text field).
     Quit,
+    /// Ask the operator whether to signal a process (the app refuses when read-only).
+    AskKill(crate::model::processes::KillAsk),
 }
 
 pub trait Pane {

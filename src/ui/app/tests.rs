@@ -109,3 +109,106 @@ fn a_text_field_takes_raw_keys_and_ctrl_c_still_quits() {
     assert!(app.text_input(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
     assert!(app.quit);
 }
+
+fn processes(id: &str) -> Update {
+    use crate::model::processes::{ProcessRow, ProcessTable};
+    let row = |pid: u32, command: &str| ProcessRow {
+        pid,
+        ppid: Some(1),
+        user: None,
+        cpu_percent: None,
+        rss_bytes: None,
+        elapsed: None,
+        command: command.into(),
+    };
+    Update::Processes(Box::new(ProcessTable {
+        id: id.into(),
+        at: fixtures::now(),
+        rows: vec![row(101, "node main.js"), row(102, "sleep 1000")],
+        host_proc: true,
+        error: None,
+    }))
+}
+
+fn key(c: char) -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::NONE,
+    )
+}
+
+#[test]
+fn processes_are_read_only_while_the_pane_is_open_and_a_signal_is_asked_first() {
+    use crate::model::processes::{KillResult, Signal};
+    let mut app = app_on(PaneId::Containers);
+    let running = app
+        .model
+        .containers
+        .values()
+        .find(|c| c.state.is_running())
+        .map(|c| c.id.clone())
+        .expect("a running container");
+    app.panes.containers.select(&running);
+    assert!(app.act(Action::PaneProcesses));
+    assert_eq!(app.pane, PaneId::Processes);
+    assert!(
+        matches!(app.pending.last(), Some(EngineCommand::Processes(Some(r))) if r.container == running),
+        "opening the pane asks for the selection's processes: {:?}",
+        app.pending
+    );
+    app.apply(processes(&running));
+    assert!(app.model.processes.is_some());
+    app.apply(processes("someone-else"));
+    assert_eq!(
+        app.model.processes.as_ref().map(|t| t.id.as_str()),
+        Some(running.as_str()),
+        "a read for another container is not shown"
+    );
+
+    // Read-only: refused before any question.
+    app.read_only = true;
+    app.pending.clear();
+    assert!(app.act(Action::KillProcess));
+    assert!(app.overlay.is_none());
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("read-only")));
+    assert!(app.pending.is_empty());
+
+    // Asked, another signal picked, then cancelled: nothing sent.
+    app.read_only = false;
+    assert!(app.act(Action::Down));
+    assert!(app.act(Action::KillProcess));
+    assert!(matches!(&app.overlay, Some(Overlay::Kill(ask)) if ask.pid == 102));
+    app.overlay_key(&key('k'));
+    app.overlay_key(&key('n'));
+    assert!(app.overlay.is_none() && app.pending.is_empty());
+
+    // Asked again: KILL picked, then sent.
+    assert!(app.act(Action::KillProcess));
+    app.overlay_key(&key('k'));
+    app.overlay_key(&key('y'));
+    assert!(
+        matches!(app.pending.last(), Some(EngineCommand::KillProcess(ask))
+            if ask.pid == 102 && ask.signal == Signal::Kill && ask.id == running),
+        "{:?}",
+        app.pending
+    );
+    app.apply(Update::ProcessSignalled(Box::new(KillResult {
+        at: fixtures::now(),
+        container: "api".into(),
+        pid: 102,
+        signal: Signal::Kill,
+        error: Some("killing a process needs the engine on this machine".into()),
+    })));
+    let notice = app.notice.clone().expect("a notice");
+    assert!(notice.error && notice.text.contains("needs the engine on this machine"), "{notice:?}");
+
+    // Leaving stops the reading and forgets the list.
+    app.pending.clear();
+    assert!(app.act(Action::Pane3));
+    assert!(
+        matches!(app.pending.last(), Some(EngineCommand::Processes(None))),
+        "{:?}",
+        app.pending
+    );
+    assert!(app.model.processes.is_none());
+}
