@@ -386,8 +386,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             collect::logs(args, view, model, handle).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Snapshot(_)) if pane == PaneId::Changes && cli.container.is_none() => Ok(
+            usage_error("`snapshot --pane changes` needs --container NAME: whose changes to list"),
+        ),
         Some(Command::Snapshot(args)) => {
-            let view = TextView { pane, theme, keymap: config.keymap };
+            let view = TextView { pane, theme, keymap: config.keymap, container: cli.container };
             match collect::snapshot(args, cli.project, view, model, handle).await? {
                 Outcome::Written => Ok(ExitCode::SUCCESS),
                 Outcome::NotListed => {
@@ -411,6 +414,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app.set_project(Some(project));
             }
             app.pane = pane;
+            app.panes.changes.target = cli.container;
             if pane == PaneId::Logs {
                 app.open_logs();
             }

@@ -2,6 +2,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use chrono::{DateTime, TimeZone, Utc};
+use portolan::model::changes::{Change, ChangeKind, ContainerChanges};
 use portolan::model::{
     ComposeInfo, Connection, Container, ContainerState, CpuCounter, Dependency,
     DependencyCondition, EngineInfo, EngineKind, Health, HealthProbe, HealthStatus, Healthcheck,
@@ -181,7 +182,40 @@ fn on(pane: PaneId, theme: &str) -> App {
     if pane == PaneId::Swarm {
         app.model.apply(Update::Swarm { at: t(-5), swarm: Some(Box::new(swarm_fixture())) });
     }
+    if pane == PaneId::Changes {
+        app.model.apply(Update::Changes(Box::new(changes_fixture())));
+        app.panes.changes.target = Some("shop-api-1".into());
+    }
     app
+}
+
+/// What the api container wrote: a cache, a log, a patched config, a deleted binary
+/// and a file whose name carries an escape sequence and invalid UTF-8.
+fn changes_fixture() -> ContainerChanges {
+    use ChangeKind::*;
+    let hostile = String::from_utf8_lossy(b"/tmp/evil\x1b[2Jname\xff.txt").into_owned();
+    let list = [
+        (Changed, "/app"),
+        (Added, "/app/cache"),
+        (Added, "/app/cache/page10.html"),
+        (Added, "/app/cache/page2.html"),
+        (Changed, "/app/config.json"),
+        (Changed, "/usr"),
+        (Changed, "/usr/bin"),
+        (Deleted, "/usr/bin/wget"),
+        (Deleted, "/var/cache/apk"),
+        (Changed, "/tmp"),
+        (Added, hostile.as_str()),
+        (Added, "/root/.npm/_logs/debug-0.log"),
+    ];
+    ContainerChanges {
+        id: "aaaaaaaaaaaa1".into(),
+        at: t(-30),
+        result: Ok(list
+            .iter()
+            .map(|(kind, path)| Change { path: (*path).into(), kind: *kind })
+            .collect()),
+    }
 }
 
 /// Two nodes (a leader and a drained worker), a healthy replicated service with a
@@ -1395,4 +1429,23 @@ fn every_list_sorts_names_naturally() {
     assert_eq!(&names[..3], ["c1", "c2", "c3"], "{names:?}");
     let c10 = names.iter().position(|n| *n == "c10").expect("c10");
     assert_eq!(c10, 9, "{names:?}");
+}
+
+#[test]
+fn changes_pane_draws_a_safe_tree_in_natural_order_and_folds() {
+    let mut app = on(PaneId::Changes, "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("Changes · shop-api-1 · 5 added, 5 changed, 2 deleted"), "{text}");
+    assert!(!text.contains('\u{1b}'), "the escape sequence is not drawn: {text}");
+    assert!(text.contains("evilname\u{FFFD}.txt"), "{text}");
+    let page2 = text.find("page2.html").expect("page2");
+    let page10 = text.find("page10.html").expect("page10");
+    assert!(page2 < page10, "natural order: {text}");
+    assert!(text.contains("▾ C app/  4 changes"), "{text}");
+    assert!(text.contains("· root/") && text.contains("D apk"), "{text}");
+    assert!(text.contains("no sizes"), "the pane says sizes are missing: {text}");
+    // The first row is /app: Enter folds it, its count stays.
+    assert!(app.act(Action::ToggleDetail));
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("▸ C app/  4 changes") && !text.contains("page2.html"), "{text}");
 }

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use super::error::EngineError;
 use crate::model::Update;
 use crate::model::action::{ActionResult, Verb};
+use crate::model::changes::{Change, ChangeKind, ContainerChanges};
 
 /// Seconds a stop or restart gives the process before the engine kills it (Docker's
 /// own default).
@@ -56,4 +57,32 @@ pub async fn act(
             return;
         }
     }
+}
+
+/// How long the engine may take to list a container's changes: it walks the whole
+/// writable layer, which can be large, but an answer that never comes must say so.
+const CHANGES_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Asks the engine what container `id` changed against its image and reports it.
+pub async fn changes(docker: Docker, id: String, updates: mpsc::Sender<Update>) {
+    let answer = tokio::time::timeout(CHANGES_TIMEOUT, docker.container_changes(&id)).await;
+    let result = match answer {
+        Err(_) => Err("the engine did not list the changes within 60 s".to_string()),
+        Ok(Err(error)) => Err(EngineError::from(error).to_string()),
+        Ok(Ok(list)) => Ok(list
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| {
+                let kind = ChangeKind::from_engine(c.kind as i64)?;
+                Some(Change { path: c.path, kind })
+            })
+            .collect()),
+    };
+    let update = Update::Changes(Box::new(ContainerChanges { id, at: Utc::now(), result }));
+    let _ = updates.send(update).await;
+}
+
+/// The answer to a request for changes that cannot be asked.
+pub fn changes_unanswered(id: String, why: &str) -> Update {
+    Update::Changes(Box::new(ContainerChanges { id, at: Utc::now(), result: Err(why.into()) }))
 }

@@ -80,6 +80,8 @@ pub enum EngineCommand {
     /// Carry out an operator's action on these containers (id, name) of engine
     /// `host`, one after the other, reporting each as it starts and ends.
     Act { host: crate::model::HostId, verb: Verb, targets: Vec<(String, String)> },
+    /// Ask what container `id` of engine `host` changed against its image, once.
+    Changes { host: crate::model::HostId, id: String },
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -268,6 +270,10 @@ impl Supervisor {
                     _ = &mut pause => break,
                     command = self.commands.recv() => match command {
                         Some(EngineCommand::FollowLogs(request)) => self.logs.set_request(request),
+                        Some(EngineCommand::Changes { id, .. }) => {
+                            let update = actions::changes_unanswered(id, "the engine is not connected");
+                            let _ = self.updates.send(update).await;
+                        }
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -441,6 +447,11 @@ impl Supervisor {
                     Some(EngineCommand::FollowLogs(request)) => {
                         self.logs.set_request(request);
                         self.logs.sync(docker, self.known.values(), &self.updates, &session.cancel);
+                    }
+                    Some(EngineCommand::Changes { id, .. }) => {
+                        // Its own task: on a big writable layer the engine takes a
+                        // while to walk it, and events must keep flowing meanwhile.
+                        tokio::spawn(actions::changes(docker.clone(), id, self.updates.clone()));
                     }
                     Some(EngineCommand::Act { verb, targets, .. }) => {
                         // Its own task: a stop waits up to 10 s per container, and the

@@ -6,6 +6,7 @@
 //! everything else reads the model.
 
 pub mod action;
+pub mod changes;
 pub mod compose;
 pub mod container;
 pub mod format;
@@ -264,6 +265,8 @@ pub enum Update {
         at: DateTime<Utc>,
         swarm: Option<Box<Swarm>>,
     },
+    /// What a container changed against its image, asked for by the operator.
+    Changes(Box<changes::ContainerChanges>),
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -323,6 +326,9 @@ pub struct Model {
     pub swarm: Option<Swarm>,
     /// The engine the swarm was read from.
     pub swarm_host: HostId,
+    /// What containers changed against their images, by id: only those asked about
+    /// (the Changes pane), as last answered; never polled.
+    pub changes: BTreeMap<String, changes::ContainerChanges>,
     history_len: usize,
 }
 
@@ -354,6 +360,7 @@ impl Model {
             busy: BTreeMap::new(),
             swarm: None,
             swarm_host: 0,
+            changes: BTreeMap::new(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -504,6 +511,7 @@ impl Model {
             Update::ContainerRemoved { id } => {
                 self.stats.remove(&id);
                 self.history.forget(&id);
+                self.changes.remove(&id);
                 let removed = self.containers.remove(&id).is_some();
                 if removed {
                     self.structure_revision += 1;
@@ -632,6 +640,10 @@ impl Model {
                     self.swarm = next;
                     true
                 }
+            }
+            Update::Changes(changes) => {
+                self.changes.insert(changes.id.clone(), *changes);
+                true
             }
             Update::Warning { at, message } => {
                 let message = if self.hosts.len() > 1 {

@@ -27,6 +27,8 @@ pub struct TextView {
     pub pane: PaneId,
     pub theme: Theme,
     pub keymap: Keymap,
+    /// The container the Changes pane shows (`--container`).
+    pub container: Option<String>,
 }
 
 /// The logs a `snapshot --pane logs` follows, and how the pane names them.
@@ -108,6 +110,9 @@ pub async fn snapshot(
             Err(_) => break,
         }
     }
+    if synced && view.pane == PaneId::Changes {
+        changes(&mut model, &mut handle, view.container.as_deref()).await;
+    }
     handle.stop().await;
     if !synced {
         return Ok(Outcome::NotListed);
@@ -121,9 +126,11 @@ pub async fn snapshot(
             writeln!(stdout)?;
         }
         Format::Text | Format::Svg => {
-            let TextView { pane, theme, keymap } = view;
+            let TextView { pane, theme, keymap, container } = view;
             let mut app = App::new(model, theme, keymap, now);
             app.pane = pane;
+            // Asked above, with the snapshot's own wait; drawing asks nothing.
+            app.panes.changes.target = container;
             app.set_project(project);
             let (width, height) = (args.width.clamp(20, 1000), args.height.clamp(5, 1000));
             // The map is a diagram: printed alone at the full size, without the chrome.
@@ -141,6 +148,27 @@ pub async fn snapshot(
     }
     stdout.flush()?;
     Ok(Outcome::Written)
+}
+
+/// How long `snapshot --pane changes` waits for the engine to list the changes.
+const CHANGES_WAIT: Duration = Duration::from_secs(60);
+
+/// Asks for the changes of the container `target` names and waits for the answer;
+/// a container not listed is left for the pane to say so.
+async fn changes(model: &mut Model, handle: &mut Fleet, target: Option<&str>) {
+    let Some(c) = target.and_then(|t| ui::panes::changes::resolve(model, t)) else { return };
+    let (host, id) = (c.host, c.id.clone());
+    handle.command(EngineCommand::Changes { host, id: id.clone() });
+    let deadline = tokio::time::Instant::now() + CHANGES_WAIT;
+    while let Ok(Some((host, update))) =
+        tokio::time::timeout_at(deadline, handle.updates.recv()).await
+    {
+        let answered = matches!(&update, Update::Changes(ch) if ch.id == id);
+        model.apply_from(host, update);
+        if answered {
+            return;
+        }
+    }
 }
 
 /// Whether every running container has a stats point with a CPU figure.

@@ -113,6 +113,8 @@ pub enum Action {
     Copy,
     /// Show the swarm pane (nodes, services, tasks).
     PaneSwarm,
+    /// Show what the selected container changed against its image.
+    PaneChanges,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -186,6 +188,7 @@ action_names! {
     Reveal => "reveal",
     Copy => "copy",
     PaneSwarm => "pane_swarm",
+    PaneChanges => "pane_changes",
 }
 
 impl fmt::Display for Action {
@@ -210,6 +213,7 @@ impl Action {
             Action::Pane9 => '9',
             Action::Pane0 => '0',
             Action::PaneSwarm => 'W',
+            Action::PaneChanges => 'D',
             _ => return None,
         })
     }
@@ -268,9 +272,10 @@ impl Action {
             Action::Exec => "open a shell in the selection",
             Action::Inspect => "inspect the selection: its configuration as a tree",
             Action::Palette => "command palette: actions and containers by name",
-            Action::Reveal => "inspect: reveal / mask secret values",
+            Action::Reveal => "inspect: reveal / mask secret values; changes: ask again",
             Action::Copy => "inspect: copy the value to the clipboard",
             Action::PaneSwarm => "swarm: nodes, services and their tasks",
+            Action::PaneChanges => "changes: what the selection wrote over its image",
         }
     }
 }
@@ -336,6 +341,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("r", Action::Reveal),
     ("y", Action::Copy),
     ("W", Action::PaneSwarm),
+    ("D", Action::PaneChanges),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

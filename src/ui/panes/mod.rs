@@ -92,6 +92,7 @@ panes! {
     Routes routes::RoutesPane "Routes" "Routes" '9';
     Audit audit::AuditPane "Audit" "Audit" '0';
     Swarm swarm::SwarmPane "Swarm" "Swarm" 'W';
+    Changes changes::ChangesPane "Changes" "Diff" 'D';
 }
 
 impl PaneId {
