@@ -44,6 +44,14 @@ async fn the_changes_pane_lists_what_a_container_wrote_and_deleted() {
     let kind = |path: &str| changes.iter().find(|c| c.path == path).map(|c| c.kind);
     assert_eq!(kind("/srv/new/file"), Some(ChangeKind::Added), "{changes:?}");
     assert_eq!(kind("/bin/vi"), Some(ChangeKind::Deleted), "{changes:?}");
+    // The size of one entry, on demand: `hi` and a newline.
+    let path = "/srv/new/file".to_string();
+    watch.handle.command(EngineCommand::PathStat { host: 0, id: id.clone(), path: path.clone() });
+    watch
+        .wait("its size", Duration::from_secs(10), |m| m.changes[&id].stats.contains_key(&path))
+        .await;
+    let info = watch.model.changes[&id].stats[&path].clone().expect("the engine describes it");
+    assert_eq!((info.size, info.dir), (3, false));
     watch.stop().await;
 
     // The command line: the pane as text.
@@ -60,7 +68,7 @@ async fn the_changes_pane_lists_what_a_container_wrote_and_deleted() {
     let (srv, new, file) = (at("▾ A srv/  2 changes"), at("▾ A new/  1 change"), at("A file"));
     assert!(srv.is_some() && new > srv && file > new, "srv/new/file as a tree: {text}");
     assert!(at("D vi").is_some_and(|vi| at("▾ C bin/  1 change") == Some(vi - 1)), "{text}");
-    assert!(text.contains("no sizes"), "{text}");
+    assert!(text.contains("the engine's list has none"), "{text}");
 
     // Without --container it is a usage error, said in words.
     let out = Command::new(env!("CARGO_BIN_EXE_portolan"))

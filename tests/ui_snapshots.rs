@@ -215,6 +215,7 @@ fn changes_fixture() -> ContainerChanges {
             .iter()
             .map(|(kind, path)| Change { path: (*path).into(), kind: *kind })
             .collect()),
+        stats: Default::default(),
     }
 }
 
@@ -1443,9 +1444,47 @@ fn changes_pane_draws_a_safe_tree_in_natural_order_and_folds() {
     assert!(page2 < page10, "natural order: {text}");
     assert!(text.contains("▾ C app/  4 changes"), "{text}");
     assert!(text.contains("· root/") && text.contains("D apk"), "{text}");
-    assert!(text.contains("no sizes"), "the pane says sizes are missing: {text}");
+    assert!(text.contains("the engine's list has none"), "the pane says sizes are missing: {text}");
     // The first row is /app: Enter folds it, its count stays.
     assert!(app.act(Action::ToggleDetail));
     let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
     assert!(text.contains("▸ C app/  4 changes") && !text.contains("page2.html"), "{text}");
+}
+
+#[test]
+fn changes_pane_asks_the_size_of_the_selected_file_only_once() {
+    use portolan::engine::EngineCommand;
+    use portolan::model::changes::{PathInfo, PathStat};
+    let mut app = on(PaneId::Changes, "dark");
+    let _ = render_buffer(&mut app, 80, 24);
+    // The changes are in the model already (as if asked): the first ask is for them.
+    app.ask_changes();
+    assert!(matches!(app.pending.as_slice(), [EngineCommand::Changes { .. }]));
+    app.pending.clear();
+    // /app is a directory: no size is asked for it.
+    app.ask_changes();
+    assert!(app.pending.is_empty());
+    // Down to /app/cache, then to page2.html: its size only, and once.
+    app.act(Action::Down);
+    app.act(Action::Down);
+    app.ask_changes();
+    app.ask_changes();
+    let asked: Vec<&str> = app
+        .pending
+        .iter()
+        .filter_map(|c| match c {
+            EngineCommand::PathStat { path, .. } => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, ["/app/cache/page2.html"]);
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("/app/cache/page2.html · size: asking…"), "{text}");
+    app.apply(Update::PathStat(Box::new(PathStat {
+        id: "aaaaaaaaaaaa1".into(),
+        path: "/app/cache/page2.html".into(),
+        result: Ok(PathInfo { size: 2048, dir: false, link_target: String::new() }),
+    })));
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("/app/cache/page2.html · 2.00KiB"), "{text}");
 }

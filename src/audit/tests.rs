@@ -106,6 +106,7 @@ fn a_database_without_a_volume_on_its_data_dir_writes_to_its_image_layer() {
                 kind: crate::model::changes::ChangeKind::Added,
             })
             .collect()),
+        stats: Default::default(),
     };
     model.changes.insert("a".into(), changes);
     let found = findings(&model);

@@ -63,6 +63,8 @@ pub struct ContainerChanges {
     pub at: DateTime<Utc>,
     /// The changes, or why the engine gave none (in words).
     pub result: Result<Vec<Change>, String>,
+    /// Paths read one by one since this answer, by path: a new answer forgets them.
+    pub stats: BTreeMap<String, Result<PathInfo, String>>,
 }
 
 impl ContainerChanges {
@@ -73,6 +75,24 @@ impl ContainerChanges {
             changes.iter().filter(|c| c.path == dir || is_below(&c.path, dir)).count()
         })
     }
+}
+
+/// One path's entry as the engine's archive endpoint describes it (`HEAD
+/// /containers/{id}/archive`): read for the selected row only, never for the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathInfo {
+    pub size: u64,
+    pub dir: bool,
+    /// Where a symbolic link points; empty otherwise.
+    pub link_target: String,
+}
+
+/// The engine's answer about one path of a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathStat {
+    pub id: String,
+    pub path: String,
+    pub result: Result<PathInfo, String>,
 }
 
 /// Whether `path` lies strictly below directory `dir`.
@@ -238,7 +258,12 @@ mod tests {
         let rows = tree_rows(&changes, &|p| p == "/srv");
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].below, 2);
-        let all = ContainerChanges { id: "x".into(), at: Utc::now(), result: Ok(changes) };
+        let all = ContainerChanges {
+            id: "x".into(),
+            at: Utc::now(),
+            result: Ok(changes),
+            stats: BTreeMap::new(),
+        };
         assert_eq!(all.count_under("/srv/"), 3);
         assert_eq!(all.count_under("/sr"), 0, "a prefix of a name is not a directory");
         assert!(is_below("/srv/a", "/srv") && !is_below("/srv", "/srv"));
@@ -255,6 +280,32 @@ mod tests {
         assert!(!drawn.chars().any(char::is_control), "{drawn:?}");
         assert!(drawn.starts_with("evil") && drawn.contains("name") && drawn.ends_with(".txt"));
         assert!(drawn.contains('\u{FFFD}'), "invalid UTF-8 shows as replacement: {drawn:?}");
+    }
+
+    #[test]
+    fn a_path_stat_joins_the_answer_it_belongs_to_and_a_new_answer_forgets_it() {
+        let mut model = crate::model::Model::new("local", Utc::now());
+        let stat = |id: &str| {
+            crate::model::Update::PathStat(Box::new(PathStat {
+                id: id.into(),
+                path: "/f".into(),
+                result: Ok(PathInfo { size: 3, dir: false, link_target: String::new() }),
+            }))
+        };
+        let answer = || {
+            crate::model::Update::Changes(Box::new(ContainerChanges {
+                id: "c".into(),
+                at: Utc::now(),
+                result: Ok(vec![change(ChangeKind::Added, "/f")]),
+                stats: BTreeMap::new(),
+            }))
+        };
+        assert!(!model.apply(stat("c")), "no changes asked: nothing to attach it to");
+        model.apply(answer());
+        assert!(model.apply(stat("c")));
+        assert_eq!(model.changes["c"].stats["/f"].as_ref().map(|i| i.size), Ok(3));
+        model.apply(answer());
+        assert!(model.changes["c"].stats.is_empty());
     }
 
     #[test]

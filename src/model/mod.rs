@@ -267,6 +267,8 @@ pub enum Update {
     },
     /// What a container changed against its image, asked for by the operator.
     Changes(Box<changes::ContainerChanges>),
+    /// One path of a container, as the archive endpoint describes it.
+    PathStat(Box<changes::PathStat>),
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -644,6 +646,16 @@ impl Model {
             Update::Changes(changes) => {
                 self.changes.insert(changes.id.clone(), *changes);
                 true
+            }
+            Update::PathStat(stat) => {
+                let changes::PathStat { id, path, result } = *stat;
+                match self.changes.get_mut(&id) {
+                    Some(changes) => {
+                        changes.stats.insert(path, result);
+                        true
+                    }
+                    None => false,
+                }
             }
             Update::Warning { at, message } => {
                 let message = if self.hosts.len() > 1 {

@@ -16,6 +16,7 @@ use crate::cli::{Format, SnapshotArgs};
 use crate::engine::fleet::Fleet;
 use crate::engine::logs::LogRequest;
 use crate::engine::{self, EngineCommand};
+use crate::model::changes::{ChangeKind, tree_rows};
 use crate::model::logs::LogTarget;
 use crate::model::{Model, Update};
 use crate::ui::keymap::Keymap;
@@ -160,15 +161,41 @@ async fn changes(model: &mut Model, handle: &mut Fleet, target: Option<&str>) {
     let (host, id) = (c.host, c.id.clone());
     handle.command(EngineCommand::Changes { host, id: id.clone() });
     let deadline = tokio::time::Instant::now() + CHANGES_WAIT;
+    let answered = |update: &Update| matches!(update, Update::Changes(ch) if ch.id == id);
+    if !wait_for(model, handle, deadline, answered).await {
+        return;
+    }
+    // The pane opens on its first row: its size is read as the pane would read it.
+    let first = model
+        .changes
+        .get(&id)
+        .and_then(|ch| ch.result.as_ref().ok())
+        .and_then(|list| tree_rows(list, &|_| false).into_iter().next());
+    let Some(row) = first.filter(|r| !r.is_dir() && r.kind != Some(ChangeKind::Deleted)) else {
+        return;
+    };
+    handle.command(EngineCommand::PathStat { host, id: id.clone(), path: row.path.clone() });
+    let described = |update: &Update| matches!(update, Update::PathStat(stat) if stat.id == id && stat.path == row.path);
+    wait_for(model, handle, deadline, described).await;
+}
+
+/// Applies updates until one passes `done` (true) or the deadline passes (false).
+async fn wait_for(
+    model: &mut Model,
+    handle: &mut Fleet,
+    deadline: tokio::time::Instant,
+    done: impl Fn(&Update) -> bool,
+) -> bool {
     while let Ok(Some((host, update))) =
         tokio::time::timeout_at(deadline, handle.updates.recv()).await
     {
-        let answered = matches!(&update, Update::Changes(ch) if ch.id == id);
+        let found = done(&update);
         model.apply_from(host, update);
-        if answered {
-            return;
+        if found {
+            return true;
         }
     }
+    false
 }
 
 /// Whether every running container has a stats point with a CPU figure.

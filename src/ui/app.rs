@@ -216,6 +216,11 @@ impl App {
         if let Some((host, id)) = self.panes.changes.take_due(&self.model) {
             self.pending.push(EngineCommand::Changes { host, id });
         }
+        // The selected row as the model has it now, not as last drawn.
+        self.sync();
+        if let Some((host, id, path)) = self.panes.changes.take_stat_due(&self.model) {
+            self.pending.push(EngineCommand::PathStat { host, id, path });
+        }
     }
 
     /// What is on screen: the view on top, else the pane.

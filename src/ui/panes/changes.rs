@@ -4,7 +4,9 @@
 //!
 //! The engine is asked when the pane opens on a container and again on `r`, never on
 //! a timer: listing the changes walks the whole writable layer. The engine's list has
-//! no sizes, and the pane says so rather than showing blanks that look like zero.
+//! no sizes: the selected file's is read from the archive endpoint (a HEAD, no
+//! content), for that row alone, once per row; the pane says so rather than showing
+//! blanks that look like zero.
 //! Paths are the container's to choose: every one is drawn through `one_line`.
 
 use std::collections::BTreeSet;
@@ -29,6 +31,8 @@ pub struct ChangesPane {
     /// The container last asked about, with the time of the answer it had then: the
     /// pane waits while the model's answer is still that one.
     asked: Option<(String, Option<chrono::DateTime<chrono::Utc>>)>,
+    /// The (container, path) whose size was last asked: the selected row's only.
+    stat_asked: Option<(String, String)>,
     folded: BTreeSet<String>,
     nav: ListNav,
     rows: Vec<ChangeRow>,
@@ -64,6 +68,47 @@ impl ChangesPane {
         let previous = model.changes.get(&c.id).map(|ch| ch.at);
         self.asked = Some((c.id.clone(), previous));
         Some((c.host, c.id.clone()))
+    }
+
+    /// The selected entry's size to ask for, if it has none yet: a file or link that
+    /// is still there (a directory's own size says nothing of what is in it).
+    pub fn take_stat_due(&mut self, model: &Model) -> Option<(HostId, String, String)> {
+        let (c, Some(changes)) = self.changes(model)? else { return None };
+        let row = self.rows.get(self.nav.selected)?;
+        if row.kind == Some(ChangeKind::Deleted) || row.is_dir() || changes.result.is_err() {
+            return None;
+        }
+        if changes.stats.contains_key(&row.path) {
+            return None;
+        }
+        let key = (c.id.clone(), row.path.clone());
+        if self.stat_asked.as_ref() == Some(&key) {
+            return None;
+        }
+        self.stat_asked = Some(key.clone());
+        Some((c.host, key.0, key.1))
+    }
+
+    /// What the footer line says of the selected entry.
+    fn selected_line(&self, changes: &ContainerChanges) -> Option<String> {
+        let row = self.rows.get(self.nav.selected)?;
+        let path = one_line(&row.path);
+        let what = if row.kind == Some(ChangeKind::Deleted) {
+            "deleted".to_string()
+        } else if row.is_dir() {
+            let n = row.below;
+            format!("{n} change{} below", if n == 1 { "" } else { "s" })
+        } else {
+            match changes.stats.get(&row.path) {
+                None => "size: asking…".to_string(),
+                Some(Err(error)) => format!("size unknown: {}", one_line(error)),
+                Some(Ok(info)) if !info.link_target.is_empty() => {
+                    format!("link to {}", one_line(&info.link_target))
+                }
+                Some(Ok(info)) => crate::model::format::bytes(info.size),
+            }
+        };
+        Some(format!("{path} · {what}"))
     }
 
     /// Whether the pane waits for the engine's answer.
@@ -117,6 +162,7 @@ impl Pane for ChangesPane {
                 }
                 // The next sync asks again.
                 self.asked = None;
+                self.stat_asked = None;
                 effects.push(Effect::Say {
                     text: "asking the engine for the changes again".into(),
                     error: false,
@@ -212,7 +258,7 @@ impl Pane for ChangesPane {
         let outer = block(view, title);
         let inner = outer.inner(area);
         frame.render_widget(outer, area);
-        let note = "Paths only: the engine's list has no sizes. Enter folds, r asks again.";
+        let note = "Sizes of the selected entry only: the engine's list has none. r asks again";
         if list.is_empty() {
             let text = vec![
                 Line::from(Span::styled(
@@ -224,7 +270,7 @@ impl Pane for ChangesPane {
             frame.render_widget(Paragraph::new(text), inner);
             return;
         }
-        let body = inner.height.saturating_sub(1) as usize;
+        let body = inner.height.saturating_sub(2) as usize;
         let range = self.nav.window(self.rows.len(), body);
         let mut lines = Vec::with_capacity(range.len() + 1);
         for (i, row) in self.rows[range.clone()].iter().enumerate() {
@@ -259,6 +305,8 @@ impl Pane for ChangesPane {
         while lines.len() < body {
             lines.push(Line::default());
         }
+        let selected = answer.and_then(|a| self.selected_line(a)).unwrap_or_default();
+        lines.push(Line::from(Span::styled(selected, theme.style(Slot::Value))));
         lines.push(Line::from(Span::styled(note, muted)));
         frame.render_widget(Paragraph::new(lines), inner);
     }
