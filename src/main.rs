@@ -386,6 +386,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             collect::logs(args, view, model, handle).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Snapshot(_)) if pane == PaneId::Changes && cli.container.is_none() => Ok(
+            usage_error("`snapshot --pane changes` needs --container NAME: whose changes to list"),
+        ),
         Some(Command::Snapshot(args)) => {
             if pane == PaneId::Processes && cli.container.is_none() {
                 return Ok(usage_error("`snapshot --pane processes` needs --container NAME"));
@@ -413,8 +416,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(project) = cli.project {
                 app.set_project(Some(project));
             }
-            app.processes_name = cli.container;
+            app.processes_name = cli.container.clone();
             app.pane = pane;
+            app.panes.changes.target = cli.container;
             if pane == PaneId::Logs {
                 app.open_logs();
             }

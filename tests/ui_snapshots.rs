@@ -2,6 +2,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use chrono::{DateTime, TimeZone, Utc};
+use portolan::model::changes::{Change, ChangeKind, ContainerChanges};
 use portolan::model::processes::{ProcessRow, ProcessTable};
 use portolan::model::{
     ComposeInfo, Connection, Container, ContainerState, CpuCounter, Dependency,
@@ -188,6 +189,10 @@ fn on(pane: PaneId, theme: &str) -> App {
         app.watch_processes();
         app.apply(Update::Processes(Box::new(process_table("aaaaaaaaaaaa1"))));
     }
+    if pane == PaneId::Changes {
+        app.model.apply(Update::Changes(Box::new(changes_fixture())));
+        app.panes.changes.target = Some("shop-api-1".into());
+    }
     app
 }
 
@@ -216,6 +221,36 @@ fn process_table(id: &str) -> ProcessTable {
         ],
         host_proc: true,
         error: None,
+    }
+}
+
+/// What the api container wrote: a cache, a log, a patched config, a deleted binary
+/// and a file whose name carries an escape sequence and invalid UTF-8.
+fn changes_fixture() -> ContainerChanges {
+    use ChangeKind::*;
+    let hostile = String::from_utf8_lossy(b"/tmp/evil\x1b[2Jname\xff.txt").into_owned();
+    let list = [
+        (Changed, "/app"),
+        (Added, "/app/cache"),
+        (Added, "/app/cache/page10.html"),
+        (Added, "/app/cache/page2.html"),
+        (Changed, "/app/config.json"),
+        (Changed, "/usr"),
+        (Changed, "/usr/bin"),
+        (Deleted, "/usr/bin/wget"),
+        (Deleted, "/var/cache/apk"),
+        (Changed, "/tmp"),
+        (Added, hostile.as_str()),
+        (Added, "/root/.npm/_logs/debug-0.log"),
+    ];
+    ContainerChanges {
+        id: "aaaaaaaaaaaa1".into(),
+        at: t(-30),
+        result: Ok(list
+            .iter()
+            .map(|(kind, path)| Change { path: (*path).into(), kind: *kind })
+            .collect()),
+        stats: Default::default(),
     }
 }
 
@@ -1476,4 +1511,61 @@ fn app_with_processes_error() -> App {
     table.error = Some("no such container".into());
     app.apply(Update::Processes(Box::new(table)));
     app
+}
+
+#[test]
+fn changes_pane_draws_a_safe_tree_in_natural_order_and_folds() {
+    let mut app = on(PaneId::Changes, "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("Changes · shop-api-1 · 5 added, 5 changed, 2 deleted"), "{text}");
+    assert!(!text.contains('\u{1b}'), "the escape sequence is not drawn: {text}");
+    assert!(text.contains("evilname\u{FFFD}.txt"), "{text}");
+    let page2 = text.find("page2.html").expect("page2");
+    let page10 = text.find("page10.html").expect("page10");
+    assert!(page2 < page10, "natural order: {text}");
+    assert!(text.contains("▾ C app/  4 changes"), "{text}");
+    assert!(text.contains("· root/") && text.contains("D apk"), "{text}");
+    assert!(text.contains("the engine's list has none"), "the pane says sizes are missing: {text}");
+    // The first row is /app: Enter folds it, its count stays.
+    assert!(app.act(Action::ToggleDetail));
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("▸ C app/  4 changes") && !text.contains("page2.html"), "{text}");
+}
+
+#[test]
+fn changes_pane_asks_the_size_of_the_selected_file_only_once() {
+    use portolan::engine::EngineCommand;
+    use portolan::model::changes::{PathInfo, PathStat};
+    let mut app = on(PaneId::Changes, "dark");
+    let _ = render_buffer(&mut app, 80, 24);
+    // The changes are in the model already (as if asked): the first ask is for them.
+    app.ask_changes();
+    assert!(matches!(app.pending.as_slice(), [EngineCommand::Changes { .. }]));
+    app.pending.clear();
+    // /app is a directory: no size is asked for it.
+    app.ask_changes();
+    assert!(app.pending.is_empty());
+    // Down to /app/cache, then to page2.html: its size only, and once.
+    app.act(Action::Down);
+    app.act(Action::Down);
+    app.ask_changes();
+    app.ask_changes();
+    let asked: Vec<&str> = app
+        .pending
+        .iter()
+        .filter_map(|c| match c {
+            EngineCommand::PathStat { path, .. } => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, ["/app/cache/page2.html"]);
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("/app/cache/page2.html · size: asking…"), "{text}");
+    app.apply(Update::PathStat(Box::new(PathStat {
+        id: "aaaaaaaaaaaa1".into(),
+        path: "/app/cache/page2.html".into(),
+        result: Ok(PathInfo { size: 2048, dir: false, link_target: String::new() }),
+    })));
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("/app/cache/page2.html · 2.00KiB"), "{text}");
 }

@@ -77,6 +77,7 @@ pub enum Check {
     AddedCapabilities,
     RunsAsRoot,
     PlainSecret,
+    DataInImageLayer,
     PortAllInterfaces,
     DataStoreNotInternal,
     PublishedOnInternal,
@@ -90,7 +91,7 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 17] = [
+    pub const ALL: [Check; 18] = [
         Check::Privileged,
         Check::DockerSocket,
         Check::DataStoreExposed,
@@ -98,6 +99,7 @@ impl Check {
         Check::AddedCapabilities,
         Check::RunsAsRoot,
         Check::PlainSecret,
+        Check::DataInImageLayer,
         Check::PortAllInterfaces,
         Check::DataStoreNotInternal,
         Check::PublishedOnInternal,
@@ -120,6 +122,7 @@ impl Check {
             Check::AddedCapabilities => "added_capabilities",
             Check::RunsAsRoot => "runs_as_root",
             Check::PlainSecret => "plain_secret",
+            Check::DataInImageLayer => "data_in_image_layer",
             Check::PortAllInterfaces => "port_all_interfaces",
             Check::DataStoreNotInternal => "data_store_not_internal",
             Check::PublishedOnInternal => "published_on_internal",
@@ -143,6 +146,7 @@ impl Check {
             Check::AddedCapabilities => "capabilities",
             Check::RunsAsRoot => "root",
             Check::PlainSecret => "plain secrets",
+            Check::DataInImageLayer => "no data volume",
             Check::PortAllInterfaces => "all interfaces",
             Check::DataStoreNotInternal => "not internal",
             Check::PublishedOnInternal => "unreachable port",
@@ -351,6 +355,9 @@ pub fn container_findings(model: &Model, c: &Container) -> Vec<Finding> {
                 if secrets.len() == 1 { "it" } else { "them" }
             ),
         ));
+    }
+    if let Some(finding) = data_in_image_layer(model, c, store_image) {
+        out.push(finding);
     }
     if !host_network {
         network_findings(model, c, data_store, &mut out);
@@ -580,6 +587,75 @@ const NOT_DATA_WORDS: &[&str] = &[
     "proxy",
     "postgrest",
 ];
+
+/// Where each data store's official image keeps its data. Only stores known by
+/// their image are judged: a port says what answers, not where it writes.
+const DATA_DIRS: &[(&str, &str)] = &[
+    ("PostgreSQL", "/var/lib/postgresql/data"),
+    ("MySQL", "/var/lib/mysql"),
+    ("MariaDB", "/var/lib/mysql"),
+    ("MongoDB", "/data/db"),
+    ("Redis", "/data"),
+    ("Valkey", "/data"),
+    ("KeyDB", "/data"),
+    ("Elasticsearch", "/usr/share/elasticsearch/data"),
+    ("OpenSearch", "/usr/share/opensearch/data"),
+    ("RabbitMQ", "/var/lib/rabbitmq"),
+    ("Cassandra", "/var/lib/cassandra"),
+    ("ClickHouse", "/var/lib/clickhouse"),
+    ("CouchDB", "/opt/couchdb/data"),
+    ("Neo4j", "/data"),
+    ("SQL Server", "/var/opt/mssql"),
+];
+
+/// Stores that are often run as caches, where losing the data may be intended.
+const CACHES: &[&str] = &["Redis", "Valkey", "KeyDB"];
+
+/// A data store whose data directory has no mount: what it stores goes to the
+/// container's writable layer. Judged from the inspect's mounts alone, so the audit
+/// asks the engine nothing: the image's own VOLUME shows there as an anonymous volume,
+/// and once such a store runs, writes to its layer are certain. When the Changes pane
+/// has listed the container's changes, their count under the directory is the proof.
+fn data_in_image_layer(
+    model: &Model,
+    c: &Container,
+    store: Option<&'static str>,
+) -> Option<(Check, Severity, String)> {
+    let store = store?;
+    let (_, default_dir) = DATA_DIRS.iter().find(|(kind, _)| *kind == store)?;
+    // The official postgres image moves its data where PGDATA says.
+    let dir = match c.env.iter().find(|(k, _)| k == "PGDATA") {
+        Some((_, pgdata)) if store == "PostgreSQL" && pgdata.starts_with('/') => {
+            pgdata.trim_end_matches('/')
+        }
+        _ => default_dir,
+    };
+    let covered = c.mounts.iter().any(|m| {
+        let at = m.destination.trim_end_matches('/');
+        at.is_empty() || at == dir || crate::model::changes::is_below(dir, at)
+    });
+    if covered {
+        return None;
+    }
+    let shown = one_line(dir);
+    let seen = match model.changes.get(&c.id).map(|ch| ch.count_under(dir)) {
+        Some(0) | None => String::new(),
+        Some(1) => format!(" (its changes show 1 path written under {shown})"),
+        Some(n) => format!(" (its changes show {n} paths written under {shown})"),
+    };
+    let cache = CACHES.contains(&store);
+    let severity = if cache { Severity::Low } else { Severity::Medium };
+    let unless = if cache { ", unless it is only a cache" } else { "" };
+    Some((
+        Check::DataInImageLayer,
+        severity,
+        format!(
+            "{store} keeps its data in {shown} with no volume there: it goes to the \
+             container's own layer and is lost when the container is removed or \
+             recreated{unless}; mount a volume on {shown}{seen}"
+        ),
+    ))
+}
 
 /// Well-known ports of data stores, container side.
 fn data_port(port: u16) -> Option<&'static str> {

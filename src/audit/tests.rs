@@ -19,7 +19,103 @@ pub(crate) fn hardened(id: &str, name: &str) -> Container {
     };
     c.restart_policy =
         Some(RestartPolicy { name: "unless-stopped".into(), maximum_retry_count: None });
+    // Whatever data store a test makes of it keeps its data on a volume.
+    let mut dirs: Vec<&str> = DATA_DIRS.iter().map(|(_, dir)| *dir).collect();
+    dirs.dedup();
+    for dir in dirs {
+        c.mounts.push(volume_on(dir));
+    }
     c
+}
+
+fn volume_on(dir: &str) -> Mount {
+    Mount {
+        kind: "volume".into(),
+        name: Some(format!("data{}", dir.replace('/', "-"))),
+        source: None,
+        destination: dir.into(),
+        read_only: false,
+    }
+}
+
+/// A hardened database with nothing mounted.
+fn bare_store(image: &str) -> Container {
+    let mut c = hardened("a", "db");
+    c.image = image.into();
+    c.mounts.clear();
+    c
+}
+
+#[test]
+fn a_database_without_a_volume_on_its_data_dir_writes_to_its_image_layer() {
+    let f = only(bare_store("postgres:16"), Check::DataInImageLayer);
+    assert_eq!(f.severity, Severity::Medium);
+    assert!(
+        f.message.starts_with(
+            "PostgreSQL keeps its data in /var/lib/postgresql/data with no volume there"
+        ),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("lost when the container is removed or recreated"), "{}", f.message);
+
+    // A volume on the directory, or on a parent of it (also the image's anonymous
+    // VOLUME), keeps it off the layer; one on a sibling does not.
+    let mut c = bare_store("postgres:16");
+    c.mounts.push(volume_on("/var/lib/postgresql"));
+    assert!(findings_of(c).is_empty());
+    let mut c = bare_store("mysql:8.0");
+    c.mounts.push(Mount {
+        kind: "bind".into(),
+        source: Some("/srv/mysql".into()),
+        name: None,
+        destination: "/var/lib/mysql/".into(),
+        read_only: false,
+    });
+    assert!(findings_of(c).is_empty());
+    let mut c = bare_store("mongo:7");
+    c.mounts.push(volume_on("/data/configdb"));
+    assert!(only(c, Check::DataInImageLayer).message.contains("/data/db"));
+
+    // PGDATA moves postgres' data; a cache is low.
+    let mut c = bare_store("postgres:16");
+    c.env.push(("PGDATA".into(), "/pg/data".into()));
+    c.mounts.push(volume_on("/var/lib/postgresql/data"));
+    assert!(only(c, Check::DataInImageLayer).message.contains("/pg/data"));
+    let f = only(bare_store("redis:7"), Check::DataInImageLayer);
+    assert_eq!(f.severity, Severity::Low);
+    assert!(f.message.contains("unless it is only a cache"), "{}", f.message);
+
+    // Not a store by image (a port alone says nothing of where it writes), or a tool.
+    let mut c = bare_store("ghcr.io/acme/api:1.4.2");
+    c.ports.push(port(None, None, 5432));
+    assert!(findings_of(c).is_empty());
+    assert!(findings_of(bare_store("mongo-express:1.0")).is_empty());
+
+    // The changes the Changes pane listed are cited when there are some.
+    let c = bare_store("postgres:16");
+    let mut model = model_with(vec![c], Vec::new());
+    let list = ["/var/lib/postgresql/data", "/var/lib/postgresql/data/PG_VERSION", "/tmp/x"];
+    let changes = crate::model::changes::ContainerChanges {
+        id: "a".into(),
+        at: chrono::Utc::now(),
+        result: Ok(list
+            .iter()
+            .map(|p| crate::model::changes::Change {
+                path: (*p).into(),
+                kind: crate::model::changes::ChangeKind::Added,
+            })
+            .collect()),
+        stats: Default::default(),
+    };
+    model.changes.insert("a".into(), changes);
+    let found = findings(&model);
+    assert!(
+        found[0]
+            .message
+            .ends_with("(its changes show 2 paths written under /var/lib/postgresql/data)"),
+        "{found:#?}"
+    );
 }
 
 pub(crate) fn model_with(containers: Vec<Container>, networks: Vec<Network>) -> Model {
@@ -107,8 +203,9 @@ fn docker_socket_mount_is_high_even_read_only() {
     assert_eq!(f.severity, Severity::High);
     assert!(f.message.contains("read-only does not help"), "{}", f.message);
     // Another bind mount is not the socket.
-    c.mounts[0].destination = "/etc/traefik".into();
-    c.mounts[0].source = Some("/srv/traefik".into());
+    let socket = c.mounts.last_mut().expect("the socket mount");
+    socket.destination = "/etc/traefik".into();
+    socket.source = Some("/srv/traefik".into());
     assert!(findings_of(c).is_empty());
 }
 

@@ -54,7 +54,9 @@ impl Fleet {
     /// holds), an action to the engine of its containers.
     pub fn command(&self, command: EngineCommand) {
         match &command {
-            EngineCommand::Act { host, .. } => {
+            EngineCommand::Act { host, .. }
+            | EngineCommand::Changes { host, .. }
+            | EngineCommand::PathStat { host, .. } => {
                 if let Some(member) = self.members.get(*host) {
                     member.handle.command(command);
                 }

@@ -85,6 +85,10 @@ pub enum EngineCommand {
     Processes(Option<super::processes::ProcessRequest>),
     /// Send a signal to one process of a container.
     KillProcess(crate::model::processes::KillAsk),
+    /// Ask what container `id` of engine `host` changed against its image, once.
+    Changes { host: crate::model::HostId, id: String },
+    /// Ask the size and kind of one path of container `id` of engine `host`.
+    PathStat { host: crate::model::HostId, id: String, path: String },
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -312,6 +316,12 @@ impl Supervisor {
                             };
                             let _ = self.updates.send(Update::ProcessSignalled(Box::new(result))).await;
                         }
+                        Some(EngineCommand::Changes { id, .. }) => {
+                            let update = actions::changes_unanswered(id, "the engine is not connected");
+                            let _ = self.updates.send(update).await;
+                        }
+                        // The pane asks again when the selection moves; nothing to say.
+                        Some(EngineCommand::PathStat { .. }) => {}
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -487,6 +497,14 @@ impl Supervisor {
                     Some(EngineCommand::FollowLogs(request)) => {
                         self.logs.set_request(request);
                         self.logs.sync(docker, self.known.values(), &self.updates, &session.cancel);
+                    }
+                    Some(EngineCommand::Changes { id, .. }) => {
+                        // Its own task: on a big writable layer the engine takes a
+                        // while to walk it, and events must keep flowing meanwhile.
+                        tokio::spawn(actions::changes(docker.clone(), id, self.updates.clone()));
+                    }
+                    Some(EngineCommand::PathStat { id, path, .. }) => {
+                        tokio::spawn(actions::path_stat(docker.clone(), id, path, self.updates.clone()));
                     }
                     Some(EngineCommand::Act { verb, targets, .. }) => {
                         // Its own task: a stop waits up to 10 s per container, and the

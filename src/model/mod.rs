@@ -6,6 +6,7 @@
 //! everything else reads the model.
 
 pub mod action;
+pub mod changes;
 pub mod compose;
 pub mod container;
 pub mod format;
@@ -269,6 +270,10 @@ pub enum Update {
     Processes(Box<processes::ProcessTable>),
     /// How a signal the operator sent to one of them went.
     ProcessSignalled(Box<processes::KillResult>),
+    /// What a container changed against its image, asked for by the operator.
+    Changes(Box<changes::ContainerChanges>),
+    /// One path of a container, as the archive endpoint describes it.
+    PathStat(Box<changes::PathStat>),
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -330,6 +335,9 @@ pub struct Model {
     pub swarm_host: HostId,
     /// The processes of one container, while the processes pane is open.
     pub processes: Option<processes::ProcessTable>,
+    /// What containers changed against their images, by id: only those asked about
+    /// (the Changes pane), as last answered; never polled.
+    pub changes: BTreeMap<String, changes::ContainerChanges>,
     history_len: usize,
 }
 
@@ -362,6 +370,7 @@ impl Model {
             swarm: None,
             swarm_host: 0,
             processes: None,
+            changes: BTreeMap::new(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -513,6 +522,7 @@ impl Model {
             Update::ContainerRemoved { id } => {
                 self.stats.remove(&id);
                 self.history.forget(&id);
+                self.changes.remove(&id);
                 let removed = self.containers.remove(&id).is_some();
                 if removed {
                     self.structure_revision += 1;
@@ -648,6 +658,20 @@ impl Model {
                     // depend on it, and tasks move every few seconds in a crash loop.
                     self.swarm = next;
                     true
+                }
+            }
+            Update::Changes(changes) => {
+                self.changes.insert(changes.id.clone(), *changes);
+                true
+            }
+            Update::PathStat(stat) => {
+                let changes::PathStat { id, path, result } = *stat;
+                match self.changes.get_mut(&id) {
+                    Some(changes) => {
+                        changes.stats.insert(path, result);
+                        true
+                    }
+                    None => false,
                 }
             }
             Update::Warning { at, message } => {

@@ -17,6 +17,7 @@ use crate::engine::fleet::Fleet;
 use crate::engine::logs::LogRequest;
 use crate::engine::processes::ProcessRequest;
 use crate::engine::{self, EngineCommand};
+use crate::model::changes::{ChangeKind, tree_rows};
 use crate::model::logs::LogTarget;
 use crate::model::{Model, Update};
 use crate::ui::keymap::Keymap;
@@ -28,7 +29,7 @@ pub struct TextView {
     pub pane: PaneId,
     pub theme: Theme,
     pub keymap: Keymap,
-    /// The container the processes pane shows (`--container`).
+    /// The container the Processes or Changes pane shows (`--container`).
     pub container: Option<String>,
 }
 
@@ -144,6 +145,9 @@ pub async fn snapshot(
             Err(_) => break,
         }
     }
+    if synced && view.pane == PaneId::Changes {
+        changes(&mut model, &mut handle, view.container.as_deref()).await;
+    }
     handle.stop().await;
     if !synced {
         return Ok(Outcome::NotListed);
@@ -160,7 +164,9 @@ pub async fn snapshot(
             let TextView { pane, theme, keymap, container } = view;
             let mut app = App::new(model, theme, keymap, now);
             app.pane = pane;
-            app.processes_name = container;
+            app.processes_name = container.clone();
+            // Asked above, with the snapshot's own wait; drawing asks nothing.
+            app.panes.changes.target = container;
             app.set_project(project);
             if pane == PaneId::Processes {
                 // Keep the list read above: the watch would clear it as a new one.
@@ -194,6 +200,53 @@ fn deadline_for(
     sync_deadline: tokio::time::Instant,
 ) -> tokio::time::Instant {
     if all_settled { started + wait } else { sync_deadline }
+}
+
+/// How long `snapshot --pane changes` waits for the engine to list the changes.
+const CHANGES_WAIT: Duration = Duration::from_secs(60);
+
+/// Asks for the changes of the container `target` names and waits for the answer;
+/// a container not listed is left for the pane to say so.
+async fn changes(model: &mut Model, handle: &mut Fleet, target: Option<&str>) {
+    let Some(c) = target.and_then(|t| ui::panes::changes::resolve(model, t)) else { return };
+    let (host, id) = (c.host, c.id.clone());
+    handle.command(EngineCommand::Changes { host, id: id.clone() });
+    let deadline = tokio::time::Instant::now() + CHANGES_WAIT;
+    let answered = |update: &Update| matches!(update, Update::Changes(ch) if ch.id == id);
+    if !wait_for(model, handle, deadline, answered).await {
+        return;
+    }
+    // The pane opens on its first row: its size is read as the pane would read it.
+    let first = model
+        .changes
+        .get(&id)
+        .and_then(|ch| ch.result.as_ref().ok())
+        .and_then(|list| tree_rows(list, &|_| false).into_iter().next());
+    let Some(row) = first.filter(|r| !r.is_dir() && r.kind != Some(ChangeKind::Deleted)) else {
+        return;
+    };
+    handle.command(EngineCommand::PathStat { host, id: id.clone(), path: row.path.clone() });
+    let described = |update: &Update| matches!(update, Update::PathStat(stat) if stat.id == id && stat.path == row.path);
+    wait_for(model, handle, deadline, described).await;
+}
+
+/// Applies updates until one passes `done` (true) or the deadline passes (false).
+async fn wait_for(
+    model: &mut Model,
+    handle: &mut Fleet,
+    deadline: tokio::time::Instant,
+    done: impl Fn(&Update) -> bool,
+) -> bool {
+    while let Ok(Some((host, update))) =
+        tokio::time::timeout_at(deadline, handle.updates.recv()).await
+    {
+        let found = done(&update);
+        model.apply_from(host, update);
+        if found {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether every running container has a stats point with a CPU figure.

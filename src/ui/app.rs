@@ -229,6 +229,22 @@ impl App {
         }
     }
 
+    /// Asks the engine for the changes of the container the Changes pane shows, once
+    /// per container and once per `r`: the run loop calls it before passing requests on.
+    pub fn ask_changes(&mut self) {
+        if self.pane != PaneId::Changes {
+            return;
+        }
+        if let Some((host, id)) = self.panes.changes.take_due(&self.model) {
+            self.pending.push(EngineCommand::Changes { host, id });
+        }
+        // The selected row as the model has it now, not as last drawn.
+        self.sync();
+        if let Some((host, id, path)) = self.panes.changes.take_stat_due(&self.model) {
+            self.pending.push(EngineCommand::PathStat { host, id, path });
+        }
+    }
+
     /// What is on screen: the view on top, else the pane.
     fn shown(&self) -> &dyn Pane {
         match &self.inspect {

@@ -117,6 +117,8 @@ pub enum Action {
     PaneProcesses,
     /// Processes: send a signal to the selected process (asks first).
     KillProcess,
+    /// Show what the selected container changed against its image.
+    PaneChanges,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -192,6 +194,7 @@ action_names! {
     PaneSwarm => "pane_swarm",
     PaneProcesses => "pane_processes",
     KillProcess => "kill_process",
+    PaneChanges => "pane_changes",
 }
 
 impl fmt::Display for Action {
@@ -217,6 +220,7 @@ impl Action {
             Action::Pane0 => '0',
             Action::PaneSwarm => 'W',
             Action::PaneProcesses => 'P',
+            Action::PaneChanges => 'D',
             _ => return None,
         })
     }
@@ -275,11 +279,12 @@ impl Action {
             Action::Exec => "open a shell in the selection",
             Action::Inspect => "inspect the selection: its configuration as a tree",
             Action::Palette => "command palette: actions and containers by name",
-            Action::Reveal => "inspect: reveal / mask secret values",
+            Action::Reveal => "inspect: reveal / mask secret values; changes: ask again",
             Action::Copy => "inspect: copy the value to the clipboard",
             Action::PaneSwarm => "swarm: nodes, services and their tasks",
             Action::PaneProcesses => "processes inside the selection, with CPU and memory",
             Action::KillProcess => "processes: send a signal to the selected one (asks first)",
+            Action::PaneChanges => "changes: what the selection wrote over its image",
         }
     }
 }
@@ -347,6 +352,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("W", Action::PaneSwarm),
     ("P", Action::PaneProcesses),
     ("X", Action::KillProcess),
+    ("D", Action::PaneChanges),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

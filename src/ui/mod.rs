@@ -148,6 +148,12 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
         engine.command(command);
     }
     loop {
+        // What the last key or update made due (the Changes pane's request) goes out
+        // before the loop waits again.
+        app.ask_changes();
+        for command in app.pending.drain(..) {
+            engine.command(command);
+        }
         if soft && last_draw.elapsed() >= TICK {
             dirty = true;
         }

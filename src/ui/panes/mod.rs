@@ -93,6 +93,7 @@ panes! {
     Audit audit::AuditPane "Audit" "Audit" '0';
     Swarm swarm::SwarmPane "Swarm" "Swarm" 'W';
     Processes processes::ProcessesPane "Processes" "Procs" 'P';
+    Changes changes::ChangesPane "Changes" "Diff" 'D';
 }
 
 impl PaneId {
