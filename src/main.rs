@@ -416,9 +416,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(project) = cli.project {
                 app.set_project(Some(project));
             }
-            app.processes_name = cli.container.clone();
+            // `--container` names whose processes or changes the opening pane shows; the
+            // other pane's tab stays hidden until it is asked for.
             app.pane = pane;
-            app.panes.changes.target = cli.container;
+            match pane {
+                PaneId::Changes => app.panes.changes.target = cli.container,
+                PaneId::Processes => app.processes_name = cli.container,
+                _ => {}
+            }
             if pane == PaneId::Logs {
                 app.open_logs();
             }

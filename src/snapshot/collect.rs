@@ -164,9 +164,12 @@ pub async fn snapshot(
             let TextView { pane, theme, keymap, container } = view;
             let mut app = App::new(model, theme, keymap, now);
             app.pane = pane;
-            app.processes_name = container.clone();
-            // Asked above, with the snapshot's own wait; drawing asks nothing.
-            app.panes.changes.target = container;
+            match pane {
+                // Asked above, with the snapshot's own wait; drawing asks nothing.
+                PaneId::Changes => app.panes.changes.target = container,
+                PaneId::Processes => app.processes_name = container,
+                _ => {}
+            }
             app.set_project(project);
             if pane == PaneId::Processes {
                 // Keep the list read above: the watch would clear it as a new one.
