@@ -149,20 +149,31 @@ fn header_sides(
 
 /// The tab bar's labels with the pane each one shows (`None` for gaps), fitted to
 /// `width`: full titles with gaps when they fit; else short titles; else short titles
-/// with single spaces (ten panes at 80 columns); else numbers and the current pane's
-/// title only.
+/// with single spaces (ten panes at 80 columns); else the same with the titles of the
+/// other panes dropped from the right, one at a time, until it fits (an extra tab
+/// opened at 80 columns costs two names, not all of them); else numbers and the
+/// current pane's title only.
 fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
     let theme = &app.theme;
     let problems = app.problem_count;
-    let build = |short: bool, only_current: bool, gap: bool, tight: bool| {
+    // The swarm pane has a tab only where there is a swarm (or while it is shown).
+    // A pane may have no tab while it has nothing to show (unless it is shown).
+    let shown: Vec<PaneId> = PaneId::ALL
+        .iter()
+        .copied()
+        .filter(|p| app.pane == *p || app.panes.get(*p).has_tab(&app.model))
+        .collect();
+    let build_dropping = |short: bool, only_current: bool, gap: bool, tight: bool, drop: usize| {
         let mut spans = Vec::new();
-        // The swarm pane has a tab only where there is a swarm (or while it is shown).
-        // A pane may have no tab while it has nothing to show (unless it is shown).
-        let panes = PaneId::ALL
-            .iter()
-            .filter(|p| app.pane == **p || app.panes.get(**p).has_tab(&app.model));
-        for pane in panes {
-            let title = if only_current && *pane != app.pane {
+        // The last `drop` panes other than the current one lose their titles.
+        let others = shown.iter().filter(|p| **p != app.pane).count();
+        let mut other = 0;
+        for pane in &shown {
+            let dropped = *pane != app.pane && {
+                other += 1;
+                other > others.saturating_sub(drop)
+            };
+            let title = if (only_current || dropped) && *pane != app.pane {
                 ""
             } else if short {
                 pane.short_title()
@@ -192,20 +203,22 @@ fn tab_labels(app: &App, width: u16) -> Vec<(Span<'static>, Option<PaneId>)> {
         }
         spans
     };
+    let build = |short, only, gap, tight| build_dropping(short, only, gap, tight, 0);
     let fits = |spans: &Vec<(Span, Option<PaneId>)>| {
         spans.iter().map(|(s, _)| s.width()).sum::<usize>() <= width as usize
     };
-    [
+    let steps = [
         (false, false, true, false),
         (false, false, false, false),
         (true, false, false, false),
         (true, false, false, true),
-        (true, true, false, false),
-    ]
-    .into_iter()
-    .map(|(short, only, gap, tight)| build(short, only, gap, tight))
-    .find(fits)
-    .unwrap_or_else(|| build(true, true, false, false))
+    ];
+    steps
+        .into_iter()
+        .map(|(short, only, gap, tight)| build(short, only, gap, tight))
+        .chain((1..shown.len()).map(|drop| build_dropping(true, false, false, true, drop)))
+        .find(fits)
+        .unwrap_or_else(|| build(true, true, false, false))
 }
 
 /// Draws the tab bar; returns the columns each tab took, for the mouse.
