@@ -311,24 +311,6 @@ async fn state_changes_land_within_one_second() {
 }
 
 /// Parses `docker stats` sizes like `30.2MiB` or `1.5GB`.
-fn parse_size(text: &str) -> f64 {
-    let text = text.trim();
-    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().unwrap_or(0.0);
-    let factor = match unit {
-        "B" => 1.0,
-        "KiB" => 1024.0,
-        "MiB" => 1024.0 * 1024.0,
-        "GiB" => 1024.0 * 1024.0 * 1024.0,
-        "kB" | "KB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        _ => 1.0,
-    };
-    number * factor
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn stats_agree_with_docker_stats() {
     let fx = Fixture::new("stats");
@@ -362,21 +344,10 @@ async fn stats_agree_with_docker_stats() {
         &busy,
         &fat,
     ]);
-    let ours_cpu = |id: &str| {
-        let points: Vec<f64> = watch.model.stats[id]
-            .history()
-            .iter()
-            .rev()
-            .take(4)
-            .filter_map(|p| p.cpu_percent)
-            .collect();
-        points.iter().sum::<f64>() / points.len().max(1) as f64
-    };
-    for line in theirs.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let id = if busy.starts_with(fields[0]) { &busy } else { &fat };
-        let their_cpu: f64 = fields[1].trim_end_matches('%').parse().unwrap();
-        let their_mem = parse_size(fields[2]);
+    let ours_cpu = |id: &str| support::recent_cpu(&watch.model, id);
+    for row in support::cli_stats(&theirs) {
+        let id = if busy.starts_with(&row.id_prefix) { &busy } else { &fat };
+        let (their_cpu, their_mem) = (row.cpu, row.memory);
         let point = watch.model.latest_stats(id).unwrap();
         let our_mem = point.memory_bytes.unwrap() as f64;
         eprintln!(
@@ -392,7 +363,7 @@ async fn stats_agree_with_docker_stats() {
             "CPU disagrees: ours {:.1}, docker {their_cpu}",
             ours_cpu(id)
         );
-        assert_eq!(point.pids.map(|p| p.to_string()), Some(fields[fields.len() - 1].to_string()));
+        assert_eq!(point.pids.map(|p| p.to_string()), Some(row.pids.clone()));
     }
     let busy_cpu = ours_cpu(&busy);
     assert!(busy_cpu > 10.0 && busy_cpu <= 70.0, "a loop capped at 0.5 CPU, read {busy_cpu}");

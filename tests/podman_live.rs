@@ -36,23 +36,6 @@ fn portolan(args: &[&str]) -> String {
 }
 
 /// `podman stats` sizes: `1.2MB`, `245.8kB`, `512B` (decimal units).
-fn parse_size(text: &str) -> f64 {
-    let text = text.trim();
-    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().unwrap_or(0.0);
-    number
-        * match unit {
-            "kB" | "KB" => 1e3,
-            "MB" => 1e6,
-            "GB" => 1e9,
-            "KiB" => 1024.0,
-            "MiB" => 1024.0 * 1024.0,
-            "GiB" => 1024.0 * 1024.0 * 1024.0,
-            _ => 1.0,
-        }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn podman_is_named_grouped_measured_and_acted_on() {
     let started = std::time::Instant::now();
@@ -183,21 +166,10 @@ async fn podman_is_named_grouped_measured_and_acted_on() {
         &busy,
         &fat,
     ]);
-    let ours_cpu = |id: &str| {
-        let points: Vec<f64> = watch.model.stats[id]
-            .history()
-            .iter()
-            .rev()
-            .take(4)
-            .filter_map(|p| p.cpu_percent)
-            .collect();
-        points.iter().sum::<f64>() / points.len().max(1) as f64
-    };
-    for line in theirs.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let id = if busy.starts_with(fields[0]) { &busy } else { &fat };
-        let their_cpu: f64 = fields[1].trim_end_matches('%').parse().unwrap();
-        let their_mem = parse_size(fields[2]);
+    let ours_cpu = |id: &str| support::recent_cpu(&watch.model, id);
+    for row in support::cli_stats(&theirs) {
+        let id = if busy.starts_with(&row.id_prefix) { &busy } else { &fat };
+        let (their_cpu, their_mem) = (row.cpu, row.memory);
         let point = watch.model.latest_stats(id).unwrap();
         let our_mem = point.memory_bytes.unwrap() as f64;
         eprintln!(
@@ -209,7 +181,7 @@ async fn podman_is_named_grouped_measured_and_acted_on() {
             (our_mem - their_mem).abs() <= their_mem * 0.10 + 512.0 * 1024.0,
             "memory off by more than 10 %: ours {our_mem}, podman {their_mem}"
         );
-        assert_eq!(point.pids.map(|p| p.to_string()), Some(fields[fields.len() - 1].to_string()));
+        assert_eq!(point.pids.map(|p| p.to_string()), Some(row.pids.clone()));
         // Podman's one-shot CPU figure is the average since the container started, so
         // it is compared only for the steady loop (fat's start-up allocation inflates it).
         if id == &busy {

@@ -416,9 +416,8 @@ impl Counters {
     ) -> RawSample {
         self.samples += 1;
         let used = usage.map(|usage| {
-            let stat: Vec<(&str, u64)> =
-                self.inactive_file.map(|v| (self.inactive_key(), v)).into_iter().collect();
-            memory_used(self.layout, usage, &stat)
+            let stat = self.inactive_file.map(|v| [(self.inactive_key(), v)]);
+            memory_used(self.layout, usage, stat.as_ref().map_or(&[][..], |s| &s[..]))
         });
         let (block_read, block_write) = self.block;
         RawSample {

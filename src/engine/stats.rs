@@ -263,11 +263,11 @@ impl StatsCollector {
                     if !batch.is_empty() && updates.send(Update::Stats(batch)).await.is_err() {
                         break;
                     }
-                    let (batch, warning) = tokio::select! {
+                    let batch = tokio::select! {
                         _ = cancel.cancelled() => break,
                         read = self.sample_host() => read,
                     };
-                    if let Some(message) = warning {
+                    for message in std::mem::take(&mut self.warnings) {
                         let _ = updates.send(Update::Warning { at: Utc::now(), message }).await;
                     }
                     if !batch.is_empty() && updates.send(Update::Stats(batch)).await.is_err() {
@@ -333,20 +333,20 @@ impl StatsCollector {
         batch
     }
     /// One reading of every container on the remote host's files: one round trip,
-    /// however many containers. Returns the samples and, when the host's files are
-    /// given up for the API, a sentence saying why.
-    async fn sample_host(&mut self) -> (Vec<(String, RawSample)>, Option<String>) {
-        let Some(host) = self.host.as_mut() else { return (Vec::new(), None) };
+    /// however many containers. When the host's files are given up for the API, a
+    /// sentence saying why joins the collector's warnings.
+    async fn sample_host(&mut self) -> Vec<(String, RawSample)> {
+        let Some(host) = self.host.as_mut() else { return Vec::new() };
         let on_host = |t: &Tracked| matches!(t.reader, Reader::Host(_) | Reader::HostPending);
         if host.given_up.is_some() || !self.tracked.values().any(on_host) {
-            return (Vec::new(), None);
+            return Vec::new();
         }
         // A slow link may take a while; a shell that stops answering is replaced.
         let limit = (self.interval * 3).max(Duration::from_secs(5));
         match host.read_all(&mut self.tracked, limit).await {
             Ok(batch) => {
                 host.failures = 0;
-                (batch, None)
+                batch
             }
             Err(error) => {
                 host.shell = None;
@@ -354,7 +354,7 @@ impl StatsCollector {
                 host.failures += 1;
                 tracing::debug!(error = %error.words, failures = host.failures, "reading the host files failed");
                 if host.failures < HOST_FAILURES && !error.settled {
-                    return (Vec::new(), None);
+                    return Vec::new();
                 }
                 let reason = error.words;
                 host.given_up = Some(reason.clone());
@@ -363,11 +363,11 @@ impl StatsCollector {
                         tracked.reader = Reader::Api;
                     }
                 }
-                let message = format!(
+                self.warnings.push(format!(
                     "stats come from the engine API, which is slower: the host's cgroup files \
                      cannot be read over ssh ({reason})"
-                );
-                (Vec::new(), Some(message))
+                ));
+                Vec::new()
             }
         }
     }

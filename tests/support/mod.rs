@@ -88,6 +88,55 @@ impl PrivateEngine<'_> {
     }
 }
 
+/// A size as the docker and podman CLIs print it (`1.5MiB`, `40.5MB`), in bytes.
+pub fn parse_size(text: &str) -> f64 {
+    let text = text.trim();
+    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().unwrap_or(0.0);
+    let factor = match unit {
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        _ => 1.0,
+    };
+    number * factor
+}
+
+/// One row of `stats --no-stream --format "{{.ID}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}"`
+/// from the docker or podman CLI.
+pub struct CliStats {
+    pub id_prefix: String,
+    pub cpu: f64,
+    pub memory: f64,
+    pub pids: String,
+}
+
+pub fn cli_stats(output: &str) -> Vec<CliStats> {
+    output
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            CliStats {
+                id_prefix: fields[0].to_string(),
+                cpu: fields[1].trim_end_matches('%').parse().unwrap(),
+                memory: parse_size(fields[2]),
+                pids: fields[fields.len() - 1].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// The mean of a container's last four CPU figures in the model.
+pub fn recent_cpu(model: &Model, id: &str) -> f64 {
+    let points: Vec<f64> =
+        model.stats[id].history().iter().rev().take(4).filter_map(|p| p.cpu_percent).collect();
+    points.iter().sum::<f64>() / points.len().max(1) as f64
+}
+
 /// Runs the docker CLI; panics with its stderr if it cannot run at all.
 pub fn docker(args: &[&str]) -> Output {
     Command::new("docker").args(args).output().expect("the docker CLI runs")

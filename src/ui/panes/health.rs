@@ -16,7 +16,7 @@ use ratatui::widgets::Paragraph;
 use super::{ContainerList, Effect, Handled, ListNav, Pane, PaneView, ago, block, clock};
 use crate::model::format::nanos;
 use crate::model::sanitize::one_line;
-use crate::model::{Container, HealthProbe, HealthStatus, Model};
+use crate::model::{Container, HealthStatus, Model};
 use crate::ui::keymap::Action;
 use crate::ui::theme::Slot;
 
@@ -35,7 +35,7 @@ struct Cards {
     /// The height of the tallest card: every card gets that much room, so a page
     /// holds the same number of cards wherever the list is scrolled.
     tallest: usize,
-    /// The shown containers without a healthcheck, by id, in the model's order.
+    /// The shown containers without a healthcheck, by id: by engine, project, service.
     unchecked: Vec<String>,
     /// The widest engine prefix among the shown containers.
     host_width: usize,
@@ -184,23 +184,24 @@ impl Pane for HealthPane {
     }
 }
 
-/// `names` joined by `, ` and made one line, but only as far as it takes to fill more
-/// than `width` columns: the footer is one line, cut at the pane's edge, and joining a
-/// thousand names to show ten was half the frame.
 /// As many whole names of `total` as fit in `room` columns, then how many more: a
 /// name is never cut, and the count says what the line could not hold.
 fn filling(names: impl Iterator<Item = String>, total: usize, room: usize) -> String {
     let more = |left: usize| if left > 0 { format!(", +{left} more") } else { String::new() };
     let mut text = String::new();
+    let mut used = 0;
     let mut shown = 0;
     for name in names {
         let name = one_line(&name);
-        let candidate = if shown == 0 { name.into_owned() } else { format!("{text}, {name}") };
-        let left = total.saturating_sub(shown + 1);
-        if Span::raw(candidate.as_str()).width() + more(left).len() > room {
+        let width = Span::raw(name.as_ref()).width() + if shown == 0 { 0 } else { 2 };
+        if used + width + more(total.saturating_sub(shown + 1)).len() > room {
             break;
         }
-        text = candidate;
+        if shown > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&name);
+        used += width;
         shown += 1;
     }
     match shown {
@@ -223,24 +224,12 @@ const LISTED_PROBES: usize = 2;
 /// A card's lines besides its listed probes: title, configuration, strip, a blank.
 const CARD_FIXED_LINES: usize = 4;
 
-/// The probes a card shows, oldest first: those portolan saw, else the engine's log.
-fn probes<'m>(c: &'m Container, model: &'m Model) -> Vec<&'m HealthProbe> {
-    match model.history.get(&c.id) {
-        Some(h) if !h.probes.is_empty() => h.probes.iter().collect(),
-        _ => c.health.as_ref().map(|h| h.log.iter().collect()).unwrap_or_default(),
-    }
-}
-
 /// How many lines [`card`] makes for `c`, without making them.
 fn card_height(c: &Container, model: &Model) -> usize {
     if c.healthcheck.is_none() {
         return 0;
     }
-    let probes = match model.history.get(&c.id) {
-        Some(h) if !h.probes.is_empty() => h.probes.len(),
-        _ => c.health.as_ref().map_or(0, |h| h.log.len()),
-    };
-    CARD_FIXED_LINES + probes.min(LISTED_PROBES)
+    CARD_FIXED_LINES + model.history.probes_of(c).len().min(LISTED_PROBES)
 }
 
 /// The lines of `c`'s card: [`card_height`] says how many without making them.
@@ -283,7 +272,7 @@ fn card<'a>(c: &Container, name: &str, view: &PaneView<'_>, width: usize) -> Vec
         extras.push(format!("start period {}", nanos(start)));
     }
     config.push_str(&format!("  ({})", extras.join(", ")));
-    let probes = probes(c, view.model);
+    let probes = view.model.history.probes_of(c);
     // The strip: one cell per probe, newest on the right.
     let room = width.saturating_sub(14).max(1);
     let start = probes.len().saturating_sub(room);
@@ -335,6 +324,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
+    use crate::model::HealthProbe;
     use crate::derived::Derived;
     use crate::model::{Health, Healthcheck, Inventory, Update};
     use crate::ui::theme::Theme;
