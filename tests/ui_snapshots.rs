@@ -213,7 +213,6 @@ fn process(pid: u32, ppid: u32, cpu: f64, rss_kib: u64, command: &str) -> Proces
 fn process_table(id: &str) -> ProcessTable {
     ProcessTable {
         id: id.into(),
-        at: t(-1),
         rows: vec![
             process(4242, 4200, 12.5, 81_920, "node dist/main.js --port 3000"),
             process(4300, 4242, 0.0, 2_048, "sh -c \u{1b}]0;pwned\u{7}\u{1b}[2Jecho hi"),

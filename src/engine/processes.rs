@@ -73,13 +73,8 @@ pub async fn follow(
 
 /// One read of the list, with `/proc`'s figures where this machine has them.
 async fn read(docker: &Docker, container: &str, local: bool, ticks: &mut Ticks) -> ProcessTable {
-    let mut table = ProcessTable {
-        id: container.to_string(),
-        at: Utc::now(),
-        rows: Vec::new(),
-        host_proc: false,
-        error: None,
-    };
+    let mut table =
+        ProcessTable { id: container.to_string(), rows: Vec::new(), host_proc: false, error: None };
     let options = TopOptions { ps_args: PS_ARGS.to_string() };
     let answer = match docker.top_processes(container, Some(options)).await {
         Ok(answer) => Ok(answer),

@@ -734,7 +734,11 @@ impl Supervisor {
                 }
             }
             Err(error) => {
-                // Asked again with the next new container; said once meanwhile.
+                // Not asked again for these: each inspect would wait on it again (and
+                // over TLS it never works). A container that arrives later asks anew.
+                for id in new {
+                    self.pods.insert(id.to_string(), None);
+                }
                 let message = format!("{error}: pods are not grouped");
                 if self.pods_error.as_ref() != Some(&message) {
                     self.pods_error = Some(message.clone());

@@ -342,6 +342,26 @@ pub struct Model {
 }
 
 impl Model {
+    /// The container `target` names (`--container`): by id, by name (a leading `/`
+    /// as the engine writes it is allowed), or by a unique id prefix.
+    pub fn container_named(&self, target: &str) -> Option<&Container> {
+        let target = target.trim().trim_start_matches('/');
+        if target.is_empty() {
+            return None;
+        }
+        if let Some(c) = self.containers.get(target) {
+            return Some(c);
+        }
+        if let Some(c) = self.containers.values().find(|c| c.name == target) {
+            return Some(c);
+        }
+        let mut prefixed = self.containers.values().filter(|c| c.id.starts_with(target));
+        match (prefixed.next(), prefixed.next()) {
+            (Some(c), None) => Some(c),
+            _ => None,
+        }
+    }
+
     /// A model of one engine, named after its endpoint.
     pub fn new(endpoint: impl Into<String>, now: DateTime<Utc>) -> Self {
         let endpoint = endpoint.into();

@@ -32,7 +32,6 @@ pub struct ProcessRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessTable {
     pub id: String,
-    pub at: DateTime<Utc>,
     pub rows: Vec<ProcessRow>,
     /// The figures came from this machine's `/proc` (a local engine): a kill is possible.
     pub host_proc: bool,
@@ -81,7 +80,7 @@ pub fn parse_top(titles: &[String], processes: &[Vec<String>]) -> Vec<ProcessRow
 /// `12.5%`, `0.0%`, or `–` when unknown.
 pub fn cpu(percent: Option<f64>) -> String {
     match percent {
-        Some(p) if p.is_finite() && p >= 0.0 => format!("{p:.1}%"),
+        Some(p) if p.is_finite() && p >= 0.0 => super::format::percent(p),
         _ => "–".to_string(),
     }
 }

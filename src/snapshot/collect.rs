@@ -99,7 +99,7 @@ pub async fn snapshot(
             && all_settled
             && asked.is_none()
         {
-            match model.containers.values().find(|c| c.name == name || c.id == name) {
+            match model.container_named(name) {
                 Some(c) if c.state.is_running() => {
                     let request = ProcessRequest { host: c.host, container: c.id.clone() };
                     handle.command(EngineCommand::Processes(Some(request)));

@@ -687,8 +687,7 @@ impl App {
             let pane = &mut self.panes.processes;
             if pane.target.is_none()
                 && let Some(name) = &self.processes_name
-                && let Some(c) =
-                    self.model.containers.values().find(|c| &c.name == name || &c.id == name)
+                && let Some(c) = self.model.container_named(name)
             {
                 pane.target = Some(c.id.clone());
             }

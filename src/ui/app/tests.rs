@@ -123,7 +123,6 @@ fn processes(id: &str) -> Update {
     };
     Update::Processes(Box::new(ProcessTable {
         id: id.into(),
-        at: fixtures::now(),
         rows: vec![row(101, "node main.js"), row(102, "sleep 1000")],
         host_proc: true,
         error: None,

@@ -38,23 +38,9 @@ pub struct ChangesPane {
     rows: Vec<ChangeRow>,
 }
 
-/// The container `target` names: by id, by name, or by a unique id prefix.
+/// The container `target` names (see [`Model::container_named`]).
 pub fn resolve<'m>(model: &'m Model, target: &str) -> Option<&'m Container> {
-    let target = target.trim().trim_start_matches('/');
-    if target.is_empty() {
-        return None;
-    }
-    if let Some(c) = model.containers.get(target) {
-        return Some(c);
-    }
-    if let Some(c) = model.containers.values().find(|c| c.name == target) {
-        return Some(c);
-    }
-    let mut prefixed = model.containers.values().filter(|c| c.id.starts_with(target));
-    match (prefixed.next(), prefixed.next()) {
-        (Some(c), None) => Some(c),
-        _ => None,
-    }
+    model.container_named(target)
 }
 
 impl ChangesPane {

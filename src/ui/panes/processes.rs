@@ -247,7 +247,6 @@ mod tests {
         let id = model.containers.keys().next().cloned().expect("a container");
         model.processes = Some(ProcessTable {
             id: id.clone(),
-            at: crate::topology::fixtures::now(),
             rows: vec![row(7, "sleep 1")],
             host_proc: false,
             error: None,
