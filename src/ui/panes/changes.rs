@@ -34,6 +34,10 @@ pub struct ChangesPane {
     /// The (container, path) whose size was last asked: the selected row's only.
     stat_asked: Option<(String, String)>,
     folded: BTreeSet<String>,
+    /// Moves with every fold and unfold: with the answer shown, what `rows` was
+    /// built from, so a frame does not rebuild the tree.
+    folds: u64,
+    rows_for: Option<(String, chrono::DateTime<chrono::Utc>, u64)>,
     nav: ListNav,
     rows: Vec<ChangeRow>,
 }
@@ -111,6 +115,7 @@ impl ChangesPane {
         if !self.folded.remove(&path) {
             self.folded.insert(path);
         }
+        self.folds += 1;
         true
     }
 
@@ -130,13 +135,19 @@ fn kind_slot(kind: ChangeKind) -> Slot {
 
 impl Pane for ChangesPane {
     fn sync(&mut self, view: &PaneView<'_>) {
+        let answer = self.changes(view.model).and_then(|(_, answer)| answer);
+        let key = answer.map(|ch| (ch.id.clone(), ch.at, self.folds));
+        if key.is_some() && key == self.rows_for {
+            return;
+        }
         let folded = &self.folded;
-        self.rows = match self.changes(view.model) {
-            Some((_, Some(ContainerChanges { result: Ok(list), .. }))) => {
+        self.rows = match answer {
+            Some(ContainerChanges { result: Ok(list), .. }) => {
                 tree_rows(list, &|p| folded.contains(p))
             }
             _ => Vec::new(),
         };
+        self.rows_for = key;
     }
 
     fn act(&mut self, action: Action, view: &PaneView<'_>, effects: &mut Vec<Effect>) -> Handled {
@@ -168,6 +179,7 @@ impl Pane for ChangesPane {
             self.target = Some(id.to_string());
             self.nav = ListNav::default();
             self.folded.clear();
+            self.folds += 1;
         }
     }
 
