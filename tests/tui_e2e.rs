@@ -17,7 +17,11 @@ impl Tmux {
         let socket = format!("portolan-e2e-{test}-{}", std::process::id());
         let session = "main".to_string();
         let bin = env!("CARGO_BIN_EXE_portolan");
-        let exports: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        // Each session records into a state directory of its own: sessions side by side
+        // would otherwise take turns holding one record's lock.
+        let state = std::env::temp_dir().join(format!("{socket}.state"));
+        let mut exports = format!("XDG_STATE_HOME={} ", state.display());
+        exports.extend(env.iter().map(|(k, v)| format!("{k}={v} ")));
         let stty = stty_file(&socket);
         // After portolan exits, record the terminal modes, report its status, then idle.
         let script = format!(

@@ -274,6 +274,9 @@ pub enum Update {
     Changes(Box<changes::ContainerChanges>),
     /// One path of a container, as the archive endpoint describes it.
     PathStat(Box<changes::PathStat>),
+    /// Problems an engine's record holds as open, with when each began: "since" for
+    /// what started before this session watched.
+    RecordedProblems(Vec<since::RecordedStart>),
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -338,6 +341,9 @@ pub struct Model {
     /// What containers changed against their images, by id: only those asked about
     /// (the Changes pane), as last answered; never polled.
     pub changes: BTreeMap<String, changes::ContainerChanges>,
+    /// When open problems began, as an engine's record says: by host, problem kind
+    /// and container id.
+    pub recorded_starts: HashMap<(HostId, String, String), since::RecordedStart>,
     history_len: usize,
 }
 
@@ -391,6 +397,7 @@ impl Model {
             swarm_host: 0,
             processes: None,
             changes: BTreeMap::new(),
+            recorded_starts: HashMap::new(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -682,6 +689,14 @@ impl Model {
             }
             Update::Changes(changes) => {
                 self.changes.insert(changes.id.clone(), *changes);
+                true
+            }
+            Update::RecordedProblems(starts) => {
+                self.recorded_starts.retain(|(h, _, _), _| *h != host);
+                for start in starts {
+                    let key = (host, start.kind.clone(), start.container_id.clone());
+                    self.recorded_starts.insert(key, start);
+                }
                 true
             }
             Update::PathStat(stat) => {

@@ -136,8 +136,22 @@ pub enum UiError {
     Terminal(#[from] std::io::Error),
 }
 
+/// The session's record: written while the UI runs (or only read), and what its
+/// writers' threads have to say.
+pub struct Recorded {
+    pub recording: crate::record::session::Recording,
+    pub news: tokio::sync::mpsc::UnboundedReceiver<(
+        crate::model::HostId,
+        crate::record::writer::WriterNews,
+    )>,
+}
+
 /// Runs the full-screen UI until the operator quits.
-pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
+pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<(), UiError> {
+    let Recorded { mut recording, mut news } = recorded;
+    let mut record_tick = tokio::time::interval(TICK);
+    record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let writing = recording.is_writing();
     let mut guard = terminal::TerminalGuard::enter(app.mouse)?;
     let mut input = input::InputReader::spawn();
     let mut dirty = true;
@@ -201,10 +215,14 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                         Redraw::Soon => soft = true,
                         Redraw::No => {}
                     };
+                    recording.observe(host, &update, &app.model, Utc::now());
                     mark(app.apply_from(host, update));
+                    recording.after_apply(host, &app.model);
                     // Drain a burst before drawing once.
                     while let Ok((host, update)) = engine.updates.try_recv() {
+                        recording.observe(host, &update, &app.model, Utc::now());
                         mark(app.apply_from(host, update));
+                        recording.after_apply(host, &app.model);
                     }
                 }
                 None => engine_open = false,
@@ -230,6 +248,20 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                 Some(_) => {}
                 None => break,
             },
+            _ = record_tick.tick(), if writing => recording.tick(&app.model, Utc::now()),
+            Some((host, news)) = news.recv() => {
+                use crate::record::writer::WriterNews;
+                let message = match news {
+                    WriterNews::Failed(words) => format!("record: {words}; portolan goes on without recording and retries"),
+                    WriterNews::Resumed => "record: recording again".to_string(),
+                    WriterNews::Dropped(words) => format!("record: {words}"),
+                };
+                let at = Utc::now();
+                let update = crate::model::Update::Warning { at, message };
+                if app.apply_from(host, update) != Redraw::No {
+                    dirty = true;
+                }
+            }
             _ = tokio::time::sleep(next) => {
                 if !dirty && (!soft || !app.model.busy.is_empty()) {
                     dirty = true;
@@ -263,6 +295,7 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
         }
     }
     drop(guard);
+    recording.stop();
     engine.stop().await;
     Ok(())
 }
