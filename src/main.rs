@@ -333,6 +333,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             StatsMode::Api => StatsSource::Api,
         },
         stats_interval: refresh,
+        // Only a session that writes a record keeps excerpts around incidents.
+        incident_excerpts: match cli.command {
+            Some(Command::Record(_)) => true,
+            None => !cli.no_record && config.record.unwrap_or(true),
+            _ => false,
+        },
         ..EngineOptions::default()
     };
     let since =
@@ -459,7 +465,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app.open_logs();
             }
             app.watch_processes();
-            let write = !cli.no_record && config.record.unwrap_or(true);
+            let write = options.incident_excerpts;
             let retention = Retention::with_budget_mib(
                 config.record_budget_mib.unwrap_or(config::DEFAULT_RECORD_BUDGET_MIB),
             );

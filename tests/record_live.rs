@@ -135,7 +135,11 @@ fn a_recorder_gives_true_since_last_words_and_survives_kill_9() {
         &["sh", "-c", "x=aaaaaaaaaa; while true; do x=$x$x; done"],
     );
     let doomed = fx.name("doomed");
-    fx.run("doomed", &[], &["sh", "-c", "echo last-words-of-doomed; exit 4"]);
+    fx.run("doomed", &[], &[
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done; echo last-words-of-doomed; exit 4",
+        ]);
 
     // The truth, read off the engine while it still has it: the first failing probe
     // (the engine keeps only five), and the loop's second start (its first restart)
@@ -241,6 +245,11 @@ fn a_recorder_gives_true_since_last_words_and_survives_kill_9() {
         "{gone:#}"
     );
     assert!(gone["removed_at"].is_string(), "{gone:#}");
+    // Its log before it died, taken at the death and kept after the removal.
+    let before = gone["excerpt"]["before"].as_array().unwrap_or_else(|| panic!("{gone:#}"));
+    assert_eq!(before.len(), 200, "{gone:#}");
+    assert_eq!(before[0], "line-101");
+    assert_eq!(before[199], "last-words-of-doomed");
     assert!(gone["ended_at"].is_string(), "a removed container's problem ends: {gone:#}");
     for (name, kind) in [(&sick, "unhealthy"), (&looping, "crashloop"), (&hog, "oom_killed")] {
         assert!(

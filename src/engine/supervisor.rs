@@ -24,6 +24,7 @@ use super::endpoint::Endpoint;
 use super::error::EngineError;
 use super::error::describe;
 use super::events::{self, OomMark, ProxyRead, Reaction, Work};
+use super::excerpts::ExcerptTaker;
 use super::inspections::{IN_FLIGHT, INSPECT_TIMEOUT, Inspected, Inspections, Outcome, ProxyFiles};
 use super::last_line::{self, LastLineReader};
 use super::stats::{StatsCollector, StatsCommand, StatsSource};
@@ -54,12 +55,24 @@ const MAX_NETWORKS_RETRY: Duration = Duration::from_secs(30);
 /// How often the header hears how far the first inventory got.
 const SYNC_PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
+/// Which container events are incidents worth a log excerpt, and their word.
+fn incident(event: &crate::model::ContainerEvent) -> Option<&'static str> {
+    match (event.action.as_str(), event.detail.as_deref()) {
+        ("die", Some(code)) if code != "0" => Some("die"),
+        ("oom", _) => Some("oom"),
+        ("health_status", Some(status)) if status.contains("unhealthy") => Some("unhealthy"),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     pub stats_interval: Duration,
     pub stats_source: StatsSource,
     /// Compose v1 fallback: read compose files named in labels (local engines only).
     pub read_compose_files: bool,
+    /// Read log excerpts around incidents, for a record that keeps them.
+    pub incident_excerpts: bool,
 }
 
 impl Default for EngineOptions {
@@ -68,6 +81,7 @@ impl Default for EngineOptions {
             stats_interval: Duration::from_secs(1),
             stats_source: StatsSource::Auto,
             read_compose_files: true,
+            incident_excerpts: false,
         }
     }
 }
@@ -197,6 +211,7 @@ struct Session {
     docker: Docker,
     stats: mpsc::UnboundedSender<StatsCommand>,
     last_lines: LastLineReader,
+    excerpts: Option<ExcerptTaker>,
     /// Cancelled when the session ends, and with it every task it started.
     cancel: CancellationToken,
 }
@@ -377,7 +392,11 @@ impl Supervisor {
             tokio::spawn(collector.run(stats_rx, self.updates.clone(), cancel.clone()));
         let (last_lines, last_lines_task) =
             LastLineReader::spawn(docker.clone(), self.updates.clone(), cancel.clone());
-        let session = Session { docker, stats: stats_tx, last_lines, cancel };
+        let excerpts = self
+            .options
+            .incident_excerpts
+            .then(|| ExcerptTaker::new(docker.clone(), self.updates.clone(), cancel.clone()));
+        let session = Session { docker, stats: stats_tx, last_lines, excerpts, cancel };
         let end = self.follow_with(&session).await;
         self.logs.stop_all();
         session.cancel.cancel();
@@ -805,10 +824,13 @@ impl Supervisor {
                 OomMark::Cleared => self.oom_seen.remove(&id),
             };
         }
-        if let Some(record) = reaction.record
-            && !self.send(Update::Event(Box::new(record))).await
-        {
-            return false;
+        if let Some(record) = reaction.record {
+            if let (Some(excerpts), Some(reason)) = (&session.excerpts, incident(&record)) {
+                excerpts.take(&record.id, &record.name, record.at, reason);
+            }
+            if !self.send(Update::Event(Box::new(record))).await {
+                return false;
+            }
         }
         if let Some(id) = reaction.read_last_line {
             session.last_lines.request(id);

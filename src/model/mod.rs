@@ -277,6 +277,21 @@ pub enum Update {
     /// Problems an engine's record holds as open, with when each began: "since" for
     /// what started before this session watched.
     RecordedProblems(Vec<since::RecordedStart>),
+    /// A container's log around an incident, for the record (the model keeps none).
+    Excerpt(Box<Excerpt>),
+}
+
+/// The lines a container wrote before and after an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Excerpt {
+    pub id: String,
+    pub name: String,
+    pub at: DateTime<Utc>,
+    /// `die`, `oom` or `unhealthy`.
+    pub reason: String,
+    /// Raw as the container wrote them: made safe where they are shown.
+    pub before: Vec<String>,
+    pub after: Vec<String>,
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -691,6 +706,7 @@ impl Model {
                 self.changes.insert(changes.id.clone(), *changes);
                 true
             }
+            Update::Excerpt(_) => false,
             Update::RecordedProblems(starts) => {
                 self.recorded_starts.retain(|(h, _, _), _| *h != host);
                 for start in starts {

@@ -33,6 +33,7 @@ pub enum Record {
     ContainerSeen(ContainerRow),
     ContainerRemoved { id: String, at: DateTime<Utc> },
     Note { at: DateTime<Utc>, text: String },
+    Excerpt(Box<crate::model::Excerpt>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -360,6 +361,7 @@ impl Recorder {
                 action: event.action.clone(),
                 detail: event.detail.clone(),
             })),
+            Update::Excerpt(excerpt) => out.push(Record::Excerpt(excerpt.clone())),
             Update::LastLogLine { id, line } => {
                 let name = model.containers.get(id).map(|c| c.name.clone()).unwrap_or_default();
                 out.push(Record::Event(EventRow {

@@ -2,7 +2,7 @@
 //! "since"), and what happened over a span (`portolan history`).
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::ProblemRow;
@@ -62,6 +62,49 @@ pub struct Incident {
     pub last_log: Option<String>,
     /// The container is gone from the engine; the record still knows it.
     pub removed_at: Option<DateTime<Utc>>,
+    /// Its log around the incident, when the record took one.
+    pub excerpt: Option<IncidentExcerpt>,
+}
+
+/// The lines around an incident, raw as the container wrote them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentExcerpt {
+    pub at: DateTime<Utc>,
+    /// `die`, `oom` or `unhealthy`.
+    pub reason: String,
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+}
+
+/// An incident's excerpt: the first one taken from a little before it began (a
+/// probe streak or a crash loop begins before the event that names it) to its end.
+fn excerpt_of(
+    store: &Store,
+    container_id: &str,
+    from: i64,
+    to: i64,
+) -> rusqlite::Result<Option<IncidentExcerpt>> {
+    let found: Option<(i64, i64, String)> = store
+        .conn
+        .query_row(
+            "SELECT id, at, reason FROM excerpts WHERE container_id = ?1 AND at >= ?2 AND at <= ?3
+             ORDER BY at LIMIT 1",
+            params![container_id, from, to],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((id, at, reason)) = found else { return Ok(None) };
+    let mut statement = store
+        .conn
+        .prepare("SELECT after, line FROM excerpt_lines WHERE excerpt = ?1 ORDER BY n")?;
+    let mut excerpt =
+        IncidentExcerpt { at: from_millis(at), reason, before: Vec::new(), after: Vec::new() };
+    let rows = statement.query_map(params![id], |r| Ok((r.get::<_, bool>(0)?, r.get(1)?)))?;
+    for row in rows {
+        let (after, line) = row?;
+        if after { excerpt.after.push(line) } else { excerpt.before.push(line) }
+    }
+    Ok(Some(excerpt))
 }
 
 /// A span of time no writer recorded.
@@ -137,10 +180,17 @@ pub fn history(
                 detail: r.get(7)?,
                 removed_at: r.get::<_, Option<i64>>(8)?.map(from_millis),
                 last_log: r.get(9)?,
+                excerpt: None,
             })
         })
-        .and_then(Iterator::collect)
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<Incident>>>)
         .map_err(err)?;
+    let mut incidents = incidents;
+    for incident in &mut incidents {
+        let from = millis(incident.started_at) - 120_000;
+        let to = incident.ended_at.map_or(hi, millis) + 15_000;
+        incident.excerpt = excerpt_of(store, &incident.container_id, from, to).map_err(err)?;
+    }
     let mut statement = store
         .conn
         .prepare(
@@ -214,6 +264,9 @@ fn sessions_apart_leave_a_gap_and_overlapping_ones_do_not() {
     assert!(gaps(&sessions, 0, 30_000).is_empty(), "a gap after the span is not in it");
 }
 
+/// Lines of an excerpt the text shows on each side; the JSON has them all.
+const EXCERPT_LINES_SHOWN: usize = 10;
+
 /// The text `portolan history --format text` prints.
 pub fn text(history: &History, offset: chrono::FixedOffset) -> String {
     use crate::model::sanitize::one_line;
@@ -253,6 +306,23 @@ pub fn text(history: &History, offset: chrono::FixedOffset) -> String {
         }
         if let Some(line) = &incident.last_log {
             let _ = writeln!(out, "      last log: {}", one_line(line));
+        }
+        if let Some(excerpt) = &incident.excerpt {
+            let shown = excerpt.before.len().min(EXCERPT_LINES_SHOWN);
+            let _ = writeln!(
+                out,
+                "      log at the {} ({}), last {shown} of {} lines before, {} after:",
+                excerpt.reason,
+                clock(excerpt.at),
+                excerpt.before.len(),
+                excerpt.after.len()
+            );
+            for line in &excerpt.before[excerpt.before.len() - shown..] {
+                let _ = writeln!(out, "        | {}", one_line(line));
+            }
+            for line in excerpt.after.iter().take(EXCERPT_LINES_SHOWN) {
+                let _ = writeln!(out, "        > {}", one_line(line));
+            }
         }
         if let Some(removed) = incident.removed_at {
             let _ = writeln!(out, "      container removed at {}", clock(removed));

@@ -82,6 +82,21 @@ const MIGRATIONS: &[&str] = &[
          last_seen INTEGER NOT NULL,
          removed_at INTEGER) WITHOUT ROWID;
      CREATE TABLE notes (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, text TEXT NOT NULL);",
+    // 2: log excerpts around incidents, one line per row, kept after the container.
+    "CREATE TABLE excerpts (
+         id INTEGER PRIMARY KEY,
+         container_id TEXT NOT NULL,
+         name TEXT NOT NULL,
+         at INTEGER NOT NULL,
+         reason TEXT NOT NULL);
+     CREATE INDEX excerpts_container ON excerpts (container_id, at);
+     CREATE INDEX excerpts_at ON excerpts (at);
+     CREATE TABLE excerpt_lines (
+         excerpt INTEGER NOT NULL REFERENCES excerpts (id) ON DELETE CASCADE,
+         n INTEGER NOT NULL,
+         after INTEGER NOT NULL,
+         line TEXT NOT NULL,
+         PRIMARY KEY (excerpt, n)) WITHOUT ROWID;",
 ];
 
 /// The layout this portolan writes and reads.

@@ -244,6 +244,10 @@ fn write(tx: &Transaction<'_>, records: &[Record]) -> rusqlite::Result<()> {
     )?;
     let mut removed = tx.prepare("UPDATE containers SET removed_at = ?2 WHERE id = ?1")?;
     let mut note = tx.prepare("INSERT INTO notes (at, text) VALUES (?1, ?2)")?;
+    let mut excerpt = tx
+        .prepare("INSERT INTO excerpts (container_id, name, at, reason) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut excerpt_line =
+        tx.prepare("INSERT INTO excerpt_lines (excerpt, n, after, line) VALUES (?1, ?2, ?3, ?4)")?;
     for record in records {
         match record {
             Record::Event(e) => {
@@ -305,6 +309,15 @@ fn write(tx: &Transaction<'_>, records: &[Record]) -> rusqlite::Result<()> {
             Record::Note { at, text } => {
                 note.execute(params![millis(*at), text])?;
             }
+            Record::Excerpt(e) => {
+                excerpt.execute(params![e.id, e.name, millis(e.at), e.reason])?;
+                let id = tx.last_insert_rowid();
+                let lines =
+                    e.before.iter().map(|l| (false, l)).chain(e.after.iter().map(|l| (true, l)));
+                for (n, (after, line)) in lines.enumerate() {
+                    excerpt_line.execute(params![id, n as i64, after, line])?;
+                }
+            }
         }
     }
     Ok(())
@@ -331,8 +344,18 @@ pub fn expire(store: &Store, retention: &Retention, now: DateTime<Utc>) -> rusql
         params![cutoff],
     )?;
     tx.execute("DELETE FROM notes WHERE at < ?1", params![cutoff])?;
+    delete_excerpts_before(&tx, cutoff)?;
     tx.execute("DELETE FROM sessions WHERE last_write < ?1", params![cutoff])?;
     tx.commit()
+}
+
+fn delete_excerpts_before(tx: &Transaction<'_>, cutoff: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM excerpt_lines WHERE excerpt IN (SELECT id FROM excerpts WHERE at < ?1)",
+        params![cutoff],
+    )?;
+    tx.execute("DELETE FROM excerpts WHERE at < ?1", params![cutoff])?;
+    Ok(())
 }
 
 /// The oldest moment any timed table holds.
@@ -342,7 +365,8 @@ fn oldest(store: &Store) -> rusqlite::Result<Option<i64>> {
              SELECT min(at) AS m FROM stats
              UNION ALL SELECT min(at) FROM events
              UNION ALL SELECT min(start) FROM probes
-             UNION ALL SELECT min(ended_at) FROM problems)",
+             UNION ALL SELECT min(ended_at) FROM problems
+             UNION ALL SELECT min(at) FROM excerpts)",
         [],
         |r| r.get(0),
     )
