@@ -42,6 +42,8 @@ pub struct Config {
     pub log_budget_mib: Option<usize>,
     pub exec_shell: Option<String>,
     pub mouse: Option<bool>,
+    /// Whether port URLs are written as OSC 8 hyperlinks.
+    pub hyperlinks: Option<crate::ui::hyperlink::HyperlinkMode>,
     /// The defaults with the `[keys]` table applied.
     pub keymap: Keymap,
     /// `[[hosts]]`: the engines to follow when the command line names none.
@@ -203,6 +205,21 @@ impl Config {
                     config.mouse =
                         Some(value.get_ref().as_bool().ok_or_else(|| wrong("true or false"))?);
                 }
+                "hyperlinks" => {
+                    let text = value
+                        .get_ref()
+                        .as_str()
+                        .ok_or_else(|| wrong("\"auto\", \"always\" or \"never\""))?;
+                    config.hyperlinks = Some(
+                        crate::ui::hyperlink::HyperlinkMode::parse(text).ok_or_else(|| {
+                            key_error(
+                                key,
+                                at,
+                                format!("`{text}` is not one of auto, always, never"),
+                            )
+                        })?,
+                    );
+                }
                 "log_budget_mib" => {
                     let mib = value
                         .get_ref()
@@ -282,6 +299,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "log_budget_mib",
     "exec_shell",
     "mouse",
+    "hyperlinks",
     "hosts",
     "keys",
 ];
@@ -522,6 +540,10 @@ pub fn default_config_text() -> String {
     say("# Mouse: click to select, wheel to scroll. Off leaves the terminal's own");
     say("# selection working.");
     say("# mouse = true");
+    say("");
+    say("# Port URLs as terminal hyperlinks (OSC 8): auto where the terminal announces");
+    say("# support (never inside tmux or screen), always, or never.");
+    say(&format!("# hyperlinks = {}", quote("auto")));
     say("");
     say("# Engines to follow at once, when the command line names none (-H and --context");
     say("# may also be repeated). Each needs host = URL or context = NAME; name is what");

@@ -14,6 +14,7 @@ pub mod history;
 pub mod logs;
 pub mod names;
 pub mod natural;
+pub mod ports;
 pub mod processes;
 pub mod ring;
 pub mod sanitize;
@@ -274,6 +275,8 @@ pub enum Update {
     Changes(Box<changes::ContainerChanges>),
     /// One path of a container, as the archive endpoint describes it.
     PathStat(Box<changes::PathStat>),
+    /// Whether a container's published ports answered, checked on the operator's request.
+    PortsChecked(Box<ports::PortCheck>),
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -338,6 +341,9 @@ pub struct Model {
     /// What containers changed against their images, by id: only those asked about
     /// (the Changes pane), as last answered; never polled.
     pub changes: BTreeMap<String, changes::ContainerChanges>,
+    /// Whether containers' published ports answer, by id: only those the operator
+    /// asked about, as last checked; never polled.
+    pub port_checks: BTreeMap<String, ports::PortStatus>,
     history_len: usize,
 }
 
@@ -360,6 +366,16 @@ impl Model {
             (Some(c), None) => Some(c),
             _ => None,
         }
+    }
+
+    /// Records that the operator asked whether `id`'s published ports answer: until
+    /// the answers are in, the detail says it is checking.
+    pub fn ask_port_check(&mut self, id: &str, at: DateTime<Utc>) {
+        if !self.containers.contains_key(id) {
+            return;
+        }
+        self.port_checks.entry(id.to_string()).or_default().checking_since = Some(at);
+        self.revision += 1;
     }
 
     /// A model of one engine, named after its endpoint.
@@ -391,6 +407,7 @@ impl Model {
             swarm_host: 0,
             processes: None,
             changes: BTreeMap::new(),
+            port_checks: BTreeMap::new(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -543,6 +560,7 @@ impl Model {
                 self.stats.remove(&id);
                 self.history.forget(&id);
                 self.changes.remove(&id);
+                self.port_checks.remove(&id);
                 let removed = self.containers.remove(&id).is_some();
                 if removed {
                     self.structure_revision += 1;
@@ -684,6 +702,16 @@ impl Model {
                 self.changes.insert(changes.id.clone(), *changes);
                 true
             }
+            Update::PortsChecked(check) => match self.port_checks.get_mut(&check.id) {
+                // Only what was asked for: a check that crossed the container's removal
+                // does not bring it back.
+                Some(status) => {
+                    status.checking_since = None;
+                    status.last = Some(*check);
+                    true
+                }
+                None => false,
+            },
             Update::PathStat(stat) => {
                 let changes::PathStat { id, path, result } = *stat;
                 match self.changes.get_mut(&id) {
@@ -758,6 +786,7 @@ impl Model {
         self.volumes.extend(inventory.volumes.into_iter().map(|v| ((host, v.name.clone()), v)));
         let containers = &self.containers;
         self.stats.retain(|id, _| containers.contains_key(id));
+        self.port_checks.retain(|id, _| containers.contains_key(id));
     }
 
     fn replace_networks(&mut self, host: HostId, networks: Vec<Network>) {
