@@ -708,7 +708,8 @@ impl App {
     }
 
     /// Dials the selection's published ports (the engine side does, from here) and
-    /// shows the answers in its detail, opened as Enter opens it. Not an action on the
+    /// shows the answers in its detail, opened as Enter opens it when it is not on
+    /// screen. Not an action on the
     /// container, so a read-only session allows it.
     fn check_ports(&mut self) -> bool {
         let Some(c) = self.selected_container().and_then(|id| self.model.containers.get(id)) else {
@@ -732,7 +733,9 @@ impl App {
         }));
         let plural = if count == 1 { "" } else { "s" };
         self.say(format!("checking {count} published port{plural} of {name}…"), false);
-        if self.pane != PaneId::Containers {
+        let detail_shown =
+            self.pane == PaneId::Containers && self.panes.containers.shows_detail(self.screen.body);
+        if !detail_shown {
             self.pane = PaneId::Containers;
             self.sync();
             self.panes.containers.open_detail(&id);
