@@ -794,7 +794,7 @@ mod tests {
         // Rebinding the other action too resolves it.
         Keymap::with_overrides(&[
             (Action::Quit, vec![key("s")]),
-            (Action::SortNext, vec![key("o")]),
+            (Action::SortNext, vec![key("u")]),
         ])
         .expect("resolved");
     }
