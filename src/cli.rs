@@ -87,6 +87,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_mouse: bool,
 
+    /// Write the URLs of published HTTP ports as terminal hyperlinks (OSC 8): auto does where the terminal announces support, never inside tmux [default: auto, or hyperlinks in the config]
+    #[arg(long, value_enum, value_name = "WHEN", global = true)]
+    pub hyperlinks: Option<crate::ui::hyperlink::HyperlinkMode>,
+
     /// Refuse every action on containers (start, stop, remove, exec...): look, don't touch.
     #[arg(long, global = true)]
     pub read_only: bool,

@@ -46,6 +46,8 @@ pub struct Config {
     pub record: Option<bool>,
     /// The disk budget of each engine's record, in MiB.
     pub record_budget_mib: Option<u64>,
+    /// Whether port URLs are written as OSC 8 hyperlinks.
+    pub hyperlinks: Option<crate::ui::hyperlink::HyperlinkMode>,
     /// The defaults with the `[keys]` table applied.
     pub keymap: Keymap,
     /// `[[hosts]]`: the engines to follow when the command line names none.
@@ -227,6 +229,21 @@ impl Config {
                     }
                     config.record_budget_mib = u64::try_from(mib).ok();
                 }
+                "hyperlinks" => {
+                    let text = value
+                        .get_ref()
+                        .as_str()
+                        .ok_or_else(|| wrong("\"auto\", \"always\" or \"never\""))?;
+                    config.hyperlinks = Some(
+                        crate::ui::hyperlink::HyperlinkMode::parse(text).ok_or_else(|| {
+                            key_error(
+                                key,
+                                at,
+                                format!("`{text}` is not one of auto, always, never"),
+                            )
+                        })?,
+                    );
+                }
                 "log_budget_mib" => {
                     let mib = value
                         .get_ref()
@@ -308,6 +325,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "mouse",
     "record",
     "record_budget_mib",
+    "hyperlinks",
     "hosts",
     "keys",
 ];
@@ -560,6 +578,10 @@ pub fn default_config_text() -> String {
     say("# Mouse: click to select, wheel to scroll. Off leaves the terminal's own");
     say("# selection working.");
     say("# mouse = true");
+    say("");
+    say("# Port URLs as terminal hyperlinks (OSC 8): auto where the terminal announces");
+    say("# support (never inside tmux or screen), always, or never.");
+    say(&format!("# hyperlinks = {}", quote("auto")));
     say("");
     say("# Engines to follow at once, when the command line names none (-H and --context");
     say("# may also be repeated). Each needs host = URL or context = NAME; name is what");

@@ -447,6 +447,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.exec_shell =
                 config.exec_shell.unwrap_or_else(|| config::DEFAULT_EXEC_SHELL.to_string());
             app.mouse = !cli.no_mouse && config.mouse.unwrap_or(true);
+            let hyperlinks = cli.hyperlinks.or(config.hyperlinks).unwrap_or_default();
+            app.hyperlinks = hyperlinks.enabled(|name| std::env::var(name).ok());
             app.log_target = log_target;
             app.log_tail = cli.tail;
             app.log_since = since;

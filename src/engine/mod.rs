@@ -24,6 +24,7 @@ pub mod inspections;
 pub mod last_line;
 pub mod logs;
 pub mod podman;
+pub mod ports;
 pub mod processes;
 pub mod proxy_files;
 pub mod resolve;

@@ -103,6 +103,8 @@ pub enum EngineCommand {
     Changes { host: crate::model::HostId, id: String },
     /// Ask the size and kind of one path of container `id` of engine `host`.
     PathStat { host: crate::model::HostId, id: String, path: String },
+    /// Dial a container's published ports once, from here, and say which answer.
+    CheckPorts(super::ports::PortCheckRequest),
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -264,6 +266,13 @@ impl Supervisor {
         ));
     }
 
+    /// Dials a container's published ports in a task of its own: a port that drops
+    /// packets takes a while to time out, and events must keep flowing meanwhile.
+    fn check_ports(&self, request: super::ports::PortCheckRequest) {
+        let vantage = super::ports::vantage(&self.endpoint);
+        tokio::spawn(super::ports::run(vantage, request, self.updates.clone()));
+    }
+
     async fn send(&self, update: Update) -> bool {
         self.updates.send(update).await.is_ok()
     }
@@ -337,6 +346,8 @@ impl Supervisor {
                         }
                         // The pane asks again when the selection moves; nothing to say.
                         Some(EngineCommand::PathStat { .. }) => {}
+                        // The ports are dialled directly, not through the engine.
+                        Some(EngineCommand::CheckPorts(request)) => self.check_ports(request),
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -525,6 +536,7 @@ impl Supervisor {
                     Some(EngineCommand::PathStat { id, path, .. }) => {
                         tokio::spawn(actions::path_stat(docker.clone(), id, path, self.updates.clone()));
                     }
+                    Some(EngineCommand::CheckPorts(request)) => self.check_ports(request),
                     Some(EngineCommand::Act { verb, targets, .. }) => {
                         // Its own task: a stop waits up to 10 s per container, and the
                         // events it causes must keep flowing meanwhile.

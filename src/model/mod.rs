@@ -14,6 +14,7 @@ pub mod history;
 pub mod logs;
 pub mod names;
 pub mod natural;
+pub mod ports;
 pub mod processes;
 pub mod ring;
 pub mod sanitize;
@@ -279,6 +280,8 @@ pub enum Update {
     RecordedProblems(Vec<since::RecordedStart>),
     /// A container's log around an incident, for the record (the model keeps none).
     Excerpt(Box<Excerpt>),
+    /// Whether a container's published ports answered, checked on the operator's request.
+    PortsChecked(Box<ports::PortCheck>),
 }
 
 /// The lines a container wrote before and after an incident.
@@ -359,6 +362,9 @@ pub struct Model {
     /// When open problems began, as an engine's record says: by host, problem kind
     /// and container id.
     pub recorded_starts: HashMap<(HostId, String, String), since::RecordedStart>,
+    /// Whether containers' published ports answer, by id: only those the operator
+    /// asked about, as last checked; never polled.
+    pub port_checks: BTreeMap<String, ports::PortStatus>,
     history_len: usize,
 }
 
@@ -381,6 +387,16 @@ impl Model {
             (Some(c), None) => Some(c),
             _ => None,
         }
+    }
+
+    /// Records that the operator asked whether `id`'s published ports answer: until
+    /// the answers are in, the detail says it is checking.
+    pub fn ask_port_check(&mut self, id: &str, at: DateTime<Utc>) {
+        if !self.containers.contains_key(id) {
+            return;
+        }
+        self.port_checks.entry(id.to_string()).or_default().checking_since = Some(at);
+        self.revision += 1;
     }
 
     /// A model of one engine, named after its endpoint.
@@ -413,6 +429,7 @@ impl Model {
             processes: None,
             changes: BTreeMap::new(),
             recorded_starts: HashMap::new(),
+            port_checks: BTreeMap::new(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -565,6 +582,7 @@ impl Model {
                 self.stats.remove(&id);
                 self.history.forget(&id);
                 self.changes.remove(&id);
+                self.port_checks.remove(&id);
                 let removed = self.containers.remove(&id).is_some();
                 if removed {
                     self.structure_revision += 1;
@@ -715,6 +733,16 @@ impl Model {
                 }
                 true
             }
+            Update::PortsChecked(check) => match self.port_checks.get_mut(&check.id) {
+                // Only what was asked for: a check that crossed the container's removal
+                // does not bring it back.
+                Some(status) => {
+                    status.checking_since = None;
+                    status.last = Some(*check);
+                    true
+                }
+                None => false,
+            },
             Update::PathStat(stat) => {
                 let changes::PathStat { id, path, result } = *stat;
                 match self.changes.get_mut(&id) {
@@ -789,6 +817,7 @@ impl Model {
         self.volumes.extend(inventory.volumes.into_iter().map(|v| ((host, v.name.clone()), v)));
         let containers = &self.containers;
         self.stats.retain(|id, _| containers.contains_key(id));
+        self.port_checks.retain(|id, _| containers.contains_key(id));
     }
 
     fn replace_networks(&mut self, host: HostId, networks: Vec<Network>) {

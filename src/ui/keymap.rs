@@ -119,6 +119,8 @@ pub enum Action {
     KillProcess,
     /// Show what the selected container changed against its image.
     PaneChanges,
+    /// Dial the selection's published ports from here and say which answer.
+    CheckPorts,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -195,6 +197,7 @@ action_names! {
     PaneProcesses => "pane_processes",
     KillProcess => "kill_process",
     PaneChanges => "pane_changes",
+    CheckPorts => "check_ports",
 }
 
 impl fmt::Display for Action {
@@ -285,6 +288,7 @@ impl Action {
             Action::PaneProcesses => "processes inside the selection, with CPU and memory",
             Action::KillProcess => "processes: send a signal to the selected one (asks first)",
             Action::PaneChanges => "changes: what the selection wrote over its image",
+            Action::CheckPorts => "check whether the selection's published ports answer, from here",
         }
     }
 }
@@ -353,6 +357,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("P", Action::PaneProcesses),
     ("X", Action::KillProcess),
     ("D", Action::PaneChanges),
+    ("o", Action::CheckPorts),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,
@@ -789,7 +794,7 @@ mod tests {
         // Rebinding the other action too resolves it.
         Keymap::with_overrides(&[
             (Action::Quit, vec![key("s")]),
-            (Action::SortNext, vec![key("o")]),
+            (Action::SortNext, vec![key("u")]),
         ])
         .expect("resolved");
     }

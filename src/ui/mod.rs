@@ -4,6 +4,7 @@
 pub mod app;
 pub mod chrome;
 pub mod exec;
+pub mod hyperlink;
 pub mod input;
 pub mod keymap;
 pub mod layout;
@@ -158,6 +159,7 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
     let mut soft = false;
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
     let mut engine_open = true;
+    let mut links = hyperlink::Hyperlinks::new(app.hyperlinks);
     for command in app.pending.drain(..) {
         engine.command(command);
     }
@@ -180,7 +182,12 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
                     guard.terminal.backend_mut(),
                     crossterm::terminal::BeginSynchronizedUpdate
                 );
-                guard.terminal.draw(|frame| draw(frame, &mut app))?;
+                let completed = guard.terminal.draw(|frame| draw(frame, &mut app))?;
+                let links = links.plan(completed.buffer, &app.link_urls());
+                if let Some(links) = links {
+                    // Inside the synchronized update: the link appears with the frame.
+                    let _ = hyperlink::Hyperlinks::write(links, guard.terminal.backend_mut());
+                }
                 let _ = crossterm::queue!(
                     guard.terminal.backend_mut(),
                     crossterm::terminal::EndSynchronizedUpdate
