@@ -2,7 +2,7 @@
 //! one-shot snapshot. Errors reach the operator as words on stderr.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -250,6 +250,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if cli.print_engines {
         return print_engines(&engines).await;
     }
+    // History reads files and asks no engine: with none named, every record there is.
+    if let (Some(Command::History(args)), Engines::Unnamed) = (&cli.command, &engines) {
+        let records = match &cli.db {
+            Some(db) => vec![(db.display().to_string(), db.clone())],
+            None => match every_record() {
+                Ok(records) => records,
+                Err(message) => return Ok(usage_error(&message)),
+            },
+        };
+        return history(&cli, args, &records);
+    }
     let engines: Vec<(String, Endpoint)> = match engines {
         Engines::Named(list) => list.into_iter().map(|e| (e.name, e.endpoint)).collect(),
         Engines::Unnamed => match discover::discover(&surroundings()).await {
@@ -262,7 +273,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Err(message) => return Ok(usage_error(&message)),
     };
     if let Some(Command::History(args)) = &cli.command {
-        return history(&cli, args, &engines, &record_paths);
+        let records: Vec<(String, PathBuf)> =
+            engines.iter().map(|(name, _)| name.clone()).zip(record_paths).collect();
+        return history(&cli, args, &records);
     }
     if let Some(Command::Demo(args)) = &cli.command {
         let [(_, endpoint)] = engines.as_slice() else {
@@ -516,12 +529,45 @@ fn record_paths(cli: &Cli, engines: &[(String, Endpoint)]) -> Result<Vec<PathBuf
         .collect()
 }
 
+/// Every record in the state directory, named by its file: what `portolan history`
+/// reads when no engine is named.
+fn every_record() -> Result<Vec<(String, PathBuf)>, String> {
+    let state = std::env::var("XDG_STATE_HOME").ok();
+    let home = std::env::var("HOME").ok();
+    let Some(dir) = record::default_path("", state.as_deref(), home.as_deref())
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    else {
+        return Err("no state directory: set HOME or XDG_STATE_HOME, or give --db PATH".into());
+    };
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "nothing recorded yet: {} does not exist (`portolan record` or the UI records)",
+                dir.display()
+            ));
+        }
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
+    let mut records: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "db"))
+        .map(|path| {
+            let name =
+                path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            (name, path)
+        })
+        .collect();
+    records.sort();
+    Ok(records)
+}
+
 /// `portolan history`: what the records hold, without asking the engines anything.
 fn history(
     cli: &Cli,
     args: &HistoryArgs,
-    engines: &[(String, Endpoint)],
-    paths: &[PathBuf],
+    records: &[(String, PathBuf)],
 ) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now();
     let from = match portolan::cli::parse_since(cli.since.as_deref().unwrap_or("24h"), now) {
@@ -531,7 +577,7 @@ fn history(
     let offset = *chrono::Local::now().offset();
     let mut json = Vec::new();
     let mut stdout = std::io::stdout().lock();
-    for ((name, _), path) in engines.iter().zip(paths) {
+    for (name, path) in records {
         let store = match record::store::Store::open_for_reading(path) {
             Ok(Some(store)) => store,
             Ok(None) => {
@@ -555,7 +601,7 @@ fn history(
         };
         match args.format {
             HistoryFormat::Text => {
-                if engines.len() > 1 {
+                if records.len() > 1 {
                     writeln!(stdout, "== {name} ({})", path.display())?;
                 }
                 stdout.write_all(record::read::text(&found, offset).as_bytes())?;

@@ -372,3 +372,88 @@ fn a_full_disk_stops_recording_in_words_and_it_resumes_when_there_is_room() {
     let store = portolan::record::store::Store::open_for_reading(&db).unwrap().unwrap();
     drop(store);
 }
+
+/// Takes the compose project, its volume and the image down however the test ends.
+struct ComposeRecorder {
+    project: String,
+    image: String,
+    volume: String,
+}
+
+impl ComposeRecorder {
+    fn compose(&self, args: &[&str]) -> std::process::Output {
+        Command::new("docker-compose")
+            .args(["-p", &self.project, "-f"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/docker-compose.record.yml"))
+            .args(args)
+            .env("PORTOLAN_IMAGE", &self.image)
+            .env("PORTOLAN_RECORD_VOLUME", &self.volume)
+            .output()
+            .expect("docker-compose runs (scripts/setup installs it)")
+    }
+}
+
+impl Drop for ComposeRecorder {
+    fn drop(&mut self) {
+        let _ = self.compose(&["down", "-v", "-t", "5"]);
+        let _ = Command::new("docker").args(["volume", "rm", "-f", &self.volume]).output();
+        let _ = Command::new("docker").args(["rmi", "-f", &self.image]).output();
+    }
+}
+
+#[test]
+fn the_compose_snippet_records_from_a_container_with_the_socket_mounted() {
+    let fx = Fixture::new("reccompose");
+    let run = fx.name("rec").to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let recorder = ComposeRecorder {
+        project: run.clone(),
+        image: format!("portolan-test/record:{run}"),
+        volume: format!("{run}-state"),
+    };
+    let built = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/record-image.sh"))
+        .args([env!("CARGO_BIN_EXE_portolan"), &recorder.image])
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let up = recorder.compose(&["up", "-d"]);
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let container = format!("{run}_recorder_1");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let logs = Command::new("docker").args(["logs", &container]).output().unwrap();
+        let said = String::from_utf8_lossy(&logs.stderr).into_owned();
+        if said.contains("engine answers") {
+            assert!(said.contains("recording to /state/portolan/"), "{said}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the recorder in a container did not start:\n{said}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let dier = fx.name("dier");
+    fx.run("dier", &[], &["sh", "-c", "echo seen-from-a-container; exit 5"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let history = Command::new("docker")
+            .args(["run", "--rm", "-v", &format!("{}:/state", recorder.volume), &recorder.image])
+            .args(["history", "--since", "10m", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(history.status.success(), "{}", String::from_utf8_lossy(&history.stderr));
+        let json: Value = serde_json::from_slice(&history.stdout).unwrap();
+        let found =
+            json["engines"][0]["history"]["incidents"].as_array().unwrap().iter().any(|i| {
+                i["container"] == dier.as_str()
+                    && i["detail"].as_str().unwrap_or("").contains("exit 5")
+            });
+        if found {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the record never showed {dier} exiting: {json:#}");
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    // It stops on compose's SIGTERM, committing first.
+    let stopped = recorder.compose(&["stop", "-t", "15"]);
+    assert!(stopped.status.success());
+    let logs = Command::new("docker").args(["logs", &container]).output().unwrap();
+    assert!(String::from_utf8_lossy(&logs.stderr).contains("stopping: writing what is pending"));
+}

@@ -88,6 +88,9 @@ async fn read(
     let options = bollard::query_parameters::LogsOptions {
         stdout: true,
         stderr: true,
+        // The engine's since and until count whole seconds: the timestamps put each
+        // line on the right side of the incident.
+        timestamps: true,
         // The engine's tail counts from the end of what it returns.
         tail: if until.is_some() { limit.to_string() } else { "all".to_string() },
         since: since.map_or(0, |s| i32::try_from(s.timestamp()).unwrap_or(0)),
@@ -100,6 +103,15 @@ async fn read(
         while let Some(Ok(chunk)) = stream.next().await {
             let text = String::from_utf8_lossy(chunk.as_ref()).into_owned();
             for line in text.lines() {
+                let (at, line) = split_timestamp(line);
+                let on_its_side = match (since, until, at) {
+                    (Some(since), _, Some(at)) => at > since,
+                    (_, Some(until), Some(at)) => at <= until,
+                    _ => true,
+                };
+                if !on_its_side {
+                    continue;
+                }
                 lines.push(cut(line));
                 if since.is_some() && lines.len() >= limit {
                     return lines;
@@ -112,6 +124,30 @@ async fn read(
         lines
     };
     tokio::time::timeout(READ_LIMIT, read).await.ok()
+}
+
+/// `2024-05-01T10:00:00.123456789Z text` as the engine writes a line with timestamps.
+fn split_timestamp(line: &str) -> (Option<DateTime<Utc>>, &str) {
+    match line.split_once(' ') {
+        Some((stamp, rest)) => match DateTime::parse_from_rfc3339(stamp) {
+            Ok(at) => (Some(at.with_timezone(&Utc)), rest),
+            Err(_) => (None, line),
+        },
+        None => match DateTime::parse_from_rfc3339(line) {
+            Ok(at) => (Some(at.with_timezone(&Utc)), ""),
+            Err(_) => (None, line),
+        },
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn a_timestamp_is_split_off_and_a_line_without_one_kept_whole() {
+    let (at, rest) = split_timestamp("2024-05-01T10:00:00.5Z hello world");
+    assert_eq!(at.map(|t| t.timestamp_millis()), Some(1_714_557_600_500));
+    assert_eq!(rest, "hello world");
+    assert_eq!(split_timestamp("no stamp here"), (None, "no stamp here"));
+    assert_eq!(split_timestamp("2024-05-01T10:00:00Z").1, "");
 }
 
 fn cut(line: &str) -> String {

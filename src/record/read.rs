@@ -304,7 +304,12 @@ pub fn text(history: &History, offset: chrono::FixedOffset) -> String {
         if !incident.detail.is_empty() {
             let _ = writeln!(out, "      {}", one_line(&incident.detail));
         }
-        if let Some(line) = &incident.last_log {
+        // The cause often carries the last line already; an excerpt carries more.
+        if let Some(line) = incident
+            .last_log
+            .as_ref()
+            .filter(|line| incident.excerpt.is_none() && !incident.detail.contains(line.trim()))
+        {
             let _ = writeln!(out, "      last log: {}", one_line(line));
         }
         if let Some(excerpt) = &incident.excerpt {
