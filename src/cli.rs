@@ -135,6 +135,10 @@ pub struct RecordArgs {
     /// record_budget_mib): the oldest records go first.
     #[arg(long, value_name = "MIB")]
     pub budget: Option<u64>,
+    /// Also serve Prometheus metrics (text format) at http://ADDR/metrics, e.g.
+    /// 127.0.0.1:9323.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -446,7 +446,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .or(config.record_budget_mib)
                     .unwrap_or(config::DEFAULT_RECORD_BUDGET_MIB),
             );
-            match portolan::record::run::record(record_paths, retention, model, handle).await {
+            match portolan::record::run::record(
+                record_paths,
+                retention,
+                args.metrics.clone(),
+                model,
+                handle,
+            )
+            .await
+            {
                 Ok(()) => Ok(ExitCode::SUCCESS),
                 Err(error) => {
                     eprintln!("portolan: {error}");

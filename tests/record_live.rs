@@ -91,6 +91,20 @@ fn portolan(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_portolan")).args(args).env_remove("NO_COLOR").output().unwrap()
 }
 
+/// One scrape of a recorder's metrics endpoint, as Prometheus would make it.
+fn scrape(address: &str) -> String {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    body.to_string()
+}
+
 fn time(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text.trim()).unwrap().with_timezone(&Utc)
 }
@@ -108,7 +122,9 @@ fn a_recorder_gives_true_since_last_words_and_survives_kill_9() {
     let fx = Fixture::new("record");
     let dir = temp_dir("record");
     let db = dir.join("engine.db");
-    let mut recorder = Recorder::start(&db, &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics = format!("127.0.0.1:{port}");
+    let mut recorder = Recorder::start(&db, &["--metrics", &metrics]);
     recorder.wait_said("recording to", Duration::from_secs(20));
     recorder.wait_said("engine answers", Duration::from_secs(20));
 
@@ -188,6 +204,40 @@ fn a_recorder_gives_true_since_last_words_and_survives_kill_9() {
 
     // Long enough that the engine alone can no longer say when `sick` began.
     std::thread::sleep(Duration::from_secs(9));
+
+    // The metrics a Prometheus would scrape: valid to its own parser, and true.
+    let scraped = scrape(&metrics);
+    let check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs (scripts/setup installs Debian's prometheus package)");
+    let mut check = check;
+    std::io::Write::write_all(check.stdin.as_mut().unwrap(), scraped.as_bytes()).unwrap();
+    let checked = check.wait_with_output().unwrap();
+    assert!(
+        checked.status.success() && checked.stdout.is_empty() && checked.stderr.is_empty(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let series = |prefix: &str| {
+        scraped.lines().find(|l| l.starts_with(prefix)).map(str::to_string).unwrap_or_default()
+    };
+    assert!(
+        series(&format!("portolan_container_health{{engine=\"local\",container=\"{sick}\",project=\"\",service=\"\",status=\"unhealthy\"}}"))
+            .ends_with(" 1"),
+        "{scraped}"
+    );
+    let restarts = series(&format!(
+        "portolan_container_restarts_total{{engine=\"local\",container=\"{looping}\""
+    ));
+    let restarts: f64 = restarts.rsplit(' ').next().unwrap_or("0").parse().unwrap_or(0.0);
+    assert!(restarts >= 2.0, "{scraped}");
+    let cpu = format!("portolan_container_cpu_percent{{engine=\"local\",container=\"{sick}\"");
+    assert!(!series(&cpu).is_empty(), "a running container's CPU: {scraped}");
     let killed_at = Utc::now();
     recorder.kill9();
 

@@ -7,6 +7,7 @@
 //! [`writer`] owns the file on its own thread and commits them at least once a
 //! second; [`read`] answers the questions the UI and `portolan history` ask of a file.
 
+pub mod metrics;
 pub mod read;
 pub mod run;
 pub mod session;

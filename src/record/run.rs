@@ -42,9 +42,30 @@ fn journal_line(model: &Model, host: HostId, update: &Update) -> Option<String> 
 pub async fn record(
     paths: Vec<PathBuf>,
     retention: Retention,
+    metrics: Option<String>,
     mut model: Model,
     mut fleet: Fleet,
 ) -> Result<(), RecordError> {
+    // The metrics address is checked before anything is recorded: a typo there is
+    // better said at once than found by a silent Prometheus.
+    let (scrape_tx, mut scrapes) = mpsc::channel::<super::metrics::Scrape>(16);
+    let server = match metrics {
+        Some(address) => {
+            let listener = match super::metrics::bind(&address).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    fleet.stop().await;
+                    return Err(RecordError::NothingRecorded(format!("  {error}")));
+                }
+            };
+            say(&format!("metrics at http://{address}/metrics"));
+            Some(tokio::spawn(super::metrics::serve(listener, scrape_tx)))
+        }
+        None => {
+            drop(scrape_tx);
+            None
+        }
+    };
     let (news_tx, mut news) = mpsc::unbounded_channel::<(HostId, WriterNews)>();
     let (mut recording, updates, openings) = Recording::start(
         paths.into_iter().map(Some).collect(),
@@ -90,6 +111,9 @@ pub async fn record(
                 recording.after_apply(host, &model);
             }
             _ = tick.tick() => recording.tick(&model, Utc::now()),
+            Some(reply) = scrapes.recv() => {
+                let _ = reply.send(super::metrics::render(&model, Utc::now()));
+            }
             Some((host, news)) = news.recv() => {
                 let name = &model.host(host).name;
                 match news {
@@ -105,6 +129,9 @@ pub async fn record(
     say("stopping: writing what is pending");
     recording.tick(&model, Utc::now());
     recording.stop();
+    if let Some(server) = server {
+        server.abort();
+    }
     fleet.stop().await;
     Ok(())
 }
