@@ -17,6 +17,7 @@ pub mod discover;
 pub mod endpoint;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod fleet;
 pub mod host_files;
 pub mod inspections;

@@ -9,6 +9,7 @@ pub mod action;
 pub mod changes;
 pub mod compose;
 pub mod container;
+pub mod files;
 pub mod format;
 pub mod history;
 pub mod logs;
@@ -274,6 +275,8 @@ pub enum Update {
     Changes(Box<changes::ContainerChanges>),
     /// One path of a container, as the archive endpoint describes it.
     PathStat(Box<changes::PathStat>),
+    /// A directory listing, a file's head or a copy's progress, for the Files pane.
+    Files(Box<files::FilesUpdate>),
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -338,6 +341,8 @@ pub struct Model {
     /// What containers changed against their images, by id: only those asked about
     /// (the Changes pane), as last answered; never polled.
     pub changes: BTreeMap<String, changes::ContainerChanges>,
+    /// What the Files pane read of containers' filesystems, and its copies.
+    pub files: files::FilesState,
     history_len: usize,
 }
 
@@ -391,6 +396,7 @@ impl Model {
             swarm_host: 0,
             processes: None,
             changes: BTreeMap::new(),
+            files: files::FilesState::default(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -426,8 +432,10 @@ impl Model {
         {
             return false;
         }
-        let moves_state =
-            !matches!(update, Update::Stats(_) | Update::Logs(_) | Update::Processes(_));
+        let moves_state = !matches!(
+            update,
+            Update::Stats(_) | Update::Logs(_) | Update::Processes(_) | Update::Files(_)
+        );
         let changed = match update {
             Update::Connecting { at } => {
                 let entry = &mut self.hosts[host];
@@ -543,6 +551,7 @@ impl Model {
                 self.stats.remove(&id);
                 self.history.forget(&id);
                 self.changes.remove(&id);
+                self.files.forget(&id);
                 let removed = self.containers.remove(&id).is_some();
                 if removed {
                     self.structure_revision += 1;
@@ -684,6 +693,7 @@ impl Model {
                 self.changes.insert(changes.id.clone(), *changes);
                 true
             }
+            Update::Files(update) => self.files.apply(*update),
             Update::PathStat(stat) => {
                 let changes::PathStat { id, path, result } = *stat;
                 match self.changes.get_mut(&id) {

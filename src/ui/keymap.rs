@@ -119,6 +119,12 @@ pub enum Action {
     KillProcess,
     /// Show what the selected container changed against its image.
     PaneChanges,
+    /// Browse the selected container's files.
+    PaneFiles,
+    /// Files: copy the selection out to a local path (asks before replacing).
+    CopyOut,
+    /// Files: copy a local file into the directory shown (asks before replacing).
+    CopyIn,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -195,6 +201,9 @@ action_names! {
     PaneProcesses => "pane_processes",
     KillProcess => "kill_process",
     PaneChanges => "pane_changes",
+    PaneFiles => "pane_files",
+    CopyOut => "copy_out",
+    CopyIn => "copy_in",
 }
 
 impl fmt::Display for Action {
@@ -221,6 +230,7 @@ impl Action {
             Action::PaneSwarm => 'W',
             Action::PaneProcesses => 'P',
             Action::PaneChanges => 'D',
+            Action::PaneFiles => 'F',
             _ => return None,
         })
     }
@@ -237,8 +247,8 @@ impl Action {
             Action::Back => "close overlay / back",
             Action::Up => "select previous / map: box above",
             Action::Down => "select next / map: box below",
-            Action::Left => "map: box to the left; logs: scroll left",
-            Action::Right => "map: box to the right; logs: scroll right",
+            Action::Left => "map: box to the left; logs: scroll left; files: up",
+            Action::Right => "map: box to the right; logs: scroll right; files: open",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
             Action::Top => "first",
@@ -279,12 +289,15 @@ impl Action {
             Action::Exec => "open a shell in the selection",
             Action::Inspect => "inspect the selection: its configuration as a tree",
             Action::Palette => "command palette: actions and containers by name",
-            Action::Reveal => "inspect: reveal / mask secret values; changes: ask again",
+            Action::Reveal => "inspect: reveal / mask secret values; changes, files: read again",
             Action::Copy => "inspect: copy the value to the clipboard",
             Action::PaneSwarm => "swarm: nodes, services and their tasks",
             Action::PaneProcesses => "processes inside the selection, with CPU and memory",
             Action::KillProcess => "processes: send a signal to the selected one (asks first)",
             Action::PaneChanges => "changes: what the selection wrote over its image",
+            Action::PaneFiles => "files: browse the selection's filesystem, view and copy",
+            Action::CopyOut => "files: copy the selection out to a local path",
+            Action::CopyIn => "files: copy a local file into the directory shown",
         }
     }
 }
@@ -353,6 +366,9 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("P", Action::PaneProcesses),
     ("X", Action::KillProcess),
     ("D", Action::PaneChanges),
+    ("F", Action::PaneFiles),
+    ("o", Action::CopyOut),
+    ("u", Action::CopyIn),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,
@@ -789,7 +805,7 @@ mod tests {
         // Rebinding the other action too resolves it.
         Keymap::with_overrides(&[
             (Action::Quit, vec![key("s")]),
-            (Action::SortNext, vec![key("o")]),
+            (Action::SortNext, vec![key("b")]),
         ])
         .expect("resolved");
     }
