@@ -1766,7 +1766,7 @@ fn files_pane_copies_ask_before_replacing_and_read_only_refuses_copy_in() {
     }))));
     let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
     assert!(
-        text.contains("copy out /app/config.yml →") && text.contains("617B of 1.21KiB (50%)"),
+        text.contains("copy out 617B of 1.21KiB (50%) · /app/config.yml → /home/me/config.yml"),
         "{text}"
     );
     // Any other key than y keeps what is there.

@@ -66,8 +66,10 @@ pub const LIST_BUDGET: Budget =
 /// A stream that sends nothing for this long has stalled.
 const STALL: Duration = Duration::from_secs(30);
 
-/// How often a copy reports its progress.
+/// How often a copy reports its progress: every so often, and every so many bytes,
+/// so a fast local copy still shows it moving.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+const PROGRESS_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Links followed to reach a file to view, at most.
 const MAX_LINKS: usize = 8;
@@ -124,6 +126,8 @@ fn pump(
 /// The engine's refusal of a path, in words: gone, not allowed, or its own message.
 pub fn refusal(error: bollard::errors::Error, path: &str) -> String {
     use bollard::errors::Error;
+    // A listing asks for `dir/` (to follow a link): the operator named `dir`.
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
     match error {
         Error::DockerResponseServerError { status_code: 404, message } => {
             if message.contains("No such container") {
@@ -375,17 +379,22 @@ struct Progress {
     transfer: Transfer,
     updates: mpsc::Sender<Update>,
     sent: Instant,
+    /// `done` at the last report.
+    sent_done: u64,
 }
 
 impl Progress {
     fn new(transfer: Transfer, updates: mpsc::Sender<Update>) -> Self {
-        Progress { transfer, updates, sent: Instant::now() - PROGRESS_EVERY }
+        Progress { transfer, updates, sent: Instant::now(), sent_done: 0 }
     }
 
     fn add(&mut self, bytes: u64) {
         self.transfer.done += bytes;
-        if self.sent.elapsed() >= PROGRESS_EVERY {
+        if self.sent.elapsed() >= PROGRESS_EVERY
+            || self.transfer.done - self.sent_done >= PROGRESS_BYTES
+        {
             self.sent = Instant::now();
+            self.sent_done = self.transfer.done;
             let update = FilesUpdate::Transfer(self.transfer.clone());
             let _ = self.updates.blocking_send(Update::Files(Box::new(update)));
         }

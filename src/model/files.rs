@@ -463,8 +463,9 @@ pub struct Transfer {
 }
 
 impl Transfer {
-    /// `copy out /etc/passwd → ./passwd · 1.2 MiB of 3.4 MiB (35%)`, the words the
-    /// pane shows (raw: the pane sanitises them).
+    /// `copy out 1.2 MiB of 3.4 MiB (35%) · /etc/passwd → ./passwd`, the words the
+    /// pane shows (raw: the pane sanitises them). How far it got comes first: a long
+    /// path must not push it off a narrow screen.
     pub fn describe(&self) -> String {
         let (verb, from, to) = match self.direction {
             Direction::Out => ("copy out", &self.remote, &self.local),
@@ -487,7 +488,7 @@ impl Transfer {
             }
             TransferState::Failed(why) => format!("failed after {amount}: {why}"),
         };
-        format!("{verb} {from} → {to} · {state}")
+        format!("{verb} {state} · {from} → {to}")
     }
 }
 
@@ -770,12 +771,12 @@ mod tests {
         assert_eq!(state.transfers.len(), 1);
         assert_eq!(
             state.transfers[0].describe(),
-            "copy out /big → /tmp/big · done, 4.00KiB of 4.00KiB (100%)"
+            "copy out done, 4.00KiB of 4.00KiB (100%) · /big → /tmp/big"
         );
         let failed = transfer(2, 1024, TransferState::Failed("disk full".into()));
         assert_eq!(
             failed.describe(),
-            "copy out /big → /tmp/big · failed after 1.00KiB of 4.00KiB (25%): disk full"
+            "copy out failed after 1.00KiB of 4.00KiB (25%): disk full · /big → /tmp/big"
         );
         state.forget("c");
         assert!(state.listings.is_empty());
