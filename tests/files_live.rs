@@ -253,6 +253,38 @@ async fn a_running_container_is_listed_viewed_and_copied_both_ways() {
     let sub = listed(&mut watch, &id, "/srv/tree/sub").await;
     assert_eq!(entry(&sub, "uploaded.bin").size, 200_000);
 
+    // Failures in words: a local place that cannot be written, a container directory
+    // that is not there.
+    let nowhere = scratch.0.join("no/such/place/hello.txt");
+    std::fs::write(scratch.0.join("no"), b"a file, not a directory").unwrap();
+    let request = FilesRequest::CopyOut {
+        number: 4,
+        id: id.clone(),
+        path: "/srv/tree/hello.txt".into(),
+        local: nowhere.clone(),
+        expected: Some(6),
+    };
+    watch.handle.command(EngineCommand::Files { host: 0, request });
+    let failed = transfer(&mut watch, 4).await;
+    match &failed.state {
+        TransferState::Failed(why) => {
+            assert!(why.starts_with(&format!("cannot write {}", nowhere.display())), "{why}")
+        }
+        other => panic!("a failure: {other:?}"),
+    }
+    let request = FilesRequest::CopyIn {
+        number: 5,
+        id: id.clone(),
+        dir: "/no/such/dir".into(),
+        local: scratch.0.join("hello-copy.txt"),
+    };
+    watch.handle.command(EngineCommand::Files { host: 0, request });
+    let failed = transfer(&mut watch, 5).await;
+    assert_eq!(
+        failed.state,
+        TransferState::Failed("/no/such/dir is not there (no such file or directory)".into())
+    );
+
     // The pane draws the hostile name safe, from what the engine listed.
     let tree_again = listed(&mut watch, &id, "/srv/tree").await;
     assert_eq!(tree_again.entries.len(), tree.entries.len());

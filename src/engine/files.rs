@@ -441,6 +441,8 @@ fn unpack(reader: ChannelReader, dest: &Path, progress: &mut Progress) -> Result
     let mut root: Option<Vec<u8>> = None;
     let mut skipped = 0;
     let mut dirs: Vec<(PathBuf, u32)> = Vec::new();
+    // The entry being written, for the words of an error.
+    let mut writing = dest.to_path_buf();
     let outcome = (|| -> io::Result<()> {
         for entry in archive.entries()? {
             let mut entry = entry?;
@@ -456,6 +458,7 @@ fn unpack(reader: ChannelReader, dest: &Path, progress: &mut Progress) -> Result
             }
             let target =
                 parts.iter().fold(dest.to_path_buf(), |p, part| p.join(OsStr::from_bytes(part)));
+            writing = target.clone();
             let header = entry_of(&entry);
             if let Some(parent) = target.parent().filter(|_| !parts.is_empty()) {
                 std::fs::create_dir_all(parent)?;
@@ -521,7 +524,7 @@ fn unpack(reader: ChannelReader, dest: &Path, progress: &mut Progress) -> Result
         (Err(_), Some(StreamEnd::Stalled)) => {
             Err(format!("the engine sent nothing for {} s", STALL.as_secs()))
         }
-        (Err(error), _) => Err(error.to_string()),
+        (Err(error), _) => Err(format!("cannot write {}: {error}", writing.display())),
     }
 }
 

@@ -255,6 +255,12 @@ impl App {
         }
         self.sync();
         for (host, request) in self.panes.files.take_requests(&self.model) {
+            // The pane refuses before asking; this holds whatever asked.
+            if self.read_only
+                && matches!(request, crate::engine::files::FilesRequest::CopyIn { .. })
+            {
+                continue;
+            }
             self.pending.push(EngineCommand::Files { host, request });
         }
     }
