@@ -156,13 +156,13 @@ struct ChannelReader {
     read: u64,
     /// Why the stream ended early, once it has.
     end: Option<StreamEnd>,
-    /// Stop (as an error) once this many bytes were read.
+    /// Stop (as an error) once this many bytes were read (a listing sets it).
     byte_budget: Option<u64>,
 }
 
 impl ChannelReader {
-    fn new(rx: mpsc::Receiver<Result<Bytes, StreamEnd>>, byte_budget: Option<u64>) -> Self {
-        ChannelReader { rx, chunk: Bytes::new(), read: 0, end: None, byte_budget }
+    fn new(rx: mpsc::Receiver<Result<Bytes, StreamEnd>>) -> Self {
+        ChannelReader { rx, chunk: Bytes::new(), read: 0, end: None, byte_budget: None }
     }
 
     fn over_budget(&self) -> bool {
@@ -227,7 +227,8 @@ fn entry_of<R: Read>(entry: &tar::Entry<'_, R>) -> FileEntry {
 }
 
 /// Reads the headers of a directory's tar into a listing, within `budget`.
-fn read_listing(reader: ChannelReader, budget: Budget) -> Result<Listing, String> {
+fn read_listing(mut reader: ChannelReader, budget: Budget) -> Result<Listing, String> {
+    reader.byte_budget = Some(budget.bytes);
     let mut archive = tar::Archive::new(reader);
     let mut builder = ListingBuilder::default();
     let started = Instant::now();
@@ -284,7 +285,7 @@ pub async fn list(
     let asked = if path.ends_with('/') { path.clone() } else { format!("{path}/") };
     let deadline = tokio::time::Instant::now() + budget.time;
     let rx = pump(&docker, &id, &asked, Some(deadline), cancel.clone());
-    let reader = ChannelReader::new(rx, Some(budget.bytes));
+    let reader = ChannelReader::new(rx);
     let result = tokio::task::spawn_blocking(move || read_listing(reader, budget))
         .await
         .unwrap_or_else(|e| Err(format!("the listing stopped: {e}")));
@@ -346,7 +347,7 @@ pub async fn head(
     let mut directory = None;
     for _ in 0..=MAX_LINKS {
         let rx = pump(&docker, &id, &current, None, cancel.clone());
-        let reader = ChannelReader::new(rx, None);
+        let reader = ChannelReader::new(rx);
         let read = tokio::task::spawn_blocking(move || read_head(reader, HEAD_LIMIT))
             .await
             .unwrap_or_else(|e| Err(format!("the read stopped: {e}")));
@@ -551,7 +552,7 @@ pub async fn copy_out(
         state: TransferState::Running,
     };
     let rx = pump(&docker, &id, &path, None, cancel.clone());
-    let reader = ChannelReader::new(rx, None);
+    let reader = ChannelReader::new(rx);
     let mut progress = Progress::new(transfer, updates.clone());
     let _ = updates.send(progress.update()).await;
     let template = progress.transfer.clone();
@@ -744,4 +745,119 @@ pub fn unanswered(request: FilesRequest, why: &str) -> Option<Update> {
         FilesRequest::Leave => return None,
     };
     Some(Update::Files(Box::new(update)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tar entry with a name written as is, past the checks `tar::Builder` makes:
+    /// the engine's stream is the container's to shape.
+    fn raw_entry(tar: &mut Vec<u8>, name: &[u8], kind: tar::EntryType, link: &[u8], body: &[u8]) {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name);
+        header.as_old_mut().linkname[..link.len()].copy_from_slice(link);
+        header.set_entry_type(kind);
+        header.set_size(body.len() as u64);
+        header.set_mode(if kind == tar::EntryType::Directory { 0o755 } else { 0o4755 });
+        header.set_cksum();
+        tar.extend_from_slice(header.as_bytes());
+        tar.extend_from_slice(body);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+
+    fn reader_of(tar: Vec<u8>) -> ChannelReader {
+        let (tx, rx) = mpsc::channel(tar.len() / 100 + 2);
+        for chunk in tar.chunks(100) {
+            tx.try_send(Ok(Bytes::copy_from_slice(chunk))).expect("room");
+        }
+        ChannelReader::new(rx)
+    }
+
+    #[test]
+    fn unpacking_keeps_everything_inside_the_destination() {
+        use std::os::unix::fs::PermissionsExt;
+        use tar::EntryType::*;
+        let mut tar = Vec::new();
+        raw_entry(&mut tar, b"d/", Directory, b"", b"");
+        raw_entry(&mut tar, b"d/ok.txt", Regular, b"", b"fine");
+        raw_entry(&mut tar, b"d/../escaped", Regular, b"", b"no");
+        raw_entry(&mut tar, b"/etc/absolute", Regular, b"", b"no");
+        // A link out of the destination, then a file written through it.
+        raw_entry(&mut tar, b"d/out", Symlink, b"/tmp", b"");
+        raw_entry(&mut tar, b"d/out/through-the-link", Regular, b"", b"no");
+        raw_entry(&mut tar, b"d/device", Char, b"", b"");
+        raw_entry(&mut tar, b"d/fifo", Fifo, b"", b"");
+        raw_entry(&mut tar, b"d/second-name", Link, b"d/ok.txt", b"");
+        raw_entry(&mut tar, b"d/bad-link", Link, b"d/../../etc/passwd", b"");
+        tar.extend_from_slice(&[0; 1024]);
+
+        let scratch = std::env::temp_dir().join(format!("portolan-unpack-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).expect("scratch");
+        let dest = scratch.join("copy");
+        let (tx, _rx) = mpsc::channel(64);
+        let transfer = Transfer {
+            number: 0,
+            container: "c".into(),
+            direction: Direction::Out,
+            remote: "/d".into(),
+            local: dest.display().to_string(),
+            done: 0,
+            total: None,
+            state: TransferState::Running,
+        };
+        let mut progress = Progress::new(transfer, tx);
+        let skipped = unpack(reader_of(tar), &dest, &mut progress).expect("unpacked");
+        // `..`, absolute, through the link, device, fifo, a hard link out.
+        assert_eq!(skipped, 6);
+        assert_eq!(progress.transfer.done, 4, "only file contents count");
+        assert_eq!(std::fs::read(dest.join("ok.txt")).expect("ok"), b"fine");
+        assert_eq!(std::fs::read(dest.join("second-name")).expect("hard link"), b"fine");
+        let mode = std::fs::metadata(dest.join("ok.txt")).expect("ok").permissions().mode();
+        assert_eq!(mode & 0o7777, 0o755, "no setuid bit on this machine");
+        assert_eq!(std::fs::read_link(dest.join("out")).expect("link"), Path::new("/tmp"));
+        assert!(!Path::new("/tmp/through-the-link").exists());
+        assert!(!scratch.join("escaped").exists() && !dest.join("device").exists());
+        let mut names: Vec<String> = std::fs::read_dir(&dest)
+            .expect("dest")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["ok.txt", "out", "second-name"]);
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+
+    #[test]
+    fn a_listing_reads_headers_only_and_stops_at_its_byte_budget() {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut add = |path: &str, body: &[u8]| {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(body.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(if path.ends_with('/') {
+                tar::EntryType::Directory
+            } else {
+                tar::EntryType::Regular
+            });
+            builder.append_data(&mut header, path, body).expect("append");
+        };
+        add("d/", b"");
+        add("d/a", &[1; 3000]);
+        add("d/sub/", b"");
+        add("d/sub/b", &[2; 5000]);
+        add("d/z", &[3; 10]);
+        let tar = builder.into_inner().expect("tar");
+        let budget = Budget { entries: 100, bytes: u64::MAX, time: Duration::from_secs(5) };
+        let listing = read_listing(reader_of(tar.clone()), budget).expect("listed");
+        let shown: Vec<(&str, u64)> =
+            listing.entries.iter().map(|e| (e.name.as_str(), e.size)).collect();
+        assert_eq!(shown, [("sub", 5000), ("a", 3000), ("z", 10)]);
+        assert_eq!(listing.cut, None);
+        // A budget spent inside d/a's body: what came before it is listed, and cut.
+        let budget = Budget { entries: 100, bytes: 2048, time: Duration::from_secs(5) };
+        let listing = read_listing(reader_of(tar), budget).expect("listed");
+        assert!(matches!(listing.cut, Some(Cut::Bytes(n)) if n >= 2048), "{:?}", listing.cut);
+        assert_eq!(listing.entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["a"]);
+    }
 }
