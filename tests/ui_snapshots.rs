@@ -1671,6 +1671,38 @@ fn files_pane_lists_modes_owners_sizes_and_links_and_defuses_names() {
 }
 
 #[test]
+fn files_key_opens_the_selected_container_at_its_root() {
+    let mut app = on(PaneId::Containers, "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(!text.contains("F Files"), "no tab before a container is picked: {text}");
+    let selected = app.selected_container().expect("a selection").to_string();
+    assert!(app.act(Action::PaneFiles));
+    assert_eq!(app.pane, PaneId::Files);
+    app.ask_files();
+    assert!(
+        matches!(app.pending.as_slice(), [portolan::engine::EngineCommand::Files { request: portolan::engine::files::FilesRequest::List { id, path }, .. }] if *id == selected && path == "/"),
+        "{:?}",
+        app.pending
+    );
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("F Files") && text.contains("Reading the directory…"), "{text}");
+    // Leaving stops the listing under way; coming back asks again.
+    app.pending.clear();
+    assert!(app.act(Action::Pane3));
+    assert!(app.pending.iter().any(|c| matches!(
+        c,
+        portolan::engine::EngineCommand::Files {
+            request: portolan::engine::files::FilesRequest::Leave,
+            ..
+        }
+    )));
+    app.pending.clear();
+    assert!(app.act(Action::PaneFiles));
+    app.ask_files();
+    assert_eq!(app.pending.len(), 1, "{:?}", app.pending);
+}
+
+#[test]
 fn files_pane_views_text_as_logs_are_sanitised_and_binaries_as_hex() {
     let mut app = on(PaneId::Files, "dark");
     app.panes.files.show_file("/app/config.yml");

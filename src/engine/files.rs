@@ -860,4 +860,27 @@ mod tests {
         assert!(matches!(listing.cut, Some(Cut::Bytes(n)) if n >= 2048), "{:?}", listing.cut);
         assert_eq!(listing.entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["a"]);
     }
+
+    #[test]
+    fn a_listing_cut_by_its_time_or_refused_by_the_engine_says_which() {
+        let mut tar = Vec::new();
+        raw_entry(&mut tar, b"d/", tar::EntryType::Directory, b"", b"");
+        raw_entry(&mut tar, b"d/a", tar::EntryType::Regular, b"", b"abc");
+        let budget = Budget { entries: 100, bytes: u64::MAX, time: Duration::from_secs(5) };
+        let ended = |end: StreamEnd| {
+            let (tx, rx) = mpsc::channel(4);
+            tx.try_send(Ok(Bytes::from(tar.clone()))).expect("room");
+            tx.try_send(Err(end)).expect("room");
+            read_listing(ChannelReader::new(rx), budget)
+        };
+        let listing = ended(StreamEnd::Deadline).expect("what came in time");
+        assert!(matches!(listing.cut, Some(Cut::Seconds(_))), "{:?}", listing.cut);
+        assert_eq!(listing.entries.len(), 1);
+        let (tx, rx) = mpsc::channel(4);
+        tx.try_send(Err(StreamEnd::Engine("permission denied on /root".into()))).expect("room");
+        assert_eq!(
+            read_listing(ChannelReader::new(rx), budget),
+            Err("permission denied on /root".into())
+        );
+    }
 }
