@@ -87,6 +87,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_mouse: bool,
 
+    /// Write the URLs of published HTTP ports as terminal hyperlinks (OSC 8): auto does where the terminal announces support, never inside tmux [default: auto, or hyperlinks in the config]
+    #[arg(long, value_enum, value_name = "WHEN", global = true)]
+    pub hyperlinks: Option<crate::ui::hyperlink::HyperlinkMode>,
+
     /// Refuse every action on containers (start, stop, remove, exec...): look, don't touch.
     #[arg(long, global = true)]
     pub read_only: bool,
@@ -94,6 +98,13 @@ pub struct Cli {
     /// Write diagnostics to this file (never to the screen). Also PORTOLAN_LOG.
     #[arg(long, value_name = "PATH", global = true)]
     pub log_file: Option<std::path::PathBuf>,
+    /// Do not record what this session sees (see `portolan record`).
+    #[arg(long, global = true)]
+    pub no_record: bool,
+    /// The record file, instead of one per engine under $XDG_STATE_HOME/portolan/
+    /// (with one engine only).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub db: Option<std::path::PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -111,6 +122,33 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Sample stacks modelled on the seed architecture documents: up, down, list.
     Demo(DemoArgs),
+    /// Record what the engine does to a file, without a terminal, until stopped
+    /// (for a systemd unit or a container with the socket mounted).
+    Record(RecordArgs),
+    /// What the record holds: incidents with their start, end and cause, and events.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Disk budget of each engine's record, in MiB (default 256, or the config's
+    /// record_budget_mib): the oldest records go first.
+    #[arg(long, value_name = "MIB")]
+    pub budget: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    // How far back is the global --since (`30m`, `24h`, `7d`, an RFC 3339 time);
+    // 24 hours when it is not given.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    pub format: HistoryFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -42,6 +42,12 @@ pub struct Config {
     pub log_budget_mib: Option<usize>,
     pub exec_shell: Option<String>,
     pub mouse: Option<bool>,
+    /// Whether the UI records what it sees (`--no-record` turns it off once).
+    pub record: Option<bool>,
+    /// The disk budget of each engine's record, in MiB.
+    pub record_budget_mib: Option<u64>,
+    /// Whether port URLs are written as OSC 8 hyperlinks.
+    pub hyperlinks: Option<crate::ui::hyperlink::HyperlinkMode>,
     /// The defaults with the `[keys]` table applied.
     pub keymap: Keymap,
     /// `[[hosts]]`: the engines to follow when the command line names none.
@@ -203,6 +209,41 @@ impl Config {
                     config.mouse =
                         Some(value.get_ref().as_bool().ok_or_else(|| wrong("true or false"))?);
                 }
+                "record" => {
+                    config.record =
+                        Some(value.get_ref().as_bool().ok_or_else(|| wrong("true or false"))?);
+                }
+                "record_budget_mib" => {
+                    let mib = value
+                        .get_ref()
+                        .as_integer()
+                        .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok())
+                        .ok_or_else(|| wrong("a whole number of MiB"))?;
+                    let (min, max) = RECORD_BUDGET_RANGE;
+                    if !(min..=max).contains(&mib) {
+                        return Err(key_error(
+                            key,
+                            at,
+                            format!("{mib} is out of range ({min} to {max})"),
+                        ));
+                    }
+                    config.record_budget_mib = u64::try_from(mib).ok();
+                }
+                "hyperlinks" => {
+                    let text = value
+                        .get_ref()
+                        .as_str()
+                        .ok_or_else(|| wrong("\"auto\", \"always\" or \"never\""))?;
+                    config.hyperlinks = Some(
+                        crate::ui::hyperlink::HyperlinkMode::parse(text).ok_or_else(|| {
+                            key_error(
+                                key,
+                                at,
+                                format!("`{text}` is not one of auto, always, never"),
+                            )
+                        })?,
+                    );
+                }
                 "log_budget_mib" => {
                     let mib = value
                         .get_ref()
@@ -282,9 +323,17 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "log_budget_mib",
     "exec_shell",
     "mouse",
+    "record",
+    "record_budget_mib",
+    "hyperlinks",
     "hosts",
     "keys",
 ];
+
+/// What `record_budget_mib` accepts: a record smaller than 1 MiB keeps nothing useful.
+pub const RECORD_BUDGET_RANGE: (i64, i64) = (1, 1024 * 1024);
+/// The default disk budget of one engine's record.
+pub const DEFAULT_RECORD_BUDGET_MIB: u64 = 256;
 
 const HOST_KEYS: &[&str] =
     &["name", "host", "context", "tlsverify", "tlscacert", "tlscert", "tlskey"];
@@ -519,9 +568,20 @@ pub fn default_config_text() -> String {
     say("# The shell opened in a container by the exec key.");
     say(&format!("# exec_shell = {}", quote(DEFAULT_EXEC_SHELL)));
     say("");
+    say("# Record what portolan sees of each engine (events, problems with their true");
+    say("# start, probes, stats) to $XDG_STATE_HOME/portolan/, for \"since\" across restarts");
+    say("# and `portolan history`. Off here or with --no-record. `portolan record` records");
+    say("# without a terminal; while one runs, the UI only reads its file.");
+    say("# record = true");
+    say(&format!("# record_budget_mib = {DEFAULT_RECORD_BUDGET_MIB}"));
+    say("");
     say("# Mouse: click to select, wheel to scroll. Off leaves the terminal's own");
     say("# selection working.");
     say("# mouse = true");
+    say("");
+    say("# Port URLs as terminal hyperlinks (OSC 8): auto where the terminal announces");
+    say("# support (never inside tmux or screen), always, or never.");
+    say(&format!("# hyperlinks = {}", quote("auto")));
     say("");
     say("# Engines to follow at once, when the command line names none (-H and --context");
     say("# may also be repeated). Each needs host = URL or context = NAME; name is what");

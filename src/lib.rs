@@ -19,6 +19,7 @@ pub mod demo;
 pub mod derived;
 pub mod engine;
 pub mod model;
+pub mod record;
 pub mod routes;
 pub mod snapshot;
 pub mod timeline;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use portolan::cli::{Cli, Command, DemoAction, DemoArgs, StatsMode};
+use portolan::cli::{Cli, Command, DemoAction, DemoArgs, HistoryArgs, HistoryFormat, StatsMode};
 use portolan::config::{self, Config, ConfigError, HostEntry};
 use portolan::engine::discover::{self, NamedTried, NothingAnswers, Surroundings};
 use portolan::engine::endpoint::DEFAULT_SOCKET;
@@ -15,7 +15,8 @@ use portolan::engine::fleet::{Fleet, Member};
 use portolan::engine::resolve::Choice;
 use portolan::engine::{self, ConnectError, Endpoint, EngineOptions, Start, StatsSource};
 use portolan::model::logs::LogTarget;
-use portolan::model::{Host, Model};
+use portolan::model::{Host, Model, Update};
+use portolan::record::{self, Retention, session::Recording};
 use portolan::snapshot::collect::{self, LogsView, Outcome, TextView};
 use portolan::ui::theme::announces_more_than_16;
 use portolan::ui::{self, App, PaneId};
@@ -256,6 +257,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Err(error) => return Ok(nothing_answers(&error)),
         },
     };
+    let record_paths = match record_paths(&cli, &engines) {
+        Ok(paths) => paths,
+        Err(message) => return Ok(usage_error(&message)),
+    };
+    if let Some(Command::History(args)) = &cli.command {
+        return history(&cli, args, &engines, &record_paths);
+    }
     if let Some(Command::Demo(args)) = &cli.command {
         let [(_, endpoint)] = engines.as_slice() else {
             return Ok(usage_error("`demo` works on one engine: name one with -H or --context"));
@@ -325,6 +333,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             StatsMode::Api => StatsSource::Api,
         },
         stats_interval: refresh,
+        // Only a session that writes a record keeps excerpts around incidents.
+        incident_excerpts: match cli.command {
+            Some(Command::Record(_)) => true,
+            None => !cli.no_record && config.record.unwrap_or(true),
+            _ => false,
+        },
         ..EngineOptions::default()
     };
     let since =
@@ -368,6 +382,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => None,
     };
 
+    if matches!(cli.command, Some(Command::Snapshot(_))) {
+        // A snapshot only reads: the record's open problems give their true "since".
+        let paths = record_paths.iter().cloned().map(Some).collect();
+        let (_, updates, _) =
+            Recording::start(paths, false, &Retention::default(), "snapshot", |_, _| {});
+        for (host, update) in updates {
+            model.apply_from(host, update);
+        }
+    }
     match cli.command {
         Some(Command::Snapshot(args)) if pane == PaneId::Logs => {
             let Some((target, label)) = log_target else {
@@ -406,13 +429,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         // Handled before the engine is followed.
-        Some(Command::Demo(_)) => Ok(ExitCode::SUCCESS),
+        Some(Command::Demo(_) | Command::History(_)) => Ok(ExitCode::SUCCESS),
+        Some(Command::Record(args)) => {
+            let retention = Retention::with_budget_mib(
+                args.budget
+                    .or(config.record_budget_mib)
+                    .unwrap_or(config::DEFAULT_RECORD_BUDGET_MIB),
+            );
+            match portolan::record::run::record(record_paths, retention, model, handle).await {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(error) => {
+                    eprintln!("portolan: {error}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         None => {
             let mut app = App::new(model, theme, config.keymap, chrono::Utc::now());
             app.read_only = cli.read_only || config.read_only.unwrap_or(false);
             app.exec_shell =
                 config.exec_shell.unwrap_or_else(|| config::DEFAULT_EXEC_SHELL.to_string());
             app.mouse = !cli.no_mouse && config.mouse.unwrap_or(true);
+            let hyperlinks = cli.hyperlinks.or(config.hyperlinks).unwrap_or_default();
+            app.hyperlinks = hyperlinks.enabled(|name| std::env::var(name).ok());
             app.log_target = log_target;
             app.log_tail = cli.tail;
             app.log_since = since;
@@ -432,10 +471,112 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app.open_logs();
             }
             app.watch_processes();
-            ui::run(app, handle).await?;
+            let write = options.incident_excerpts;
+            let retention = Retention::with_budget_mib(
+                config.record_budget_mib.unwrap_or(config::DEFAULT_RECORD_BUDGET_MIB),
+            );
+            let (news_tx, news) = tokio::sync::mpsc::unbounded_channel();
+            let paths = record_paths.into_iter().map(Some).collect();
+            let (recording, updates, openings) =
+                Recording::start(paths, write, &retention, "ui", move |host, n| {
+                    let _ = news_tx.send((host, n));
+                });
+            for (host, update) in updates {
+                app.model.apply_from(host, update);
+            }
+            let now = chrono::Utc::now();
+            for opening in openings {
+                if let Some(problem) = opening.problem {
+                    let message = format!("record: {problem}");
+                    app.model.apply_from(opening.host, Update::Warning { at: now, message });
+                }
+            }
+            ui::run(app, handle, ui::Recorded { recording, news }).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Each engine's record file: `--db` for the one engine, else one per engine under
+/// the state directory. An engine without a home to put it in is not recorded.
+fn record_paths(cli: &Cli, engines: &[(String, Endpoint)]) -> Result<Vec<PathBuf>, String> {
+    if let Some(db) = &cli.db {
+        return match engines {
+            [_] => Ok(vec![db.clone()]),
+            _ => {
+                Err("--db names one record: use it with one engine (each engine has its own file)"
+                    .into())
+            }
+        };
+    }
+    let state = std::env::var("XDG_STATE_HOME").ok();
+    let home = std::env::var("HOME").ok();
+    engines
+        .iter()
+        .map(|(name, endpoint)| {
+            record::default_path(&endpoint.target().to_string(), state.as_deref(), home.as_deref())
+                .ok_or_else(|| format!("no place for {name}'s record: set HOME or XDG_STATE_HOME, or give --db PATH"))
+        })
+        .collect()
+}
+
+/// `portolan history`: what the records hold, without asking the engines anything.
+fn history(
+    cli: &Cli,
+    args: &HistoryArgs,
+    engines: &[(String, Endpoint)],
+    paths: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    let now = chrono::Utc::now();
+    let from = match portolan::cli::parse_since(cli.since.as_deref().unwrap_or("24h"), now) {
+        Ok(from) => from,
+        Err(message) => return Ok(usage_error(&message)),
+    };
+    let offset = *chrono::Local::now().offset();
+    let mut json = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    for ((name, _), path) in engines.iter().zip(paths) {
+        let store = match record::store::Store::open_for_reading(path) {
+            Ok(Some(store)) => store,
+            Ok(None) => {
+                eprintln!(
+                    "portolan: {name}: nothing recorded yet ({} does not exist); `portolan record` or the UI records",
+                    path.display()
+                );
+                continue;
+            }
+            Err(error) => {
+                eprintln!("portolan: {name}: {error}");
+                return Ok(ExitCode::from(EXIT_UNREACHABLE));
+            }
+        };
+        let found = match record::read::history(&store, from, now) {
+            Ok(found) => found,
+            Err(error) => {
+                eprintln!("portolan: {name}: {error}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        match args.format {
+            HistoryFormat::Text => {
+                if engines.len() > 1 {
+                    writeln!(stdout, "== {name} ({})", path.display())?;
+                }
+                stdout.write_all(record::read::text(&found, offset).as_bytes())?;
+            }
+            HistoryFormat::Json => json.push(serde_json::json!({
+                "engine": name,
+                "record": path.display().to_string(),
+                "history": found,
+            })),
+        }
+    }
+    if args.format == HistoryFormat::Json {
+        serde_json::to_writer_pretty(&mut stdout, &serde_json::json!({ "engines": json }))?;
+        writeln!(stdout)?;
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `portolan demo up|down|list`: the sample stacks of `portolan::demo`. Progress goes

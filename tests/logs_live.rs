@@ -162,10 +162,13 @@ sleep 600
 
 /// Runs `command` alone in a new 120x30 tmux server on `socket`, session `main`.
 fn start_tmux(socket: &str, command: &str) {
+    // A record of its own, so that UIs side by side do not share one.
+    let state = std::env::temp_dir().join(format!("{socket}.state"));
+    let state = format!("XDG_STATE_HOME={}", state.display());
     let started = Command::new("tmux")
         .args(["-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "main"])
         .args(["-x", "120", "-y", "30"])
-        .args(["env", "-u", "NO_COLOR", "TERM=xterm-256color", "sh", "-c", command])
+        .args(["env", "-u", "NO_COLOR", "TERM=xterm-256color", &state, "sh", "-c", command])
         .status()
         .expect("tmux runs (scripts/setup installs it)");
     assert!(started.success(), "tmux could not start a session");

@@ -17,7 +17,11 @@ impl Tmux {
         let socket = format!("portolan-e2e-{test}-{}", std::process::id());
         let session = "main".to_string();
         let bin = env!("CARGO_BIN_EXE_portolan");
-        let exports: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        // Each session records into a state directory of its own: sessions side by side
+        // would otherwise take turns holding one record's lock.
+        let state = std::env::temp_dir().join(format!("{socket}.state"));
+        let mut exports = format!("XDG_STATE_HOME={} ", state.display());
+        exports.extend(env.iter().map(|(k, v)| format!("{k}={v} ")));
         let stty = stty_file(&socket);
         // After portolan exits, record the terminal modes, report its status, then idle.
         let script = format!(
@@ -656,7 +660,7 @@ fn the_files_pane_enters_a_directory_and_copies_a_file_out() {
     tmux.wait_for("the text", Duration::from_secs(10), |s| s.contains("│body{}"));
     tmux.keys(&["Escape"]);
     tmux.wait_for("the listing again", Duration::from_secs(5), |s| s.contains(" style.css"));
-    tmux.keys(&["o"]);
+    tmux.keys(&["d"]);
     tmux.wait_for("the prompt", Duration::from_secs(5), |s| {
         s.contains("copy out to (local path): style.css")
     });
@@ -673,4 +677,41 @@ fn the_files_pane_enters_a_directory_and_copies_a_file_out() {
     tmux.keys(&["q"]);
     tmux.wait_for("portolan to exit", Duration::from_secs(5), |s| s.contains("PORTOLAN-EXIT:0"));
     let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn the_ports_key_says_which_published_port_listens() {
+    let fx = support::Fixture::new("e2e-ports");
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    let server = "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www";
+    fx.run(
+        "web",
+        &["--label", &label, "-p", "127.0.0.1::8080", "-p", "127.0.0.1::8081"],
+        &["sh", "-c", server],
+    );
+    let name = fx.name("web");
+    // The server is up before the key is pressed: the check is of ports, not of timing.
+    let started = Instant::now();
+    while !support::docker(&["exec", &name, "wget", "-q", "-O-", "http://127.0.0.1:8080/"])
+        .status
+        .success()
+    {
+        assert!(started.elapsed() < Duration::from_secs(10), "httpd never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // 80x24: no room for the detail beside the list, so the key opens it.
+    let tmux = Tmux::start("ports", 80, 24, &[], &format!("--pane containers --project {project}"));
+    tmux.wait_for("the container", Duration::from_secs(10), |s| s.contains("web"));
+    tmux.keys(&["o"]);
+    let screen = tmux.wait_for("the answers", Duration::from_secs(10), |s| {
+        s.contains("listening") && s.contains("refused")
+    });
+    assert!(screen.contains("Ports  checked"), "{screen}");
+    assert!(screen.contains("HTTP 200"), "{screen}");
+    assert!(screen.contains("→8080 listening"), "{screen}");
+    assert!(screen.contains("→8081 refused"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(5), |s| s.contains("PORTOLAN-EXIT:0"));
+    assert_restored(&tmux);
 }

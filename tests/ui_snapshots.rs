@@ -1841,3 +1841,66 @@ fn files_pane_copies_ask_before_replacing_and_read_only_refuses_copy_in() {
     assert!(app.text_input_active(), "copying out changes nothing in the container");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The api container publishing HTTP on 8080 (on every address), 9000 with nothing
+/// behind it, and DNS over UDP, with the answers a check of them gave, on a screen
+/// `width` by `height`.
+fn ports_checked_app(width: u16, height: u16) -> App {
+    use portolan::model::ports::{PortCheck, PortOutcome, PortProbe, Vantage};
+    let mut app = app("dark");
+    let mut api = app.model.containers["aaaaaaaaaaaa1"].clone();
+    let port = |ip: &str, host_port: u16, container_port: u16, protocol: &str| Port {
+        host_ip: Some(ip.into()),
+        host_port: Some(host_port),
+        container_port,
+        protocol: protocol.into(),
+    };
+    api.ports = vec![
+        port("0.0.0.0", 8080, 80, "tcp"),
+        port("::", 8080, 80, "tcp"),
+        port("127.0.0.1", 9000, 9000, "tcp"),
+        port("0.0.0.0", 5353, 53, "udp"),
+    ];
+    app.apply(Update::ContainerChanged(Box::new(api.clone())));
+    // As on screen: whether the detail is already shown depends on the screen's size.
+    render_buffer(&mut app, width, height);
+    assert!(app.act(Action::CheckPorts));
+    let asked = app.pending.iter().any(|c| {
+        matches!(c, portolan::engine::EngineCommand::CheckPorts(r)
+            if r.id == "aaaaaaaaaaaa1" && r.ports.len() == 4)
+    });
+    assert!(asked, "the check goes to the engine with every published port");
+    let waiting = buffer_to_text(&render_buffer(&mut app, width, height));
+    assert!(waiting.contains("checking…"), "{waiting}");
+    let probe = |port: Port, address: Option<&str>, outcome| PortProbe {
+        port,
+        address: address.map(String::from),
+        outcome,
+    };
+    let check = PortCheck {
+        id: "aaaaaaaaaaaa1".into(),
+        at: t(-2),
+        vantage: Vantage::Local,
+        probes: vec![
+            probe(
+                api.ports[0].clone(),
+                Some("127.0.0.1"),
+                PortOutcome::Listening { http: Some(200) },
+            ),
+            probe(api.ports[2].clone(), Some("127.0.0.1"), PortOutcome::ClosedAtOnce),
+            probe(api.ports[3].clone(), None, PortOutcome::NotChecked("udp: not checked".into())),
+        ],
+    };
+    app.apply(Update::PortsChecked(Box::new(check)));
+    app
+}
+
+#[test]
+fn port_check_results_at_80x24_and_120x40() {
+    for (width, height) in [(80, 24), (120, 40)] {
+        let mut app = ports_checked_app(width, height);
+        let text = buffer_to_text(&render_buffer(&mut app, width, height));
+        assert!(!text.contains("checking…"), "the answers are in:\n{text}");
+        insta::assert_snapshot!(format!("port_check_{width}x{height}"), text);
+    }
+}

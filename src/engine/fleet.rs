@@ -62,6 +62,11 @@ impl Fleet {
                     member.handle.command(command);
                 }
             }
+            EngineCommand::CheckPorts(request) => {
+                if let Some(member) = self.members.get(request.host) {
+                    member.handle.command(command);
+                }
+            }
             EngineCommand::KillProcess(ask) => {
                 if let Some(member) = self.members.get(ask.host) {
                     member.handle.command(command);

@@ -24,6 +24,7 @@ use super::endpoint::Endpoint;
 use super::error::EngineError;
 use super::error::describe;
 use super::events::{self, OomMark, ProxyRead, Reaction, Work};
+use super::excerpts::ExcerptTaker;
 use super::inspections::{IN_FLIGHT, INSPECT_TIMEOUT, Inspected, Inspections, Outcome, ProxyFiles};
 use super::last_line::{self, LastLineReader};
 use super::stats::{StatsCollector, StatsCommand, StatsSource};
@@ -54,12 +55,24 @@ const MAX_NETWORKS_RETRY: Duration = Duration::from_secs(30);
 /// How often the header hears how far the first inventory got.
 const SYNC_PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
+/// Which container events are incidents worth a log excerpt, and their word.
+fn incident(event: &crate::model::ContainerEvent) -> Option<&'static str> {
+    match (event.action.as_str(), event.detail.as_deref()) {
+        ("die", Some(code)) if code != "0" => Some("die"),
+        ("oom", _) => Some("oom"),
+        ("health_status", Some(status)) if status.contains("unhealthy") => Some("unhealthy"),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     pub stats_interval: Duration,
     pub stats_source: StatsSource,
     /// Compose v1 fallback: read compose files named in labels (local engines only).
     pub read_compose_files: bool,
+    /// Read log excerpts around incidents, for a record that keeps them.
+    pub incident_excerpts: bool,
 }
 
 impl Default for EngineOptions {
@@ -68,6 +81,7 @@ impl Default for EngineOptions {
             stats_interval: Duration::from_secs(1),
             stats_source: StatsSource::Auto,
             read_compose_files: true,
+            incident_excerpts: false,
         }
     }
 }
@@ -91,6 +105,8 @@ pub enum EngineCommand {
     PathStat { host: crate::model::HostId, id: String, path: String },
     /// Browse or copy a container's files (the Files pane).
     Files { host: crate::model::HostId, request: super::files::FilesRequest },
+    /// Dial a container's published ports once, from here, and say which answer.
+    CheckPorts(super::ports::PortCheckRequest),
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -201,6 +217,7 @@ struct Session {
     docker: Docker,
     stats: mpsc::UnboundedSender<StatsCommand>,
     last_lines: LastLineReader,
+    excerpts: Option<ExcerptTaker>,
     /// Cancelled when the session ends, and with it every task it started.
     cancel: CancellationToken,
 }
@@ -297,6 +314,13 @@ impl Supervisor {
         }
     }
 
+    /// Dials a container's published ports in a task of its own: a port that drops
+    /// packets takes a while to time out, and events must keep flowing meanwhile.
+    fn check_ports(&self, request: super::ports::PortCheckRequest) {
+        let vantage = super::ports::vantage(&self.endpoint);
+        tokio::spawn(super::ports::run(vantage, request, self.updates.clone()));
+    }
+
     async fn send(&self, update: Update) -> bool {
         self.updates.send(update).await.is_ok()
     }
@@ -375,6 +399,8 @@ impl Supervisor {
                                 let _ = self.updates.send(update).await;
                             }
                         }
+                        // The ports are dialled directly, not through the engine.
+                        Some(EngineCommand::CheckPorts(request)) => self.check_ports(request),
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -430,7 +456,11 @@ impl Supervisor {
             tokio::spawn(collector.run(stats_rx, self.updates.clone(), cancel.clone()));
         let (last_lines, last_lines_task) =
             LastLineReader::spawn(docker.clone(), self.updates.clone(), cancel.clone());
-        let session = Session { docker, stats: stats_tx, last_lines, cancel };
+        let excerpts = self
+            .options
+            .incident_excerpts
+            .then(|| ExcerptTaker::new(docker.clone(), self.updates.clone(), cancel.clone()));
+        let session = Session { docker, stats: stats_tx, last_lines, excerpts, cancel };
         let end = self.follow_with(&session).await;
         self.logs.stop_all();
         session.cancel.cancel();
@@ -560,6 +590,7 @@ impl Supervisor {
                         tokio::spawn(actions::path_stat(docker.clone(), id, path, self.updates.clone()));
                     }
                     Some(EngineCommand::Files { request, .. }) => self.files(docker, &session.cancel, request),
+                    Some(EngineCommand::CheckPorts(request)) => self.check_ports(request),
                     Some(EngineCommand::Act { verb, targets, .. }) => {
                         // Its own task: a stop waits up to 10 s per container, and the
                         // events it causes must keep flowing meanwhile.
@@ -859,10 +890,13 @@ impl Supervisor {
                 OomMark::Cleared => self.oom_seen.remove(&id),
             };
         }
-        if let Some(record) = reaction.record
-            && !self.send(Update::Event(Box::new(record))).await
-        {
-            return false;
+        if let Some(record) = reaction.record {
+            if let (Some(excerpts), Some(reason)) = (&session.excerpts, incident(&record)) {
+                excerpts.take(&record.id, &record.name, record.at, reason);
+            }
+            if !self.send(Update::Event(Box::new(record))).await {
+                return false;
+            }
         }
         if let Some(id) = reaction.read_last_line {
             session.last_lines.request(id);

@@ -15,6 +15,7 @@ pub mod history;
 pub mod logs;
 pub mod names;
 pub mod natural;
+pub mod ports;
 pub mod processes;
 pub mod ring;
 pub mod sanitize;
@@ -277,6 +278,26 @@ pub enum Update {
     PathStat(Box<changes::PathStat>),
     /// A directory listing, a file's head or a copy's progress, for the Files pane.
     Files(Box<files::FilesUpdate>),
+    /// Problems an engine's record holds as open, with when each began: "since" for
+    /// what started before this session watched.
+    RecordedProblems(Vec<since::RecordedStart>),
+    /// A container's log around an incident, for the record (the model keeps none).
+    Excerpt(Box<Excerpt>),
+    /// Whether a container's published ports answered, checked on the operator's request.
+    PortsChecked(Box<ports::PortCheck>),
+}
+
+/// The lines a container wrote before and after an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Excerpt {
+    pub id: String,
+    pub name: String,
+    pub at: DateTime<Utc>,
+    /// `die`, `oom` or `unhealthy`.
+    pub reason: String,
+    /// Raw as the container wrote them: made safe where they are shown.
+    pub before: Vec<String>,
+    pub after: Vec<String>,
 }
 
 /// One line as the engine delivered it, not yet parsed or made safe: its bytes are
@@ -343,6 +364,12 @@ pub struct Model {
     pub changes: BTreeMap<String, changes::ContainerChanges>,
     /// What the Files pane read of containers' filesystems, and its copies.
     pub files: files::FilesState,
+    /// When open problems began, as an engine's record says: by host, problem kind
+    /// and container id.
+    pub recorded_starts: HashMap<(HostId, String, String), since::RecordedStart>,
+    /// Whether containers' published ports answer, by id: only those the operator
+    /// asked about, as last checked; never polled.
+    pub port_checks: BTreeMap<String, ports::PortStatus>,
     history_len: usize,
 }
 
@@ -365,6 +392,16 @@ impl Model {
             (Some(c), None) => Some(c),
             _ => None,
         }
+    }
+
+    /// Records that the operator asked whether `id`'s published ports answer: until
+    /// the answers are in, the detail says it is checking.
+    pub fn ask_port_check(&mut self, id: &str, at: DateTime<Utc>) {
+        if !self.containers.contains_key(id) {
+            return;
+        }
+        self.port_checks.entry(id.to_string()).or_default().checking_since = Some(at);
+        self.revision += 1;
     }
 
     /// A model of one engine, named after its endpoint.
@@ -397,6 +434,8 @@ impl Model {
             processes: None,
             changes: BTreeMap::new(),
             files: files::FilesState::default(),
+            recorded_starts: HashMap::new(),
+            port_checks: BTreeMap::new(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -552,6 +591,7 @@ impl Model {
                 self.history.forget(&id);
                 self.changes.remove(&id);
                 self.files.forget(&id);
+                self.port_checks.remove(&id);
                 let removed = self.containers.remove(&id).is_some();
                 if removed {
                     self.structure_revision += 1;
@@ -694,6 +734,25 @@ impl Model {
                 true
             }
             Update::Files(update) => self.files.apply(*update),
+            Update::Excerpt(_) => false,
+            Update::RecordedProblems(starts) => {
+                self.recorded_starts.retain(|(h, _, _), _| *h != host);
+                for start in starts {
+                    let key = (host, start.kind.clone(), start.container_id.clone());
+                    self.recorded_starts.insert(key, start);
+                }
+                true
+            }
+            Update::PortsChecked(check) => match self.port_checks.get_mut(&check.id) {
+                // Only what was asked for: a check that crossed the container's removal
+                // does not bring it back.
+                Some(status) => {
+                    status.checking_since = None;
+                    status.last = Some(*check);
+                    true
+                }
+                None => false,
+            },
             Update::PathStat(stat) => {
                 let changes::PathStat { id, path, result } = *stat;
                 match self.changes.get_mut(&id) {
@@ -768,6 +827,7 @@ impl Model {
         self.volumes.extend(inventory.volumes.into_iter().map(|v| ((host, v.name.clone()), v)));
         let containers = &self.containers;
         self.stats.retain(|id, _| containers.contains_key(id));
+        self.port_checks.retain(|id, _| containers.contains_key(id));
     }
 
     fn replace_networks(&mut self, host: HostId, networks: Vec<Network>) {

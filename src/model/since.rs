@@ -35,6 +35,46 @@ impl Since {
     }
 }
 
+/// An open problem's start as a record holds it, from a session that watched it
+/// begin (or reconstructed it then, closer to the moment than now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedStart {
+    /// The problem kind's stable name (`unhealthy`, `crashloop`...).
+    pub kind: String,
+    pub container_id: String,
+    pub since: Since,
+    /// The last moment the record was written: a problem that began later is not
+    /// the one it holds open.
+    pub watched_until: DateTime<Utc>,
+}
+
+/// Slack for clocks and the record's once-a-second commits.
+const RECORD_SLACK: Duration = Duration::seconds(2);
+
+/// Which start to show: the one this session computed, or the record's.
+///
+/// A start this session saw happen (exact, after it began to watch) is the truth; so
+/// is one after the record stopped watching (the record's open problem is an older
+/// one that ended unseen). Otherwise the record's start, when earlier, is the same
+/// problem seen from its beginning.
+pub fn prefer_recorded(
+    computed: Option<Since>,
+    recorded: Option<&RecordedStart>,
+    watching_since: Option<DateTime<Utc>>,
+) -> Option<Since> {
+    let Some(recorded) = recorded else { return computed };
+    let Some(seen) = computed else { return Some(recorded.since) };
+    let seen_begin = !seen.reconstructed && watching_since.is_some_and(|w| seen.at > w);
+    if seen_begin || seen.at > recorded.watched_until + RECORD_SLACK {
+        return Some(seen);
+    }
+    if recorded.since.at <= seen.at || seen.reconstructed {
+        Some(recorded.since)
+    } else {
+        Some(seen)
+    }
+}
+
 /// The engine's default healthcheck interval.
 const DEFAULT_INTERVAL: Duration = Duration::seconds(30);
 /// Restarts further apart than this are not one crash loop.

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::model::format::bytes;
 use crate::model::sanitize::one_line;
-use crate::model::since::{Since, crash_loop_start, failing_streak_start};
+use crate::model::since::{Since, crash_loop_start, failing_streak_start, prefer_recorded};
 use crate::model::{
     Connection, Container, ContainerState, DependencyCondition, HealthStatus, HostId, Model,
 };
@@ -252,7 +252,17 @@ pub fn problems(model: &Model, now: DateTime<Utc>, project: Option<&str>) -> Vec
         if project.is_some_and(|p| c.project() != Some(p)) {
             continue;
         }
-        let mut push = |kind, since, detail: String| {
+        let mut push = |kind: ProblemKind, since, detail: String| {
+            let since = if model.recorded_starts.is_empty() {
+                since
+            } else {
+                let key = (c.host, kind.as_str().to_string(), c.id.clone());
+                prefer_recorded(
+                    since,
+                    model.recorded_starts.get(&key),
+                    model.host(c.host).connected_at,
+                )
+            };
             out.push(Problem {
                 host: c.host,
                 container_id: c.id.clone(),

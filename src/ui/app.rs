@@ -16,6 +16,7 @@ use super::theme::Theme;
 use crate::derived::Derived;
 use crate::engine::EngineCommand;
 use crate::engine::logs::LogRequest;
+use crate::engine::ports::PortCheckRequest;
 use crate::engine::processes::ProcessRequest;
 use crate::model::action::{self, Verb};
 use crate::model::logs::LogTarget;
@@ -103,6 +104,8 @@ pub struct App {
     pub processes_name: Option<String>,
     /// What the engine was last asked to read for the processes pane.
     processes_watch: Option<ProcessRequest>,
+    /// URLs are written as OSC 8 hyperlinks (decided once at start: see `ui::hyperlink`).
+    pub hyperlinks: bool,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -148,6 +151,7 @@ impl App {
             screen: Screen::default(),
             processes_name: None,
             processes_watch: None,
+            hyperlinks: false,
         };
         app.count_problems();
         app
@@ -180,6 +184,16 @@ impl App {
         {
             // A read that crossed the request to stop, or for another container.
             return Redraw::No;
+        }
+        if let Update::PortsChecked(check) = &update
+            && let Some(c) = self.model.containers.get(&check.id)
+            && self.model.port_checks.get(&check.id).is_some_and(|s| s.checking_since.is_some())
+        {
+            // The answers in the footer too: the detail may be off screen or scrolled.
+            let name = crate::model::sanitize::one_line(&c.name);
+            let text = format!("ports of {name}: {}", check.summary());
+            let text = crate::model::sanitize::one_line(&text).into_owned();
+            self.notice = Some(Notice { text, error: false, at: check.at });
         }
         if let Update::ProcessSignalled(result) = &update {
             let text = crate::model::sanitize::one_line(&result.describe()).into_owned();
@@ -446,6 +460,7 @@ impl App {
             Action::Palette => {
                 self.overlay = Some(Overlay::Palette(Palette::new(self.palette_entries())));
             }
+            Action::CheckPorts => return self.check_ports(),
             Action::Inspect => match self.selected_container() {
                 Some(id) => self.inspect = Some(InspectView::new(id)),
                 None => self.say("nothing selected: select a container to inspect".into(), true),
@@ -705,6 +720,55 @@ impl App {
                 true
             }
         }
+    }
+
+    /// The URLs the screen may show that are worth a hyperlink: those of published
+    /// ports that answered HTTP.
+    pub fn link_urls(&self) -> Vec<String> {
+        if !self.hyperlinks {
+            return Vec::new();
+        }
+        let checks = self.model.port_checks.values().filter_map(|s| s.last.as_ref());
+        let mut urls: Vec<String> = checks.flat_map(|c| c.urls()).collect();
+        urls.sort();
+        urls.dedup();
+        urls
+    }
+
+    /// Dials the selection's published ports (the engine side does, from here) and
+    /// shows the answers in its detail, opened as Enter opens it when it is not on
+    /// screen. Not an action on the
+    /// container, so a read-only session allows it.
+    fn check_ports(&mut self) -> bool {
+        let Some(c) = self.selected_container().and_then(|id| self.model.containers.get(id)) else {
+            self.say("nothing selected: select a container to check its ports".into(), true);
+            return true;
+        };
+        let name = crate::model::sanitize::one_line(&c.name).into_owned();
+        let ports: Vec<crate::model::Port> =
+            c.ports.iter().filter(|p| p.is_published()).cloned().collect();
+        if ports.is_empty() {
+            self.say(format!("{name} publishes no ports: nothing to check"), true);
+            return true;
+        }
+        let (host, id) = (c.host, c.id.clone());
+        let count = ports.len();
+        self.model.ask_port_check(&id, self.now);
+        self.pending.push(EngineCommand::CheckPorts(PortCheckRequest {
+            host,
+            id: id.clone(),
+            ports,
+        }));
+        let plural = if count == 1 { "" } else { "s" };
+        self.say(format!("checking {count} published port{plural} of {name}…"), false);
+        let detail_shown =
+            self.pane == PaneId::Containers && self.panes.containers.shows_detail(self.screen.body);
+        if !detail_shown {
+            self.pane = PaneId::Containers;
+            self.sync();
+            self.panes.containers.open_detail(&id);
+        }
+        true
     }
 
     /// Asks the engine to read the processes of the container the processes pane

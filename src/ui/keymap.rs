@@ -125,6 +125,8 @@ pub enum Action {
     CopyOut,
     /// Files: copy a local file into the directory shown (asks before replacing).
     CopyIn,
+    /// Dial the selection's published ports from here and say which answer.
+    CheckPorts,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -204,6 +206,7 @@ action_names! {
     PaneFiles => "pane_files",
     CopyOut => "copy_out",
     CopyIn => "copy_in",
+    CheckPorts => "check_ports",
 }
 
 impl fmt::Display for Action {
@@ -298,6 +301,7 @@ impl Action {
             Action::PaneFiles => "files: browse the selection's filesystem, view and copy",
             Action::CopyOut => "files: copy the selection out to a local path",
             Action::CopyIn => "files: copy a local file into the directory shown",
+            Action::CheckPorts => "check whether the selection's published ports answer, from here",
         }
     }
 }
@@ -367,8 +371,9 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("X", Action::KillProcess),
     ("D", Action::PaneChanges),
     ("F", Action::PaneFiles),
-    ("o", Action::CopyOut),
+    ("d", Action::CopyOut),
     ("u", Action::CopyIn),
+    ("o", Action::CheckPorts),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

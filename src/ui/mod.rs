@@ -4,6 +4,7 @@
 pub mod app;
 pub mod chrome;
 pub mod exec;
+pub mod hyperlink;
 pub mod input;
 pub mod keymap;
 pub mod layout;
@@ -136,14 +137,29 @@ pub enum UiError {
     Terminal(#[from] std::io::Error),
 }
 
+/// The session's record: written while the UI runs (or only read), and what its
+/// writers' threads have to say.
+pub struct Recorded {
+    pub recording: crate::record::session::Recording,
+    pub news: tokio::sync::mpsc::UnboundedReceiver<(
+        crate::model::HostId,
+        crate::record::writer::WriterNews,
+    )>,
+}
+
 /// Runs the full-screen UI until the operator quits.
-pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
+pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<(), UiError> {
+    let Recorded { mut recording, mut news } = recorded;
+    let mut record_tick = tokio::time::interval(TICK);
+    record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let writing = recording.is_writing();
     let mut guard = terminal::TerminalGuard::enter(app.mouse)?;
     let mut input = input::InputReader::spawn();
     let mut dirty = true;
     let mut soft = false;
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
     let mut engine_open = true;
+    let mut links = hyperlink::Hyperlinks::new(app.hyperlinks);
     for command in app.pending.drain(..) {
         engine.command(command);
     }
@@ -167,7 +183,12 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                     guard.terminal.backend_mut(),
                     crossterm::terminal::BeginSynchronizedUpdate
                 );
-                guard.terminal.draw(|frame| draw(frame, &mut app))?;
+                let completed = guard.terminal.draw(|frame| draw(frame, &mut app))?;
+                let links = links.plan(completed.buffer, &app.link_urls());
+                if let Some(links) = links {
+                    // Inside the synchronized update: the link appears with the frame.
+                    let _ = hyperlink::Hyperlinks::write(links, guard.terminal.backend_mut());
+                }
                 let _ = crossterm::queue!(
                     guard.terminal.backend_mut(),
                     crossterm::terminal::EndSynchronizedUpdate
@@ -202,10 +223,14 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                         Redraw::Soon => soft = true,
                         Redraw::No => {}
                     };
+                    recording.observe(host, &update, &app.model, Utc::now());
                     mark(app.apply_from(host, update));
+                    recording.after_apply(host, &app.model);
                     // Drain a burst before drawing once.
                     while let Ok((host, update)) = engine.updates.try_recv() {
+                        recording.observe(host, &update, &app.model, Utc::now());
                         mark(app.apply_from(host, update));
+                        recording.after_apply(host, &app.model);
                     }
                 }
                 None => engine_open = false,
@@ -231,6 +256,20 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                 Some(_) => {}
                 None => break,
             },
+            _ = record_tick.tick(), if writing => recording.tick(&app.model, Utc::now()),
+            Some((host, news)) = news.recv() => {
+                use crate::record::writer::WriterNews;
+                let message = match news {
+                    WriterNews::Failed(words) => format!("record: {words}; portolan goes on without recording and retries"),
+                    WriterNews::Resumed => "record: recording again".to_string(),
+                    WriterNews::Dropped(words) => format!("record: {words}"),
+                };
+                let at = Utc::now();
+                let update = crate::model::Update::Warning { at, message };
+                if app.apply_from(host, update) != Redraw::No {
+                    dirty = true;
+                }
+            }
             _ = tokio::time::sleep(next) => {
                 if !dirty && (!soft || !app.model.busy.is_empty()) {
                     dirty = true;
@@ -264,6 +303,7 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
         }
     }
     drop(guard);
+    recording.stop();
     engine.stop().await;
     Ok(())
 }

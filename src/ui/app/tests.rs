@@ -211,3 +211,57 @@ fn processes_are_read_only_while_the_pane_is_open_and_a_signal_is_asked_first() 
     );
     assert!(app.model.processes.is_none());
 }
+
+#[test]
+fn the_ports_key_asks_the_engine_only_for_published_ports_and_read_only_allows_it() {
+    let mut app = app_on(PaneId::Triage);
+    app.read_only = true;
+    app.sync();
+    let id = app.selected_container().map(String::from).expect("a selection");
+    let mut unpublished = app.model.containers[&id].clone();
+    unpublished.ports.retain(|p| !p.is_published());
+    app.apply(Update::ContainerChanged(Box::new(unpublished.clone())));
+    app.pending.clear();
+    assert!(app.act(Action::CheckPorts));
+    assert!(app.pending.is_empty(), "nothing to dial");
+    let notice = app.notice.clone().expect("a notice");
+    assert!(notice.error && notice.text.contains("publishes no ports"), "{notice:?}");
+
+    let mut published = unpublished;
+    published.ports.push(crate::model::Port {
+        host_ip: Some("0.0.0.0".into()),
+        host_port: Some(8080),
+        container_port: 80,
+        protocol: "tcp".into(),
+    });
+    app.apply(Update::ContainerChanged(Box::new(published)));
+    app.pending.clear();
+    assert!(app.act(Action::CheckPorts));
+    let asked: Vec<&PortCheckRequest> = app
+        .pending
+        .iter()
+        .filter_map(|c| match c {
+            EngineCommand::CheckPorts(request) => Some(request),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), 1);
+    assert_eq!((asked[0].id.as_str(), asked[0].ports.len()), (id.as_str(), 1));
+    assert_eq!(app.pane, PaneId::Containers, "the detail opens where the answers show");
+    assert!(app.panes.containers.detail_full);
+    assert!(app.model.port_checks[&id].checking_since.is_some());
+
+    // The answers end the wait and reach the footer; a late answer for a container
+    // nobody asked about is dropped.
+    let check = crate::model::ports::PortCheck {
+        id: id.clone(),
+        at: app.now,
+        vantage: crate::model::ports::Vantage::Local,
+        probes: vec![],
+    };
+    let stray = crate::model::ports::PortCheck { id: "nobody".into(), ..check.clone() };
+    assert_eq!(app.apply(Update::PortsChecked(Box::new(stray))), Redraw::No);
+    assert_eq!(app.apply(Update::PortsChecked(Box::new(check))), Redraw::Now);
+    assert!(app.model.port_checks[&id].checking_since.is_none());
+    assert!(app.notice.as_ref().is_some_and(|n| n.text.starts_with("ports of ")));
+}

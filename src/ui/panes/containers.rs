@@ -231,6 +231,16 @@ impl ContainersPane {
         self.selected = Some(ids[target].1.clone());
     }
 
+    /// Whether an `area` this size shows the selection's detail beside (or below) the list.
+    pub fn room_for_detail(area: Rect) -> bool {
+        area.width >= 100 || area.height >= 22
+    }
+
+    /// Whether the selection's detail is on screen in a body of this size.
+    pub fn shows_detail(&self, body: Rect) -> bool {
+        self.detail_full || Self::room_for_detail(body)
+    }
+
     /// Shows the detail of `id` over the whole body.
     pub fn open_detail(&mut self, id: &str) {
         self.select(id);
@@ -371,17 +381,17 @@ impl Pane for ContainersPane {
             self.detail.render(frame, area, view);
             return;
         }
-        let (list_area, detail_area) = if area.width >= 100 {
+        let (list_area, detail_area) = if !Self::room_for_detail(area) {
+            (area, None)
+        } else if area.width >= 100 {
             let [l, d] =
                 Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                     .areas(area);
             (l, Some(d))
-        } else if area.height >= 22 {
+        } else {
             let [l, d] = Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(area);
             (l, Some(d))
-        } else {
-            (area, None)
         };
         if let Some(detail_area) = detail_area {
             self.detail.render(frame, detail_area, &PaneView { focused: false, ..*view });

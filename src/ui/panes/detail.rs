@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Effect, Handled, Pane, PaneView};
 use crate::model::format::{bytes, nanos, percent, rate, short_duration};
+use crate::model::ports::PortOutcome;
 use crate::model::sanitize::one_line;
 use crate::model::secrets::mask_env_value;
 use crate::model::{Container, HealthStatus};
@@ -115,6 +116,7 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
     if !flags.is_empty() {
         out.push(field(theme, "flags", flags.join(", "), Slot::Value));
     }
+    port_lines(c, view, &mut out);
 
     // Health, with the cause on screen.
     let status = c.health_status();
@@ -309,6 +311,56 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
         }
     }
     out
+}
+
+/// Whether the published ports answer, once the operator has asked: high in the
+/// detail, because it is what the operator just asked for. One line per port, with
+/// the URL of those that answered HTTP (made a hyperlink after the frame is drawn,
+/// where the terminal supports it: see `ui::hyperlink`).
+fn port_lines<'a>(c: &Container, view: &PaneView<'_>, out: &mut Vec<Line<'a>>) {
+    let theme = view.theme;
+    let Some(status) = view.model.port_checks.get(&c.id) else { return };
+    out.push(Line::default());
+    let mut title = vec![Span::styled("Ports", theme.style(Slot::Accent))];
+    if let Some(check) = &status.last {
+        let when = super::clock(view, check.at);
+        title.push(Span::styled(
+            format!("  checked {when} {}", one_line(&check.vantage.words())),
+            theme.style(Slot::Muted),
+        ));
+    }
+    if status.checking_since.is_some() {
+        title.push(Span::styled("  checking…", theme.style(Slot::Warning)));
+    }
+    out.push(Line::from(title));
+    let Some(check) = &status.last else { return };
+    if check.probes.is_empty() {
+        out.push(field(theme, "", "no published ports", Slot::Muted));
+    }
+    for probe in &check.probes {
+        let proto = if probe.port.protocol == "tcp" {
+            String::new()
+        } else {
+            format!("/{}", probe.port.protocol)
+        };
+        let place = format!("{}→{}{proto}", probe.dialled(), probe.port.container_port);
+        let slot = match probe.outcome {
+            PortOutcome::Listening { .. } => Slot::Ok,
+            PortOutcome::Refused | PortOutcome::ClosedAtOnce | PortOutcome::Failed(_) => {
+                Slot::Error
+            }
+            PortOutcome::TimedOut => Slot::Warning,
+            PortOutcome::NotChecked(_) => Slot::Muted,
+        };
+        let mut line = vec![
+            Span::styled(format!("{} ", one_line(&place)), theme.style(Slot::Value)),
+            Span::styled(one_line(&probe.outcome.words()).into_owned(), theme.style(slot)),
+        ];
+        if let Some(url) = probe.url() {
+            line.push(Span::styled(format!("  {url}"), theme.style(Slot::Label)));
+        }
+        out.push(Line::from(line));
+    }
 }
 
 /// The detail of one container, scrolled on its own: beside the containers list, or

@@ -2,7 +2,7 @@
 //! archive endpoint. A directory lists its entries with mode, owner, size (a child
 //! directory's is what streamed below it) and time, links as links; Enter opens a
 //! directory or shows a file's head (text sanitised as logs are, binaries as hex);
-//! `o` copies the selection out to a path typed at the prompt, `u` copies a local
+//! `d` copies the selection out (down) to a path typed at the prompt, `u` copies a local
 //! file into the directory shown, each with its progress on the pane's last lines
 //! and a question before anything is overwritten.
 //!
@@ -536,9 +536,9 @@ impl Pane for FilesPane {
             }
             None => Line::from(Span::styled(
                 if self.viewing.is_some() {
-                    "esc closes · o copies this file out · ↑↓ scroll"
+                    "esc closes · d copies this file out · ↑↓ scroll"
                 } else {
-                    "enter opens · h goes up · o copies out · u copies in · r reads again"
+                    "enter opens · h goes up · d copies out · u copies in · r reads again"
                 },
                 muted,
             )),

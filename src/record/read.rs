@@ -1,0 +1,351 @@
+//! Questions asked of a record: which problems are open and since when (the UI's
+//! "since"), and what happened over a span (`portolan history`).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::ProblemRow;
+use super::store::{Store, StoreError, from_millis, millis};
+
+/// Problems the record holds as not ended.
+pub fn open_problems(store: &Store) -> Result<Vec<ProblemRow>, StoreError> {
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT kind, container_id, container, project, started_at, reconstructed, detail
+             FROM problems WHERE ended_at IS NULL ORDER BY started_at",
+        )
+        .map_err(|e| store.error(&e))?;
+    let rows = statement
+        .query_map([], |r| {
+            Ok(ProblemRow {
+                kind: r.get(0)?,
+                container_id: r.get(1)?,
+                container: r.get(2)?,
+                project: r.get(3)?,
+                started_at: from_millis(r.get(4)?),
+                reconstructed: r.get(5)?,
+                detail: r.get(6)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(|e| store.error(&e))?;
+    Ok(rows)
+}
+
+/// When the record was last written: a moment ago while a writer runs, else the
+/// last commit of its last session (a killed writer's included).
+pub fn last_write(store: &Store) -> Option<DateTime<Utc>> {
+    store
+        .conn
+        .query_row("SELECT max(last_write) FROM sessions", [], |r| r.get::<_, Option<i64>>(0))
+        .ok()
+        .flatten()
+        .map(from_millis)
+}
+
+/// One problem over its life, as `portolan history` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    pub kind: String,
+    pub container_id: String,
+    pub container: String,
+    pub project: Option<String>,
+    pub started_at: DateTime<Utc>,
+    /// The start was inferred from the engine's counters, not seen.
+    pub started_reconstructed: bool,
+    /// `None` while it lasts.
+    pub ended_at: Option<DateTime<Utc>>,
+    pub detail: String,
+    /// The last line the container wrote before it failed, when the record has it.
+    pub last_log: Option<String>,
+    /// The container is gone from the engine; the record still knows it.
+    pub removed_at: Option<DateTime<Utc>>,
+    /// Its log around the incident, when the record took one.
+    pub excerpt: Option<IncidentExcerpt>,
+}
+
+/// The lines around an incident, raw as the container wrote them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentExcerpt {
+    pub at: DateTime<Utc>,
+    /// `die`, `oom` or `unhealthy`.
+    pub reason: String,
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+}
+
+/// An incident's excerpt: the first one taken from a little before it began (a
+/// probe streak or a crash loop begins before the event that names it) to its end.
+fn excerpt_of(
+    store: &Store,
+    container_id: &str,
+    from: i64,
+    to: i64,
+) -> rusqlite::Result<Option<IncidentExcerpt>> {
+    let found: Option<(i64, i64, String)> = store
+        .conn
+        .query_row(
+            "SELECT id, at, reason FROM excerpts WHERE container_id = ?1 AND at >= ?2 AND at <= ?3
+             ORDER BY at LIMIT 1",
+            params![container_id, from, to],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((id, at, reason)) = found else { return Ok(None) };
+    let mut statement = store
+        .conn
+        .prepare("SELECT after, line FROM excerpt_lines WHERE excerpt = ?1 ORDER BY n")?;
+    let mut excerpt =
+        IncidentExcerpt { at: from_millis(at), reason, before: Vec::new(), after: Vec::new() };
+    let rows = statement.query_map(params![id], |r| Ok((r.get::<_, bool>(0)?, r.get(1)?)))?;
+    for row in rows {
+        let (after, line) = row?;
+        if after { excerpt.after.push(line) } else { excerpt.before.push(line) }
+    }
+    Ok(Some(excerpt))
+}
+
+/// A span of time no writer recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gap {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Note {
+    pub at: DateTime<Utc>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEvent {
+    pub at: DateTime<Utc>,
+    pub scope: String,
+    pub name: String,
+    pub action: String,
+    pub detail: Option<String>,
+}
+
+/// What a record says of a span of time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct History {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The record's first moment: nothing before it is known.
+    pub recorded_since: Option<DateTime<Utc>>,
+    pub incidents: Vec<Incident>,
+    pub events: Vec<HistoryEvent>,
+    pub gaps: Vec<Gap>,
+    pub notes: Vec<Note>,
+}
+
+/// A recorded session shorter apart than this from the next is not a gap.
+const GAP_SLACK_MS: i64 = 5_000;
+
+/// Everything the record holds between `from` and `to`.
+pub fn history(
+    store: &Store,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<History, StoreError> {
+    let err = |e: rusqlite::Error| store.error(&e);
+    let (lo, hi) = (millis(from), millis(to));
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT p.kind, p.container_id, p.container, p.project, p.started_at, p.reconstructed,
+                    p.ended_at, p.detail, c.removed_at,
+                    (SELECT e.detail FROM events e
+                      WHERE e.subject_id = p.container_id AND e.action = 'last_log'
+                        AND e.at <= coalesce(p.ended_at, ?2) + 60000
+                      ORDER BY e.at DESC LIMIT 1)
+             FROM problems p LEFT JOIN containers c ON c.id = p.container_id
+             WHERE p.started_at <= ?2 AND (p.ended_at IS NULL OR p.ended_at >= ?1)
+             ORDER BY p.started_at, p.id",
+        )
+        .map_err(err)?;
+    let incidents = statement
+        .query_map(params![lo, hi], |r| {
+            Ok(Incident {
+                kind: r.get(0)?,
+                container_id: r.get(1)?,
+                container: r.get(2)?,
+                project: r.get(3)?,
+                started_at: from_millis(r.get(4)?),
+                started_reconstructed: r.get(5)?,
+                ended_at: r.get::<_, Option<i64>>(6)?.map(from_millis),
+                detail: r.get(7)?,
+                removed_at: r.get::<_, Option<i64>>(8)?.map(from_millis),
+                last_log: r.get(9)?,
+                excerpt: None,
+            })
+        })
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<Incident>>>)
+        .map_err(err)?;
+    let mut incidents = incidents;
+    for incident in &mut incidents {
+        let from = millis(incident.started_at) - 120_000;
+        let to = incident.ended_at.map_or(hi, millis) + 15_000;
+        incident.excerpt = excerpt_of(store, &incident.container_id, from, to).map_err(err)?;
+    }
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT at, scope, name, action, detail FROM events
+             WHERE at >= ?1 AND at <= ?2 AND action != 'last_log' ORDER BY at, id",
+        )
+        .map_err(err)?;
+    let events = statement
+        .query_map(params![lo, hi], |r| {
+            Ok(HistoryEvent {
+                at: from_millis(r.get(0)?),
+                scope: r.get(1)?,
+                name: r.get(2)?,
+                action: r.get(3)?,
+                detail: r.get(4)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(err)?;
+    let mut statement = store
+        .conn
+        .prepare("SELECT at, text FROM notes WHERE at >= ?1 AND at <= ?2 ORDER BY at, id")
+        .map_err(err)?;
+    let notes = statement
+        .query_map(params![lo, hi], |r| Ok(Note { at: from_millis(r.get(0)?), text: r.get(1)? }))
+        .and_then(Iterator::collect)
+        .map_err(err)?;
+    let mut statement = store
+        .conn
+        .prepare("SELECT started_at, last_write FROM sessions ORDER BY started_at")
+        .map_err(err)?;
+    let sessions: Vec<(i64, i64)> = statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .and_then(Iterator::collect)
+        .map_err(err)?;
+    let recorded_since = sessions.first().map(|(start, _)| from_millis(*start));
+    Ok(History {
+        from,
+        to,
+        recorded_since,
+        incidents,
+        events,
+        gaps: gaps(&sessions, lo, hi),
+        notes,
+    })
+}
+
+/// The spans between recorded sessions that fall within `lo..hi`.
+fn gaps(sessions: &[(i64, i64)], lo: i64, hi: i64) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    let mut covered_until: Option<i64> = None;
+    for &(start, last_write) in sessions {
+        if let Some(until) = covered_until
+            && start - until > GAP_SLACK_MS
+            && start >= lo
+            && until <= hi
+        {
+            gaps.push(Gap { from: from_millis(until.max(lo)), to: from_millis(start.min(hi)) });
+        }
+        covered_until = Some(covered_until.map_or(last_write, |u| u.max(last_write)));
+    }
+    gaps
+}
+
+#[cfg(test)]
+#[test]
+fn sessions_apart_leave_a_gap_and_overlapping_ones_do_not() {
+    let sessions = [(0, 10_000), (12_000, 50_000), (40_000, 60_000), (100_000, 120_000)];
+    let found = gaps(&sessions, 0, 200_000);
+    assert_eq!(found, vec![Gap { from: from_millis(60_000), to: from_millis(100_000) }]);
+    assert!(gaps(&sessions, 0, 30_000).is_empty(), "a gap after the span is not in it");
+}
+
+/// Lines of an excerpt the text shows on each side; the JSON has them all.
+const EXCERPT_LINES_SHOWN: usize = 10;
+
+/// The text `portolan history --format text` prints.
+pub fn text(history: &History, offset: chrono::FixedOffset) -> String {
+    use crate::model::sanitize::one_line;
+    use std::fmt::Write;
+    let clock =
+        |at: DateTime<Utc>| at.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut out = String::new();
+    let _ = writeln!(out, "History from {} to {}", clock(history.from), clock(history.to));
+    match history.recorded_since {
+        Some(since) if since > history.from => {
+            let _ = writeln!(out, "(recorded only since {})", clock(since));
+        }
+        None => {
+            let _ = writeln!(out, "(nothing recorded yet)");
+        }
+        _ => {}
+    }
+    let _ = writeln!(out, "\nIncidents ({})", history.incidents.len());
+    if history.incidents.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for incident in &history.incidents {
+        let mark = if incident.started_reconstructed { "~" } else { "" };
+        let end = match incident.ended_at {
+            Some(ended) => format!("until {}", clock(ended)),
+            None => "still open".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {mark}{}  {end}  {}  {}",
+            clock(incident.started_at),
+            one_line(&incident.container),
+            incident.kind
+        );
+        if !incident.detail.is_empty() {
+            let _ = writeln!(out, "      {}", one_line(&incident.detail));
+        }
+        if let Some(line) = &incident.last_log {
+            let _ = writeln!(out, "      last log: {}", one_line(line));
+        }
+        if let Some(excerpt) = &incident.excerpt {
+            let shown = excerpt.before.len().min(EXCERPT_LINES_SHOWN);
+            let _ = writeln!(
+                out,
+                "      log at the {} ({}), last {shown} of {} lines before, {} after:",
+                excerpt.reason,
+                clock(excerpt.at),
+                excerpt.before.len(),
+                excerpt.after.len()
+            );
+            for line in &excerpt.before[excerpt.before.len() - shown..] {
+                let _ = writeln!(out, "        | {}", one_line(line));
+            }
+            for line in excerpt.after.iter().take(EXCERPT_LINES_SHOWN) {
+                let _ = writeln!(out, "        > {}", one_line(line));
+            }
+        }
+        if let Some(removed) = incident.removed_at {
+            let _ = writeln!(out, "      container removed at {}", clock(removed));
+        }
+    }
+    let _ = writeln!(out, "\nEvents ({})", history.events.len());
+    for event in &history.events {
+        let detail =
+            event.detail.as_deref().map(|d| format!(" {}", one_line(d))).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}  {:<9} {} {}{detail}",
+            clock(event.at),
+            event.scope,
+            one_line(&event.name),
+            one_line(&event.action)
+        );
+    }
+    for gap in &history.gaps {
+        let _ = writeln!(out, "\nNot recorded from {} to {}", clock(gap.from), clock(gap.to));
+    }
+    for note in &history.notes {
+        let _ = writeln!(out, "\nNote ({}): {}", clock(note.at), one_line(&note.text));
+    }
+    out
+}

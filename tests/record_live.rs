@@ -1,0 +1,374 @@
+//! The flight recorder on the real engine: faults made for real while `portolan
+//! record` runs, then read back after the fact, after a `kill -9`, beside a second
+//! writer, and against files that are not a record or a disk that is full.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use support::{Fixture, docker_ok};
+
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("portolan-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A `portolan record` in the background, its stderr in a file.
+struct Recorder {
+    child: Child,
+    stderr: PathBuf,
+}
+
+impl Recorder {
+    fn start(db: &Path, extra: &[&str]) -> Recorder {
+        let stderr = db.with_extension(format!("stderr-{}", rand_suffix()));
+        let child = Command::new(env!("CARGO_BIN_EXE_portolan"))
+            .arg("record")
+            .arg("--db")
+            .arg(db)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        Recorder { child, stderr }
+    }
+
+    fn said(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    fn wait_said(&self, what: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if self.said().contains(what) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the recorder did not say {what:?} within {limit:?}; it said:\n{}", self.said());
+    }
+
+    fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        let _ = self.child.wait();
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the recorder did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+fn portolan(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_portolan")).args(args).env_remove("NO_COLOR").output().unwrap()
+}
+
+fn time(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text.trim()).unwrap().with_timezone(&Utc)
+}
+
+fn inspect(name: &str, format: &str) -> String {
+    docker_ok(&["inspect", "-f", format, name]).trim().to_string()
+}
+
+fn seconds_apart(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    ((a - b).num_milliseconds() as f64 / 1000.0).abs()
+}
+
+#[test]
+fn a_recorder_gives_true_since_last_words_and_survives_kill_9() {
+    let fx = Fixture::new("record");
+    let dir = temp_dir("record");
+    let db = dir.join("engine.db");
+    let mut recorder = Recorder::start(&db, &[]);
+    recorder.wait_said("recording to", Duration::from_secs(20));
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+
+    let started = Utc::now().timestamp() - 2;
+    let sick = fx.name("sick");
+    fx.run(
+        "sick",
+        &[
+            "--health-cmd",
+            "echo db-unreachable; exit 2",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+        &["sleep", "600"],
+    );
+    let looping = fx.name("loop");
+    fx.run("loop", &["--restart", "unless-stopped"], &["sh", "-c", "echo boom; exit 1"]);
+    let hog = fx.name("hog");
+    fx.run(
+        "hog",
+        &["--memory", "16m", "--memory-swap", "16m"],
+        &["sh", "-c", "x=aaaaaaaaaa; while true; do x=$x$x; done"],
+    );
+    let doomed = fx.name("doomed");
+    fx.run("doomed", &[], &[
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done; echo last-words-of-doomed; exit 4",
+        ]);
+
+    // The truth, read off the engine while it still has it: the first failing probe
+    // (the engine keeps only five), and the loop's second start (its first restart)
+    // from the engine's own events.
+    let mut sick_truth = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sick_truth.is_none() && Instant::now() < deadline {
+        let first = inspect(
+            &sick,
+            "{{with .State.Health}}{{range $i, $p := .Log}}{{if eq $i 0}}{{$p.Start.Format \"2006-01-02T15:04:05.999999999Z07:00\"}}{{end}}{{end}}{{end}}",
+        );
+        if !first.is_empty() {
+            sick_truth = Some(time(&first));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sick_truth = sick_truth.expect("the sick container's first probe");
+    std::thread::sleep(Duration::from_secs(2));
+    let until = (Utc::now().timestamp() + 1).to_string();
+    let container = format!("container={looping}");
+    let starts = docker_ok(&[
+        "events",
+        "--since",
+        &started.to_string(),
+        "--until",
+        &until,
+        "--filter",
+        &container,
+        "--filter",
+        "event=start",
+        "--format",
+        "{{.TimeNano}}",
+    ]);
+    let starts: Vec<i64> = starts.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+    assert!(starts.len() >= 2, "the loop restarted: {starts:?}");
+    let loop_truth = DateTime::from_timestamp_nanos(starts[1]);
+
+    // The doomed container dies, is seen dying, and is removed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while inspect(&doomed, "{{.State.Status}}") != "exited" {
+        assert!(Instant::now() < deadline, "doomed did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    docker_ok(&["rm", "-f", &doomed]);
+
+    // Long enough that the engine alone can no longer say when `sick` began.
+    std::thread::sleep(Duration::from_secs(9));
+    let killed_at = Utc::now();
+    recorder.kill9();
+
+    // The file opens after a kill -9, and lost at most the last second.
+    let store = portolan::record::store::Store::open_for_reading(&db).unwrap().unwrap();
+    let last = portolan::record::read::last_write(&store).unwrap();
+    assert!(
+        (killed_at - last).num_milliseconds() <= 1500,
+        "the last commit was {} ms before the kill",
+        (killed_at - last).num_milliseconds()
+    );
+    drop(store);
+
+    // A snapshot started now (the engine has only the last five probes of `sick`)
+    // gives each problem's start from the record.
+    let out = portolan(&["snapshot", "--db", db.to_str().unwrap(), "--wait", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problem = |name: &str, kind: &str| {
+        json["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["container"] == name && p["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} problem for {name}: {:#}", json["problems"]))
+            .clone()
+    };
+    let unhealthy = problem(&sick, "unhealthy");
+    let since = time(unhealthy["since"].as_str().unwrap());
+    assert!(seconds_apart(since, sick_truth) <= 2.0, "unhealthy since {since}, truth {sick_truth}");
+    assert_eq!(unhealthy["since_reconstructed"], false, "{unhealthy:#}");
+    let crashloop = problem(&looping, "crashloop");
+    let since = time(crashloop["since"].as_str().unwrap());
+    assert!(
+        seconds_apart(since, loop_truth) <= 2.0,
+        "crash loop since {since}, truth {loop_truth}"
+    );
+    let oom = problem(&hog, "oom_killed");
+    let finished = time(&inspect(&hog, "{{.State.FinishedAt}}"));
+    assert!(seconds_apart(time(oom["since"].as_str().unwrap()), finished) <= 2.0, "{oom:#}");
+
+    // The history keeps the removed container, its last words and its removal.
+    let out =
+        portolan(&["history", "--db", db.to_str().unwrap(), "--since", "10m", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incidents = history["engines"][0]["history"]["incidents"].as_array().unwrap().clone();
+    let gone = incidents
+        .iter()
+        .find(|i| i["container"] == doomed.as_str())
+        .unwrap_or_else(|| panic!("no incident for {doomed}: {incidents:#?}"));
+    assert_eq!(gone["kind"], "exited");
+    assert!(
+        gone["last_log"].as_str().unwrap_or_default().contains("last-words-of-doomed"),
+        "{gone:#}"
+    );
+    assert!(gone["removed_at"].is_string(), "{gone:#}");
+    // Its log before it died, taken at the death and kept after the removal.
+    let before = gone["excerpt"]["before"].as_array().unwrap_or_else(|| panic!("{gone:#}"));
+    assert_eq!(before.len(), 200, "{gone:#}");
+    assert_eq!(before[0], "line-101");
+    assert_eq!(before[199], "last-words-of-doomed");
+    assert!(gone["ended_at"].is_string(), "a removed container's problem ends: {gone:#}");
+    for (name, kind) in [(&sick, "unhealthy"), (&looping, "crashloop"), (&hog, "oom_killed")] {
+        assert!(
+            incidents.iter().any(|i| i["container"] == name.as_str() && i["kind"] == kind),
+            "no {kind} incident for {name}: {incidents:#?}"
+        );
+    }
+    let text = portolan(&["history", "--db", db.to_str().unwrap(), "--since", "10m"]);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(text.contains(&doomed) && text.contains("last log: last-words-of-doomed"), "{text}");
+
+    // A second recorder continues the file: the kill shows as a gap, and the
+    // problems still open are not opened twice.
+    std::thread::sleep(Duration::from_secs(6));
+    let second = Recorder::start(&db, &[]);
+    second.wait_said("recording to", Duration::from_secs(20));
+    // A third may not write the same file.
+    let third = portolan(&["record", "--db", db.to_str().unwrap()]);
+    assert!(!third.status.success());
+    let words = String::from_utf8_lossy(&third.stderr);
+    assert!(
+        words.contains("being recorded by another portolan") && words.contains("pid"),
+        "{words}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(second.terminate().success(), "a recorder stops cleanly on SIGTERM");
+    let out =
+        portolan(&["history", "--db", db.to_str().unwrap(), "--since", "10m", "--format", "json"]);
+    let history: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let history = &history["engines"][0]["history"];
+    assert_eq!(history["gaps"].as_array().unwrap().len(), 1, "{history:#}");
+    let open_unhealthy = history["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["container"] == sick.as_str() && i["kind"] == "unhealthy")
+        .count();
+    assert_eq!(open_unhealthy, 1, "{history:#}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn files_that_are_not_a_record_are_refused_and_left_alone() {
+    let dir = temp_dir("record-refuse");
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "precious\n").unwrap();
+    let out = portolan(&["record", "--db", notes.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let words = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        words.contains("is not a portolan record") && words.contains("left untouched"),
+        "{words}"
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "precious\n");
+
+    // A record damaged on disk.
+    let db = dir.join("damaged.db");
+    let mut recorder = Recorder::start(&db, &[]);
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(1500));
+    recorder.kill9();
+    // Fold the WAL in first, so the damage is to the pages themselves.
+    drop(portolan::record::store::Store::open_for_reading(&db).unwrap());
+    let mut bytes = Vec::new();
+    std::fs::File::open(&db).unwrap().read_to_end(&mut bytes).unwrap();
+    let len = bytes.len();
+    for b in &mut bytes[100..len] {
+        *b ^= 0x5A;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let _ = std::fs::remove_file(dir.join("damaged.db-wal"));
+    let out = portolan(&["history", "--db", db.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let words = String::from_utf8_lossy(&out.stderr);
+    assert!(words.contains("damaged") || words.contains("not a portolan record"), "{words}");
+    assert_eq!(std::fs::read(&db).unwrap(), bytes, "the damaged file is left as it was");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Unmounts the small file system however the test ends.
+struct Mount(PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_stops_recording_in_words_and_it_resumes_when_there_is_room() {
+    let fx = Fixture::new("recfull");
+    let dir = temp_dir("record-full");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&dir)
+        .status()
+        .expect("mount runs (the tests run as root, as CI does)");
+    assert!(mounted.success(), "a small tmpfs for the full-disk test (needs root)");
+    let _mount = Mount(dir.clone());
+    let db = dir.join("engine.db");
+    let recorder = Recorder::start(&db, &[]);
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(1500));
+    // Fill what is left.
+    let filler = dir.join("filler");
+    let _ = Command::new("dd")
+        .args(["if=/dev/zero", "bs=4k", "count=1000"])
+        .arg(format!("of={}", filler.display()))
+        .stderr(Stdio::null())
+        .status();
+    // Events to record, which no longer fit.
+    for i in 0..6 {
+        fx.run(&format!("c{i}"), &[], &["sh", "-c", "echo a line that needs room; sleep 60"]);
+    }
+    recorder.wait_said("is full: recording stopped", Duration::from_secs(30));
+    std::fs::remove_file(&filler).unwrap();
+    fx.run("after", &[], &["sleep", "60"]);
+    recorder.wait_said("recording again", Duration::from_secs(30));
+    assert!(recorder.terminate().success());
+    let store = portolan::record::store::Store::open_for_reading(&db).unwrap().unwrap();
+    drop(store);
+}
