@@ -633,6 +633,14 @@ fn the_files_pane_enters_a_directory_and_copies_a_file_out() {
     let out_dir = std::env::temp_dir().join(format!("portolan-e2e-files-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).unwrap();
+    /// Removes the copies' directory even when the test fails.
+    struct Cleanup(std::path::PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(out_dir.clone());
     let tmux = Tmux::start("files", 80, 24, &[], &format!("--pane files --container {name}"));
     tmux.wait_for("the root listed", Duration::from_secs(10), |s| {
         s.contains(&format!("Files · {name} · / ·")) && s.contains(" srv/")
@@ -676,7 +684,6 @@ fn the_files_pane_enters_a_directory_and_copies_a_file_out() {
     tmux.wait_for("/srv/site", Duration::from_secs(5), |s| s.contains("· /srv/site ·"));
     tmux.keys(&["q"]);
     tmux.wait_for("portolan to exit", Duration::from_secs(5), |s| s.contains("PORTOLAN-EXIT:0"));
-    let _ = std::fs::remove_dir_all(&out_dir);
 }
 
 #[test]
