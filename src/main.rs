@@ -425,6 +425,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Snapshot(_)) if pane == PaneId::Changes && cli.container.is_none() => Ok(
             usage_error("`snapshot --pane changes` needs --container NAME: whose changes to list"),
         ),
+        Some(Command::Snapshot(_)) if pane == PaneId::Files && cli.container.is_none() => {
+            Ok(usage_error("`snapshot --pane files` needs --container NAME: whose files to list"))
+        }
         Some(Command::Snapshot(args)) => {
             if pane == PaneId::Processes && cli.container.is_none() {
                 return Ok(usage_error("`snapshot --pane processes` needs --container NAME"));
@@ -481,6 +484,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.pane = pane;
             match pane {
                 PaneId::Changes => app.panes.changes.target = cli.container,
+                PaneId::Files => app.panes.files.target = cli.container,
                 PaneId::Processes => app.processes_name = cli.container,
                 _ => {}
             }

@@ -624,6 +624,69 @@ fn the_processes_pane_signals_a_process_after_asking() {
 }
 
 #[test]
+fn the_files_pane_enters_a_directory_and_copies_a_file_out() {
+    let fx = support::Fixture::new("e2e-files");
+    let script =
+        "mkdir -p /srv/site/assets && printf 'body{}' > /srv/site/assets/style.css; sleep 600";
+    fx.run("site", &[], &["sh", "-c", script]);
+    let name = fx.name("site");
+    let out_dir = std::env::temp_dir().join(format!("portolan-e2e-files-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir).unwrap();
+    /// Removes the copies' directory even when the test fails.
+    struct Cleanup(std::path::PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(out_dir.clone());
+    let tmux = Tmux::start("files", 80, 24, &[], &format!("--pane files --container {name}"));
+    tmux.wait_for("the root listed", Duration::from_secs(10), |s| {
+        s.contains(&format!("Files · {name} · / ·")) && s.contains(" srv/")
+    });
+    // Down to srv/ (directories come first, in natural order) and into it, then site/
+    // and assets/.
+    let screen = tmux.screen();
+    let rows: Vec<&str> = screen.lines().filter(|l| l.starts_with('│')).collect();
+    let down = rows.iter().position(|l| l.contains(" srv/")).expect("srv row");
+    for _ in 0..down {
+        tmux.keys(&["j"]);
+    }
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("/srv", Duration::from_secs(10), |s| {
+        s.contains("· /srv ·") && s.contains(" site/")
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("/srv/site", Duration::from_secs(10), |s| s.contains(" assets/"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the file's name", Duration::from_secs(10), |s| {
+        s.contains("· /srv/site/assets ·") && s.contains("6B") && s.contains(" style.css")
+    });
+    // Its text, then a copy out to a directory of this machine.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the text", Duration::from_secs(10), |s| s.contains("│body{}"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the listing again", Duration::from_secs(5), |s| s.contains(" style.css"));
+    tmux.keys(&["d"]);
+    tmux.wait_for("the prompt", Duration::from_secs(5), |s| {
+        s.contains("copy out to (local path): style.css")
+    });
+    tmux.keys(&["C-u"]);
+    tmux.keys(&["-l", &out_dir.display().to_string()]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the copy done", Duration::from_secs(10), |s| {
+        s.contains("done, 6B of 6B (100%)")
+    });
+    assert_eq!(std::fs::read(out_dir.join("style.css")).unwrap(), b"body{}");
+    // Back up with h, and out.
+    tmux.keys(&["h"]);
+    tmux.wait_for("/srv/site", Duration::from_secs(5), |s| s.contains("· /srv/site ·"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(5), |s| s.contains("PORTOLAN-EXIT:0"));
+}
+
+#[test]
 fn the_ports_key_says_which_published_port_listens() {
     let fx = support::Fixture::new("e2e-ports");
     let project = fx.name("proj");

@@ -3,6 +3,10 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use portolan::model::changes::{Change, ChangeKind, ContainerChanges};
+use portolan::model::files::{
+    Direction, EntryKind, FileEntry, FileHead, FilesUpdate, Head, Listing, ListingAnswer, Transfer,
+    TransferState,
+};
 use portolan::model::processes::{ProcessRow, ProcessTable};
 use portolan::model::{
     ComposeInfo, Connection, Container, ContainerState, CpuCounter, Dependency,
@@ -193,7 +197,66 @@ fn on(pane: PaneId, theme: &str) -> App {
         app.model.apply(Update::Changes(Box::new(changes_fixture())));
         app.panes.changes.target = Some("shop-api-1".into());
     }
+    // The files pane is drawn open on the api container's /app, as the engine listed it.
+    if pane == PaneId::Files {
+        app.model.apply(files_listing("/app"));
+        app.panes.files.target = Some("shop-api-1".into());
+        app.panes.files.show_dir("/app");
+    }
     app
+}
+
+fn file_entry(name: &str, kind: EntryKind, size: u64, mode: u32) -> FileEntry {
+    FileEntry {
+        name: name.into(),
+        kind,
+        size,
+        mode,
+        uid: 0,
+        gid: 0,
+        user: "root".into(),
+        group: "root".into(),
+        mtime: t(-3600).timestamp(),
+        link_target: String::new(),
+        below: 0,
+    }
+}
+
+/// /app of the api container: a directory with what is below it summed, files in
+/// natural order, a link, a file owned by numbers, and a name made to attack the
+/// terminal (an escape sequence, a newline, invalid UTF-8).
+fn files_listing(path: &str) -> Update {
+    let mut cache = file_entry("cache", EntryKind::Dir, 3_500_000, 0o755);
+    cache.below = 42;
+    let mut config = file_entry("config.yml", EntryKind::File, 1_234, 0o640);
+    config.user = String::new();
+    config.group = String::new();
+    config.uid = 1000;
+    config.gid = 1000;
+    let mut current = file_entry("current", EntryKind::Symlink, 0, 0o777);
+    current.link_target = "releases/v10".into();
+    let mut setuid = file_entry("helper", EntryKind::File, 900_000, 0o4755);
+    setuid.mtime = t(-86_400 * 30).timestamp();
+    let hostile =
+        String::from_utf8_lossy(b"evil\x1b[2J\x1b]0;pwned\x07\nname\xff.txt").into_owned();
+    let entries = vec![
+        cache,
+        file_entry("empty", EntryKind::Dir, 0, 0o700),
+        file_entry("page2.html", EntryKind::File, 20, 0o644),
+        file_entry("page10.html", EntryKind::File, 10, 0o644),
+        config,
+        current,
+        setuid,
+        file_entry(&hostile, EntryKind::File, 7, 0o644),
+    ];
+    let listing = Listing { dir: None, entries, read: 51, cut: None };
+    let answer = ListingAnswer {
+        id: "aaaaaaaaaaaa1".into(),
+        path: path.into(),
+        at: t(-2),
+        result: Ok(listing),
+    };
+    Update::Files(Box::new(FilesUpdate::Listing(answer)))
 }
 
 fn process(pid: u32, ppid: u32, cpu: f64, rss_kib: u64, command: &str) -> ProcessRow {
@@ -1567,6 +1630,216 @@ fn changes_pane_asks_the_size_of_the_selected_file_only_once() {
     })));
     let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
     assert!(text.contains("/app/cache/page2.html · 2.00KiB"), "{text}");
+}
+
+#[test]
+fn files_pane_lists_modes_owners_sizes_and_links_and_defuses_names() {
+    let mut app = on(PaneId::Files, "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("Files · shop-api-1 · /app · 8 entries"), "{text}");
+    assert!(!text.contains('\u{1b}') && !text.contains("pwned"), "escapes are not drawn: {text}");
+    assert!(
+        text.contains("evil name\u{FFFD}.txt"),
+        "the newline is a space, bad UTF-8 shown: {text}"
+    );
+    assert!(
+        text.contains("drwxr-xr-x root:root 3.34MiB"),
+        "a directory sums what is below: {text}"
+    );
+    assert!(text.contains("-rw-r----- 1000:1000 1.21KiB"), "owners by number: {text}");
+    assert!(text.contains("-rwsr-xr-x root:root"), "setuid shown: {text}");
+    assert!(text.contains("current → releases/v10"), "links as links: {text}");
+    let page2 = text.find("page2.html").expect("page2");
+    assert!(page2 < text.find("page10.html").expect("page10"), "natural order: {text}");
+    // The pane asks only for what it lacks: the listing is there, nothing to ask.
+    app.ask_files();
+    assert!(app.pending.is_empty(), "{:?}", app.pending);
+    // Into cache/: its listing is asked for, and the pane says it is reading.
+    assert!(app.act(Action::ToggleDetail));
+    app.ask_files();
+    assert!(
+        matches!(app.pending.as_slice(), [portolan::engine::EngineCommand::Files { request: portolan::engine::files::FilesRequest::List { path, .. }, .. }] if path == "/app/cache"),
+        "{:?}",
+        app.pending
+    );
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("/app/cache") && text.contains("Reading the directory…"), "{text}");
+    // Back up: the cached /app shows at once, cache/ selected again.
+    assert!(app.act(Action::Left));
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("8 entries"), "{text}");
+}
+
+#[test]
+fn files_key_opens_the_selected_container_at_its_root() {
+    let mut app = on(PaneId::Containers, "dark");
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(!text.contains("F Files"), "no tab before a container is picked: {text}");
+    let selected = app.selected_container().expect("a selection").to_string();
+    assert!(app.act(Action::PaneFiles));
+    assert_eq!(app.pane, PaneId::Files);
+    app.ask_files();
+    assert!(
+        matches!(app.pending.as_slice(), [portolan::engine::EngineCommand::Files { request: portolan::engine::files::FilesRequest::List { id, path }, .. }] if *id == selected && path == "/"),
+        "{:?}",
+        app.pending
+    );
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("F Files") && text.contains("Reading the directory…"), "{text}");
+    // Leaving stops the listing under way; coming back asks again.
+    app.pending.clear();
+    assert!(app.act(Action::Pane3));
+    assert!(app.pending.iter().any(|c| matches!(
+        c,
+        portolan::engine::EngineCommand::Files {
+            request: portolan::engine::files::FilesRequest::Leave,
+            ..
+        }
+    )));
+    app.pending.clear();
+    assert!(app.act(Action::PaneFiles));
+    app.ask_files();
+    assert_eq!(app.pending.len(), 1, "{:?}", app.pending);
+}
+
+#[test]
+fn files_pane_views_text_as_logs_are_sanitised_and_binaries_as_hex() {
+    let mut app = on(PaneId::Files, "dark");
+    app.panes.files.show_file("/app/config.yml");
+    let mut bytes = b"name: shop\n\x1b[31mred\x1b[0m: yes\n\x1b]0;title\x07port: 80\n".to_vec();
+    bytes.resize(300 * 1024, b'x');
+    let head = |path: &str, bytes: Vec<u8>, size: u64| {
+        Update::Files(Box::new(FilesUpdate::Head(FileHead {
+            id: "aaaaaaaaaaaa1".into(),
+            path: path.into(),
+            at: t(-1),
+            result: Ok(Head { size, bytes, resolved: path.into() }),
+            directory: None,
+        })))
+    };
+    app.apply(head("/app/config.yml", bytes[..256 * 1024].to_vec(), 300 * 1024));
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    insta::assert_snapshot!("files_view_text_80x24", text);
+    assert!(text.contains("first 256KiB of 300KiB"), "{text}");
+    assert!(text.contains("│red: yes") && text.contains("│port: 80"), "{text}");
+    assert!(!text.contains('\u{1b}') && !text.contains("title"), "{text}");
+    // Esc closes the viewer; a binary shows as hex.
+    assert!(app.act(Action::Back));
+    app.panes.files.show_file("/app/helper");
+    app.apply(head(
+        "/app/helper",
+        b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0>\0".to_vec(),
+        900_000,
+    ));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    insta::assert_snapshot!("files_view_binary_120x40", text);
+    assert!(text.contains("A binary file (879KiB)"), "{text}");
+    assert!(text.contains("00000000  7f 45 4c 46 02 01 01 00"), "{text}");
+}
+
+#[test]
+fn files_pane_copies_ask_before_replacing_and_read_only_refuses_copy_in() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use portolan::engine::EngineCommand;
+    use portolan::engine::files::FilesRequest;
+    let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    let dir = std::env::temp_dir().join(format!("portolan-files-ui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let there = dir.join("config.yml");
+    std::fs::write(&there, b"old").unwrap();
+
+    let mut app = on(PaneId::Files, "dark");
+    // Down to config.yml (after cache/, empty/, page2, page10), then o.
+    for _ in 0..4 {
+        app.act(Action::Down);
+    }
+    assert!(app.act(Action::CopyOut));
+    assert!(app.text_input_active());
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("copy out to (local path): config.yml"), "{text}");
+    // A directory that is there: the file goes into it, and it exists there: asked.
+    for _ in 0.."config.yml".len() {
+        app.text_input(&key(KeyCode::Backspace));
+    }
+    for c in dir.display().to_string().chars() {
+        app.text_input(&key(KeyCode::Char(c)));
+    }
+    app.text_input(&key(KeyCode::Enter));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("config.yml exists here: replace it?"), "{text}");
+    app.ask_files();
+    assert!(app.pending.is_empty(), "nothing is copied before the answer: {:?}", app.pending);
+    app.text_input(&key(KeyCode::Char('y')));
+    app.ask_files();
+    match app.pending.as_slice() {
+        [
+            EngineCommand::Files {
+                request: FilesRequest::CopyOut { path, local, expected, .. },
+                ..
+            },
+        ] => {
+            assert_eq!(path, "/app/config.yml");
+            assert_eq!(local, &there);
+            assert_eq!(*expected, Some(1_234));
+        }
+        other => panic!("one copy out: {other:?}"),
+    }
+    app.pending.clear();
+    // Its progress shows on the pane.
+    app.apply(Update::Files(Box::new(FilesUpdate::Transfer(Transfer {
+        number: 0,
+        container: "aaaaaaaaaaaa1".into(),
+        direction: Direction::Out,
+        remote: "/app/config.yml".into(),
+        local: "/home/me/config.yml".into(),
+        done: 617,
+        total: Some(1_234),
+        state: TransferState::Running,
+    }))));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(
+        text.contains("copy out 617B of 1.21KiB (50%) · /app/config.yml → /home/me/config.yml"),
+        "{text}"
+    );
+    // Any other key than y keeps what is there.
+    app.act(Action::CopyOut);
+    app.text_input(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    for c in there.display().to_string().chars() {
+        app.text_input(&key(KeyCode::Char(c)));
+    }
+    app.text_input(&key(KeyCode::Enter));
+    app.text_input(&key(KeyCode::Char('n')));
+    app.ask_files();
+    assert!(app.pending.is_empty());
+
+    // Copy in: a file whose name is in the directory is asked about first.
+    let local = dir.join("page2.html");
+    std::fs::write(&local, b"<p>2</p>").unwrap();
+    assert!(app.act(Action::CopyIn));
+    for c in local.display().to_string().chars() {
+        app.text_input(&key(KeyCode::Char(c)));
+    }
+    app.text_input(&key(KeyCode::Enter));
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("/app/page2.html exists in the container: replace it?"), "{text}");
+    insta::assert_snapshot!("files_copy_in_question_120x40", text);
+    app.text_input(&key(KeyCode::Char('y')));
+    app.ask_files();
+    assert!(matches!(
+        app.pending.as_slice(),
+        [EngineCommand::Files { request: FilesRequest::CopyIn { dir, .. }, .. }] if dir == "/app"
+    ));
+    app.pending.clear();
+
+    // Read-only: copy in is refused before anything is typed; copy out is allowed.
+    app.read_only = true;
+    app.act(Action::CopyIn);
+    assert!(!app.text_input_active());
+    let notice = app.notice.clone().expect("a notice");
+    assert!(notice.error && notice.text.contains("read-only"), "{notice:?}");
+    assert!(app.act(Action::CopyOut));
+    assert!(app.text_input_active(), "copying out changes nothing in the container");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The api container publishing HTTP on 8080 (on every address), 9000 with nothing

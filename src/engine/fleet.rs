@@ -56,7 +56,8 @@ impl Fleet {
         match &command {
             EngineCommand::Act { host, .. }
             | EngineCommand::Changes { host, .. }
-            | EngineCommand::PathStat { host, .. } => {
+            | EngineCommand::PathStat { host, .. }
+            | EngineCommand::Files { host, .. } => {
                 if let Some(member) = self.members.get(*host) {
                     member.handle.command(command);
                 }

@@ -18,6 +18,7 @@ pub mod endpoint;
 pub mod error;
 pub mod events;
 pub mod excerpts;
+pub mod files;
 pub mod fleet;
 pub mod host_files;
 pub mod inspections;

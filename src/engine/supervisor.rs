@@ -103,6 +103,8 @@ pub enum EngineCommand {
     Changes { host: crate::model::HostId, id: String },
     /// Ask the size and kind of one path of container `id` of engine `host`.
     PathStat { host: crate::model::HostId, id: String, path: String },
+    /// Browse or copy a container's files (the Files pane).
+    Files { host: crate::model::HostId, request: super::files::FilesRequest },
     /// Dial a container's published ports once, from here, and say which answer.
     CheckPorts(super::ports::PortCheckRequest),
 }
@@ -200,6 +202,8 @@ pub struct Supervisor {
     /// restarted with every session.
     processes: Option<super::processes::ProcessRequest>,
     processes_cancel: Option<CancellationToken>,
+    /// The Files pane's listing or head under way: one at a time, the last asked wins.
+    browse_cancel: Option<CancellationToken>,
 }
 
 /// Why a session with the engine ended.
@@ -244,6 +248,7 @@ impl Supervisor {
             pods_error: None,
             processes: None,
             processes_cancel: None,
+            browse_cancel: None,
         }
     }
 
@@ -264,6 +269,49 @@ impl Supervisor {
             self.updates.clone(),
             cancel,
         ));
+    }
+
+    /// Starts what the Files pane asked for. A listing or head replaces the one under
+    /// way (the operator moved on); copies run to their end, each in its own task.
+    fn files(
+        &mut self,
+        docker: &Docker,
+        session: &CancellationToken,
+        request: super::files::FilesRequest,
+    ) {
+        use super::files::{self, FilesRequest};
+        let updates = self.updates.clone();
+        if matches!(
+            request,
+            FilesRequest::List { .. } | FilesRequest::Head { .. } | FilesRequest::Leave
+        ) && let Some(cancel) = self.browse_cancel.take()
+        {
+            cancel.cancel();
+        }
+        let docker = docker.clone();
+        match request {
+            FilesRequest::List { id, path } => {
+                let cancel = session.child_token();
+                self.browse_cancel = Some(cancel.clone());
+                tokio::spawn(files::list(docker, id, path, files::LIST_BUDGET, updates, cancel));
+            }
+            FilesRequest::Head { id, path } => {
+                let cancel = session.child_token();
+                self.browse_cancel = Some(cancel.clone());
+                tokio::spawn(files::head(docker, id, path, updates, cancel));
+            }
+            FilesRequest::CopyOut { number, id, path, local, expected } => {
+                let cancel = session.child_token();
+                tokio::spawn(files::copy_out(
+                    docker, number, id, path, local, expected, updates, cancel,
+                ));
+            }
+            FilesRequest::CopyIn { number, id, dir, local } => {
+                let cancel = session.child_token();
+                tokio::spawn(files::copy_in(docker, number, id, dir, local, updates, cancel));
+            }
+            FilesRequest::Leave => {}
+        }
     }
 
     /// Dials a container's published ports in a task of its own: a port that drops
@@ -346,6 +394,11 @@ impl Supervisor {
                         }
                         // The pane asks again when the selection moves; nothing to say.
                         Some(EngineCommand::PathStat { .. }) => {}
+                        Some(EngineCommand::Files { request, .. }) => {
+                            if let Some(update) = super::files::unanswered(request, "the engine is not connected") {
+                                let _ = self.updates.send(update).await;
+                            }
+                        }
                         // The ports are dialled directly, not through the engine.
                         Some(EngineCommand::CheckPorts(request)) => self.check_ports(request),
                         Some(EngineCommand::Act { verb, targets, .. }) => {
@@ -536,6 +589,7 @@ impl Supervisor {
                     Some(EngineCommand::PathStat { id, path, .. }) => {
                         tokio::spawn(actions::path_stat(docker.clone(), id, path, self.updates.clone()));
                     }
+                    Some(EngineCommand::Files { request, .. }) => self.files(docker, &session.cancel, request),
                     Some(EngineCommand::CheckPorts(request)) => self.check_ports(request),
                     Some(EngineCommand::Act { verb, targets, .. }) => {
                         // Its own task: a stop waits up to 10 s per container, and the

@@ -9,6 +9,7 @@ pub mod action;
 pub mod changes;
 pub mod compose;
 pub mod container;
+pub mod files;
 pub mod format;
 pub mod history;
 pub mod logs;
@@ -275,6 +276,8 @@ pub enum Update {
     Changes(Box<changes::ContainerChanges>),
     /// One path of a container, as the archive endpoint describes it.
     PathStat(Box<changes::PathStat>),
+    /// A directory listing, a file's head or a copy's progress, for the Files pane.
+    Files(Box<files::FilesUpdate>),
     /// Problems an engine's record holds as open, with when each began: "since" for
     /// what started before this session watched.
     RecordedProblems(Vec<since::RecordedStart>),
@@ -359,6 +362,8 @@ pub struct Model {
     /// What containers changed against their images, by id: only those asked about
     /// (the Changes pane), as last answered; never polled.
     pub changes: BTreeMap<String, changes::ContainerChanges>,
+    /// What the Files pane read of containers' filesystems, and its copies.
+    pub files: files::FilesState,
     /// When open problems began, as an engine's record says: by host, problem kind
     /// and container id.
     pub recorded_starts: HashMap<(HostId, String, String), since::RecordedStart>,
@@ -428,6 +433,7 @@ impl Model {
             swarm_host: 0,
             processes: None,
             changes: BTreeMap::new(),
+            files: files::FilesState::default(),
             recorded_starts: HashMap::new(),
             port_checks: BTreeMap::new(),
             history_len: stats::DEFAULT_HISTORY,
@@ -465,8 +471,10 @@ impl Model {
         {
             return false;
         }
-        let moves_state =
-            !matches!(update, Update::Stats(_) | Update::Logs(_) | Update::Processes(_));
+        let moves_state = !matches!(
+            update,
+            Update::Stats(_) | Update::Logs(_) | Update::Processes(_) | Update::Files(_)
+        );
         let changed = match update {
             Update::Connecting { at } => {
                 let entry = &mut self.hosts[host];
@@ -582,6 +590,7 @@ impl Model {
                 self.stats.remove(&id);
                 self.history.forget(&id);
                 self.changes.remove(&id);
+                self.files.forget(&id);
                 self.port_checks.remove(&id);
                 let removed = self.containers.remove(&id).is_some();
                 if removed {
@@ -724,6 +733,7 @@ impl Model {
                 self.changes.insert(changes.id.clone(), *changes);
                 true
             }
+            Update::Files(update) => self.files.apply(*update),
             Update::Excerpt(_) => false,
             Update::RecordedProblems(starts) => {
                 self.recorded_starts.retain(|(h, _, _), _| *h != host);

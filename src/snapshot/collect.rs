@@ -148,6 +148,9 @@ pub async fn snapshot(
     if synced && view.pane == PaneId::Changes {
         changes(&mut model, &mut handle, view.container.as_deref()).await;
     }
+    if synced && view.pane == PaneId::Files {
+        files(&mut model, &mut handle, view.container.as_deref()).await;
+    }
     handle.stop().await;
     if !synced {
         return Ok(Outcome::NotListed);
@@ -167,6 +170,7 @@ pub async fn snapshot(
             match pane {
                 // Asked above, with the snapshot's own wait; drawing asks nothing.
                 PaneId::Changes => app.panes.changes.target = container,
+                PaneId::Files => app.panes.files.target = container,
                 PaneId::Processes => app.processes_name = container,
                 _ => {}
             }
@@ -231,6 +235,23 @@ async fn changes(model: &mut Model, handle: &mut Fleet, target: Option<&str>) {
     handle.command(EngineCommand::PathStat { host, id: id.clone(), path: row.path.clone() });
     let described = |update: &Update| matches!(update, Update::PathStat(stat) if stat.id == id && stat.path == row.path);
     wait_for(model, handle, deadline, described).await;
+}
+
+/// How long `snapshot --pane files` waits for the listing (its own budget stops it
+/// sooner on a big tree).
+const FILES_WAIT: Duration = Duration::from_secs(30);
+
+/// Asks for the listing of the root of the container `target` names, as the pane
+/// would on opening, and waits for it.
+async fn files(model: &mut Model, handle: &mut Fleet, target: Option<&str>) {
+    use crate::engine::files::FilesRequest;
+    let Some(c) = target.and_then(|t| model.container_named(t)) else { return };
+    let (host, id) = (c.host, c.id.clone());
+    let request = FilesRequest::List { id: id.clone(), path: "/".into() };
+    handle.command(EngineCommand::Files { host, request });
+    let deadline = tokio::time::Instant::now() + FILES_WAIT;
+    let listed = |update: &Update| matches!(update, Update::Files(f) if matches!(&**f, crate::model::files::FilesUpdate::Listing(l) if l.id == id));
+    wait_for(model, handle, deadline, listed).await;
 }
 
 /// Applies updates until one passes `done` (true) or the deadline passes (false).

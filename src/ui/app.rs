@@ -236,6 +236,7 @@ impl App {
 
     /// Brings the pane on screen (and the view over it) up to date with the model.
     pub fn sync(&mut self) {
+        self.panes.files.read_only = self.read_only;
         let view = view_of!(self, "");
         self.panes.get_mut(self.pane).sync(&view);
         if let Some(inspect) = self.inspect.as_mut() {
@@ -256,6 +257,25 @@ impl App {
         self.sync();
         if let Some((host, id, path)) = self.panes.changes.take_stat_due(&self.model) {
             self.pending.push(EngineCommand::PathStat { host, id, path });
+        }
+    }
+
+    /// Asks the engine for what the Files pane shows (a listing, a file's head) and
+    /// for the copies the operator confirmed: the run loop calls it before passing
+    /// requests on.
+    pub fn ask_files(&mut self) {
+        if self.pane != PaneId::Files {
+            return;
+        }
+        self.sync();
+        for (host, request) in self.panes.files.take_requests(&self.model) {
+            // The pane refuses before asking; this holds whatever asked.
+            if self.read_only
+                && matches!(request, crate::engine::files::FilesRequest::CopyIn { .. })
+            {
+                continue;
+            }
+            self.pending.push(EngineCommand::Files { host, request });
         }
     }
 
@@ -318,6 +338,14 @@ impl App {
         if self.pane == PaneId::Logs {
             // Nobody looks: stop the streams.
             self.pending.push(EngineCommand::FollowLogs(None));
+        }
+        if self.pane == PaneId::Files {
+            // A listing of a big tree nobody waits for any more stops streaming.
+            self.panes.files.left(&self.model);
+            for host in 0..self.model.hosts.len() {
+                let request = crate::engine::files::FilesRequest::Leave;
+                self.pending.push(EngineCommand::Files { host, request });
+            }
         }
         self.sync();
         let selected = self.selected_container().map(String::from);

@@ -119,6 +119,12 @@ pub enum Action {
     KillProcess,
     /// Show what the selected container changed against its image.
     PaneChanges,
+    /// Browse the selected container's files.
+    PaneFiles,
+    /// Files: copy the selection out to a local path (asks before replacing).
+    CopyOut,
+    /// Files: copy a local file into the directory shown (asks before replacing).
+    CopyIn,
     /// Dial the selection's published ports from here and say which answer.
     CheckPorts,
 }
@@ -197,6 +203,9 @@ action_names! {
     PaneProcesses => "pane_processes",
     KillProcess => "kill_process",
     PaneChanges => "pane_changes",
+    PaneFiles => "pane_files",
+    CopyOut => "copy_out",
+    CopyIn => "copy_in",
     CheckPorts => "check_ports",
 }
 
@@ -224,6 +233,7 @@ impl Action {
             Action::PaneSwarm => 'W',
             Action::PaneProcesses => 'P',
             Action::PaneChanges => 'D',
+            Action::PaneFiles => 'F',
             _ => return None,
         })
     }
@@ -240,8 +250,8 @@ impl Action {
             Action::Back => "close overlay / back",
             Action::Up => "select previous / map: box above",
             Action::Down => "select next / map: box below",
-            Action::Left => "map: box to the left; logs: scroll left",
-            Action::Right => "map: box to the right; logs: scroll right",
+            Action::Left => "map: box to the left; logs: scroll left; files: up",
+            Action::Right => "map: box to the right; logs: scroll right; files: open",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
             Action::Top => "first",
@@ -282,12 +292,15 @@ impl Action {
             Action::Exec => "open a shell in the selection",
             Action::Inspect => "inspect the selection: its configuration as a tree",
             Action::Palette => "command palette: actions and containers by name",
-            Action::Reveal => "inspect: reveal / mask secret values; changes: ask again",
+            Action::Reveal => "inspect: reveal / mask secret values; changes, files: read again",
             Action::Copy => "inspect: copy the value to the clipboard",
             Action::PaneSwarm => "swarm: nodes, services and their tasks",
             Action::PaneProcesses => "processes inside the selection, with CPU and memory",
             Action::KillProcess => "processes: send a signal to the selected one (asks first)",
             Action::PaneChanges => "changes: what the selection wrote over its image",
+            Action::PaneFiles => "files: browse the selection's filesystem, view and copy",
+            Action::CopyOut => "files: copy the selection out to a local path",
+            Action::CopyIn => "files: copy a local file into the directory shown",
             Action::CheckPorts => "check whether the selection's published ports answer, from here",
         }
     }
@@ -357,6 +370,9 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("P", Action::PaneProcesses),
     ("X", Action::KillProcess),
     ("D", Action::PaneChanges),
+    ("F", Action::PaneFiles),
+    ("d", Action::CopyOut),
+    ("u", Action::CopyIn),
     ("o", Action::CheckPorts),
 ];
 
@@ -794,7 +810,7 @@ mod tests {
         // Rebinding the other action too resolves it.
         Keymap::with_overrides(&[
             (Action::Quit, vec![key("s")]),
-            (Action::SortNext, vec![key("u")]),
+            (Action::SortNext, vec![key("b")]),
         ])
         .expect("resolved");
     }

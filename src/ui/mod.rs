@@ -167,6 +167,7 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
         // What the last key or update made due (the Changes pane's request) goes out
         // before the loop waits again.
         app.ask_changes();
+        app.ask_files();
         for command in app.pending.drain(..) {
             engine.command(command);
         }
