@@ -13,6 +13,7 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::record::alerts::{AlertRule, AlertTarget};
 use crate::ui::PaneId;
 use crate::ui::keymap::{Action, Clash, DEFAULT_BINDINGS, Key, Keymap};
 use crate::ui::theme::{Theme, ThemeError};
@@ -52,6 +53,8 @@ pub struct Config {
     pub keymap: Keymap,
     /// `[[hosts]]`: the engines to follow when the command line names none.
     pub hosts: Vec<HostEntry>,
+    /// `[[alerts]]`: where `portolan record` tells of problems.
+    pub alerts: Vec<AlertRule>,
 }
 
 /// One `[[hosts]]` entry: an engine by address (`host`) or by Docker context.
@@ -269,6 +272,7 @@ impl Config {
                 }
                 "keys" => keys = Some(value),
                 "hosts" => config.hosts = parse_hosts(value, &key_error)?,
+                "alerts" => config.alerts = parse_alerts(value, &key_error)?,
                 _ => {
                     return Err(key_error(
                         key,
@@ -327,7 +331,24 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "record_budget_mib",
     "hyperlinks",
     "hosts",
+    "alerts",
     "keys",
+];
+
+const ALERT_KEYS: &[&str] =
+    &["name", "kinds", "project", "webhook", "ntfy", "command", "quiet", "per_minute"];
+
+/// What `kinds` of an alert may name: triage's problem kinds.
+const PROBLEM_KINDS: &[&str] = &[
+    "host_unreachable",
+    "oom_killed",
+    "crashloop",
+    "unhealthy",
+    "exited",
+    "dependency_down",
+    "service_degraded",
+    "task_failed",
+    "health_not_run",
 ];
 
 /// What `record_budget_mib` accepts: a record smaller than 1 MiB keeps nothing useful.
@@ -443,6 +464,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "ms" => n / 1000.0,
         "s" | "" => n,
         "m" => n * 60.0,
+        "h" => n * 3600.0,
         _ => return None,
     };
     Duration::try_from_secs_f64(seconds).ok()
@@ -458,6 +480,138 @@ fn format_duration(d: Duration) -> String {
 }
 
 type KeyErrorFn<'a> = dyn Fn(&str, usize, String) -> ConfigError + 'a;
+
+fn parse_alerts(
+    value: &Spanned<DeValue>,
+    key_error: &KeyErrorFn,
+) -> Result<Vec<AlertRule>, ConfigError> {
+    let DeValue::Array(items) = value.get_ref() else {
+        return Err(key_error(
+            "alerts",
+            value.span().start,
+            format!("expected [[alerts]] tables, found {}", value.get_ref().type_str()),
+        ));
+    };
+    let mut rules = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let path = format!("alerts[{}]", index + 1);
+        let DeValue::Table(table) = item.get_ref() else {
+            return Err(key_error(
+                &path,
+                item.span().start,
+                format!("expected a table, found {}", item.get_ref().type_str()),
+            ));
+        };
+        let mut rule = AlertRule {
+            name: format!("alert {}", index + 1),
+            kinds: Vec::new(),
+            project: None,
+            target: AlertTarget::Command(Vec::new()),
+            quiet: Duration::from_secs(300),
+            per_minute: 20,
+        };
+        let mut targets = 0;
+        for (name, value) in table.iter() {
+            let key: &str = name.get_ref();
+            let at = name.span().start;
+            let field = format!("{path}.{key}");
+            let fail = |reason: String| key_error(&field, at, reason);
+            let text = || -> Result<String, ConfigError> {
+                match value.get_ref().as_str() {
+                    Some(text) if !text.trim().is_empty() => Ok(text.trim().to_string()),
+                    Some(_) => Err(fail("is empty".into())),
+                    None => Err(fail(format!(
+                        "expected a string, found {}",
+                        value.get_ref().type_str()
+                    ))),
+                }
+            };
+            let strings = || -> Result<Vec<String>, ConfigError> {
+                let DeValue::Array(list) = value.get_ref() else {
+                    return Err(fail(format!(
+                        "expected a list of strings, found {}",
+                        value.get_ref().type_str()
+                    )));
+                };
+                list.iter()
+                    .map(|v| v.get_ref().as_str().map(str::to_string))
+                    .collect::<Option<Vec<String>>>()
+                    .ok_or_else(|| fail("expected a list of strings".into()))
+            };
+            let url = || -> Result<String, ConfigError> {
+                let url = text()?;
+                if url.starts_with("http://") && url.parse::<hyper::Uri>().is_ok() {
+                    Ok(url)
+                } else if url.starts_with("https://") {
+                    Err(fail(
+                        "https is not sent directly: use command = [\"curl\", \"-fsS\", \"-d@-\", \"URL\"]"
+                            .into(),
+                    ))
+                } else {
+                    Err(fail(format!("`{url}` is not an http:// URL")))
+                }
+            };
+            match key {
+                "name" => rule.name = text()?,
+                "project" => rule.project = Some(text()?),
+                "kinds" => {
+                    let kinds = strings()?;
+                    if let Some(unknown) =
+                        kinds.iter().find(|k| !PROBLEM_KINDS.contains(&k.as_str()))
+                    {
+                        return Err(fail(format!(
+                            "unknown kind `{unknown}` (known: {})",
+                            PROBLEM_KINDS.join(", ")
+                        )));
+                    }
+                    rule.kinds = kinds;
+                }
+                "webhook" => {
+                    rule.target = AlertTarget::Webhook(url()?);
+                    targets += 1;
+                }
+                "ntfy" => {
+                    rule.target = AlertTarget::Ntfy(url()?);
+                    targets += 1;
+                }
+                "command" => {
+                    let argv = strings()?;
+                    if argv.is_empty() || argv[0].trim().is_empty() {
+                        return Err(fail("is empty".into()));
+                    }
+                    rule.target = AlertTarget::Command(argv);
+                    targets += 1;
+                }
+                "quiet" => {
+                    rule.quiet = parse_duration(&text()?)
+                        .ok_or_else(|| fail("expected a duration like 30s, 5m or 1h".into()))?;
+                }
+                "per_minute" => {
+                    let n = value
+                        .get_ref()
+                        .as_integer()
+                        .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok())
+                        .filter(|n| (1..=10_000).contains(n))
+                        .ok_or_else(|| fail("expected a whole number from 1 to 10000".into()))?;
+                    rule.per_minute = u32::try_from(n).unwrap_or(20);
+                }
+                _ => {
+                    return Err(fail(format!("unknown key (known: {})", ALERT_KEYS.join(", "))));
+                }
+            }
+        }
+        if targets != 1 {
+            return Err(key_error(
+                &path,
+                item.span().start,
+                "needs exactly one of webhook = \"http://…\", ntfy = \"http://…/topic\" or command = [\"…\"]"
+                    .to_string(),
+            ));
+        }
+        rules.push(rule);
+    }
+    Ok(rules)
+}
 
 fn parse_keys(value: &Spanned<DeValue>, key_error: &KeyErrorFn) -> Result<Keymap, ConfigError> {
     let DeValue::Table(table) = value.get_ref() else {
@@ -594,6 +748,25 @@ pub fn default_config_text() -> String {
     say(&format!("# host = {}", quote("ssh://ops@web1.example.com")));
     say("# [[hosts]]");
     say(&format!("# context = {}", quote("staging")));
+    say("");
+    say("# Alerts from `portolan record`: one message when a problem begins, one when it");
+    say("# ends. kinds: host_unreachable, oom_killed, crashloop, unhealthy, exited,");
+    say("# dependency_down, service_degraded, task_failed, health_not_run (default: all).");
+    say("# One target each: webhook (JSON POST), ntfy (text POST with a title) or command");
+    say("# (the JSON on its stdin). http:// only; for https use a command with curl. A");
+    say("# problem back within `quiet` of its end is not told again; at most per_minute");
+    say("# messages a rule, the rest counted in the next.");
+    say("# [[alerts]]");
+    say(&format!("# name = {}", quote("pager")));
+    say(&format!(
+        "# kinds = [{}, {}, {}]",
+        quote("unhealthy"),
+        quote("crashloop"),
+        quote("oom_killed")
+    ));
+    say(&format!("# webhook = {}", quote("http://127.0.0.1:9000/portolan")));
+    say(&format!("# quiet = {}", quote("5m")));
+    say("# per_minute = 20");
     say("");
     say("# Keys: action = \"key\" or [\"key\", \"key\"]. Keys are written like q, G, ?, ctrl-r,");
     say("# alt-x, enter, esc, tab, shift-tab, space, backspace, up, pageup, pagedown, home,");

@@ -453,6 +453,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 record_paths,
                 retention,
                 args.metrics.clone(),
+                config.alerts.clone(),
                 model,
                 handle,
             )

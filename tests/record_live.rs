@@ -507,3 +507,106 @@ fn the_compose_snippet_records_from_a_container_with_the_socket_mounted() {
     let logs = Command::new("docker").args(["logs", &container]).output().unwrap();
     assert!(String::from_utf8_lossy(&logs.stderr).contains("stopping: writing what is pending"));
 }
+
+/// An HTTP receiver on 127.0.0.1 that answers 200 and keeps every request's body.
+fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut data = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then as many body bytes as Content-Length says.
+            while let Ok(n) = stream.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&data).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        kept.lock().unwrap().push(body.to_string());
+                        break;
+                    }
+                }
+            }
+            use std::io::Write;
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (address, bodies)
+}
+
+#[test]
+fn a_webhook_hears_once_when_a_problem_begins_and_once_when_it_ends() {
+    let fx = Fixture::new("recalert");
+    let dir = temp_dir("record-alert");
+    let (address, bodies) = receiver();
+    let project = fx.name("proj");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[alerts]]\nname = \"test hook\"\nkinds = [\"unhealthy\"]\nproject = \"{project}\"\nwebhook = \"http://{address}/hook\"\n"
+        ),
+    )
+    .unwrap();
+    let db = dir.join("engine.db");
+    let recorder = Recorder::start(&db, &["--config", config.to_str().unwrap()]);
+    recorder.wait_said("alerts \"test hook\" go to the webhook", Duration::from_secs(20));
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+    let flaky = fx.name("flaky");
+    let label = format!("com.docker.compose.project={project}");
+    fx.run(
+        "flaky",
+        &[
+            "--label",
+            &label,
+            "--health-cmd",
+            "test -f /tmp/ok",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+        &["sleep", "600"],
+    );
+    let wait_for = |what: &str, count: usize| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got: Vec<Value> =
+                bodies.lock().unwrap().iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+            if got.iter().filter(|m| m["status"] == what).count() >= count {
+                return got;
+            }
+            assert!(Instant::now() < deadline, "no {what} message: {got:#?}\n{}", recorder.said());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let got = wait_for("firing", 1);
+    assert_eq!(got[0]["container"], flaky.as_str());
+    assert_eq!(got[0]["kind"], "unhealthy");
+    assert_eq!(got[0]["rule"], "test hook");
+    assert!(got[0]["text"].as_str().unwrap().contains("unhealthy since"), "{got:#?}");
+    docker_ok(&["exec", &flaky, "touch", "/tmp/ok"]);
+    let got = wait_for("resolved", 1);
+    // A few more seconds: nothing else may come for this one incident.
+    std::thread::sleep(Duration::from_secs(4));
+    let got_now = bodies.lock().unwrap().len();
+    assert_eq!(got_now, 2, "exactly one alert and one resolve: {got:#?}");
+    assert!(recorder.terminate().success());
+    let _ = std::fs::remove_dir_all(dir);
+}

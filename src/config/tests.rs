@@ -69,6 +69,21 @@ fn every_error_names_file_line_and_key() {
             "1: key `default_pane`: there is no pane `graphs`; panes: triage",
         ),
         ("exec_shell = \"\"\n", "1: key `exec_shell`: is empty"),
+        ("record = \"yes\"\n", "1: key `record`: expected true or false"),
+        ("record_budget_mib = 0\n", "1: key `record_budget_mib`: 0 is out of range"),
+        (
+            "[[alerts]]\nkinds = [\"down\"]\ncommand = [\"true\"]\n",
+            "2: key `alerts[1].kinds`: unknown kind `down` (known: host_unreachable",
+        ),
+        (
+            "[[alerts]]\nwebhook = \"https://hooks.example/x\"\n",
+            "2: key `alerts[1].webhook`: https is not sent directly",
+        ),
+        ("[[alerts]]\nname = \"x\"\n", "1: key `alerts[1]`: needs exactly one of webhook"),
+        (
+            "[[alerts]]\nntfy = \"http://n/t\"\nquiet = \"later\"\n",
+            "3: key `alerts[1].quiet`: expected a duration",
+        ),
         ("theme = 3\n", "1: key `theme`: expected a theme name, found integer"),
         ("keys = 1\n", "1: key `keys`: expected a table"),
         ("[keys]\nquit = \"q\"\nfly = \"f\"\n", "3: key `keys.fly`: unknown action"),
@@ -123,6 +138,9 @@ fn print_config_round_trips_to_the_defaults() {
     assert_eq!(config.read_only, Some(false));
     assert_eq!(config.log_budget_mib, Some(DEFAULT_LOG_BUDGET_MIB));
     assert_eq!(config.exec_shell.as_deref(), Some(DEFAULT_EXEC_SHELL));
+    assert_eq!(config.record, Some(true));
+    assert_eq!(config.record_budget_mib, Some(DEFAULT_RECORD_BUDGET_MIB));
+    assert_eq!(config.alerts.len(), 1, "the example alert parses");
     assert_eq!(config.mouse, Some(true));
     assert_eq!(config.hosts.len(), 3, "the [[hosts]] examples parse");
     assert_eq!(config.hosts[0].name.as_deref(), Some("local"));
@@ -138,6 +156,7 @@ fn print_config_round_trips_to_the_defaults() {
 fn is_setting(rest: &str) -> bool {
     rest == "[keys]"
         || rest == "[[hosts]]"
+        || rest == "[[alerts]]"
         || rest.split_once(" = ").is_some_and(|(key, _)| {
             !key.is_empty()
                 && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -195,7 +214,8 @@ fn durations() {
     assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
     assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
     assert_eq!(parse_duration("fast"), None);
-    assert_eq!(parse_duration("1h"), None);
+    assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+    assert_eq!(parse_duration("1d"), None);
     assert_eq!(format_duration(Duration::from_secs(1)), "1s");
     assert_eq!(format_duration(Duration::from_millis(500)), "500ms");
 }

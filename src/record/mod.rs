@@ -7,6 +7,7 @@
 //! [`writer`] owns the file on its own thread and commits them at least once a
 //! second; [`read`] answers the questions the UI and `portolan history` ask of a file.
 
+pub mod alerts;
 pub mod metrics;
 pub mod read;
 pub mod run;
@@ -284,6 +285,8 @@ pub struct Recorder {
     /// Open problems carried over from an earlier session, not yet checked against
     /// what the engine shows now: one may have ended unseen and begun again.
     carried: HashSet<ProblemKey>,
+    /// Problems that began or ended, for alerts, until taken.
+    pub transitions: Vec<alerts::Transition>,
 }
 
 impl Recorder {
@@ -302,6 +305,7 @@ impl Recorder {
             networks: HashSet::new(),
             volumes: HashSet::new(),
             pending_stats: Vec::new(),
+            transitions: Vec::new(),
         }
     }
 
@@ -497,6 +501,7 @@ impl Recorder {
                 detail: problem.detail.clone(),
             };
             out.push(Record::ProblemOpened(row.clone()));
+            self.transitions.push(alerts::Transition::Opened(row.clone()));
             self.open.insert(key, row);
         }
         if self.synced {
@@ -521,7 +526,9 @@ impl Recorder {
 
     fn close(&mut self, keys: Vec<ProblemKey>, now: DateTime<Utc>, out: &mut Vec<Record>) {
         for key in keys {
-            self.open.remove(&key);
+            if let Some(row) = self.open.remove(&key) {
+                self.transitions.push(alerts::Transition::Closed(row, now));
+            }
             out.push(Record::ProblemClosed { kind: key.0, container_id: key.1, ended_at: now });
         }
     }

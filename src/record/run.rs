@@ -38,11 +38,21 @@ fn journal_line(model: &Model, host: HostId, update: &Update) -> Option<String> 
     }
 }
 
+fn describe(target: &super::alerts::AlertTarget) -> String {
+    use super::alerts::AlertTarget;
+    match target {
+        AlertTarget::Webhook(url) => format!("the webhook {url}"),
+        AlertTarget::Ntfy(url) => format!("the ntfy topic {url}"),
+        AlertTarget::Command(argv) => format!("the command {}", argv.join(" ")),
+    }
+}
+
 /// Records until stopped. `paths` are the engines' files, in the fleet's order.
 pub async fn record(
     paths: Vec<PathBuf>,
     retention: Retention,
     metrics: Option<String>,
+    alerts: Vec<super::alerts::AlertRule>,
     mut model: Model,
     mut fleet: Fleet,
 ) -> Result<(), RecordError> {
@@ -67,7 +77,7 @@ pub async fn record(
         }
     };
     let (news_tx, mut news) = mpsc::unbounded_channel::<(HostId, WriterNews)>();
-    let (mut recording, updates, openings) = Recording::start(
+    let (recording, updates, openings) = Recording::start(
         paths.into_iter().map(Some).collect(),
         true,
         &retention,
@@ -94,6 +104,31 @@ pub async fn record(
     for (host, update) in updates {
         model.apply_from(host, update);
     }
+    let mut recording = recording.with_alerts();
+    let mut book = super::alerts::AlertBook::new(alerts);
+    let mut deliveries = Vec::new();
+    let mut outboxes = Vec::new();
+    for rule in book.rules() {
+        let (outbox, messages) = mpsc::unbounded_channel();
+        let failed = |words: String| say(&words);
+        deliveries.push(tokio::spawn(super::alerts::deliver(
+            rule.target.clone(),
+            messages,
+            failed,
+        )));
+        outboxes.push(outbox);
+        say(&format!("alerts \"{}\" go to {}", rule.name, describe(&rule.target)));
+    }
+    let mut alert = |recording: &mut Recording, model: &Model| {
+        let now = Utc::now();
+        for (host, transition) in recording.transitions() {
+            for (rule, message) in book.hear(&model.host(host).name, &transition, now) {
+                if let Some(outbox) = outboxes.get(rule) {
+                    let _ = outbox.send(message);
+                }
+            }
+        }
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut terminate =
@@ -110,7 +145,10 @@ pub async fn record(
                 model.apply_from(host, update);
                 recording.after_apply(host, &model);
             }
-            _ = tick.tick() => recording.tick(&model, Utc::now()),
+            _ = tick.tick() => {
+                recording.tick(&model, Utc::now());
+                alert(&mut recording, &model);
+            }
             Some(reply) = scrapes.recv() => {
                 let _ = reply.send(super::metrics::render(&model, Utc::now()));
             }
@@ -128,7 +166,14 @@ pub async fn record(
     }
     say("stopping: writing what is pending");
     recording.tick(&model, Utc::now());
+    alert(&mut recording, &model);
+    drop(outboxes);
     recording.stop();
+    // Messages under way get a moment to go out; a receiver that is down does not
+    // hold the stop up.
+    let _ =
+        tokio::time::timeout(Duration::from_secs(3), futures_util::future::join_all(deliveries))
+            .await;
     if let Some(server) = server {
         server.abort();
     }

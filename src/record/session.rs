@@ -36,6 +36,8 @@ pub struct Opening {
 pub struct Recording {
     roles: Vec<Role>,
     scratch: Vec<Record>,
+    /// Whether problems that begin and end are kept for [`Recording::transitions`].
+    alerting: bool,
 }
 
 fn recorded_starts(store: &Store, rows: &[super::ProblemRow]) -> Vec<RecordedStart> {
@@ -53,7 +55,11 @@ fn recorded_starts(store: &Store, rows: &[super::ProblemRow]) -> Vec<RecordedSta
 impl Recording {
     /// A session that records nothing.
     pub fn off(hosts: usize) -> Recording {
-        Recording { roles: (0..hosts).map(|_| Role::Off).collect(), scratch: Vec::new() }
+        Recording {
+            roles: (0..hosts).map(|_| Role::Off).collect(),
+            scratch: Vec::new(),
+            alerting: false,
+        }
     }
 
     /// Opens each engine's record at its path (`None`: not recorded). `writers` says
@@ -88,7 +94,24 @@ impl Recording {
             });
             roles.push(role);
         }
-        (Recording { roles, scratch: Vec::new() }, updates, openings)
+        (Recording { roles, scratch: Vec::new(), alerting: false }, updates, openings)
+    }
+
+    /// Keeps problems that begin and end for [`Recording::transitions`].
+    pub fn with_alerts(mut self) -> Recording {
+        self.alerting = true;
+        self
+    }
+
+    /// Problems that began or ended since the last call, by engine.
+    pub fn transitions(&mut self) -> Vec<(HostId, super::alerts::Transition)> {
+        let mut out = Vec::new();
+        for (host, role) in self.roles.iter_mut().enumerate() {
+            if let Role::Writing(writing) = role {
+                out.extend(writing.0.transitions.drain(..).map(|t| (host, t)));
+            }
+        }
+        out
     }
 
     pub fn is_writing(&self) -> bool {
@@ -116,6 +139,9 @@ impl Recording {
                 let (recorder, writer) = &mut **writing;
                 recorder.tick(model, now, &mut self.scratch);
                 writer.send(std::mem::take(&mut self.scratch));
+                if !self.alerting {
+                    recorder.transitions.clear();
+                }
             }
         }
     }

@@ -1,0 +1,393 @@
+//! Alerts from the recorder: a message when a problem begins and another when it
+//! ends, to a webhook (JSON), an ntfy-style topic (text) or a command, so that
+//! nobody has to keep a terminal open.
+//!
+//! [`AlertBook`] is the pure part: which rule hears of which problem, once per
+//! incident (a problem that comes back within the rule's quiet span is the same
+//! incident flapping, and is not told again), at most `per_minute` messages a rule
+//! (the rest are counted and the next message says how many). [`deliver`] sends
+//! them, one rule's messages in order, with a few retries.
+
+use std::collections::HashMap;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::ProblemRow;
+
+/// Where a rule's messages go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertTarget {
+    /// `POST` of the message as JSON to an `http://` URL.
+    Webhook(String),
+    /// `POST` of the message as text to an ntfy-style topic URL, with a title.
+    Ntfy(String),
+    /// A program run with the message as JSON on its standard input.
+    Command(Vec<String>),
+}
+
+/// One `[[alerts]]` entry of the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRule {
+    pub name: String,
+    /// Problem kinds (`unhealthy`, `crashloop`...) the rule hears of; empty: all.
+    pub kinds: Vec<String>,
+    /// Only this compose project, when set.
+    pub project: Option<String>,
+    pub target: AlertTarget,
+    /// A problem back within this long after it ended is not told again.
+    pub quiet: StdDuration,
+    pub per_minute: u32,
+}
+
+/// A problem beginning or ending, as the recorder wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    Opened(ProblemRow),
+    Closed(ProblemRow, DateTime<Utc>),
+}
+
+/// What is sent. Keys are only ever added.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertMessage {
+    /// `firing` or `resolved`.
+    pub status: &'static str,
+    pub rule: String,
+    pub engine: String,
+    pub kind: String,
+    pub container: String,
+    pub project: Option<String>,
+    pub since: DateTime<Utc>,
+    pub since_reconstructed: bool,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub detail: String,
+    /// Messages this rule did not send since the last one, over its rate limit.
+    pub suppressed: u64,
+    /// One line for a human.
+    pub text: String,
+}
+
+/// Where an incident a rule told of stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Told as firing.
+    Open,
+    /// Told as resolved.
+    Closed,
+    /// Back within the quiet span after it was told resolved: not told again, and
+    /// its end is not told either.
+    Flapping,
+}
+
+#[derive(Debug, Default)]
+struct RuleState {
+    /// By problem (kind, container id): when it was last told of, and where it stands.
+    told: HashMap<(String, String), (DateTime<Utc>, Phase)>,
+    /// Messages sent in the current minute, and its start.
+    window: Option<(DateTime<Utc>, u32)>,
+    suppressed: u64,
+}
+
+/// Which rules hear of which transitions.
+#[derive(Debug)]
+pub struct AlertBook {
+    rules: Vec<AlertRule>,
+    states: Vec<RuleState>,
+}
+
+impl AlertBook {
+    pub fn new(rules: Vec<AlertRule>) -> AlertBook {
+        let states = rules.iter().map(|_| RuleState::default()).collect();
+        AlertBook { rules, states }
+    }
+
+    pub fn rules(&self) -> &[AlertRule] {
+        &self.rules
+    }
+
+    /// The messages `transition` on engine `engine` gives, with the index of each
+    /// one's rule.
+    pub fn hear(
+        &mut self,
+        engine: &str,
+        transition: &Transition,
+        now: DateTime<Utc>,
+    ) -> Vec<(usize, AlertMessage)> {
+        let mut out = Vec::new();
+        let (row, ended) = match transition {
+            Transition::Opened(row) => (row, None),
+            Transition::Closed(row, at) => (row, Some(*at)),
+        };
+        let key = (row.kind.clone(), row.container_id.clone());
+        for (index, (rule, state)) in self.rules.iter().zip(&mut self.states).enumerate() {
+            if !rule.kinds.is_empty() && !rule.kinds.contains(&row.kind) {
+                continue;
+            }
+            if rule.project.as_ref().is_some_and(|p| row.project.as_ref() != Some(p)) {
+                continue;
+            }
+            let quiet = Duration::from_std(rule.quiet).unwrap_or(Duration::minutes(5));
+            match (ended, state.told.get(&key).copied()) {
+                // Back soon after it was told resolved: the same incident flapping.
+                (None, Some((told_at, Phase::Closed))) if now - told_at < quiet => {
+                    state.told.insert(key.clone(), (told_at, Phase::Flapping));
+                    continue;
+                }
+                (None, Some((_, Phase::Open | Phase::Flapping))) => continue,
+                (None, _) => {
+                    state.told.insert(key.clone(), (now, Phase::Open));
+                }
+                (Some(_), Some((_, Phase::Open))) => {
+                    state.told.insert(key.clone(), (now, Phase::Closed));
+                }
+                // The receiver already holds it resolved; the quiet span starts over.
+                (Some(_), Some((_, Phase::Flapping))) => {
+                    state.told.insert(key.clone(), (now, Phase::Closed));
+                    continue;
+                }
+                // Only what was told is resolved.
+                (Some(_), _) => continue,
+            }
+            let window = state.window.get_or_insert((now, 0));
+            if now - window.0 >= Duration::minutes(1) {
+                *window = (now, 0);
+            }
+            if window.1 >= rule.per_minute {
+                state.suppressed += 1;
+                continue;
+            }
+            window.1 += 1;
+            let suppressed = std::mem::take(&mut state.suppressed);
+            out.push((index, message(rule, engine, row, ended, suppressed)));
+        }
+        // Old incidents are forgotten once every rule's quiet span is over.
+        if self.states.iter().any(|s| s.told.len() > 10_000) {
+            let longest = self.rules.iter().map(|r| r.quiet).max().unwrap_or_default();
+            let cutoff = now - Duration::from_std(longest).unwrap_or(Duration::hours(1));
+            for state in &mut self.states {
+                state.told.retain(|_, (at, phase)| *phase != Phase::Closed || *at >= cutoff);
+            }
+        }
+        out
+    }
+}
+
+fn message(
+    rule: &AlertRule,
+    engine: &str,
+    row: &ProblemRow,
+    ended: Option<DateTime<Utc>>,
+    suppressed: u64,
+) -> AlertMessage {
+    use crate::model::sanitize::one_line;
+    let container = one_line(&row.container).into_owned();
+    let detail = one_line(&row.detail).into_owned();
+    let mark = if row.reconstructed { "~" } else { "" };
+    let since = row.started_at.format("%Y-%m-%d %H:%M:%S UTC");
+    let mut text = match ended {
+        None => format!("{engine}: {container} {} since {mark}{since}: {detail}", row.kind),
+        Some(at) => format!(
+            "{engine}: {container} no longer {} (since {mark}{since}, resolved {})",
+            row.kind,
+            at.format("%H:%M:%S UTC")
+        ),
+    };
+    if suppressed > 0 {
+        text.push_str(&format!(" (+{suppressed} more not sent: rate limit)"));
+    }
+    AlertMessage {
+        status: if ended.is_none() { "firing" } else { "resolved" },
+        rule: rule.name.clone(),
+        engine: engine.to_string(),
+        kind: row.kind.clone(),
+        container,
+        project: row.project.clone(),
+        since: row.started_at,
+        since_reconstructed: row.reconstructed,
+        ended_at: ended,
+        detail,
+        suppressed,
+        text,
+    }
+}
+
+/// How long one delivery may take, and how often it is tried.
+const DELIVERY_LIMIT: StdDuration = StdDuration::from_secs(10);
+const TRIES: u32 = 3;
+
+/// Sends a rule's messages in order until the channel closes; `failed` hears of a
+/// message that could not be delivered after its tries.
+pub async fn deliver(
+    target: AlertTarget,
+    mut messages: mpsc::UnboundedReceiver<AlertMessage>,
+    failed: impl Fn(String),
+) {
+    while let Some(message) = messages.recv().await {
+        let mut last_error = String::new();
+        for attempt in 0..TRIES {
+            if attempt > 0 {
+                tokio::time::sleep(StdDuration::from_secs(1 << attempt)).await;
+            }
+            match tokio::time::timeout(DELIVERY_LIMIT, send(&target, &message)).await {
+                Ok(Ok(())) => {
+                    last_error.clear();
+                    break;
+                }
+                Ok(Err(error)) => last_error = error,
+                Err(_) => last_error = format!("no answer within {}s", DELIVERY_LIMIT.as_secs()),
+            }
+        }
+        if !last_error.is_empty() {
+            failed(format!(
+                "alert \"{}\" for {} not delivered: {last_error}",
+                message.rule, message.container
+            ));
+        }
+    }
+}
+
+async fn send(target: &AlertTarget, message: &AlertMessage) -> Result<(), String> {
+    let json = serde_json::to_string(message).map_err(|e| e.to_string())?;
+    match target {
+        AlertTarget::Webhook(url) => post(url, "application/json", &[], json).await,
+        AlertTarget::Ntfy(url) => {
+            let title = format!("portolan: {} {}", message.container, message.kind);
+            let (priority, tags) = if message.status == "firing" {
+                ("high", "warning")
+            } else {
+                ("default", "white_check_mark")
+            };
+            let headers = [("Title", title.as_str()), ("Priority", priority), ("Tags", tags)];
+            post(url, "text/plain; charset=utf-8", &headers, message.text.clone()).await
+        }
+        AlertTarget::Command(argv) => run(argv, message, json).await,
+    }
+}
+
+/// `POST` to an `http://` URL with hyper; the answer must be 2xx.
+async fn post(
+    url: &str,
+    content_type: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Result<(), String> {
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+    let mut request = hyper::Request::post(uri).header("Content-Type", content_type);
+    for (name, value) in headers {
+        // Header values carry container names: only what HTTP allows goes out.
+        let value: String = value
+            .chars()
+            .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+            .collect();
+        request = request.header(*name, value);
+    }
+    let request = request.body(Full::new(bytes::Bytes::from(body))).map_err(|e| e.to_string())?;
+    let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let response = client.request(request).await.map_err(|e| format!("{url}: {e}"))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("{url} answered {}", response.status()))
+    }
+}
+
+async fn run(argv: &[String], message: &AlertMessage, json: String) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    let Some((program, args)) = argv.split_first() else { return Err("empty command".into()) };
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .env("PORTOLAN_ALERT_STATUS", message.status)
+        .env("PORTOLAN_ALERT_TEXT", &message.text)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(json.as_bytes()).await;
+    }
+    let status = child.wait().await.map_err(|e| format!("{program}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{program} exited with {status}")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + s, 0).single().unwrap_or_default()
+    }
+
+    fn row(kind: &str, id: &str) -> ProblemRow {
+        ProblemRow {
+            kind: kind.into(),
+            container_id: id.into(),
+            container: format!("app-{id}"),
+            project: Some("shop".into()),
+            started_at: at(0),
+            reconstructed: false,
+            detail: "probe exit 1".into(),
+        }
+    }
+
+    fn rule(kinds: &[&str], per_minute: u32) -> AlertRule {
+        AlertRule {
+            name: "pager".into(),
+            kinds: kinds.iter().map(|k| k.to_string()).collect(),
+            project: None,
+            target: AlertTarget::Command(vec!["true".into()]),
+            quiet: StdDuration::from_secs(300),
+            per_minute,
+        }
+    }
+
+    #[test]
+    fn one_alert_and_one_resolve_per_incident() {
+        let mut book = AlertBook::new(vec![rule(&[], 20)]);
+        let sent = book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(10));
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].1.status, "firing");
+        assert!(sent[0].1.text.contains("app-a unhealthy since"), "{}", sent[0].1.text);
+        assert!(book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(11)).is_empty());
+        let resolved =
+            book.hear("local", &Transition::Closed(row("unhealthy", "a"), at(20)), at(20));
+        assert_eq!(resolved[0].1.status, "resolved");
+        // Flapping back within the quiet span: the same incident.
+        assert!(book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(60)).is_empty());
+        // ... and its end is not told twice either.
+        assert!(
+            book.hear("local", &Transition::Closed(row("unhealthy", "a"), at(70)), at(70))
+                .is_empty()
+        );
+        // Back long after: a new incident.
+        assert_eq!(
+            book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(1000)).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn rules_choose_kinds_and_projects_and_a_rate_limit_counts_the_rest() {
+        let mut other = rule(&["oom_killed"], 20);
+        other.project = Some("billing".into());
+        let mut book = AlertBook::new(vec![rule(&["unhealthy"], 2), other]);
+        let mut told = 0;
+        for i in 0..5 {
+            let sent =
+                book.hear("local", &Transition::Opened(row("unhealthy", &i.to_string())), at(i));
+            told += sent.len();
+            assert!(sent.iter().all(|(index, _)| *index == 0));
+        }
+        assert_eq!(told, 2, "two a minute");
+        let later = book.hear("local", &Transition::Opened(row("unhealthy", "z")), at(70));
+        assert_eq!(later[0].1.suppressed, 3, "the next message counts what was held back");
+        assert!(book.hear("local", &Transition::Opened(row("oom_killed", "q")), at(71)).is_empty());
+    }
+}
