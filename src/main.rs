@@ -498,7 +498,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.record_budget_mib.unwrap_or(config::DEFAULT_RECORD_BUDGET_MIB),
             );
             let (news_tx, news) = tokio::sync::mpsc::unbounded_channel();
-            let paths = record_paths.into_iter().map(Some).collect();
+            let paths = record_paths.iter().cloned().map(Some).collect();
             let (recording, updates, openings) =
                 Recording::start(paths, write, &retention, "ui", move |host, n| {
                     let _ = news_tx.send((host, n));
@@ -513,10 +513,46 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     app.model.apply_from(opening.host, Update::Warning { at: now, message });
                 }
             }
+            let names: Vec<String> = app.model.hosts.iter().map(|h| h.name.clone()).collect();
+            let away = while_away(&record_paths, &names, now);
+            if !away.is_empty() {
+                app.overlay = Some(ui::overlay::Overlay::Away(away));
+            }
             ui::run(app, handle, ui::Recorded { recording, news }).await?;
+            let now = chrono::Utc::now();
+            for path in record_paths.iter().filter(|p| p.exists()) {
+                if let Err(error) = record::read::note_looked(path, now) {
+                    eprintln!("portolan: cannot note when you last looked: {error}");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// What each engine's record says happened since the operator last looked (a day
+/// back when never), for the popup the UI opens with.
+fn while_away(
+    paths: &[PathBuf],
+    names: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<record::read::Away> {
+    let offset = *chrono::Local::now().offset();
+    let several = paths.len() > 1;
+    paths
+        .iter()
+        .zip(names)
+        .filter_map(|(path, name)| {
+            let store = record::store::Store::open_for_reading(path).ok().flatten()?;
+            let looked = record::read::last_looked(path);
+            let from = looked
+                .unwrap_or(now - chrono::Duration::days(1))
+                .max(now - chrono::Duration::days(7));
+            let history = record::read::history(&store, from, now).ok()?;
+            let engine = several.then_some(name.as_str());
+            record::read::away(&history, engine, looked.is_some(), now, offset)
+        })
+        .collect()
 }
 
 /// Each engine's record file: `--db` for the one engine, else one per engine under

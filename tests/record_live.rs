@@ -28,6 +28,19 @@ struct Recorder {
 }
 
 impl Recorder {
+    /// A recorder that finds its file as the UI does, under the state directory.
+    fn start_in(state: &Path) -> Recorder {
+        let stderr = state.join(format!("recorder-{}.stderr", rand_suffix()));
+        let child = Command::new(env!("CARGO_BIN_EXE_portolan"))
+            .arg("record")
+            .env("XDG_STATE_HOME", state)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        Recorder { child, stderr }
+    }
+
     fn start(db: &Path, extra: &[&str]) -> Recorder {
         let stderr = db.with_extension(format!("stderr-{}", rand_suffix()));
         let child = Command::new(env!("CARGO_BIN_EXE_portolan"))
@@ -609,4 +622,75 @@ fn a_webhook_hears_once_when_a_problem_begins_and_once_when_it_ends() {
     assert_eq!(got_now, 2, "exactly one alert and one resolve: {got:#?}");
     assert!(recorder.terminate().success());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+fn tmux(socket: &str, args: &[&str]) -> String {
+    let out = Command::new("tmux").args(["-L", socket]).args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The UI in tmux with `state` as its state directory; returns the screen once
+/// `until` shows (or panics with it).
+fn ui_until(socket: &str, state: &Path, until: &str) -> String {
+    let command = format!("XDG_STATE_HOME={} {}", state.display(), env!("CARGO_BIN_EXE_portolan"));
+    let started = Command::new("tmux")
+        .args([
+            "-L",
+            socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            "120",
+            "-y",
+            "40",
+        ])
+        .args(["env", "-u", "NO_COLOR", "TERM=xterm-256color", "sh", "-c", &command])
+        .status()
+        .unwrap();
+    assert!(started.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let screen = tmux(socket, &["capture-pane", "-p", "-t", "main"]);
+        if screen.contains(until) {
+            return screen;
+        }
+        assert!(Instant::now() < deadline, "no {until:?} on screen:\n{screen}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_ui_opens_with_what_happened_while_nobody_looked() {
+    let fx = Fixture::new("recaway");
+    let state = temp_dir("record-away");
+    let recorder = Recorder::start_in(&state);
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+    let gone = fx.name("gone");
+    fx.run("gone", &[], &["sh", "-c", "echo first-words; echo words-before-dying; exit 7"]);
+    // The die is seen, its excerpt read after its ten-second window, and committed.
+    std::thread::sleep(Duration::from_secs(13));
+    assert!(recorder.terminate().success());
+
+    let socket = format!("portolan-away-{}", std::process::id());
+    let screen = ui_until(&socket, &state, "While you were away");
+    assert!(screen.contains(&gone) && screen.contains("words-before-dying"), "{screen}");
+    tmux(&socket, &["send-keys", "-t", "main", "x"]);
+    std::thread::sleep(Duration::from_millis(800));
+    let screen = tmux(&socket, &["capture-pane", "-p", "-t", "main"]);
+    assert!(!screen.contains("While you were away"), "one key dismisses it:\n{screen}");
+    tmux(&socket, &["send-keys", "-t", "main", "q"]);
+    std::thread::sleep(Duration::from_secs(1));
+    let _ = Command::new("tmux").args(["-L", &socket, "kill-server"]).status();
+
+    // Looked at now: the next start has nothing new to say.
+    let screen = ui_until(&socket, &state, "Triage");
+    std::thread::sleep(Duration::from_secs(2));
+    let again = tmux(&socket, &["capture-pane", "-p", "-t", "main"]);
+    let _ = Command::new("tmux").args(["-L", &socket, "kill-server"]).status();
+    assert!(!again.contains("While you were away"), "{screen}\n{again}");
+    let _ = std::fs::remove_dir_all(state);
 }

@@ -1904,3 +1904,70 @@ fn port_check_results_at_80x24_and_120x40() {
         insta::assert_snapshot!(format!("port_check_{width}x{height}"), text);
     }
 }
+
+fn away_fixture() -> portolan::record::read::Away {
+    use portolan::record::read::{History, HistoryEvent, Incident, IncidentExcerpt, away};
+    let incident = |name: &str, kind: &str, start: i64, end: Option<i64>, detail: &str| Incident {
+        kind: kind.into(),
+        container_id: format!("{name}-id"),
+        container: name.into(),
+        project: Some("shop".into()),
+        started_at: t(start),
+        started_reconstructed: false,
+        ended_at: end.map(t),
+        detail: detail.into(),
+        last_log: None,
+        removed_at: None,
+        excerpt: None,
+    };
+    let mut crashed =
+        incident("shop-worker-1", "exited", 600, None, "exit 3 · last log: DB_HOST missing");
+    crashed.excerpt = Some(IncidentExcerpt {
+        at: t(600),
+        reason: "die".into(),
+        before: vec![
+            "starting worker".into(),
+            "loading config\u{1b}[2J".into(),
+            "DB_HOST missing".into(),
+        ],
+        after: Vec::new(),
+    });
+    let history = History {
+        from: t(0),
+        to: t(3600),
+        recorded_since: Some(t(-86_400)),
+        incidents: vec![
+            incident("shop-db-1", "unhealthy", 300, Some(420), "probe exit 1 · connection refused"),
+            crashed,
+            incident("shop-api-1", "oom_killed", 900, None, "OOM killed (limit 64.0MiB)"),
+        ],
+        events: vec![HistoryEvent {
+            at: t(590),
+            scope: "container".into(),
+            name: "shop-worker-1".into(),
+            action: "create".into(),
+            detail: None,
+        }],
+        gaps: Vec::new(),
+        notes: Vec::new(),
+    };
+    away(&history, None, true, t(3600), chrono::FixedOffset::east_opt(0).unwrap()).unwrap()
+}
+
+#[test]
+fn while_you_were_away_80x24_and_120x40() {
+    for (width, height) in [(80, 24), (120, 40)] {
+        let mut app = app("dark");
+        app.overlay = Some(portolan::ui::overlay::Overlay::Away(vec![away_fixture()]));
+        let buffer = render_buffer(&mut app, width, height);
+        let text = buffer_to_text(&buffer);
+        assert!(!text.contains('\u{1b}'), "a container's escape never reaches the screen");
+        insta::assert_snapshot!(format!("while_you_were_away_{width}x{height}"), text);
+    }
+    // Any key closes it.
+    let mut app = app("dark");
+    app.overlay = Some(portolan::ui::overlay::Overlay::Away(vec![away_fixture()]));
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    app.overlay_key(&KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
+    assert!(app.overlay.is_none());
+}

@@ -354,3 +354,164 @@ pub fn text(history: &History, offset: chrono::FixedOffset) -> String {
     }
     out
 }
+
+/// How a line of the "while you were away" summary is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwayKind {
+    Heading,
+    Incident,
+    Resolved,
+    Log,
+    Plain,
+    Note,
+}
+
+/// "While you were away": what a record says happened since the operator last
+/// looked, in lines for a popup. Built from [`History`]; nothing here is raw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Away {
+    pub lines: Vec<(AwayKind, String)>,
+}
+
+/// Incidents listed in full; the rest are counted.
+const AWAY_INCIDENTS: usize = 8;
+/// Log lines shown under each incident.
+const AWAY_LOG_LINES: usize = 3;
+
+/// The summary of `history` for engine `engine`, or `None` when nothing happened.
+pub fn away(
+    history: &History,
+    engine: Option<&str>,
+    looked: bool,
+    now: DateTime<Utc>,
+    offset: chrono::FixedOffset,
+) -> Option<Away> {
+    use crate::model::sanitize::one_line;
+    let clock = |at: DateTime<Utc>| at.with_timezone(&offset).format("%H:%M:%S").to_string();
+    let created: Vec<&HistoryEvent> =
+        history.events.iter().filter(|e| e.scope == "container" && e.action == "create").collect();
+    let destroyed: Vec<&HistoryEvent> =
+        history.events.iter().filter(|e| e.scope == "container" && e.action == "destroy").collect();
+    let lost = history.events.iter().filter(|e| e.scope == "engine" && e.action == "lost").count();
+    // What began or ended while away: an incident open since before was already seen.
+    let incidents: Vec<&Incident> = history
+        .incidents
+        .iter()
+        .filter(|i| i.started_at >= history.from || i.ended_at.is_some_and(|e| e >= history.from))
+        .collect();
+    if incidents.is_empty() && created.is_empty() && destroyed.is_empty() && lost == 0 {
+        return None;
+    }
+    let mut lines = Vec::new();
+    let ago = (now - history.from).num_minutes();
+    let ago = if ago >= 120 { format!("{} h", ago / 60) } else { format!("{ago} min") };
+    let on = engine.map(|e| format!(" on {}", one_line(e))).unwrap_or_default();
+    let local = history.from.with_timezone(&offset);
+    let when = if local.date_naive() == now.with_timezone(&offset).date_naive() {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%a %H:%M").to_string()
+    };
+    let span = if looked {
+        format!("Since you last looked{on}, at {when} ({ago} ago)")
+    } else {
+        format!("In the last {ago}{on}")
+    };
+    lines.push((
+        AwayKind::Heading,
+        format!(
+            "{span}: {}, {} came, {} went{}",
+            count(incidents.len(), "incident"),
+            count(created.len(), "container"),
+            destroyed.len(),
+            if lost > 0 { format!(", engine lost {lost}×") } else { String::new() }
+        ),
+    ));
+    if let Some(since) = history.recorded_since.filter(|s| *s > history.from) {
+        lines.push((AwayKind::Note, format!("(recorded only since {})", clock(since))));
+    }
+    for incident in incidents.iter().take(AWAY_INCIDENTS) {
+        let mark = if incident.started_reconstructed { "~" } else { "" };
+        let (kind, span) = match incident.ended_at {
+            Some(end) => (
+                AwayKind::Resolved,
+                format!("{mark}{} – {}", clock(incident.started_at), clock(end)),
+            ),
+            None => (
+                AwayKind::Incident,
+                format!("since {mark}{}, still open", clock(incident.started_at)),
+            ),
+        };
+        let mut line = format!("{} {}  {span}", one_line(&incident.container), incident.kind);
+        if !incident.detail.is_empty() {
+            line.push_str(&format!(" · {}", one_line(&incident.detail)));
+        }
+        if incident.removed_at.is_some() {
+            line.push_str(" · removed since");
+        }
+        lines.push((kind, line));
+        if let Some(excerpt) = &incident.excerpt {
+            let start = excerpt.before.len().saturating_sub(AWAY_LOG_LINES);
+            for log in &excerpt.before[start..] {
+                lines.push((AwayKind::Log, format!("  │ {}", one_line(log))));
+            }
+        }
+    }
+    if history.incidents.len() > AWAY_INCIDENTS {
+        lines.push((
+            AwayKind::Note,
+            format!(
+                "… and {} more (`portolan history` lists them all)",
+                history.incidents.len() - AWAY_INCIDENTS
+            ),
+        ));
+    }
+    let names = |events: &[&HistoryEvent]| {
+        let mut names: Vec<String> =
+            events.iter().map(|e| one_line(&e.name).into_owned()).collect();
+        names.dedup();
+        let more = names.len().saturating_sub(6);
+        names.truncate(6);
+        let mut text = names.join(", ");
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+        text
+    };
+    if !created.is_empty() {
+        lines.push((AwayKind::Plain, format!("came: {}", names(&created))));
+    }
+    if !destroyed.is_empty() {
+        lines.push((AwayKind::Plain, format!("went: {}", names(&destroyed))));
+    }
+    for gap in &history.gaps {
+        lines.push((
+            AwayKind::Note,
+            format!("not recorded from {} to {}", clock(gap.from), clock(gap.to)),
+        ));
+    }
+    Some(Away { lines })
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
+/// Where the moment the operator last looked at an engine is kept: beside its
+/// record, so a record in another place keeps its own.
+pub fn looked_path(record: &std::path::Path) -> std::path::PathBuf {
+    let mut name = record.as_os_str().to_owned();
+    name.push(".looked");
+    std::path::PathBuf::from(name)
+}
+
+/// When the operator last looked at the engine of `record`, if ever.
+pub fn last_looked(record: &std::path::Path) -> Option<DateTime<Utc>> {
+    let text = std::fs::read_to_string(looked_path(record)).ok()?;
+    DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// Notes that the operator looked at the engine of `record` until `at`.
+pub fn note_looked(record: &std::path::Path, at: DateTime<Utc>) -> std::io::Result<()> {
+    std::fs::write(looked_path(record), at.to_rfc3339())
+}

@@ -55,6 +55,8 @@ pub enum Overlay {
     Palette(Palette),
     /// Ask before signalling a process; keys pick the signal first.
     Kill(crate::model::processes::KillAsk),
+    /// What the record says happened since the operator last looked; any key closes.
+    Away(Vec<crate::record::read::Away>),
 }
 
 impl Overlay {
@@ -95,6 +97,7 @@ impl Overlay {
                 }
             }
             Overlay::Palette(palette) => palette.key(key),
+            Overlay::Away(_) => Outcome::Cancelled,
             Overlay::Kill(ask) => {
                 use crate::model::processes::KillStep;
                 let typed = match key.code {
@@ -156,6 +159,34 @@ impl Overlay {
                 popup(frame, area, theme, " Confirm ", lines, 70);
             }
             Overlay::Palette(palette) => palette.render(frame, area, theme),
+            Overlay::Away(summaries) => {
+                use crate::record::read::AwayKind;
+                let mut lines = Vec::new();
+                for (n, summary) in summaries.iter().enumerate() {
+                    if n > 0 {
+                        lines.push(Line::default());
+                    }
+                    for (kind, text) in &summary.lines {
+                        let slot = match kind {
+                            AwayKind::Heading => Slot::Value,
+                            AwayKind::Incident => Slot::StateExited,
+                            AwayKind::Resolved => Slot::Warning,
+                            AwayKind::Log | AwayKind::Note => Slot::Muted,
+                            AwayKind::Plain => Slot::Label,
+                        };
+                        lines.push(Line::from(Span::styled(
+                            one_line(text).into_owned(),
+                            theme.style(slot),
+                        )));
+                    }
+                }
+                lines.push(Line::default());
+                lines.push(Line::from(Span::styled(
+                    "any key closes · portolan history lists everything",
+                    theme.style(Slot::Muted),
+                )));
+                popup(frame, area, theme, " While you were away ", lines, 110);
+            }
             Overlay::Kill(ask) => {
                 use crate::model::processes::Signal;
                 let mut lines = vec![Line::from(Span::styled(
