@@ -153,6 +153,22 @@ impl Config {
                     format!("expected {expected}, found {}", value.get_ref().type_str()),
                 )
             };
+            // A whole number of MiB within `(min, max)`.
+            let mib_in = |(min, max): (i64, i64)| -> Result<i64, ConfigError> {
+                let mib = value
+                    .get_ref()
+                    .as_integer()
+                    .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok())
+                    .ok_or_else(|| wrong("a whole number of MiB"))?;
+                if !(min..=max).contains(&mib) {
+                    return Err(key_error(
+                        key,
+                        at,
+                        format!("{mib} is out of range ({min} to {max})"),
+                    ));
+                }
+                Ok(mib)
+            };
             match key {
                 "theme" => {
                     let theme = value.get_ref().as_str().ok_or_else(|| wrong("a theme name"))?;
@@ -217,19 +233,7 @@ impl Config {
                         Some(value.get_ref().as_bool().ok_or_else(|| wrong("true or false"))?);
                 }
                 "record_budget_mib" => {
-                    let mib = value
-                        .get_ref()
-                        .as_integer()
-                        .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok())
-                        .ok_or_else(|| wrong("a whole number of MiB"))?;
-                    let (min, max) = RECORD_BUDGET_RANGE;
-                    if !(min..=max).contains(&mib) {
-                        return Err(key_error(
-                            key,
-                            at,
-                            format!("{mib} is out of range ({min} to {max})"),
-                        ));
-                    }
+                    let mib = mib_in(RECORD_BUDGET_RANGE)?;
                     config.record_budget_mib = u64::try_from(mib).ok();
                 }
                 "hyperlinks" => {
@@ -248,19 +252,7 @@ impl Config {
                     );
                 }
                 "log_budget_mib" => {
-                    let mib = value
-                        .get_ref()
-                        .as_integer()
-                        .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok())
-                        .ok_or_else(|| wrong("a whole number of MiB"))?;
-                    let (min, max) = LOG_BUDGET_RANGE;
-                    if !(min..=max).contains(&mib) {
-                        return Err(key_error(
-                            key,
-                            at,
-                            format!("{mib} is out of range ({min} to {max})"),
-                        ));
-                    }
+                    let mib = mib_in(LOG_BUDGET_RANGE)?;
                     config.log_budget_mib = usize::try_from(mib).ok();
                 }
                 "exec_shell" => {

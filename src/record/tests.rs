@@ -21,6 +21,13 @@ fn open(path: &std::path::Path) -> (Store, store::WriterLock) {
     (store, lock)
 }
 
+/// A writer on a new record at `path`, with the default retention.
+fn spawn_writer(path: &std::path::Path) -> writer::Writer {
+    let (store, lock) = open(path);
+    writer::Writer::spawn(store, lock, Retention::default(), "test", |_| {})
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[test]
 fn a_new_file_is_made_marked_as_portolans_and_read_back() {
     let dir = temp_dir("new");
@@ -66,9 +73,7 @@ fn a_damaged_file_says_so() {
     let dir = temp_dir("corrupt");
     let path = dir.join("engine.db");
     {
-        let (store, lock) = open(&path);
-        let mut writer = writer::Writer::spawn(store, lock, Retention::default(), "test", |_| {})
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut writer = spawn_writer(&path);
         let rows = (0..2000).map(|i| Record::Note { at: at(i), text: "x".repeat(200) }).collect();
         writer.send(rows);
         writer.stop();
@@ -119,9 +124,7 @@ fn problems_open_close_and_survive_a_new_writer() {
         detail: "probe failed".into(),
     };
     {
-        let (store, lock) = open(&path);
-        let mut writer = writer::Writer::spawn(store, lock, Retention::default(), "test", |_| {})
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut writer = spawn_writer(&path);
         writer.send(vec![Record::ProblemOpened(row.clone())]);
         writer.stop();
     }
@@ -130,9 +133,7 @@ fn problems_open_close_and_survive_a_new_writer() {
     assert_eq!(read::open_problems(&store).unwrap_or_default(), vec![row.clone()]);
     drop(store);
     {
-        let (store, lock) = open(&path);
-        let mut writer = writer::Writer::spawn(store, lock, Retention::default(), "test", |_| {})
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut writer = spawn_writer(&path);
         writer.send(vec![Record::ProblemClosed {
             kind: "unhealthy".into(),
             container_id: "abc".into(),
@@ -170,9 +171,7 @@ fn stats_row(tier: Tier, second: i64) -> Record {
 fn retention_drops_each_tier_after_its_own_span() {
     let dir = temp_dir("retention");
     let path = dir.join("engine.db");
-    let (store, lock) = open(&path);
-    let mut writer = writer::Writer::spawn(store, lock, Retention::default(), "test", |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut writer = spawn_writer(&path);
     let now = at(100_000);
     writer.send(vec![
         stats_row(Tier::Sample, 100_000 - 7200),
@@ -198,9 +197,7 @@ fn retention_drops_each_tier_after_its_own_span() {
 fn the_budget_holds_by_dropping_the_oldest_and_says_so() {
     let dir = temp_dir("budget");
     let path = dir.join("engine.db");
-    let (store, lock) = open(&path);
-    let mut writer = writer::Writer::spawn(store, lock, Retention::default(), "test", |_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut writer = spawn_writer(&path);
     for chunk in 0..20 {
         writer.send((0..2000).map(|i| stats_row(Tier::Sample, chunk * 2000 + i)).collect());
     }

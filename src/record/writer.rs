@@ -333,20 +333,26 @@ pub fn expire(store: &Store, retention: &Retention, now: DateTime<Utc>) -> rusql
         )?;
     }
     let cutoff = millis(now - retention.incidents);
+    delete_incidents_before(&tx, cutoff)?;
+    tx.execute(
+        "DELETE FROM containers WHERE removed_at IS NOT NULL AND removed_at < ?1",
+        params![cutoff],
+    )?;
+    tx.execute("DELETE FROM notes WHERE at < ?1", params![cutoff])?;
+    tx.execute("DELETE FROM sessions WHERE last_write < ?1", params![cutoff])?;
+    tx.commit()
+}
+
+/// Events, probes, ended problems and excerpts older than `cutoff`; open problems
+/// stay however old they are.
+fn delete_incidents_before(tx: &Transaction<'_>, cutoff: i64) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM events WHERE at < ?1", params![cutoff])?;
     tx.execute("DELETE FROM probes WHERE start < ?1", params![cutoff])?;
     tx.execute(
         "DELETE FROM problems WHERE ended_at IS NOT NULL AND ended_at < ?1",
         params![cutoff],
     )?;
-    tx.execute(
-        "DELETE FROM containers WHERE removed_at IS NOT NULL AND removed_at < ?1",
-        params![cutoff],
-    )?;
-    tx.execute("DELETE FROM notes WHERE at < ?1", params![cutoff])?;
-    delete_excerpts_before(&tx, cutoff)?;
-    tx.execute("DELETE FROM sessions WHERE last_write < ?1", params![cutoff])?;
-    tx.commit()
+    delete_excerpts_before(tx, cutoff)
 }
 
 fn delete_excerpts_before(tx: &Transaction<'_>, cutoff: i64) -> rusqlite::Result<()> {
