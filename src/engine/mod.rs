@@ -26,6 +26,7 @@ pub mod podman;
 pub mod processes;
 pub mod proxy_files;
 pub mod resolve;
+pub mod shell;
 pub mod ssh;
 pub mod stats;
 pub mod supervisor;

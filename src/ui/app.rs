@@ -17,9 +17,12 @@ use crate::derived::Derived;
 use crate::engine::EngineCommand;
 use crate::engine::logs::LogRequest;
 use crate::engine::processes::ProcessRequest;
+use crate::engine::shell::{ShellEvent, ShellInput};
 use crate::model::action::{self, Verb};
 use crate::model::logs::LogTarget;
 use crate::model::{Model, Update};
+use std::collections::HashMap;
+use tokio::sync::mpsc;
 
 pub use super::panes::PaneId;
 
@@ -103,6 +106,11 @@ pub struct App {
     pub processes_name: Option<String>,
     /// What the engine was last asked to read for the processes pane.
     processes_watch: Option<ProcessRequest>,
+    /// The container a shell opens in once the inventory lists it (`--pane shell
+    /// --container NAME`).
+    pub shell_name: Option<String>,
+    /// Where each running shell takes its keys, by session.
+    shell_inputs: HashMap<u64, mpsc::UnboundedSender<ShellInput>>,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -148,6 +156,8 @@ impl App {
             screen: Screen::default(),
             processes_name: None,
             processes_watch: None,
+            shell_name: None,
+            shell_inputs: HashMap::new(),
         };
         app.count_problems();
         app
@@ -206,6 +216,9 @@ impl App {
         }
         self.sync_containers();
         self.count_problems();
+        if self.shell_name.is_some() {
+            self.open_named_shell();
+        }
         if self.pane == PaneId::Processes || self.processes_watch.is_some() {
             // A `--container` name becomes an id once the inventory has it.
             self.watch_processes();
@@ -336,6 +349,13 @@ impl App {
         if !self.text_input_active() {
             return false;
         }
+        if self.inspect.is_none()
+            && self.pane == PaneId::Shell
+            && self.keymap.action(key) == Some(Action::ShellFocus)
+        {
+            // The one key a shell with the keyboard does not get.
+            return self.act(Action::ShellFocus);
+        }
         let view = view_of!(self, "");
         let mut effects = Vec::new();
         let changed = match self.inspect.as_mut() {
@@ -415,6 +435,21 @@ impl App {
             Action::Actions => return self.open_actions(false),
             Action::ProjectActions => return self.open_actions(true),
             Action::Exec => return self.request_exec(),
+            Action::OpenShell => return self.open_shell(),
+            Action::ShellFocus => {
+                if self.panes.shell.sessions().is_empty() {
+                    self.say("no shell open: select a running container and open one".into(), true);
+                    return true;
+                }
+                if self.pane != PaneId::Shell {
+                    self.show_pane(PaneId::Shell);
+                    self.panes.shell.toggle_focus();
+                    return true;
+                }
+                if !self.panes.shell.toggle_focus() {
+                    self.say("this shell has ended: open another, or close its tab".into(), true);
+                }
+            }
             Action::Palette => {
                 self.overlay = Some(Overlay::Palette(Palette::new(self.palette_entries())));
             }
@@ -601,6 +636,82 @@ impl App {
         }
         self.exec_request = Some(c.id.clone());
         true
+    }
+
+    /// Opens a shell in the selected container (on the shell pane: in the current
+    /// tab's container) in a new tab of the shell pane, which takes the keyboard.
+    fn open_shell(&mut self) -> bool {
+        if self.read_only {
+            self.say("read-only: shells are turned off (--read-only)".into(), true);
+            return true;
+        }
+        let Some(id) = self.selected_container().map(String::from) else {
+            self.say("nothing selected: select a running container to open a shell".into(), true);
+            return true;
+        };
+        self.open_shell_in(&id)
+    }
+
+    fn open_shell_in(&mut self, id: &str) -> bool {
+        let Some(c) = self.model.containers.get(id) else { return false };
+        if !c.state.is_running() {
+            let name = crate::model::sanitize::one_line(&c.name).into_owned();
+            self.say(format!("{name} is not running: no shell to open"), true);
+            return true;
+        }
+        let (host, id, name) = (c.host, c.id.clone(), c.name.clone());
+        let preferred = Some(self.exec_shell.clone()).filter(|s| !s.trim().is_empty());
+        let request = self.panes.shell.open(host, &id, &name, preferred);
+        self.pending.push(EngineCommand::OpenShell(request));
+        self.show_pane(PaneId::Shell);
+        true
+    }
+
+    /// The shell the command line asked for, once its container is known.
+    fn open_named_shell(&mut self) {
+        let Some(name) = self.shell_name.as_deref() else { return };
+        let Some(id) = self.model.container_named(name).map(|c| c.id.clone()) else { return };
+        self.shell_name = None;
+        if self.read_only {
+            self.say("read-only: shells are turned off (--read-only)".into(), true);
+            return;
+        }
+        self.open_shell_in(&id);
+    }
+
+    /// What a shell session said; whether the screen changed.
+    pub fn shell_event(&mut self, event: ShellEvent) -> bool {
+        let shown = self.pane == PaneId::Shell && self.inspect.is_none();
+        let changed = match event {
+            ShellEvent::Started { session, shell, input } => {
+                if !self.panes.shell.knows(session) {
+                    // Its tab was closed while it started.
+                    let _ = input.send(ShellInput::Hangup);
+                    return false;
+                }
+                self.shell_inputs.insert(session, input);
+                self.panes.shell.started(session, shell)
+            }
+            ShellEvent::Output { session, bytes } => self.panes.shell.output(session, &bytes),
+            ShellEvent::Ended { session, end } => {
+                self.shell_inputs.remove(&session);
+                self.panes.shell.ended(session, end)
+            }
+        };
+        changed && shown
+    }
+
+    /// Sends what the shell pane has for its sessions (keys, sizes, hang-ups).
+    pub fn flush_shells(&mut self) {
+        for (session, input) in self.panes.shell.take_outbox() {
+            let hangup = input == ShellInput::Hangup;
+            if let Some(sender) = self.shell_inputs.get(&session) {
+                let _ = sender.send(input);
+            }
+            if hangup {
+                self.shell_inputs.remove(&session);
+            }
+        }
     }
 
     fn palette_entries(&self) -> Vec<Entry> {

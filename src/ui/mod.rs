@@ -126,6 +126,9 @@ fn unicode_width(symbol: &str) -> usize {
 /// How often the spinner of a running action turns.
 const SPINNER: Duration = Duration::from_millis(100);
 
+/// The most shell output taken between two looks at the keyboard and the clock.
+const SHELL_HELPING: usize = 256 * 1024;
+
 /// Soft changes (stats, probe results) reach the screen at most this often.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -172,6 +175,8 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                     crossterm::terminal::EndSynchronizedUpdate
                 );
                 let _ = guard.terminal.backend_mut().flush();
+                // The shell pane's size is known once drawn: a resize goes out now.
+                app.flush_shells();
                 last_draw = Instant::now();
                 dirty = false;
                 soft = false;
@@ -209,6 +214,18 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                 }
                 None => engine_open = false,
             },
+            event = engine.shells.recv(), if engine_open => if let Some(event) = event {
+                dirty |= app.shell_event(event);
+                // A flood is taken a bounded helping at a time: keys and frames get
+                // their turn between helpings, and the shell waits meanwhile.
+                let mut budget = SHELL_HELPING;
+                while budget > 0 && let Ok(event) = engine.shells.try_recv() {
+                    if let crate::engine::shell::ShellEvent::Output { bytes, .. } = &event {
+                        budget = budget.saturating_sub(bytes.len());
+                    }
+                    dirty |= app.shell_event(event);
+                }
+            },
             event = input.events.recv() => match event {
                 Some(Event::Key(key)) if key.kind != KeyEventKind::Release => {
                     if app.overlay_open() {
@@ -241,6 +258,7 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
         for command in app.pending.drain(..) {
             engine.command(command);
         }
+        app.flush_shells();
         if let Some(text) = app.clipboard.take() {
             // The terminal (and tmux, and SSH) carry it to the operator's clipboard.
             let _ = guard.terminal.backend_mut().write_all(panes::inspect::osc52(&text).as_bytes());

@@ -94,6 +94,7 @@ panes! {
     Swarm swarm::SwarmPane "Swarm" "Swarm" 'W';
     Processes processes::ProcessesPane "Processes" "Procs" 'P';
     Changes changes::ChangesPane "Changes" "Diff" 'D';
+    Shell shell::ShellPane "Shell" "Shell" 'T';
 }
 
 impl PaneId {
