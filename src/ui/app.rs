@@ -668,7 +668,7 @@ impl App {
     }
 
     /// The shell the command line asked for, once its container is known.
-    fn open_named_shell(&mut self) {
+    pub fn open_named_shell(&mut self) {
         let Some(name) = self.shell_name.as_deref() else { return };
         let Some(id) = self.model.container_named(name).map(|c| c.id.clone()) else { return };
         self.shell_name = None;
