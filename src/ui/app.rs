@@ -85,7 +85,7 @@ pub struct App {
     pub quit: bool,
     /// Every action on containers is refused (`--read-only`, or `read_only` in config).
     pub read_only: bool,
-    /// The shell `exec` tries first; `sh` is the fallback when the image lacks it.
+    /// The shell a shell tries first; the others follow (see [`crate::engine::shell::SHELLS`]).
     pub exec_shell: String,
     /// Mouse clicks select and the wheel scrolls.
     pub mouse: bool,
@@ -111,6 +111,8 @@ pub struct App {
     pub shell_name: Option<String>,
     /// Where each running shell takes its keys, by session.
     shell_inputs: HashMap<u64, mpsc::UnboundedSender<ShellInput>>,
+    /// Keys typed while a shell was starting, sent when it runs.
+    shell_waiting: Vec<(u64, ShellInput)>,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -146,7 +148,7 @@ impl App {
             version: env!("CARGO_PKG_VERSION"),
             quit: false,
             read_only: false,
-            exec_shell: "sh".to_string(),
+            exec_shell: crate::config::DEFAULT_EXEC_SHELL.to_string(),
             mouse: true,
             overlay: None,
             notice: None,
@@ -158,6 +160,7 @@ impl App {
             processes_watch: None,
             shell_name: None,
             shell_inputs: HashMap::new(),
+            shell_waiting: Vec::new(),
         };
         app.count_problems();
         app
@@ -689,12 +692,20 @@ impl App {
                     let _ = input.send(ShellInput::Hangup);
                     return false;
                 }
+                let (early, later) = std::mem::take(&mut self.shell_waiting)
+                    .into_iter()
+                    .partition(|(s, _)| *s == session);
+                self.shell_waiting = later;
+                for (_, typed) in early {
+                    let _ = input.send(typed);
+                }
                 self.shell_inputs.insert(session, input);
                 self.panes.shell.started(session, shell)
             }
             ShellEvent::Output { session, bytes } => self.panes.shell.output(session, &bytes),
             ShellEvent::Ended { session, end } => {
                 self.shell_inputs.remove(&session);
+                self.shell_waiting.retain(|(s, _)| *s != session);
                 self.panes.shell.ended(session, end)
             }
         };
@@ -705,11 +716,19 @@ impl App {
     pub fn flush_shells(&mut self) {
         for (session, input) in self.panes.shell.take_outbox() {
             let hangup = input == ShellInput::Hangup;
-            if let Some(sender) = self.shell_inputs.get(&session) {
-                let _ = sender.send(input);
+            match self.shell_inputs.get(&session) {
+                Some(sender) => {
+                    let _ = sender.send(input);
+                }
+                // Still starting: what is typed meanwhile goes once it runs.
+                None if !hangup && self.panes.shell.knows(session) => {
+                    self.shell_waiting.push((session, input));
+                }
+                None => {}
             }
             if hangup {
                 self.shell_inputs.remove(&session);
+                self.shell_waiting.retain(|(s, _)| *s != session);
             }
         }
     }

@@ -479,6 +479,10 @@ impl Pane for ShellPane {
     }
 
     fn select_container(&mut self, id: &str) {
+        if self.current().is_some_and(|s| s.container == id) {
+            // Several shells in one container: stay on the one last shown.
+            return;
+        }
         if let Some(index) = self.sessions.iter().position(|s| s.container == id) {
             self.current = index;
         }
