@@ -327,7 +327,8 @@ impl ShellPane {
         self.fit(TtySize { rows: screen_area.height, cols: screen_area.width });
         let focused = self.focused();
         if let Some(session) = self.current() {
-            draw_screen(session.parser.screen(), buf, screen_area, focused);
+            let base = theme.style(Slot::Base);
+            draw_screen(session.parser.screen(), buf, screen_area, focused, base);
         }
         if let Some((text, slot)) = status {
             let y = screen_area.bottom();
@@ -343,8 +344,15 @@ fn parser(size: TtySize) -> vt100::Parser {
 }
 
 /// Copies the emulator's screen into `area` cell by cell; the cursor shows as a
-/// reversed cell when the shell has the keyboard.
-pub fn draw_screen(screen: &vt100::Screen, buf: &mut Buffer, area: Rect, cursor: bool) {
+/// reversed cell when the shell has the keyboard. The terminal's default colours are
+/// `base`'s, so a theme with a background of its own keeps it.
+pub fn draw_screen(
+    screen: &vt100::Screen,
+    buf: &mut Buffer,
+    area: Rect,
+    cursor: bool,
+    base: Style,
+) {
     let cursor_at = (cursor && !screen.hide_cursor()).then(|| screen.cursor_position());
     for row in 0..area.height {
         let mut col = 0;
@@ -352,11 +360,12 @@ pub fn draw_screen(screen: &vt100::Screen, buf: &mut Buffer, area: Rect, cursor:
             let (x, y) = (area.x + col, area.y + row);
             let Some(cell) = screen.cell(row, col) else {
                 buf[(x, y)].reset();
+                buf[(x, y)].set_style(base);
                 col += 1;
                 continue;
             };
             let wide = cell.is_wide() && col + 1 < area.width;
-            let mut style = cell_style(cell);
+            let mut style = cell_style(cell, base);
             if cursor_at == Some((row, col)) {
                 style = style.add_modifier(Modifier::REVERSED);
             }
@@ -365,6 +374,7 @@ pub fn draw_screen(screen: &vt100::Screen, buf: &mut Buffer, area: Rect, cursor:
             if wide {
                 // The grapheme covers the next cell: ratatui must not draw over it.
                 buf[(x + 1, y)].reset();
+                buf[(x + 1, y)].set_style(style);
                 col += 2;
             } else {
                 col += 1;
@@ -388,8 +398,10 @@ pub fn safe_symbol(contents: &str, width: usize) -> &str {
     }
 }
 
-fn cell_style(cell: &vt100::Cell) -> Style {
-    let mut style = Style::default().fg(color(cell.fgcolor())).bg(color(cell.bgcolor()));
+fn cell_style(cell: &vt100::Cell, base: Style) -> Style {
+    let fg = color(cell.fgcolor()).or(base.fg).unwrap_or(Color::Reset);
+    let bg = color(cell.bgcolor()).or(base.bg).unwrap_or(Color::Reset);
+    let mut style = Style::default().fg(fg).bg(bg);
     let mut modifiers = Modifier::empty();
     if cell.bold() {
         modifiers |= Modifier::BOLD;
@@ -410,9 +422,9 @@ fn cell_style(cell: &vt100::Cell) -> Style {
     style
 }
 
-/// The emulator's colours in ratatui's terms: the 16 named ones stay named, so a
-/// 16-colour terminal shows them.
-fn color(color: vt100::Color) -> Color {
+/// The emulator's colours in ratatui's terms (none for the default): the 16 named
+/// ones stay named, so a 16-colour terminal shows them.
+fn color(color: vt100::Color) -> Option<Color> {
     const NAMED: [Color; 16] = [
         Color::Black,
         Color::Red,
@@ -432,11 +444,11 @@ fn color(color: vt100::Color) -> Color {
         Color::White,
     ];
     match color {
-        vt100::Color::Default => Color::Reset,
+        vt100::Color::Default => None,
         vt100::Color::Idx(index) => {
-            NAMED.get(usize::from(index)).copied().unwrap_or(Color::Indexed(index))
+            Some(NAMED.get(usize::from(index)).copied().unwrap_or(Color::Indexed(index)))
         }
-        vt100::Color::Rgb(r, g, b) => Color::Rgb(r, g, b),
+        vt100::Color::Rgb(r, g, b) => Some(Color::Rgb(r, g, b)),
     }
 }
 
@@ -512,7 +524,11 @@ impl Pane for ShellPane {
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
-        let mut hints = vec![(Action::ShellFocus, "type in the shell"), (Action::OpenShell, "new shell")];
+        let mut hints = Vec::new();
+        if self.current().is_some_and(|s| s.state.is_live()) {
+            hints.push((Action::ShellFocus, "type in the shell"));
+        }
+        hints.push((Action::OpenShell, "new shell"));
         if self.sessions.len() > 1 {
             hints.push((Action::Right, "next shell"));
         }
