@@ -217,3 +217,42 @@ async fn a_container_without_a_shell_is_said_so() {
     }
     watch.stop().await;
 }
+
+/// The container's processes whose command is a shell, or a sleep.
+fn shells_in(id: &str) -> usize {
+    let top = support::docker_ok(&["top", id, "-o", "pid,comm"]);
+    top.lines().skip(1).filter(|l| l.ends_with("sh")).count()
+}
+
+fn sleeps_in(id: &str) -> usize {
+    let top = support::docker_ok(&["top", id, "-o", "pid,comm"]);
+    top.lines().skip(1).filter(|l| l.ends_with("sleep")).count()
+}
+
+#[tokio::test]
+async fn closing_a_tab_hangs_its_shell_up_in_the_container() {
+    let fx = Fixture::new("shellhup");
+    let id = fx.run("box", &[], &["sleep", "600"]);
+    let name = fx.name("box");
+    let mut session = Session::open(&name).await;
+    session.type_text("sleep 300\n");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sleeps_in(&id) < 2 {
+        assert!(std::time::Instant::now() < deadline, "the shell's job never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shells_in(&id), 1, "the shell runs in the container");
+    // The keys back to portolan, then close the tab.
+    let ctrl_bracket = KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL);
+    session.app.text_input(&ctrl_bracket);
+    assert!(session.app.act(portolan::ui::keymap::Action::KillProcess));
+    session.pump();
+    assert!(session.app.panes.shell.sessions().is_empty(), "the tab is gone");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // The shell and its foreground job go; the container's own sleep stays.
+    while shells_in(&id) > 0 || sleeps_in(&id) > 1 {
+        assert!(std::time::Instant::now() < deadline, "the shell or its job outlived its tab");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    session.watch.stop().await;
+}

@@ -39,6 +39,18 @@ const CHUNK: usize = 32 * 1024;
 /// How long a shell that closed its output is given to be reported as ended.
 const EXIT_WAIT: Duration = Duration::from_secs(2);
 
+/// How long hanging up a shell may take when portolan is leaving.
+const HANGUP_WAIT: Duration = Duration::from_millis(500);
+
+/// The private OSC the wrapper prints the shell's pid in (`ESC ] 7777 ; pid BEL`);
+/// taken out of the output before anyone sees it.
+const PID_MARK: &[u8] = b"\x1b]7777;";
+
+/// Starts the shell under `/bin/sh`, which first tells its pid: an engine does not
+/// end an exec whose client went away, so hanging up is a `kill -HUP` of that pid,
+/// as a terminal's hang-up would be.
+const WRAPPER: &str = r#"printf '\033]7777;%s\007' "$$"; exec "$0""#;
+
 /// A terminal's size in character cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TtySize {
@@ -147,22 +159,63 @@ pub async fn run(
     cancel: CancellationToken,
 ) {
     let session = request.session;
+    let mut pid = None;
     let end = tokio::select! {
-        _ = cancel.cancelled() => ShellEnd::Failed("the connection to the engine ended".into()),
-        end = attach(&docker, &request, &events) => end,
+        _ = cancel.cancelled() => None,
+        end = attach(&docker, &request, &events, &mut pid) => Some(end),
+    };
+    let end = match end {
+        Some(end) => end,
+        None => {
+            // portolan is leaving (or lost the engine): the shell must not outlive it.
+            let _ =
+                tokio::time::timeout(HANGUP_WAIT, hang_up(&docker, &request.container, pid)).await;
+            ShellEnd::Failed("the connection to the engine ended".into())
+        }
     };
     let _ = events.send(ShellEvent::Ended { session, end }).await;
+}
+
+/// Sends the shell SIGHUP, as closing a terminal does (its jobs get it from it).
+async fn hang_up(docker: &Docker, container: &str, pid: Option<u32>) {
+    let Some(pid) = pid else { return };
+    let options = CreateExecOptions {
+        cmd: Some(vec!["/bin/sh".to_string(), "-c".to_string(), format!("kill -HUP {pid}")]),
+        ..Default::default()
+    };
+    if let Ok(exec) = docker.create_exec(container, options).await {
+        let detached = StartExecOptions { detach: true, ..Default::default() };
+        let _ = docker.start_exec(&exec.id, Some(detached)).await;
+    }
+}
+
+/// Takes the wrapper's pid mark out of the first output; the pid, if it was there.
+pub fn take_pid(bytes: &mut Vec<u8>) -> Option<u32> {
+    let start = bytes.windows(PID_MARK.len()).position(|w| w == PID_MARK)?;
+    let digits = start + PID_MARK.len();
+    let end = digits + bytes[digits..].iter().position(|b| *b == 0x07)?;
+    let pid = std::str::from_utf8(&bytes[digits..end]).ok()?.parse().ok()?;
+    bytes.drain(start..=end);
+    Some(pid)
 }
 
 async fn attach(
     docker: &Docker,
     request: &ShellRequest,
     events: &mpsc::Sender<ShellEvent>,
+    pid: &mut Option<u32>,
 ) -> ShellEnd {
-    let shell = match choose(docker, &request.container, request.preferred.as_deref()).await {
-        Ok(shell) => shell,
-        Err(reason) => return ShellEnd::Failed(reason),
+    let (shell, has_sh) =
+        match choose(docker, &request.container, request.preferred.as_deref()).await {
+            Ok(found) => found,
+            Err(reason) => return ShellEnd::Failed(reason),
+        };
+    let cmd = if has_sh {
+        vec!["/bin/sh".to_string(), "-c".to_string(), WRAPPER.to_string(), shell.clone()]
+    } else {
+        vec![shell.clone()]
     };
+    let mut first = has_sh;
     let options = CreateExecOptions {
         attach_stdin: Some(true),
         attach_stdout: Some(true),
@@ -170,7 +223,7 @@ async fn attach(
         tty: Some(true),
         // What the pane emulates; images without terminfo for it still get colours.
         env: Some(vec!["TERM=xterm-256color".to_string()]),
-        cmd: Some(vec![shell.clone()]),
+        cmd: Some(cmd),
         ..Default::default()
     };
     let exec = match docker.create_exec(&request.container, options).await {
@@ -199,7 +252,11 @@ async fn attach(
         tokio::select! {
             chunk = output.next() => match chunk {
                 Some(Ok(chunk)) => {
-                    let bytes = bytes_of(chunk);
+                    let mut bytes = bytes_of(chunk);
+                    if first {
+                        first = false;
+                        *pid = take_pid(&mut bytes);
+                    }
                     if bytes.is_empty() {
                         continue;
                     }
@@ -225,6 +282,7 @@ async fn attach(
                 Some(ShellInput::Resize(wanted)) => resize(docker, &exec, wanted, &mut size).await,
                 Some(ShellInput::Hangup) | None => {
                     let _ = input.shutdown().await;
+                    hang_up(docker, &request.container, *pid).await;
                     return ShellEnd::HungUp;
                 }
             },
@@ -274,19 +332,19 @@ fn words(error: bollard::errors::Error) -> String {
 }
 
 /// The first candidate shell that exists in the container, found with one exec of
-/// `/bin/sh` (see [`probe_script`]). A container with no `/bin/sh` gets its
-/// configured shell, or is said to have no shell.
+/// `/bin/sh` (see [`probe_script`]), and whether `/bin/sh` is there. A container with
+/// no `/bin/sh` gets its configured shell, or is said to have no shell.
 async fn choose(
     docker: &Docker,
     container: &str,
     preferred: Option<&str>,
-) -> Result<String, String> {
+) -> Result<(String, bool), String> {
     let shells = candidates(preferred);
     match tokio::time::timeout(PROBE_TIMEOUT, probe(docker, container, &shells)).await {
-        Ok(Ok(Some(shell))) => Ok(shell),
+        Ok(Ok(Some(shell))) => Ok((shell, true)),
         Ok(Ok(None)) => match preferred.map(str::trim).filter(|p| !p.is_empty()) {
             // Without a sh to ask, the operator's own choice is tried as it is.
-            Some(preferred) => Ok(preferred.to_string()),
+            Some(preferred) => Ok((preferred.to_string(), false)),
             None => Err(format!("no shell in this container (tried {})", shells.join(", "))),
         },
         Ok(Err(error)) => Err(format!("cannot look for a shell: {}", words(error))),
@@ -341,6 +399,18 @@ mod tests {
             script,
             r"command -v 'it'\''s' || command -v 'bash' || command -v 'ash' || command -v 'sh' || exit 127"
         );
+    }
+
+    #[test]
+    fn the_pid_mark_is_taken_out_of_the_output() {
+        let mut bytes = b"\x1b]7777;4242\x07\r\n/ # ".to_vec();
+        assert_eq!(take_pid(&mut bytes), Some(4242));
+        assert_eq!(bytes, b"\r\n/ # ");
+        let mut plain = b"no mark here".to_vec();
+        assert_eq!(take_pid(&mut plain), None);
+        assert_eq!(plain, b"no mark here");
+        let mut cut = b"\x1b]7777;42".to_vec();
+        assert_eq!(take_pid(&mut cut), None, "an unfinished mark is left alone");
     }
 
     #[test]
