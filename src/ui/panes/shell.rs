@@ -269,6 +269,22 @@ impl ShellPane {
         true
     }
 
+    /// Rows of the current terminal, for paging through its scrollback.
+    fn page(&self) -> usize {
+        self.last_size.map_or(usize::from(FIRST_SIZE.rows), |s| usize::from(s.rows))
+    }
+
+    /// Moves the view `delta` lines back into the scrollback (forward when negative);
+    /// 0 is the live screen.
+    fn scroll(&mut self, delta: isize) -> bool {
+        let Some(session) = self.sessions.get_mut(self.current) else { return false };
+        let screen = session.parser.screen_mut();
+        let before = screen.scrollback();
+        let wanted = (before as isize).saturating_add(delta).max(0) as usize;
+        screen.set_scrollback(wanted);
+        screen.scrollback() != before
+    }
+
     fn switch(&mut self, step: isize) -> bool {
         let count = self.sessions.len();
         if count < 2 {
@@ -313,7 +329,14 @@ impl ShellPane {
             })
             .collect();
         buf.set_line(area.x, area.y, &Line::from(tabs), area.width);
-        let status = self.current().and_then(Session::status);
+        let status = self.current().and_then(|session| {
+            let back = session.parser.screen().scrollback();
+            if back > 0 {
+                let text = format!("{back} lines back in the scrollback (end returns)");
+                return Some((text, Slot::Accent));
+            }
+            session.status()
+        });
         let bottom = u16::from(status.is_some());
         let screen_area = Rect {
             x: area.x,
@@ -353,7 +376,8 @@ pub fn draw_screen(
     cursor: bool,
     base: Style,
 ) {
-    let cursor_at = (cursor && !screen.hide_cursor()).then(|| screen.cursor_position());
+    let live = screen.scrollback() == 0;
+    let cursor_at = (cursor && live && !screen.hide_cursor()).then(|| screen.cursor_position());
     for row in 0..area.height {
         let mut col = 0;
         while col < area.width {
@@ -479,10 +503,14 @@ impl Pane for ShellPane {
 
     fn act(&mut self, action: Action, _view: &PaneView<'_>, _effects: &mut Vec<Effect>) -> Handled {
         match action {
-            Action::Left | Action::Up => Handled::changed(self.switch(-1)),
-            Action::Right | Action::Down => Handled::changed(self.switch(1)),
+            Action::Left => Handled::changed(self.switch(-1)),
+            Action::Right => Handled::changed(self.switch(1)),
             Action::KillProcess => Handled::changed(self.close_current()),
-            _ => Handled::Pass,
+            action => match super::movement(action, self.page()) {
+                // Up the scrollback is back in time: the opposite of a list's down.
+                Some(delta) => Handled::changed(self.scroll(-delta)),
+                None => Handled::Pass,
+            },
         }
     }
 
@@ -531,6 +559,9 @@ impl Pane for ShellPane {
         hints.push((Action::OpenShell, "new shell"));
         if self.sessions.len() > 1 {
             hints.push((Action::Right, "next shell"));
+        }
+        if !self.sessions.is_empty() {
+            hints.push((Action::PageUp, "scroll back"));
         }
         if !self.sessions.is_empty() {
             hints.push((Action::KillProcess, "close"));
@@ -594,6 +625,26 @@ mod tests {
         }
         let screen = pane.current().map(|s| s.screen().scrollback_capacity());
         assert_eq!(screen, Some(SCROLLBACK));
+    }
+
+    #[test]
+    fn the_scrollback_is_scrolled_and_typing_returns_to_the_live_screen() {
+        let mut pane = ShellPane::default();
+        let request = pane.open(0, "abc", "web", None);
+        pane.started(request.session, "sh".into());
+        let lines: String = (0..100).map(|n| format!("line {n}\r\n")).collect();
+        pane.output(request.session, lines.as_bytes());
+        assert!(pane.scroll(10));
+        assert_eq!(pane.current().map(|s| s.screen().scrollback()), Some(10));
+        assert!(!pane.scroll(-20) || pane.current().is_some_and(|s| s.screen().scrollback() == 0));
+        assert!(pane.scroll(5));
+        let key = KeyEvent::new(crossterm::event::KeyCode::Char('x'), crossterm::event::KeyModifiers::NONE);
+        let model = crate::model::Model::new("test", chrono::Utc::now());
+        let derived = crate::derived::Derived::default();
+        let theme = crate::ui::theme::Theme::built_in("dark");
+        let view = super::super::testing::view(&model, &derived, &theme, "Shell", chrono::Utc::now());
+        assert!(pane.text_key(&key, &view, &mut Vec::new()), "typing redraws the live screen");
+        assert_eq!(pane.current().map(|s| s.screen().scrollback()), Some(0));
     }
 
     #[test]
