@@ -561,10 +561,8 @@ impl Pane for ShellPane {
             hints.push((Action::Right, "next shell"));
         }
         if !self.sessions.is_empty() {
-            hints.push((Action::PageUp, "scroll back"));
-        }
-        if !self.sessions.is_empty() {
             hints.push((Action::KillProcess, "close"));
+            hints.push((Action::PageUp, "scroll back"));
         }
         hints
     }
