@@ -166,6 +166,11 @@ async fn a_shell_types_resizes_defuses_hostile_output_and_reports_its_exit_code(
     assert!(!frame.contains("PWNED-TITLE"), "a title is not text on screen");
     assert!(!frame.contains("cHduZWQ="), "a clipboard write is not text on screen");
 
+    // Bytes that look like a multiplexed frame's header (stream 2, 2 GiB long) are
+    // only bytes on a TTY: what follows them still shows.
+    session.type_text("printf '\\002\\000\\000\\000\\177\\377\\377\\377'; echo after-$((6*7))\n");
+    session.until("the output after a fake frame header", |s| s.text().contains("after-42")).await;
+
     // The shell's exit code, said in the pane.
     session.type_text("exit 3\n");
     session.until("the shell to exit", |s| matches!(s.state(), SessionState::Exited { .. })).await;

@@ -18,6 +18,7 @@ pub mod endpoint;
 pub mod error;
 pub mod events;
 pub mod fleet;
+pub mod hijack;
 pub mod host_files;
 pub mod inspections;
 pub mod last_line;

@@ -16,10 +16,11 @@ use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::query_parameters::ResizeExecOptions;
 use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::endpoint::Endpoint;
 use super::error::EngineError;
 use crate::model::HostId;
 
@@ -154,6 +155,7 @@ pub fn probe_answer(output: &[u8]) -> Option<String> {
 /// (unless nobody listens any more).
 pub async fn run(
     docker: Docker,
+    endpoint: Endpoint,
     request: ShellRequest,
     events: mpsc::Sender<ShellEvent>,
     cancel: CancellationToken,
@@ -162,7 +164,7 @@ pub async fn run(
     let mut pid = None;
     let end = tokio::select! {
         _ = cancel.cancelled() => None,
-        end = attach(&docker, &request, &events, &mut pid) => Some(end),
+        end = attach(&docker, &endpoint, &request, &events, &mut pid) => Some(end),
     };
     let end = match end {
         Some(end) => end,
@@ -201,6 +203,7 @@ pub fn take_pid(bytes: &mut Vec<u8>) -> Option<u32> {
 
 async fn attach(
     docker: &Docker,
+    endpoint: &Endpoint,
     request: &ShellRequest,
     events: &mpsc::Sender<ShellEvent>,
     pid: &mut Option<u32>,
@@ -230,29 +233,25 @@ async fn attach(
         Ok(exec) => exec.id,
         Err(error) => return ShellEnd::Failed(format!("cannot start {shell}: {}", words(error))),
     };
-    let start = StartExecOptions { detach: false, tty: true, output_capacity: Some(CHUNK) };
-    let (mut output, mut input) = match docker.start_exec(&exec, Some(start)).await {
-        Ok(StartExecResults::Attached { output, input }) => (output, input),
-        Ok(StartExecResults::Detached) => {
-            return ShellEnd::Failed("the engine started the shell detached".into());
-        }
-        Err(error) => {
-            return ShellEnd::Failed(format!("cannot attach to {shell}: {}", words(error)));
-        }
+    let (mut output, mut input) = match super::hijack::start_exec(endpoint, &exec).await {
+        Ok(attached) => attached,
+        Err(reason) => return ShellEnd::Failed(format!("cannot attach to {shell}: {reason}")),
     };
     // The TTY exists once started: give it the pane's size before the prompt is drawn.
     let mut size = None;
     resize(docker, &exec, request.size, &mut size).await;
     let (input_tx, mut input_rx) = mpsc::unbounded_channel();
+    let mut buffer = vec![0u8; CHUNK];
     let started = ShellEvent::Started { session: request.session, shell, input: input_tx };
     if events.send(started).await.is_err() {
         return ShellEnd::HungUp;
     }
     loop {
         tokio::select! {
-            chunk = output.next() => match chunk {
-                Some(Ok(chunk)) => {
-                    let mut bytes = bytes_of(chunk);
+            read = output.read(&mut buffer) => match read {
+                Ok(0) => break,
+                Ok(n) => {
+                    let mut bytes = buffer[..n].to_vec();
                     if first {
                         first = false;
                         *pid = take_pid(&mut bytes);
@@ -266,11 +265,10 @@ async fn attach(
                         return ShellEnd::HungUp;
                     }
                 }
-                Some(Err(error)) => {
+                Err(error) => {
                     tracing::debug!(%error, "shell output ended with an error");
                     break;
                 }
-                None => break,
             },
             wanted = input_rx.recv() => match wanted {
                 Some(ShellInput::Bytes(bytes)) => {

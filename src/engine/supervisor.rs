@@ -528,7 +528,7 @@ impl Supervisor {
                     Some(EngineCommand::OpenShell(request)) => {
                         // Ends with the session: a lost engine ends its shells, in words.
                         let cancel = session.cancel.child_token();
-                        tokio::spawn(super::shell::run(docker.clone(), request, self.shells.clone(), cancel));
+                        tokio::spawn(super::shell::run(docker.clone(), self.endpoint.clone(), request, self.shells.clone(), cancel));
                     }
                     Some(EngineCommand::Act { verb, targets, .. }) => {
                         // Its own task: a stop waits up to 10 s per container, and the
