@@ -123,7 +123,9 @@ docker rm -f "$box" >/dev/null
 block=$(printf '%.0f' "$(echo "$shell_rate / 10" | bc -l)")
 [ "$block" -gt 0 ] || block=1
 printer=portolan-perf-shell-logs
-docker run -d --name "$printer" --label "$LABEL" "$IMAGE" sh -c \
+# A log that does not rotate during the measure (this engine's default may), so its
+# lines can be counted.
+docker run -d --name "$printer" --label "$LABEL" --log-opt max-size=4g --log-opt max-file=1 "$IMAGE" sh -c \
     "yes '$LINE' | head -c $block > /tmp/block; while :; do cat /tmp/block; usleep 100000; done" >/dev/null
 tmux new-session -d -s "$SESSION" -x 120 -y 40 "$BIN --pane logs --container $printer"
 wait_for "the log" "$LINE"

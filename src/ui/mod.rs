@@ -126,8 +126,20 @@ fn unicode_width(symbol: &str) -> usize {
 /// How often the spinner of a running action turns.
 const SPINNER: Duration = Duration::from_millis(100);
 
+/// How often a shell that prints is drawn: at the frame rate while it has the keys
+/// (its echo is what the operator waits for), at half of it otherwise, so that a
+/// flooding shell leaves the terminal and the keys room (a key's frame is then often
+/// drawn at once instead of waiting for the next slot).
+fn shell_pace(app: &App) -> Duration {
+    if app.pane == PaneId::Shell && app.panes.shell.focused() {
+        FRAME_INTERVAL
+    } else {
+        FRAME_INTERVAL * 2
+    }
+}
+
 /// The most shell output taken between two looks at the keyboard and the clock.
-const SHELL_HELPING: usize = 256 * 1024;
+const SHELL_HELPING: usize = 64 * 1024;
 
 /// Soft changes (stats, probe results) reach the screen at most this often.
 const TICK: Duration = Duration::from_secs(1);
@@ -145,6 +157,8 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
     let mut input = input::InputReader::spawn();
     let mut dirty = true;
     let mut soft = false;
+    // A shell on screen printed: drawn at its own pace (see [`shell_pace`]).
+    let mut shell_printed = false;
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
     let mut engine_open = true;
     for command in app.pending.drain(..) {
@@ -158,6 +172,9 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
             engine.command(command);
         }
         if soft && last_draw.elapsed() >= TICK {
+            dirty = true;
+        }
+        if shell_printed && last_draw.elapsed() >= shell_pace(&app) {
             dirty = true;
         }
         if dirty {
@@ -180,6 +197,7 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                 last_draw = Instant::now();
                 dirty = false;
                 soft = false;
+                shell_printed = false;
                 // A test hook: proves the terminal is restored when the UI panics.
                 if std::env::var_os("PORTOLAN_DEBUG_PANIC").is_some() {
                     panic!("PORTOLAN_DEBUG_PANIC is set: panicking after the first frame");
@@ -190,6 +208,8 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
         // moves relative times ("Up 5 minutes") when nothing else redraws.
         let next = if dirty {
             FRAME_INTERVAL.saturating_sub(last_draw.elapsed())
+        } else if shell_printed {
+            shell_pace(&app).saturating_sub(last_draw.elapsed())
         } else if !app.model.busy.is_empty() {
             // Actions under way: the spinner turns.
             SPINNER.saturating_sub(last_draw.elapsed())
@@ -215,7 +235,7 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                 None => engine_open = false,
             },
             event = engine.shells.recv(), if engine_open => if let Some(event) = event {
-                dirty |= app.shell_event(event);
+                shell_printed |= app.shell_event(event);
                 // A flood is taken a bounded helping at a time: keys and frames get
                 // their turn between helpings, and the shell waits meanwhile.
                 let mut budget = SHELL_HELPING;
@@ -223,7 +243,7 @@ pub async fn run(mut app: App, mut engine: Fleet) -> Result<(), UiError> {
                     if let crate::engine::shell::ShellEvent::Output { bytes, .. } = &event {
                         budget = budget.saturating_sub(bytes.len());
                     }
-                    dirty |= app.shell_event(event);
+                    shell_printed |= app.shell_event(event);
                 }
             },
             event = input.events.recv() => match event {
