@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # What a shell in the pane costs under a flood, and whether portolan stays responsive.
 #
-# Usage: scripts/perf-shell.sh [SECONDS=20]    (needs root, tmux, a running engine)
+# Usage: scripts/perf-shell.sh [SECONDS=20] [RATE_MB=5]   (root, tmux, a running engine)
 #
 # 1. The shell pane on a container runs `yes` flat out. Measured: the bytes `yes`
 #    writes per second (its /proc/PID/io; the shell's TTY can only go as fast as
 #    portolan reads), portolan's CPU over SECONDS, its RSS, and key → redraw latency:
 #    with the keys given back to portolan (ctrl-]), `?` is sent 15 times and timed
 #    until the help shows (includes tmux's polling).
-# 2. The Logs pane follows a container printing at that same byte rate (blocks of
-#    the same line every 100 ms). Measured: portolan's CPU and the same latency.
+# 2. The shell pane runs a paced printer: RATE_MB MB/s of the same line, a block
+#    every 100 ms. 3. The Logs pane follows a container running that same printer.
+#    Measured for both: the rate reached, portolan's CPU and RSS, and the latency.
+#    (The engine's json-file logging tops out well below a flooding TTY, hence a
+#    common rate.)
 # Nothing here is a pass/fail test: it prints numbers. Containers labelled
 # portolan.perf-shell=1 and the tmux session are removed on exit.
 #
@@ -17,6 +20,7 @@
 # PERF_SKIP_BUILD=1 to use the binary as it is, PORTOLAN_TEST_IMAGE.
 set -euo pipefail
 SECS=${1:-20}
+RATE_MB=${2:-5}
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/portolan
@@ -119,32 +123,65 @@ shell_latency=$(latency)
 tmux kill-session -t "=$SESSION"
 docker rm -f "$box" >/dev/null
 
-# 2. The Logs pane follows a container printing at the same byte rate.
-block=$(printf '%.0f' "$(echo "$shell_rate / 10" | bc -l)")
-[ "$block" -gt 0 ] || block=1
-printer=portolan-perf-shell-logs
-# A log that does not rotate during the measure (this engine's default may), so its
-# lines can be counted.
-docker run -d --name "$printer" --label "$LABEL" --log-opt max-size=4g --log-opt max-file=1 "$IMAGE" sh -c \
-    "yes '$LINE' | head -c $block > /tmp/block; while :; do cat /tmp/block; usleep 100000; done" >/dev/null
-tmux new-session -d -s "$SESSION" -x 120 -y 40 "$BIN --pane logs --container $printer"
+# 2 and 3. The same paced printer, in the shell pane and then as a container's log:
+# a block of lines every 100 ms. The engine's json-file logging tops out below what
+# a shell's TTY carries, so the two are compared at a rate both reach.
+block=$((RATE_MB * 100000))
+printer="yes '$LINE' | head -c $block > /tmp/block; n=0; while :; do cat /tmp/block; n=\$((n + 1)); echo \$n > /tmp/count; usleep 100000; done"
+# Blocks printed so far; the file is rewritten each block, so an empty read is retried.
+count() {
+    local n=
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        n=$(docker exec "$1" cat /tmp/count 2>/dev/null | tr -dc 0-9)
+        [ -n "$n" ] && break
+        sleep 0.05
+    done
+    echo "${n:-0}"
+}
+
+box=portolan-perf-shell-paced
+docker run -d --name "$box" --label "$LABEL" "$IMAGE" sleep 86400 >/dev/null
+printf '%s\n' "$printer" | docker exec -i "$box" sh -c 'cat > /paced.sh'
+tmux new-session -d -s "$SESSION" -x 120 -y 40 "$BIN --pane shell --container $box"
+wait_for "the shell" 'keys go to the shell'
+wait_for "the prompt" ' # '
+tmux send-keys -t "$SESSION" "sh /paced.sh" Enter
+sleep 2
+pid=$(portolan_pid)
+tmux send-keys -t "$SESSION" C-]
+wait_for "portolan's keys" 'type in the shell'
+log "measuring the shell at ${RATE_MB} MB/s for ${SECS}s"
+c0=$(count "$box"); s0=$EPOCHREALTIME
+measure "$pid" "$pid"
+c1=$(count "$box"); s1=$EPOCHREALTIME
+paced_cpu=$CPU
+paced_rate=$(echo "($c1 - $c0) * $block / ($s1 - $s0)" | bc -l)
+paced_rss=$(rss_mib "$pid")
+paced_latency=$(latency)
+tmux kill-session -t "=$SESSION"
+docker rm -f "$box" >/dev/null
+
+logger=portolan-perf-shell-logs
+# A log that does not rotate during the measure (this engine's default may).
+docker run -d --name "$logger" --label "$LABEL" --log-opt max-size=4g --log-opt max-file=1 \
+    "$IMAGE" sh -c "$printer" >/dev/null
+tmux new-session -d -s "$SESSION" -x 120 -y 40 "$BIN --pane logs --container $logger"
 wait_for "the log" "$LINE"
 sleep 2
 pid=$(portolan_pid)
-sh_pid=$(container_pid "$printer" sh)
-log "measuring the Logs pane for ${SECS}s"
-# The loop's shell spawns a cat per block, so the rate is counted in the container's
-# log file instead: lines written, each the line and its newline.
-logfile=$(docker inspect --format '{{.LogPath}}' "$printer")
-lines0=$(wc -l < "$logfile"); s0=$EPOCHREALTIME
-measure "$pid" "$sh_pid"
-lines1=$(wc -l < "$logfile"); s1=$EPOCHREALTIME
+log "measuring the Logs pane at ${RATE_MB} MB/s for ${SECS}s"
+c0=$(count "$logger"); s0=$EPOCHREALTIME
+measure "$pid" "$pid"
+c1=$(count "$logger"); s1=$EPOCHREALTIME
 logs_cpu=$CPU
-logs_rate=$(echo "(($lines1 - $lines0) * (${#LINE} + 1)) / ($s1 - $s0)" | bc -l)
+logs_rate=$(echo "($c1 - $c0) * $block / ($s1 - $s0)" | bc -l)
 logs_rss=$(rss_mib "$pid")
 logs_latency=$(latency)
 
-printf 'shell flood (yes in the shell pane): %6.2f MB/s written, portolan CPU %6.1f %%, RSS %s MiB, key→redraw %s\n' \
-    "$(echo "$shell_rate / 1000000" | bc -l)" "$shell_cpu" "$shell_rss" "$shell_latency"
-printf 'logs pane at the same rate:          %6.2f MB/s printed, portolan CPU %6.1f %%, RSS %s MiB, key→redraw %s\n' \
-    "$(echo "$logs_rate / 1000000" | bc -l)" "$logs_cpu" "$logs_rss" "$logs_latency"
+mb() { printf '%6.2f' "$(echo "$1 / 1000000" | bc -l)"; }
+printf 'shell pane, yes flat out: %s MB/s, portolan CPU %5.1f %%, RSS %s MiB, key→redraw %s\n' \
+    "$(mb "$shell_rate")" "$shell_cpu" "$shell_rss" "$shell_latency"
+printf 'shell pane, paced:        %s MB/s, portolan CPU %5.1f %%, RSS %s MiB, key→redraw %s\n' \
+    "$(mb "$paced_rate")" "$paced_cpu" "$paced_rss" "$paced_latency"
+printf 'logs pane, paced:         %s MB/s, portolan CPU %5.1f %%, RSS %s MiB, key→redraw %s\n' \
+    "$(mb "$logs_rate")" "$logs_cpu" "$logs_rss" "$logs_latency"
