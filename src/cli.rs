@@ -63,7 +63,7 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = StatsMode::Auto, global = true)]
     pub stats: StatsMode,
 
-    /// The container (by name) the logs, processes, changes or files pane shows: `--pane logs --container web-1`, `--pane files --container web-1`.
+    /// The container (by name) the logs, processes, changes or files pane shows, or the shell pane opens a shell in: `--pane logs --container web-1`, `--pane shell --container web-1`.
     #[arg(long, value_name = "NAME", global = true)]
     pub container: Option<String>,
 

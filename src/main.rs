@@ -422,6 +422,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             collect::logs(args, view, model, handle).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Snapshot(_)) if pane == PaneId::Shell => {
+            Ok(usage_error("a shell is interactive: `--pane shell` is for the terminal UI only"))
+        }
         Some(Command::Snapshot(_)) if pane == PaneId::Changes && cli.container.is_none() => Ok(
             usage_error("`snapshot --pane changes` needs --container NAME: whose changes to list"),
         ),
@@ -487,6 +490,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 PaneId::Changes => app.panes.changes.target = cli.container,
                 PaneId::Files => app.panes.files.target = cli.container,
                 PaneId::Processes => app.processes_name = cli.container,
+                // A shell is opened once the inventory lists the container.
+                PaneId::Shell => app.shell_name = cli.container,
                 _ => {}
             }
             if pane == PaneId::Logs {

@@ -593,3 +593,77 @@ fn ssh_stats_fall_back_to_the_api_and_say_why_when_the_host_files_cannot_be_read
         "says why the stats are slower: {warnings:#?}"
     );
 }
+
+/// The real binary in tmux with `command`'s environment and arguments: its shell pane
+/// on `name` answers a command and reports the exit code, over whatever engine the
+/// arguments name.
+fn shell_pane_answers(test: &str, command: &Command, name: &str) {
+    let socket = format!("portolan-endpoints-{test}-{}", std::process::id());
+    let env: Vec<String> = command
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
+        .collect();
+    let unset: Vec<String> = command
+        .get_envs()
+        .filter(|(_, v)| v.is_none())
+        .filter_map(|(k, _)| Some(format!("-u{}", k.to_str()?)))
+        .collect();
+    let args: Vec<&str> = command.get_args().filter_map(|a| a.to_str()).collect();
+    let tmux = |args: &[&str]| -> String {
+        let out = Command::new("tmux").args(["-L", &socket]).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let status = Command::new("tmux")
+        .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", "main"])
+        .args(["-x", "120", "-y", "40", "env"])
+        .args(&unset)
+        .args(&env)
+        .arg(command.get_program())
+        .args(&args)
+        .args(["--pane", "shell", "--container", name])
+        .status()
+        .expect("tmux runs (scripts/setup installs it)");
+    assert!(status.success(), "tmux could not start a session");
+    let wait = |what: &str, done: &dyn Fn(&str) -> bool| {
+        let started = Instant::now();
+        loop {
+            let screen = tmux(&["capture-pane", "-p", "-t", "main"]);
+            if done(&screen) {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                let _ = tmux(&["kill-server"]);
+                panic!("{test}: timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait("the shell", &|s| s.contains("keys go to the shell") && s.contains(" # "));
+    tmux(&["send-keys", "-t", "main", "echo hi-$((6*7))", "Enter"]);
+    wait("its answer", &|s| s.contains("hi-42"));
+    tmux(&["send-keys", "-t", "main", "exit 3", "Enter"]);
+    wait("the exit code", &|s| s.contains("exited with code 3"));
+    let _ = tmux(&["kill-server"]);
+}
+
+#[test]
+fn a_shell_pane_works_over_tls_and_over_ssh() {
+    let fx = support::Fixture::new("shellremote");
+    fx.run("box", &[], &["sleep", "600"]);
+    let name = fx.name("box");
+
+    let pki = Pki::new();
+    let (_stunnel, port) = tls_engine(&pki);
+    let mut tls = portolan();
+    tls.args(["-H", &format!("tcp://127.0.0.1:{port}"), "--tlsverify"])
+        .args(["--tlscacert", &pki.path("ca.pem"), "--tlscert", &pki.path("cert.pem")])
+        .args(["--tlskey", &pki.path("key.pem")]);
+    shell_pane_answers("tls", &tls, &name);
+
+    let server = SshServer::start();
+    let mut ssh = server.portolan();
+    ssh.args(["-H", &format!("ssh://{}@127.0.0.1:{}", server.user, server.port)]);
+    shell_pane_answers("ssh", &ssh, &name);
+    // The shell's connection was one more channel of the one ssh connection.
+    assert_eq!(server.log().matches("Accepted publickey").count(), 1, "{}", server.log());
+}

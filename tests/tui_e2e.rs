@@ -722,3 +722,82 @@ fn the_ports_key_says_which_published_port_listens() {
     tmux.wait_for("portolan to exit", Duration::from_secs(5), |s| s.contains("PORTOLAN-EXIT:0"));
     assert_restored(&tmux);
 }
+
+#[test]
+fn a_shell_in_a_pane_types_switches_tabs_and_keeps_hostile_bytes_in_the_pane() {
+    let fx = support::Fixture::new("e2eshell");
+    let id = fx.run("box", &[], &["sleep", "600"]);
+    let name = fx.name("box");
+    // A script that prints what a Logs pane is fed to test it (see tests/shell_live.rs).
+    let script = std::env::temp_dir().join(format!("{}-evil.sh", fx.run));
+    std::fs::write(
+        &script,
+        "printf 'x\\033[2J\\033[10;10H\\033]0;PWNED-TITLE\\007\\033]52;c;cHduZWQ=\\007\\033[?2004h\\033[?1049h\\033P+q\\033\\\\ \\033c y\\377\\376\\n'\nprintf 'hostile-%s\\n' done\n",
+    )
+    .unwrap();
+    support::docker_ok(&["cp", &script.to_string_lossy(), &format!("{id}:/evil.sh")]);
+    let _ = std::fs::remove_file(&script);
+
+    let tmux = Tmux::start("shell", 120, 40, &[], &format!("--pane shell --container {name}"));
+    let raw = std::env::temp_dir().join(format!("{}.raw", tmux.socket));
+    tmux.tmux(&["pipe-pane", "-o", "-t", &tmux.session, &format!("cat >> {}", raw.display())]);
+    tmux.wait_for("the shell", Duration::from_secs(15), |s| {
+        s.contains("keys go to the shell") && s.contains(" # ")
+    });
+    tmux.keys(&["echo hi-$((6*7))", "Enter"]);
+    tmux.wait_for("its answer", Duration::from_secs(10), |s| s.contains("hi-42"));
+
+    // ctrl-] gives the keys back: `$` then opens a second shell in a tab of its own.
+    tmux.keys(&["C-]"]);
+    tmux.wait_for("portolan's keys", Duration::from_secs(5), |s| {
+        !s.contains("keys go to the shell") && s.contains("type in the shell")
+    });
+    tmux.keys(&["$"]);
+    tmux.wait_for("a second shell", Duration::from_secs(15), |s| {
+        s.contains(" 2 pt-e2eshell") && s.contains("keys go to the shell") && !s.contains("hi-42")
+    });
+    // Back to portolan, to another pane and back, and to the first tab.
+    tmux.keys(&["C-]"]);
+    tmux.keys(&["4"]);
+    tmux.wait_for("the stats pane", Duration::from_secs(5), |s| s.contains("sorted by CPU"));
+    tmux.keys(&["T"]);
+    tmux.keys(&["Left"]);
+    tmux.wait_for("the first tab", Duration::from_secs(5), |s| s.contains("hi-42"));
+    tmux.keys(&["C-]"]);
+    tmux.wait_for("the first shell's keys", Duration::from_secs(5), |s| {
+        s.contains("keys go to the shell") && s.contains("hi-42")
+    });
+
+    tmux.keys(&["sh /evil.sh", "Enter"]);
+    tmux.wait_for("the hostile script", Duration::from_secs(10), |s| s.contains("hostile-done"));
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = tmux.screen();
+    let title = tmux.tmux(&["display-message", "-p", "-t", &tmux.session, "#{pane_title}"]);
+    let buffers = tmux.tmux(&["list-buffers"]);
+    let modes = tmux.modes();
+    tmux.keys(&["exit 3", "Enter"]);
+    tmux.wait_for("the exit code", Duration::from_secs(10), |s| s.contains("exited with code 3"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
+    let bytes = std::fs::read(&raw).unwrap_or_default();
+    let _ = std::fs::remove_file(&raw);
+    assert!(screen.contains("Shell"), "still portolan's screen:\n{screen}");
+    assert!(!title.contains("PWNED"), "window title changed: {title}");
+    assert!(buffers.trim().is_empty(), "clipboard written: {buffers}");
+    assert_eq!(modes, "1 0 1", "portolan's own modes: alternate screen, no cursor, mouse");
+    let raw = String::from_utf8_lossy(&bytes);
+    for forbidden in [
+        "PWNED-TITLE",
+        "\u{1b}]0;",
+        "\u{1b}]52;",
+        "cHduZWQ=",
+        "\u{1b}[?2004h",
+        "\u{1b}P+q",
+        "\u{1b}c",
+        "\u{1b}[10;10H",
+    ] {
+        assert!(!raw.contains(forbidden), "{forbidden:?} reached the terminal");
+    }
+    assert!(raw.matches("\u{1b}[?1049h").count() <= 1, "one alternate screen, portolan's");
+    assert_restored(&tmux);
+}

@@ -203,6 +203,9 @@ fn on(pane: PaneId, theme: &str) -> App {
         app.panes.files.target = Some("shop-api-1".into());
         app.panes.files.show_dir("/app");
     }
+    if pane == PaneId::Shell {
+        open_fed_shell(&mut app);
+    }
     app
 }
 
@@ -257,6 +260,24 @@ fn files_listing(path: &str) -> Update {
         result: Ok(listing),
     };
     Update::Files(Box::new(FilesUpdate::Listing(answer)))
+}
+
+/// A shell in the api container, its emulator fed what a session prints: a prompt,
+/// colours, wide characters, and a title, a clipboard write, a DCS and a screen clear
+/// that must not show. Returns the session's id.
+fn open_fed_shell(app: &mut App) -> u64 {
+    let request = app.panes.shell.open(0, "aaaaaaaaaaaa1", "shop-api-1", None);
+    app.panes.shell.started(request.session, "/bin/ash".into());
+    let printed = concat!(
+        "\x1b[2J\x1b[H\x1b]0;PWNED-TITLE\x07\x1b]52;c;cHduZWQ=\x07\x1bP+q\x1b\\",
+        "/app # ls\r\n",
+        "\x1b[1;34mdist\x1b[0m  \x1b[32mnode_modules\x1b[0m  package.json\r\n",
+        "/app # echo hi-$((6*7)) 漢字\r\n",
+        "hi-42 漢字\r\n",
+        "/app # ",
+    );
+    app.panes.shell.output(request.session, printed.as_bytes());
+    request.session
 }
 
 fn process(pid: u32, ppid: u32, cpu: f64, rss_kib: u64, command: &str) -> ProcessRow {
@@ -1550,6 +1571,38 @@ fn processes_pane_lists_defuses_and_asks_before_a_signal() {
     assert!(!app.overlay_open(), "read-only refuses before asking");
     let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
     assert!(text.contains("read-only"), "{text}");
+}
+
+#[test]
+fn shell_pane_draws_the_emulator_cell_by_cell_and_says_when_it_exited() {
+    let mut app = on(PaneId::Shell, "dark");
+    let buffer = render_buffer(&mut app, 120, 40);
+    let text = buffer_to_text(&buffer);
+    assert!(text.contains("hi-42 漢字") && text.contains("T Shell"), "{text}");
+    assert!(text.contains("keys go to the shell"), "a new shell has the keys: {text}");
+    assert!(!text.contains("PWNED") && !text.contains("cHduZWQ"), "{text}");
+    for cell in buffer.content() {
+        assert!(!cell.symbol().chars().any(char::is_control), "{:?}", cell.symbol());
+    }
+    // Colours come through: `dist` in bold blue.
+    let row = (0..40)
+        .find(|y| buffer_to_text(&buffer).lines().nth(*y).is_some_and(|l| l.contains("dist")));
+    let row = row.expect("the ls line") as u16;
+    let x = (0..120).find(|x| buffer[(*x, row)].symbol() == "d").expect("d");
+    assert_eq!(buffer[(x, row)].fg, ratatui::style::Color::Blue);
+    assert!(buffer[(x, row)].modifier.contains(Modifier::BOLD));
+
+    let mut app = self::app("dark");
+    app.pane = PaneId::Shell;
+    let session = open_fed_shell(&mut app);
+    app.panes.shell.output(session, b"exit 3\r\n");
+    app.panes.shell.ended(session, portolan::engine::shell::ShellEnd::Exited(Some(3)));
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("ash exited with code 3") && text.contains("exit 3"), "{text}");
+    assert!(!text.contains("keys go to the shell"), "an exited shell has no keys: {text}");
+    insta::assert_snapshot!("shell_exited_80x24", text);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    insta::assert_snapshot!("shell_exited_120x40", text);
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::shell::{ShellEvent, ShellRequest};
 use super::{Endpoint, EngineCommand, EngineHandle, EngineOptions, Start};
 use crate::model::{HostId, Update};
 
@@ -17,17 +18,21 @@ pub struct Member {
 /// Running supervisors, one per engine, in the order named.
 pub struct Fleet {
     pub updates: mpsc::Receiver<(HostId, Update)>,
+    /// Every engine's shells; a session's id says which one it is.
+    pub shells: mpsc::Receiver<ShellEvent>,
     members: Vec<Running>,
 }
 
 struct Running {
     handle: EngineHandle,
     forward: JoinHandle<()>,
+    forward_shells: JoinHandle<()>,
 }
 
 impl Fleet {
     pub fn spawn(members: Vec<Member>, options: &EngineOptions) -> Fleet {
         let (tx, rx) = mpsc::channel(256);
+        let (shells_tx, shells_rx) = mpsc::channel(8);
         let members = members
             .into_iter()
             .enumerate()
@@ -44,10 +49,19 @@ impl Fleet {
                         }
                     }
                 });
-                Running { handle, forward }
+                let mut shells = std::mem::replace(&mut handle.shells, mpsc::channel(1).1);
+                let shells_tx = shells_tx.clone();
+                let forward_shells = tokio::spawn(async move {
+                    while let Some(event) = shells.recv().await {
+                        if shells_tx.send(event).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                Running { handle, forward, forward_shells }
             })
             .collect();
-        Fleet { updates: rx, members }
+        Fleet { updates: rx, shells: shells_rx, members }
     }
 
     /// Passes a request on: log requests go to every engine (each follows what it
@@ -55,6 +69,7 @@ impl Fleet {
     pub fn command(&self, command: EngineCommand) {
         match &command {
             EngineCommand::Act { host, .. }
+            | EngineCommand::OpenShell(ShellRequest { host, .. })
             | EngineCommand::Changes { host, .. }
             | EngineCommand::PathStat { host, .. }
             | EngineCommand::Files { host, .. } => {
@@ -109,6 +124,7 @@ impl Fleet {
         for member in self.members {
             member.handle.stop().await;
             member.forward.abort();
+            member.forward_shells.abort();
         }
     }
 }

@@ -27,6 +27,7 @@ use super::events::{self, OomMark, ProxyRead, Reaction, Work};
 use super::excerpts::ExcerptTaker;
 use super::inspections::{IN_FLIGHT, INSPECT_TIMEOUT, Inspected, Inspections, Outcome, ProxyFiles};
 use super::last_line::{self, LastLineReader};
+use super::shell::{ShellEnd, ShellEvent};
 use super::stats::{StatsCollector, StatsCommand, StatsSource};
 use super::{actions, convert, logs, podman, swarm};
 use crate::model::action::{ActionResult, Verb};
@@ -34,6 +35,10 @@ use crate::model::format::short_id;
 use crate::model::{Container, ContainerState, EngineInfo, EngineKind, Inventory, Update};
 
 /// Longest pause between reconnection attempts.
+/// Output chunks of shells waiting for the UI: with 32 KiB chunks, a flood holds at
+/// most a megabyte here before the shell is made to wait.
+const SHELL_QUEUE: usize = 32;
+
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// A quiet event stream is checked this often, so a silently dropped TCP link is noticed.
 const LIVENESS_PING: Duration = Duration::from_secs(15);
@@ -107,11 +112,15 @@ pub enum EngineCommand {
     Files { host: crate::model::HostId, request: super::files::FilesRequest },
     /// Dial a container's published ports once, from here, and say which answer.
     CheckPorts(super::ports::PortCheckRequest),
+    /// Open an interactive shell in a container (see [`super::shell`]).
+    OpenShell(super::shell::ShellRequest),
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
 pub struct EngineHandle {
     pub updates: mpsc::Receiver<Update>,
+    /// What the shells opened on this engine print, and how they end.
+    pub shells: mpsc::Receiver<ShellEvent>,
     commands: mpsc::UnboundedSender<EngineCommand>,
     cancel: CancellationToken,
     task: JoinHandle<()>,
@@ -164,11 +173,13 @@ pub enum Start {
 /// as disconnected and tried again with backoff.
 pub fn spawn_with(endpoint: Endpoint, start: Start, options: EngineOptions) -> EngineHandle {
     let (tx, rx) = mpsc::channel(256);
+    let (shells_tx, shells_rx) = mpsc::channel(SHELL_QUEUE);
     let (commands_tx, commands_rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
-    let supervisor = Supervisor::new(endpoint, options, tx, commands_rx, cancel.clone());
+    let mut supervisor = Supervisor::new(endpoint, options, tx, commands_rx, cancel.clone());
+    supervisor.shells = shells_tx;
     let task = tokio::spawn(supervisor.run(start));
-    EngineHandle { updates: rx, commands: commands_tx, cancel, task }
+    EngineHandle { updates: rx, shells: shells_rx, commands: commands_tx, cancel, task }
 }
 
 pub struct Supervisor {
@@ -204,6 +215,8 @@ pub struct Supervisor {
     processes_cancel: Option<CancellationToken>,
     /// The Files pane's listing or head under way: one at a time, the last asked wins.
     browse_cancel: Option<CancellationToken>,
+    /// Where the shells opened on this engine report.
+    shells: mpsc::Sender<ShellEvent>,
 }
 
 /// Why a session with the engine ended.
@@ -249,6 +262,8 @@ impl Supervisor {
             processes: None,
             processes_cancel: None,
             browse_cancel: None,
+            // Replaced by `spawn_with`; a supervisor built alone has nobody to tell.
+            shells: mpsc::channel(1).0,
         }
     }
 
@@ -401,6 +416,10 @@ impl Supervisor {
                         }
                         // The ports are dialled directly, not through the engine.
                         Some(EngineCommand::CheckPorts(request)) => self.check_ports(request),
+                        Some(EngineCommand::OpenShell(request)) => {
+                            let end = ShellEnd::Failed("the engine is not connected".into());
+                            let _ = self.shells.send(ShellEvent::Ended { session: request.session, end }).await;
+                        }
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -591,6 +610,11 @@ impl Supervisor {
                     }
                     Some(EngineCommand::Files { request, .. }) => self.files(docker, &session.cancel, request),
                     Some(EngineCommand::CheckPorts(request)) => self.check_ports(request),
+                    Some(EngineCommand::OpenShell(request)) => {
+                        // Ends with the session: a lost engine ends its shells, in words.
+                        let cancel = session.cancel.child_token();
+                        tokio::spawn(super::shell::run(docker.clone(), self.endpoint.clone(), request, self.shells.clone(), cancel));
+                    }
                     Some(EngineCommand::Act { verb, targets, .. }) => {
                         // Its own task: a stop waits up to 10 s per container, and the
                         // events it causes must keep flowing meanwhile.

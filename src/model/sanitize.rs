@@ -18,6 +18,11 @@ pub fn multi_line(input: &str) -> Cow<'_, str> {
     clean(input, true)
 }
 
+/// Whether `c` may be drawn as it is: no control character, no bidirectional override.
+pub fn is_printable(c: char) -> bool {
+    is_safe(c, false)
+}
+
 fn is_safe(c: char, keep_newlines: bool) -> bool {
     !(c.is_control() && !(keep_newlines && c == '\n')) && !is_bidi_control(c)
 }

@@ -18,9 +18,12 @@ use crate::engine::EngineCommand;
 use crate::engine::logs::LogRequest;
 use crate::engine::ports::PortCheckRequest;
 use crate::engine::processes::ProcessRequest;
+use crate::engine::shell::{ShellEvent, ShellInput};
 use crate::model::action::{self, Verb};
 use crate::model::logs::LogTarget;
 use crate::model::{Model, Update};
+use std::collections::HashMap;
+use tokio::sync::mpsc;
 
 pub use super::panes::PaneId;
 
@@ -83,7 +86,7 @@ pub struct App {
     pub quit: bool,
     /// Every action on containers is refused (`--read-only`, or `read_only` in config).
     pub read_only: bool,
-    /// The shell `exec` tries first; `sh` is the fallback when the image lacks it.
+    /// The shell a shell tries first; the others follow (see [`crate::engine::shell::SHELLS`]).
     pub exec_shell: String,
     /// Mouse clicks select and the wheel scrolls.
     pub mouse: bool,
@@ -106,6 +109,13 @@ pub struct App {
     processes_watch: Option<ProcessRequest>,
     /// URLs are written as OSC 8 hyperlinks (decided once at start: see `ui::hyperlink`).
     pub hyperlinks: bool,
+    /// The container a shell opens in once the inventory lists it (`--pane shell
+    /// --container NAME`).
+    pub shell_name: Option<String>,
+    /// Where each running shell takes its keys, by session.
+    shell_inputs: HashMap<u64, mpsc::UnboundedSender<ShellInput>>,
+    /// Keys typed while a shell was starting, sent when it runs.
+    shell_waiting: Vec<(u64, ShellInput)>,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -141,7 +151,7 @@ impl App {
             version: env!("CARGO_PKG_VERSION"),
             quit: false,
             read_only: false,
-            exec_shell: "sh".to_string(),
+            exec_shell: crate::config::DEFAULT_EXEC_SHELL.to_string(),
             mouse: true,
             overlay: None,
             notice: None,
@@ -152,6 +162,9 @@ impl App {
             processes_name: None,
             processes_watch: None,
             hyperlinks: false,
+            shell_name: None,
+            shell_inputs: HashMap::new(),
+            shell_waiting: Vec::new(),
         };
         app.count_problems();
         app
@@ -220,6 +233,9 @@ impl App {
         }
         self.sync_containers();
         self.count_problems();
+        if self.shell_name.is_some() {
+            self.open_named_shell();
+        }
         if self.pane == PaneId::Processes || self.processes_watch.is_some() {
             // A `--container` name becomes an id once the inventory has it.
             self.watch_processes();
@@ -378,6 +394,13 @@ impl App {
         if !self.text_input_active() {
             return false;
         }
+        if self.inspect.is_none()
+            && self.pane == PaneId::Shell
+            && self.keymap.action(key) == Some(Action::ShellFocus)
+        {
+            // The one key a shell with the keyboard does not get.
+            return self.act(Action::ShellFocus);
+        }
         let view = view_of!(self, "");
         let mut effects = Vec::new();
         let changed = match self.inspect.as_mut() {
@@ -457,6 +480,21 @@ impl App {
             Action::Actions => return self.open_actions(false),
             Action::ProjectActions => return self.open_actions(true),
             Action::Exec => return self.request_exec(),
+            Action::OpenShell => return self.open_shell(),
+            Action::ShellFocus => {
+                if self.panes.shell.sessions().is_empty() {
+                    self.say("no shell open: select a running container and open one".into(), true);
+                    return true;
+                }
+                if self.pane != PaneId::Shell {
+                    self.show_pane(PaneId::Shell);
+                    self.panes.shell.toggle_focus();
+                    return true;
+                }
+                if !self.panes.shell.toggle_focus() {
+                    self.say("this shell has ended: open another, or close its tab".into(), true);
+                }
+            }
             Action::Palette => {
                 self.overlay = Some(Overlay::Palette(Palette::new(self.palette_entries())));
             }
@@ -644,6 +682,98 @@ impl App {
         }
         self.exec_request = Some(c.id.clone());
         true
+    }
+
+    /// Opens a shell in the selected container (on the shell pane: in the current
+    /// tab's container) in a new tab of the shell pane, which takes the keyboard.
+    fn open_shell(&mut self) -> bool {
+        if self.read_only {
+            self.say("read-only: shells are turned off (--read-only)".into(), true);
+            return true;
+        }
+        let Some(id) = self.selected_container().map(String::from) else {
+            self.say("nothing selected: select a running container to open a shell".into(), true);
+            return true;
+        };
+        self.open_shell_in(&id)
+    }
+
+    fn open_shell_in(&mut self, id: &str) -> bool {
+        let Some(c) = self.model.containers.get(id) else { return false };
+        if !c.state.is_running() {
+            let name = crate::model::sanitize::one_line(&c.name).into_owned();
+            self.say(format!("{name} is not running: no shell to open"), true);
+            return true;
+        }
+        let (host, id, name) = (c.host, c.id.clone(), c.name.clone());
+        let preferred = Some(self.exec_shell.clone()).filter(|s| !s.trim().is_empty());
+        let request = self.panes.shell.open(host, &id, &name, preferred);
+        self.pending.push(EngineCommand::OpenShell(request));
+        self.show_pane(PaneId::Shell);
+        true
+    }
+
+    /// The shell the command line asked for, once its container is known.
+    pub fn open_named_shell(&mut self) {
+        let Some(name) = self.shell_name.as_deref() else { return };
+        let Some(id) = self.model.container_named(name).map(|c| c.id.clone()) else { return };
+        self.shell_name = None;
+        if self.read_only {
+            self.say("read-only: shells are turned off (--read-only)".into(), true);
+            return;
+        }
+        self.open_shell_in(&id);
+    }
+
+    /// What a shell session said; whether the screen changed.
+    pub fn shell_event(&mut self, event: ShellEvent) -> bool {
+        let shown = self.pane == PaneId::Shell && self.inspect.is_none();
+        let changed = match event {
+            ShellEvent::Started { session, shell, input } => {
+                if !self.panes.shell.knows(session) {
+                    // Its tab was closed while it started.
+                    let _ = input.send(ShellInput::Hangup);
+                    return false;
+                }
+                let (early, later) = std::mem::take(&mut self.shell_waiting)
+                    .into_iter()
+                    .partition(|(s, _)| *s == session);
+                self.shell_waiting = later;
+                for (_, typed) in early {
+                    let _ = input.send(typed);
+                }
+                self.shell_inputs.insert(session, input);
+                self.panes.shell.started(session, shell)
+            }
+            ShellEvent::Output { session, bytes } => self.panes.shell.output(session, &bytes),
+            ShellEvent::Ended { session, end } => {
+                self.shell_inputs.remove(&session);
+                self.shell_waiting.retain(|(s, _)| *s != session);
+                self.panes.shell.ended(session, end)
+            }
+        };
+        changed && shown
+    }
+
+    /// Sends what the shell pane has for its sessions (keys, sizes, hang-ups).
+    pub fn flush_shells(&mut self) {
+        for (session, input) in self.panes.shell.take_outbox() {
+            let hangup = input == ShellInput::Hangup;
+            match self.shell_inputs.get(&session) {
+                Some(sender) => {
+                    let _ = sender.send(input);
+                }
+                // Still starting: what is typed meanwhile goes once it runs.
+                None if !hangup && self.panes.shell.knows(session) => {
+                    self.shell_waiting.push((session, input));
+                }
+                None => {}
+            }
+            if hangup {
+                self.shell_inputs.remove(&session);
+                self.shell_waiting.retain(|(s, _)| *s != session);
+            }
+        }
     }
 
     fn palette_entries(&self) -> Vec<Entry> {

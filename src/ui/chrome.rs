@@ -380,6 +380,9 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     if app.show_help {
         hint(Action::Help, "close help");
         hint(Action::Quit, "quit");
+    } else if app.pane == crate::ui::panes::PaneId::Shell && app.panes.shell.focused() {
+        // Every other key is the shell's.
+        hint(Action::ShellFocus, "keys back to portolan");
     } else if let Some(inspect) = &app.inspect {
         // A view over the body has keys of its own and none of the panes'.
         for (action, words) in inspect.hints() {

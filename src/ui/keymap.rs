@@ -127,6 +127,12 @@ pub enum Action {
     CopyIn,
     /// Dial the selection's published ports from here and say which answer.
     CheckPorts,
+    /// Show the shell pane (the shells opened in containers, in tabs).
+    PaneShell,
+    /// Open a shell in the selected container, in the shell pane, through the engine.
+    OpenShell,
+    /// Give the keyboard to the shell in the pane, or take it back.
+    ShellFocus,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -207,6 +213,9 @@ action_names! {
     CopyOut => "copy_out",
     CopyIn => "copy_in",
     CheckPorts => "check_ports",
+    PaneShell => "pane_shell",
+    OpenShell => "open_shell",
+    ShellFocus => "shell_focus",
 }
 
 impl fmt::Display for Action {
@@ -234,6 +243,7 @@ impl Action {
             Action::PaneProcesses => 'P',
             Action::PaneChanges => 'D',
             Action::PaneFiles => 'F',
+            Action::PaneShell => 'T',
             _ => return None,
         })
     }
@@ -289,19 +299,26 @@ impl Action {
             Action::Pane0 => "audit: security checks per container",
             Action::Actions => "start / stop / restart / pause / kill / remove the selection",
             Action::ProjectActions => "the same on every container of its project",
-            Action::Exec => "open a shell in the selection",
+            Action::Exec => {
+                "a shell in the selection through the docker CLI (portolan steps aside)"
+            }
             Action::Inspect => "inspect the selection: its configuration as a tree",
             Action::Palette => "command palette: actions and containers by name",
             Action::Reveal => "inspect: reveal / mask secret values; changes, files: read again",
             Action::Copy => "inspect: copy the value to the clipboard",
             Action::PaneSwarm => "swarm: nodes, services and their tasks",
             Action::PaneProcesses => "processes inside the selection, with CPU and memory",
-            Action::KillProcess => "processes: send a signal to the selected one (asks first)",
+            Action::KillProcess => {
+                "processes: send a signal to the selected one (asks first); shell: close the tab"
+            }
             Action::PaneChanges => "changes: what the selection wrote over its image",
             Action::PaneFiles => "files: browse the selection's filesystem, view and copy",
             Action::CopyOut => "files: copy the selection out to a local path",
             Action::CopyIn => "files: copy a local file into the directory shown",
             Action::CheckPorts => "check whether the selection's published ports answer, from here",
+            Action::PaneShell => "shell: the shells opened in containers, in tabs (←/→ switch)",
+            Action::OpenShell => "open a shell in the selection, in a pane (another in a new tab)",
+            Action::ShellFocus => "shell: give the keys to the shell / take them back",
         }
     }
 }
@@ -374,6 +391,11 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("d", Action::CopyOut),
     ("u", Action::CopyIn),
     ("o", Action::CheckPorts),
+    ("T", Action::PaneShell),
+    ("$", Action::OpenShell),
+    // Shells rarely need it (telnet's escape): while a shell has the keys, it is the
+    // one key that does not reach the shell.
+    ("ctrl-]", Action::ShellFocus),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,
@@ -465,7 +487,8 @@ impl Key {
         let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
         let alt = event.modifiers.contains(KeyModifiers::ALT);
         let code = match event.code {
-            KeyCode::Char(c) => KeyCodeName::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
+            KeyCode::Char(c) if ctrl => KeyCodeName::Char(control_char(c)),
+            KeyCode::Char(c) => KeyCodeName::Char(c),
             KeyCode::F(n) => KeyCodeName::F(n),
             KeyCode::Enter => KeyCodeName::Enter,
             KeyCode::Esc => KeyCodeName::Esc,
@@ -485,6 +508,19 @@ impl Key {
             _ => return None,
         };
         Some(Key { code, ctrl, alt })
+    }
+}
+
+/// A terminal sends ctrl-\, ctrl-], ctrl-^ and ctrl-_ as the bytes 0x1c-0x1f, which
+/// crossterm reports as ctrl with `4` to `7`: they are named as typed, so a keymap
+/// can say `ctrl-]`.
+fn control_char(c: char) -> char {
+    match c {
+        '4' => '\\',
+        '5' => ']',
+        '6' => '^',
+        '7' => '_',
+        c => c.to_ascii_lowercase(),
     }
 }
 
@@ -705,6 +741,10 @@ mod tests {
             Some(Action::Bottom)
         );
         assert_eq!(keymap.action(&press(KeyCode::Char('%'), KeyModifiers::NONE)), None);
+        // ctrl-] as crossterm reads it from a terminal, and as a kitty keyboard says it.
+        let ctrl = KeyModifiers::CONTROL;
+        assert_eq!(keymap.action(&press(KeyCode::Char('5'), ctrl)), Some(Action::ShellFocus));
+        assert_eq!(keymap.action(&press(KeyCode::Char(']'), ctrl)), Some(Action::ShellFocus));
         assert_eq!(DEFAULT_BINDINGS.len(), keymap.bindings.len(), "no default key is bound twice");
     }
 

@@ -127,6 +127,21 @@ fn unicode_width(symbol: &str) -> usize {
 /// How often the spinner of a running action turns.
 const SPINNER: Duration = Duration::from_millis(100);
 
+/// How often a shell that prints is drawn: at the frame rate while it has the keys
+/// (its echo is what the operator waits for), at half of it otherwise, so that a
+/// flooding shell leaves the terminal and the keys room (a key's frame is then often
+/// drawn at once instead of waiting for the next slot).
+fn shell_pace(app: &App) -> Duration {
+    if app.pane == PaneId::Shell && app.panes.shell.focused() {
+        FRAME_INTERVAL
+    } else {
+        FRAME_INTERVAL * 2
+    }
+}
+
+/// The most shell output taken between two looks at the keyboard and the clock.
+const SHELL_HELPING: usize = 64 * 1024;
+
 /// Soft changes (stats, probe results) reach the screen at most this often.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -157,6 +172,8 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
     let mut input = input::InputReader::spawn();
     let mut dirty = true;
     let mut soft = false;
+    // A shell on screen printed: drawn at its own pace (see [`shell_pace`]).
+    let mut shell_printed = false;
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
     let mut engine_open = true;
     let mut links = hyperlink::Hyperlinks::new(app.hyperlinks);
@@ -172,6 +189,9 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
             engine.command(command);
         }
         if soft && last_draw.elapsed() >= TICK {
+            dirty = true;
+        }
+        if shell_printed && last_draw.elapsed() >= shell_pace(&app) {
             dirty = true;
         }
         if dirty {
@@ -194,9 +214,12 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
                     crossterm::terminal::EndSynchronizedUpdate
                 );
                 let _ = guard.terminal.backend_mut().flush();
+                // The shell pane's size is known once drawn: a resize goes out now.
+                app.flush_shells();
                 last_draw = Instant::now();
                 dirty = false;
                 soft = false;
+                shell_printed = false;
                 // A test hook: proves the terminal is restored when the UI panics.
                 if std::env::var_os("PORTOLAN_DEBUG_PANIC").is_some() {
                     panic!("PORTOLAN_DEBUG_PANIC is set: panicking after the first frame");
@@ -207,6 +230,8 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
         // moves relative times ("Up 5 minutes") when nothing else redraws.
         let next = if dirty {
             FRAME_INTERVAL.saturating_sub(last_draw.elapsed())
+        } else if shell_printed {
+            shell_pace(&app).saturating_sub(last_draw.elapsed())
         } else if !app.model.busy.is_empty() {
             // Actions under way: the spinner turns.
             SPINNER.saturating_sub(last_draw.elapsed())
@@ -234,6 +259,18 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
                     }
                 }
                 None => engine_open = false,
+            },
+            event = engine.shells.recv(), if engine_open => if let Some(event) = event {
+                shell_printed |= app.shell_event(event);
+                // A flood is taken a bounded helping at a time: keys and frames get
+                // their turn between helpings, and the shell waits meanwhile.
+                let mut budget = SHELL_HELPING;
+                while budget > 0 && let Ok(event) = engine.shells.try_recv() {
+                    if let crate::engine::shell::ShellEvent::Output { bytes, .. } = &event {
+                        budget = budget.saturating_sub(bytes.len());
+                    }
+                    shell_printed |= app.shell_event(event);
+                }
             },
             event = input.events.recv() => match event {
                 Some(Event::Key(key)) if key.kind != KeyEventKind::Release => {
@@ -281,6 +318,7 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
         for command in app.pending.drain(..) {
             engine.command(command);
         }
+        app.flush_shells();
         if let Some(text) = app.clipboard.take() {
             // The terminal (and tmux, and SSH) carry it to the operator's clipboard.
             let _ = guard.terminal.backend_mut().write_all(panes::inspect::osc52(&text).as_bytes());

@@ -265,3 +265,66 @@ fn the_ports_key_asks_the_engine_only_for_published_ports_and_read_only_allows_i
     assert!(app.model.port_checks[&id].checking_since.is_none());
     assert!(app.notice.as_ref().is_some_and(|n| n.text.starts_with("ports of ")));
 }
+
+#[test]
+fn a_shell_opens_in_a_tab_takes_the_keys_and_read_only_refuses_it() {
+    let mut app = app_on(PaneId::Containers);
+    let running = app
+        .model
+        .containers
+        .values()
+        .find(|c| c.state.is_running())
+        .map(|c| c.id.clone())
+        .expect("a running container");
+    app.panes.containers.select(&running);
+
+    app.read_only = true;
+    assert!(app.act(Action::OpenShell));
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("read-only")));
+    assert!(app.pending.is_empty(), "nothing asked of the engine");
+    assert!(app.panes.shell.sessions().is_empty());
+
+    app.read_only = false;
+    assert!(app.act(Action::OpenShell));
+    assert_eq!(app.pane, PaneId::Shell);
+    let request = app.pending.iter().find_map(|c| match c {
+        EngineCommand::OpenShell(request) => Some(request.clone()),
+        _ => None,
+    });
+    let request = request.expect("the engine is asked for a shell");
+    assert_eq!(request.container, running);
+    assert_eq!(request.preferred.as_deref(), Some("bash"), "the configured shell comes first");
+
+    // The shell has every key but one from the start; what is typed before it runs
+    // reaches it once it does.
+    assert!(app.text_input_active());
+    app.text_input(&key('q'));
+    app.flush_shells();
+    assert!(!app.quit, "q went to the shell");
+    let (input, mut typed) = tokio::sync::mpsc::unbounded_channel();
+    app.shell_event(ShellEvent::Started {
+        session: request.session,
+        shell: "/bin/sh".into(),
+        input,
+    });
+    app.text_input(&key('w'));
+    app.flush_shells();
+    assert_eq!(typed.try_recv().ok(), Some(ShellInput::Bytes(b"q".to_vec())));
+    assert_eq!(typed.try_recv().ok(), Some(ShellInput::Bytes(b"w".to_vec())));
+    let ctrl_bracket = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('5'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    app.text_input(&ctrl_bracket);
+    assert!(!app.text_input_active(), "ctrl-] took the keys back");
+    app.flush_shells();
+    assert!(typed.try_recv().is_err(), "ctrl-] never reaches the shell");
+
+    // Its exit is said, and the keys stay portolan's.
+    app.shell_event(ShellEvent::Ended {
+        session: request.session,
+        end: crate::engine::shell::ShellEnd::Exited(Some(3)),
+    });
+    assert!(!app.act(Action::ShellFocus) || !app.text_input_active());
+    assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("has ended")));
+}

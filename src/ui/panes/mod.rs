@@ -95,6 +95,7 @@ panes! {
     Processes processes::ProcessesPane "Processes" "Procs" 'P';
     Changes changes::ChangesPane "Changes" "Diff" 'D';
     Files files::FilesPane "Files" "Files" 'F';
+    Shell shell::ShellPane "Shell" "Shell" 'T';
 }
 
 impl PaneId {
