@@ -25,7 +25,8 @@ pub const DEFAULT_REFRESH: Duration = Duration::from_secs(1);
 const REFRESH_RANGE: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(60));
 pub const DEFAULT_LOG_BUDGET_MIB: usize = 64;
 const LOG_BUDGET_RANGE: (i64, i64) = (1, 64 * 1024);
-pub const DEFAULT_EXEC_SHELL: &str = "bash";
+/// The shell offered first, in a pane or through the docker CLI (see `ui::exec`).
+pub use crate::ui::exec::DEFAULT_EXEC_SHELL;
 
 /// What the config file says. `None` is "not set": the built-in default applies,
 /// unless a command-line flag says otherwise.

@@ -151,7 +151,7 @@ impl App {
             version: env!("CARGO_PKG_VERSION"),
             quit: false,
             read_only: false,
-            exec_shell: crate::config::DEFAULT_EXEC_SHELL.to_string(),
+            exec_shell: super::exec::DEFAULT_EXEC_SHELL.to_string(),
             mouse: true,
             overlay: None,
             notice: None,

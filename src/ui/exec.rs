@@ -16,6 +16,10 @@ use super::input::InputReader;
 use super::terminal::TerminalGuard;
 use crate::model::Host;
 
+/// The shell tried first when the config names none: the friendliest that may be
+/// there (the shell pane falls back to `ash`, then `sh`).
+pub const DEFAULT_EXEC_SHELL: &str = "bash";
+
 /// How long probing for a shell may take before giving up on it.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
