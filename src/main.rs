@@ -457,7 +457,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 retention,
                 args.metrics.clone(),
                 config.alerts.clone(),
-                model,
+                // Nothing is drawn: a few points a container are all the recorder reads.
+                model.with_history_len(4),
                 handle,
             )
             .await

@@ -97,6 +97,25 @@ const MIGRATIONS: &[&str] = &[
          after INTEGER NOT NULL,
          line TEXT NOT NULL,
          PRIMARY KEY (excerpt, n)) WITHOUT ROWID;",
+    // 3: stats rows a third of the size, so 30 days of 50 containers fit the default
+    // budget: a container is a small number (its 64-character id once, in `series`),
+    // a moment whole seconds, CPU hundredths of a percent as an integer. Rows of
+    // layout 1 are dropped: they were at most an hour of samples and averages.
+    "DROP TABLE stats;
+     CREATE TABLE series (n INTEGER PRIMARY KEY, container_id TEXT NOT NULL UNIQUE);
+     CREATE TABLE stats (
+         tier INTEGER NOT NULL,
+         at INTEGER NOT NULL,
+         series INTEGER NOT NULL,
+         cpu_centi INTEGER,
+         memory_bytes INTEGER,
+         memory_limit_bytes INTEGER,
+         net_rx_bytes INTEGER,
+         net_tx_bytes INTEGER,
+         block_read_bytes INTEGER,
+         block_write_bytes INTEGER,
+         pids INTEGER,
+         PRIMARY KEY (tier, at, series)) WITHOUT ROWID;",
 ];
 
 /// The layout this portolan writes and reads.

@@ -215,7 +215,7 @@ fn the_budget_holds_by_dropping_the_oldest_and_says_so() {
     assert!(note.contains("dropped to keep the file within its budget of 1 MiB"), "{note}");
     let newest: i64 =
         store.conn.query_row("SELECT max(at) FROM stats", [], |r| r.get(0)).unwrap_or(0);
-    assert_eq!(newest, store::millis(at(39_999)), "the newest records are kept");
+    assert_eq!(newest, at(39_999).timestamp(), "the newest records are kept");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -3,6 +3,7 @@
 //! file within its retention and budget. The async side hands it owned batches and
 //! never waits for the disk.
 
+use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration as StdDuration, Instant};
@@ -74,8 +75,14 @@ impl Writer {
             .name("portolan-record".into())
             .spawn(move || {
                 let _lock = lock;
-                let mut state =
-                    Thread { store, retention, session, news: Box::new(news), failed: None };
+                let mut state = Thread {
+                    store,
+                    retention,
+                    session,
+                    news: Box::new(news),
+                    failed: None,
+                    series: HashMap::new(),
+                };
                 state.run(&receiver);
             })
             .map_err(|e| StoreError::Unusable {
@@ -131,6 +138,8 @@ struct Thread {
     news: Box<dyn Fn(WriterNews) + Send>,
     /// Why the last commit failed, while it does.
     failed: Option<String>,
+    /// Each container's number in `series`, as written.
+    series: HashMap<String, i64>,
 }
 
 impl Thread {
@@ -166,7 +175,7 @@ impl Thread {
         let now = Utc::now();
         let result = (|| -> rusqlite::Result<()> {
             let tx = self.store.conn.transaction()?;
-            write(&tx, pending)?;
+            write(&tx, pending, &mut self.series)?;
             tx.execute(
                 "UPDATE sessions SET last_write = ?1, ended_at = ?2 WHERE id = ?3",
                 params![millis(now), ending.then(|| millis(now)), self.session],
@@ -212,8 +221,28 @@ fn opt_i64(value: Option<u64>) -> Option<i64> {
     value.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
 }
 
+/// A container's number in `series`, made the first time it is written.
+fn series_of(
+    tx: &Transaction<'_>,
+    known: &mut HashMap<String, i64>,
+    id: &str,
+) -> rusqlite::Result<i64> {
+    if let Some(n) = known.get(id) {
+        return Ok(*n);
+    }
+    tx.execute("INSERT OR IGNORE INTO series (container_id) VALUES (?1)", params![id])?;
+    let n =
+        tx.query_row("SELECT n FROM series WHERE container_id = ?1", params![id], |r| r.get(0))?;
+    known.insert(id.to_string(), n);
+    Ok(n)
+}
+
 /// Writes one batch inside `tx`.
-fn write(tx: &Transaction<'_>, records: &[Record]) -> rusqlite::Result<()> {
+fn write(
+    tx: &Transaction<'_>,
+    records: &[Record],
+    series: &mut HashMap<String, i64>,
+) -> rusqlite::Result<()> {
     let mut event = tx.prepare(
         "INSERT INTO events (at, scope, subject_id, name, project, service, action, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -231,7 +260,7 @@ fn write(tx: &Transaction<'_>, records: &[Record]) -> rusqlite::Result<()> {
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     let mut stats = tx.prepare(
-        "INSERT OR REPLACE INTO stats (tier, container_id, at, cpu_percent, memory_bytes,
+        "INSERT OR REPLACE INTO stats (tier, series, at, cpu_centi, memory_bytes,
              memory_limit_bytes, net_rx_bytes, net_tx_bytes, block_read_bytes, block_write_bytes, pids)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
@@ -286,11 +315,12 @@ fn write(tx: &Transaction<'_>, records: &[Record]) -> rusqlite::Result<()> {
                 ])?;
             }
             Record::Stats(s) => {
+                let n = series_of(tx, series, &s.container_id)?;
                 stats.execute(params![
                     s.tier.number(),
-                    s.container_id,
-                    millis(s.at),
-                    s.cpu_percent,
+                    n,
+                    s.at.timestamp(),
+                    s.cpu_percent.map(|c| (c * 100.0).round() as i64),
                     opt_i64(s.memory_bytes),
                     opt_i64(s.memory_limit_bytes),
                     opt_i64(s.net_rx_bytes),
@@ -329,7 +359,7 @@ pub fn expire(store: &Store, retention: &Retention, now: DateTime<Utc>) -> rusql
     for tier in Tier::ALL {
         tx.execute(
             "DELETE FROM stats WHERE tier = ?1 AND at < ?2",
-            params![tier.number(), millis(now - retention.of(tier))],
+            params![tier.number(), (now - retention.of(tier)).timestamp()],
         )?;
     }
     let cutoff = millis(now - retention.incidents);
@@ -368,7 +398,7 @@ fn delete_excerpts_before(tx: &Transaction<'_>, cutoff: i64) -> rusqlite::Result
 fn oldest(store: &Store) -> rusqlite::Result<Option<i64>> {
     store.conn.query_row(
         "SELECT min(m) FROM (
-             SELECT min(at) AS m FROM stats
+             SELECT min(at) * 1000 AS m FROM stats
              UNION ALL SELECT min(at) FROM events
              UNION ALL SELECT min(start) FROM probes
              UNION ALL SELECT min(ended_at) FROM problems
@@ -411,7 +441,7 @@ pub fn keep_within_budget(
         let span = (millis(now) - oldest).max(1000);
         let cutoff = oldest + (span / 10).max(1000);
         let tx = store.conn.unchecked_transaction()?;
-        tx.execute("DELETE FROM stats WHERE at < ?1", params![cutoff])?;
+        tx.execute("DELETE FROM stats WHERE at < ?1", params![cutoff / 1000])?;
         tx.execute("DELETE FROM events WHERE at < ?1", params![cutoff])?;
         tx.execute("DELETE FROM probes WHERE start < ?1", params![cutoff])?;
         tx.execute(
