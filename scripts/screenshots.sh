@@ -45,6 +45,14 @@ for stack in traefik nginx; do
     done
 done
 "$BIN" snapshot --format text --pane logs --project sentineliq --height 40 > screenshots/logs-sentineliq.txt
+# Inside one container: its files, processes and changes (the nginx stack's proxy).
+INSIDE=$(docker ps --filter label=com.docker.compose.project=nginx --format '{{.Names}}' | sort | head -1)
+for pane in files processes changes; do
+    for size in 80x24 120x40; do
+        "$BIN" snapshot --format text --pane "$pane" --container "$INSIDE" \
+            --width "${size%x*}" --height "${size#*x}" --wait 3 > "screenshots/$pane-nginx-$size.txt"
+    done
+done
 
 # picture NAME ARGS...: screenshots/NAME.svg from portolan, screenshots/NAME.png from it.
 picture() {
@@ -70,6 +78,8 @@ picture containers-nginx-120x40-light --theme light --pane containers --project 
 NO_COLOR=1 picture map-traefik-120x40-mono --pane map --project traefik --width 120 --height 40 --wait 3
 picture map-nestjs-80x24 --pane map --project nestjs --width 80 --height 24 --wait 3
 picture containers-nginx-80x24 --pane containers --project nginx --width 80 --height 24 --wait 3
+picture files-nginx-120x40 --pane files --container "$INSIDE" --width 120 --height 40 --wait 3
+picture processes-nginx-120x40 --pane processes --container "$INSIDE" --width 120 --height 40 --wait 3
 
 # Several engines at once: this engine, a private second one (scripts/second-engine.sh)
 # running the nestjs stack, and an address where no engine answers.
