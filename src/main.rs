@@ -524,7 +524,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !away.is_empty() {
                 app.overlay = Some(ui::overlay::Overlay::Away(away));
             }
-            ui::run(app, handle, ui::Recorded { recording, news }).await?;
+            let paths = record_paths.iter().cloned().map(Some).collect();
+            ui::run(app, handle, ui::Recorded { recording, news, paths }).await?;
             let now = chrono::Utc::now();
             for path in record_paths.iter().filter(|p| p.exists()) {
                 if let Err(error) = record::read::note_looked(path, now) {

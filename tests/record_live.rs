@@ -632,7 +632,13 @@ fn tmux(socket: &str, args: &[&str]) -> String {
 /// The UI in tmux with `state` as its state directory; returns the screen once
 /// `until` shows (or panics with it).
 fn ui_until(socket: &str, state: &Path, until: &str) -> String {
-    let command = format!("XDG_STATE_HOME={} {}", state.display(), env!("CARGO_BIN_EXE_portolan"));
+    ui_with(socket, state, "", until)
+}
+
+/// The same, with arguments for the UI.
+fn ui_with(socket: &str, state: &Path, args: &str, until: &str) -> String {
+    let command =
+        format!("XDG_STATE_HOME={} {} {args}", state.display(), env!("CARGO_BIN_EXE_portolan"));
     let started = Command::new("tmux")
         .args([
             "-L",
@@ -692,5 +698,54 @@ fn the_ui_opens_with_what_happened_while_nobody_looked() {
     let again = tmux(&socket, &["capture-pane", "-p", "-t", "main"]);
     let _ = Command::new("tmux").args(["-L", &socket, "kill-server"]).status();
     assert!(!again.contains("While you were away"), "{screen}\n{again}");
+    let _ = std::fs::remove_dir_all(state);
+}
+
+#[test]
+fn the_stats_pane_charts_the_last_hour_from_the_record() {
+    let fx = Fixture::new("recspan");
+    let state = temp_dir("record-span");
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    fx.run("busy", &["--label", &label], &["sh", "-c", "while true; do :; done"]);
+    let recorder = Recorder::start_in(&state);
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(recorder.terminate().success());
+
+    let socket = format!("portolan-span-{}", std::process::id());
+    let args = format!("--pane stats --project {project}");
+    // The record saw the container come: the UI opens with that, and one key closes it.
+    ui_with(&socket, &state, &args, "While you were away");
+    tmux(&socket, &["send-keys", "-t", "main", "Escape"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !tmux(&socket, &["capture-pane", "-p", "-t", "main"]).contains("last 10 min") {
+        assert!(Instant::now() < deadline, "no stats charts");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    tmux(&socket, &["send-keys", "-t", "main", ">"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let screen = loop {
+        let screen = tmux(&socket, &["capture-pane", "-p", "-t", "main"]);
+        if screen.contains("last hour (record)") && screen.contains("cpu ") {
+            break screen;
+        }
+        assert!(Instant::now() < deadline, "no recorded hour:\n{screen}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _ = Command::new("tmux").args(["-L", &socket, "kill-server"]).status();
+    assert!(
+        !screen.contains("holds nothing") && !screen.contains("reading the record"),
+        "{screen}"
+    );
+    // The busy loop's CPU, as the record kept it, is on the label: "cpu N% ↑M%".
+    let label = screen.lines().find(|l| l.contains("│cpu ")).unwrap_or_default().to_string();
+    let peak: f64 = label
+        .split('↑')
+        .nth(1)
+        .and_then(|rest| rest.split('%').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0.0);
+    assert!(peak > 20.0, "a busy loop's CPU from the record: {label}");
     let _ = std::fs::remove_dir_all(state);
 }

@@ -2024,3 +2024,51 @@ fn while_you_were_away_80x24_and_120x40() {
     app.overlay_key(&KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn stats_charts_over_a_day_from_the_record() {
+    use portolan::model::stats::{ChartSpan, RecordedSeries};
+    let mut app = on(PaneId::Stats, "dark");
+    app.now = t(0);
+    render_buffer(&mut app, 120, 40);
+    let selected = app.panes.stats.selected_container().map(String::from).expect("a selection");
+    app.act(Action::ChartSpan);
+    app.act(Action::ChartSpan);
+    assert_eq!(app.panes.stats.span, ChartSpan::Day);
+    // The pane asks the record for the selection's day, once.
+    app.ask_series();
+    let asked: Vec<_> = app.series_asks.drain(..).collect();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(
+        (asked[0].container_id.as_str(), asked[0].span),
+        (selected.as_str(), ChartSpan::Day)
+    );
+    app.ask_series();
+    assert!(app.series_asks.is_empty(), "not again while the answer is fresh");
+    let waiting = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(
+        waiting.contains("last 24 h (record)") && waiting.contains("reading the record…"),
+        "{waiting}"
+    );
+    // A day with a busy afternoon.
+    let wave = |scale: f64| -> Vec<f64> {
+        (0..360).map(|i| scale * (1.0 + ((i as f64) / 30.0).sin()).max(0.0)).collect()
+    };
+    let series = RecordedSeries {
+        host: 0,
+        container_id: selected.clone(),
+        span: ChartSpan::Day,
+        own: [wave(20.0), wave(60_000_000.0), wave(2_000.0)],
+        project: [wave(45.0), wave(180_000_000.0), wave(5_000.0)],
+        rows: 8640,
+        error: None,
+    };
+    app.apply(Update::RecordedSeries(Box::new(series)));
+    insta::assert_snapshot!(buffer_to_text(&render_buffer(&mut app, 120, 40)));
+    // Once more to 7 days, then back to the live ten minutes.
+    app.act(Action::ChartSpan);
+    app.act(Action::ChartSpan);
+    assert_eq!(app.panes.stats.span, ChartSpan::Live);
+    let live = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(live.contains("last 10 min"), "{live}");
+}

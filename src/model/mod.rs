@@ -283,6 +283,8 @@ pub enum Update {
     RecordedProblems(Vec<since::RecordedStart>),
     /// A container's log around an incident, for the record (the model keeps none).
     Excerpt(Box<Excerpt>),
+    /// Figures over a longer span, read from the record for the Stats pane's charts.
+    RecordedSeries(Box<stats::RecordedSeries>),
     /// Whether a container's published ports answered, checked on the operator's request.
     PortsChecked(Box<ports::PortCheck>),
 }
@@ -367,6 +369,8 @@ pub struct Model {
     /// When open problems began, as an engine's record says: by host, problem kind
     /// and container id.
     pub recorded_starts: HashMap<(HostId, String, String), since::RecordedStart>,
+    /// The Stats pane's longer span, as last read from the record.
+    pub recorded_series: Option<stats::RecordedSeries>,
     /// Whether containers' published ports answer, by id: only those the operator
     /// asked about, as last checked; never polled.
     pub port_checks: BTreeMap<String, ports::PortStatus>,
@@ -435,6 +439,7 @@ impl Model {
             changes: BTreeMap::new(),
             files: files::FilesState::default(),
             recorded_starts: HashMap::new(),
+            recorded_series: None,
             port_checks: BTreeMap::new(),
             history_len: stats::DEFAULT_HISTORY,
         }
@@ -735,6 +740,10 @@ impl Model {
             }
             Update::Files(update) => self.files.apply(*update),
             Update::Excerpt(_) => false,
+            Update::RecordedSeries(series) => {
+                self.recorded_series = Some(*series);
+                true
+            }
             Update::RecordedProblems(starts) => {
                 self.recorded_starts.retain(|(h, _, _), _| *h != host);
                 for start in starts {

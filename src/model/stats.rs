@@ -296,3 +296,60 @@ mod tests {
         assert_eq!(stats.history().len(), 3);
     }
 }
+
+/// How far back the Stats pane's charts reach: the last ten minutes the model holds,
+/// or a longer span read from the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ChartSpan {
+    #[default]
+    Live,
+    Hour,
+    Day,
+    Week,
+}
+
+impl ChartSpan {
+    pub fn next(self) -> ChartSpan {
+        match self {
+            ChartSpan::Live => ChartSpan::Hour,
+            ChartSpan::Hour => ChartSpan::Day,
+            ChartSpan::Day => ChartSpan::Week,
+            ChartSpan::Week => ChartSpan::Live,
+        }
+    }
+
+    /// How the chart's title says it.
+    pub fn words(self) -> &'static str {
+        match self {
+            ChartSpan::Live => "last 10 min",
+            ChartSpan::Hour => "last hour (record)",
+            ChartSpan::Day => "last 24 h (record)",
+            ChartSpan::Week => "last 7 days (record)",
+        }
+    }
+
+    pub fn seconds(self) -> i64 {
+        match self {
+            ChartSpan::Live => 600,
+            ChartSpan::Hour => 3600,
+            ChartSpan::Day => 86_400,
+            ChartSpan::Week => 7 * 86_400,
+        }
+    }
+}
+
+/// A span of a container's figures read from the record, with its project's sum:
+/// cpu (% of a core), memory (bytes) and network (bytes a second), oldest first, in
+/// equal buckets.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecordedSeries {
+    pub host: usize,
+    pub container_id: String,
+    pub span: ChartSpan,
+    pub own: [Vec<f64>; 3],
+    pub project: [Vec<f64>; 3],
+    /// Rows read: none means the record holds nothing for the span.
+    pub rows: usize,
+    /// Why there is nothing, in words (no record, a damaged file...).
+    pub error: Option<String>,
+}

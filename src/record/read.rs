@@ -484,11 +484,24 @@ pub fn away(
     if !destroyed.is_empty() {
         lines.push((AwayKind::Plain, format!("went: {}", names(&destroyed))));
     }
-    for gap in &history.gaps {
-        lines.push((
-            AwayKind::Note,
-            format!("not recorded from {} to {}", clock(gap.from), clock(gap.to)),
-        ));
+    // Gaps between sessions are common (a UI that was closed); a few are named,
+    // many only counted.
+    match history.gaps.as_slice() {
+        [] => {}
+        gaps @ ([_] | [_, _]) => {
+            for gap in gaps {
+                let text = format!("not recorded from {} to {}", clock(gap.from), clock(gap.to));
+                lines.push((AwayKind::Note, text));
+            }
+        }
+        gaps => {
+            let minutes: i64 = gaps.iter().map(|g| (g.to - g.from).num_minutes()).sum();
+            let text = format!(
+                "not recorded for {} stretches ({minutes} min in all): a recorder keeps it whole",
+                gaps.len()
+            );
+            lines.push((AwayKind::Note, text));
+        }
     }
     Some(Away { lines })
 }
@@ -514,4 +527,133 @@ pub fn last_looked(record: &std::path::Path) -> Option<DateTime<Utc>> {
 /// Notes that the operator looked at the engine of `record` until `at`.
 pub fn note_looked(record: &std::path::Path, at: DateTime<Utc>) -> std::io::Result<()> {
     std::fs::write(looked_path(record), at.to_rfc3339())
+}
+
+/// cpu, memory and network of a container, those of its project, and the rows read.
+pub type SeriesRead = ([Vec<f64>; 3], [Vec<f64>; 3], usize);
+
+/// Buckets a recorded span is read into; the chart averages them down to its width.
+pub const SERIES_BUCKETS: usize = 360;
+
+/// The tier that holds `span`: samples for an hour, ten-second averages for a day,
+/// minutes beyond.
+fn tier_for(span: crate::model::stats::ChartSpan) -> super::Tier {
+    use crate::model::stats::ChartSpan;
+    match span {
+        ChartSpan::Live | ChartSpan::Hour => super::Tier::Sample,
+        ChartSpan::Day => super::Tier::TenSeconds,
+        ChartSpan::Week => super::Tier::Minute,
+    }
+}
+
+/// cpu, memory and network of `own` and of the sum of `project` over `span` back
+/// from `now`, in [`SERIES_BUCKETS`] buckets. A bucket a container has no row in
+/// counts nothing for it.
+pub fn series(
+    store: &Store,
+    own: &str,
+    project: &[String],
+    span: crate::model::stats::ChartSpan,
+    now: DateTime<Utc>,
+) -> Result<SeriesRead, StoreError> {
+    let err = |e: rusqlite::Error| store.error(&e);
+    let to = now.timestamp();
+    let from = to - span.seconds();
+    let width = (span.seconds() as f64 / SERIES_BUCKETS as f64).max(1.0);
+    let mut ids: Vec<&str> = project.iter().map(String::as_str).collect();
+    if !ids.contains(&own) {
+        ids.push(own);
+    }
+    // Each container's number in the record, and its place among `ids`.
+    let mut numbered =
+        store.conn.prepare("SELECT n FROM series WHERE container_id = ?1").map_err(err)?;
+    let mut place: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for (index, id) in ids.iter().enumerate() {
+        if let Some(n) =
+            numbered.query_row(params![id], |r| r.get::<_, i64>(0)).optional().map_err(err)?
+        {
+            place.insert(n, index);
+        }
+    }
+    let empty = || std::array::from_fn(|_| vec![0.0; SERIES_BUCKETS]);
+    let (mut mine, mut all): ([Vec<f64>; 3], [Vec<f64>; 3]) = (empty(), empty());
+    if place.is_empty() {
+        return Ok((mine, all, 0));
+    }
+    // One pass over the span in the table's own order (by time): per container, the
+    // sums of each bucket and the last traffic counter seen.
+    struct Acc {
+        sums: Vec<[f64; 2]>,
+        counts: Vec<u32>,
+        net: Vec<f64>,
+        net_counts: Vec<u32>,
+        previous: Option<(i64, i64)>,
+    }
+    let mut accs: Vec<Acc> = (0..ids.len())
+        .map(|_| Acc {
+            sums: vec![[0.0; 2]; SERIES_BUCKETS],
+            counts: vec![0; SERIES_BUCKETS],
+            net: vec![0.0; SERIES_BUCKETS],
+            net_counts: vec![0; SERIES_BUCKETS],
+            previous: None,
+        })
+        .collect();
+    let numbers: Vec<String> = place.keys().map(i64::to_string).collect();
+    // The numbers are the record's own integers, never text from outside.
+    let sql = format!(
+        "SELECT at, series, cpu_centi, memory_bytes, net_rx_bytes, net_tx_bytes FROM stats
+         WHERE tier = ?1 AND at >= ?2 AND at <= ?3 AND series IN ({})",
+        numbers.join(",")
+    );
+    let mut statement = store.conn.prepare(&sql).map_err(err)?;
+    let mut rows = 0;
+    let points = statement
+        .query_map(params![tier_for(span).number(), from, to], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<i64>>(4)?.unwrap_or(0) + r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+            ))
+        })
+        .map_err(err)?;
+    for point in points {
+        let (at, n, cpu, memory, traffic) = point.map_err(err)?;
+        let Some(acc) = place.get(&n).and_then(|i| accs.get_mut(*i)) else { continue };
+        rows += 1;
+        let bucket = (((at - from) as f64 / width) as usize).min(SERIES_BUCKETS - 1);
+        acc.sums[bucket][0] += cpu.unwrap_or(0) as f64 / 100.0;
+        acc.sums[bucket][1] += memory.unwrap_or(0) as f64;
+        acc.counts[bucket] += 1;
+        // Counters restart with the container: a fall is not traffic.
+        if let Some((then, before)) = acc.previous
+            && at > then
+            && traffic >= before
+        {
+            acc.net[bucket] += (traffic - before) as f64 / (at - then) as f64;
+            acc.net_counts[bucket] += 1;
+        }
+        acc.previous = Some((at, traffic));
+    }
+    for (id, acc) in ids.iter().zip(&accs) {
+        let in_project = project.iter().any(|p| p == id);
+        for b in 0..SERIES_BUCKETS {
+            let mean = |sum: f64, count: u32| if count > 0 { sum / f64::from(count) } else { 0.0 };
+            let values = [
+                mean(acc.sums[b][0], acc.counts[b]),
+                mean(acc.sums[b][1], acc.counts[b]),
+                mean(acc.net[b], acc.net_counts[b]),
+            ];
+            for (metric, value) in values.iter().enumerate() {
+                if *id == own {
+                    mine[metric][b] = *value;
+                }
+                if in_project {
+                    all[metric][b] += *value;
+                }
+            }
+        }
+    }
+    Ok((mine, all, rows))
 }

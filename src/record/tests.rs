@@ -390,3 +390,51 @@ mod recorder {
         );
     }
 }
+
+#[test]
+fn a_span_is_read_back_per_container_and_summed_for_its_project() {
+    use crate::model::stats::ChartSpan;
+    let dir = temp_dir("series");
+    let path = dir.join("engine.db");
+    let now = at(10_000);
+    let mut writer = spawn_writer(&path);
+    let row = |id: &str, second: i64, cpu: f64, memory: u64, traffic: u64| {
+        Record::Stats(StatsRow {
+            tier: Tier::Sample,
+            container_id: id.into(),
+            at: at(second),
+            cpu_percent: Some(cpu),
+            memory_bytes: Some(memory),
+            memory_limit_bytes: None,
+            net_rx_bytes: Some(traffic),
+            net_tx_bytes: Some(0),
+            block_read_bytes: None,
+            block_write_bytes: None,
+            pids: None,
+        })
+    };
+    let mut rows = Vec::new();
+    // Half an hour ago to now: a at 10 % and 100 MB, b at 30 % and 50 MB, a sending
+    // 1000 bytes a second.
+    for s in (10_000 - 1800..=10_000).step_by(10) {
+        rows.push(row("a", s, 10.0, 100_000_000, ((s - 8200) * 1000) as u64));
+        rows.push(row("b", s, 30.0, 50_000_000, 0));
+    }
+    // Before the span: not read.
+    rows.push(row("a", 10_000 - 7200, 99.0, 1, 0));
+    writer.send(rows);
+    writer.stop();
+    let store =
+        Store::open_for_reading(&path).unwrap_or_default().unwrap_or_else(|| panic!("written"));
+    let project = vec!["a".to_string(), "b".to_string()];
+    let (own, all, read) =
+        read::series(&store, "a", &project, ChartSpan::Hour, now).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read, 2 * 181, "both containers' rows in the hour, not the older one");
+    let last = read::SERIES_BUCKETS - 1;
+    assert!((own[0][last] - 10.0).abs() < 0.01, "cpu {}", own[0][last]);
+    assert!((all[0][last] - 40.0).abs() < 0.01, "project cpu {}", all[0][last]);
+    assert!((all[1][last] - 150_000_000.0).abs() < 1.0, "project memory {}", all[1][last]);
+    assert!((own[2][last] - 1000.0).abs() < 0.01, "net rate {}", own[2][last]);
+    assert_eq!(own[0][0], 0.0, "nothing recorded in the span's first half");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -75,6 +75,8 @@ pub struct App {
     pub log_since: Option<DateTime<Utc>>,
     /// Requests for the engine side, taken by the event loop.
     pub pending: Vec<EngineCommand>,
+    /// Spans the Stats pane wants read from the record; the run loop reads them.
+    pub series_asks: Vec<super::panes::stats::SeriesAsk>,
     /// How many problems triage lists, for the tab bar: counted once per change, not
     /// once per frame.
     pub problem_count: usize,
@@ -145,6 +147,7 @@ impl App {
             log_tail: 300,
             log_since: None,
             pending: Vec::new(),
+            series_asks: Vec::new(),
             problem_count: 0,
             now,
             offset: *chrono::Local::now().offset(),
@@ -273,6 +276,17 @@ impl App {
         self.sync();
         if let Some((host, id, path)) = self.panes.changes.take_stat_due(&self.model) {
             self.pending.push(EngineCommand::PathStat { host, id, path });
+        }
+    }
+
+    /// Asks for the Stats pane's longer span from the record, when it wants one.
+    pub fn ask_series(&mut self) {
+        if self.pane != PaneId::Stats {
+            return;
+        }
+        self.sync();
+        if let Some(ask) = self.panes.stats.series_due(&self.model, self.now) {
+            self.series_asks.push(ask);
         }
     }
 

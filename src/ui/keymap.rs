@@ -133,6 +133,8 @@ pub enum Action {
     OpenShell,
     /// Give the keyboard to the shell in the pane, or take it back.
     ShellFocus,
+    /// Stats: the charts' span, 10 min, 1 h, 24 h, 7 d (the longer ones from the record).
+    ChartSpan,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -216,6 +218,7 @@ action_names! {
     PaneShell => "pane_shell",
     OpenShell => "open_shell",
     ShellFocus => "shell_focus",
+    ChartSpan => "chart_span",
 }
 
 impl fmt::Display for Action {
@@ -319,6 +322,7 @@ impl Action {
             Action::PaneShell => "shell: the shells opened in containers, in tabs (←/→ switch)",
             Action::OpenShell => "open a shell in the selection, in a pane (another in a new tab)",
             Action::ShellFocus => "shell: give the keys to the shell / take them back",
+            Action::ChartSpan => "stats: charts over 10 min, 1 h, 24 h or 7 days (from the record)",
         }
     }
 }
@@ -396,6 +400,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     // Shells rarely need it (telnet's escape): while a shell has the keys, it is the
     // one key that does not reach the shell.
     ("ctrl-]", Action::ShellFocus),
+    (">", Action::ChartSpan),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

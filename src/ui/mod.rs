@@ -156,15 +156,61 @@ pub enum UiError {
 /// writers' threads have to say.
 pub struct Recorded {
     pub recording: crate::record::session::Recording,
+    /// Each engine's record file, where there is one: the Stats pane reads longer
+    /// spans from it.
+    pub paths: Vec<Option<std::path::PathBuf>>,
     pub news: tokio::sync::mpsc::UnboundedReceiver<(
         crate::model::HostId,
         crate::record::writer::WriterNews,
     )>,
 }
 
+/// What the record holds for a Stats pane's span; the words say why when nothing.
+fn read_series(
+    path: Option<&std::path::Path>,
+    ask: panes::stats::SeriesAsk,
+) -> crate::model::stats::RecordedSeries {
+    use crate::model::stats::RecordedSeries;
+    let mut answer = RecordedSeries {
+        host: ask.host,
+        container_id: ask.container_id.clone(),
+        span: ask.span,
+        ..RecordedSeries::default()
+    };
+    let Some(path) = path else {
+        answer.error = Some("no record for this engine: longer spans need one".into());
+        return answer;
+    };
+    let read = crate::record::store::Store::open_for_reading(path).and_then(|store| {
+        let Some(store) = store else { return Ok(None) };
+        crate::record::read::series(
+            &store,
+            &ask.container_id,
+            &ask.project_ids,
+            ask.span,
+            Utc::now(),
+        )
+        .map(Some)
+    });
+    match read {
+        Ok(Some((own, project, rows))) => {
+            answer.own = own;
+            answer.project = project;
+            answer.rows = rows;
+        }
+        Ok(None) => {
+            answer.error = Some(format!("nothing recorded yet ({} does not exist)", path.display()))
+        }
+        Err(error) => answer.error = Some(error.to_string()),
+    }
+    answer
+}
+
 /// Runs the full-screen UI until the operator quits.
 pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<(), UiError> {
-    let Recorded { mut recording, mut news } = recorded;
+    let Recorded { mut recording, mut news, paths } = recorded;
+    // Reads of the record run on blocking threads and answer here.
+    let (series_tx, mut series_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut record_tick = tokio::time::interval(TICK);
     record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let writing = recording.is_writing();
@@ -185,6 +231,15 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
         // before the loop waits again.
         app.ask_changes();
         app.ask_files();
+        app.now = Utc::now();
+        app.ask_series();
+        for ask in app.series_asks.drain(..) {
+            let path = paths.get(ask.host).cloned().flatten();
+            let answers = series_tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = answers.send((ask.host, read_series(path.as_deref(), ask)));
+            });
+        }
         for command in app.pending.drain(..) {
             engine.command(command);
         }
@@ -294,6 +349,12 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
                 None => break,
             },
             _ = record_tick.tick(), if writing => recording.tick(&app.model, Utc::now()),
+            Some((host, series)) = series_rx.recv() => {
+                let update = crate::model::Update::RecordedSeries(Box::new(series));
+                if app.apply_from(host, update) != Redraw::No {
+                    dirty = true;
+                }
+            }
             Some((host, news)) = news.recv() => {
                 use crate::record::writer::WriterNews;
                 let message = match news {

@@ -328,3 +328,16 @@ fn a_shell_opens_in_a_tab_takes_the_keys_and_read_only_refuses_it() {
     assert!(!app.act(Action::ShellFocus) || !app.text_input_active());
     assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("has ended")));
 }
+
+#[test]
+fn the_stats_span_key_works_with_a_project_filter() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = app_on(PaneId::Stats);
+    let project = app.model.containers.values().find_map(|c| c.project().map(String::from));
+    app.set_project(project);
+    let key = KeyEvent::new(KeyCode::Char('>'), KeyModifiers::SHIFT);
+    let action = app.keymap.action(&key);
+    assert_eq!(action, Some(Action::ChartSpan));
+    app.act(Action::ChartSpan);
+    assert_eq!(app.panes.stats.span, crate::model::stats::ChartSpan::Hour);
+}

@@ -11,7 +11,9 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
 use super::{Effect, Handled, ListNav, Pane, PaneView, block};
 use crate::model::format::{bytes, percent, rate};
 use crate::model::sanitize::one_line;
-use crate::model::stats::SampleSource;
+use chrono::{DateTime, Utc};
+
+use crate::model::stats::{ChartSpan, SampleSource};
 use crate::model::{Container, Model, StatsPoint};
 use crate::ui::keymap::Action;
 use crate::ui::theme::{Slot, Theme};
@@ -74,7 +76,24 @@ pub struct StatsPane {
     ordered_for: Option<(u64, SortColumn, bool, Option<String>)>,
     names: super::RowNames,
     charts: ChartSeries,
+    /// How far back the charts reach.
+    pub span: ChartSpan,
+    /// The record's series last asked for (container, span) and when.
+    asked: Option<(String, ChartSpan, DateTime<Utc>)>,
 }
+
+/// What the Stats pane wants read from the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesAsk {
+    pub host: usize,
+    pub container_id: String,
+    /// The running containers of its project on its engine, itself included.
+    pub project_ids: Vec<String>,
+    pub span: ChartSpan,
+}
+
+/// A longer span is read again this often while it is on screen: the record grows.
+const SERIES_REFRESH_SECONDS: i64 = 30;
 
 impl Default for StatsPane {
     fn default() -> Self {
@@ -86,8 +105,63 @@ impl Default for StatsPane {
             ordered_for: None,
             names: super::RowNames::default(),
             charts: ChartSeries::default(),
+            span: ChartSpan::Live,
+            asked: None,
         }
     }
+}
+
+/// The running containers of `c`'s project on its engine (only `c` when it has none).
+fn project_ids<'m>(model: &'m Model, c: &'m Container) -> Vec<&'m str> {
+    match c.project() {
+        Some(project) => model
+            .containers
+            .values()
+            .filter(|o| o.host == c.host && o.project() == Some(project) && o.state.is_running())
+            .map(|o| o.id.as_str())
+            .collect(),
+        None => vec![c.id.as_str()],
+    }
+}
+
+impl StatsPane {
+    /// What to read from the record now: a longer span than the model holds for a
+    /// selection it was not read for, or read long enough ago.
+    pub fn series_due(&mut self, model: &Model, now: DateTime<Utc>) -> Option<SeriesAsk> {
+        if self.span == ChartSpan::Live {
+            self.asked = None;
+            return None;
+        }
+        let c = model.containers.get(self.selected_container()?)?;
+        let fresh = self.asked.as_ref().is_some_and(|(id, span, at)| {
+            *id == c.id && *span == self.span && (now - *at).num_seconds() < SERIES_REFRESH_SECONDS
+        });
+        if fresh {
+            return None;
+        }
+        self.asked = Some((c.id.clone(), self.span, now));
+        Some(SeriesAsk {
+            host: c.host,
+            container_id: c.id.clone(),
+            project_ids: project_ids(model, c).into_iter().map(String::from).collect(),
+            span: self.span,
+        })
+    }
+}
+
+/// `values` averaged down to `width` points (or as they are when they fit).
+fn fit(values: &[f64], width: usize) -> Vec<f64> {
+    if width == 0 || values.len() <= width {
+        return values.to_vec();
+    }
+    (0..width)
+        .map(|i| {
+            let start = i * values.len() / width;
+            let end = ((i + 1) * values.len() / width).max(start + 1);
+            let slice = &values[start..end];
+            slice.iter().sum::<f64>() / slice.len() as f64
+        })
+        .collect()
 }
 
 /// The selected container's and its project's history, summed once per change of
@@ -204,6 +278,7 @@ impl Pane for StatsPane {
         match action {
             Action::SortNext => self.cycle_sort(),
             Action::SortReverse => self.reverse(),
+            Action::ChartSpan => self.span = self.span.next(),
             _ => return self.nav.take_movement(action, self.order.len()),
         }
         Handled::Redraw
@@ -220,7 +295,7 @@ impl Pane for StatsPane {
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
-        vec![(Action::SortNext, "sort")]
+        vec![(Action::SortNext, "sort"), (Action::ChartSpan, "span")]
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
@@ -295,7 +370,7 @@ impl Pane for StatsPane {
                 self.order.get(self.nav.selected).and_then(|id| model.containers.get(id));
             let named = selected.map(|c| (c, name(c)));
             let selected = named.as_ref().map(|(c, n)| (*c, n.as_str()));
-            render_charts(frame, charts_area, view, selected, &mut self.charts);
+            render_charts(frame, charts_area, view, selected, &mut self.charts, self.span);
         }
     }
 }
@@ -406,6 +481,7 @@ fn render_charts(
     view: &PaneView<'_>,
     selected: Option<(&Container, &str)>,
     series: &mut ChartSeries,
+    span: ChartSpan,
 ) {
     let Some((c, name)) = selected else {
         frame.render_widget(Paragraph::new("Select a running container to see its history."), area);
@@ -416,22 +492,40 @@ fn render_charts(
     if series.key.as_ref() != Some(&key) {
         // The project as deployed on this container's engine: the same project on
         // another engine is another deployment, never summed in.
-        let project_ids: Vec<&str> = match c.project() {
-            Some(project) => model
-                .containers
-                .values()
-                .filter(|o| {
-                    o.host == c.host && o.project() == Some(project) && o.state.is_running()
-                })
-                .map(|o| o.id.as_str())
-                .collect(),
-            None => vec![c.id.as_str()],
-        };
+        let project_ids = project_ids(model, c);
         series.own = METRICS.map(|(_, metric)| history(model, &[c.id.as_str()], metric));
         series.project = METRICS.map(|(_, metric)| history(model, &project_ids, metric));
         series.project_members = project_ids.len();
         series.key = Some(key);
     }
+    // A longer span comes from the record, once it has answered for this selection.
+    let recorded = model
+        .recorded_series
+        .as_ref()
+        .filter(|r| span != ChartSpan::Live && r.container_id == c.id && r.span == span);
+    if span != ChartSpan::Live {
+        let words = match recorded {
+            None => Some("reading the record…".to_string()),
+            Some(r) if r.error.is_some() => r.error.clone(),
+            Some(r) if r.rows == 0 => Some(format!("the record holds nothing for the {}", span.words())),
+            Some(_) => None,
+        };
+        if let Some(words) = words {
+            let title = format!("{}{name} · {}", super::host_prefix(model, c.host), span.words());
+            let outer = block(&PaneView { focused: false, ..*view }, title);
+            let inner = outer.inner(area);
+            frame.render_widget(outer, area);
+            frame.render_widget(
+                Paragraph::new(one_line(&words).into_owned()).style(view.theme.style(Slot::Muted)),
+                inner,
+            );
+            return;
+        }
+    }
+    let (own, project) = match recorded {
+        Some(r) => (&r.own, &r.project),
+        None => (&series.own, &series.project),
+    };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
     // Where the figures come from, when it is not this machine's own files: a remote
@@ -445,8 +539,8 @@ fn render_charts(
         frame,
         left,
         view,
-        format!("{}{name} · last 10 min{source}", super::host_prefix(model, c.host)),
-        &series.own,
+        format!("{}{name} · {}{source}", super::host_prefix(model, c.host), span.words()),
+        own,
         c.limits.memory_bytes,
     );
     let title = match c.project() {
@@ -458,7 +552,7 @@ fn render_charts(
         ),
         None => "stand-alone".to_string(),
     };
-    charts_for(frame, right, view, title, &series.project, None);
+    charts_for(frame, right, view, title, project, None);
 }
 
 fn charts_for(
@@ -498,7 +592,7 @@ fn charts_for(
             Paragraph::new(Line::from(Span::styled(label, theme.style(Slot::Label)))),
             label_area,
         );
-        let data = points(values, chart_area.width as usize);
+        let data = points(&fit(values, chart_area.width as usize), chart_area.width as usize);
         let mut sparkline = Sparkline::default().data(&data).style(theme.style(Slot::Accent));
         if name == "mem"
             && let Some(limit) = memory_limit
