@@ -198,6 +198,20 @@ fn the_budget_holds_by_dropping_the_oldest_and_says_so() {
     let dir = temp_dir("budget");
     let path = dir.join("engine.db");
     let mut writer = spawn_writer(&path);
+    // The oldest megabytes are log excerpts: they go first too.
+    let excerpts = (0..20)
+        .map(|i| {
+            Record::Excerpt(Box::new(crate::model::Excerpt {
+                id: "c1".into(),
+                name: "app".into(),
+                at: at(i),
+                reason: "die".into(),
+                before: vec!["x".repeat(500); 200],
+                after: Vec::new(),
+            }))
+        })
+        .collect();
+    writer.send(excerpts);
     for chunk in 0..20 {
         writer.send((0..2000).map(|i| stats_row(Tier::Sample, chunk * 2000 + i)).collect());
     }

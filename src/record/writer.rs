@@ -442,12 +442,7 @@ pub fn keep_within_budget(
         let cutoff = oldest + (span / 10).max(1000);
         let tx = store.conn.unchecked_transaction()?;
         tx.execute("DELETE FROM stats WHERE at < ?1", params![cutoff / 1000])?;
-        tx.execute("DELETE FROM events WHERE at < ?1", params![cutoff])?;
-        tx.execute("DELETE FROM probes WHERE start < ?1", params![cutoff])?;
-        tx.execute(
-            "DELETE FROM problems WHERE ended_at IS NOT NULL AND ended_at < ?1",
-            params![cutoff],
-        )?;
+        delete_incidents_before(&tx, cutoff)?;
         tx.commit()?;
         shrink(store)?;
         dropped_before = Some(cutoff);
