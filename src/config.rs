@@ -328,8 +328,19 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "keys",
 ];
 
-const ALERT_KEYS: &[&str] =
-    &["name", "kinds", "project", "webhook", "ntfy", "command", "quiet", "per_minute"];
+const ALERT_KEYS: &[&str] = &[
+    "name",
+    "kinds",
+    "project",
+    "webhook",
+    "ntfy",
+    "command",
+    "quiet",
+    "per_minute",
+    "cpu_percent_of_limit",
+    "memory_percent",
+    "for",
+];
 
 /// What `kinds` of an alert may name: triage's problem kinds.
 const PROBLEM_KINDS: &[&str] = &[
@@ -502,6 +513,9 @@ fn parse_alerts(
             target: AlertTarget::Command(Vec::new()),
             quiet: Duration::from_secs(300),
             per_minute: 20,
+            cpu_percent_of_limit: None,
+            memory_percent: None,
+            hold: Duration::from_secs(300),
         };
         let mut targets = 0;
         for (name, value) in table.iter() {
@@ -577,6 +591,30 @@ fn parse_alerts(
                 }
                 "quiet" => {
                     rule.quiet = parse_duration(&text()?)
+                        .ok_or_else(|| fail("expected a duration like 30s, 5m or 1h".into()))?;
+                }
+                "cpu_percent_of_limit" | "memory_percent" => {
+                    let percent = value
+                        .get_ref()
+                        .as_float()
+                        .and_then(|f| f.as_str().parse::<f64>().ok())
+                        .or_else(|| {
+                            value
+                                .get_ref()
+                                .as_integer()
+                                .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok())
+                                .map(|i| i as f64)
+                        })
+                        .filter(|p| *p > 0.0 && *p <= 10_000.0)
+                        .ok_or_else(|| fail("expected a percentage, like 90".into()))?;
+                    if key == "memory_percent" {
+                        rule.memory_percent = Some(percent);
+                    } else {
+                        rule.cpu_percent_of_limit = Some(percent);
+                    }
+                }
+                "for" => {
+                    rule.hold = parse_duration(&text()?)
                         .ok_or_else(|| fail("expected a duration like 30s, 5m or 1h".into()))?;
                 }
                 "per_minute" => {
@@ -748,7 +786,9 @@ pub fn default_config_text() -> String {
     say("# One target each: webhook (JSON POST), ntfy (text POST with a title) or command");
     say("# (the JSON on its stdin). http:// only; for https use a command with curl. A");
     say("# problem back within `quiet` of its end is not told again; at most per_minute");
-    say("# messages a rule, the rest counted in the next.");
+    say("# messages a rule, the rest counted in the next. Thresholds: cpu_percent_of_limit");
+    say("# (of the container's CPU limit, else of the host's CPUs) and memory_percent (of its");
+    say("# memory limit), crossed for `for`, are told as cpu_high / memory_high.");
     say("# [[alerts]]");
     say(&format!("# name = {}", quote("pager")));
     say(&format!(
@@ -760,6 +800,9 @@ pub fn default_config_text() -> String {
     say(&format!("# webhook = {}", quote("http://127.0.0.1:9000/portolan")));
     say(&format!("# quiet = {}", quote("5m")));
     say("# per_minute = 20");
+    say("# cpu_percent_of_limit = 90");
+    say("# memory_percent = 95");
+    say(&format!("# for = {}", quote("5m")));
     say("");
     say("# Keys: action = \"key\" or [\"key\", \"key\"]. Keys are written like q, G, ?, ctrl-r,");
     say("# alt-x, enter, esc, tab, shift-tab, space, backspace, up, pageup, pagedown, home,");

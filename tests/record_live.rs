@@ -749,3 +749,59 @@ fn the_stats_pane_charts_the_last_hour_from_the_record() {
     assert!(peak > 20.0, "a busy loop's CPU from the record: {label}");
     let _ = std::fs::remove_dir_all(state);
 }
+
+#[test]
+fn a_threshold_held_long_enough_is_told_and_its_end_too() {
+    let fx = Fixture::new("recthresh");
+    let dir = temp_dir("record-threshold");
+    let (address, bodies) = receiver();
+    let project = fx.name("proj");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[alerts]]\nname = \"hot\"\nproject = \"{project}\"\nkinds = [\"oom_killed\"]\ncpu_percent_of_limit = 50\nfor = \"3s\"\nwebhook = \"http://{address}/hook\"\n"
+        ),
+    )
+    .unwrap();
+    let recorder = Recorder::start(&dir.join("engine.db"), &["--config", config.to_str().unwrap()]);
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+    let label = format!("com.docker.compose.project={project}");
+    let hot = fx.name("hot");
+    fx.run("hot", &["--label", &label, "--cpus", "0.5"], &["sh", "-c", "while true; do :; done"]);
+    // A quiet neighbour in the same project never crosses it.
+    fx.run("calm", &["--label", &label, "--cpus", "0.5"], &["sleep", "600"]);
+    let started = Instant::now();
+    let messages = |status: &str| -> Vec<Value> {
+        bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| serde_json::from_str::<Value>(b).unwrap())
+            .filter(|m| m["status"] == status)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while messages("firing").is_empty() {
+        assert!(Instant::now() < deadline, "no cpu alert:\n{}", recorder.said());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let firing = messages("firing");
+    assert!(started.elapsed() >= Duration::from_secs(3), "told before it was held for 3 s");
+    assert_eq!(firing.len(), 1, "{firing:#?}");
+    assert_eq!(firing[0]["kind"], "cpu_high");
+    assert_eq!(firing[0]["container"], hot.as_str());
+    assert!(firing[0]["detail"].as_str().unwrap().starts_with("CPU at "), "{firing:#?}");
+    docker_ok(&["stop", "-t", "1", &hot]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while messages("resolved").is_empty() {
+        assert!(Instant::now() < deadline, "no resolve:\n{}", recorder.said());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(messages("resolved")[0]["kind"], "cpu_high");
+    // The rule's kinds name oom_killed only: the stop is not an alert of its own.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(bodies.lock().unwrap().len(), 2);
+    assert!(recorder.terminate().success());
+    let _ = std::fs::remove_dir_all(dir);
+}

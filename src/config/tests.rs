@@ -81,6 +81,14 @@ fn every_error_names_file_line_and_key() {
         ),
         ("[[alerts]]\nname = \"x\"\n", "1: key `alerts[1]`: needs exactly one of webhook"),
         (
+            "[[alerts]]\ncommand = [\"true\"]\nmemory_percent = \"lots\"\n",
+            "3: key `alerts[1].memory_percent`: expected a percentage",
+        ),
+        (
+            "[[alerts]]\ncommand = [\"true\"]\ncpu_percent_of_limit = 90\nfor = 5\n",
+            "4: key `alerts[1].for`: expected a string",
+        ),
+        (
             "[[alerts]]\nntfy = \"http://n/t\"\nquiet = \"later\"\n",
             "3: key `alerts[1].quiet`: expected a duration",
         ),

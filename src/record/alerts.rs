@@ -29,7 +29,7 @@ pub enum AlertTarget {
 }
 
 /// One `[[alerts]]` entry of the config.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AlertRule {
     pub name: String,
     /// Problem kinds (`unhealthy`, `crashloop`...) the rule hears of; empty: all.
@@ -40,7 +40,18 @@ pub struct AlertRule {
     /// A problem back within this long after it ended is not told again.
     pub quiet: StdDuration,
     pub per_minute: u32,
+    /// Alert when a running container's CPU stays above this share of its limit (of
+    /// the host's CPUs when it has none), in percent, for `hold`.
+    pub cpu_percent_of_limit: Option<f64>,
+    /// Alert when its memory stays above this share of its limit, in percent.
+    pub memory_percent: Option<f64>,
+    /// How long a threshold must be crossed before it is told.
+    pub hold: StdDuration,
 }
+
+/// The kinds a threshold's alerts carry (never a triage problem's).
+pub const CPU_HIGH: &str = "cpu_high";
+pub const MEMORY_HIGH: &str = "memory_high";
 
 /// A problem beginning or ending, as the recorder wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,11 +120,15 @@ impl AlertBook {
 
     /// The messages `transition` on engine `engine` gives, with the index of each
     /// one's rule.
+    ///
+    /// `only` names the rule a threshold's transition belongs to: it goes to that rule
+    /// alone. A problem's transition (`None`) goes to every rule that wants its kind.
     pub fn hear(
         &mut self,
         engine: &str,
         transition: &Transition,
         now: DateTime<Utc>,
+        only: Option<usize>,
     ) -> Vec<(usize, AlertMessage)> {
         let mut out = Vec::new();
         let (row, ended) = match transition {
@@ -122,7 +137,10 @@ impl AlertBook {
         };
         let key = (row.kind.clone(), row.container_id.clone());
         for (index, (rule, state)) in self.rules.iter().zip(&mut self.states).enumerate() {
-            if !rule.kinds.is_empty() && !rule.kinds.contains(&row.kind) {
+            if only.is_some_and(|o| o != index) {
+                continue;
+            }
+            if only.is_none() && !rule.kinds.is_empty() && !rule.kinds.contains(&row.kind) {
                 continue;
             }
             if rule.project.as_ref().is_some_and(|p| row.project.as_ref() != Some(p)) {
@@ -168,6 +186,81 @@ impl AlertBook {
             let cutoff = now - Duration::from_std(longest).unwrap_or(Duration::hours(1));
             for state in &mut self.states {
                 state.told.retain(|_, (at, phase)| *phase != Phase::Closed || *at >= cutoff);
+            }
+        }
+        out
+    }
+}
+
+/// Containers above a rule's thresholds: since when, and whether that was told.
+#[derive(Debug, Default)]
+pub struct ThresholdWatch {
+    over: HashMap<Crossing, (DateTime<Utc>, Option<ProblemRow>)>,
+}
+
+/// A rule's threshold of one kind, crossed by one container.
+type Crossing = (usize, &'static str, String);
+
+impl ThresholdWatch {
+    /// Crossings held long enough (opened) and ended (closed), each with its rule.
+    pub fn check(
+        &mut self,
+        rules: &[AlertRule],
+        model: &crate::model::Model,
+        now: DateTime<Utc>,
+    ) -> Vec<(usize, Transition)> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            if rule.cpu_percent_of_limit.is_none() && rule.memory_percent.is_none() {
+                continue;
+            }
+            let hold = Duration::from_std(rule.hold).unwrap_or(Duration::minutes(5));
+            for c in model.containers.values() {
+                if !c.state.is_running()
+                    || rule.project.as_deref().is_some_and(|p| c.project() != Some(p))
+                {
+                    continue;
+                }
+                let Some(point) = model.stats.get(&c.id).and_then(|s| s.latest()) else { continue };
+                let cpus = c.limits.cpus.or(model.host(c.host).engine.cpus.map(f64::from));
+                let cpu = point.cpu_percent.zip(cpus).filter(|(_, n)| *n > 0.0).map(|(p, n)| p / n);
+                let checks = [
+                    (CPU_HIGH, rule.cpu_percent_of_limit, cpu, "CPU"),
+                    (MEMORY_HIGH, rule.memory_percent, point.memory_percent(), "memory"),
+                ];
+                for (kind, limit, value, what) in checks {
+                    let (Some(limit), Some(value)) = (limit, value) else { continue };
+                    if value <= limit {
+                        continue;
+                    }
+                    let key = (index, kind, c.id.clone());
+                    seen.insert(key.clone());
+                    let entry = self.over.entry(key).or_insert((now, None));
+                    if entry.1.is_none() && now - entry.0 >= hold {
+                        let row = ProblemRow {
+                            kind: kind.to_string(),
+                            container_id: c.id.clone(),
+                            container: c.name.clone(),
+                            project: c.project().map(String::from),
+                            started_at: entry.0,
+                            reconstructed: false,
+                            detail: format!(
+                                "{what} at {value:.0}% of its limit, over {limit:.0}% for {} s",
+                                (now - entry.0).num_seconds()
+                            ),
+                        };
+                        out.push((index, Transition::Opened(row.clone())));
+                        entry.1 = Some(row);
+                    }
+                }
+            }
+        }
+        // What is no longer over (or gone) ends; what was told is resolved.
+        let ended: Vec<_> = self.over.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+        for key in ended {
+            if let Some((_, Some(row))) = self.over.remove(&key) {
+                out.push((key.0, Transition::Closed(row, now)));
             }
         }
         out
@@ -345,30 +438,37 @@ mod tests {
             target: AlertTarget::Command(vec!["true".into()]),
             quiet: StdDuration::from_secs(300),
             per_minute,
+            cpu_percent_of_limit: None,
+            memory_percent: None,
+            hold: StdDuration::from_secs(300),
         }
     }
 
     #[test]
     fn one_alert_and_one_resolve_per_incident() {
         let mut book = AlertBook::new(vec![rule(&[], 20)]);
-        let sent = book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(10));
+        let sent = book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(10), None);
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].1.status, "firing");
         assert!(sent[0].1.text.contains("app-a unhealthy since"), "{}", sent[0].1.text);
-        assert!(book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(11)).is_empty());
+        assert!(
+            book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(11), None).is_empty()
+        );
         let resolved =
-            book.hear("local", &Transition::Closed(row("unhealthy", "a"), at(20)), at(20));
+            book.hear("local", &Transition::Closed(row("unhealthy", "a"), at(20)), at(20), None);
         assert_eq!(resolved[0].1.status, "resolved");
         // Flapping back within the quiet span: the same incident.
-        assert!(book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(60)).is_empty());
+        assert!(
+            book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(60), None).is_empty()
+        );
         // ... and its end is not told twice either.
         assert!(
-            book.hear("local", &Transition::Closed(row("unhealthy", "a"), at(70)), at(70))
+            book.hear("local", &Transition::Closed(row("unhealthy", "a"), at(70)), at(70), None)
                 .is_empty()
         );
         // Back long after: a new incident.
         assert_eq!(
-            book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(1000)).len(),
+            book.hear("local", &Transition::Opened(row("unhealthy", "a")), at(1000), None).len(),
             1
         );
     }
@@ -380,14 +480,21 @@ mod tests {
         let mut book = AlertBook::new(vec![rule(&["unhealthy"], 2), other]);
         let mut told = 0;
         for i in 0..5 {
-            let sent =
-                book.hear("local", &Transition::Opened(row("unhealthy", &i.to_string())), at(i));
+            let sent = book.hear(
+                "local",
+                &Transition::Opened(row("unhealthy", &i.to_string())),
+                at(i),
+                None,
+            );
             told += sent.len();
             assert!(sent.iter().all(|(index, _)| *index == 0));
         }
         assert_eq!(told, 2, "two a minute");
-        let later = book.hear("local", &Transition::Opened(row("unhealthy", "z")), at(70));
+        let later = book.hear("local", &Transition::Opened(row("unhealthy", "z")), at(70), None);
         assert_eq!(later[0].1.suppressed, 3, "the next message counts what was held back");
-        assert!(book.hear("local", &Transition::Opened(row("oom_killed", "q")), at(71)).is_empty());
+        assert!(
+            book.hear("local", &Transition::Opened(row("oom_killed", "q")), at(71), None)
+                .is_empty()
+        );
     }
 }

@@ -119,13 +119,25 @@ pub async fn record(
         outboxes.push(outbox);
         say(&format!("alerts \"{}\" go to {}", rule.name, describe(&rule.target)));
     }
+    let mut thresholds = super::alerts::ThresholdWatch::default();
     let mut alert = |recording: &mut Recording, model: &Model| {
         let now = Utc::now();
+        let mut heard = Vec::new();
         for (host, transition) in recording.transitions() {
-            for (rule, message) in book.hear(&model.host(host).name, &transition, now) {
-                if let Some(outbox) = outboxes.get(rule) {
-                    let _ = outbox.send(message);
+            heard.extend(book.hear(&model.host(host).name, &transition, now, None));
+        }
+        for (rule, transition) in thresholds.check(book.rules(), model, now) {
+            let host = match &transition {
+                super::alerts::Transition::Opened(row)
+                | super::alerts::Transition::Closed(row, _) => {
+                    model.containers.get(&row.container_id).map_or(0, |c| c.host)
                 }
+            };
+            heard.extend(book.hear(&model.host(host).name, &transition, now, Some(rule)));
+        }
+        for (rule, message) in heard {
+            if let Some(outbox) = outboxes.get(rule) {
+                let _ = outbox.send(message);
             }
         }
     };
