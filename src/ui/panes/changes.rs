@@ -195,15 +195,7 @@ impl Pane for ChangesPane {
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let theme = view.theme;
         let muted = theme.style(Slot::Muted);
-        let mut message = |title: String, text: String| {
-            let outer = block(view, title);
-            let inner = outer.inner(area);
-            frame.render_widget(outer, area);
-            frame.render_widget(
-                Paragraph::new(text).style(muted).wrap(ratatui::widgets::Wrap { trim: true }),
-                inner,
-            );
-        };
+        let mut message = |title: String, text: String| super::message(frame, area, view, title, &text);
         let Some(target) = self.target.as_deref() else {
             return message(
                 "Changes".into(),

@@ -327,14 +327,13 @@ impl Pane for InspectView {
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
         let theme = view.theme;
         let Some(c) = view.model.containers.get(&self.id) else {
-            let outer = block(view, "Inspect".to_string());
-            let inner = outer.inner(area);
-            frame.render_widget(outer, area);
-            frame.render_widget(
-                Paragraph::new("The container is gone.").style(theme.style(Slot::Muted)),
-                inner,
+            return super::message(
+                frame,
+                area,
+                view,
+                "Inspect".to_string(),
+                "The container is gone.",
             );
-            return;
         };
         let secrets = self.visible.iter().filter(|n| n.masked.is_some()).count();
         let mut title = format!("Inspect · {}", one_line(&c.name));

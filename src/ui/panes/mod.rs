@@ -239,6 +239,26 @@ pub fn block<'a>(view: &PaneView<'_>, title: String) -> ratatui::widgets::Block<
         .title(ratatui::text::Span::styled(format!(" {title} "), view.theme.title(view.focused)))
 }
 
+/// A pane that has only a sentence to say (nothing selected, waiting, an error):
+/// the sentence, muted and wrapped, in the pane's block.
+pub fn message(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    view: &PaneView<'_>,
+    title: String,
+    text: &str,
+) {
+    let outer = block(view, title);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(one_line(text).into_owned())
+            .style(view.theme.style(Slot::Muted))
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        inner,
+    );
+}
+
 /// "5m ago" style age of a moment, or "–".
 pub fn ago(now: DateTime<Utc>, at: Option<DateTime<Utc>>) -> String {
     match at {

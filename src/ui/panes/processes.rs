@@ -163,16 +163,12 @@ impl Pane for ProcessesPane {
         let theme = view.theme;
         let container = self.target.as_deref().and_then(|id| view.model.containers.get(id));
         let Some(c) = container else {
-            let outer = block(view, "Processes".to_string());
-            let inner = outer.inner(area);
-            frame.render_widget(outer, area);
             let text = if self.target.is_some() {
                 "The container is gone."
             } else {
                 "No container selected: select one (3) and press P to see its processes."
             };
-            frame.render_widget(Paragraph::new(text).style(theme.style(Slot::Muted)), inner);
-            return;
+            return super::message(frame, area, view, "Processes".to_string(), text);
         };
         let table = view.model.processes.as_ref().filter(|t| t.id == c.id || c.id.starts_with(&t.id));
         let mut title = format!("Processes · {}", one_line(&c.name));

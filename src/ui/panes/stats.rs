@@ -512,14 +512,8 @@ fn render_charts(
         };
         if let Some(words) = words {
             let title = format!("{}{name} · {}", super::host_prefix(model, c.host), span.words());
-            let outer = block(&PaneView { focused: false, ..*view }, title);
-            let inner = outer.inner(area);
-            frame.render_widget(outer, area);
-            frame.render_widget(
-                Paragraph::new(one_line(&words).into_owned()).style(view.theme.style(Slot::Muted)),
-                inner,
-            );
-            return;
+            let unfocused = PaneView { focused: false, ..*view };
+            return super::message(frame, area, &unfocused, title, &words);
         }
     }
     let (own, project) = match recorded {
