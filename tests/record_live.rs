@@ -521,8 +521,37 @@ fn the_compose_snippet_records_from_a_container_with_the_socket_mounted() {
     assert!(String::from_utf8_lossy(&logs.stderr).contains("stopping: writing what is pending"));
 }
 
+/// What an alert receiver has been sent.
+struct Hook(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Hook {
+    /// Every message so far, as JSON, in the order received.
+    fn all(&self) -> Vec<Value> {
+        self.0.lock().unwrap().iter().map(|b| serde_json::from_str(b).unwrap()).collect()
+    }
+
+    fn with_status(&self, status: &str) -> Vec<Value> {
+        self.all().into_iter().filter(|m| m["status"] == status).collect()
+    }
+
+    /// Waits for a message of `status`, then returns every message so far.
+    fn wait(&self, status: &str, limit: Duration, recorder: &Recorder) -> Vec<Value> {
+        let deadline = Instant::now() + limit;
+        while self.with_status(status).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "no {status} message: {:#?}\n{}",
+                self.all(),
+                recorder.said()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        self.all()
+    }
+}
+
 /// An HTTP receiver on 127.0.0.1 that answers 200 and keeps every request's body.
-fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+fn receiver() -> (String, Hook) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
     let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -560,14 +589,14 @@ fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
                 .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         }
     });
-    (address, bodies)
+    (address, Hook(bodies))
 }
 
 #[test]
 fn a_webhook_hears_once_when_a_problem_begins_and_once_when_it_ends() {
     let fx = Fixture::new("recalert");
     let dir = temp_dir("record-alert");
-    let (address, bodies) = receiver();
+    let (address, hook) = receiver();
     let project = fx.name("proj");
     let config = dir.join("config.toml");
     std::fs::write(
@@ -597,28 +626,16 @@ fn a_webhook_hears_once_when_a_problem_begins_and_once_when_it_ends() {
         ],
         &["sleep", "600"],
     );
-    let wait_for = |what: &str, count: usize| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let got: Vec<Value> =
-                bodies.lock().unwrap().iter().map(|b| serde_json::from_str(b).unwrap()).collect();
-            if got.iter().filter(|m| m["status"] == what).count() >= count {
-                return got;
-            }
-            assert!(Instant::now() < deadline, "no {what} message: {got:#?}\n{}", recorder.said());
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    };
-    let got = wait_for("firing", 1);
+    let got = hook.wait("firing", Duration::from_secs(30), &recorder);
     assert_eq!(got[0]["container"], flaky.as_str());
     assert_eq!(got[0]["kind"], "unhealthy");
     assert_eq!(got[0]["rule"], "test hook");
     assert!(got[0]["text"].as_str().unwrap().contains("unhealthy since"), "{got:#?}");
     docker_ok(&["exec", &flaky, "touch", "/tmp/ok"]);
-    let got = wait_for("resolved", 1);
+    let got = hook.wait("resolved", Duration::from_secs(30), &recorder);
     // A few more seconds: nothing else may come for this one incident.
     std::thread::sleep(Duration::from_secs(4));
-    let got_now = bodies.lock().unwrap().len();
+    let got_now = hook.all().len();
     assert_eq!(got_now, 2, "exactly one alert and one resolve: {got:#?}");
     assert!(recorder.terminate().success());
     let _ = std::fs::remove_dir_all(dir);
@@ -754,7 +771,7 @@ fn the_stats_pane_charts_the_last_hour_from_the_record() {
 fn a_threshold_held_long_enough_is_told_and_its_end_too() {
     let fx = Fixture::new("recthresh");
     let dir = temp_dir("record-threshold");
-    let (address, bodies) = receiver();
+    let (address, hook) = receiver();
     let project = fx.name("proj");
     let config = dir.join("config.toml");
     std::fs::write(
@@ -772,36 +789,19 @@ fn a_threshold_held_long_enough_is_told_and_its_end_too() {
     // A quiet neighbour in the same project never crosses it.
     fx.run("calm", &["--label", &label, "--cpus", "0.5"], &["sleep", "600"]);
     let started = Instant::now();
-    let messages = |status: &str| -> Vec<Value> {
-        bodies
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|b| serde_json::from_str::<Value>(b).unwrap())
-            .filter(|m| m["status"] == status)
-            .collect()
-    };
-    let deadline = Instant::now() + Duration::from_secs(40);
-    while messages("firing").is_empty() {
-        assert!(Instant::now() < deadline, "no cpu alert:\n{}", recorder.said());
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let firing = messages("firing");
+    hook.wait("firing", Duration::from_secs(40), &recorder);
+    let firing = hook.with_status("firing");
     assert!(started.elapsed() >= Duration::from_secs(3), "told before it was held for 3 s");
     assert_eq!(firing.len(), 1, "{firing:#?}");
     assert_eq!(firing[0]["kind"], "cpu_high");
     assert_eq!(firing[0]["container"], hot.as_str());
     assert!(firing[0]["detail"].as_str().unwrap().starts_with("CPU at "), "{firing:#?}");
     docker_ok(&["stop", "-t", "1", &hot]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while messages("resolved").is_empty() {
-        assert!(Instant::now() < deadline, "no resolve:\n{}", recorder.said());
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    assert_eq!(messages("resolved")[0]["kind"], "cpu_high");
+    hook.wait("resolved", Duration::from_secs(30), &recorder);
+    assert_eq!(hook.with_status("resolved")[0]["kind"], "cpu_high");
     // The rule's kinds name oom_killed only: the stop is not an alert of its own.
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(bodies.lock().unwrap().len(), 2);
+    assert_eq!(hook.all().len(), 2);
     assert!(recorder.terminate().success());
     let _ = std::fs::remove_dir_all(dir);
 }
