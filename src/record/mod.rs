@@ -287,7 +287,13 @@ pub struct Recorder {
     carried: HashSet<ProblemKey>,
     /// Problems that began or ended, for alerts, until taken.
     pub transitions: Vec<alerts::Transition>,
+    /// The state revision the problems were last worked out for, and when.
+    checked: Option<(u64, DateTime<Utc>)>,
 }
+
+/// How stale an unchanged state's problems may get: what only the clock ends
+/// (a crash loop's ten-minute window) ends in the record at most this late.
+const CLOCK_RECHECK: Duration = Duration::seconds(10);
 
 impl Recorder {
     /// `open` are the problems the record holds as open from an earlier session.
@@ -306,6 +312,7 @@ impl Recorder {
             volumes: HashSet::new(),
             pending_stats: Vec::new(),
             transitions: Vec::new(),
+            checked: None,
         }
     }
 
@@ -464,7 +471,18 @@ impl Recorder {
     }
 
     /// Once a second: problems that began or ended since the last tick.
+    ///
+    /// Problems follow the state (`state_revision`); only a few follow the clock
+    /// alone (a crash loop's window running out). So the problems are worked out
+    /// again when the state changed, else every [`CLOCK_RECHECK`].
     pub fn tick(&mut self, model: &Model, now: DateTime<Utc>, out: &mut Vec<Record>) {
+        let stale = self.checked.is_none_or(|(revision, at)| {
+            revision != model.state_revision || now - at >= CLOCK_RECHECK
+        });
+        if !stale {
+            return;
+        }
+        self.checked = Some((model.state_revision, now));
         // An engine that is not listed yet (or lost) says nothing of its containers'
         // problems: they are neither opened nor closed until it is.
         let host = model.host(self.host);
