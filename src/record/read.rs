@@ -657,3 +657,43 @@ pub fn series(
     }
     Ok((mine, all, rows))
 }
+
+/// What the record at `path` holds of a container's span, as the Stats pane draws
+/// it; the words say why when it holds nothing (no record, a damaged file...).
+pub fn recorded_series(
+    path: Option<&std::path::Path>,
+    host: usize,
+    container_id: &str,
+    project_ids: &[String],
+    span: crate::model::stats::ChartSpan,
+    now: DateTime<Utc>,
+) -> crate::model::stats::RecordedSeries {
+    use crate::model::stats::RecordedSeries;
+    let mut answer = RecordedSeries {
+        host,
+        container_id: container_id.to_string(),
+        span,
+        ..RecordedSeries::default()
+    };
+    let Some(path) = path else {
+        answer.error = Some("no record for this engine: longer spans need one".into());
+        return answer;
+    };
+    let read = Store::open_for_reading(path).and_then(|store| match store {
+        Some(store) => series(&store, container_id, project_ids, span, now).map(Some),
+        None => Ok(None),
+    });
+    match read {
+        Ok(Some((own, project, rows))) => {
+            answer.own = own;
+            answer.project = project;
+            answer.rows = rows;
+        }
+        Ok(None) => {
+            answer.error =
+                Some(format!("nothing recorded yet ({} does not exist)", path.display()));
+        }
+        Err(error) => answer.error = Some(error.to_string()),
+    }
+    answer
+}

@@ -165,47 +165,6 @@ pub struct Recorded {
     )>,
 }
 
-/// What the record holds for a Stats pane's span; the words say why when nothing.
-fn read_series(
-    path: Option<&std::path::Path>,
-    ask: panes::stats::SeriesAsk,
-) -> crate::model::stats::RecordedSeries {
-    use crate::model::stats::RecordedSeries;
-    let mut answer = RecordedSeries {
-        host: ask.host,
-        container_id: ask.container_id.clone(),
-        span: ask.span,
-        ..RecordedSeries::default()
-    };
-    let Some(path) = path else {
-        answer.error = Some("no record for this engine: longer spans need one".into());
-        return answer;
-    };
-    let read = crate::record::store::Store::open_for_reading(path).and_then(|store| {
-        let Some(store) = store else { return Ok(None) };
-        crate::record::read::series(
-            &store,
-            &ask.container_id,
-            &ask.project_ids,
-            ask.span,
-            Utc::now(),
-        )
-        .map(Some)
-    });
-    match read {
-        Ok(Some((own, project, rows))) => {
-            answer.own = own;
-            answer.project = project;
-            answer.rows = rows;
-        }
-        Ok(None) => {
-            answer.error = Some(format!("nothing recorded yet ({} does not exist)", path.display()))
-        }
-        Err(error) => answer.error = Some(error.to_string()),
-    }
-    answer
-}
-
 /// Runs the full-screen UI until the operator quits.
 pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<(), UiError> {
     let Recorded { mut recording, mut news, paths } = recorded;
@@ -237,7 +196,15 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
             let path = paths.get(ask.host).cloned().flatten();
             let answers = series_tx.clone();
             tokio::task::spawn_blocking(move || {
-                let _ = answers.send((ask.host, read_series(path.as_deref(), ask)));
+                let series = crate::record::read::recorded_series(
+                    path.as_deref(),
+                    ask.host,
+                    &ask.container_id,
+                    &ask.project_ids,
+                    ask.span,
+                    Utc::now(),
+                );
+                let _ = answers.send((ask.host, series));
             });
         }
         for command in app.pending.drain(..) {
