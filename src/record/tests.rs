@@ -151,20 +151,26 @@ fn problems_open_close_and_survive_a_new_writer() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-fn stats_row(tier: Tier, second: i64) -> Record {
+/// A stats row of container `id` with these figures (received bytes: `traffic`).
+fn stats_of(tier: Tier, id: &str, second: i64, cpu: f64, memory: u64, traffic: u64) -> Record {
     Record::Stats(StatsRow {
         tier,
-        container_id: format!("c{}", second % 50),
+        container_id: id.into(),
         at: at(second),
-        cpu_percent: Some(1.5),
-        memory_bytes: Some(1 << 20),
+        cpu_percent: Some(cpu),
+        memory_bytes: Some(memory),
         memory_limit_bytes: None,
-        net_rx_bytes: Some(10),
-        net_tx_bytes: Some(10),
+        net_rx_bytes: Some(traffic),
+        net_tx_bytes: Some(0),
         block_read_bytes: Some(0),
         block_write_bytes: Some(0),
         pids: Some(1),
     })
+}
+
+/// One of fifty containers' rows, the same figures each second.
+fn stats_row(tier: Tier, second: i64) -> Record {
+    stats_of(tier, &format!("c{}", second % 50), second, 1.5, 1 << 20, 10)
 }
 
 #[test]
@@ -413,19 +419,7 @@ fn a_span_is_read_back_per_container_and_summed_for_its_project() {
     let now = at(10_000);
     let mut writer = spawn_writer(&path);
     let row = |id: &str, second: i64, cpu: f64, memory: u64, traffic: u64| {
-        Record::Stats(StatsRow {
-            tier: Tier::Sample,
-            container_id: id.into(),
-            at: at(second),
-            cpu_percent: Some(cpu),
-            memory_bytes: Some(memory),
-            memory_limit_bytes: None,
-            net_rx_bytes: Some(traffic),
-            net_tx_bytes: Some(0),
-            block_read_bytes: None,
-            block_write_bytes: None,
-            pids: None,
-        })
+        stats_of(Tier::Sample, id, second, cpu, memory, traffic)
     };
     let mut rows = Vec::new();
     // Half an hour ago to now: a at 10 % and 100 MB, b at 30 % and 50 MB, a sending
