@@ -330,7 +330,7 @@ fn a_shell_opens_in_a_tab_takes_the_keys_and_read_only_refuses_it() {
 }
 
 #[test]
-fn the_stats_span_key_works_with_a_project_filter() {
+fn the_span_key_typed_with_shift_reaches_the_stats_pane_under_a_project_filter() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let mut app = app_on(PaneId::Stats);
     let project = app.model.containers.values().find_map(|c| c.project().map(String::from));
