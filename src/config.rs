@@ -340,6 +340,8 @@ const ALERT_KEYS: &[&str] = &[
     "cpu_percent_of_limit",
     "memory_percent",
     "for",
+    "service",
+    "log_regex",
 ];
 
 /// What `kinds` of an alert may name: triage's problem kinds.
@@ -516,6 +518,8 @@ fn parse_alerts(
             cpu_percent_of_limit: None,
             memory_percent: None,
             hold: Duration::from_secs(300),
+            log_pattern: None,
+            service: None,
         };
         let mut targets = 0;
         for (name, value) in table.iter() {
@@ -561,6 +565,15 @@ fn parse_alerts(
             match key {
                 "name" => rule.name = text()?,
                 "project" => rule.project = Some(text()?),
+                "service" => rule.service = Some(text()?),
+                "log_regex" => {
+                    let pattern = text()?;
+                    let regex = regex::RegexBuilder::new(&pattern)
+                        .size_limit(1 << 20)
+                        .build()
+                        .map_err(|e| fail(format!("is not a valid regex: {e}")))?;
+                    rule.log_pattern = Some(crate::record::alerts::LogPattern(regex));
+                }
                 "kinds" => {
                     let kinds = strings()?;
                     if let Some(unknown) =
@@ -788,7 +801,10 @@ pub fn default_config_text() -> String {
     say("# problem back within `quiet` of its end is not told again; at most per_minute");
     say("# messages a rule, the rest counted in the next. Thresholds: cpu_percent_of_limit");
     say("# (of the container's CPU limit, else of the host's CPUs) and memory_percent (of its");
-    say("# memory limit), crossed for `for`, are told as cpu_high / memory_high.");
+    say("# memory limit), crossed for `for`, are told as cpu_high / memory_high. log_regex:");
+    say("# a line of a container's log that matches is told as log_match, resolved once the");
+    say("# log has been free of it for `for`. `project` and `service` narrow any rule. A rule");
+    say("# with thresholds or log_regex hears triage's problems only of the kinds it names.");
     say("# [[alerts]]");
     say(&format!("# name = {}", quote("pager")));
     say(&format!(
@@ -803,6 +819,11 @@ pub fn default_config_text() -> String {
     say("# cpu_percent_of_limit = 90");
     say("# memory_percent = 95");
     say(&format!("# for = {}", quote("5m")));
+    say("# [[alerts]]");
+    say(&format!("# name = {}", quote("api errors")));
+    say(&format!("# service = {}", quote("api")));
+    say(&format!("# log_regex = {}", quote("(?i)\\b(error|panic)\\b")));
+    say(&format!("# ntfy = {}", quote("http://127.0.0.1:8080/ops")));
     say("");
     say("# Keys: action = \"key\" or [\"key\", \"key\"]. Keys are written like q, G, ?, ctrl-r,");
     say("# alt-x, enter, esc, tab, shift-tab, space, backspace, up, pageup, pagedown, home,");

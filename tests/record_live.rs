@@ -805,3 +805,60 @@ fn a_threshold_held_long_enough_is_told_and_its_end_too() {
     assert!(recorder.terminate().success());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_log_line_matching_a_rule_is_told_once_and_resolved_when_the_log_is_quiet() {
+    let fx = Fixture::new("reclogre");
+    let dir = temp_dir("record-log-regex");
+    let (address, hook) = receiver();
+    let project = fx.name("proj");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[alerts]]\nname = \"api errors\"\nproject = \"{project}\"\nservice = \"api\"\nlog_regex = \"(?i)\\\\bfatal\\\\b\"\nfor = \"4s\"\nwebhook = \"http://{address}/hook\"\n"
+        ),
+    )
+    .unwrap();
+    let recorder = Recorder::start(&dir.join("engine.db"), &["--config", config.to_str().unwrap()]);
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+    let labels = |service: &str| {
+        vec![
+            "--label".to_string(),
+            format!("com.docker.compose.project={project}"),
+            "--label".to_string(),
+            format!("com.docker.compose.service={service}"),
+        ]
+    };
+    // Three matching lines in a burst, with an escape sequence among them, then quiet.
+    let script = "sleep 2; echo starting; echo 'FATAL: db refused \u{1b}]0;pwned\u{7}'; \
+                  echo fatal again; echo 'Fatal, third'; echo fine; sleep 600";
+    let api_args = labels("api");
+    let api_args: Vec<&str> = api_args.iter().map(String::as_str).collect();
+    let api = fx.name("api");
+    fx.run("api", &api_args, &["sh", "-c", script]);
+    // Another service of the project says the same words: not this rule's.
+    let worker_args = labels("worker");
+    let worker_args: Vec<&str> = worker_args.iter().map(String::as_str).collect();
+    fx.run("worker", &worker_args, &["sh", "-c", "sleep 2; echo FATAL too; sleep 600"]);
+    hook.wait("firing", Duration::from_secs(30), &recorder);
+    let firing = hook.with_status("firing");
+    assert_eq!(firing.len(), 1, "{firing:#?}");
+    assert_eq!(firing[0]["kind"], "log_match");
+    assert_eq!(firing[0]["container"], api.as_str());
+    let detail = firing[0]["detail"].as_str().unwrap();
+    assert!(detail.contains("FATAL: db refused"), "{detail}");
+    assert!(!detail.contains('\u{1b}') && !detail.contains('\u{7}'), "{detail:?}");
+    hook.wait("resolved", Duration::from_secs(30), &recorder);
+    let resolved = hook.with_status("resolved");
+    assert_eq!(resolved[0]["kind"], "log_match");
+    assert!(resolved[0]["text"].as_str().unwrap().contains(api.as_str()), "{resolved:#?}");
+    assert!(
+        resolved[0]["detail"].as_str().unwrap().contains("(3 matching lines)"),
+        "{resolved:#?}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(hook.all().len(), 2, "{:#?}", hook.all());
+    assert!(recorder.terminate().success());
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -148,7 +148,9 @@ fn print_config_round_trips_to_the_defaults() {
     assert_eq!(config.exec_shell.as_deref(), Some(DEFAULT_EXEC_SHELL));
     assert_eq!(config.record, Some(true));
     assert_eq!(config.record_budget_mib, Some(DEFAULT_RECORD_BUDGET_MIB));
-    assert_eq!(config.alerts.len(), 1, "the example alert parses");
+    assert_eq!(config.alerts.len(), 2, "the example alerts parse");
+    let pattern = config.alerts[1].log_pattern.as_ref().expect("the log rule's pattern");
+    assert!(pattern.0.is_match("an Error here") && !pattern.0.is_match("errors"));
     assert_eq!(config.mouse, Some(true));
     assert_eq!(config.hosts.len(), 3, "the [[hosts]] examples parse");
     assert_eq!(config.hosts[0].name.as_deref(), Some("local"));

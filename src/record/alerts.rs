@@ -45,13 +45,48 @@ pub struct AlertRule {
     pub cpu_percent_of_limit: Option<f64>,
     /// Alert when its memory stays above this share of its limit, in percent.
     pub memory_percent: Option<f64>,
-    /// How long a threshold must be crossed before it is told.
+    /// How long a threshold must be crossed before it is told; for a log pattern, how
+    /// long the log must stay free of it before the incident is told resolved.
     pub hold: StdDuration,
+    /// Alert when a line of a container's log matches.
+    pub log_pattern: Option<LogPattern>,
+    /// Only this compose service (of `project`, when set), for every kind of rule.
+    pub service: Option<String>,
+}
+
+impl AlertRule {
+    /// Whether the rule is about this container at all (its project and service).
+    pub fn covers(&self, container: &crate::model::Container) -> bool {
+        self.project.as_deref().is_none_or(|p| container.project() == Some(p))
+            && self.service.as_deref().is_none_or(|s| container.service() == Some(s))
+    }
+
+    /// A rule of thresholds or a log pattern hears of triage's problems only when
+    /// it names their kinds: otherwise a rule written for `ERROR` lines would also
+    /// page for every stopped container.
+    fn hears_problems(&self) -> bool {
+        !self.kinds.is_empty()
+            || (self.log_pattern.is_none()
+                && self.cpu_percent_of_limit.is_none()
+                && self.memory_percent.is_none())
+    }
+}
+
+/// A rule's log regex, compared by its text (a compiled regex has no equality).
+#[derive(Debug, Clone)]
+pub struct LogPattern(pub regex::Regex);
+
+impl PartialEq for LogPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
 }
 
 /// The kinds a threshold's alerts carry (never a triage problem's).
 pub const CPU_HIGH: &str = "cpu_high";
 pub const MEMORY_HIGH: &str = "memory_high";
+/// The kind a log pattern's alerts carry.
+pub const LOG_MATCH: &str = "log_match";
 
 /// A problem beginning or ending, as the recorder wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,7 +175,10 @@ impl AlertBook {
             if only.is_some_and(|o| o != index) {
                 continue;
             }
-            if only.is_none() && !rule.kinds.is_empty() && !rule.kinds.contains(&row.kind) {
+            if only.is_none()
+                && (!rule.hears_problems()
+                    || (!rule.kinds.is_empty() && !rule.kinds.contains(&row.kind)))
+            {
                 continue;
             }
             if rule.project.as_ref().is_some_and(|p| row.project.as_ref() != Some(p)) {
@@ -217,9 +255,7 @@ impl ThresholdWatch {
             }
             let hold = Duration::from_std(rule.hold).unwrap_or(Duration::minutes(5));
             for c in model.containers.values() {
-                if !c.state.is_running()
-                    || rule.project.as_deref().is_some_and(|p| c.project() != Some(p))
-                {
+                if !c.state.is_running() || !rule.covers(c) {
                     continue;
                 }
                 let Some(point) = model.stats.get(&c.id).and_then(|s| s.latest()) else { continue };
@@ -263,6 +299,105 @@ impl ThresholdWatch {
                 out.push((key.0, Transition::Closed(row, now)));
             }
         }
+        out
+    }
+}
+
+/// Log lines that matched a rule's pattern: one incident per rule and container,
+/// open from its first matching line until the log has been free of the pattern
+/// for the rule's `for`.
+#[derive(Debug, Default)]
+pub struct LogWatch {
+    open: HashMap<(usize, String), LogIncident>,
+}
+
+#[derive(Debug)]
+struct LogIncident {
+    row: ProblemRow,
+    last: DateTime<Utc>,
+    lines: u64,
+}
+
+/// How much of a matching line an alert quotes.
+const QUOTED_LINE: usize = 200;
+
+impl LogWatch {
+    /// The containers whose logs some rule reads, by id.
+    pub fn followed(
+        rules: &[AlertRule],
+        model: &crate::model::Model,
+    ) -> std::collections::BTreeSet<String> {
+        model
+            .containers
+            .values()
+            .filter(|c| rules.iter().any(|r| r.log_pattern.is_some() && r.covers(c)))
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    /// One line of `container`'s log (plain text, escapes already dropped): the
+    /// incidents it opens.
+    pub fn hear(
+        &mut self,
+        rules: &[AlertRule],
+        container: &crate::model::Container,
+        line: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<(usize, Transition)> {
+        let mut out = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            let Some(pattern) = &rule.log_pattern else { continue };
+            if !rule.covers(container) || !pattern.0.is_match(line) {
+                continue;
+            }
+            let key = (index, container.id.clone());
+            if let Some(incident) = self.open.get_mut(&key) {
+                incident.last = now;
+                incident.lines += 1;
+                continue;
+            }
+            let quoted: String =
+                crate::model::sanitize::one_line(line).chars().take(QUOTED_LINE).collect();
+            let row = ProblemRow {
+                kind: LOG_MATCH.to_string(),
+                container_id: container.id.clone(),
+                container: container.name.clone(),
+                project: container.project().map(String::from),
+                started_at: now,
+                reconstructed: false,
+                detail: format!("log matched /{}/: {quoted}", pattern.0.as_str()),
+            };
+            out.push((index, Transition::Opened(row.clone())));
+            self.open.insert(key, LogIncident { row, last: now, lines: 1 });
+        }
+        out
+    }
+
+    /// Incidents whose log has been free of the pattern for the rule's `for`, or
+    /// whose container is gone: told resolved, with how many lines matched.
+    pub fn check(
+        &mut self,
+        rules: &[AlertRule],
+        model: &crate::model::Model,
+        now: DateTime<Utc>,
+    ) -> Vec<(usize, Transition)> {
+        let mut out = Vec::new();
+        self.open.retain(|(index, id), incident| {
+            let hold = rules
+                .get(*index)
+                .and_then(|r| Duration::from_std(r.hold).ok())
+                .unwrap_or(Duration::minutes(5));
+            let gone = !model.containers.contains_key(id);
+            if gone || now - incident.last >= hold {
+                let mut row = incident.row.clone();
+                let s = if incident.lines == 1 { "" } else { "s" };
+                row.detail = format!("{} ({} matching line{s})", row.detail, incident.lines);
+                out.push((*index, Transition::Closed(row, now)));
+                false
+            } else {
+                true
+            }
+        });
         out
     }
 }
@@ -441,7 +576,56 @@ mod tests {
             cpu_percent_of_limit: None,
             memory_percent: None,
             hold: StdDuration::from_secs(300),
+            log_pattern: None,
+            service: None,
         }
+    }
+
+    fn log_rule(pattern: &str, service: Option<&str>) -> AlertRule {
+        AlertRule {
+            log_pattern: Some(LogPattern(regex::Regex::new(pattern).unwrap())),
+            service: service.map(String::from),
+            hold: StdDuration::from_secs(60),
+            ..rule(&[], 20)
+        }
+    }
+
+    #[test]
+    fn a_log_pattern_opens_one_incident_per_container_and_resolves_when_quiet() {
+        let model = crate::topology::fixtures::seed("000-nestjs-postgres-redis").unwrap();
+        let api = model.containers.values().find(|c| c.service() == Some("app")).unwrap();
+        let db = model.containers.values().find(|c| c.service() == Some("postgres")).unwrap();
+        let rules = vec![log_rule("(?i)error", Some("app"))];
+        assert_eq!(LogWatch::followed(&rules, &model), [api.id.clone()].into());
+        let mut watch = LogWatch::default();
+        assert!(watch.hear(&rules, db, "ERROR in postgres", at(0)).is_empty(), "other service");
+        assert!(watch.hear(&rules, api, "all fine", at(0)).is_empty());
+        let opened = watch.hear(&rules, api, "Error: \x1b]0;pwned\x07 db refused", at(1));
+        let [(0, Transition::Opened(row))] = opened.as_slice() else { panic!("{opened:?}") };
+        assert_eq!(row.kind, LOG_MATCH);
+        assert!(!row.detail.contains('\x1b') && !row.detail.contains('\x07'), "{}", row.detail);
+        assert!(watch.hear(&rules, api, "error again", at(30)).is_empty(), "one incident");
+        assert!(watch.check(&rules, &model, at(80)).is_empty(), "matched 50 s ago");
+        let closed = watch.check(&rules, &model, at(91));
+        let [(0, Transition::Closed(row, end))] = closed.as_slice() else { panic!("{closed:?}") };
+        assert_eq!(*end, at(91));
+        assert!(row.detail.ends_with("(2 matching lines)"), "{}", row.detail);
+        assert_eq!(watch.hear(&rules, api, "error, later", at(100)).len(), 1, "a new incident");
+    }
+
+    #[test]
+    fn a_log_or_threshold_rule_hears_problems_only_of_kinds_it_names() {
+        let mut book = AlertBook::new(vec![log_rule("x", None)]);
+        assert!(
+            book.hear("local", &Transition::Opened(row("exited", "a")), at(0), None).is_empty()
+        );
+        let mut named = log_rule("x", None);
+        named.kinds = vec!["exited".into()];
+        let mut book = AlertBook::new(vec![named]);
+        assert_eq!(
+            book.hear("local", &Transition::Opened(row("exited", "a")), at(0), None).len(),
+            1
+        );
     }
 
     #[test]

@@ -12,7 +12,10 @@ use tokio::sync::mpsc;
 use super::Retention;
 use super::session::Recording;
 use super::writer::WriterNews;
+use crate::engine::EngineCommand;
 use crate::engine::fleet::Fleet;
+use crate::engine::logs::LogRequest;
+use crate::model::logs::{LogTarget, LogText};
 use crate::model::{HostId, Model, Update};
 
 /// Why recording could not start at all.
@@ -120,13 +123,23 @@ pub async fn record(
         say(&format!("alerts \"{}\" go to {}", rule.name, describe(&rule.target)));
     }
     let mut thresholds = super::alerts::ThresholdWatch::default();
-    let mut alert = |recording: &mut Recording, model: &Model| {
+    let mut log_watch = super::alerts::LogWatch::default();
+    let reads_logs = book.rules().iter().any(|r| r.log_pattern.is_some());
+    let rules = book.rules().to_vec();
+    // Log rules are heard as their lines arrive, between ticks; they queue here.
+    let mut log_transitions: Vec<(usize, super::alerts::Transition)> = Vec::new();
+    let mut alert = |recording: &mut Recording,
+                     model: &Model,
+                     log_watch: &mut super::alerts::LogWatch,
+                     from_logs: &mut Vec<(usize, super::alerts::Transition)>| {
         let now = Utc::now();
         let mut heard = Vec::new();
         for (host, transition) in recording.transitions() {
             heard.extend(book.hear(&model.host(host).name, &transition, now, None));
         }
-        for (rule, transition) in thresholds.check(book.rules(), model, now) {
+        from_logs.extend(log_watch.check(book.rules(), model, now));
+        let rule_transitions = thresholds.check(book.rules(), model, now);
+        for (rule, transition) in rule_transitions.into_iter().chain(from_logs.drain(..)) {
             let host = match &transition {
                 super::alerts::Transition::Opened(row)
                 | super::alerts::Transition::Closed(row, _) => {
@@ -146,6 +159,11 @@ pub async fn record(
     let mut terminate =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(|e| RecordError::NothingRecorded(format!("cannot listen for SIGTERM: {e}")))?;
+    // A container that joins is read from when recording began, so the lines it
+    // wrote before its stream was opened are heard too; nothing older is.
+    let recording_began = Utc::now();
+    let mut followed = std::collections::BTreeSet::new();
+    let mut followed_for = u64::MAX;
     loop {
         tokio::select! {
             update = fleet.updates.recv() => {
@@ -153,13 +171,38 @@ pub async fn record(
                 if let Some(line) = journal_line(&model, host, &update) {
                     say(&line);
                 }
+                if let Update::Logs(batch) = &update {
+                    // Followed only for the rules: the lines are matched, not kept.
+                    if let Some(container) = model.containers.get(&batch.id) {
+                        for line in &batch.lines {
+                            let raw = batch.data.get(line.start..line.end).unwrap_or_default();
+                            let text = LogText::parse(raw);
+                            let now = line.timestamp.unwrap_or_else(Utc::now);
+                            log_transitions.extend(log_watch.hear(&rules, container, text.plain(), now));
+                        }
+                    }
+                    continue;
+                }
                 recording.observe(host, &update, &model, Utc::now());
                 model.apply_from(host, update);
                 recording.after_apply(host, &model);
+                if reads_logs && model.structure_revision != followed_for {
+                    followed_for = model.structure_revision;
+                    let wanted = super::alerts::LogWatch::followed(&rules, &model);
+                    if wanted != followed {
+                        followed = wanted;
+                        fleet.command(EngineCommand::FollowLogs((!followed.is_empty()).then(|| LogRequest {
+                            target: LogTarget::Ids(followed.clone()),
+                            tail: 0,
+                            since: Some(recording_began),
+                            hosts: None,
+                        })));
+                    }
+                }
             }
             _ = tick.tick() => {
                 recording.tick(&model, Utc::now());
-                alert(&mut recording, &model);
+                alert(&mut recording, &model, &mut log_watch, &mut log_transitions);
             }
             Some(reply) = scrapes.recv() => {
                 let _ = reply.send(super::metrics::render(&model, Utc::now()));
@@ -178,7 +221,7 @@ pub async fn record(
     }
     say("stopping: writing what is pending");
     recording.tick(&model, Utc::now());
-    alert(&mut recording, &model);
+    alert(&mut recording, &model, &mut log_watch, &mut log_transitions);
     drop(outboxes);
     recording.stop();
     // Messages under way get a moment to go out; a receiver that is down does not
