@@ -151,7 +151,10 @@ async fn the_prune_preview_lists_the_fixture_and_removes_exactly_it() {
         assert_eq!(item.bytes, inspect.size.map(|n| n as u64), "{}", item.name);
     }
     assert!(volumes_plan.items[0].bytes.unwrap_or(0) >= 65_536, "{:?}", volumes_plan.items[0]);
-    assert_eq!(images_plan.items.iter().find(|i| i.id == unused).unwrap().tags, std::slice::from_ref(&tag));
+    assert_eq!(
+        images_plan.items.iter().find(|i| i.id == unused).unwrap().tags,
+        std::slice::from_ref(&tag)
+    );
 
     // Prune: exactly the listed objects go, and the report says the same bytes.
     for (name, plan) in [

@@ -235,7 +235,8 @@ impl App {
             _ => false,
         };
         let logs = matches!(update, Update::Logs(_));
-        let disk = matches!(update, Update::DiskUsage(_) | Update::Pruned(_)).then(|| update.clone());
+        let disk =
+            matches!(update, Update::DiskUsage(_) | Update::Pruned(_)).then(|| update.clone());
         if !self.model.apply_from(host, update) {
             return Redraw::No;
         }

@@ -65,7 +65,10 @@ pub enum Overlay {
     PruneMenu,
     /// Exactly what a prune removes and what it frees; `y` removes that list
     /// (volumes hold data: `yes` typed).
-    PrunePreview { plan: Box<crate::model::disk::PrunePlan>, typed: String },
+    PrunePreview {
+        plan: Box<crate::model::disk::PrunePlan>,
+        typed: String,
+    },
 }
 
 impl Overlay {
@@ -225,14 +228,20 @@ impl Overlay {
                 let rows = (area.height as usize).saturating_sub(10 + plan.notes.len() * 2).max(3);
                 let mut lines: Vec<Line> = super::panes::disk::preview_lines(plan, rows)
                     .into_iter()
-                    .map(|(text, slot)| Line::from(Span::styled(one_line(&text).into_owned(), theme.style(slot))))
+                    .map(|(text, slot)| {
+                        Line::from(Span::styled(one_line(&text).into_owned(), theme.style(slot)))
+                    })
                     .collect();
                 lines.push(Line::default());
                 if plan.items.is_empty() {
-                    lines.push(Line::from(Span::styled("any key closes", theme.style(Slot::Muted))));
+                    lines
+                        .push(Line::from(Span::styled("any key closes", theme.style(Slot::Muted))));
                 } else if plan.kind == crate::model::disk::PruneKind::Volumes {
                     lines.push(Line::from(vec![
-                        Span::styled("Their data is gone for good. Type yes and press enter: ", theme.style(Slot::Value)),
+                        Span::styled(
+                            "Their data is gone for good. Type yes and press enter: ",
+                            theme.style(Slot::Value),
+                        ),
                         Span::styled(format!("{typed}▏"), theme.style(Slot::Accent)),
                     ]));
                 } else {

@@ -140,11 +140,15 @@ impl App {
                 }
                 self.prune_wanted = None;
                 if let Err((_, error)) = result {
-                    self.say(format!("no preview: the disk usage could not be read: {error}"), true);
+                    self.say(
+                        format!("no preview: the disk usage could not be read: {error}"),
+                        true,
+                    );
                     return;
                 }
                 if let Some(plan) = self.prune_plan(host, kind) {
-                    self.overlay = Some(Overlay::PrunePreview { plan: Box::new(plan), typed: String::new() });
+                    self.overlay =
+                        Some(Overlay::PrunePreview { plan: Box::new(plan), typed: String::new() });
                 }
             }
             Update::Pruned(report) => {
@@ -177,5 +181,164 @@ impl App {
         let text = format!("pruning {} objects…", plan.items.len());
         self.pending.push(EngineCommand::Prune(Box::new(plan)));
         self.say(text, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::model::ContainerState;
+    use crate::model::disk::{DiskContainer, DiskUsage};
+    use crate::topology::fixtures;
+    use crate::ui::keymap::{Action, Keymap};
+    use crate::ui::theme::Theme;
+
+    fn app() -> App {
+        let model = fixtures::seed("000-nestjs-postgres-redis").expect("seed");
+        let mut app = App::new(model, Theme::built_in("dark"), Keymap::default(), fixtures::now());
+        app.pane = PaneId::Containers;
+        app.set_project(None);
+        app
+    }
+
+    fn press(app: &mut App, c: char) {
+        app.overlay_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+
+    fn mark_three(app: &mut App) -> Vec<String> {
+        let ids: Vec<String> = app.model.containers.keys().take(3).cloned().collect();
+        app.panes.containers.marked.extend(ids.iter().cloned());
+        ids
+    }
+
+    #[test]
+    fn the_actions_menu_acts_on_every_marked_container_with_one_confirmation() {
+        let mut app = app();
+        let ids = mark_three(&mut app);
+        let names: Vec<String> =
+            ids.iter().map(|id| app.model.containers[id].name.clone()).collect();
+        assert!(app.act(Action::Actions));
+        match &app.overlay {
+            Some(Overlay::Actions { targets, title, .. }) => {
+                assert_eq!(targets, &ids);
+                assert!(title.starts_with("3 marked"), "{title}");
+            }
+            other => panic!("no menu: {other:?}"),
+        }
+        press(&mut app, 't');
+        match &app.overlay {
+            Some(Overlay::Confirm { question, targets, .. }) => {
+                assert_eq!(targets.len(), 3);
+                for name in &names {
+                    assert!(question.contains(name.as_str()), "{question} names {name}");
+                }
+            }
+            other => panic!("no confirmation: {other:?}"),
+        }
+        press(&mut app, 'y');
+        let sent: Vec<String> = app
+            .pending
+            .iter()
+            .flat_map(|c| match c {
+                EngineCommand::Act { verb: Verb::Stop, targets, .. } => {
+                    targets.iter().map(|(id, _)| id.clone()).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        assert_eq!(sent, ids);
+        // Each answer is counted; the footer names every container and how it went.
+        for (n, id) in ids.iter().enumerate() {
+            let error = (n == 1).then(|| "no such container".to_string());
+            let result = ActionResult {
+                at: Utc::now(),
+                id: id.clone(),
+                name: names[n].clone(),
+                verb: Verb::Stop,
+                error,
+            };
+            app.apply(Update::ActionDone(Box::new(result)));
+        }
+        let notice = app.notice.clone().expect("a notice");
+        assert!(notice.error);
+        assert!(notice.text.starts_with("stop 3/3"), "{}", notice.text);
+        assert!(notice.text.contains(&format!("{} ✓", names[0])), "{}", notice.text);
+        assert!(
+            notice.text.contains(&format!("{} ✗ no such container", names[1])),
+            "{}",
+            notice.text
+        );
+        assert!(app.bulk.is_none(), "finished");
+    }
+
+    #[test]
+    fn read_only_refuses_bulk_actions_and_prunes() {
+        let mut app = app();
+        app.read_only = true;
+        mark_three(&mut app);
+        assert!(app.act(Action::Actions));
+        assert!(app.overlay.is_none());
+        assert!(app.notice.as_ref().is_some_and(|n| n.text.starts_with("read-only")));
+        app.pane = PaneId::Disk;
+        app.notice = None;
+        assert!(app.act(Action::Prune));
+        assert!(app.overlay.is_none());
+        assert!(app.notice.as_ref().is_some_and(|n| n.text.starts_with("read-only")));
+        // Even a plan that got through is not sent.
+        let plan = disk::plan(0, PruneKind::Containers, &stopped_usage(), &[], &[], None);
+        app.prune_confirmed(plan);
+        assert!(!app.pending.iter().any(|c| matches!(c, EngineCommand::Prune(_))));
+    }
+
+    fn stopped_usage() -> DiskUsage {
+        DiskUsage {
+            containers: vec![DiskContainer {
+                id: "gone-1".into(),
+                name: "old-job".into(),
+                state: "exited".into(),
+                size_rw: 4096,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_disk_pane_reads_on_opening_and_a_prune_previews_a_fresh_reading() {
+        let mut app = app();
+        assert!(app.act(Action::PaneDisk));
+        app.ask_disk();
+        assert!(app.pending.iter().any(|c| matches!(c, EngineCommand::DiskUsage { host: 0 })));
+        app.pending.clear();
+        app.ask_disk();
+        assert!(app.pending.is_empty(), "one reading at a time, not per frame");
+        app.apply(Update::DiskUsage(Ok(Box::new(stopped_usage()))));
+        app.ask_disk();
+        assert!(app.pending.is_empty(), "nothing changed since");
+        assert!(app.act(Action::Prune));
+        assert!(matches!(app.overlay, Some(Overlay::PruneMenu)));
+        press(&mut app, 'c');
+        assert!(app.pending.iter().any(|c| matches!(c, EngineCommand::DiskUsage { host: 0 })));
+        assert!(app.overlay.is_none(), "the preview waits for the fresh reading");
+        app.apply(Update::DiskUsage(Ok(Box::new(stopped_usage()))));
+        match &app.overlay {
+            Some(Overlay::PrunePreview { plan, .. }) => {
+                assert_eq!(plan.items.len(), 1);
+                assert_eq!(plan.bytes(), 4096);
+            }
+            other => panic!("no preview: {other:?}"),
+        }
+        press(&mut app, 'y');
+        let sent = app.pending.iter().find_map(|c| match c {
+            EngineCommand::Prune(plan) => {
+                Some(plan.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>())
+            }
+            _ => None,
+        });
+        assert_eq!(sent, Some(vec!["gone-1".to_string()]), "exactly the previewed list");
+        let _ = ContainerState::Exited;
     }
 }

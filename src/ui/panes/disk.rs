@@ -96,22 +96,14 @@ impl DiskPane {
         let mut images: Vec<_> = usage.images.iter().collect();
         images.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.id.cmp(&b.id)));
         for i in images {
-            let mut note = format!("{} · own {}", short_id(&i.id), bytes(i.unique_size()));
-            let slot = match i.containers {
-                Some(0) if i.dangling() => {
-                    note.push_str(" · dangling, unused");
-                    Slot::Warning
-                }
-                Some(0) => {
-                    note.push_str(" · unused");
-                    Slot::Muted
-                }
-                Some(n) => {
-                    note.push_str(&format!(" · {n} container{}", if n == 1 { "" } else { "s" }));
-                    Slot::Value
-                }
-                None => Slot::Value,
+            let (users, slot) = match i.containers {
+                Some(0) if i.dangling() => ("dangling, unused".to_string(), Slot::Warning),
+                Some(0) => ("unused".to_string(), Slot::Muted),
+                Some(n) => (format!("{n} container{}", if n == 1 { "" } else { "s" }), Slot::Value),
+                None => (String::new(), Slot::Value),
             };
+            // What decides a prune first; the id last, where a narrow screen cuts.
+            let note = format!("{users} · own {} · {}", bytes(i.unique_size()), short_id(&i.id));
             rows.push(Row { heading: false, name: i.display(), size: Some(i.size), note, slot });
         }
         rows.push(heading("Containers", usage.containers_total()));
@@ -178,6 +170,12 @@ impl Pane for DiskPane {
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
         vec![(Action::Prune, "prune"), (Action::Reveal, "read again")]
+    }
+
+    /// Only once the disk was read (the pane was opened with `U`): the tab bar has
+    /// no room for a pane nobody asked for.
+    fn has_tab(&self, model: &Model) -> bool {
+        !model.disk.is_empty()
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
@@ -248,11 +246,10 @@ fn fit(text: &str, width: usize) -> String {
 /// The four totals, `docker system df`'s table.
 fn summary<'a>(usage: &DiskUsage, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let row = |name: &str, total: Total| {
-        let percent = if total.size > 0 {
-            format!(" ({}%)", total.reclaimable * 100 / total.size)
-        } else {
-            String::new()
-        };
+        let percent = (total.reclaimable * 100)
+            .checked_div(total.size)
+            .map(|p| format!(" ({p}%)"))
+            .unwrap_or_default();
         format!(
             "{:<14}{:>6}{:>8}{:>11}  {}{percent}",
             name,
