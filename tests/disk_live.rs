@@ -215,3 +215,32 @@ async fn a_prune_refuses_what_changed_since_the_preview() {
         "{report:?}"
     );
 }
+
+#[test]
+fn snapshot_of_the_disk_pane_reads_the_disk_once_in_every_format() {
+    let fixture = Fixture::new("disk-snap");
+    let job = stopped(&fixture, "job", 50_000);
+    let run = |format: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_portolan"))
+            .args(["snapshot", "--pane", "disk", "--format", format, "--wait", "0"])
+            .args(["--width", "120", "--height", "40"])
+            .env("XDG_STATE_HOME", std::env::temp_dir().join(fixture.name("state")))
+            .env("XDG_CONFIG_HOME", "/nonexistent/portolan-tests")
+            .output()
+            .expect("portolan runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let json: serde_json::Value = serde_json::from_str(&run("json")).expect("JSON");
+    let disk = &json["disk"][0];
+    let items = disk["containers"]["items"].as_array().expect("containers");
+    let mine = items.iter().find(|c| c["id"] == job.as_str()).expect("the fixture's container");
+    assert_eq!(mine["state"], "exited");
+    assert!(mine["writable_bytes"].as_u64().unwrap_or(0) >= 50_000, "{mine}");
+    assert!(disk["images"]["size_bytes"].as_u64().unwrap_or(0) > 0, "{disk}");
+    let text = run("text");
+    assert!(text.contains("Disk · read") && text.contains("RECLAIMABLE"), "{text}");
+    assert!(text.contains(&fixture.name("job")) || text.contains("Containers ("), "{text}");
+    let svg = run("svg");
+    assert!(svg.starts_with("<svg") || svg.contains("<svg"), "an SVG");
+}
