@@ -206,7 +206,77 @@ fn on(pane: PaneId, theme: &str) -> App {
     if pane == PaneId::Shell {
         open_fed_shell(&mut app);
     }
+    if pane == PaneId::Disk {
+        app.model.apply(Update::DiskUsage(Ok(Box::new(disk_fixture()))));
+    }
     app
+}
+
+/// A `/system/df` reading: images used and not (one dangling), running and stopped
+/// containers, a used and an orphan volume, build cache in use and not.
+fn disk_fixture() -> portolan::model::disk::DiskUsage {
+    use portolan::model::disk::{DiskCache, DiskContainer, DiskImage, DiskUsage, DiskVolume};
+    const MIB: u64 = 1 << 20;
+    let image = |id: &str, tag: Option<&str>, size: u64, shared: u64, containers: u64| DiskImage {
+        id: format!("sha256:{id}"),
+        tags: tag.map(String::from).into_iter().collect(),
+        size,
+        shared_size: Some(shared),
+        containers: Some(containers),
+        created: Some(t(-86_400)),
+        ..Default::default()
+    };
+    let container = |id: &str, name: &str, image: &str, state: &str, size_rw: u64| DiskContainer {
+        id: id.into(),
+        name: name.into(),
+        image: image.into(),
+        state: state.into(),
+        size_rw,
+        ..Default::default()
+    };
+    let volume = |name: &str, size: u64, refs: u64| DiskVolume {
+        name: name.into(),
+        driver: "local".into(),
+        size: Some(size),
+        ref_count: Some(refs),
+        ..Default::default()
+    };
+    DiskUsage {
+        at: t(-3),
+        took_ms: 412,
+        layers_size: 1900 * MIB,
+        images: vec![
+            image("1111aaaa2222bbbb", Some("shop/api:1.4"), 420 * MIB, 80 * MIB, 1),
+            image("3333cccc4444dddd", Some("postgres:16"), 430 * MIB, 80 * MIB, 1),
+            image("5555eeee6666ffff", Some("shop/api:1.3"), 410 * MIB, 80 * MIB, 0),
+            image("7777aaaa8888bbbb", None, 390 * MIB, 0, 0),
+            image("9999cccc0000dddd", Some("redis:7"), 40 * MIB, 0, 1),
+        ],
+        containers: vec![
+            container("aaaaaaaaaaaa1", "shop-api-1", "shop/api:1.4", "running", 12 * MIB),
+            container("bbbbbbbbbbbb2", "shop-db-1", "postgres:16", "running", 64 * 1024),
+            container("cccccccccccc3", "shop-migrate-1", "shop/api:1.4", "exited", 3 * MIB),
+        ],
+        volumes: vec![volume("shop_pgdata", 230 * MIB, 1), volume("old_uploads", 75 * MIB, 0)],
+        build_cache: vec![
+            DiskCache {
+                id: "k1".into(),
+                kind: "regular".into(),
+                description: "mount / from exec /bin/sh -c npm ci".into(),
+                size: 160 * MIB,
+                in_use: false,
+                ..Default::default()
+            },
+            DiskCache {
+                id: "k2".into(),
+                kind: "source.local".into(),
+                description: "local source for context".into(),
+                size: 2 * MIB,
+                in_use: true,
+                ..Default::default()
+            },
+        ],
+    }
 }
 
 fn file_entry(name: &str, kind: EntryKind, size: u64, mode: u32) -> FileEntry {

@@ -82,6 +82,16 @@ impl Fleet {
                     member.handle.command(command);
                 }
             }
+            EngineCommand::DiskUsage { host } => {
+                if let Some(member) = self.members.get(*host) {
+                    member.handle.command(command);
+                }
+            }
+            EngineCommand::Prune(plan) => {
+                if let Some(member) = self.members.get(plan.host) {
+                    member.handle.command(command);
+                }
+            }
             EngineCommand::KillProcess(ask) => {
                 if let Some(member) = self.members.get(ask.host) {
                     member.handle.command(command);

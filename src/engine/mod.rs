@@ -14,6 +14,7 @@ pub mod connect;
 pub mod convert;
 pub mod demo;
 pub mod discover;
+pub mod disk;
 pub mod endpoint;
 pub mod error;
 pub mod events;

@@ -114,6 +114,10 @@ pub enum EngineCommand {
     CheckPorts(super::ports::PortCheckRequest),
     /// Open an interactive shell in a container (see [`super::shell`]).
     OpenShell(super::shell::ShellRequest),
+    /// Read engine `host`'s disk usage (`/system/df`) once (see [`super::disk`]).
+    DiskUsage { host: crate::model::HostId },
+    /// Remove exactly the objects a confirmed prune preview lists, then read again.
+    Prune(Box<crate::model::disk::PrunePlan>),
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -420,6 +424,14 @@ impl Supervisor {
                             let end = ShellEnd::Failed("the engine is not connected".into());
                             let _ = self.shells.send(ShellEvent::Ended { session: request.session, end }).await;
                         }
+                        Some(EngineCommand::DiskUsage { .. }) => {
+                            let update = Update::DiskUsage(Err((Utc::now(), "the engine is not connected".to_string())));
+                            let _ = self.updates.send(update).await;
+                        }
+                        Some(EngineCommand::Prune(plan)) => {
+                            let report = super::disk::unanswered(&plan, "the engine is not connected");
+                            let _ = self.updates.send(Update::Pruned(Box::new(report))).await;
+                        }
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -614,6 +626,13 @@ impl Supervisor {
                         // Ends with the session: a lost engine ends its shells, in words.
                         let cancel = session.cancel.child_token();
                         tokio::spawn(super::shell::run(docker.clone(), self.endpoint.clone(), request, self.shells.clone(), cancel));
+                    }
+                    Some(EngineCommand::DiskUsage { .. }) => {
+                        // Its own task: `/system/df` walks every layer and volume.
+                        tokio::spawn(super::disk::report_usage(docker.clone(), self.updates.clone()));
+                    }
+                    Some(EngineCommand::Prune(plan)) => {
+                        tokio::spawn(super::disk::prune_and_report(docker.clone(), *plan, self.updates.clone()));
                     }
                     Some(EngineCommand::Act { verb, targets, .. }) => {
                         // Its own task: a stop waits up to 10 s per container, and the

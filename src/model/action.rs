@@ -97,13 +97,17 @@ pub fn needs_typed_confirmation(verb: Verb, targets: &[&Container]) -> bool {
         && targets.iter().any(|c| c.state.is_running() || c.state == ContainerState::Paused)
 }
 
+/// How many containers a question names before it counts the rest.
+const NAMED: usize = 24;
+
 /// The question asked before a destructive verb, naming every target.
 pub fn question(verb: Verb, targets: &[&Container]) -> String {
     let names: Vec<&str> = targets.iter().map(|c| c.name.as_str()).collect();
     let listed = match names.len() {
         0 => "nothing".to_string(),
-        1..=4 => names.join(", "),
-        n => format!("{} and {} more", names[..3].join(", "), n - 3),
+        // A bulk action names every container it touches, as far as a popup can.
+        1..=NAMED => names.join(", "),
+        n => format!("{} and {} more", names[..NAMED - 1].join(", "), n - (NAMED - 1)),
     };
     let count = if names.len() == 1 {
         "container".to_string()
@@ -178,8 +182,9 @@ mod tests {
         assert!(!needs_typed_confirmation(Verb::Remove, &[&exited]));
         assert!(!needs_typed_confirmation(Verb::Stop, &[&running]));
         let many: Vec<Container> =
-            (0..6).map(|i| container(&format!("c{i}"), ContainerState::Running)).collect();
+            (0..30).map(|i| container(&format!("c{i}"), ContainerState::Running)).collect();
         let refs: Vec<&Container> = many.iter().collect();
-        assert!(question(Verb::Restart, &refs).contains("c0, c1, c2 and 3 more"));
+        assert!(question(Verb::Restart, &refs[..6]).contains("c0, c1, c2, c3, c4, c5?"));
+        assert!(question(Verb::Restart, &refs).contains("c21, c22 and 7 more"));
     }
 }

@@ -9,6 +9,7 @@ pub mod action;
 pub mod changes;
 pub mod compose;
 pub mod container;
+pub mod disk;
 pub mod files;
 pub mod format;
 pub mod history;
@@ -287,6 +288,10 @@ pub enum Update {
     RecordedSeries(Box<stats::RecordedSeries>),
     /// Whether a container's published ports answered, checked on the operator's request.
     PortsChecked(Box<ports::PortCheck>),
+    /// A reading of the engine's disk usage (`/system/df`), or why there is none.
+    DiskUsage(Result<Box<disk::DiskUsage>, (DateTime<Utc>, String)>),
+    /// What a confirmed prune removed, object by object.
+    Pruned(Box<disk::PruneReport>),
 }
 
 /// The lines a container wrote before and after an incident.
@@ -374,6 +379,9 @@ pub struct Model {
     /// Whether containers' published ports answer, by id: only those the operator
     /// asked about, as last checked; never polled.
     pub port_checks: BTreeMap<String, ports::PortStatus>,
+    /// Each engine's disk usage, read only while the Disk pane is open or a prune is
+    /// previewed, by host.
+    pub disk: BTreeMap<HostId, disk::DiskState>,
     history_len: usize,
 }
 
@@ -400,6 +408,12 @@ impl Model {
 
     /// Records that the operator asked whether `id`'s published ports answer: until
     /// the answers are in, the detail says it is checking.
+    /// Notes that engine `host`'s disk usage was asked for (the pane says so).
+    pub fn ask_disk(&mut self, host: HostId) {
+        self.disk.entry(host).or_default().reading_now = true;
+        self.revision += 1;
+    }
+
     pub fn ask_port_check(&mut self, id: &str, at: DateTime<Utc>) {
         if !self.containers.contains_key(id) {
             return;
@@ -441,6 +455,7 @@ impl Model {
             recorded_starts: HashMap::new(),
             recorded_series: None,
             port_checks: BTreeMap::new(),
+            disk: BTreeMap::new(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -762,6 +777,22 @@ impl Model {
                 }
                 None => false,
             },
+            Update::DiskUsage(result) => {
+                let state = self.disk.entry(host).or_default();
+                state.reading_now = false;
+                match result {
+                    Ok(usage) => {
+                        state.reading = Some(*usage);
+                        state.error = None;
+                    }
+                    Err(error) => state.error = Some(error),
+                }
+                true
+            }
+            Update::Pruned(report) => {
+                self.disk.entry(host).or_default().last_prune = Some(*report);
+                true
+            }
             Update::PathStat(stat) => {
                 let changes::PathStat { id, path, result } = *stat;
                 match self.changes.get_mut(&id) {

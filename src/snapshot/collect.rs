@@ -151,6 +151,9 @@ pub async fn snapshot(
     if synced && view.pane == PaneId::Files {
         files(&mut model, &mut handle, view.container.as_deref()).await;
     }
+    if synced && view.pane == PaneId::Disk {
+        disk(&mut model, &mut handle).await;
+    }
     handle.stop().await;
     if !synced {
         return Ok(Outcome::NotListed);
@@ -252,6 +255,18 @@ async fn files(model: &mut Model, handle: &mut Fleet, target: Option<&str>) {
     let deadline = tokio::time::Instant::now() + FILES_WAIT;
     let listed = |update: &Update| matches!(update, Update::Files(f) if matches!(&**f, crate::model::files::FilesUpdate::Listing(l) if l.id == id));
     wait_for(model, handle, deadline, listed).await;
+}
+
+/// How long `snapshot --pane disk` waits for `/system/df`.
+const DISK_WAIT: Duration = Duration::from_secs(120);
+
+/// Reads the first engine's disk usage once, as the pane does on opening (the JSON
+/// document gains `disk` from it).
+async fn disk(model: &mut Model, handle: &mut Fleet) {
+    model.ask_disk(0);
+    handle.command(EngineCommand::DiskUsage { host: 0 });
+    let deadline = tokio::time::Instant::now() + DISK_WAIT;
+    wait_for(model, handle, deadline, |update| matches!(update, Update::DiskUsage(_))).await;
 }
 
 /// Applies updates until one passes `done` (true) or the deadline passes (false).

@@ -42,6 +42,9 @@ pub struct Document {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swarm: Option<SwarmJson>,
     pub generated_at: String,
+    /// Each engine's disk usage, only when it was read (`--pane disk`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk: Option<Vec<super::disk_json::DiskJson>>,
 }
 
 #[derive(Serialize)]
@@ -686,6 +689,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
             .collect(),
         swarm: swarm(model, project),
         generated_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        disk: super::disk_json::disk(model),
     }
 }
 

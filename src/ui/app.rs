@@ -118,6 +118,10 @@ pub struct App {
     shell_inputs: HashMap<u64, mpsc::UnboundedSender<ShellInput>>,
     /// Keys typed while a shell was starting, sent when it runs.
     shell_waiting: Vec<(u64, ShellInput)>,
+    /// A prune picked in the menu, waiting for the fresh reading its preview needs.
+    pub prune_wanted: Option<(crate::model::HostId, crate::model::disk::PruneKind)>,
+    /// A bulk action on marked containers, until each has answered.
+    pub bulk: Option<disk::BulkRun>,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -168,6 +172,8 @@ impl App {
             shell_name: None,
             shell_inputs: HashMap::new(),
             shell_waiting: Vec::new(),
+            prune_wanted: None,
+            bulk: None,
         };
         app.count_problems();
         app
@@ -180,7 +186,9 @@ impl App {
 
     /// Folds in an update from engine `host` and says how soon to redraw.
     pub fn apply_from(&mut self, host: crate::model::HostId, update: Update) -> Redraw {
-        if let Update::ActionDone(result) = &update {
+        if let Update::ActionDone(result) = &update
+            && !self.bulk_answer(result)
+        {
             let name = crate::model::sanitize::one_line(&result.name).into_owned();
             self.notice = Some(match &result.error {
                 None => Notice {
@@ -227,8 +235,13 @@ impl App {
             _ => false,
         };
         let logs = matches!(update, Update::Logs(_));
+        let disk =
+            matches!(update, Update::DiskUsage(_) | Update::Pruned(_)).then(|| update.clone());
         if !self.model.apply_from(host, update) {
             return Redraw::No;
+        }
+        if let Some(update) = disk {
+            self.disk_update(host, &update);
         }
         if logs {
             // New lines matter only where they are shown; the frame cap paces a flood.
@@ -369,6 +382,9 @@ impl App {
             // Nobody looks: stop the streams.
             self.pending.push(EngineCommand::FollowLogs(None));
         }
+        if self.pane == PaneId::Disk {
+            self.panes.disk.left();
+        }
         if self.pane == PaneId::Files {
             // A listing of a big tree nobody waits for any more stops streaming.
             self.panes.files.left(&self.model);
@@ -380,6 +396,9 @@ impl App {
         self.sync();
         let selected = self.selected_container().map(String::from);
         self.panes.containers.detail_full = false;
+        if pane == PaneId::Disk {
+            self.panes.disk.host = super::panes::disk::host_of(&self.model, selected.as_deref());
+        }
         self.pane = pane;
         self.sync();
         // The selection travels with the operator where the new pane lists it.
@@ -513,6 +532,7 @@ impl App {
                 self.overlay = Some(Overlay::Palette(Palette::new(self.palette_entries())));
             }
             Action::CheckPorts => return self.check_ports(),
+            Action::Prune => return self.open_prune(),
             Action::Inspect => match self.selected_container() {
                 Some(id) => self.inspect = Some(InspectView::new(id)),
                 None => self.say("nothing selected: select a container to inspect".into(), true),
@@ -620,7 +640,9 @@ impl App {
             self.say("read-only: actions are turned off (--read-only)".into(), true);
             return true;
         }
-        let targets = self.action_targets(project);
+        let marked = if project { Vec::new() } else { self.marked_targets() };
+        let bulk = !marked.is_empty();
+        let targets = if bulk { marked } else { self.action_targets(project) };
         let containers: Vec<&crate::model::Container> =
             targets.iter().filter_map(|id| self.model.containers.get(id)).collect();
         if containers.is_empty() {
@@ -630,7 +652,10 @@ impl App {
         }
         let verbs: Vec<Verb> =
             Verb::ALL.into_iter().filter(|v| containers.iter().any(|c| v.applies_to(c))).collect();
-        let title = if project {
+        let title = if bulk {
+            let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+            format!("{} marked: {}", containers.len(), names.join(", "))
+        } else if project {
             let name = containers[0].project().unwrap_or_default();
             format!("project {name} · {} containers", containers.len())
         } else {
@@ -652,6 +677,10 @@ impl App {
             return;
         }
         let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
+        if self.read_only {
+            self.say("read-only: actions are turned off (--read-only)".into(), true);
+            return;
+        }
         if verb.is_destructive() {
             let question = action::question(verb, &containers);
             let hard = action::needs_typed_confirmation(verb, &containers);
@@ -663,6 +692,11 @@ impl App {
     }
 
     fn dispatch(&mut self, verb: Verb, ids: Vec<String>) {
+        if self.read_only {
+            self.say("read-only: actions are turned off (--read-only)".into(), true);
+            return;
+        }
+        self.begin_bulk(verb, &ids);
         let targets: Vec<(String, String)> = ids
             .iter()
             .filter_map(|id| self.model.containers.get(id).map(|c| (c.id.clone(), c.name.clone())))
@@ -842,6 +876,17 @@ impl App {
                 }
                 true
             }
+            Outcome::Prune(kind) => {
+                self.overlay = None;
+                self.prune_chosen(kind);
+                true
+            }
+            Outcome::PruneConfirmed => {
+                if let Some(Overlay::PrunePreview { plan, .. }) = self.overlay.take() {
+                    self.prune_confirmed(*plan);
+                }
+                true
+            }
             Outcome::SendSignal => {
                 if let Some(Overlay::Kill(ask)) = self.overlay.take() {
                     let text = format!("sending {} to process {}…", ask.signal.name(), ask.pid);
@@ -959,6 +1004,8 @@ impl App {
             self.derived.problems(&self.model, self.project.as_deref(), self.now).len();
     }
 }
+
+mod disk;
 
 #[cfg(test)]
 mod tests;

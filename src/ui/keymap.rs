@@ -135,6 +135,10 @@ pub enum Action {
     ShellFocus,
     /// Stats: the charts' span, 10 min, 1 h, 24 h, 7 d (the longer ones from the record).
     ChartSpan,
+    /// Show the Disk pane: what images, containers, volumes and build cache take.
+    PaneDisk,
+    /// Prune (Disk pane): pick what, preview exactly what goes, then confirm.
+    Prune,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -219,6 +223,8 @@ action_names! {
     OpenShell => "open_shell",
     ShellFocus => "shell_focus",
     ChartSpan => "chart_span",
+    PaneDisk => "pane_disk",
+    Prune => "prune",
 }
 
 impl fmt::Display for Action {
@@ -247,6 +253,7 @@ impl Action {
             Action::PaneChanges => 'D',
             Action::PaneFiles => 'F',
             Action::PaneShell => 'T',
+            Action::PaneDisk => 'U',
             _ => return None,
         })
     }
@@ -323,6 +330,8 @@ impl Action {
             Action::OpenShell => "open a shell in the selection, in a pane (another in a new tab)",
             Action::ShellFocus => "shell: give the keys to the shell / take them back",
             Action::ChartSpan => "stats: charts over 10 min, 1 h, 24 h or 7 days (from the record)",
+            Action::PaneDisk => "disk: what images, containers, volumes and build cache take",
+            Action::Prune => "disk: prune, with a preview of exactly what goes and what it frees",
         }
     }
 }
@@ -401,6 +410,8 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     // one key that does not reach the shell.
     ("ctrl-]", Action::ShellFocus),
     (">", Action::ChartSpan),
+    ("U", Action::PaneDisk),
+    ("R", Action::Prune),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

@@ -191,6 +191,7 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
         app.ask_changes();
         app.ask_files();
         app.now = Utc::now();
+        app.ask_disk();
         app.ask_series();
         for ask in app.series_asks.drain(..) {
             let path = paths.get(ask.host).cloned().flatten();

@@ -28,6 +28,10 @@ pub enum Outcome {
     Palette(PaletteItem),
     /// The signal confirmation was given.
     SendSignal,
+    /// The prune menu picked what to prune.
+    Prune(crate::model::disk::PruneKind),
+    /// The prune preview was confirmed.
+    PruneConfirmed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +61,14 @@ pub enum Overlay {
     Kill(crate::model::processes::KillAsk),
     /// What the record says happened since the operator last looked; any key closes.
     Away(Vec<crate::record::read::Away>),
+    /// Pick what to prune.
+    PruneMenu,
+    /// Exactly what a prune removes and what it frees; `y` removes that list
+    /// (volumes hold data: `yes` typed).
+    PrunePreview {
+        plan: Box<crate::model::disk::PrunePlan>,
+        typed: String,
+    },
 }
 
 impl Overlay {
@@ -98,6 +110,41 @@ impl Overlay {
             }
             Overlay::Palette(palette) => palette.key(key),
             Overlay::Away(_) => Outcome::Cancelled,
+            Overlay::PruneMenu => match key.code {
+                KeyCode::Char(c) => {
+                    use crate::model::disk::PruneKind;
+                    match PruneKind::ALL.into_iter().find(|k| k.menu_key() == c) {
+                        Some(kind) => Outcome::Prune(kind),
+                        None => Outcome::Open(false),
+                    }
+                }
+                _ => Outcome::Open(false),
+            },
+            Overlay::PrunePreview { plan, typed } => {
+                if plan.items.is_empty() {
+                    return Outcome::Cancelled;
+                }
+                if plan.kind == crate::model::disk::PruneKind::Volumes {
+                    match key.code {
+                        KeyCode::Enter if typed.trim() == "yes" => Outcome::PruneConfirmed,
+                        KeyCode::Enter => Outcome::Cancelled,
+                        KeyCode::Backspace => {
+                            typed.pop();
+                            Outcome::Open(true)
+                        }
+                        KeyCode::Char(c) if typed.len() < 16 => {
+                            typed.push(c);
+                            Outcome::Open(true)
+                        }
+                        _ => Outcome::Open(false),
+                    }
+                } else {
+                    match key.code {
+                        KeyCode::Char('y') | KeyCode::Char('Y') => Outcome::PruneConfirmed,
+                        _ => Outcome::Cancelled,
+                    }
+                }
+            }
             Overlay::Kill(ask) => {
                 use crate::model::processes::KillStep;
                 let typed = match key.code {
@@ -159,6 +206,54 @@ impl Overlay {
                 popup(frame, area, theme, " Confirm ", lines, 70);
             }
             Overlay::Palette(palette) => palette.render(frame, area, theme),
+            Overlay::PruneMenu => {
+                use crate::model::disk::PruneKind;
+                let mut lines = vec![Line::from(Span::styled(
+                    "Prune what? A preview lists exactly what goes first.",
+                    theme.style(Slot::Value),
+                ))];
+                lines.push(Line::default());
+                for kind in PruneKind::ALL {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {}  ", kind.menu_key()), theme.style(Slot::Accent)),
+                        Span::styled(kind.describe(), theme.style(Slot::Value)),
+                    ]));
+                }
+                lines.push(Line::default());
+                lines.push(Line::from(Span::styled("esc  close", theme.style(Slot::Muted))));
+                popup(frame, area, theme, " Prune ", lines, 60);
+            }
+            Overlay::PrunePreview { plan, typed } => {
+                // Room for the question, the notes and the keys around the list.
+                let rows = (area.height as usize).saturating_sub(10 + plan.notes.len() * 2).max(3);
+                let mut lines: Vec<Line> = super::panes::disk::preview_lines(plan, rows)
+                    .into_iter()
+                    .map(|(text, slot)| {
+                        Line::from(Span::styled(one_line(&text).into_owned(), theme.style(slot)))
+                    })
+                    .collect();
+                lines.push(Line::default());
+                if plan.items.is_empty() {
+                    lines
+                        .push(Line::from(Span::styled("any key closes", theme.style(Slot::Muted))));
+                } else if plan.kind == crate::model::disk::PruneKind::Volumes {
+                    lines.push(Line::from(vec![
+                        Span::styled(
+                            "Their data is gone for good. Type yes and press enter: ",
+                            theme.style(Slot::Value),
+                        ),
+                        Span::styled(format!("{typed}▏"), theme.style(Slot::Accent)),
+                    ]));
+                } else {
+                    lines.push(Line::from(vec![
+                        Span::styled("y", theme.style(Slot::Accent)),
+                        Span::styled(" remove exactly these   ", theme.style(Slot::Value)),
+                        Span::styled("any other key", theme.style(Slot::Accent)),
+                        Span::styled(" no", theme.style(Slot::Value)),
+                    ]));
+                }
+                popup(frame, area, theme, " Prune preview ", lines, 90);
+            }
             Overlay::Away(summaries) => {
                 use crate::record::read::AwayKind;
                 let mut lines = Vec::new();

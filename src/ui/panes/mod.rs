@@ -96,6 +96,7 @@ panes! {
     Changes changes::ChangesPane "Changes" "Diff" 'D';
     Files files::FilesPane "Files" "Files" 'F';
     Shell shell::ShellPane "Shell" "Shell" 'T';
+    Disk disk::DiskPane "Disk" "Disk" 'U';
 }
 
 impl PaneId {
