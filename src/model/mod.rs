@@ -8,10 +8,12 @@
 pub mod action;
 pub mod changes;
 pub mod compose;
+pub mod compose_runs;
 pub mod container;
 pub mod files;
 pub mod format;
 pub mod history;
+pub mod image_updates;
 pub mod logs;
 pub mod names;
 pub mod natural;
@@ -287,6 +289,10 @@ pub enum Update {
     RecordedSeries(Box<stats::RecordedSeries>),
     /// Whether a container's published ports answered, checked on the operator's request.
     PortsChecked(Box<ports::PortCheck>),
+    /// A compose command or an image update: started, printed, ended.
+    Run(Box<compose_runs::RunUpdate>),
+    /// Whether containers' images have newer ones in their registries.
+    UpdatesChecked(Vec<image_updates::UpdateCheck>),
 }
 
 /// The lines a container wrote before and after an incident.
@@ -374,6 +380,10 @@ pub struct Model {
     /// Whether containers' published ports answer, by id: only those the operator
     /// asked about, as last checked; never polled.
     pub port_checks: BTreeMap<String, ports::PortStatus>,
+    /// Compose commands and image updates run from here, the last few.
+    pub runs: compose_runs::Runs,
+    /// Whether containers' images have newer ones, as last checked on request.
+    pub image_updates: image_updates::UpdateChecks,
     history_len: usize,
 }
 
@@ -441,6 +451,8 @@ impl Model {
             recorded_starts: HashMap::new(),
             recorded_series: None,
             port_checks: BTreeMap::new(),
+            runs: compose_runs::Runs::default(),
+            image_updates: image_updates::UpdateChecks::default(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -478,7 +490,11 @@ impl Model {
         }
         let moves_state = !matches!(
             update,
-            Update::Stats(_) | Update::Logs(_) | Update::Processes(_) | Update::Files(_)
+            Update::Stats(_)
+                | Update::Logs(_)
+                | Update::Processes(_)
+                | Update::Files(_)
+                | Update::Run(_)
         );
         let changed = match update {
             Update::Connecting { at } => {
@@ -749,6 +765,13 @@ impl Model {
                 for start in starts {
                     let key = (host, start.kind.clone(), start.container_id.clone());
                     self.recorded_starts.insert(key, start);
+                }
+                true
+            }
+            Update::Run(run) => self.runs.apply(*run),
+            Update::UpdatesChecked(checks) => {
+                for check in checks {
+                    self.image_updates.answer(check);
                 }
                 true
             }

@@ -118,6 +118,10 @@ pub struct App {
     shell_inputs: HashMap<u64, mpsc::UnboundedSender<ShellInput>>,
     /// Keys typed while a shell was starting, sent when it runs.
     shell_waiting: Vec<(u64, ShellInput)>,
+    /// A compose command or update waiting for its question's answer.
+    asked: Option<compose_actions::Asked>,
+    /// Whether the open actions menu is the project's (`A`) rather than the selection's.
+    menu_project: bool,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -168,6 +172,8 @@ impl App {
             shell_name: None,
             shell_inputs: HashMap::new(),
             shell_waiting: Vec::new(),
+            asked: None,
+            menu_project: false,
         };
         app.count_problems();
         app
@@ -210,6 +216,9 @@ impl App {
             let text = format!("ports of {name}: {}", check.summary());
             let text = crate::model::sanitize::one_line(&text).into_owned();
             self.notice = Some(Notice { text, error: false, at: check.at });
+        }
+        if matches!(update, Update::Run(_) | Update::UpdatesChecked(_)) {
+            self.note_run(&update);
         }
         if let Update::ProcessSignalled(result) = &update {
             let text = crate::model::sanitize::one_line(&result.describe()).into_owned();
@@ -630,13 +639,15 @@ impl App {
         }
         let verbs: Vec<Verb> =
             Verb::ALL.into_iter().filter(|v| containers.iter().any(|c| v.applies_to(c))).collect();
+        let extras = self.menu_extras(project, &containers);
+        self.menu_project = project;
         let title = if project {
             let name = containers[0].project().unwrap_or_default();
             format!("project {name} · {} containers", containers.len())
         } else {
             format!("{} · {}", containers[0].name, containers[0].state_and_health())
         };
-        self.overlay = Some(Overlay::Actions { targets, title, verbs });
+        self.overlay = Some(Overlay::Actions { targets, title, verbs, extras });
         true
     }
 
@@ -826,6 +837,7 @@ impl App {
             Outcome::Open(redraw) => redraw,
             Outcome::Cancelled => {
                 self.overlay = None;
+                self.asked = None;
                 true
             }
             Outcome::Verb(verb) => {
@@ -837,9 +849,19 @@ impl App {
                 true
             }
             Outcome::Confirmed => {
-                if let Some(Overlay::Confirm { verb, targets, .. }) = self.overlay.take() {
-                    self.dispatch(verb, targets);
+                match self.overlay.take() {
+                    Some(Overlay::Confirm { verb, targets, .. }) => self.dispatch(verb, targets),
+                    Some(Overlay::Ask { .. }) => self.go_ahead(),
+                    _ => {}
                 }
+                true
+            }
+            Outcome::Extra(extra) => {
+                let targets = match self.overlay.take() {
+                    Some(Overlay::Actions { targets, .. }) => targets,
+                    _ => Vec::new(),
+                };
+                self.choose_extra(extra, targets);
                 true
             }
             Outcome::SendSignal => {
@@ -959,6 +981,8 @@ impl App {
             self.derived.problems(&self.model, self.project.as_deref(), self.now).len();
     }
 }
+
+mod compose_actions;
 
 #[cfg(test)]
 mod tests;

@@ -135,6 +135,8 @@ pub enum Action {
     ShellFocus,
     /// Stats: the charts' span, 10 min, 1 h, 24 h, 7 d (the longer ones from the record).
     ChartSpan,
+    /// Show the compose pane (compose commands and image updates, their output).
+    PaneCompose,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -219,6 +221,7 @@ action_names! {
     OpenShell => "open_shell",
     ShellFocus => "shell_focus",
     ChartSpan => "chart_span",
+    PaneCompose => "pane_compose",
 }
 
 impl fmt::Display for Action {
@@ -247,6 +250,7 @@ impl Action {
             Action::PaneChanges => 'D',
             Action::PaneFiles => 'F',
             Action::PaneShell => 'T',
+            Action::PaneCompose => 'C',
             _ => return None,
         })
     }
@@ -323,6 +327,7 @@ impl Action {
             Action::OpenShell => "open a shell in the selection, in a pane (another in a new tab)",
             Action::ShellFocus => "shell: give the keys to the shell / take them back",
             Action::ChartSpan => "stats: charts over 10 min, 1 h, 24 h or 7 days (from the record)",
+            Action::PaneCompose => "compose: compose commands and image updates, with their output",
         }
     }
 }
@@ -401,6 +406,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     // one key that does not reach the shell.
     ("ctrl-]", Action::ShellFocus),
     (">", Action::ChartSpan),
+    ("C", Action::PaneCompose),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

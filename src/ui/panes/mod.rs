@@ -96,6 +96,7 @@ panes! {
     Changes changes::ChangesPane "Changes" "Diff" 'D';
     Files files::FilesPane "Files" "Files" 'F';
     Shell shell::ShellPane "Shell" "Shell" 'T';
+    Compose compose::ComposePane "Compose" "Comp" 'C';
 }
 
 impl PaneId {
