@@ -173,25 +173,11 @@ pub struct CheckTarget {
 /// all of them in one update. A registry that did not answer is not asked again in
 /// the same round.
 pub async fn check(docker: Docker, targets: Vec<CheckTarget>, updates: mpsc::Sender<Update>) {
-    let mut by_image: HashMap<String, Verdict> = HashMap::new();
-    let mut dead: HashMap<String, Verdict> = HashMap::new();
+    let mut remote: HashMap<String, Result<String, CheckFailure>> = HashMap::new();
+    let mut dead: HashMap<String, CheckFailure> = HashMap::new();
     let mut checks = Vec::new();
     for target in targets {
-        let verdict = match by_image.get(&target.image) {
-            Some(verdict) => verdict.clone(),
-            None => {
-                let host = registry_host(&target.image);
-                let verdict = match dead.get(&host) {
-                    Some(verdict) => verdict.clone(),
-                    None => check_one(&docker, &target.image).await,
-                };
-                if matches!(verdict, Verdict::Failed(CheckFailure::Unreachable(_))) {
-                    dead.insert(host, verdict.clone());
-                }
-                by_image.insert(target.image.clone(), verdict.clone());
-                verdict
-            }
-        };
+        let verdict = check_one(&docker, &target, &mut remote, &mut dead).await;
         checks.push(UpdateCheck { id: target.id, image: target.image, at: Utc::now(), verdict });
     }
     let _ = updates.send(Update::UpdatesChecked(checks)).await;
@@ -214,27 +200,58 @@ async fn remote_digest(docker: &Docker, reference: &str) -> Result<String, Check
     }
 }
 
-async fn check_one(docker: &Docker, reference: &str) -> Verdict {
+/// One container: the digests of the image it runs against what its tag points at
+/// now. `remote` keeps the registry's answers of this round by reference, `dead` the
+/// registries that did not answer.
+async fn check_one(
+    docker: &Docker,
+    target: &CheckTarget,
+    remote: &mut HashMap<String, Result<String, CheckFailure>>,
+    dead: &mut HashMap<String, CheckFailure>,
+) -> Verdict {
+    let inspected = match docker.inspect_container(&target.id, None).await {
+        Ok(inspected) => inspected,
+        Err(error) => return Verdict::NotChecked(EngineError::from(error).to_string()),
+    };
+    let reference = inspected
+        .config
+        .as_ref()
+        .and_then(|c| c.image.clone())
+        .unwrap_or_else(|| target.image.clone());
     if reference.contains('@') {
         return Verdict::NotChecked("the image is named by digest: it cannot change".into());
     }
     if reference.starts_with("sha256:") {
         return Verdict::NotChecked("the container names its image by id, not by a tag".into());
     }
-    let local = match docker.inspect_image(reference).await {
+    let image_id = inspected.image.unwrap_or_default();
+    let local = match docker.inspect_image(&image_id).await {
         Ok(image) => image.repo_digests.unwrap_or_default(),
         Err(error) => {
             return Verdict::NotChecked(format!(
-                "the image is not here any more: {}",
+                "its image is not here any more: {}",
                 EngineError::from(error)
             ));
         }
     };
-    let remote = match remote_digest(docker, reference).await {
+    let host = registry_host(&reference);
+    let answer = match (remote.get(&reference), dead.get(&host)) {
+        (Some(answer), _) => answer.clone(),
+        (None, Some(failure)) => Err(failure.clone()),
+        (None, None) => {
+            let answer = remote_digest(docker, &reference).await;
+            if let Err(failure @ CheckFailure::Unreachable(_)) = &answer {
+                dead.insert(host, failure.clone());
+            }
+            remote.insert(reference.clone(), answer.clone());
+            answer
+        }
+    };
+    let remote = match answer {
         Ok(digest) => digest,
         Err(failure) => return Verdict::Failed(failure),
     };
-    let (repo, _) = repo_and_tag(reference);
+    let (repo, _) = repo_and_tag(&reference);
     let ours: Vec<&str> = local
         .iter()
         .filter(|d| d.split('@').next() == Some(repo.as_str()))
