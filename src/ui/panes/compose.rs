@@ -110,8 +110,13 @@ impl Pane for ComposePane {
         }
     }
 
+    /// Only once something ran (or while it is open): `C` shows it any time.
+    fn has_tab(&self, model: &crate::model::Model) -> bool {
+        !model.runs.runs.is_empty()
+    }
+
     fn hints(&self) -> Vec<(Action, &'static str)> {
-        vec![(Action::Down, "run"), (Action::PageUp, "scroll")]
+        vec![(Action::PageUp, "scroll output")]
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
