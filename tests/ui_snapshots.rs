@@ -209,6 +209,10 @@ fn on(pane: PaneId, theme: &str) -> App {
     if pane == PaneId::Disk {
         app.model.apply(Update::DiskUsage(Ok(Box::new(disk_fixture()))));
     }
+    // The compose pane is drawn with a re-create that ended and an update under way.
+    if pane == PaneId::Compose {
+        feed_compose_runs(&mut app);
+    }
     app
 }
 
@@ -277,6 +281,58 @@ fn disk_fixture() -> portolan::model::disk::DiskUsage {
             },
         ],
     }
+}
+
+/// A compose re-create of the shop's api that ended well, and an update of its cache
+/// still waiting for health.
+fn feed_compose_runs(app: &mut App) {
+    use portolan::model::compose_runs::{LineKind, RunUpdate};
+    let mut run = |update: RunUpdate| app.apply(Update::Run(Box::new(update)));
+    run(RunUpdate::Started {
+        id: 1,
+        host: 0,
+        title: "re-create service api of project shop".into(),
+        command: Some(
+            "DOCKER_HOST=unix:///var/run/docker.sock docker-compose -p shop \
+             -f /srv/shop/docker-compose.yml --project-directory /srv/shop \
+             up -d --no-deps --force-recreate api"
+                .into(),
+        ),
+        at: t(-40),
+    });
+    let output = [
+        "Recreating shop-api-1 ... ",
+        "\u{1b}[1A\u{1b}[2K\rRecreating shop-api-1 ... \u{1b}[32mdone\u{1b}[0m\u{1b}[1B",
+    ];
+    run(RunUpdate::Lines {
+        id: 1,
+        lines: output.iter().map(|l| (LineKind::Output, l.to_string())).collect(),
+    });
+    run(RunUpdate::Ended { id: 1, at: t(-37), ok: true, status: "exit status 0".into() });
+    run(RunUpdate::Started {
+        id: 2,
+        host: 0,
+        title: "update shop-cache-1".into(),
+        command: None,
+        at: t(-8),
+    });
+    let steps = [
+        (LineKind::Step, "inspecting shop-cache-1"),
+        (LineKind::Step, "pulling redis:7"),
+        (LineKind::Output, "7: Pulling from library/redis"),
+        (LineKind::Output, "Digest: sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
+        (LineKind::Output, "Status: Downloaded newer image for redis:7"),
+        (LineKind::Step, "redis:7: sha256:5e1f00aa1b2c → sha256:9c0ffee12345"),
+        (LineKind::Step, "renaming shop-cache-1 to shop-cache-1-portolan-old"),
+        (LineKind::Step, "stopping shop-cache-1-portolan-old"),
+        (LineKind::Step, "creating shop-cache-1 with the same configuration from redis:7"),
+        (LineKind::Step, "starting shop-cache-1"),
+        (LineKind::Step, "waiting up to 33 s for it to become healthy"),
+    ];
+    run(RunUpdate::Lines {
+        id: 2,
+        lines: steps.iter().map(|(k, l)| (*k, l.to_string())).collect(),
+    });
 }
 
 fn file_entry(name: &str, kind: EntryKind, size: u64, mode: u32) -> FileEntry {
@@ -505,6 +561,30 @@ fn swarm_pane_shows_replicas_failures_and_placement() {
     assert!(text.contains("task: non-zero exit (1) · exit 1"), "{text}");
     assert!(text.contains("harbour ★") && text.contains("pier-2"), "{text}");
     assert!(text.contains("paused: update paused"), "{text}");
+}
+
+#[test]
+fn compose_pane_without_runs_says_how_to_run_one() {
+    let mut app = app("dark");
+    app.pane = PaneId::Compose;
+    let text = buffer_to_text(&render_buffer(&mut app, 80, 24));
+    assert!(text.contains("no commands run yet"), "{text}");
+    assert!(text.contains("re-create") && text.contains("checks for a newer image"), "{text}");
+}
+
+#[test]
+fn compose_pane_shows_the_command_its_output_and_its_status() {
+    let mut app = on(PaneId::Compose, "dark");
+    // The newest run is shown first: the update, still waiting.
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("Compose · 2 runs · 1 running"), "{text}");
+    assert!(text.contains("▸ waiting up to 33 s") && text.contains("running…"), "{text}");
+    app.act(portolan::ui::keymap::Action::Down);
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("$ DOCKER_HOST=unix:///var/run/docker.sock docker-compose"), "{text}");
+    assert!(text.contains("Recreating shop-api-1 ... done"), "{text}");
+    assert!(text.contains("exit status 0 · took 3s"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
 }
 
 #[test]

@@ -72,7 +72,10 @@ impl Fleet {
             | EngineCommand::OpenShell(ShellRequest { host, .. })
             | EngineCommand::Changes { host, .. }
             | EngineCommand::PathStat { host, .. }
-            | EngineCommand::Files { host, .. } => {
+            | EngineCommand::Files { host, .. }
+            | EngineCommand::Compose { host, .. }
+            | EngineCommand::CheckUpdates { host, .. }
+            | EngineCommand::UpdateImage { host, .. } => {
                 if let Some(member) = self.members.get(*host) {
                     member.handle.command(command);
                 }

@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod cgroup;
+pub mod compose_cli;
 pub mod compose_files;
 pub mod connect;
 pub mod convert;
@@ -37,6 +38,7 @@ pub mod stats;
 pub mod supervisor;
 pub mod swarm;
 pub mod tls;
+pub mod updates;
 
 pub use connect::{CONNECT_TIMEOUT, connect};
 pub use endpoint::Endpoint;

@@ -118,6 +118,12 @@ pub enum EngineCommand {
     DiskUsage { host: crate::model::HostId },
     /// Remove exactly the objects a confirmed prune preview lists, then read again.
     Prune(Box<crate::model::disk::PrunePlan>),
+    /// Run a compose command on a project or service of engine `host`.
+    Compose { host: crate::model::HostId, request: super::compose_cli::ComposeRequest },
+    /// Ask the registries whether these containers' images have newer ones.
+    CheckUpdates { host: crate::model::HostId, targets: Vec<super::updates::CheckTarget> },
+    /// Pull a container's newer image and re-create it, rolling back if unhealthy.
+    UpdateImage { host: crate::model::HostId, request: super::updates::UpdateRequest },
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -432,6 +438,9 @@ impl Supervisor {
                             let report = super::disk::unanswered(&plan, "the engine is not connected");
                             let _ = self.updates.send(Update::Pruned(Box::new(report))).await;
                         }
+                        Some(command @ (EngineCommand::Compose { .. } | EngineCommand::CheckUpdates { .. } | EngineCommand::UpdateImage { .. })) => {
+                            self.unreachable_run(command).await;
+                        }
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -643,6 +652,16 @@ impl Supervisor {
                         self.processes = request;
                         self.watch_processes(Some(docker), Some(&session.cancel));
                     }
+                    Some(EngineCommand::Compose { request, .. }) => {
+                        // Its own task: a build runs for minutes.
+                        tokio::spawn(super::compose_cli::run(self.endpoint.clone(), request, self.updates.clone()));
+                    }
+                    Some(EngineCommand::CheckUpdates { targets, .. }) => {
+                        tokio::spawn(super::updates::check(docker.clone(), targets, self.updates.clone()));
+                    }
+                    Some(EngineCommand::UpdateImage { host, request }) => {
+                        tokio::spawn(super::updates::update(docker.clone(), self.endpoint.clone(), request, host, self.updates.clone()));
+                    }
                     Some(EngineCommand::KillProcess(ask)) => {
                         let updates = self.updates.clone();
                         let local = self.endpoint.is_local();
@@ -684,6 +703,41 @@ impl Supervisor {
                 },
             }
         }
+    }
+
+    /// Answers a compose command, an update check or an update asked while the engine
+    /// is away: a compose command needs it as much as the API does.
+    async fn unreachable_run(&self, command: EngineCommand) {
+        use crate::model::compose_runs::RunUpdate;
+        let why = "the engine is not connected".to_string();
+        let at = Utc::now();
+        let (id, host, title) = match command {
+            EngineCommand::Compose { host, request } => {
+                (request.run, host, super::compose_cli::title(request.verb, &request.target))
+            }
+            EngineCommand::UpdateImage { host, request } => {
+                (request.run, host, format!("update {}", request.name))
+            }
+            EngineCommand::CheckUpdates { targets, .. } => {
+                use crate::model::image_updates::{CheckFailure, UpdateCheck, Verdict};
+                let checks = targets
+                    .into_iter()
+                    .map(|t| UpdateCheck {
+                        id: t.id,
+                        image: t.image,
+                        at,
+                        verdict: Verdict::Failed(CheckFailure::Other(why.clone())),
+                    })
+                    .collect();
+                let _ = self.updates.send(Update::UpdatesChecked(checks)).await;
+                return;
+            }
+            _ => return,
+        };
+        let started = RunUpdate::Started { id, host, title, command: None, at };
+        let _ = self.updates.send(Update::Run(Box::new(started))).await;
+        let ended = RunUpdate::Ended { id, at, ok: false, status: format!("refused: {why}") };
+        let _ = self.updates.send(Update::Run(Box::new(ended))).await;
     }
 
     /// Reads the cluster again and sends it if it changed. Returns false when nobody

@@ -8,11 +8,13 @@
 pub mod action;
 pub mod changes;
 pub mod compose;
+pub mod compose_runs;
 pub mod container;
 pub mod disk;
 pub mod files;
 pub mod format;
 pub mod history;
+pub mod image_updates;
 pub mod logs;
 pub mod names;
 pub mod natural;
@@ -292,6 +294,10 @@ pub enum Update {
     DiskUsage(Result<Box<disk::DiskUsage>, (DateTime<Utc>, String)>),
     /// What a confirmed prune removed, object by object.
     Pruned(Box<disk::PruneReport>),
+    /// A compose command or an image update: started, printed, ended.
+    Run(Box<compose_runs::RunUpdate>),
+    /// Whether containers' images have newer ones in their registries.
+    UpdatesChecked(Vec<image_updates::UpdateCheck>),
 }
 
 /// The lines a container wrote before and after an incident.
@@ -382,6 +388,10 @@ pub struct Model {
     /// Each engine's disk usage, read only while the Disk pane is open or a prune is
     /// previewed, by host.
     pub disk: BTreeMap<HostId, disk::DiskState>,
+    /// Compose commands and image updates run from here, the last few.
+    pub runs: compose_runs::Runs,
+    /// Whether containers' images have newer ones, as last checked on request.
+    pub image_updates: image_updates::UpdateChecks,
     history_len: usize,
 }
 
@@ -456,6 +466,8 @@ impl Model {
             recorded_series: None,
             port_checks: BTreeMap::new(),
             disk: BTreeMap::new(),
+            runs: compose_runs::Runs::default(),
+            image_updates: image_updates::UpdateChecks::default(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -493,7 +505,11 @@ impl Model {
         }
         let moves_state = !matches!(
             update,
-            Update::Stats(_) | Update::Logs(_) | Update::Processes(_) | Update::Files(_)
+            Update::Stats(_)
+                | Update::Logs(_)
+                | Update::Processes(_)
+                | Update::Files(_)
+                | Update::Run(_)
         );
         let changed = match update {
             Update::Connecting { at } => {
@@ -764,6 +780,13 @@ impl Model {
                 for start in starts {
                     let key = (host, start.kind.clone(), start.container_id.clone());
                     self.recorded_starts.insert(key, start);
+                }
+                true
+            }
+            Update::Run(run) => self.runs.apply(*run),
+            Update::UpdatesChecked(checks) => {
+                for check in checks {
+                    self.image_updates.answer(check);
                 }
                 true
             }

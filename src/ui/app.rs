@@ -122,6 +122,10 @@ pub struct App {
     pub prune_wanted: Option<(crate::model::HostId, crate::model::disk::PruneKind)>,
     /// A bulk action on marked containers, until each has answered.
     pub bulk: Option<disk::BulkRun>,
+    /// A compose command or update waiting for its question's answer.
+    asked: Option<compose_actions::Asked>,
+    /// Whether the open actions menu is the project's (`A`) rather than the selection's.
+    menu_project: bool,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -174,6 +178,8 @@ impl App {
             shell_waiting: Vec::new(),
             prune_wanted: None,
             bulk: None,
+            asked: None,
+            menu_project: false,
         };
         app.count_problems();
         app
@@ -218,6 +224,9 @@ impl App {
             let text = format!("ports of {name}: {}", check.summary());
             let text = crate::model::sanitize::one_line(&text).into_owned();
             self.notice = Some(Notice { text, error: false, at: check.at });
+        }
+        if matches!(update, Update::Run(_) | Update::UpdatesChecked(_)) {
+            self.note_run(&update);
         }
         if let Update::ProcessSignalled(result) = &update {
             let text = crate::model::sanitize::one_line(&result.describe()).into_owned();
@@ -652,6 +661,8 @@ impl App {
         }
         let verbs: Vec<Verb> =
             Verb::ALL.into_iter().filter(|v| containers.iter().any(|c| v.applies_to(c))).collect();
+        let extras = self.menu_extras(project, &containers);
+        self.menu_project = project;
         let title = if bulk {
             let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
             format!("{} marked: {}", containers.len(), names.join(", "))
@@ -661,7 +672,7 @@ impl App {
         } else {
             format!("{} · {}", containers[0].name, containers[0].state_and_health())
         };
-        self.overlay = Some(Overlay::Actions { targets, title, verbs });
+        self.overlay = Some(Overlay::Actions { targets, title, verbs, extras });
         true
     }
 
@@ -860,6 +871,7 @@ impl App {
             Outcome::Open(redraw) => redraw,
             Outcome::Cancelled => {
                 self.overlay = None;
+                self.asked = None;
                 true
             }
             Outcome::Verb(verb) => {
@@ -871,8 +883,10 @@ impl App {
                 true
             }
             Outcome::Confirmed => {
-                if let Some(Overlay::Confirm { verb, targets, .. }) = self.overlay.take() {
-                    self.dispatch(verb, targets);
+                match self.overlay.take() {
+                    Some(Overlay::Confirm { verb, targets, .. }) => self.dispatch(verb, targets),
+                    Some(Overlay::Ask { .. }) => self.go_ahead(),
+                    _ => {}
                 }
                 true
             }
@@ -885,6 +899,14 @@ impl App {
                 if let Some(Overlay::PrunePreview { plan, .. }) = self.overlay.take() {
                     self.prune_confirmed(*plan);
                 }
+                true
+            }
+            Outcome::Extra(extra) => {
+                let targets = match self.overlay.take() {
+                    Some(Overlay::Actions { targets, .. }) => targets,
+                    _ => Vec::new(),
+                };
+                self.choose_extra(extra, targets);
                 true
             }
             Outcome::SendSignal => {
@@ -1005,6 +1027,7 @@ impl App {
     }
 }
 
+mod compose_actions;
 mod disk;
 
 #[cfg(test)]

@@ -139,6 +139,8 @@ pub enum Action {
     PaneDisk,
     /// Prune (Disk pane): pick what, preview exactly what goes, then confirm.
     Prune,
+    /// Show the compose pane (compose commands and image updates, their output).
+    PaneCompose,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -225,6 +227,7 @@ action_names! {
     ChartSpan => "chart_span",
     PaneDisk => "pane_disk",
     Prune => "prune",
+    PaneCompose => "pane_compose",
 }
 
 impl fmt::Display for Action {
@@ -254,6 +257,7 @@ impl Action {
             Action::PaneFiles => 'F',
             Action::PaneShell => 'T',
             Action::PaneDisk => 'U',
+            Action::PaneCompose => 'C',
             _ => return None,
         })
     }
@@ -332,6 +336,7 @@ impl Action {
             Action::ChartSpan => "stats: charts over 10 min, 1 h, 24 h or 7 days (from the record)",
             Action::PaneDisk => "disk: what images, containers, volumes and build cache take",
             Action::Prune => "disk: prune, with a preview of exactly what goes and what it frees",
+            Action::PaneCompose => "compose: compose commands and image updates, with their output",
         }
     }
 }
@@ -412,6 +417,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     (">", Action::ChartSpan),
     ("U", Action::PaneDisk),
     ("R", Action::Prune),
+    ("C", Action::PaneCompose),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

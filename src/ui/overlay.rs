@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::keymap::Action;
 use super::theme::{Slot, Theme};
 use crate::model::action::Verb;
+use crate::model::compose_runs::ComposeVerb;
 use crate::model::sanitize::one_line;
 
 /// What a popup asks the app to do when it closes.
@@ -32,6 +33,45 @@ pub enum Outcome {
     Prune(crate::model::disk::PruneKind),
     /// The prune preview was confirmed.
     PruneConfirmed,
+    /// The menu picked a compose command or an image action.
+    Extra(MenuExtra),
+}
+
+/// What the actions menu offers beside the container verbs: compose commands on the
+/// selection's service or project, and image updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuExtra {
+    Compose(ComposeVerb),
+    /// Ask the registry whether the image has a newer one.
+    CheckUpdate,
+    /// Pull the newer image and re-create the container (asks first).
+    Update,
+}
+
+impl MenuExtra {
+    pub fn key(self) -> char {
+        match self {
+            MenuExtra::Compose(verb) => verb.menu_key(),
+            MenuExtra::CheckUpdate => 'n',
+            MenuExtra::Update => 'N',
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MenuExtra::Compose(verb) => verb.as_str(),
+            MenuExtra::CheckUpdate => "check for a newer image",
+            MenuExtra::Update => "update to it",
+        }
+    }
+
+    pub fn asks(self) -> bool {
+        match self {
+            MenuExtra::Compose(verb) => verb.is_destructive(),
+            MenuExtra::CheckUpdate => false,
+            MenuExtra::Update => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +87,8 @@ pub enum Overlay {
         targets: Vec<String>,
         title: String,
         verbs: Vec<Verb>,
+        /// Compose commands and image actions, when the selection has them.
+        extras: Vec<MenuExtra>,
     },
     /// Ask before `verb` on `targets`; `typed` must read `yes` when `hard`.
     Confirm {
@@ -69,6 +111,11 @@ pub enum Overlay {
         plan: Box<crate::model::disk::PrunePlan>,
         typed: String,
     },
+    /// Ask before a compose command or an update the app holds; `y` goes ahead.
+    Ask {
+        title: String,
+        question: String,
+    },
 }
 
 impl Overlay {
@@ -79,12 +126,19 @@ impl Overlay {
             return Outcome::Cancelled;
         }
         match self {
-            Overlay::Actions { verbs, .. } => match key.code {
+            Overlay::Actions { verbs, extras, .. } => match key.code {
                 KeyCode::Char(c) => match verbs.iter().find(|v| v.menu_key() == c) {
                     Some(verb) => Outcome::Verb(*verb),
-                    None => Outcome::Open(false),
+                    None => match extras.iter().find(|e| e.key() == c) {
+                        Some(extra) => Outcome::Extra(*extra),
+                        None => Outcome::Open(false),
+                    },
                 },
                 _ => Outcome::Open(false),
+            },
+            Overlay::Ask { .. } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => Outcome::Confirmed,
+                _ => Outcome::Cancelled,
             },
             Overlay::Confirm { hard, typed, .. } => {
                 if *hard {
@@ -164,7 +218,7 @@ impl Overlay {
 
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         match self {
-            Overlay::Actions { title, verbs, .. } => {
+            Overlay::Actions { title, verbs, extras, .. } => {
                 let mut lines = vec![Line::from(Span::styled(
                     one_line(title).into_owned(),
                     theme.style(Slot::Value),
@@ -180,6 +234,7 @@ impl Overlay {
                         ),
                     ]));
                 }
+                extra_lines(&mut lines, extras, theme);
                 lines.push(Line::default());
                 lines.push(Line::from(Span::styled("esc  close", theme.style(Slot::Muted))));
                 popup(frame, area, theme, " Actions ", lines, 56);
@@ -254,6 +309,22 @@ impl Overlay {
                 }
                 popup(frame, area, theme, " Prune preview ", lines, 90);
             }
+            Overlay::Ask { title, question } => {
+                let lines = vec![
+                    Line::from(Span::styled(
+                        one_line(question).into_owned(),
+                        theme.style(Slot::Warning),
+                    )),
+                    Line::default(),
+                    Line::from(vec![
+                        Span::styled("y", theme.style(Slot::Accent)),
+                        Span::styled(" yes   ", theme.style(Slot::Value)),
+                        Span::styled("any other key", theme.style(Slot::Accent)),
+                        Span::styled(" no", theme.style(Slot::Value)),
+                    ]),
+                ];
+                popup(frame, area, theme, &format!(" {} ", one_line(title)), lines, 74);
+            }
             Overlay::Away(summaries) => {
                 use crate::record::read::AwayKind;
                 let mut lines = Vec::new();
@@ -313,6 +384,36 @@ impl Overlay {
                 popup(frame, area, theme, " Send a signal ", lines, 74);
             }
         }
+    }
+}
+
+/// The menu's compose commands and image actions, a few to a line: the menu must
+/// still fit an 80x24 screen.
+fn extra_lines(lines: &mut Vec<Line<'_>>, extras: &[MenuExtra], theme: &Theme) {
+    let compose: Vec<MenuExtra> =
+        extras.iter().copied().filter(|e| matches!(e, MenuExtra::Compose(_))).collect();
+    let image: Vec<MenuExtra> =
+        extras.iter().copied().filter(|e| !matches!(e, MenuExtra::Compose(_))).collect();
+    for (heading, group, per_line) in [("compose", compose, 4), ("image", image, 2)] {
+        if group.is_empty() {
+            continue;
+        }
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(heading, theme.style(Slot::Muted))));
+        for chunk in group.chunks(per_line) {
+            let mut spans = Vec::new();
+            for extra in chunk {
+                spans.push(Span::styled(format!("  {} ", extra.key()), theme.style(Slot::Accent)));
+                spans.push(Span::styled(extra.label(), theme.style(Slot::Value)));
+                if extra.asks() {
+                    spans.push(Span::styled("*", theme.style(Slot::Muted)));
+                }
+            }
+            lines.push(Line::from(spans));
+        }
+    }
+    if extras.iter().any(|e| e.asks()) {
+        lines.push(Line::from(Span::styled("  * asks first", theme.style(Slot::Muted))));
     }
 }
 
@@ -516,7 +617,17 @@ mod tests {
             targets: vec!["a".into()],
             title: "x".into(),
             verbs: vec![Verb::Stop, Verb::Restart],
+            extras: vec![MenuExtra::Compose(ComposeVerb::Recreate), MenuExtra::CheckUpdate],
         };
+        assert_eq!(
+            menu.key(&press(KeyCode::Char('C'))),
+            Outcome::Extra(MenuExtra::Compose(ComposeVerb::Recreate))
+        );
+        assert_eq!(
+            menu.key(&press(KeyCode::Char('N'))),
+            Outcome::Open(false),
+            "update not offered"
+        );
         assert_eq!(menu.key(&press(KeyCode::Char('s'))), Outcome::Open(false), "start not offered");
         assert_eq!(menu.key(&press(KeyCode::Char('t'))), Outcome::Verb(Verb::Stop));
         assert_eq!(menu.key(&press(KeyCode::Esc)), Outcome::Cancelled);

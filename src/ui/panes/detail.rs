@@ -67,6 +67,13 @@ pub fn lines<'a>(c: &'a Container, view: &PaneView<'_>) -> Vec<Line<'a>> {
         out.push(field(theme, "restarts", c.restart_count.to_string(), Slot::Warning));
     }
     out.push(field(theme, "image", one_line(&c.image).into_owned(), Slot::Value));
+    if let Some(words) = model.image_updates.describe(&c.id) {
+        let slot = match model.image_updates.available(&c.id) {
+            Some(_) => Slot::Warning,
+            None => Slot::Muted,
+        };
+        out.push(field(theme, "update", one_line(&words).into_owned(), slot));
+    }
     out.push(field(theme, "command", one_line(&c.command).into_owned(), Slot::Value));
     if let Some(info) = &c.compose {
         let mut text = if info.service.is_empty() {

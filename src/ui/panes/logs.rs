@@ -158,7 +158,7 @@ fn term_color(color: Color) -> TermColor {
     }
 }
 
-fn ansi_style(style: &AnsiStyle, colors: bool) -> Style {
+pub(crate) fn ansi_style(style: &AnsiStyle, colors: bool) -> Style {
     let mut out = Style::default();
     if colors {
         if let Some(fg) = style.fg {

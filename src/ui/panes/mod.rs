@@ -97,6 +97,7 @@ panes! {
     Files files::FilesPane "Files" "Files" 'F';
     Shell shell::ShellPane "Shell" "Shell" 'T';
     Disk disk::DiskPane "Disk" "Disk" 'U';
+    Compose compose::ComposePane "Compose" "Comp" 'C';
 }
 
 impl PaneId {
