@@ -1120,3 +1120,39 @@ pub fn model_at(
     model.state_revision = 1;
     model
 }
+
+/// Rebuilds the state of every engine at `at` from their records (`paths`, by
+/// host; `None`: not recorded): the model the panes draw, and words for what the
+/// record cannot show. Fails, in words, when no engine has a record to read.
+pub fn rewind(
+    paths: &[Option<std::path::PathBuf>],
+    hosts: &[crate::model::Host],
+    at: DateTime<Utc>,
+    offset: chrono::FixedOffset,
+) -> Result<(crate::model::Model, Option<String>), String> {
+    let mut moments = Vec::new();
+    let mut problems = Vec::new();
+    for (host, path) in paths.iter().enumerate() {
+        let Some(path) = path else { continue };
+        match Store::open_for_reading(path) {
+            Ok(Some(store)) => match moment(&store, at) {
+                Ok(moment) => moments.push((host, moment)),
+                Err(error) => problems.push(error.to_string()),
+            },
+            Ok(None) => problems.push(format!(
+                "no record: nothing recorded yet ({} does not exist)",
+                path.display()
+            )),
+            Err(error) => problems.push(error.to_string()),
+        }
+    }
+    if moments.is_empty() {
+        return Err(if problems.is_empty() {
+            "no record: the time cursor reads one (recording is off)".to_string()
+        } else {
+            problems.join("; ")
+        });
+    }
+    let caveat = moments.iter().find_map(|(_, m)| m.caveat(offset));
+    Ok((model_at(hosts, moments, at), caveat))
+}

@@ -42,6 +42,18 @@ pub struct Document {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swarm: Option<SwarmJson>,
     pub generated_at: String,
+    /// Only with `snapshot --at`: the moment of the record this document shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryJson>,
+}
+
+/// The moment a `snapshot --at` shows, and what the record could not show of it.
+#[derive(Serialize)]
+pub struct HistoryJson {
+    pub at: String,
+    /// Words when the record holds less than the whole moment (not recorded then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -686,6 +698,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
             .collect(),
         swarm: swarm(model, project),
         generated_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        history: None,
     }
 }
 

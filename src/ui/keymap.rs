@@ -135,6 +135,16 @@ pub enum Action {
     ShellFocus,
     /// Stats: the charts' span, 10 min, 1 h, 24 h, 7 d (the longer ones from the record).
     ChartSpan,
+    /// The time cursor: one minute back (HISTORY mode, from the record).
+    HistoryBack,
+    /// The time cursor: one minute forward (past now: live again).
+    HistoryForward,
+    /// The time cursor: ten minutes back.
+    HistoryBackMore,
+    /// The time cursor: ten minutes forward.
+    HistoryForwardMore,
+    /// Leave HISTORY mode: the live state again.
+    Live,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -219,6 +229,11 @@ action_names! {
     OpenShell => "open_shell",
     ShellFocus => "shell_focus",
     ChartSpan => "chart_span",
+    HistoryBack => "history_back",
+    HistoryForward => "history_forward",
+    HistoryBackMore => "history_back_more",
+    HistoryForwardMore => "history_forward_more",
+    Live => "live",
 }
 
 impl fmt::Display for Action {
@@ -323,6 +338,11 @@ impl Action {
             Action::OpenShell => "open a shell in the selection, in a pane (another in a new tab)",
             Action::ShellFocus => "shell: give the keys to the shell / take them back",
             Action::ChartSpan => "stats: charts over 10 min, 1 h, 24 h or 7 days (from the record)",
+            Action::HistoryBack => "time cursor: one minute back (HISTORY, from the record)",
+            Action::HistoryForward => "time cursor: one minute forward",
+            Action::HistoryBackMore => "time cursor: ten minutes back",
+            Action::HistoryForwardMore => "time cursor: ten minutes forward",
+            Action::Live => "leave HISTORY: back to the live state",
         }
     }
 }
@@ -401,6 +421,11 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     // one key that does not reach the shell.
     ("ctrl-]", Action::ShellFocus),
     (">", Action::ChartSpan),
+    ("[", Action::HistoryBack),
+    ("]", Action::HistoryForward),
+    ("{", Action::HistoryBackMore),
+    ("}", Action::HistoryForwardMore),
+    ("L", Action::Live),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,
