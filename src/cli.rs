@@ -182,6 +182,10 @@ pub struct SnapshotArgs {
     /// Height of a text or SVG rendering, in cells.
     #[arg(long, default_value_t = 40)]
     pub height: u16,
+    /// The state at a past moment, from the record: 03:10, -15m, "2026-12-05 03:10:00"
+    /// (local time). Needs no engine with --db.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -263,6 +263,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let engines: Vec<(String, Endpoint)> = match engines {
         Engines::Named(list) => list.into_iter().map(|e| (e.name, e.endpoint)).collect(),
+        // A moment of a named record needs no engine at all.
+        Engines::Unnamed if snapshot_at_db(&cli).is_some() => {
+            let db = snapshot_at_db(&cli).unwrap_or_default();
+            vec![(db.display().to_string(), Endpoint::Unix(db))]
+        }
         Engines::Unnamed => match discover::discover(&surroundings()).await {
             Ok(endpoint) => vec![(endpoint.short_name(), endpoint)],
             Err(error) => return Ok(nothing_answers(&error)),
@@ -325,6 +330,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         crossterm::style::force_color_output(true);
     }
 
+    if let Some(Command::Snapshot(args)) = &cli.command
+        && let Some(at) = &args.at
+    {
+        let view =
+            TextView { pane, theme, keymap: config.keymap, container: cli.container.clone() };
+        return snapshot_at(args, at, cli.project.clone(), view, &engines, &record_paths);
+    }
     // Every engine at once: start-up takes as long as the slowest, not the sum.
     let attempts = futures_util::future::join_all(
         engines.iter().map(|(_, endpoint)| engine::connect(endpoint, engine::CONNECT_TIMEOUT)),
@@ -564,6 +576,59 @@ fn while_away(
 
 /// Each engine's record file: `--db` for the one engine, else one per engine under
 /// the state directory. An engine without a home to put it in is not recorded.
+/// The record of `snapshot --at … --db PATH`, which reads no engine.
+fn snapshot_at_db(cli: &Cli) -> Option<PathBuf> {
+    match &cli.command {
+        Some(Command::Snapshot(args)) if args.at.is_some() => cli.db.clone(),
+        _ => None,
+    }
+}
+
+/// `snapshot --at TIME`: the state the records hold for that moment, drawn or
+/// written as JSON like a live snapshot; no engine is asked.
+fn snapshot_at(
+    args: &portolan::cli::SnapshotArgs,
+    at: &str,
+    project: Option<String>,
+    view: TextView,
+    engines: &[(String, Endpoint)],
+    record_paths: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    use portolan::ui::history::{HISTORY_PANES, HistoryMode};
+    let now = chrono::Utc::now();
+    let offset = *chrono::Local::now().offset();
+    let at = match record::when::parse(at, now, offset) {
+        Ok(at) => at,
+        Err(error) => return Ok(usage_error(&format!("--at: {error}"))),
+    };
+    if args.format != portolan::cli::Format::Json && !HISTORY_PANES.contains(&view.pane) {
+        let panes: Vec<&str> = HISTORY_PANES.iter().map(|p| p.name()).collect();
+        return Ok(usage_error(&format!(
+            "the {} pane shows only the live state; --at draws {}",
+            view.pane.name(),
+            panes.join(", ")
+        )));
+    }
+    let hosts: Vec<Host> = engines
+        .iter()
+        .map(|(name, endpoint)| Host::new(name.clone(), endpoint.to_string(), at))
+        .collect();
+    let paths: Vec<Option<PathBuf>> = record_paths.iter().cloned().map(Some).collect();
+    let (model, caveat) = match record::read::rewind(&paths, &hosts, at, offset) {
+        Ok(found) => found,
+        Err(words) => {
+            eprintln!("portolan: {words}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let history = HistoryMode { at, caveat, live: None };
+    match collect::write(args, project, view, model, at, Some(history)) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(error) if error.is_broken_pipe() => Ok(ExitCode::SUCCESS),
+        Err(error) => Err(error.into()),
+    }
+}
+
 fn record_paths(cli: &Cli, engines: &[(String, Endpoint)]) -> Result<Vec<PathBuf>, String> {
     if let Some(db) = &cli.db {
         return match engines {

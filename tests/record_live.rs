@@ -862,3 +862,129 @@ fn a_log_line_matching_a_rule_is_told_once_and_resolved_when_the_log_is_quiet() 
     assert!(recorder.terminate().success());
     let _ = std::fs::remove_dir_all(dir);
 }
+/// The containers a `snapshot --at` JSON lists, by name, with their states.
+fn states_at(db: &Path, at: DateTime<Utc>) -> Vec<(String, String)> {
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let db = db.to_str().unwrap();
+    let out = portolan(&["snapshot", "--db", db, "--at", &at, "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["history"]["at"].is_string(), "the moment is in the document: {doc}");
+    doc["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (c["name"].as_str().unwrap().to_string(), c["state"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn snapshot_at_a_moment_shows_the_states_of_then() {
+    let fx = Fixture::new("recat");
+    let dir = temp_dir("record-at");
+    let db = dir.join("engine.db");
+    let recorder = Recorder::start(&db, &[]);
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+    let (kept, gone) = (fx.name("kept"), fx.name("gone"));
+    fx.run("kept", &[], &["sleep", "600"]);
+    fx.run("gone", &[], &["sleep", "600"]);
+    std::thread::sleep(Duration::from_secs(3));
+    let before = Utc::now();
+    std::thread::sleep(Duration::from_millis(500));
+    docker_ok(&["stop", "-t", "1", &kept]);
+    docker_ok(&["rm", "-f", &gone]);
+    // Seen, and committed (once a second).
+    std::thread::sleep(Duration::from_secs(3));
+    let after = Utc::now();
+
+    let mine = |states: Vec<(String, String)>| -> Vec<(String, String)> {
+        let mut mine: Vec<_> =
+            states.into_iter().filter(|(name, _)| *name == kept || *name == gone).collect();
+        mine.sort();
+        mine
+    };
+    let then = mine(states_at(&db, before));
+    assert_eq!(
+        then,
+        vec![(gone.clone(), "running".to_string()), (kept.clone(), "running".to_string())],
+        "before: both running"
+    );
+    let later = mine(states_at(&db, after));
+    assert_eq!(later, vec![(kept.clone(), "exited".to_string())], "after: stopped, and one gone");
+
+    // The panes draw the moment too, marked as the past; no engine is asked.
+    let at = before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let out = portolan(&[
+        "snapshot",
+        "--db",
+        db.to_str().unwrap(),
+        "--at",
+        &at,
+        "--format",
+        "text",
+        "--pane",
+        "containers",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("HISTORY") && text.contains(&gone), "{text}");
+    // A bad moment says why.
+    let out = portolan(&["snapshot", "--db", db.to_str().unwrap(), "--at", "tea time"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("`tea time` is not a time"), "{said}");
+    assert!(recorder.terminate().success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_time_cursor_goes_back_read_only_and_returns_to_live() {
+    let fx = Fixture::new("reccursor");
+    let state = temp_dir("record-cursor");
+    let recorder = Recorder::start_in(&state);
+    recorder.wait_said("engine answers", Duration::from_secs(20));
+    let name = fx.name("then");
+    fx.run("then", &[], &["sleep", "600"]);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(recorder.terminate().success());
+
+    let socket = format!("portolan-cursor-{}", std::process::id());
+    ui_until(&socket, &state, "While you were away");
+    tmux(&socket, &["send-keys", "-t", "main", "Escape"]);
+    std::thread::sleep(Duration::from_millis(500));
+    tmux(&socket, &["send-keys", "-t", "main", "3"]);
+    tmux(&socket, &["send-keys", "-t", "main", ":"]);
+    tmux(&socket, &["send-keys", "-t", "main", "-l", "goto -2s"]);
+    tmux(&socket, &["send-keys", "-t", "main", "Enter"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let screen = loop {
+        let screen = tmux(&socket, &["capture-pane", "-p", "-t", "main"]);
+        if screen.contains("HISTORY") && screen.contains("read-only") {
+            break screen;
+        }
+        assert!(Instant::now() < deadline, "no HISTORY:\n{screen}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // The name is cut to the column: its start is enough.
+    assert!(screen.contains(&name[..24]), "the moment lists the container:\n{screen}");
+    // Actions are refused in words.
+    tmux(&socket, &["send-keys", "-t", "main", "a"]);
+    std::thread::sleep(Duration::from_millis(600));
+    let screen = tmux(&socket, &["capture-pane", "-p", "-t", "main"]);
+    assert!(screen.contains("HISTORY is read-only"), "{screen}");
+    // A bad time says so.
+    tmux(&socket, &["send-keys", "-t", "main", ":"]);
+    tmux(&socket, &["send-keys", "-t", "main", "-l", "goto soon"]);
+    tmux(&socket, &["send-keys", "-t", "main", "Enter"]);
+    std::thread::sleep(Duration::from_millis(600));
+    let screen = tmux(&socket, &["capture-pane", "-p", "-t", "main"]);
+    assert!(screen.contains("`soon` is not a time"), "{screen}");
+    // One key back to live.
+    tmux(&socket, &["send-keys", "-t", "main", "L"]);
+    std::thread::sleep(Duration::from_millis(800));
+    let screen = tmux(&socket, &["capture-pane", "-p", "-t", "main"]);
+    let _ = Command::new("tmux").args(["-L", &socket, "kill-server"]).status();
+    assert!(!screen.contains("HISTORY") && screen.contains("live again"), "{screen}");
+    let _ = std::fs::remove_dir_all(state);
+}

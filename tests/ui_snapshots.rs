@@ -2222,3 +2222,69 @@ fn stats_charts_over_a_day_from_the_record() {
     let live = buffer_to_text(&render_buffer(&mut app, 120, 40));
     assert!(live.contains("last 10 min"), "{live}");
 }
+
+/// The app in HISTORY, showing the fixture as the record held it a minute ago.
+fn in_history(theme: &str, pane: PaneId) -> App {
+    use portolan::ui::history::HistoryRead;
+    let mut app = app(theme);
+    app.pane = pane;
+    app.has_record = true;
+    assert!(app.act(Action::HistoryBack));
+    let asked = std::mem::take(&mut app.history_asks);
+    assert_eq!(asked, vec![t(-60)], "one minute back from now");
+    let mut past = fixture();
+    past.containers.retain(|id, _| id != "aaaaaaaaaaaa1");
+    app.history_read(HistoryRead { at: t(-60), result: Ok((past, None)) });
+    app
+}
+
+#[test]
+fn history_is_marked_at_80x24_and_120x40() {
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut app = in_history("dark", PaneId::Containers);
+        let buffer = render_buffer(&mut app, w, h);
+        let text = buffer_to_text(&buffer);
+        assert!(text.starts_with(" HISTORY "), "{text}");
+        let footer = text.lines().nth(usize::from(h) - 1).unwrap_or_default();
+        assert!(footer.contains("HISTORY 2025-06-15 15:05:40 · read-only"), "{footer}");
+        // The marking has a slot of its own, set in every theme.
+        let style = app.theme.style(Slot::History);
+        assert_eq!(buffer[(1, h - 1)].bg, style.bg.unwrap_or_default());
+        insta::assert_snapshot!(format!("history_containers_{w}x{h}"), text);
+    }
+    let mono = in_history("mono", PaneId::Map);
+    assert!(mono.theme.style(Slot::History).add_modifier.contains(Modifier::REVERSED));
+}
+
+#[test]
+fn history_refuses_actions_keeps_the_live_state_and_returns_to_it() {
+    let mut app = in_history("dark", PaneId::Containers);
+    assert!(app.in_history());
+    assert!(!app.model.containers.contains_key("aaaaaaaaaaaa1"), "the past is on screen");
+    app.act(Action::Actions);
+    assert!(app.overlay.is_none());
+    assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("read-only")));
+    app.act(Action::Pane8);
+    assert_eq!(app.pane, PaneId::Containers, "logs are live only");
+    // What the engine says meanwhile is kept for the return.
+    let mut late = Container::new("late", "late-arrival");
+    late.state = ContainerState::Running;
+    app.apply(Update::ContainerChanged(Box::new(late)));
+    assert!(!app.model.containers.contains_key("late"));
+    assert!(app.live_model().containers.contains_key("late"));
+    assert!(app.act(Action::Live));
+    assert!(!app.in_history());
+    assert!(
+        app.model.containers.contains_key("late")
+            && app.model.containers.contains_key("aaaaaaaaaaaa1")
+    );
+}
+
+#[test]
+fn the_time_cursor_without_a_record_says_so() {
+    let mut app = app("dark");
+    app.act(Action::HistoryBack);
+    assert!(app.history_asks.is_empty());
+    let notice = app.notice.clone().unwrap_or_else(|| panic!("a notice"));
+    assert!(notice.error && notice.text.contains("no record"), "{notice:?}");
+}

@@ -205,6 +205,12 @@ impl ContainerStats {
     pub fn history(&self) -> &Ring<StatsPoint> {
         &self.history
     }
+
+    /// A point as a record kept it (the time cursor rebuilds a moment from them):
+    /// there is no sample to pair the next one with.
+    pub fn push_point(&mut self, point: StatsPoint) {
+        self.history.push(point);
+    }
 }
 
 #[cfg(test)]

@@ -8,11 +8,13 @@
 //! second; [`read`] answers the questions the UI and `portolan history` ask of a file.
 
 pub mod alerts;
+pub mod frames;
 pub mod metrics;
 pub mod read;
 pub mod run;
 pub mod session;
 pub mod store;
+pub mod when;
 pub mod writer;
 
 use std::collections::{HashMap, HashSet};
@@ -29,13 +31,25 @@ use crate::triage::{self, Problem};
 pub enum Record {
     Event(EventRow),
     ProblemOpened(ProblemRow),
-    ProblemClosed { kind: String, container_id: String, ended_at: DateTime<Utc> },
+    ProblemClosed {
+        kind: String,
+        container_id: String,
+        ended_at: DateTime<Utc>,
+    },
     Probe(ProbeRow),
     Stats(StatsRow),
     ContainerSeen(ContainerRow),
-    ContainerRemoved { id: String, at: DateTime<Utc> },
-    Note { at: DateTime<Utc>, text: String },
+    ContainerRemoved {
+        id: String,
+        at: DateTime<Utc>,
+    },
+    Note {
+        at: DateTime<Utc>,
+        text: String,
+    },
     Excerpt(Box<crate::model::Excerpt>),
+    /// A keyframe of a container, network or volume: what rewinding reads.
+    Frame(frames::FrameRow),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -289,6 +303,8 @@ pub struct Recorder {
     pub transitions: Vec<alerts::Transition>,
     /// The state revision the problems were last worked out for, and when.
     checked: Option<(u64, DateTime<Utc>)>,
+    /// What was last framed of each container, network and volume.
+    framer: frames::Framer,
 }
 
 /// How stale an unchanged state's problems may get: what only the clock ends
@@ -313,7 +329,62 @@ impl Recorder {
             pending_stats: Vec::new(),
             transitions: Vec::new(),
             checked: None,
+            framer: frames::Framer::default(),
         }
+    }
+
+    /// Knows the newest frames the record holds, so that what did not change since
+    /// the last session is not written again.
+    pub fn with_frames(mut self, known: Vec<frames::FrameRow>) -> Recorder {
+        self.framer = frames::Framer::with_known(known);
+        self
+    }
+
+    /// Keyframes of what `update` changes in the containers, networks and volumes.
+    fn frames(&mut self, update: &Update, now: DateTime<Utc>, out: &mut Vec<Record>) {
+        use frames::FrameKind;
+        let mut rows = Vec::new();
+        let framer = &mut self.framer;
+        match update {
+            Update::Synced(inventory) => {
+                for c in &inventory.containers {
+                    framer.container(c, now, &mut rows);
+                }
+                let ids = inventory.containers.iter().map(|c| c.id.as_str()).collect();
+                framer.absent(FrameKind::Container, &ids, now, &mut rows);
+                if !inventory.networks_late {
+                    for n in &inventory.networks {
+                        framer.network(n, now, &mut rows);
+                    }
+                    let names = inventory.networks.iter().map(|n| n.name.as_str()).collect();
+                    framer.absent(FrameKind::Network, &names, now, &mut rows);
+                }
+                for v in &inventory.volumes {
+                    framer.volume(v, now, &mut rows);
+                }
+                let names = inventory.volumes.iter().map(|v| v.name.as_str()).collect();
+                framer.absent(FrameKind::Volume, &names, now, &mut rows);
+            }
+            Update::ContainerChanged(c) => framer.container(c, now, &mut rows),
+            Update::ContainerRemoved { id } => framer.container_removed(id, now, &mut rows),
+            Update::NetworkChanged(n) => framer.network(n, now, &mut rows),
+            Update::Networks(networks) => {
+                for n in networks {
+                    framer.network(n, now, &mut rows);
+                }
+                let names = networks.iter().map(|n| n.name.as_str()).collect();
+                framer.absent(FrameKind::Network, &names, now, &mut rows);
+            }
+            Update::NetworkRemoved { name } => {
+                framer.removed(FrameKind::Network, name, now, &mut rows);
+            }
+            Update::VolumeChanged(v) => framer.volume(v, now, &mut rows),
+            Update::VolumeRemoved { name } => {
+                framer.removed(FrameKind::Volume, name, now, &mut rows)
+            }
+            _ => {}
+        }
+        out.extend(rows.into_iter().map(Record::Frame));
     }
 
     pub fn host(&self) -> HostId {
@@ -329,6 +400,7 @@ impl Recorder {
         now: DateTime<Utc>,
         out: &mut Vec<Record>,
     ) {
+        self.frames(update, now, out);
         match update {
             Update::Connected { at, info } => {
                 out.push(Record::Event(engine_event(*at, "connected", info.version.clone())));

@@ -697,3 +697,462 @@ pub fn recorded_series(
     }
     answer
 }
+
+/// The newest frame of every subject the record holds: what a new writing session
+/// compares with, so that only changes are written.
+pub fn newest_frames(store: &Store) -> Result<Vec<super::frames::FrameRow>, StoreError> {
+    use super::frames::{FrameKind, FrameRow, Part};
+    let err = |e: rusqlite::Error| store.error(&e);
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT s.kind, s.key, f.part, f.at, f.body FROM subjects s JOIN frames f
+             ON f.subject = s.n
+             WHERE f.at = (SELECT max(g.at) FROM frames g WHERE g.subject = s.n AND g.part = f.part)",
+        )
+        .map_err(err)?;
+    let rows = statement
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        .map_err(err)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(kind, key, part, at, body)| {
+            Some(FrameRow {
+                at: from_millis(at),
+                kind: FrameKind::from_number(kind)?,
+                key,
+                part: if part == 0 { Part::Config } else { Part::State },
+                body,
+            })
+        })
+        .collect())
+}
+
+/// What one engine's record says of one moment: enough to draw the Map, Triage,
+/// Containers, Stats and Health panes as they were.
+#[derive(Debug, Clone, Default)]
+pub struct Moment {
+    pub at: DateTime<Utc>,
+    pub containers: Vec<crate::model::Container>,
+    pub networks: Vec<crate::model::Network>,
+    pub volumes: Vec<crate::model::Volume>,
+    /// Problems open at the moment, with their true starts.
+    pub problems: Vec<ProblemRow>,
+    /// Each container's figures over the minutes before the moment, oldest first.
+    pub stats: Vec<(String, Vec<crate::model::StatsPoint>)>,
+    /// Each container's probe results up to the moment, oldest first.
+    pub probes: Vec<(String, Vec<crate::model::HealthProbe>)>,
+    /// Each container's last line before it failed, as recorded by then.
+    pub last_logs: Vec<(String, String)>,
+    /// Restarts seen in the ten minutes before the moment, by container.
+    pub restarts: Vec<(String, Vec<DateTime<Utc>>)>,
+    /// When the recording session that covers the moment began; `None`: nobody
+    /// recorded at that moment (the state shown is the last one recorded before).
+    pub watched_since: Option<DateTime<Utc>>,
+    /// The record's first keyframe: nothing before it is known.
+    pub recorded_since: Option<DateTime<Utc>>,
+}
+
+impl Moment {
+    /// Words for a moment the record cannot show fully, else `None`.
+    pub fn caveat(&self, offset: chrono::FixedOffset) -> Option<String> {
+        let clock = |at: DateTime<Utc>| at.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S");
+        match self.recorded_since {
+            None => Some("nothing recorded yet".to_string()),
+            Some(since) if since > self.at => {
+                Some(format!("nothing recorded before {}", clock(since)))
+            }
+            _ if self.watched_since.is_none() => {
+                Some("not recorded at this moment: the last state recorded before it".to_string())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Probe results kept per container in a moment.
+const MOMENT_PROBES: usize = 20;
+/// The minutes of stats a moment holds before it.
+const MOMENT_STATS_SECONDS: i64 = 600;
+
+/// The state the record holds for moment `at`.
+pub fn moment(store: &Store, at: DateTime<Utc>) -> Result<Moment, StoreError> {
+    use super::frames::{self, FrameKind};
+    let err = |e: rusqlite::Error| store.error(&e);
+    let t = millis(at);
+    let mut moment = Moment { at, ..Moment::default() };
+    // The newest frame of each part of each subject at or before the moment: one
+    // index seek per subject and part.
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT s.kind, s.key,
+                 (SELECT body FROM frames f WHERE f.subject = s.n AND f.part = 0 AND f.at <= ?1
+                  ORDER BY f.at DESC LIMIT 1),
+                 (SELECT body FROM frames f WHERE f.subject = s.n AND f.part = 1 AND f.at <= ?1
+                  ORDER BY f.at DESC LIMIT 1),
+                 (SELECT count(*) FROM frames f WHERE f.subject = s.n AND f.at <= ?1)
+             FROM subjects s",
+        )
+        .map_err(err)?;
+    let rows = statement
+        .query_map(params![t], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })
+        .map_err(err)?;
+    for row in rows {
+        let (kind, key, config, state, count) = row.map_err(err)?;
+        if count == 0 {
+            continue;
+        }
+        match FrameKind::from_number(kind) {
+            Some(FrameKind::Container) => {
+                // A removal is a state frame without a body: the newest state frame
+                // then reads as NULL, like no frame at all.
+                if let (Some(config), Some(state)) = (config, state)
+                    && let Some(c) = frames::container_from(&key, &config, &state)
+                {
+                    moment.containers.push(c);
+                }
+            }
+            Some(FrameKind::Network) => {
+                if let Some(n) = config.and_then(|b| frames::network_from(&key, &b)) {
+                    moment.networks.push(n);
+                }
+            }
+            Some(FrameKind::Volume) => {
+                if let Some(v) = config.and_then(|b| frames::volume_from(&key, &b)) {
+                    moment.volumes.push(v);
+                }
+            }
+            None => {}
+        }
+    }
+    drop(statement);
+    let present: std::collections::HashSet<String> =
+        moment.containers.iter().map(|c| c.id.clone()).collect();
+    moment.recorded_since = store
+        .conn
+        .query_row("SELECT min(at) FROM frames", [], |r| r.get::<_, Option<i64>>(0))
+        .map_err(err)?
+        .map(from_millis);
+    moment.watched_since = store
+        .conn
+        .query_row(
+            "SELECT max(started_at) FROM sessions WHERE started_at <= ?1 AND last_write >= ?2",
+            params![t, t - GAP_SLACK_MS],
+            |r| r.get::<_, Option<i64>>(0),
+        )
+        .map_err(err)?
+        .map(from_millis);
+    // Problems open at the moment.
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT kind, container_id, container, project, started_at, reconstructed, detail
+             FROM problems WHERE started_at <= ?1 AND (ended_at IS NULL OR ended_at > ?1)
+             ORDER BY started_at",
+        )
+        .map_err(err)?;
+    moment.problems = statement
+        .query_map(params![t], |r| {
+            Ok(ProblemRow {
+                kind: r.get(0)?,
+                container_id: r.get(1)?,
+                container: r.get(2)?,
+                project: r.get(3)?,
+                started_at: from_millis(r.get(4)?),
+                reconstructed: r.get(5)?,
+                detail: r.get(6)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(err)?;
+    moment.stats = stats_before(store, &present, at)?;
+    // Probes of the hour before, the newest few per container.
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT container_id, start, end, exit_code, output FROM probes
+             WHERE start <= ?1 AND start >= ?2 ORDER BY start",
+        )
+        .map_err(err)?;
+    let mut probes: std::collections::BTreeMap<String, Vec<crate::model::HealthProbe>> =
+        std::collections::BTreeMap::new();
+    let rows = statement
+        .query_map(params![t, t - 3_600_000], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                crate::model::HealthProbe {
+                    start: Some(from_millis(r.get(1)?)),
+                    end: r.get::<_, Option<i64>>(2)?.map(from_millis),
+                    exit_code: r.get(3)?,
+                    output: r.get(4)?,
+                },
+            ))
+        })
+        .map_err(err)?;
+    for row in rows {
+        let (id, probe) = row.map_err(err)?;
+        if present.contains(&id) {
+            probes.entry(id).or_default().push(probe);
+        }
+    }
+    for list in probes.values_mut() {
+        let excess = list.len().saturating_sub(MOMENT_PROBES);
+        list.drain(..excess);
+    }
+    moment.probes = probes.into_iter().collect();
+    // Container events of the day before: last log lines, and restarts.
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT subject_id, at, action, detail FROM events
+             WHERE scope = 'container' AND at <= ?1 AND at >= ?2
+               AND action IN ('last_log', 'start', 'restart') ORDER BY at, id",
+        )
+        .map_err(err)?;
+    let rows = statement
+        .query_map(params![t, t - 86_400_000], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })
+        .map_err(err)?;
+    let mut last_logs = std::collections::BTreeMap::new();
+    let mut starts: std::collections::BTreeMap<String, Vec<DateTime<Utc>>> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        let (id, when, action, detail) = row.map_err(err)?;
+        if !present.contains(&id) {
+            continue;
+        }
+        match action.as_str() {
+            "last_log" => {
+                if let Some(line) = detail {
+                    last_logs.insert(id, line);
+                }
+            }
+            _ if when >= t - 600_000 => starts.entry(id).or_default().push(from_millis(when)),
+            _ => {}
+        }
+    }
+    moment.last_logs = last_logs.into_iter().collect();
+    // The first start in the window is a start; the ones after it are restarts.
+    moment.restarts = starts
+        .into_iter()
+        .filter_map(|(id, mut times)| {
+            times.dedup();
+            (times.len() > 1).then(|| (id, times.split_off(1)))
+        })
+        .collect();
+    Ok(moment)
+}
+
+/// Each present container's figures over the minutes before `at`, from the finest
+/// tier that still holds them.
+fn stats_before(
+    store: &Store,
+    present: &std::collections::HashSet<String>,
+    at: DateTime<Utc>,
+) -> Result<Vec<(String, Vec<crate::model::StatsPoint>)>, StoreError> {
+    let err = |e: rusqlite::Error| store.error(&e);
+    let to = at.timestamp();
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT s.container_id, t.at, t.cpu_centi, t.memory_bytes, t.memory_limit_bytes,
+                    t.net_rx_bytes, t.net_tx_bytes, t.block_read_bytes, t.block_write_bytes,
+                    t.pids
+             FROM stats t JOIN series s ON s.n = t.series
+             WHERE t.tier = ?1 AND t.at > ?2 AND t.at <= ?3 ORDER BY t.at",
+        )
+        .map_err(err)?;
+    let as_u64 = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok());
+    for tier in super::Tier::ALL {
+        let from = to - if tier == super::Tier::Minute { 3_600 } else { MOMENT_STATS_SECONDS };
+        let mut by: std::collections::BTreeMap<String, Vec<crate::model::StatsPoint>> =
+            std::collections::BTreeMap::new();
+        let rows = statement
+            .query_map(params![tier.number(), from, to], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    [
+                        r.get::<_, Option<i64>>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                        r.get::<_, Option<i64>>(6)?,
+                        r.get::<_, Option<i64>>(7)?,
+                        r.get::<_, Option<i64>>(8)?,
+                        r.get::<_, Option<i64>>(9)?,
+                    ],
+                ))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (id, when, cpu, figures) = row.map_err(err)?;
+            if !present.contains(&id) {
+                continue;
+            }
+            let points = by.entry(id).or_default();
+            let [memory, limit, rx, tx, read, write, pids] = figures.map(as_u64);
+            let previous = points.last();
+            let rate = |before: Option<u64>, now: Option<u64>| {
+                let (p, before, now) = (previous?, before?, now?);
+                let seconds = (when - p.at.timestamp()) as f64;
+                (now >= before && seconds > 0.0).then(|| (now - before) as f64 / seconds)
+            };
+            let point = crate::model::StatsPoint {
+                at: from_millis(when * 1000),
+                cpu_percent: cpu.map(|c| c as f64 / 100.0),
+                memory_bytes: memory,
+                memory_limit_bytes: limit,
+                net_rx_bytes: rx,
+                net_tx_bytes: tx,
+                net_rx_rate: rate(previous.and_then(|p| p.net_rx_bytes), rx),
+                net_tx_rate: rate(previous.and_then(|p| p.net_tx_bytes), tx),
+                block_read_bytes: read,
+                block_write_bytes: write,
+                pids,
+                oom_kills: None,
+                source: crate::model::stats::SampleSource::default(),
+            };
+            points.push(point);
+        }
+        if !by.is_empty() {
+            return Ok(by.into_iter().collect());
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// A model of the moments read from each engine's record, as the panes draw it:
+/// `hosts` are the live model's engines (their names and versions).
+pub fn model_at(
+    hosts: &[crate::model::Host],
+    moments: Vec<(crate::model::HostId, Moment)>,
+    at: DateTime<Utc>,
+) -> crate::model::Model {
+    use crate::model::since::{RecordedStart, Since};
+    use crate::model::{Connection, ContainerStats, Model};
+    let mut hosts = hosts.to_vec();
+    for host in &mut hosts {
+        host.syncing = None;
+        host.same_as = None;
+        host.connection = Connection::Disconnected { since: at, reason: "not recorded".into() };
+        host.connected_at = None;
+    }
+    let mut model = Model::with_hosts(hosts, at);
+    for (host, moment) in moments {
+        if host >= model.hosts.len() {
+            continue;
+        }
+        if let Some(since) = moment.watched_since {
+            model.hosts[host].connection = Connection::Connected { since };
+            model.hosts[host].connected_at = Some(since);
+        }
+        for mut c in moment.containers {
+            c.host = host;
+            model.containers.insert(c.id.clone(), c);
+        }
+        for n in moment.networks {
+            model.networks.insert((host, n.name.clone()), n);
+        }
+        for v in moment.volumes {
+            model.volumes.insert((host, v.name.clone()), v);
+        }
+        for (id, points) in moment.stats {
+            let mut stats = ContainerStats::new(points.len().max(2));
+            for point in points {
+                stats.push_point(point);
+            }
+            model.stats.insert(id, stats);
+        }
+        for (id, probes) in moment.probes {
+            // The failing streak, counted back from the newest probe.
+            let streak = probes.iter().rev().take_while(|p| p.exit_code != Some(0)).count();
+            if let Some(health) = model.containers.get_mut(&id).and_then(|c| c.health.as_mut()) {
+                health.failing_streak = streak as u64;
+                let keep = probes.len().saturating_sub(5);
+                health.log = probes[keep..].to_vec();
+            }
+            model.history.containers.entry(id).or_default().probes = probes.into();
+        }
+        for (id, line) in moment.last_logs {
+            model.history.set_last_log_line(&id, line);
+        }
+        for (id, restarts) in moment.restarts {
+            model.history.containers.entry(id).or_default().restarts = restarts;
+        }
+        for problem in moment.problems {
+            let key = (host, problem.kind.clone(), problem.container_id.clone());
+            let start = RecordedStart {
+                kind: problem.kind,
+                container_id: problem.container_id,
+                since: Since { at: problem.started_at, reconstructed: problem.reconstructed },
+                watched_until: at,
+            };
+            model.recorded_starts.insert(key, start);
+        }
+    }
+    model.revision = 1;
+    model.structure_revision = 1;
+    model.state_revision = 1;
+    model
+}
+
+/// Rebuilds the state of every engine at `at` from their records (`paths`, by
+/// host; `None`: not recorded): the model the panes draw, and words for what the
+/// record cannot show. Fails, in words, when no engine has a record to read.
+pub fn rewind(
+    paths: &[Option<std::path::PathBuf>],
+    hosts: &[crate::model::Host],
+    at: DateTime<Utc>,
+    offset: chrono::FixedOffset,
+) -> Result<(crate::model::Model, Option<String>), String> {
+    let mut moments = Vec::new();
+    let mut problems = Vec::new();
+    for (host, path) in paths.iter().enumerate() {
+        let Some(path) = path else { continue };
+        match Store::open_for_reading(path) {
+            Ok(Some(store)) => match moment(&store, at) {
+                Ok(moment) => moments.push((host, moment)),
+                Err(error) => problems.push(error.to_string()),
+            },
+            Ok(None) => problems.push(format!(
+                "no record: nothing recorded yet ({} does not exist)",
+                path.display()
+            )),
+            Err(error) => problems.push(error.to_string()),
+        }
+    }
+    if moments.is_empty() {
+        return Err(if problems.is_empty() {
+            "no record: the time cursor reads one (recording is off)".to_string()
+        } else {
+            problems.join("; ")
+        });
+    }
+    let caveat = moments.iter().find_map(|(_, m)| m.caveat(offset));
+    Ok((model_at(hosts, moments, at), caveat))
+}

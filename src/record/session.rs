@@ -204,12 +204,13 @@ fn open_one(
     let opened = Store::open_for_writing(path, &lock).and_then(|store| {
         let rows = read::open_problems(&store)?;
         let starts = recorded_starts(&store, &rows);
+        let frames = read::newest_frames(&store)?;
         let writer = Writer::spawn(store, lock, retention.clone(), who, move |n| news(host, n))?;
-        Ok((rows, starts, writer))
+        Ok((rows, starts, frames, writer))
     });
     match opened {
-        Ok((rows, starts, writer)) => Opened {
-            role: Role::Writing(Box::new((Recorder::new(host, rows), writer))),
+        Ok((rows, starts, frames, writer)) => Opened {
+            role: Role::Writing(Box::new((Recorder::new(host, rows).with_frames(frames), writer))),
             starts,
             problem: None,
         },

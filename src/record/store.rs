@@ -116,6 +116,21 @@ const MIGRATIONS: &[&str] = &[
          block_write_bytes INTEGER,
          pids INTEGER,
          PRIMARY KEY (tier, at, series)) WITHOUT ROWID;",
+    // 4: keyframes, to rebuild the state at any moment (the time cursor, `snapshot
+    // --at`): each container's configuration and state, each network and volume,
+    // written only when they changed; a frame without a body is a removal. A subject
+    // is a small number, its id or name written once.
+    "CREATE TABLE subjects (
+         n INTEGER PRIMARY KEY,
+         kind INTEGER NOT NULL,
+         key TEXT NOT NULL,
+         UNIQUE (kind, key));
+     CREATE TABLE frames (
+         subject INTEGER NOT NULL,
+         part INTEGER NOT NULL,
+         at INTEGER NOT NULL,
+         body TEXT,
+         PRIMARY KEY (subject, part, at)) WITHOUT ROWID;",
 ];
 
 /// The layout this portolan writes and reads.

@@ -446,3 +446,85 @@ fn a_span_is_read_back_per_container_and_summed_for_its_project() {
     assert_eq!(own[0][0], 0.0, "nothing recorded in the span's first half");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A writer's file after `records`, committed.
+fn written(name: &str, records: Vec<Record>) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = temp_dir(name);
+    let path = dir.join("engine.db");
+    let mut writer = spawn_writer(&path);
+    writer.send(records);
+    writer.stop();
+    (dir, path)
+}
+
+fn container(id: &str, state: crate::model::ContainerState) -> Container {
+    let mut c = Container::new(id, format!("app-{id}"));
+    c.image = "busybox".into();
+    c.state = state;
+    c.networks.push(crate::model::NetworkAttachment {
+        name: "net".into(),
+        ip: None,
+        aliases: Vec::new(),
+    });
+    c
+}
+
+#[test]
+fn a_moment_is_rebuilt_from_the_frames_before_it() {
+    use crate::model::{ContainerState, Network};
+    let mut framer = frames::Framer::default();
+    let mut rows = Vec::new();
+    framer.network(&Network { name: "net".into(), ..Network::default() }, at(10), &mut rows);
+    framer.container(&container("a", ContainerState::Running), at(10), &mut rows);
+    framer.container(&container("b", ContainerState::Running), at(10), &mut rows);
+    framer.container(&container("a", ContainerState::Exited), at(20), &mut rows);
+    framer.container_removed("b", at(30), &mut rows);
+    let records = rows.into_iter().map(Record::Frame).collect();
+    let (dir, path) = written("moment", records);
+    let store = Store::open_for_reading(&path).ok().flatten().unwrap_or_else(|| panic!("opens"));
+    let state = |t: i64| -> Vec<(String, ContainerState)> {
+        let moment = read::moment(&store, at(t)).unwrap_or_else(|e| panic!("{e}"));
+        moment.containers.iter().map(|c| (c.id.clone(), c.state)).collect()
+    };
+    assert!(state(5).is_empty(), "nothing before the first frame");
+    assert_eq!(
+        state(15),
+        vec![("a".into(), ContainerState::Running), ("b".into(), ContainerState::Running)]
+    );
+    assert_eq!(
+        state(25),
+        vec![("a".into(), ContainerState::Exited), ("b".into(), ContainerState::Running)]
+    );
+    assert_eq!(state(35), vec![("a".into(), ContainerState::Exited)], "b was removed");
+    let moment = read::moment(&store, at(15)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(moment.networks.len(), 1);
+    let model = read::model_at(&Model::new("x", at(0)).hosts, vec![(0, moment)], at(15));
+    assert_eq!(model.network_members(0, "net"), vec!["app-a", "app-b"]);
+    // Retention keeps the newest frame before its cutoff: the state then.
+    expire(&store, &Retention { incidents: Duration::seconds(0), ..Retention::default() }, at(26))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        state(27),
+        vec![("a".into(), ContainerState::Exited), ("b".into(), ContainerState::Running)]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_new_session_writes_only_what_changed_since_the_last() {
+    use crate::model::ContainerState;
+    let mut framer = frames::Framer::default();
+    let mut rows = Vec::new();
+    framer.container(&container("a", ContainerState::Running), at(10), &mut rows);
+    let (dir, path) = written("sessions", rows.into_iter().map(Record::Frame).collect());
+    let store = Store::open_for_reading(&path).ok().flatten().unwrap_or_else(|| panic!("opens"));
+    let known = read::newest_frames(&store).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(known.len(), 2);
+    let mut framer = frames::Framer::with_known(known);
+    let mut rows = Vec::new();
+    framer.container(&container("a", ContainerState::Running), at(50), &mut rows);
+    assert!(rows.is_empty(), "{rows:?}");
+    framer.absent(frames::FrameKind::Container, &Default::default(), at(50), &mut rows);
+    assert_eq!(rows.len(), 1, "gone while nobody recorded: {rows:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}

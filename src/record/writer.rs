@@ -82,6 +82,7 @@ impl Writer {
                     news: Box::new(news),
                     failed: None,
                     series: HashMap::new(),
+                    subjects: HashMap::new(),
                 };
                 state.run(&receiver);
             })
@@ -140,6 +141,31 @@ struct Thread {
     failed: Option<String>,
     /// Each container's number in `series`, as written.
     series: HashMap<String, i64>,
+    /// Each framed subject's number in `subjects`, as written.
+    subjects: Subjects,
+}
+
+/// Numbers of framed subjects, by kind and key.
+type Subjects = HashMap<(i64, String), i64>;
+
+/// A subject's number in `subjects`, made the first time it is framed.
+fn subject_of(
+    tx: &Transaction<'_>,
+    known: &mut Subjects,
+    kind: i64,
+    key: &str,
+) -> rusqlite::Result<i64> {
+    if let Some(n) = known.get(&(kind, key.to_string())) {
+        return Ok(*n);
+    }
+    tx.execute("INSERT OR IGNORE INTO subjects (kind, key) VALUES (?1, ?2)", params![kind, key])?;
+    let n = tx.query_row(
+        "SELECT n FROM subjects WHERE kind = ?1 AND key = ?2",
+        params![kind, key],
+        |r| r.get(0),
+    )?;
+    known.insert((kind, key.to_string()), n);
+    Ok(n)
 }
 
 impl Thread {
@@ -175,7 +201,7 @@ impl Thread {
         let now = Utc::now();
         let result = (|| -> rusqlite::Result<()> {
             let tx = self.store.conn.transaction()?;
-            write(&tx, pending, &mut self.series)?;
+            write(&tx, pending, &mut self.series, &mut self.subjects)?;
             tx.execute(
                 "UPDATE sessions SET last_write = ?1, ended_at = ?2 WHERE id = ?3",
                 params![millis(now), ending.then(|| millis(now)), self.session],
@@ -206,6 +232,8 @@ impl Thread {
     }
 
     fn tidy(&mut self, now: DateTime<Utc>) {
+        // Retention may drop subjects: their numbers are looked up again.
+        self.subjects.clear();
         if let Err(e) = expire(&self.store, &self.retention, now) {
             tracing::warn!(error = %e, "record retention failed");
         }
@@ -242,7 +270,11 @@ fn write(
     tx: &Transaction<'_>,
     records: &[Record],
     series: &mut HashMap<String, i64>,
+    subjects: &mut Subjects,
 ) -> rusqlite::Result<()> {
+    let mut frame = tx.prepare(
+        "INSERT OR REPLACE INTO frames (subject, part, at, body) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     let mut event = tx.prepare(
         "INSERT INTO events (at, scope, subject_id, name, project, service, action, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -348,6 +380,10 @@ fn write(
                     excerpt_line.execute(params![id, n as i64, after, line])?;
                 }
             }
+            Record::Frame(f) => {
+                let n = subject_of(tx, subjects, f.kind.number(), &f.key)?;
+                frame.execute(params![n, f.part.number(), millis(f.at), f.body])?;
+            }
         }
     }
     Ok(())
@@ -391,6 +427,26 @@ fn delete_excerpts_before(tx: &Transaction<'_>, cutoff: i64) -> rusqlite::Result
         params![cutoff],
     )?;
     tx.execute("DELETE FROM excerpts WHERE at < ?1", params![cutoff])?;
+    delete_frames_before(tx, cutoff)
+}
+
+/// Frames older than `cutoff`, but for the newest of each subject before it: that
+/// one is still the state at the cutoff. Subjects removed before it go whole.
+fn delete_frames_before(tx: &Transaction<'_>, cutoff: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM frames WHERE at < ?1 AND at < (
+             SELECT max(g.at) FROM frames g
+             WHERE g.subject = frames.subject AND g.part = frames.part AND g.at < ?1)",
+        params![cutoff],
+    )?;
+    tx.execute(
+        "DELETE FROM frames WHERE subject IN (
+             SELECT f.subject FROM frames f
+             WHERE f.body IS NULL AND f.at < ?1
+               AND f.at = (SELECT max(g.at) FROM frames g WHERE g.subject = f.subject))",
+        params![cutoff],
+    )?;
+    tx.execute("DELETE FROM subjects WHERE n NOT IN (SELECT subject FROM frames)", [])?;
     Ok(())
 }
 

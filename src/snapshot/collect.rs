@@ -158,17 +158,36 @@ pub async fn snapshot(
     if !synced {
         return Ok(Outcome::NotListed);
     }
-    let now = Utc::now();
+    write(&args, project, view, model, Utc::now(), None)?;
+    Ok(Outcome::Written)
+}
+
+/// Writes the snapshot of `model` at `now` to stdout; `history` marks a moment of
+/// the record (`snapshot --at`).
+pub fn write(
+    args: &SnapshotArgs,
+    project: Option<String>,
+    view: TextView,
+    model: Model,
+    now: DateTime<Utc>,
+    history: Option<crate::ui::history::HistoryMode>,
+) -> Result<(), WriteError> {
     let mut stdout = std::io::stdout().lock();
     match args.format {
         Format::Json => {
             let options = JsonOptions { project: project.clone(), show_secrets: args.show_secrets };
-            serde_json::to_writer_pretty(&mut stdout, &document(&model, now, &options))?;
+            let mut document = document(&model, now, &options);
+            document.history = history.map(|h| super::json::HistoryJson {
+                at: h.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                caveat: h.caveat,
+            });
+            serde_json::to_writer_pretty(&mut stdout, &document)?;
             writeln!(stdout)?;
         }
         Format::Text | Format::Svg => {
             let TextView { pane, theme, keymap, container } = view;
             let mut app = App::new(model, theme, keymap, now);
+            app.history = history;
             app.pane = pane;
             match pane {
                 // Asked above, with the snapshot's own wait; drawing asks nothing.
@@ -199,7 +218,7 @@ pub async fn snapshot(
         }
     }
     stdout.flush()?;
-    Ok(Outcome::Written)
+    Ok(())
 }
 
 /// How long to wait for the next update: the stats wait once every engine is listed.

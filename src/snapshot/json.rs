@@ -45,6 +45,18 @@ pub struct Document {
     /// Each engine's disk usage, only when it was read (`--pane disk`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk: Option<Vec<super::disk_json::DiskJson>>,
+    /// Only with `snapshot --at`: the moment of the record this document shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryJson>,
+}
+
+/// The moment a `snapshot --at` shows, and what the record could not show of it.
+#[derive(Serialize)]
+pub struct HistoryJson {
+    pub at: String,
+    /// Words when the record holds less than the whole moment (not recorded then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -690,6 +702,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
         swarm: swarm(model, project),
         generated_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
         disk: super::disk_json::disk(model),
+        history: None,
     }
 }
 

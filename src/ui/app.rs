@@ -49,7 +49,8 @@ macro_rules! view_of {
             focused: true,
             title: $title,
             project: $app.project.as_deref(),
-            now: $app.now,
+            // In HISTORY, relative times are measured against the moment shown.
+            now: $app.history.as_ref().map_or($app.now, |h| h.at),
             offset: $app.offset,
         }
     };
@@ -114,6 +115,14 @@ pub struct App {
     /// The container a shell opens in once the inventory lists it (`--pane shell
     /// --container NAME`).
     pub shell_name: Option<String>,
+    /// The screen shows a moment of the record (the time cursor), when set.
+    pub history: Option<super::history::HistoryMode>,
+    /// The moment last asked of the record, until its answer comes.
+    pub history_asked: Option<DateTime<Utc>>,
+    /// Moments the run loop should read from the record.
+    pub history_asks: Vec<DateTime<Utc>>,
+    /// Whether an engine has a record the time cursor can read.
+    pub has_record: bool,
     /// Where each running shell takes its keys, by session.
     shell_inputs: HashMap<u64, mpsc::UnboundedSender<ShellInput>>,
     /// Keys typed while a shell was starting, sent when it runs.
@@ -174,6 +183,10 @@ impl App {
             processes_watch: None,
             hyperlinks: false,
             shell_name: None,
+            history: None,
+            history_asked: None,
+            history_asks: Vec::new(),
+            has_record: false,
             shell_inputs: HashMap::new(),
             shell_waiting: Vec::new(),
             prune_wanted: None,
@@ -192,6 +205,8 @@ impl App {
 
     /// Folds in an update from engine `host` and says how soon to redraw.
     pub fn apply_from(&mut self, host: crate::model::HostId, update: Update) -> Redraw {
+        // The past on screen does not move: the live state takes the update.
+        let Err(update) = self.apply_to_parked(host, update) else { return Redraw::No };
         if let Update::ActionDone(result) = &update
             && !self.bulk_answer(result)
         {
@@ -303,7 +318,7 @@ impl App {
 
     /// Asks for the Stats pane's longer span from the record, when it wants one.
     pub fn ask_series(&mut self) {
-        if self.pane != PaneId::Stats {
+        if self.pane != PaneId::Stats || self.in_history() {
             return;
         }
         self.sync();
@@ -473,6 +488,9 @@ impl App {
             }
             return true;
         }
+        if let Some(redraw) = self.history_act(action) {
+            return redraw;
+        }
         match self.pane_act(action) {
             Handled::Redraw => return true,
             Handled::Quiet => return false,
@@ -484,6 +502,7 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.show_help = true,
+            Action::Back if self.in_history() => return self.go_live(),
             Action::Back => {
                 if self.project.is_none() {
                     return false;
@@ -495,9 +514,10 @@ impl App {
                 let index = all.iter().position(|p| *p == self.pane).unwrap_or(0);
                 let step = if action == Action::NextPane { 1 } else { all.len() - 1 };
                 // Panes without a tab are passed by.
-                let next = (1..all.len())
-                    .map(|n| all[(index + n * step) % all.len()])
-                    .find(|p| self.panes.get(*p).has_tab(&self.model));
+                let next = (1..all.len()).map(|n| all[(index + n * step) % all.len()]).find(|p| {
+                    self.panes.get(*p).has_tab(&self.model)
+                        && (!self.in_history() || super::history::HISTORY_PANES.contains(p))
+                });
                 return next.is_some_and(|pane| self.show_pane(pane));
             }
             Action::ToggleDetail => {
@@ -850,6 +870,13 @@ impl App {
                 }
             })
             .collect();
+        for (name, arg, what) in super::overlay::COMMANDS {
+            entries.push(Entry {
+                label: format!("{name} {arg} · {what}"),
+                kind: "command",
+                item: PaletteItem::Command { name, arg: String::new() },
+            });
+        }
         for c in self.model.containers.values() {
             entries.push(Entry {
                 label: format!("{} · {} · {}", c.name, c.image, c.state.as_str()),
@@ -927,6 +954,10 @@ impl App {
                         self.show_pane(PaneId::Containers);
                         self.panes.containers.select_container(&id);
                     }
+                    PaletteItem::Command { name: "goto", arg } => {
+                        self.goto(&arg);
+                    }
+                    PaletteItem::Command { .. } => {}
                 }
                 true
             }
@@ -1022,8 +1053,8 @@ impl App {
     }
 
     fn count_problems(&mut self) {
-        self.problem_count =
-            self.derived.problems(&self.model, self.project.as_deref(), self.now).len();
+        let now = self.cursor_now();
+        self.problem_count = self.derived.problems(&self.model, self.project.as_deref(), now).len();
     }
 }
 

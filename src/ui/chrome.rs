@@ -28,7 +28,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     // cut in the middle of a word.
     let engine = &model.host(0).engine;
     let left_at = |level: u8| {
-        let mut left = vec![Span::styled(" ⚓ portolan ", theme.style(Slot::HeaderBrand))];
+        let mut left = vec![brand(app, " ⚓ portolan ")];
         let endpoint = if level < 3 {
             engine.endpoint.to_string()
         } else {
@@ -238,6 +238,15 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) -> Vec<(std::ops::Range<u1
     columns
 }
 
+/// The header's first words: portolan's name, or in HISTORY the word itself, so
+/// that the past is never taken for now.
+fn brand<'a>(app: &App, words: &'a str) -> Span<'a> {
+    if app.history.is_some() {
+        return Span::styled(" HISTORY ", app.theme.style(Slot::History));
+    }
+    Span::styled(words, app.theme.style(Slot::HeaderBrand))
+}
+
 /// The header with several engines: one entry per engine (whether it answers and
 /// what runs there), then the totals; made shorter step by step until it fits.
 fn hosts_header(frame: &mut Frame, area: Rect, app: &App) {
@@ -247,7 +256,7 @@ fn hosts_header(frame: &mut Frame, area: Rect, app: &App) {
     let width = usize::from(area.width);
     let build = |level: u8| {
         let brand = if level >= 2 { " ⚓ " } else { " ⚓ portolan " };
-        let mut spans = vec![Span::styled(brand, theme.style(Slot::HeaderBrand))];
+        let mut spans = vec![self::brand(app, brand)];
         for (id, host) in model.hosts.iter().enumerate() {
             spans.push(Span::styled(" ", theme.style(Slot::Header)));
             spans.extend(host_spans(app, id, host, level));
@@ -397,12 +406,17 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         if let Some(project) = &project {
             hint(Action::NextProject, &format!("project: {project}"));
         }
+        if app.history.is_some() {
+            hint(Action::Live, "live");
+            hint(Action::HistoryBack, "-1 min");
+            hint(Action::HistoryForward, "+1 min");
+        }
         hint(Action::NextPane, "pane");
         hint(Action::Down, "select");
         for (action, words) in app.panes.get(app.pane).hints() {
             hint(action, words);
         }
-        if !app.read_only {
+        if !app.read_only && app.history.is_none() {
             hint(Action::Actions, "actions");
         }
         if project.is_none() {
@@ -412,6 +426,19 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     // What is going on comes before the key hints: at 80 columns the hints are what
     // gets cut. Work under way first, then the last action's result, then warnings.
     let mut status: Vec<Span> = Vec::new();
+    if let Some(history) = &app.history {
+        let at = history.at.with_timezone(&app.offset).format("%Y-%m-%d %H:%M:%S");
+        status
+            .push(Span::styled(format!(" HISTORY {at} · read-only "), theme.style(Slot::History)));
+        if let Some(caveat) = &history.caveat {
+            status
+                .push(Span::styled(format!(" {} ", one_line(caveat)), theme.style(Slot::Warning)));
+        }
+    } else if let Some(asked) = app.history_asked {
+        let at = asked.with_timezone(&app.offset).format("%H:%M:%S");
+        status
+            .push(Span::styled(format!(" reading the record at {at}… "), theme.style(Slot::Muted)));
+    }
     if app.read_only {
         status.push(Span::styled(" READ-ONLY ", theme.style(Slot::Warning)));
     }

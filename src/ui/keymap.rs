@@ -141,6 +141,16 @@ pub enum Action {
     Prune,
     /// Show the compose pane (compose commands and image updates, their output).
     PaneCompose,
+    /// The time cursor: one minute back (HISTORY mode, from the record).
+    HistoryBack,
+    /// The time cursor: one minute forward (past now: live again).
+    HistoryForward,
+    /// The time cursor: ten minutes back.
+    HistoryBackMore,
+    /// The time cursor: ten minutes forward.
+    HistoryForwardMore,
+    /// Leave HISTORY mode: the live state again.
+    Live,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -228,6 +238,11 @@ action_names! {
     PaneDisk => "pane_disk",
     Prune => "prune",
     PaneCompose => "pane_compose",
+    HistoryBack => "history_back",
+    HistoryForward => "history_forward",
+    HistoryBackMore => "history_back_more",
+    HistoryForwardMore => "history_forward_more",
+    Live => "live",
 }
 
 impl fmt::Display for Action {
@@ -337,6 +352,11 @@ impl Action {
             Action::PaneDisk => "disk: what images, containers, volumes and build cache take",
             Action::Prune => "disk: prune, with a preview of exactly what goes and what it frees",
             Action::PaneCompose => "compose: compose commands and image updates, with their output",
+            Action::HistoryBack => "time cursor: one minute back (HISTORY, from the record)",
+            Action::HistoryForward => "time cursor: one minute forward",
+            Action::HistoryBackMore => "time cursor: ten minutes back",
+            Action::HistoryForwardMore => "time cursor: ten minutes forward",
+            Action::Live => "leave HISTORY: back to the live state",
         }
     }
 }
@@ -418,6 +438,11 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("U", Action::PaneDisk),
     ("R", Action::Prune),
     ("C", Action::PaneCompose),
+    ("[", Action::HistoryBack),
+    ("]", Action::HistoryForward),
+    ("{", Action::HistoryBackMore),
+    ("}", Action::HistoryForwardMore),
+    ("L", Action::Live),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

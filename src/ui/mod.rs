@@ -4,6 +4,7 @@
 pub mod app;
 pub mod chrome;
 pub mod exec;
+pub mod history;
 pub mod hyperlink;
 pub mod input;
 pub mod keymap;
@@ -170,6 +171,9 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
     let Recorded { mut recording, mut news, paths } = recorded;
     // Reads of the record run on blocking threads and answer here.
     let (series_tx, mut series_rx) = tokio::sync::mpsc::unbounded_channel();
+    // The time cursor's moments, read the same way.
+    let (history_tx, mut history_rx) = tokio::sync::mpsc::unbounded_channel();
+    app.has_record = paths.iter().any(Option::is_some);
     let mut record_tick = tokio::time::interval(TICK);
     record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let writing = recording.is_writing();
@@ -206,6 +210,15 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
                     Utc::now(),
                 );
                 let _ = answers.send((ask.host, series));
+            });
+        }
+        for at in std::mem::take(&mut app.history_asks) {
+            let paths = paths.clone();
+            let hosts = app.live_model().hosts.clone();
+            let (offset, answers) = (app.offset, history_tx.clone());
+            tokio::task::spawn_blocking(move || {
+                let result = crate::record::read::rewind(&paths, &hosts, at, offset);
+                let _ = answers.send(history::HistoryRead { at, result });
             });
         }
         for command in app.pending.drain(..) {
@@ -271,14 +284,15 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
                         Redraw::Soon => soft = true,
                         Redraw::No => {}
                     };
-                    recording.observe(host, &update, &app.model, Utc::now());
+                    // The recorder reads the live state, even while the past is shown.
+                    recording.observe(host, &update, app.live_model(), Utc::now());
                     mark(app.apply_from(host, update));
-                    recording.after_apply(host, &app.model);
+                    recording.after_apply(host, app.live_model());
                     // Drain a burst before drawing once.
                     while let Ok((host, update)) = engine.updates.try_recv() {
-                        recording.observe(host, &update, &app.model, Utc::now());
+                        recording.observe(host, &update, app.live_model(), Utc::now());
                         mark(app.apply_from(host, update));
-                        recording.after_apply(host, &app.model);
+                        recording.after_apply(host, app.live_model());
                     }
                 }
                 None => engine_open = false,
@@ -316,7 +330,8 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
                 Some(_) => {}
                 None => break,
             },
-            _ = record_tick.tick(), if writing => recording.tick(&app.model, Utc::now()),
+            _ = record_tick.tick(), if writing => recording.tick(app.live_model(), Utc::now()),
+            Some(read) = history_rx.recv() => dirty |= app.history_read(read),
             Some((host, series)) = series_rx.recv() => {
                 let update = crate::model::Update::RecordedSeries(Box::new(series));
                 if app.apply_from(host, update) != Redraw::No {

@@ -77,8 +77,21 @@ impl MenuExtra {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteItem {
     Action(Action),
-    Container { id: String },
+    Container {
+        id: String,
+    },
+    /// A command typed with its argument (`goto 03:10`); picked without one, the
+    /// palette asks for it.
+    Command {
+        name: &'static str,
+        arg: String,
+    },
 }
+
+/// Commands the palette takes typed with an argument: name, what the argument is,
+/// what it does.
+pub const COMMANDS: &[(&str, &str, &str)] =
+    &[("goto", "TIME", "rewind the panes to a moment: 03:10, -15m, 2026-12-05 03:10:00")];
 
 #[derive(Debug, Clone)]
 pub enum Overlay {
@@ -458,6 +471,14 @@ impl Palette {
         Palette { query: String::new(), entries, selected: 0 }
     }
 
+    /// A command typed with its argument: `goto 03:10`.
+    pub fn typed_command(&self) -> Option<(&'static str, String)> {
+        let query = self.query.trim_start();
+        let (word, arg) = query.split_once(' ')?;
+        let (name, _, _) = COMMANDS.iter().find(|(name, _, _)| name.eq_ignore_ascii_case(word))?;
+        Some((name, arg.trim().to_string()))
+    }
+
     /// Entries matching the query, best first.
     pub fn matches(&self) -> Vec<&Entry> {
         let mut scored: Vec<(i64, &Entry)> = self
@@ -471,10 +492,21 @@ impl Palette {
 
     fn key(&mut self, key: &KeyEvent) -> Outcome {
         match key.code {
-            KeyCode::Enter => match self.matches().get(self.selected) {
-                Some(entry) => Outcome::Palette(entry.item.clone()),
-                None => Outcome::Cancelled,
-            },
+            KeyCode::Enter => {
+                if let Some((name, arg)) = self.typed_command() {
+                    return Outcome::Palette(PaletteItem::Command { name, arg });
+                }
+                match self.matches().get(self.selected).map(|e| e.item.clone()) {
+                    // A command needs its argument: it is typed after the name.
+                    Some(PaletteItem::Command { name, arg }) if arg.is_empty() => {
+                        self.query = format!("{name} ");
+                        self.selected = 0;
+                        Outcome::Open(true)
+                    }
+                    Some(item) => Outcome::Palette(item),
+                    None => Outcome::Cancelled,
+                }
+            }
             KeyCode::Up => {
                 self.selected = self.selected.saturating_sub(1);
                 Outcome::Open(true)
@@ -512,6 +544,26 @@ impl Palette {
             Span::styled(format!("{}▏", one_line(&self.query)), theme.style(Slot::Value)),
             Span::styled(format!("  {} matches", matches.len()), theme.style(Slot::Muted)),
         ])];
+        if let Some((name, arg)) = self.typed_command() {
+            let what = COMMANDS.iter().find(|(n, _, _)| *n == name).map_or("", |c| c.2);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<10}", "command"), theme.style(Slot::Muted)),
+                Span::styled(format!("{name} {}", one_line(&arg)), theme.style(Slot::Selection)),
+            ]));
+            lines
+                .push(Line::from(Span::styled(format!("enter: {what}"), theme.style(Slot::Muted))));
+            frame.render_widget(Clear, popup);
+            frame.render_widget(
+                Paragraph::new(lines).style(theme.style(Slot::Overlay)).block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .border_style(theme.border(true))
+                        .title(Span::styled(" Command palette ", theme.title(true))),
+                ),
+                popup,
+            );
+            return;
+        }
         let visible = height.saturating_sub(3) as usize;
         let start = self.selected.saturating_sub(visible.saturating_sub(1));
         for (i, entry) in matches.iter().enumerate().skip(start).take(visible) {
@@ -574,6 +626,32 @@ mod tests {
 
     fn press(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn a_command_is_typed_with_its_argument_or_asks_for_it() {
+        let entries = vec![Entry {
+            label: "goto TIME · rewind".into(),
+            kind: "command",
+            item: PaletteItem::Command { name: "goto", arg: String::new() },
+        }];
+        let mut palette = Palette::new(entries);
+        for c in "goto".chars() {
+            palette.key(&press(KeyCode::Char(c)));
+        }
+        assert_eq!(palette.key(&press(KeyCode::Enter)), Outcome::Open(true));
+        assert_eq!(palette.query, "goto ", "picked without an argument: it is asked for");
+        for c in "-15m".chars() {
+            palette.key(&press(KeyCode::Char(c)));
+        }
+        assert_eq!(
+            palette.key(&press(KeyCode::Enter)),
+            Outcome::Palette(PaletteItem::Command { name: "goto", arg: "-15m".into() })
+        );
+        palette.query = "goto 2026-12-05 03:10:00".into();
+        assert_eq!(palette.typed_command(), Some(("goto", "2026-12-05 03:10:00".into())));
+        palette.query = "gotcha".into();
+        assert_eq!(palette.typed_command(), None);
     }
 
     #[test]

@@ -88,6 +88,7 @@ slots! {
     MapEdgeIngress => "map.edge.ingress",
     MapEdgeRoute => "map.edge.route",
     MapEdgeBroken => "map.edge.broken",
+    History => "history",
 }
 
 pub const BUILT_IN: &[(&str, &str)] = &[
