@@ -399,6 +399,10 @@ async fn pull(docker: &Docker, reference: &str, report: &Reporter) -> Result<(),
     Ok(())
 }
 
+/// Where [`create_body`] leaves the networks to connect after the create (taken out
+/// before the body is sent).
+const MORE_NETWORKS: &str = "PortolanMoreNetworks";
+
 /// The body that creates a container like `old` from `image`: its own settings kept,
 /// what it only inherited from its old image left out so the new image's apply.
 pub fn create_body(
@@ -478,10 +482,27 @@ pub fn create_body(
             }
             endpoints.insert(network, Value::Object(endpoint));
         }
-        if !endpoints.is_empty() {
+        // Engines before API 1.44 take one network at create: the one the host
+        // config names first, the others are connected before the start.
+        let primary = old
+            .pointer("/HostConfig/NetworkMode")
+            .and_then(Value::as_str)
+            .filter(|mode| endpoints.contains_key(*mode))
+            .map(String::from)
+            .or_else(|| endpoints.keys().next().cloned());
+        if let Some(primary) = primary {
+            let mut first = Map::new();
+            if let Some(settings) = endpoints.get(&primary) {
+                first.insert(primary.clone(), settings.clone());
+            }
             let mut networking = Map::new();
-            networking.insert("EndpointsConfig".into(), Value::Object(endpoints));
+            networking.insert("EndpointsConfig".into(), Value::Object(first));
             object.insert("NetworkingConfig".into(), Value::Object(networking));
+            let others: Map<String, Value> =
+                endpoints.into_iter().filter(|(name, _)| *name != primary).collect();
+            if !others.is_empty() {
+                object.insert(MORE_NETWORKS.into(), Value::Object(others));
+            }
         }
     }
     config
@@ -527,7 +548,12 @@ async fn via_api(
         .ok()
         .and_then(|i| serde_json::to_value(i.config).ok())
         .unwrap_or(serde_json::Value::Null);
-    let body = create_body(&old_json, &image_config, reference);
+    let mut body = create_body(&old_json, &image_config, reference);
+    let more_networks = body
+        .as_object_mut()
+        .and_then(|o| o.remove(MORE_NETWORKS))
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
     let body: bollard::models::ContainerCreateBody = serde_json::from_value(body)
         .map_err(|e| format!("cannot repeat its configuration: {e}"))?;
     let was_running = old.state.as_ref().and_then(|s| s.running).unwrap_or(false);
@@ -550,6 +576,20 @@ async fn via_api(
             return Err(format!("could not create the new container ({why}): rolled back"));
         }
     };
+    for (network, settings) in more_networks {
+        report.step(format!("connecting {name} to {network}")).await;
+        let settings: bollard::models::EndpointSettings =
+            serde_json::from_value(settings).unwrap_or_default();
+        let request = bollard::models::NetworkConnectRequest {
+            container: new_id.clone(),
+            endpoint_config: Some(settings),
+        };
+        if let Err(error) = docker.connect_network(&network, request).await {
+            let why = engine(error);
+            restore(docker, &old_id, Some(&new_id), name, was_running, report).await;
+            return Err(format!("could not connect it to {network} ({why}): rolled back"));
+        }
+    }
     report.step(format!("starting {name}")).await;
     if let Err(error) = docker.start_container(&new_id, None).await {
         let why = engine(error);
@@ -807,8 +847,11 @@ mod tests {
                 "Healthcheck": {"Test": ["CMD", "true"]},
                 "Labels": {"from.image": "1", "portolan.test": "x"}
             },
-            "HostConfig": {"RestartPolicy": {"Name": "always"}},
-            "NetworkSettings": {"Networks": {"bridge": {"Aliases": ["0123456789ab", "web"], "NetworkID": "n"}}}
+            "HostConfig": {"RestartPolicy": {"Name": "always"}, "NetworkMode": "bridge"},
+            "NetworkSettings": {"Networks": {
+                "bridge": {"Aliases": ["0123456789ab", "web"], "NetworkID": "n"},
+                "backend": {"Aliases": ["api"]}
+            }}
         });
         let image = serde_json::json!({
             "Env": ["PATH=/bin"],
@@ -825,6 +868,9 @@ mod tests {
         let bridge = &body["NetworkingConfig"]["EndpointsConfig"]["bridge"];
         assert_eq!(bridge["Aliases"], serde_json::json!(["web"]));
         assert!(bridge.get("NetworkID").is_none());
+        let created = body["NetworkingConfig"]["EndpointsConfig"].as_object().map(|o| o.len());
+        assert_eq!(created, Some(1), "one network at create: {body}");
+        assert_eq!(body[MORE_NETWORKS]["backend"]["Aliases"], serde_json::json!(["api"]));
     }
 
     #[test]
