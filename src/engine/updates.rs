@@ -456,7 +456,9 @@ pub fn create_body(
         }
         object.insert("Image".into(), Value::String(image.to_string()));
         if let Some(host_config) = old.get("HostConfig") {
-            object.insert("HostConfig".into(), host_config.clone());
+            let mut host_config = host_config.clone();
+            keep_anonymous_volumes(old, &mut host_config);
+            object.insert("HostConfig".into(), host_config);
         }
         let networks = old
             .pointer("/NetworkSettings/Networks")
@@ -508,6 +510,45 @@ pub fn create_body(
     config
 }
 
+/// Volumes the old container has that its configuration does not name (an image's
+/// `VOLUME`, `-v /path`): the new container mounts the same ones, so their data
+/// carries over instead of starting empty.
+fn keep_anonymous_volumes(old: &serde_json::Value, host_config: &mut serde_json::Value) {
+    use serde_json::Value;
+    let binds: Vec<String> = host_config
+        .get("Binds")
+        .and_then(Value::as_array)
+        .map(|b| b.iter().filter_map(Value::as_str).map(String::from).collect())
+        .unwrap_or_default();
+    let mut targets: Vec<String> =
+        binds.iter().filter_map(|b| b.split(':').nth(1)).map(String::from).collect();
+    if let Some(mounts) = host_config.get("Mounts").and_then(Value::as_array) {
+        targets.extend(mounts.iter().filter_map(|m| m.get("Target")?.as_str()).map(String::from));
+    }
+    let mut more = Vec::new();
+    for mount in old.get("Mounts").and_then(Value::as_array).into_iter().flatten() {
+        let field = |k: &str| mount.get(k).and_then(Value::as_str).unwrap_or_default();
+        if field("Type") != "volume" || field("Name").is_empty() {
+            continue;
+        }
+        let destination = field("Destination");
+        if destination.is_empty() || targets.iter().any(|t| t == destination) {
+            continue;
+        }
+        let read_only = mount.get("RW").and_then(Value::as_bool) == Some(false);
+        let suffix = if read_only { ":ro" } else { "" };
+        more.push(Value::String(format!("{}:{destination}{suffix}", field("Name"))));
+    }
+    if more.is_empty() {
+        return;
+    }
+    if let Some(object) = host_config.as_object_mut() {
+        let mut all: Vec<Value> = binds.into_iter().map(Value::String).collect();
+        all.extend(more);
+        object.insert("Binds".into(), Value::Array(all));
+    }
+}
+
 async fn rename(docker: &Docker, id: &str, name: &str) -> Result<(), String> {
     use bollard::query_parameters::RenameContainerOptions;
     let options = RenameContainerOptions { name: name.to_string() };
@@ -556,6 +597,12 @@ async fn via_api(
         .unwrap_or_default();
     let body: bollard::models::ContainerCreateBody = serde_json::from_value(body)
         .map_err(|e| format!("cannot repeat its configuration: {e}"))?;
+    if old.host_config.as_ref().and_then(|h| h.auto_remove) == Some(true) {
+        return Err(format!(
+            "{name} was started with --rm: stopping it would remove it, and with it the \
+             way back; re-create it yourself with the new image"
+        ));
+    }
     let was_running = old.state.as_ref().and_then(|s| s.running).unwrap_or(false);
     let parked = format!("{name}{OLD_SUFFIX}");
     report.step(format!("renaming {name} to {parked}")).await;
@@ -847,7 +894,13 @@ mod tests {
                 "Healthcheck": {"Test": ["CMD", "true"]},
                 "Labels": {"from.image": "1", "portolan.test": "x"}
             },
-            "HostConfig": {"RestartPolicy": {"Name": "always"}, "NetworkMode": "bridge"},
+            "HostConfig": {"RestartPolicy": {"Name": "always"}, "NetworkMode": "bridge",
+                           "Binds": ["data:/data"]},
+            "Mounts": [
+                {"Type": "volume", "Name": "data", "Destination": "/data", "RW": true},
+                {"Type": "volume", "Name": "0f0f0f", "Destination": "/cache", "RW": true},
+                {"Type": "bind", "Source": "/etc/x", "Destination": "/x", "RW": false}
+            ],
             "NetworkSettings": {"Networks": {
                 "bridge": {"Aliases": ["0123456789ab", "web"], "NetworkID": "n"},
                 "backend": {"Aliases": ["api"]}
@@ -865,6 +918,11 @@ mod tests {
         assert!(body.get("Hostname").is_none());
         assert_eq!(body["Labels"], serde_json::json!({"portolan.test": "x"}));
         assert_eq!(body["HostConfig"]["RestartPolicy"]["Name"], "always");
+        assert_eq!(
+            body["HostConfig"]["Binds"],
+            serde_json::json!(["data:/data", "0f0f0f:/cache"]),
+            "the anonymous volume carries over"
+        );
         let bridge = &body["NetworkingConfig"]["EndpointsConfig"]["bridge"];
         assert_eq!(bridge["Aliases"], serde_json::json!(["web"]));
         assert!(bridge.get("NetworkID").is_none());
