@@ -75,6 +75,13 @@ struct Images(Vec<String>);
 impl Drop for Images {
     fn drop(&mut self) {
         for image in &self.0 {
+            // Its containers first (they are the test's own: the images are unique to
+            // it), or the image is in use and stays.
+            let filter = format!("ancestor={image}");
+            let users = docker(&["ps", "-aq", "--filter", &filter]);
+            for id in String::from_utf8_lossy(&users.stdout).split_whitespace() {
+                let _ = docker(&["rm", "-f", id]);
+            }
             let _ = docker(&["rmi", "-f", image]);
         }
     }
