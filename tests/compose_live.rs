@@ -189,8 +189,39 @@ async fn a_service_is_re_created_after_an_edit_and_its_output_streams() {
     let env = docker_ok(&["inspect", "--format", "{{json .Config.Env}}", &web_after]);
     assert!(env.contains("GREETING=two"), "{env}");
 
+    // A project whose files are not on this machine is refused in words, not run.
+    let mut elsewhere = portolan::model::compose_runs::ComposeTarget::of(
+        watch.model.containers.get(&db_before).unwrap(),
+        false,
+    )
+    .unwrap();
+    elsewhere.working_dir = Some("/srv/on-another-machine".into());
+    let refused = watch.model.runs.reserve();
+    let request = portolan::engine::compose_cli::ComposeRequest {
+        run: refused,
+        verb: portolan::model::compose_runs::ComposeVerb::Up,
+        target: elsewhere,
+    };
+    watch.handle.command(EngineCommand::Compose { host: 0, request });
+    watch
+        .wait("the refusal", Duration::from_secs(20), |m| {
+            m.runs.get(refused).is_some_and(|r| r.end.is_some())
+        })
+        .await;
+    let end = watch.model.runs.get(refused).unwrap().end.clone().unwrap();
+    assert!(!end.ok);
+    assert!(
+        end.status.starts_with("refused: the directory of service db of project")
+            && end.status.contains("/srv/on-another-machine, is not on this machine"),
+        "{}",
+        end.status
+    );
+    assert_eq!(container_id(&name, "db"), db_before, "nothing ran");
+
     // The pane shows it.
     app.model = watch.model.clone();
+    app.panes.compose.follow_latest();
+    app.act(Action::Down);
     let text = portolan::ui::buffer_to_text(&portolan::ui::render_buffer(&mut app, 120, 40));
     assert!(text.contains("exit status 0") && text.contains("Recreating"), "{text}");
     watch.stop().await;

@@ -801,3 +801,64 @@ fn a_shell_in_a_pane_types_switches_tabs_and_keeps_hostile_bytes_in_the_pane() {
     assert!(raw.matches("\u{1b}[?1049h").count() <= 1, "one alternate screen, portolan's");
     assert_restored(&tmux);
 }
+
+/// A compose v1 project of the test's own, down with its volumes on drop.
+struct ComposeProject {
+    name: String,
+    dir: std::path::PathBuf,
+}
+
+impl ComposeProject {
+    fn compose(&self, args: &[&str]) -> std::process::Output {
+        Command::new("docker-compose")
+            .args(["-p", &self.name, "-f"])
+            .arg(self.dir.join("docker-compose.yml"))
+            .args(args)
+            .output()
+            .expect("docker-compose runs (scripts/setup installs it)")
+    }
+}
+
+impl Drop for ComposeProject {
+    fn drop(&mut self) {
+        let _ = self.compose(&["down", "-v", "-t", "1"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn a_compose_service_is_re_created_from_the_menu_and_its_output_shows() {
+    let fx = support::Fixture::new("e2ecompose");
+    let name: String =
+        fx.name("p").to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+    let project = ComposeProject { dir: std::env::temp_dir().join(&name), name: name.clone() };
+    std::fs::create_dir_all(&project.dir).unwrap();
+    let text = format!(
+        "version: \"2.4\"\nservices:\n  web:\n    image: {image}\n    command: [\"sleep\", \"3600\"]\n    \
+         stop_signal: SIGKILL\n    labels:\n      {label}: \"{run}\"\nnetworks:\n  default:\n    \
+         labels:\n      {label}: \"{run}\"\n",
+        image = fx.image,
+        label = support::LABEL,
+        run = fx.run
+    );
+    std::fs::write(project.dir.join("docker-compose.yml"), text).unwrap();
+    let up = project.compose(&["up", "-d"]);
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+
+    let tmux = Tmux::start("compose", 120, 40, &[], &format!("--pane containers --project {name}"));
+    tmux.wait_for("the service", Duration::from_secs(10), |s| s.contains("● web"));
+    tmux.keys(&["a"]);
+    tmux.wait_for("the compose verbs", Duration::from_secs(5), |s| s.contains("C re-create"));
+    tmux.keys(&["C"]);
+    tmux.wait_for("the question", Duration::from_secs(5), |s| {
+        s.contains(&format!("Re-create service web of project {name}?"))
+    });
+    tmux.keys(&["y"]);
+    let screen = tmux
+        .wait_for("the run's end", Duration::from_secs(60), |s| s.contains("exit status 0 · took"));
+    assert!(screen.contains("Compose · 1 run") && screen.contains("$ DOCKER_HOST="), "{screen}");
+    assert!(screen.contains(&format!("Recreating {name}_web_1")), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
+    assert_restored(&tmux);
+}

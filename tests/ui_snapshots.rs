@@ -588,6 +588,24 @@ fn compose_pane_shows_the_command_its_output_and_its_status() {
 }
 
 #[test]
+fn an_update_found_shows_in_the_table_and_the_detail() {
+    use portolan::model::image_updates::{UpdateCheck, Verdict};
+    let mut app = on(PaneId::Containers, "dark");
+    let verdict = Verdict::Available {
+        local: Some("sha256:5e1f00aa1b2c3d".into()),
+        remote: "sha256:9c0ffee1234567".into(),
+    };
+    let check =
+        UpdateCheck { id: "aaaaaaaaaaaa1".into(), image: "shop/api:2".into(), at: t(0), verdict };
+    app.apply(Update::UpdatesChecked(vec![check]));
+    let text = buffer_to_text(&render_buffer(&mut app, 160, 50));
+    assert!(text.contains("api ↑update"), "{text}");
+    app.act(portolan::ui::keymap::Action::ToggleDetail);
+    let text = buffer_to_text(&render_buffer(&mut app, 160, 50));
+    assert!(text.contains("update available (sha256:9c0ffee12345)"), "{text}");
+}
+
+#[test]
 fn every_pane_at_80x24_and_120x40() {
     for pane in PaneId::ALL {
         for (w, h) in [(80u16, 24u16), (120, 40)] {

@@ -75,6 +75,13 @@ struct Images(Vec<String>);
 impl Drop for Images {
     fn drop(&mut self) {
         for image in &self.0 {
+            // Its containers first (they are the test's own: the images are unique to
+            // it), or the image is in use and stays.
+            let filter = format!("ancestor={image}");
+            let users = docker(&["ps", "-aq", "--filter", &filter]);
+            for id in String::from_utf8_lossy(&users.stdout).split_whitespace() {
+                let _ = docker(&["rm", "-f", id]);
+            }
             let _ = docker(&["rmi", "-f", image]);
         }
     }
@@ -299,5 +306,104 @@ async fn no_registry_reachable_is_said_once_in_words() {
     let summary = image_updates::summary(&checks);
     assert_eq!(summary.matches("no registry reachable").count(), 1, "{summary}");
     assert!(summary.contains(&format!("127.0.0.1:{dead}")), "{summary}");
+    watch.stop().await;
+}
+
+/// A compose v1 project of one service on the registry's image, down on drop.
+struct Project {
+    name: String,
+    dir: PathBuf,
+}
+
+impl Project {
+    fn compose(&self, args: &[&str]) -> std::process::Output {
+        Command::new("docker-compose")
+            .args(["-p", &self.name, "-f"])
+            .arg(self.dir.join("docker-compose.yml"))
+            .args(args)
+            .output()
+            .expect("docker-compose runs (scripts/setup installs it)")
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = self.compose(&["down", "-v", "-t", "1"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn service_container(project: &str) -> String {
+    docker_ok(&[
+        "ps",
+        "-q",
+        "--no-trunc",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--filter",
+        "label=com.docker.compose.service=app",
+    ])
+}
+
+#[tokio::test]
+async fn a_compose_service_is_updated_through_compose_and_rolled_back_by_retagging() {
+    let fx = Fixture::new("updcompose");
+    let registry = Registry::start(&fx.name("reg"));
+    let repo = format!("127.0.0.1:{}/portolan-upd-{}", registry.port, fx.run.to_lowercase());
+    let reference = format!("{repo}:latest");
+    let mut images = Images(vec![reference.clone()]);
+    let v1 = push_version(&fx, &reference, "v1", "true");
+    images.0.push(v1);
+
+    let name: String =
+        fx.name("p").to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+    let dir = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let project = Project { name: name.clone(), dir };
+    let file = format!(
+        "version: \"2.4\"\nservices:\n  app:\n    image: {reference}\n    labels:\n      \
+         {LABEL}: \"{run}\"\nnetworks:\n  default:\n    labels:\n      {LABEL}: \"{run}\"\n",
+        run = fx.run
+    );
+    std::fs::write(project.dir.join("docker-compose.yml"), file).unwrap();
+    let up = project.compose(&["up", "-d"]);
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let old_id = service_container(&name);
+    wait_healthy(&old_id);
+
+    let v2 = push_version(&fx, &reference, "v2", "true");
+    images.0.push(v2.clone());
+    let mut watch = Watch::start().await;
+    let id = old_id.clone();
+    watch
+        .wait("the service's container", Duration::from_secs(20), |m| {
+            m.containers.get(&id).is_some_and(|c| c.compose.is_some())
+        })
+        .await;
+    assert!(check(&mut watch, &old_id).await.is_available());
+    let (end, lines) = update(&mut watch, &old_id).await;
+    assert!(end.ok, "{}: {lines:#?}", end.status);
+    assert!(
+        lines.iter().any(|l| l.contains("docker-compose -p") && l.contains("up -d --no-deps app")),
+        "{lines:#?}"
+    );
+    let new_id = service_container(&name);
+    assert_ne!(new_id, old_id, "compose re-created it");
+    assert_eq!(inspect(&new_id, "{{.Image}}"), v2);
+    assert_eq!(inspect(&new_id, "{{.State.Health.Status}}"), "healthy");
+
+    let v3 = push_version(&fx, &reference, "v3", "false");
+    images.0.push(v3);
+    let id = new_id.clone();
+    watch
+        .wait("the new container", Duration::from_secs(20), |m| m.containers.contains_key(&id))
+        .await;
+    assert!(check(&mut watch, &new_id).await.is_available());
+    let (end, lines) = update(&mut watch, &new_id).await;
+    assert!(!end.ok, "{lines:#?}");
+    assert!(end.status.contains("rolled back"), "{}: {lines:#?}", end.status);
+    let back = service_container(&name);
+    assert_eq!(inspect(&back, "{{.Image}}"), v2, "the service runs v2 again: {lines:#?}");
+    assert_eq!(inspect(&back, "{{.State.Running}}"), "true");
     watch.stop().await;
 }

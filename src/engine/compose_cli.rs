@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use chrono::Utc;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
@@ -279,6 +279,9 @@ pub async fn execute(
     }
 }
 
+/// The longest piece of output read as one line.
+const LINE_LIMIT: u64 = 64 * 1024;
+
 /// Sends what a stream prints, one line at a time (a carriage return starts the line
 /// over, as a terminal would show it).
 async fn forward(stream: impl AsyncRead + Unpin, id: u64, updates: mpsc::Sender<Update>) {
@@ -286,7 +289,8 @@ async fn forward(stream: impl AsyncRead + Unpin, id: u64, updates: mpsc::Sender<
     let mut buffer = Vec::new();
     loop {
         buffer.clear();
-        match reader.read_until(b'\n', &mut buffer).await {
+        // A line without an end is cut into pieces rather than held whole.
+        match (&mut reader).take(LINE_LIMIT).read_until(b'\n', &mut buffer).await {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
@@ -333,6 +337,32 @@ mod tests {
         let only_v1 = Installed { plugin: false, standalone: true };
         assert_eq!(pick_cli(Some("2.24.0"), only_v1), Some(Cli::Standalone), "falls back");
         assert_eq!(pick_cli(None, Installed::default()), None);
+    }
+
+    #[tokio::test]
+    async fn output_streams_line_by_line_and_the_exit_status_is_said() {
+        let invocation = Invocation {
+            program: "sh".into(),
+            args: vec![
+                "-c".into(),
+                "printf 'pulling 10%%\\rpulling done\\n'; printf 'oops\\n' >&2; exit 3".into(),
+            ],
+            env: vec![("DOCKER_HOST".into(), None)],
+            dir: std::env::temp_dir(),
+        };
+        let (tx, mut rx) = mpsc::channel(16);
+        let (ok, status) = execute(&invocation, 7, &tx).await;
+        drop(tx);
+        assert!(!ok);
+        assert_eq!(status, "exit status 3");
+        let mut lines = Vec::new();
+        while let Some(Update::Run(run)) = rx.recv().await {
+            if let RunUpdate::Lines { id: 7, lines: got } = *run {
+                lines.extend(got.into_iter().map(|(_, text)| text));
+            }
+        }
+        lines.sort();
+        assert_eq!(lines, ["oops", "pulling done"], "a carriage return starts the line over");
     }
 
     #[test]

@@ -399,6 +399,10 @@ async fn pull(docker: &Docker, reference: &str, report: &Reporter) -> Result<(),
     Ok(())
 }
 
+/// Where [`create_body`] leaves the networks to connect after the create (taken out
+/// before the body is sent).
+const MORE_NETWORKS: &str = "PortolanMoreNetworks";
+
 /// The body that creates a container like `old` from `image`: its own settings kept,
 /// what it only inherited from its old image left out so the new image's apply.
 pub fn create_body(
@@ -452,7 +456,9 @@ pub fn create_body(
         }
         object.insert("Image".into(), Value::String(image.to_string()));
         if let Some(host_config) = old.get("HostConfig") {
-            object.insert("HostConfig".into(), host_config.clone());
+            let mut host_config = host_config.clone();
+            keep_anonymous_volumes(old, &mut host_config);
+            object.insert("HostConfig".into(), host_config);
         }
         let networks = old
             .pointer("/NetworkSettings/Networks")
@@ -478,13 +484,69 @@ pub fn create_body(
             }
             endpoints.insert(network, Value::Object(endpoint));
         }
-        if !endpoints.is_empty() {
+        // Engines before API 1.44 take one network at create: the one the host
+        // config names first, the others are connected before the start.
+        let primary = old
+            .pointer("/HostConfig/NetworkMode")
+            .and_then(Value::as_str)
+            .filter(|mode| endpoints.contains_key(*mode))
+            .map(String::from)
+            .or_else(|| endpoints.keys().next().cloned());
+        if let Some(primary) = primary {
+            let mut first = Map::new();
+            if let Some(settings) = endpoints.get(&primary) {
+                first.insert(primary.clone(), settings.clone());
+            }
             let mut networking = Map::new();
-            networking.insert("EndpointsConfig".into(), Value::Object(endpoints));
+            networking.insert("EndpointsConfig".into(), Value::Object(first));
             object.insert("NetworkingConfig".into(), Value::Object(networking));
+            let others: Map<String, Value> =
+                endpoints.into_iter().filter(|(name, _)| *name != primary).collect();
+            if !others.is_empty() {
+                object.insert(MORE_NETWORKS.into(), Value::Object(others));
+            }
         }
     }
     config
+}
+
+/// Volumes the old container has that its configuration does not name (an image's
+/// `VOLUME`, `-v /path`): the new container mounts the same ones, so their data
+/// carries over instead of starting empty.
+fn keep_anonymous_volumes(old: &serde_json::Value, host_config: &mut serde_json::Value) {
+    use serde_json::Value;
+    let binds: Vec<String> = host_config
+        .get("Binds")
+        .and_then(Value::as_array)
+        .map(|b| b.iter().filter_map(Value::as_str).map(String::from).collect())
+        .unwrap_or_default();
+    let mut targets: Vec<String> =
+        binds.iter().filter_map(|b| b.split(':').nth(1)).map(String::from).collect();
+    if let Some(mounts) = host_config.get("Mounts").and_then(Value::as_array) {
+        targets.extend(mounts.iter().filter_map(|m| m.get("Target")?.as_str()).map(String::from));
+    }
+    let mut more = Vec::new();
+    for mount in old.get("Mounts").and_then(Value::as_array).into_iter().flatten() {
+        let field = |k: &str| mount.get(k).and_then(Value::as_str).unwrap_or_default();
+        if field("Type") != "volume" || field("Name").is_empty() {
+            continue;
+        }
+        let destination = field("Destination");
+        if destination.is_empty() || targets.iter().any(|t| t == destination) {
+            continue;
+        }
+        let read_only = mount.get("RW").and_then(Value::as_bool) == Some(false);
+        let suffix = if read_only { ":ro" } else { "" };
+        more.push(Value::String(format!("{}:{destination}{suffix}", field("Name"))));
+    }
+    if more.is_empty() {
+        return;
+    }
+    if let Some(object) = host_config.as_object_mut() {
+        let mut all: Vec<Value> = binds.into_iter().map(Value::String).collect();
+        all.extend(more);
+        object.insert("Binds".into(), Value::Array(all));
+    }
 }
 
 async fn rename(docker: &Docker, id: &str, name: &str) -> Result<(), String> {
@@ -527,9 +589,20 @@ async fn via_api(
         .ok()
         .and_then(|i| serde_json::to_value(i.config).ok())
         .unwrap_or(serde_json::Value::Null);
-    let body = create_body(&old_json, &image_config, reference);
+    let mut body = create_body(&old_json, &image_config, reference);
+    let more_networks = body
+        .as_object_mut()
+        .and_then(|o| o.remove(MORE_NETWORKS))
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
     let body: bollard::models::ContainerCreateBody = serde_json::from_value(body)
         .map_err(|e| format!("cannot repeat its configuration: {e}"))?;
+    if old.host_config.as_ref().and_then(|h| h.auto_remove) == Some(true) {
+        return Err(format!(
+            "{name} was started with --rm: stopping it would remove it, and with it the \
+             way back; re-create it yourself with the new image"
+        ));
+    }
     let was_running = old.state.as_ref().and_then(|s| s.running).unwrap_or(false);
     let parked = format!("{name}{OLD_SUFFIX}");
     report.step(format!("renaming {name} to {parked}")).await;
@@ -550,6 +623,20 @@ async fn via_api(
             return Err(format!("could not create the new container ({why}): rolled back"));
         }
     };
+    for (network, settings) in more_networks {
+        report.step(format!("connecting {name} to {network}")).await;
+        let settings: bollard::models::EndpointSettings =
+            serde_json::from_value(settings).unwrap_or_default();
+        let request = bollard::models::NetworkConnectRequest {
+            container: new_id.clone(),
+            endpoint_config: Some(settings),
+        };
+        if let Err(error) = docker.connect_network(&network, request).await {
+            let why = engine(error);
+            restore(docker, &old_id, Some(&new_id), name, was_running, report).await;
+            return Err(format!("could not connect it to {network} ({why}): rolled back"));
+        }
+    }
     report.step(format!("starting {name}")).await;
     if let Err(error) = docker.start_container(&new_id, None).await {
         let why = engine(error);
@@ -742,106 +829,4 @@ async fn service_container(docker: &Docker, target: &ComposeTarget) -> Option<St
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn references_split_into_registry_repository_and_tag() {
-        assert_eq!(registry_host("nginx:1.25"), "docker.io");
-        assert_eq!(registry_host("library/nginx"), "docker.io");
-        assert_eq!(registry_host("127.0.0.1:5000/app:v1"), "127.0.0.1:5000");
-        assert_eq!(registry_host("ghcr.io/o/app"), "ghcr.io");
-        assert_eq!(
-            repo_and_tag("127.0.0.1:5000/app"),
-            ("127.0.0.1:5000/app".into(), "latest".into())
-        );
-        assert_eq!(
-            repo_and_tag("127.0.0.1:5000/app:v2"),
-            ("127.0.0.1:5000/app".into(), "v2".into())
-        );
-    }
-
-    #[test]
-    fn credentials_come_from_the_docker_config() {
-        // "user:pa:ss" in base64.
-        let config = r#"{"auths":{"https://index.docker.io/v1/":{"auth":"dXNlcjpwYTpzcw=="},
-            "127.0.0.1:5000":{"auth":"YTpi"}}}"#;
-        let hub = credentials_in(config, "docker.io");
-        assert_eq!(hub.as_ref().and_then(|c| c.username.as_deref()), Some("user"));
-        assert_eq!(hub.as_ref().and_then(|c| c.password.as_deref()), Some("pa:ss"));
-        let local = credentials_in(config, "127.0.0.1:5000");
-        assert_eq!(local.and_then(|c| c.password), Some("b".into()));
-        assert!(credentials_in(config, "ghcr.io").is_none());
-        assert!(credentials_in("not json", "ghcr.io").is_none());
-    }
-
-    #[test]
-    fn registry_failures_are_put_in_words() {
-        let host = "127.0.0.1:9";
-        let refused =
-            "Get \"https://127.0.0.1:9/v2/\": dial tcp 127.0.0.1:9: connect: connection refused";
-        assert_eq!(classify(Some(500), refused, host, "x"), CheckFailure::Unreachable(host.into()));
-        assert!(matches!(
-            classify(Some(429), "toomanyrequests", host, "x"),
-            CheckFailure::RateLimited(_)
-        ));
-        assert!(matches!(
-            classify(Some(401), "unauthorized", host, "x"),
-            CheckFailure::Unauthorized(_)
-        ));
-        assert!(matches!(
-            classify(Some(404), "manifest unknown", host, "x"),
-            CheckFailure::UnknownManifest(_)
-        ));
-    }
-
-    #[test]
-    fn a_new_container_keeps_its_own_settings_and_takes_the_new_images() {
-        let old = serde_json::json!({
-            "Id": "0123456789abcdef",
-            "Config": {
-                "Hostname": "0123456789ab",
-                "Image": "reg/app:latest",
-                "Env": ["PATH=/bin", "MINE=1"],
-                "Cmd": ["serve"],
-                "Healthcheck": {"Test": ["CMD", "true"]},
-                "Labels": {"from.image": "1", "portolan.test": "x"}
-            },
-            "HostConfig": {"RestartPolicy": {"Name": "always"}},
-            "NetworkSettings": {"Networks": {"bridge": {"Aliases": ["0123456789ab", "web"], "NetworkID": "n"}}}
-        });
-        let image = serde_json::json!({
-            "Env": ["PATH=/bin"],
-            "Cmd": ["serve"],
-            "Healthcheck": {"Test": ["CMD", "true"]},
-            "Labels": {"from.image": "1"}
-        });
-        let body = create_body(&old, &image, "reg/app:latest");
-        assert_eq!(body["Env"], serde_json::json!(["MINE=1"]));
-        assert!(body.get("Cmd").is_none() && body.get("Healthcheck").is_none(), "{body}");
-        assert!(body.get("Hostname").is_none());
-        assert_eq!(body["Labels"], serde_json::json!({"portolan.test": "x"}));
-        assert_eq!(body["HostConfig"]["RestartPolicy"]["Name"], "always");
-        let bridge = &body["NetworkingConfig"]["EndpointsConfig"]["bridge"];
-        assert_eq!(bridge["Aliases"], serde_json::json!(["web"]));
-        assert!(bridge.get("NetworkID").is_none());
-    }
-
-    #[test]
-    fn the_health_window_follows_the_healthcheck() {
-        let second = 1_000_000_000;
-        let health = bollard::models::HealthConfig {
-            test: Some(vec!["CMD".into(), "true".into()]),
-            interval: Some(second),
-            timeout: Some(second),
-            retries: Some(2),
-            start_period: Some(2 * second),
-            ..Default::default()
-        };
-        assert_eq!(health_window(Some(&health)), Some(Duration::from_secs(2 + 4) + WINDOW_SLACK));
-        let none =
-            bollard::models::HealthConfig { test: Some(vec!["NONE".into()]), ..Default::default() };
-        assert_eq!(health_window(Some(&none)), None);
-        assert_eq!(health_window(None), None);
-    }
-}
+mod tests;

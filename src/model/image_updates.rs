@@ -144,8 +144,11 @@ pub fn summary(checks: &[UpdateCheck]) -> String {
         let c = &checks[0];
         return format!("{}: {}", c.image, c.verdict.describe());
     }
-    parts.push(format!("{available} update{} available", if available == 1 { "" } else { "s" }));
-    parts.push(format!("{current} up to date"));
+    if available + current > 0 {
+        parts
+            .push(format!("{available} update{} available", if available == 1 { "" } else { "s" }));
+        parts.push(format!("{current} up to date"));
+    }
     if !unreachable.is_empty() {
         parts.push(format!("no registry reachable at {}", unreachable.join(", ")));
     }
@@ -189,6 +192,8 @@ mod tests {
         let text = summary(&checks);
         assert_eq!(text.matches("no registry reachable").count(), 1, "{text}");
         assert!(text.starts_with("1 update available"), "{text}");
+        let text = summary(&checks[..2]);
+        assert_eq!(text, "no registry reachable at 127.0.0.1:9", "nothing else to say");
         assert_eq!(short_digest("sha256:abcdef0123456789"), "sha256:abcdef012345");
     }
 

@@ -407,7 +407,13 @@ fn extra_lines(lines: &mut Vec<Line<'_>>, extras: &[MenuExtra], theme: &Theme) {
         extras.iter().copied().filter(|e| matches!(e, MenuExtra::Compose(_))).collect();
     let image: Vec<MenuExtra> =
         extras.iter().copied().filter(|e| !matches!(e, MenuExtra::Compose(_))).collect();
-    for (heading, group, per_line) in [("compose", compose, 4), ("image", image, 2)] {
+    // Down is offered for a whole project, re-create for one service.
+    let heading = if compose.contains(&MenuExtra::Compose(ComposeVerb::Down)) {
+        "compose · the whole project"
+    } else {
+        "compose · this service"
+    };
+    for (heading, group, per_line) in [(heading, compose, 4), ("image", image, 2)] {
         if group.is_empty() {
             continue;
         }

@@ -230,10 +230,18 @@ impl Pane for ComposePane {
         let Some(run) = self.shown(view) else { return };
         let mut lines: Vec<Line> = Vec::with_capacity(run.lines.len() + 3);
         match &run.command {
-            Some(command) => lines.push(Line::from(vec![
-                Span::styled("$ ", theme.style(Slot::Accent)),
-                Span::styled(one_line(command).into_owned(), theme.style(Slot::Value)),
-            ])),
+            // Wrapped: its end (the verb and the service) matters most.
+            Some(command) => {
+                let text: Vec<char> = one_line(command).chars().collect();
+                let room = width.saturating_sub(2).max(1);
+                for (n, chunk) in text.chunks(room).enumerate() {
+                    let prompt = if n == 0 { "$ " } else { "  " };
+                    lines.push(Line::from(vec![
+                        Span::styled(prompt, theme.style(Slot::Accent)),
+                        Span::styled(chunk.iter().collect::<String>(), theme.style(Slot::Value)),
+                    ]));
+                }
+            }
             None => lines.push(Line::from(Span::styled(
                 one_line(&run.title).into_owned(),
                 theme.style(Slot::Value),

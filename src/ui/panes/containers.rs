@@ -526,6 +526,11 @@ fn container_row<'a>(
             Span::styled(format!("{glyph} "), state_style),
             Span::styled(if marked { "◆ " } else { "" }, theme.style(Slot::Accent)),
             Span::styled(one_line(&name).into_owned(), if lost { muted } else { Style::default() }),
+            // A newer image was found for it (checked on request, never polled).
+            Span::styled(
+                if model.image_updates.available(&c.id).is_some() { " ↑update" } else { "" },
+                theme.style(Slot::Warning),
+            ),
         ])),
         match model.busy.get(&c.id) {
             // An action is under way: say which, with a spinner that moves per frame.
