@@ -122,6 +122,8 @@ pub struct App {
     pub prune_wanted: Option<(crate::model::HostId, crate::model::disk::PruneKind)>,
     /// A bulk action on marked containers, until each has answered.
     pub bulk: Option<disk::BulkRun>,
+    /// A custom command the run loop should run: it owns the terminal meanwhile.
+    pub command_request: Option<super::commands::CommandRun>,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -174,6 +176,7 @@ impl App {
             shell_waiting: Vec::new(),
             prune_wanted: None,
             bulk: None,
+            command_request: None,
         };
         app.count_problems();
         app
@@ -839,6 +842,14 @@ impl App {
                 }
             })
             .collect();
+        for (index, command) in self.keymap.commands.iter().enumerate() {
+            let key = command.key.map(|k| format!(" ({k})")).unwrap_or_default();
+            entries.push(Entry {
+                label: format!("{}{key} · {}", command.name, command.command),
+                kind: "command",
+                item: PaletteItem::Command(index),
+            });
+        }
         for c in self.model.containers.values() {
             entries.push(Entry {
                 label: format!("{} · {} · {}", c.name, c.image, c.state.as_str()),
@@ -881,6 +892,12 @@ impl App {
                 self.prune_chosen(kind);
                 true
             }
+            Outcome::RunCommand => {
+                if let Some(Overlay::RunCommand(run)) = self.overlay.take() {
+                    self.command_request = Some(run);
+                }
+                true
+            }
             Outcome::PruneConfirmed => {
                 if let Some(Overlay::PrunePreview { plan, .. }) = self.overlay.take() {
                     self.prune_confirmed(*plan);
@@ -904,6 +921,9 @@ impl App {
                     PaletteItem::Container { id } => {
                         self.show_pane(PaneId::Containers);
                         self.panes.containers.select_container(&id);
+                    }
+                    PaletteItem::Command(index) => {
+                        self.run_command(index);
                     }
                 }
                 true
@@ -1005,6 +1025,7 @@ impl App {
     }
 }
 
+mod commands;
 mod disk;
 
 #[cfg(test)]

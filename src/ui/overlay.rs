@@ -32,12 +32,18 @@ pub enum Outcome {
     Prune(crate::model::disk::PruneKind),
     /// The prune preview was confirmed.
     PruneConfirmed,
+    /// A custom command that asks first was confirmed.
+    RunCommand,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteItem {
     Action(Action),
-    Container { id: String },
+    Container {
+        id: String,
+    },
+    /// A custom command, by its index in the keymap's commands.
+    Command(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +75,8 @@ pub enum Overlay {
         plan: Box<crate::model::disk::PrunePlan>,
         typed: String,
     },
+    /// Ask before running a custom command that says `confirm = true`.
+    RunCommand(super::commands::CommandRun),
 }
 
 impl Overlay {
@@ -110,6 +118,10 @@ impl Overlay {
             }
             Overlay::Palette(palette) => palette.key(key),
             Overlay::Away(_) => Outcome::Cancelled,
+            Overlay::RunCommand(_) => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => Outcome::RunCommand,
+                _ => Outcome::Cancelled,
+            },
             Overlay::PruneMenu => match key.code {
                 KeyCode::Char(c) => {
                     use crate::model::disk::PruneKind;
@@ -206,6 +218,26 @@ impl Overlay {
                 popup(frame, area, theme, " Confirm ", lines, 70);
             }
             Overlay::Palette(palette) => palette.render(frame, area, theme),
+            Overlay::RunCommand(run) => {
+                let lines = vec![
+                    Line::from(Span::styled(
+                        format!("Run {}?", one_line(&run.name)),
+                        theme.style(Slot::Warning),
+                    )),
+                    Line::from(Span::styled(
+                        one_line(&run.line).into_owned(),
+                        theme.style(Slot::Value),
+                    )),
+                    Line::default(),
+                    Line::from(vec![
+                        Span::styled("y", theme.style(Slot::Accent)),
+                        Span::styled(" run   ", theme.style(Slot::Value)),
+                        Span::styled("any other key", theme.style(Slot::Accent)),
+                        Span::styled(" no", theme.style(Slot::Value)),
+                    ]),
+                ];
+                popup(frame, area, theme, " Custom command ", lines, 80);
+            }
             Overlay::PruneMenu => {
                 use crate::model::disk::PruneKind;
                 let mut lines = vec![Line::from(Span::styled(
