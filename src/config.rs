@@ -144,6 +144,7 @@ impl Config {
         };
         let mut config = Config::default();
         let mut keys: Option<&Spanned<DeValue>> = None;
+        let mut commands = Vec::new();
         for (name, value) in table.get_ref() {
             let key: &str = name.get_ref();
             let at = name.span().start;
@@ -266,6 +267,7 @@ impl Config {
                 "keys" => keys = Some(value),
                 "hosts" => config.hosts = parse_hosts(value, &key_error)?,
                 "alerts" => config.alerts = parse_alerts(value, &key_error)?,
+                "commands" => commands = commands::parse_commands(value, &key_error)?,
                 _ => {
                     return Err(key_error(
                         key,
@@ -277,6 +279,12 @@ impl Config {
         }
         if let Some(keys) = keys {
             config.keymap = parse_keys(keys, &key_error)?;
+        }
+        if !commands.is_empty() {
+            // After `[keys]`, wherever it is in the file: a command's key must not
+            // take one an action has.
+            let keymap = std::mem::take(&mut config.keymap);
+            config.keymap = commands::bind(keymap, commands, &key_error)?;
         }
         Ok(config)
     }
@@ -326,6 +334,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "hosts",
     "alerts",
     "keys",
+    "commands",
 ];
 
 const ALERT_KEYS: &[&str] = &[
@@ -825,6 +834,21 @@ pub fn default_config_text() -> String {
     say(&format!("# log_regex = {}", quote("(?i)\\b(error|panic)\\b")));
     say(&format!("# ntfy = {}", quote("http://127.0.0.1:8080/ops")));
     say("");
+    say("# Custom commands: your own shell lines, run with `sh -c` on the selected");
+    say("# container (the terminal is theirs until they end; Enter returns). Placeholders,");
+    say("# shell-quoted: {container} {container_id} {service} {project} {engine} {image};");
+    say("# {{ and }} are braces. key (optional) must not be an action's key; confirm asks");
+    say("# first. They are listed in the palette (:) and the help (?). --read-only does not");
+    say("# turn them off: they are yours, run with your rights.");
+    say("# [[commands]]");
+    say(&format!("# name = {}", quote("tail nginx errors")));
+    say(&format!("# key = {}", quote("ctrl-e")));
+    say(&format!(
+        "# command = {}",
+        quote("docker exec {container} tail -n 50 /var/log/nginx/error.log")
+    ));
+    say("# confirm = false");
+    say("");
     say("# Keys: action = \"key\" or [\"key\", \"key\"]. Keys are written like q, G, ?, ctrl-r,");
     say("# alt-x, enter, esc, tab, shift-tab, space, backspace, up, pageup, pagedown, home,");
     say("# end, f5. Naming an action replaces all of its default keys ([] unbinds it).");
@@ -846,6 +870,8 @@ pub fn default_config_text() -> String {
     }
     out
 }
+
+mod commands;
 
 #[cfg(test)]
 mod tests;

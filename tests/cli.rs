@@ -271,6 +271,7 @@ fn print_config_prints_commented_defaults_that_parse_back() {
                 if rest == "[keys]"
                     || rest == "[[hosts]]"
                     || rest == "[[alerts]]"
+                    || rest == "[[commands]]"
                     || rest.split_once(" = ").is_some_and(|(k, _)| !k.contains(' ')) =>
             {
                 rest

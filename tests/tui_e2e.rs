@@ -862,3 +862,51 @@ fn a_compose_service_is_re_created_from_the_menu_and_its_output_shows() {
     tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
     assert_restored(&tmux);
 }
+
+#[test]
+fn a_custom_command_runs_with_the_selections_placeholders_and_returns() {
+    let fx = support::Fixture::new("e2ecmd");
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    fx.run("box", &["--label", &label], &["sleep", "600"]);
+    let name = fx.name("box");
+    let dir = std::env::temp_dir().join(fx.name("config"));
+    std::fs::create_dir_all(dir.join("portolan")).unwrap();
+    let out = dir.join("written");
+    let config = format!(
+        "read_only = true\n\n[[commands]]\nname = \"write who\"\nkey = \"ctrl-e\"\n\
+         command = \"echo {{container}} {{project}} > {}\"\n",
+        out.display()
+    );
+    std::fs::write(dir.join("portolan/config.toml"), config).unwrap();
+    let home = dir.display().to_string();
+    let tmux = Tmux::start(
+        "cmd",
+        100,
+        30,
+        &[("XDG_CONFIG_HOME", &home)],
+        &format!("--pane containers --project {project}"),
+    );
+    tmux.wait_for("the container list", Duration::from_secs(10), |s| s.contains("● pt-e2ecmd"));
+    // Read-only does not refuse the operator's own commands.
+    tmux.keys(&["C-e"]);
+    tmux.wait_for("the command's end", Duration::from_secs(10), |s| {
+        s.contains("write who finished. Press Enter to return")
+    });
+    let written = std::fs::read_to_string(&out).expect("the command wrote its file");
+    assert_eq!(written.trim(), format!("{name} {project}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("portolan again", Duration::from_secs(10), |s| {
+        s.contains("● pt-e2ecmd") && s.contains("write who finished")
+    });
+    assert_eq!(tmux.modes(), "1 0 1", "full screen and mouse again after the command");
+    // Listed in the palette, with its key.
+    tmux.keys(&[":"]);
+    tmux.keys(&["write"]);
+    tmux.wait_for("the palette", Duration::from_secs(5), |s| s.contains("write who (ctrl-e)"));
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q", "q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(10), |s| s.contains("PORTOLAN-EXIT:0"));
+    assert_restored(&tmux);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -155,6 +155,7 @@ fn print_config_round_trips_to_the_defaults() {
     assert_eq!(config.hosts.len(), 3, "the [[hosts]] examples parse");
     assert_eq!(config.hosts[0].name.as_deref(), Some("local"));
     assert_eq!(config.hosts[2].context.as_deref(), Some("staging"));
+    assert_eq!(config.keymap.commands.len(), 1, "the [[commands]] example parses");
     let defaults = Keymap::default();
     for action in Action::ALL {
         assert_eq!(config.keymap.keys_for(*action), defaults.keys_for(*action), "{action}");
@@ -167,6 +168,7 @@ fn is_setting(rest: &str) -> bool {
     rest == "[keys]"
         || rest == "[[hosts]]"
         || rest == "[[alerts]]"
+        || rest == "[[commands]]"
         || rest.split_once(" = ").is_some_and(|(key, _)| {
             !key.is_empty()
                 && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -248,4 +250,54 @@ fn hosts_are_checked_where_they_are_written() {
     assert!(got.starts_with(&format!("{FILE}:3: key `hosts[1].port`")), "{got}");
     let got = error("hosts = \"tcp://x\"\n");
     assert!(got.contains("expected [[hosts]]"), "{got}");
+}
+
+#[test]
+fn custom_commands_are_bound_and_a_bad_one_names_file_line_and_key() {
+    let text = r#"
+[[commands]]
+name = "tail nginx errors"
+key = "ctrl-e"
+command = "docker exec {container} tail -n 50 /var/log/nginx/error.log"
+
+[[commands]]
+name = "who"
+command = "echo {container} {project}"
+confirm = true
+"#;
+    let config = Config::parse(text, "c.toml").expect("parses");
+    let commands = &config.keymap.commands;
+    assert_eq!(commands.len(), 2);
+    assert_eq!(commands[0].key.map(|k| k.config_string()).as_deref(), Some("ctrl-e"));
+    assert!(commands[1].confirm && commands[1].key.is_none());
+    let ctrl_e = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('e'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    assert_eq!(config.keymap.command(&ctrl_e), Some(0));
+
+    let bad = "\n[[commands]]\nname = \"x\"\ncommand = \"echo {containr}\"\n";
+    let error = Config::parse(bad, "c.toml").unwrap_err().to_string();
+    assert!(
+        error.starts_with("c.toml:4: key `commands[1].command`: unknown placeholder `{containr}`"),
+        "{error}"
+    );
+
+    let clash = "\n[[commands]]\nname = \"x\"\nkey = \"q\"\ncommand = \"true\"\n";
+    let error = Config::parse(clash, "c.toml").unwrap_err().to_string();
+    assert_eq!(error, "c.toml:4: key `commands[1].key`: `q` is already bound to `quit`");
+
+    let twice = "[[commands]]\nname = \"a\"\nkey = \"ctrl-e\"\ncommand = \"true\"\n\
+                 [[commands]]\nname = \"b\"\nkey = \"ctrl-e\"\ncommand = \"true\"\n";
+    let error = Config::parse(twice, "c.toml").unwrap_err().to_string();
+    assert!(
+        error.starts_with(
+            "c.toml:7: key `commands[2].key`: `ctrl-e` is already the key of the command `a`"
+        ),
+        "{error}"
+    );
+
+    // A key [keys] frees can be a command's, wherever [keys] is in the file.
+    let moved = "[[commands]]\nname = \"a\"\nkey = \"X\"\ncommand = \"true\"\n[keys]\nkill_process = \"ctrl-k\"\n";
+    assert!(Config::parse(moved, "c.toml").is_ok());
 }

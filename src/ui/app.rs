@@ -135,6 +135,8 @@ pub struct App {
     asked: Option<compose_actions::Asked>,
     /// Whether the open actions menu is the project's (`A`) rather than the selection's.
     menu_project: bool,
+    /// A custom command the run loop should run: it owns the terminal meanwhile.
+    pub command_request: Option<super::commands::CommandRun>,
 }
 
 /// A line for the footer: what an action did, or why it could not.
@@ -193,6 +195,7 @@ impl App {
             bulk: None,
             asked: None,
             menu_project: false,
+            command_request: None,
         };
         app.count_problems();
         app
@@ -877,6 +880,14 @@ impl App {
                 item: PaletteItem::Command { name, arg: String::new() },
             });
         }
+        for (index, command) in self.keymap.commands.iter().enumerate() {
+            let key = command.key.map(|k| format!(" ({k})")).unwrap_or_default();
+            entries.push(Entry {
+                label: format!("{}{key} · {}", command.name, command.command),
+                kind: "command",
+                item: PaletteItem::Custom(index),
+            });
+        }
         for c in self.model.containers.values() {
             entries.push(Entry {
                 label: format!("{} · {} · {}", c.name, c.image, c.state.as_str()),
@@ -922,6 +933,12 @@ impl App {
                 self.prune_chosen(kind);
                 true
             }
+            Outcome::RunCommand => {
+                if let Some(Overlay::RunCommand(run)) = self.overlay.take() {
+                    self.command_request = Some(run);
+                }
+                true
+            }
             Outcome::PruneConfirmed => {
                 if let Some(Overlay::PrunePreview { plan, .. }) = self.overlay.take() {
                     self.prune_confirmed(*plan);
@@ -958,6 +975,9 @@ impl App {
                         self.goto(&arg);
                     }
                     PaletteItem::Command { .. } => {}
+                    PaletteItem::Custom(index) => {
+                        self.run_command(index);
+                    }
                 }
                 true
             }
@@ -1058,6 +1078,7 @@ impl App {
     }
 }
 
+mod commands;
 mod compose_actions;
 mod disk;
 

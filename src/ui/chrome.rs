@@ -498,6 +498,24 @@ pub fn help(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(action.describe(), theme.style(Slot::Value)),
         ]));
     }
+    if !app.keymap.commands.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled("Custom commands", theme.style(Slot::Accent))));
+        for command in &app.keymap.commands {
+            let key = command.key.map(|k| k.to_string()).unwrap_or_else(|| ":".to_string());
+            lines.push(Line::from(vec![
+                Span::styled(format!("{key:<16}"), theme.style(Slot::Accent)),
+                Span::styled(
+                    crate::model::sanitize::one_line(&command.name).into_owned(),
+                    theme.style(Slot::Value),
+                ),
+                Span::styled(
+                    format!("  {}", crate::model::sanitize::one_line(&command.command)),
+                    theme.style(Slot::Muted),
+                ),
+            ]));
+        }
+    }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Panes", theme.style(Slot::Accent))));
     for pane in PaneId::ALL {

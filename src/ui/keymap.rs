@@ -631,6 +631,8 @@ pub struct Keymap {
     /// The bindings in the order they were declared: the first key of an action is
     /// the one the footer shows.
     order: Vec<(Key, Action)>,
+    /// The config's custom commands (see [`super::commands`]), some with a key.
+    pub commands: Vec<super::commands::CustomCommand>,
 }
 
 impl Default for Keymap {
@@ -639,7 +641,7 @@ impl Default for Keymap {
             .iter()
             .filter_map(|(text, action)| Key::parse(text).ok().map(|key| (key, *action)))
             .collect();
-        Keymap { bindings: order.iter().copied().collect(), order }
+        Keymap { bindings: order.iter().copied().collect(), order, commands: Vec::new() }
     }
 }
 
@@ -718,7 +720,43 @@ impl Keymap {
                 }
             }
         }
-        Ok(Keymap { bindings: order.iter().copied().collect(), order })
+        Ok(Keymap { bindings: order.iter().copied().collect(), order, commands: Vec::new() })
+    }
+
+    /// This keymap with the custom commands bound to their keys. A key an action
+    /// or an earlier command has is a clash, said in words with the index of the
+    /// command at fault.
+    pub fn with_commands(
+        mut self,
+        commands: Vec<super::commands::CustomCommand>,
+    ) -> Result<Keymap, (usize, String)> {
+        for (index, command) in commands.iter().enumerate() {
+            let Some(key) = command.key else { continue };
+            if let Some(action) = self.bindings.get(&key) {
+                return Err((
+                    index,
+                    format!("`{}` is already bound to `{action}`", key.config_string()),
+                ));
+            }
+            if let Some(other) = commands[..index].iter().find(|c| c.key == Some(key)) {
+                return Err((
+                    index,
+                    format!(
+                        "`{}` is already the key of the command `{}`",
+                        key.config_string(),
+                        other.name
+                    ),
+                ));
+            }
+        }
+        self.commands = commands;
+        Ok(self)
+    }
+
+    /// The custom command a key runs, by its index in [`Keymap::commands`].
+    pub fn command(&self, event: &KeyEvent) -> Option<usize> {
+        let key = Key::from_event(event)?;
+        self.commands.iter().position(|c| c.key == Some(key))
     }
 
     pub fn action(&self, event: &KeyEvent) -> Option<Action> {

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod chrome;
+pub mod commands;
 pub mod exec;
 pub mod history;
 pub mod hyperlink;
@@ -319,6 +320,8 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
                         dirty |= app.text_input(&key);
                     } else if let Some(action) = app.keymap.action(&key) {
                         dirty |= app.act(action);
+                    } else if let Some(index) = app.keymap.command(&key) {
+                        dirty |= app.run_command(index);
                     }
                 }
                 Some(Event::Mouse(mouse)) => dirty |= app.mouse(&mouse),
@@ -373,6 +376,16 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
             let host = app.model.containers.get(&id).map_or(0, |c| c.host);
             let host = app.model.host(host).clone();
             let outcome = exec::shell(&mut guard, &input, &host, &id, &name, &app.exec_shell).await;
+            app.now = Utc::now();
+            app.notice = Some(match outcome {
+                Ok(text) => app::Notice { text, error: false, at: app.now },
+                Err(text) => app::Notice { text, error: true, at: app.now },
+            });
+            dirty = true;
+        }
+        if let Some(run) = app.command_request.take() {
+            let host = app.model.host(run.host).clone();
+            let outcome = commands::run(&mut guard, &input, &host, &run).await;
             app.now = Utc::now();
             app.notice = Some(match outcome {
                 Ok(text) => app::Notice { text, error: false, at: app.now },

@@ -33,6 +33,8 @@ pub enum Outcome {
     Prune(crate::model::disk::PruneKind),
     /// The prune preview was confirmed.
     PruneConfirmed,
+    /// A custom command that asks first was confirmed.
+    RunCommand,
     /// The menu picked a compose command or an image action.
     Extra(MenuExtra),
 }
@@ -86,6 +88,8 @@ pub enum PaletteItem {
         name: &'static str,
         arg: String,
     },
+    /// A custom command, by its index in the keymap's commands.
+    Custom(usize),
 }
 
 /// Commands the palette takes typed with an argument: name, what the argument is,
@@ -129,6 +133,8 @@ pub enum Overlay {
         title: String,
         question: String,
     },
+    /// Ask before running a custom command that says `confirm = true`.
+    RunCommand(super::commands::CommandRun),
 }
 
 impl Overlay {
@@ -177,6 +183,10 @@ impl Overlay {
             }
             Overlay::Palette(palette) => palette.key(key),
             Overlay::Away(_) => Outcome::Cancelled,
+            Overlay::RunCommand(_) => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => Outcome::RunCommand,
+                _ => Outcome::Cancelled,
+            },
             Overlay::PruneMenu => match key.code {
                 KeyCode::Char(c) => {
                     use crate::model::disk::PruneKind;
@@ -274,6 +284,26 @@ impl Overlay {
                 popup(frame, area, theme, " Confirm ", lines, 70);
             }
             Overlay::Palette(palette) => palette.render(frame, area, theme),
+            Overlay::RunCommand(run) => {
+                let lines = vec![
+                    Line::from(Span::styled(
+                        format!("Run {}?", one_line(&run.name)),
+                        theme.style(Slot::Warning),
+                    )),
+                    Line::from(Span::styled(
+                        one_line(&run.line).into_owned(),
+                        theme.style(Slot::Value),
+                    )),
+                    Line::default(),
+                    Line::from(vec![
+                        Span::styled("y", theme.style(Slot::Accent)),
+                        Span::styled(" run   ", theme.style(Slot::Value)),
+                        Span::styled("any other key", theme.style(Slot::Accent)),
+                        Span::styled(" no", theme.style(Slot::Value)),
+                    ]),
+                ];
+                popup(frame, area, theme, " Custom command ", lines, 80);
+            }
             Overlay::PruneMenu => {
                 use crate::model::disk::PruneKind;
                 let mut lines = vec![Line::from(Span::styled(

@@ -147,6 +147,8 @@ impl App {
                     return;
                 }
                 if let Some(plan) = self.prune_plan(host, kind) {
+                    // The preview answers "reading the disk to preview…".
+                    self.notice = None;
                     self.overlay =
                         Some(Overlay::PrunePreview { plan: Box::new(plan), typed: String::new() });
                 }
