@@ -287,6 +287,12 @@ pub enum Update {
     RecordedSeries(Box<stats::RecordedSeries>),
     /// Whether a container's published ports answered, checked on the operator's request.
     PortsChecked(Box<ports::PortCheck>),
+    /// Events a record holds from before the oldest the incident log lists (the
+    /// Timeline scrolled back); `exhausted`: the record holds none older.
+    RecordedEvents {
+        events: Vec<ContainerEvent>,
+        exhausted: bool,
+    },
 }
 
 /// The lines a container wrote before and after an incident.
@@ -762,6 +768,12 @@ impl Model {
                 }
                 None => false,
             },
+            Update::RecordedEvents { events, exhausted } => {
+                let entries = events.iter().map(|e| history::timeline_entry(host, e)).collect();
+                self.history.insert_recorded(entries);
+                self.history.recorded_exhausted |= exhausted;
+                true
+            }
             Update::PathStat(stat) => {
                 let changes::PathStat { id, path, result } = *stat;
                 match self.changes.get_mut(&id) {
