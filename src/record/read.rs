@@ -755,6 +755,8 @@ pub struct Moment {
     pub last_logs: Vec<(String, String)>,
     /// Restarts seen in the ten minutes before the moment, by container.
     pub restarts: Vec<(String, Vec<DateTime<Utc>>)>,
+    /// Container events of the hour before the moment, oldest first: the Timeline's.
+    pub events: Vec<crate::model::ContainerEvent>,
     /// When the recording session that covers the moment began; `None`: nobody
     /// recorded at that moment (the state shown is the last one recorded before).
     pub watched_since: Option<DateTime<Utc>>,
@@ -781,6 +783,8 @@ impl Moment {
 
 /// Probe results kept per container in a moment.
 const MOMENT_PROBES: usize = 20;
+/// Events a moment's Timeline lists at most (of the hour before it).
+const MOMENT_EVENTS: usize = 1000;
 /// The minutes of stats a moment holds before it.
 const MOMENT_STATS_SECONDS: i64 = 600;
 
@@ -884,6 +888,9 @@ pub fn moment(store: &Store, at: DateTime<Utc>) -> Result<Moment, StoreError> {
         .and_then(Iterator::collect)
         .map_err(err)?;
     moment.stats = stats_before(store, &present, at)?;
+    let (events, _) = events_before(store, at + chrono::Duration::milliseconds(1), MOMENT_EVENTS)?;
+    let hour_before = at - chrono::Duration::hours(1);
+    moment.events = events.into_iter().filter(|e| e.at >= hour_before).collect();
     // Probes of the hour before, the newest few per container.
     let mut statement = store
         .conn
@@ -1101,6 +1108,9 @@ pub fn model_at(
         for (id, line) in moment.last_logs {
             model.history.set_last_log_line(&id, line);
         }
+        let entries =
+            moment.events.iter().map(|e| crate::model::history::timeline_entry(host, e)).collect();
+        model.history.insert_recorded(entries);
         for (id, restarts) in moment.restarts {
             model.history.containers.entry(id).or_default().restarts = restarts;
         }
