@@ -2306,3 +2306,32 @@ fn the_time_cursor_without_a_record_says_so() {
     let notice = app.notice.clone().unwrap_or_else(|| panic!("a notice"));
     assert!(notice.error && notice.text.contains("no record"), "{notice:?}");
 }
+
+#[test]
+fn the_timeline_asks_the_record_for_older_events_once_at_its_top() {
+    let mut app = app("dark");
+    app.pane = PaneId::Timeline;
+    app.act(Action::Top);
+    app.act(Action::Up);
+    app.ask_older();
+    assert_eq!(app.older_asks.len(), 1, "up past the oldest entry asks once");
+    app.ask_older();
+    assert_eq!(app.older_asks.len(), 1, "and not again until the next arrival at the top");
+    let before = app.older_asks[0];
+    let event = portolan::model::ContainerEvent {
+        at: before - chrono::Duration::minutes(5),
+        id: "old".into(),
+        name: "long-gone".into(),
+        project: None,
+        service: None,
+        action: "die".into(),
+        detail: Some("1".into()),
+    };
+    app.apply(Update::RecordedEvents { events: vec![event], exhausted: true });
+    let text = buffer_to_text(&render_buffer(&mut app, 120, 40));
+    assert!(text.contains("long-gone") && text.contains("exit 1"), "{text}");
+    app.act(Action::Top);
+    app.act(Action::Up);
+    app.ask_older();
+    assert_eq!(app.older_asks.len(), 1, "the record had nothing older");
+}

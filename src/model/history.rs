@@ -83,6 +83,10 @@ pub struct History {
     /// worked out again only then, not on every probe result.
     pub timeline_revision: u64,
     pub containers: HashMap<String, ContainerHistory>,
+    /// The record holds nothing older than the log: scrolling back stops asking.
+    pub recorded_exhausted: bool,
+    /// The oldest event read back from a record: the next read is from before it.
+    pub recorded_before: Option<DateTime<Utc>>,
 }
 
 impl Default for History {
@@ -92,6 +96,8 @@ impl Default for History {
             timeline_dropped: 0,
             timeline_revision: 0,
             containers: HashMap::new(),
+            recorded_exhausted: false,
+            recorded_before: None,
         }
     }
 }
@@ -133,6 +139,32 @@ fn exit_detail(c: &Container) -> String {
     if c.oom_killed { format!("exit {code}, OOM killed") } else { format!("exit {code}") }
 }
 
+/// A container event as the incident log lists it.
+pub fn timeline_entry(host: HostId, event: &ContainerEvent) -> TimelineEntry {
+    let detail = match (event.action.as_str(), &event.detail) {
+        ("die", Some(code)) => format!("exit {code}"),
+        ("kill", Some(signal)) => format!("signal {signal}"),
+        (_, Some(detail)) => detail.clone(),
+        (_, None) => String::new(),
+    };
+    let event_name = if event.action == "health_status" {
+        format!("health_status: {}", event.detail.as_deref().unwrap_or("?"))
+    } else {
+        event.action.clone()
+    };
+    TimelineEntry {
+        time: event.at,
+        host: Some(host),
+        container_id: event.id.clone(),
+        container: event.name.clone(),
+        project: event.project.clone(),
+        service: event.service.clone(),
+        event: event_name,
+        detail: if event.action == "health_status" { String::new() } else { detail },
+        reconstructed: false,
+    }
+}
+
 impl History {
     fn push(&mut self, item: TimelineEntry) {
         // The same moment can arrive twice: from reconstruction and from an event
@@ -162,12 +194,6 @@ impl History {
 
     /// Records a live event from engine `host`.
     pub fn record_event(&mut self, host: HostId, event: &ContainerEvent) {
-        let detail = match (event.action.as_str(), &event.detail) {
-            ("die", Some(code)) => format!("exit {code}"),
-            ("kill", Some(signal)) => format!("signal {signal}"),
-            (_, Some(detail)) => detail.clone(),
-            (_, None) => String::new(),
-        };
         let history = self.containers.entry(event.id.clone()).or_default();
         match event.action.as_str() {
             "health_status" => {
@@ -190,23 +216,46 @@ impl History {
             }
             _ => {}
         }
-        let event_name = if event.action == "health_status" {
-            format!("health_status: {}", event.detail.as_deref().unwrap_or("?"))
-        } else {
-            event.action.clone()
-        };
-        let item = TimelineEntry {
-            time: event.at,
-            host: Some(host),
-            container_id: event.id.clone(),
-            container: event.name.clone(),
-            project: event.project.clone(),
-            service: event.service.clone(),
-            event: event_name,
-            detail: if event.action == "health_status" { String::new() } else { detail },
-            reconstructed: false,
-        };
-        self.push(item);
+        self.push(timeline_entry(host, event));
+    }
+
+    /// Entries read back from a record, from before the oldest the log holds (the
+    /// Timeline scrolling back): each goes where its time puts it, while there is room.
+    pub fn insert_recorded(&mut self, entries: Vec<TimelineEntry>) {
+        for item in entries {
+            self.recorded_before =
+                Some(self.recorded_before.map_or(item.time, |b| b.min(item.time)));
+            let at = self.timeline.partition_point(|e| e.time <= item.time);
+            // What this session reconstructed of the same moment is what was seen.
+            let near = |e: &TimelineEntry| (e.time - item.time).num_milliseconds().abs() < 1000;
+            let from = self
+                .timeline
+                .partition_point(|e| e.time < item.time - chrono::Duration::seconds(1));
+            let same = (from..self.timeline.len())
+                .take_while(|i| {
+                    self.timeline
+                        .get(*i)
+                        .is_some_and(|e| e.time <= item.time + chrono::Duration::seconds(1))
+                })
+                .find(|i| {
+                    self.timeline.get(*i).is_some_and(|e| {
+                        near(e) && e.container_id == item.container_id && e.event == item.event
+                    })
+                });
+            if let Some(i) = same {
+                if let Some(existing) = self.timeline.iter_mut().nth(i)
+                    && existing.reconstructed
+                {
+                    *existing = item;
+                    self.timeline_revision += 1;
+                }
+                continue;
+            }
+            if self.timeline.insert(at, item) {
+                self.timeline_dropped += 1;
+            }
+            self.timeline_revision += 1;
+        }
     }
 
     /// Folds what an inspect says into the history. `previous` is the container as it

@@ -298,6 +298,12 @@ pub enum Update {
     Run(Box<compose_runs::RunUpdate>),
     /// Whether containers' images have newer ones in their registries.
     UpdatesChecked(Vec<image_updates::UpdateCheck>),
+    /// Events a record holds from before the oldest the incident log lists (the
+    /// Timeline scrolled back); `exhausted`: the record holds none older.
+    RecordedEvents {
+        events: Vec<ContainerEvent>,
+        exhausted: bool,
+    },
 }
 
 /// The lines a container wrote before and after an incident.
@@ -814,6 +820,12 @@ impl Model {
             }
             Update::Pruned(report) => {
                 self.disk.entry(host).or_default().last_prune = Some(*report);
+                true
+            }
+            Update::RecordedEvents { events, exhausted } => {
+                let entries = events.iter().map(|e| history::timeline_entry(host, e)).collect();
+                self.history.insert_recorded(entries);
+                self.history.recorded_exhausted |= exhausted;
                 true
             }
             Update::PathStat(stat) => {

@@ -755,6 +755,8 @@ pub struct Moment {
     pub last_logs: Vec<(String, String)>,
     /// Restarts seen in the ten minutes before the moment, by container.
     pub restarts: Vec<(String, Vec<DateTime<Utc>>)>,
+    /// Container events of the hour before the moment, oldest first: the Timeline's.
+    pub events: Vec<crate::model::ContainerEvent>,
     /// When the recording session that covers the moment began; `None`: nobody
     /// recorded at that moment (the state shown is the last one recorded before).
     pub watched_since: Option<DateTime<Utc>>,
@@ -781,6 +783,8 @@ impl Moment {
 
 /// Probe results kept per container in a moment.
 const MOMENT_PROBES: usize = 20;
+/// Events a moment's Timeline lists at most (of the hour before it).
+const MOMENT_EVENTS: usize = 1000;
 /// The minutes of stats a moment holds before it.
 const MOMENT_STATS_SECONDS: i64 = 600;
 
@@ -884,6 +888,9 @@ pub fn moment(store: &Store, at: DateTime<Utc>) -> Result<Moment, StoreError> {
         .and_then(Iterator::collect)
         .map_err(err)?;
     moment.stats = stats_before(store, &present, at)?;
+    let (events, _) = events_before(store, at + chrono::Duration::milliseconds(1), MOMENT_EVENTS)?;
+    let hour_before = at - chrono::Duration::hours(1);
+    moment.events = events.into_iter().filter(|e| e.at >= hour_before).collect();
     // Probes of the hour before, the newest few per container.
     let mut statement = store
         .conn
@@ -1101,6 +1108,9 @@ pub fn model_at(
         for (id, line) in moment.last_logs {
             model.history.set_last_log_line(&id, line);
         }
+        let entries =
+            moment.events.iter().map(|e| crate::model::history::timeline_entry(host, e)).collect();
+        model.history.insert_recorded(entries);
         for (id, restarts) in moment.restarts {
             model.history.containers.entry(id).or_default().restarts = restarts;
         }
@@ -1134,7 +1144,7 @@ pub fn rewind(
     let mut problems = Vec::new();
     for (host, path) in paths.iter().enumerate() {
         let Some(path) = path else { continue };
-        match Store::open_for_reading(path) {
+        match Store::open_for_rewinding(path) {
             Ok(Some(store)) => match moment(&store, at) {
                 Ok(moment) => moments.push((host, moment)),
                 Err(error) => problems.push(error.to_string()),
@@ -1155,4 +1165,51 @@ pub fn rewind(
     }
     let caveat = moments.iter().find_map(|(_, m)| m.caveat(offset));
     Ok((model_at(hosts, moments, at), caveat))
+}
+
+/// Container events the record holds from before `before`, the newest `limit` of
+/// them, oldest first; and whether there are none older (the Timeline scrolling back).
+pub fn events_before(
+    store: &Store,
+    before: DateTime<Utc>,
+    limit: usize,
+) -> Result<(Vec<crate::model::ContainerEvent>, bool), StoreError> {
+    let err = |e: rusqlite::Error| store.error(&e);
+    let mut statement = store
+        .conn
+        .prepare(
+            "SELECT at, subject_id, name, project, service, action, detail FROM events
+             WHERE scope = 'container' AND action != 'last_log' AND at < ?1
+             ORDER BY at DESC, id DESC LIMIT ?2",
+        )
+        .map_err(err)?;
+    let mut events: Vec<crate::model::ContainerEvent> = statement
+        .query_map(params![millis(before), limit as i64], |r| {
+            Ok(crate::model::ContainerEvent {
+                at: from_millis(r.get(0)?),
+                id: r.get(1)?,
+                name: r.get(2)?,
+                project: r.get(3)?,
+                service: r.get(4)?,
+                action: r.get(5)?,
+                detail: r.get(6)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(err)?;
+    let exhausted = events.len() < limit;
+    events.reverse();
+    Ok((events, exhausted))
+}
+
+/// [`events_before`] of the record at `path`, as the update that gives them to the
+/// model; `None` when there is no record to read.
+pub fn recorded_events(
+    path: Option<&std::path::Path>,
+    before: DateTime<Utc>,
+    limit: usize,
+) -> Option<crate::model::Update> {
+    let store = Store::open_for_reading(path?).ok().flatten()?;
+    let (events, exhausted) = events_before(&store, before, limit).ok()?;
+    Some(crate::model::Update::RecordedEvents { events, exhausted })
 }

@@ -298,7 +298,7 @@ impl Store {
         let store = Store { path: path.into(), conn };
         // Nothing is written before the file is known to be portolan's: even a journal
         // mode is a change to someone else's database.
-        store.check_identity(true)?;
+        store.check_identity(true, true)?;
         store.configure(true)?;
         store.migrate()?;
         Ok(store)
@@ -306,6 +306,17 @@ impl Store {
 
     /// Opens an existing record to read it; a missing file is `Ok(None)`.
     pub fn open_for_reading(path: &Path) -> Result<Option<Store>, StoreError> {
+        Store::open_reader(path, true)
+    }
+
+    /// The same, without the integrity check that reads the whole file: for the
+    /// time cursor, which opens it at every step (a damaged page still fails the read
+    /// that meets it, in words).
+    pub fn open_for_rewinding(path: &Path) -> Result<Option<Store>, StoreError> {
+        Store::open_reader(path, false)
+    }
+
+    fn open_reader(path: &Path, thorough: bool) -> Result<Option<Store>, StoreError> {
         if !path.exists() {
             return Ok(None);
         }
@@ -321,7 +332,7 @@ impl Store {
         .or_else(|_| Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY))
         .map_err(|e| StoreError::from_sqlite(path, &e))?;
         let store = Store { path: path.into(), conn };
-        store.check_identity(false)?;
+        store.check_identity(false, thorough)?;
         store.configure(false)?;
         let version = store.version()?;
         if version > SCHEMA_VERSION {
@@ -370,7 +381,7 @@ impl Store {
     }
 
     /// Refuses a database that is someone else's or damaged.
-    fn check_identity(&self, writer: bool) -> Result<(), StoreError> {
+    fn check_identity(&self, writer: bool, thorough: bool) -> Result<(), StoreError> {
         self.conn.busy_timeout(Duration::from_secs(2)).map_err(|e| self.sqlite(&e))?;
         let id: i32 = self
             .conn
@@ -390,7 +401,7 @@ impl Store {
                 },
             });
         }
-        if tables > 0 {
+        if tables > 0 && thorough {
             let verdict: String = self
                 .conn
                 .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
@@ -426,6 +437,14 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Moves the write-ahead log into the file and empties it, so that the file's
+    /// size is what it holds (measurements).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| self.sqlite(&e))
     }
 
     /// The file's size on disk, the write-ahead log included: what the budget counts.

@@ -528,3 +528,46 @@ fn a_new_session_writes_only_what_changed_since_the_last() {
     assert_eq!(rows.len(), 1, "gone while nobody recorded: {rows:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_timeline_reads_older_events_back_page_by_page() {
+    let event = |second: i64, action: &str| {
+        Record::Event(EventRow {
+            at: at(second),
+            scope: "container",
+            subject_id: "a".into(),
+            name: "app-a".into(),
+            project: None,
+            service: None,
+            action: action.into(),
+            detail: (action == "die").then(|| "1".to_string()),
+        })
+    };
+    let records = vec![event(1, "start"), event(2, "die"), event(3, "start"), event(9, "die")];
+    let (dir, path) = written("older", records);
+    let store = Store::open_for_reading(&path).ok().flatten().unwrap_or_else(|| panic!("opens"));
+    let (events, exhausted) =
+        read::events_before(&store, at(9), 2).unwrap_or_else(|e| panic!("{e}"));
+    let seconds: Vec<i64> = events.iter().map(|e| e.at.timestamp() - 1_700_000_000).collect();
+    assert_eq!((seconds, exhausted), (vec![2, 3], false), "the newest two before, oldest first");
+    let mut model = Model::new("x", at(0));
+    model.apply(Update::RecordedEvents { events, exhausted });
+    let (events, exhausted) =
+        read::events_before(&store, at(2), 2).unwrap_or_else(|e| panic!("{e}"));
+    assert!(exhausted);
+    model.apply(Update::RecordedEvents { events, exhausted });
+    let log: Vec<(i64, String)> = model
+        .history
+        .timeline
+        .iter()
+        .map(|e| (e.time.timestamp() - 1_700_000_000, format!("{} {}", e.event, e.detail)))
+        .collect();
+    assert_eq!(
+        log,
+        vec![(1, "start ".into()), (2, "die exit 1".into()), (3, "start ".into())],
+        "in order, as the live log words them"
+    );
+    assert!(model.history.recorded_exhausted);
+    assert_eq!(model.history.recorded_before, Some(at(1)));
+    let _ = std::fs::remove_dir_all(dir);
+}

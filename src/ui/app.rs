@@ -123,6 +123,8 @@ pub struct App {
     pub history_asks: Vec<DateTime<Utc>>,
     /// Whether an engine has a record the time cursor can read.
     pub has_record: bool,
+    /// Moments before which the Timeline wants older events from the record.
+    pub older_asks: Vec<DateTime<Utc>>,
     /// Where each running shell takes its keys, by session.
     shell_inputs: HashMap<u64, mpsc::UnboundedSender<ShellInput>>,
     /// Keys typed while a shell was starting, sent when it runs.
@@ -189,6 +191,7 @@ impl App {
             history_asked: None,
             history_asks: Vec::new(),
             has_record: false,
+            older_asks: Vec::new(),
             shell_inputs: HashMap::new(),
             shell_waiting: Vec::new(),
             prune_wanted: None,
@@ -316,6 +319,17 @@ impl App {
         self.sync();
         if let Some((host, id, path)) = self.panes.changes.take_stat_due(&self.model) {
             self.pending.push(EngineCommand::PathStat { host, id, path });
+        }
+    }
+
+    /// Asks for older events from the record when the Timeline scrolled up past its
+    /// oldest entry; the run loop reads them.
+    pub fn ask_older(&mut self) {
+        if self.pane != PaneId::Timeline || self.in_history() {
+            return;
+        }
+        if let Some(before) = self.panes.timeline.older_due(&self.model, self.now) {
+            self.older_asks.push(before);
         }
     }
 

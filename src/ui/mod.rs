@@ -144,6 +144,9 @@ fn shell_pace(app: &App) -> Duration {
 /// The most shell output taken between two looks at the keyboard and the clock.
 const SHELL_HELPING: usize = 64 * 1024;
 
+/// Events read from the record each time the Timeline scrolls up past its oldest.
+const OLDER_EVENTS: usize = 200;
+
 /// Soft changes (stats, probe results) reach the screen at most this often.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -174,6 +177,8 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
     let (series_tx, mut series_rx) = tokio::sync::mpsc::unbounded_channel();
     // The time cursor's moments, read the same way.
     let (history_tx, mut history_rx) = tokio::sync::mpsc::unbounded_channel();
+    // Older events for the Timeline, the same way.
+    let (older_tx, mut older_rx) = tokio::sync::mpsc::unbounded_channel();
     app.has_record = paths.iter().any(Option::is_some);
     let mut record_tick = tokio::time::interval(TICK);
     record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -212,6 +217,19 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
                 );
                 let _ = answers.send((ask.host, series));
             });
+        }
+        app.ask_older();
+        for before in std::mem::take(&mut app.older_asks) {
+            for (host, path) in paths.iter().enumerate() {
+                let (path, answers) = (path.clone(), older_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    if let Some(update) =
+                        crate::record::read::recorded_events(path.as_deref(), before, OLDER_EVENTS)
+                    {
+                        let _ = answers.send((host, update));
+                    }
+                });
+            }
         }
         for at in std::mem::take(&mut app.history_asks) {
             let paths = paths.clone();
@@ -335,6 +353,11 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
             },
             _ = record_tick.tick(), if writing => recording.tick(app.live_model(), Utc::now()),
             Some(read) = history_rx.recv() => dirty |= app.history_read(read),
+            Some((host, update)) = older_rx.recv() => {
+                if app.apply_from(host, update) != Redraw::No {
+                    dirty = true;
+                }
+            }
             Some((host, series)) = series_rx.recv() => {
                 let update = crate::model::Update::RecordedSeries(Box::new(series));
                 if app.apply_from(host, update) != Redraw::No {

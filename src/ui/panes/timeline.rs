@@ -28,6 +28,11 @@ pub struct TimelinePane {
     carried: Option<String>,
     incidents: Option<Incidents>,
     startup: Option<Startup>,
+    /// The operator moved up past the oldest entry: older ones are read from the record.
+    wants_older: bool,
+    /// The oldest entry's time when older ones were asked for: the selection stays
+    /// there when they arrive.
+    anchor: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The log's and the containers' revisions, the project filter and the container filter.
@@ -78,6 +83,12 @@ impl TimelinePane {
             let entries: Vec<&TimelineEntry> =
                 positions.iter().filter_map(|at| model.history.timeline.get(*at)).collect();
             let subjects = subjects(model, &entries);
+            // Older entries came in above: the selection stays where it was, one up.
+            if let Some(anchor) = self.anchor.take() {
+                let row = entries.iter().position(|e| e.time >= anchor).unwrap_or(entries.len());
+                self.nav.selected = row.saturating_sub(1);
+                self.scrolled = true;
+            }
             self.incidents = Some(Incidents { key, positions, subjects });
         }
         let key = (model.state_revision, project);
@@ -93,6 +104,24 @@ impl TimelinePane {
             let shown = shown.map(|(h, p)| (h, p.to_string()));
             self.startup = Some(Startup { key, shown, steps });
         }
+    }
+
+    /// When the operator scrolled up past the oldest entry: the moment before which
+    /// the record should be read (once per arrival at the top).
+    pub fn older_due(
+        &mut self,
+        model: &Model,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        if !std::mem::take(&mut self.wants_older) || model.history.recorded_exhausted {
+            return None;
+        }
+        // Before what this session saw (its older entries are reconstructed), then
+        // before the oldest read back.
+        let watching = model.hosts.iter().filter_map(|h| h.connected_at).min().unwrap_or(now);
+        let before = model.history.recorded_before.map_or(watching, |b| b.min(watching));
+        self.anchor = Some(before);
+        Some(before)
     }
 
     /// How many entries the incident log lists, as of the last sync.
@@ -123,6 +152,11 @@ impl Pane for TimelinePane {
             _ => {
                 let Some(delta) = movement(action, self.nav.page) else { return Handled::Pass };
                 let len = self.len();
+                let at_top = len == 0 || (self.scrolled && self.nav.selected == 0);
+                if delta < 0 && (at_top || self.nav.selected as isize + delta < 0) {
+                    // Up past the oldest entry: the record may hold older ones.
+                    self.wants_older = true;
+                }
                 self.scrolled = true;
                 self.nav.move_by(delta, len);
                 if self.nav.selected + 1 >= len {
