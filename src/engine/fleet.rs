@@ -72,7 +72,8 @@ impl Fleet {
             | EngineCommand::OpenShell(ShellRequest { host, .. })
             | EngineCommand::Changes { host, .. }
             | EngineCommand::PathStat { host, .. }
-            | EngineCommand::Files { host, .. } => {
+            | EngineCommand::Files { host, .. }
+            | EngineCommand::Resource { host, .. } => {
                 if let Some(member) = self.members.get(*host) {
                     member.handle.command(command);
                 }

@@ -114,6 +114,8 @@ pub enum EngineCommand {
     CheckPorts(super::ports::PortCheckRequest),
     /// Open an interactive shell in a container (see [`super::shell`]).
     OpenShell(super::shell::ShellRequest),
+    /// Read an image's layers, remove images, volumes or networks, or pull an image.
+    Resource { host: crate::model::HostId, request: super::images::ResourceRequest },
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -420,6 +422,9 @@ impl Supervisor {
                             let end = ShellEnd::Failed("the engine is not connected".into());
                             let _ = self.shells.send(ShellEvent::Ended { session: request.session, end }).await;
                         }
+                        Some(EngineCommand::Resource { request, .. }) => {
+                            let _ = self.updates.send(super::images::unanswered(request)).await;
+                        }
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -496,7 +501,7 @@ impl Supervisor {
         let mut filters: HashMap<&str, Vec<&str>> = HashMap::new();
         // `service` and `node` events come only from swarm managers; asking for them
         // costs nothing elsewhere.
-        filters.insert("type", vec!["container", "network", "volume", "service", "node"]);
+        filters.insert("type", vec!["container", "network", "volume", "service", "node", "image"]);
         let options = EventsOptionsBuilder::new().since(&since).filters(&filters).build();
         let mut events = Box::pin(docker.events(Some(options)));
 
@@ -544,6 +549,10 @@ impl Supervisor {
         }
         for id in failed.into_iter().filter(|id| !answered.contains(id)) {
             session.last_lines.request(id);
+        }
+        // After the containers: the images pane can wait a moment, the first screen not.
+        if !self.list_images(docker).await {
+            return SessionEnd::Cancelled;
         }
         let mut networks_due = networks_late.then(tokio::time::Instant::now);
         let mut networks_retry = NETWORKS_RETRY;
@@ -623,6 +632,10 @@ impl Supervisor {
                     Some(EngineCommand::Processes(request)) => {
                         self.processes = request;
                         self.watch_processes(Some(docker), Some(&session.cancel));
+                    }
+                    Some(EngineCommand::Resource { request, .. }) => {
+                        // Its own task: a pull takes minutes, removals a while.
+                        tokio::spawn(super::images::run(docker.clone(), request, self.updates.clone()));
                     }
                     Some(EngineCommand::KillProcess(ask)) => {
                         let updates = self.updates.clone();
@@ -939,6 +952,8 @@ impl Supervisor {
                 Work::NetworkGone { name } => self.send(Update::NetworkRemoved { name }).await,
                 Work::Volume { name } => self.read_volume(&session.docker, name).await,
                 Work::VolumeGone { name } => self.send(Update::VolumeRemoved { name }).await,
+                Work::Image { reference } => self.read_image(&session.docker, &reference).await,
+                Work::ImageGone { id } => self.send(Update::ImageRemoved { id }).await,
             };
             if !listening {
                 return false;
@@ -1014,6 +1029,30 @@ impl Supervisor {
         self.health_checked.remove(&id);
         let _ = session.stats.send(StatsCommand::Untrack { id: id.clone() });
         self.send(Update::ContainerRemoved { id }).await
+    }
+
+    /// Lists the engine's images once per session. Returns false when nobody listens.
+    async fn list_images(&mut self, docker: &Docker) -> bool {
+        match super::images::list(docker).await {
+            Ok(images) => self.send(Update::Images(images)).await,
+            Err(error) => {
+                self.warn(error.to_string()).await;
+                true
+            }
+        }
+    }
+
+    /// Reads one image again after an event about it.
+    async fn read_image(&mut self, docker: &Docker, reference: &str) -> bool {
+        match super::images::read(docker, reference).await {
+            Ok(Some(image)) => self.send(Update::ImageChanged(Box::new(image))).await,
+            // Untagged and deleted: its `delete` event says so.
+            Ok(None) => true,
+            Err(error) => {
+                self.warn(error.to_string()).await;
+                true
+            }
+        }
     }
 
     async fn read_volume(&mut self, docker: &Docker, name: String) -> bool {

@@ -12,6 +12,7 @@ pub mod container;
 pub mod files;
 pub mod format;
 pub mod history;
+pub mod images;
 pub mod logs;
 pub mod names;
 pub mod natural;
@@ -177,6 +178,8 @@ pub struct Network {
     pub subnets: Vec<String>,
     pub gateways: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// Containers not of a swarm service may be attached to it by hand.
+    pub attachable: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -184,6 +187,11 @@ pub struct Volume {
     pub name: String,
     pub driver: Option<String>,
     pub labels: BTreeMap<String, String>,
+    /// Where the engine keeps it on its host.
+    pub mountpoint: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    /// Bytes it holds, when the engine said (`/system/df` reads it); `None` is unknown.
+    pub size: Option<u64>,
 }
 
 /// Everything listed at (re)connection time: replaces the model's inventory whole.
@@ -287,6 +295,19 @@ pub enum Update {
     RecordedSeries(Box<stats::RecordedSeries>),
     /// Whether a container's published ports answered, checked on the operator's request.
     PortsChecked(Box<ports::PortCheck>),
+    /// Every image of the engine, listed once per session.
+    Images(Vec<images::Image>),
+    /// One image as the engine describes it after an image event.
+    ImageChanged(Box<images::Image>),
+    /// An image the engine deleted, by id.
+    ImageRemoved {
+        id: String,
+    },
+    /// An image's layers, asked for by the Images pane.
+    ImageHistory(Box<images::ImageHistory>),
+    /// How an operation on an image, volume or network goes: a pull's progress, a
+    /// removal's answer.
+    ResourceNote(Box<images::ResourceNote>),
 }
 
 /// The lines a container wrote before and after an incident.
@@ -374,6 +395,9 @@ pub struct Model {
     /// Whether containers' published ports answer, by id: only those the operator
     /// asked about, as last checked; never polled.
     pub port_checks: BTreeMap<String, ports::PortStatus>,
+    /// Every engine's images, their layers when asked for, and how the last
+    /// operation on an image, volume or network went.
+    pub images: images::ImageStore,
     history_len: usize,
 }
 
@@ -441,6 +465,7 @@ impl Model {
             recorded_starts: HashMap::new(),
             recorded_series: None,
             port_checks: BTreeMap::new(),
+            images: images::ImageStore::default(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -772,6 +797,18 @@ impl Model {
                     None => false,
                 }
             }
+            Update::Images(list) => self.images.replace(host, list),
+            Update::ImageChanged(image) => self.images.changed(host, *image),
+            Update::ImageRemoved { id } => self.images.removed(host, &id),
+            Update::ImageHistory(history) => {
+                let key = (host, history.id.clone());
+                self.images.histories.insert(key, *history);
+                true
+            }
+            Update::ResourceNote(note) => {
+                self.images.note(*note);
+                true
+            }
             Update::Warning { at, message } => {
                 let message = if self.hosts.len() > 1 {
                     format!("{}: {message}", self.hosts[host].name)
@@ -872,6 +909,7 @@ impl Model {
         }
         self.networks.retain(|(h, _), _| *h != dropped);
         self.volumes.retain(|(h, _), _| *h != dropped);
+        self.images.forget_host(dropped);
         let message = format!(
             "{} is the same engine as {} (they list the same containers): shown once, under {}",
             self.hosts[dropped].name, self.hosts[kept].name, self.hosts[kept].name

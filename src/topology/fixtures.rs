@@ -66,6 +66,7 @@ impl Stack {
             subnets: subnet.map(String::from).into_iter().collect(),
             gateways: Vec::new(),
             labels: BTreeMap::new(),
+            attachable: false,
         });
     }
 
@@ -78,6 +79,7 @@ impl Stack {
                     name: name.clone(),
                     driver: Some("local".into()),
                     labels: BTreeMap::new(),
+                    ..Volume::default()
                 });
             }
         }

@@ -256,6 +256,7 @@ impl App {
     /// Brings the pane on screen (and the view over it) up to date with the model.
     pub fn sync(&mut self) {
         self.panes.files.read_only = self.read_only;
+        self.panes.images.listing.read_only = self.read_only;
         let view = view_of!(self, "");
         self.panes.get_mut(self.pane).sync(&view);
         if let Some(inspect) = self.inspect.as_mut() {
@@ -306,6 +307,19 @@ impl App {
                 continue;
             }
             self.pending.push(EngineCommand::Files { host, request });
+        }
+    }
+
+    /// Passes on what the Images, Volumes and Networks panes asked of the engine
+    /// (layers to read, confirmed removals, pulls): the run loop calls it.
+    pub fn ask_resources(&mut self) {
+        for (host, request) in self.panes.images.take_requests() {
+            let refused = self.read_only
+                && !matches!(request, crate::engine::images::ResourceRequest::History { .. });
+            // The pane refuses before asking; this holds whatever asked.
+            if !refused {
+                self.pending.push(EngineCommand::Resource { host, request });
+            }
         }
     }
 

@@ -135,6 +135,8 @@ pub enum Action {
     ShellFocus,
     /// Stats: the charts' span, 10 min, 1 h, 24 h, 7 d (the longer ones from the record).
     ChartSpan,
+    /// Show the images pane (images, their users and layers).
+    PaneImages,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -219,6 +221,7 @@ action_names! {
     OpenShell => "open_shell",
     ShellFocus => "shell_focus",
     ChartSpan => "chart_span",
+    PaneImages => "pane_images",
 }
 
 impl fmt::Display for Action {
@@ -247,6 +250,7 @@ impl Action {
             Action::PaneChanges => 'D',
             Action::PaneFiles => 'F',
             Action::PaneShell => 'T',
+            Action::PaneImages => 'I',
             _ => return None,
         })
     }
@@ -323,6 +327,7 @@ impl Action {
             Action::OpenShell => "open a shell in the selection, in a pane (another in a new tab)",
             Action::ShellFocus => "shell: give the keys to the shell / take them back",
             Action::ChartSpan => "stats: charts over 10 min, 1 h, 24 h or 7 days (from the record)",
+            Action::PaneImages => "images: their users and layers; remove, pull (a), mark (m)",
         }
     }
 }
@@ -401,6 +406,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     // one key that does not reach the shell.
     ("ctrl-]", Action::ShellFocus),
     (">", Action::ChartSpan),
+    ("I", Action::PaneImages),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

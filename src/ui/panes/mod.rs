@@ -6,6 +6,7 @@
 
 pub mod detail;
 pub mod inspect;
+pub mod listing;
 
 use chrono::{DateTime, Utc};
 
@@ -96,6 +97,7 @@ panes! {
     Changes changes::ChangesPane "Changes" "Diff" 'D';
     Files files::FilesPane "Files" "Files" 'F';
     Shell shell::ShellPane "Shell" "Shell" 'T';
+    Images images::ImagesPane "Images" "Imgs" 'I';
 }
 
 impl PaneId {
