@@ -1,5 +1,6 @@
 //! The model rendered without a terminal: what scripts, screenshots and tests see.
 
 pub mod collect;
+pub mod images_json;
 pub mod json;
 pub mod svg;

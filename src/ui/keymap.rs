@@ -137,6 +137,10 @@ pub enum Action {
     ChartSpan,
     /// Show the images pane (images, their users and layers).
     PaneImages,
+    /// Show the volumes pane (volumes, their users, orphans).
+    PaneVolumes,
+    /// Show the networks pane (networks, their members and addresses).
+    PaneNetworks,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -222,6 +226,8 @@ action_names! {
     ShellFocus => "shell_focus",
     ChartSpan => "chart_span",
     PaneImages => "pane_images",
+    PaneVolumes => "pane_volumes",
+    PaneNetworks => "pane_networks",
 }
 
 impl fmt::Display for Action {
@@ -251,6 +257,8 @@ impl Action {
             Action::PaneFiles => 'F',
             Action::PaneShell => 'T',
             Action::PaneImages => 'I',
+            Action::PaneVolumes => 'V',
+            Action::PaneNetworks => 'O',
             _ => return None,
         })
     }
@@ -328,6 +336,8 @@ impl Action {
             Action::ShellFocus => "shell: give the keys to the shell / take them back",
             Action::ChartSpan => "stats: charts over 10 min, 1 h, 24 h or 7 days (from the record)",
             Action::PaneImages => "images: their users and layers; remove, pull (a), mark (m)",
+            Action::PaneVolumes => "volumes: their users, sizes and orphans; remove (a), mark (m)",
+            Action::PaneNetworks => "networks: members and addresses, unused ones; remove (a)",
         }
     }
 }
@@ -407,6 +417,8 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("ctrl-]", Action::ShellFocus),
     (">", Action::ChartSpan),
     ("I", Action::PaneImages),
+    ("V", Action::PaneVolumes),
+    ("O", Action::PaneNetworks),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

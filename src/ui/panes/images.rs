@@ -396,7 +396,7 @@ impl Pane for ImagesPane {
         let [body, status] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
         let counts = Line::from(vec![
-            Span::styled(format!("{} images · {}", self.rows.len(), bytes(total)), theme.style(Slot::Value)),
+            Span::styled(format!("{} image{} · {}", self.rows.len(), if self.rows.len() == 1 { "" } else { "s" }, bytes(total)), theme.style(Slot::Value)),
             Span::styled(format!(" · {dangling} dangling"), theme.style(if dangling > 0 { Slot::Warning } else { Slot::Muted })),
             Span::styled(format!(" · {unused} unused"), theme.style(Slot::Muted)),
         ]);
@@ -419,11 +419,27 @@ impl Pane for ImagesPane {
         let visible = body.height.saturating_sub(1) as usize;
         let window = self.listing.nav.window(self.rows.len(), visible);
         let multi = view.model.multi_host();
+        // The id is what a narrow screen does without: the layers view names it.
+        let show_id = body.width >= 100;
+        let mut headers = vec!["", "REPOSITORY", "TAG", "ID", "SIZE", "CREATED", "USED BY"];
+        let mut widths = vec![
+            Constraint::Length(1),
+            Constraint::Fill(2),
+            Constraint::Length(12),
+            Constraint::Length(12),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Fill(3),
+        ];
+        if !show_id {
+            headers.remove(3);
+            widths.remove(3);
+        }
         let header = Row::new(
-            ["", "REPOSITORY", "TAG", "ID", "SIZE", "CREATED", "USED BY"]
-                .map(|h| Cell::from(Span::styled(h, theme.style(Slot::Label)))),
+            headers.into_iter().map(|h| Cell::from(Span::styled(h, theme.style(Slot::Label)))),
         );
-        let users_width = (body.width as usize).saturating_sub(2 + 12 + 12 + 9 + 9 + 6) * 2 / 5;
+        let fixed = if show_id { 1 + 12 + 12 + 9 + 9 + 6 } else { 1 + 12 + 9 + 9 + 5 };
+        let users_width = (body.width as usize).saturating_sub(fixed) * 3 / 5;
         let rows = self.rows[window.clone()].iter().map(|r| {
             let marked = self.listing.marked.contains(&r.key());
             let (flag, flag_slot) = if marked {
@@ -454,28 +470,22 @@ impl Pane for ImagesPane {
                 )
             };
             let repo_slot = if r.dangling { Slot::Muted } else { Slot::Value };
-            Row::new(vec![
+            let tag_slot = if r.dangling { Slot::Warning } else { Slot::Accent };
+            let mut cells = vec![
                 Cell::from(Span::styled(flag, theme.style(flag_slot))),
                 Cell::from(Span::styled(repository, theme.style(repo_slot))),
-                Cell::from(Span::styled(one_line(&r.tag).into_owned(), theme.style(if r.dangling { Slot::Warning } else { Slot::Accent }))),
+                Cell::from(Span::styled(one_line(&r.tag).into_owned(), theme.style(tag_slot))),
                 Cell::from(Span::styled(r.short_id.clone(), theme.style(Slot::Muted))),
                 Cell::from(r.size.map_or("—".to_string(), bytes)),
                 Cell::from(Span::styled(ago(view.now, r.created), theme.style(Slot::Muted))),
                 Cell::from(users),
-            ])
+            ];
+            if !show_id {
+                cells.remove(3);
+            }
+            Row::new(cells)
         });
-        let table = Table::new(
-            rows,
-            [
-                Constraint::Length(1),
-                Constraint::Fill(3),
-                Constraint::Length(12),
-                Constraint::Length(12),
-                Constraint::Length(9),
-                Constraint::Length(9),
-                Constraint::Fill(2),
-            ],
-        )
+        let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
         .row_highlight_style(theme.style(Slot::Selection));

@@ -98,6 +98,8 @@ panes! {
     Files files::FilesPane "Files" "Files" 'F';
     Shell shell::ShellPane "Shell" "Shell" 'T';
     Images images::ImagesPane "Images" "Imgs" 'I';
+    Volumes volumes::VolumesPane "Volumes" "Vols" 'V';
+    Networks networks::NetworksPane "Networks" "Nets" 'O';
 }
 
 impl PaneId {
