@@ -801,3 +801,44 @@ fn a_shell_in_a_pane_types_switches_tabs_and_keeps_hostile_bytes_in_the_pane() {
     assert!(raw.matches("\u{1b}[?1049h").count() <= 1, "one alternate screen, portolan's");
     assert_restored(&tmux);
 }
+
+/// Removes a tag the test made, when dropped.
+struct Tag(String);
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        let _ = support::docker(&["rmi", &self.0]);
+    }
+}
+
+#[test]
+fn the_images_pane_shows_a_new_image_and_asks_before_removing_it() {
+    let fx = support::Fixture::new("e2e-images");
+    let repository = fx.name("img");
+    let tag = Tag(format!("{repository}:e2e"));
+    support::docker_ok(&["tag", &fx.image, &tag.0]);
+    let tmux = Tmux::start("images", 120, 40, &[], "--pane containers");
+    tmux.wait_for("the first frame", Duration::from_secs(10), |s| s.contains("Containers"));
+    tmux.keys(&["I"]);
+    tmux.wait_for("the images pane", Duration::from_secs(5), |s| s.contains("Images ·"));
+    // Narrowed to ours: a busy engine lists many images.
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", &repository]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("our image", Duration::from_secs(10), |s| {
+        s.contains(&repository[..30.min(repository.len())]) && s.contains("e2e")
+    });
+    assert!(screen.contains("Images · 1"), "{screen}");
+    tmux.keys(&["a"]);
+    tmux.wait_for("the actions menu", Duration::from_secs(5), |s| s.contains("pull its tag again"));
+    tmux.keys(&["d"]);
+    tmux.wait_for("the question naming it", Duration::from_secs(5), |s| {
+        s.contains("Remove image") && s.contains("y yes")
+    });
+    tmux.keys(&["n"]);
+    tmux.wait_for("the question gone", Duration::from_secs(5), |s| !s.contains("Remove image"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(5), |s| s.contains("PORTOLAN-EXIT:0"));
+    // Not removed: the operator said no.
+    assert!(support::docker(&["image", "inspect", &tag.0]).status.success());
+}
