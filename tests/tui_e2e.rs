@@ -816,7 +816,14 @@ fn the_images_pane_shows_a_new_image_and_asks_before_removing_it() {
     let fx = support::Fixture::new("e2e-images");
     let repository = fx.name("img");
     let tag = Tag(format!("{repository}:e2e"));
-    support::docker_ok(&["tag", &fx.image, &tag.0]);
+    // An image of its own (the test image with this run's label), used by nobody: the
+    // shared test image has other tests' containers on it.
+    let dir = std::env::temp_dir().join(fx.name("build"));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let dockerfile = format!("FROM {}\nLABEL {}\n", fx.image, fx.label());
+    std::fs::write(dir.join("Dockerfile"), dockerfile).expect("write the Dockerfile");
+    support::docker_ok(&["build", "-q", "-t", &tag.0, &dir.to_string_lossy()]);
+    let _ = std::fs::remove_dir_all(&dir);
     let tmux = Tmux::start("images", 120, 40, &[], "--pane containers");
     tmux.wait_for("the first frame", Duration::from_secs(10), |s| s.contains("Containers"));
     tmux.keys(&["I"]);
@@ -826,9 +833,9 @@ fn the_images_pane_shows_a_new_image_and_asks_before_removing_it() {
     tmux.keys(&["-l", &repository]);
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for("our image", Duration::from_secs(10), |s| {
-        s.contains(&repository[..30.min(repository.len())]) && s.contains("e2e")
+        s.contains("Images · 1") && s.contains(" e2e ") && s.contains("unused")
     });
-    assert!(screen.contains("Images · 1"), "{screen}");
+    assert!(screen.contains(&repository[..20]), "{screen}");
     tmux.keys(&["a"]);
     tmux.wait_for("the actions menu", Duration::from_secs(5), |s| s.contains("pull its tag again"));
     tmux.keys(&["d"]);
