@@ -910,3 +910,51 @@ fn a_custom_command_runs_with_the_selections_placeholders_and_returns() {
     assert_restored(&tmux);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Removes a tag the test made, when dropped.
+struct Tag(String);
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        let _ = support::docker(&["rmi", &self.0]);
+    }
+}
+
+#[test]
+fn the_images_pane_shows_a_new_image_and_asks_before_removing_it() {
+    let fx = support::Fixture::new("e2e-images");
+    let repository = fx.name("img");
+    let tag = Tag(format!("{repository}:e2e"));
+    // An image of its own (the test image with this run's label), used by nobody: the
+    // shared test image has other tests' containers on it.
+    let dir = std::env::temp_dir().join(fx.name("build"));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let dockerfile = format!("FROM {}\nLABEL {}\n", fx.image, fx.label());
+    std::fs::write(dir.join("Dockerfile"), dockerfile).expect("write the Dockerfile");
+    support::docker_ok(&["build", "-q", "-t", &tag.0, &dir.to_string_lossy()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let tmux = Tmux::start("images", 120, 40, &[], "--pane containers");
+    tmux.wait_for("the first frame", Duration::from_secs(10), |s| s.contains("Containers"));
+    tmux.keys(&["I"]);
+    tmux.wait_for("the images pane", Duration::from_secs(5), |s| s.contains("Images ·"));
+    // Narrowed to ours: a busy engine lists many images.
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", &repository]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("our image", Duration::from_secs(10), |s| {
+        s.contains("Images · 1") && s.contains(" e2e ") && s.contains("unused")
+    });
+    assert!(screen.contains(&repository[..20]), "{screen}");
+    tmux.keys(&["a"]);
+    tmux.wait_for("the actions menu", Duration::from_secs(5), |s| s.contains("pull its tag again"));
+    tmux.keys(&["d"]);
+    tmux.wait_for("the question naming it", Duration::from_secs(5), |s| {
+        s.contains("Remove image") && s.contains("y yes")
+    });
+    tmux.keys(&["n"]);
+    tmux.wait_for("the question gone", Duration::from_secs(5), |s| !s.contains("Remove image"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("portolan to exit", Duration::from_secs(5), |s| s.contains("PORTOLAN-EXIT:0"));
+    // Not removed: the operator said no.
+    assert!(support::docker(&["image", "inspect", &tag.0]).status.success());
+}

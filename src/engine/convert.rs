@@ -45,6 +45,7 @@ pub fn container(inspect: ContainerInspectResponse) -> Container {
     let state = inspect.state.unwrap_or_default();
 
     container.image = config.image.clone().unwrap_or_default();
+    container.image_id = non_empty(inspect.image.clone());
     container.command = {
         let mut parts: Vec<String> = inspect.path.into_iter().collect();
         parts.extend(inspect.args.unwrap_or_default());
@@ -176,6 +177,7 @@ pub fn summary(summary: ContainerSummary, now: DateTime<Utc>) -> Container {
         .unwrap_or_else(|| id.chars().take(12).collect());
     let mut container = Container::new(id, name);
     container.image = summary.image.unwrap_or_default();
+    container.image_id = non_empty(summary.image_id.clone());
     container.command = summary.command.unwrap_or_default();
     container.created = summary.created.and_then(|s| DateTime::from_timestamp(s, 0));
     container.state =
@@ -404,11 +406,17 @@ fn parse_port_key(key: &str) -> Option<(u16, String)> {
 }
 
 pub fn network(api: ApiNetwork) -> Network {
-    build_network(api.id, api.name, api.driver, api.scope, api.internal, api.ipam, api.labels)
+    let attachable = api.attachable.unwrap_or(false);
+    let network =
+        build_network(api.id, api.name, api.driver, api.scope, api.internal, api.ipam, api.labels);
+    Network { attachable, ..network }
 }
 
 pub fn network_inspect(api: NetworkInspect) -> Network {
-    build_network(api.id, api.name, api.driver, api.scope, api.internal, api.ipam, api.labels)
+    let attachable = api.attachable.unwrap_or(false);
+    let network =
+        build_network(api.id, api.name, api.driver, api.scope, api.internal, api.ipam, api.labels);
+    Network { attachable, ..network }
 }
 
 fn build_network(
@@ -430,6 +438,7 @@ fn build_network(
         subnets: ipam.iter().filter_map(|c| non_empty(c.subnet.clone())).collect(),
         gateways: ipam.iter().filter_map(|c| non_empty(c.gateway.clone())).collect(),
         labels: labels.unwrap_or_default().into_iter().collect(),
+        attachable: false,
     }
 }
 
@@ -438,6 +447,44 @@ pub fn volume(api: ApiVolume) -> Volume {
         name: api.name,
         driver: non_empty(Some(api.driver)),
         labels: api.labels.into_iter().collect(),
+        mountpoint: non_empty(Some(api.mountpoint)),
+        created: parse_time(api.created_at.as_deref()),
+        // -1 when the engine did not measure it.
+        size: api.usage_data.and_then(|u| u64::try_from(u.size).ok()),
+    }
+}
+
+/// An image as the image list describes it.
+pub fn image_summary(api: bollard::models::ImageSummary) -> crate::model::images::Image {
+    crate::model::images::Image {
+        id: api.id,
+        repo_tags: api.repo_tags,
+        repo_digests: api.repo_digests,
+        size: u64::try_from(api.size).ok(),
+        created: DateTime::from_timestamp(api.created, 0),
+        labels: api.labels.into_iter().collect(),
+    }
+}
+
+/// An image as its inspect describes it.
+pub fn image_inspect(api: bollard::models::ImageInspect) -> crate::model::images::Image {
+    crate::model::images::Image {
+        id: api.id.unwrap_or_default(),
+        repo_tags: api.repo_tags.unwrap_or_default(),
+        repo_digests: api.repo_digests.unwrap_or_default(),
+        size: api.size.and_then(|s| u64::try_from(s).ok()),
+        created: parse_time(api.created.as_deref()),
+        labels: api.config.and_then(|c| c.labels).unwrap_or_default().into_iter().collect(),
+    }
+}
+
+/// One layer of an image's history.
+pub fn layer(api: bollard::models::ImageHistoryResponseItem) -> crate::model::images::Layer {
+    crate::model::images::Layer {
+        created: DateTime::from_timestamp(api.created, 0),
+        created_by: api.created_by,
+        size: u64::try_from(api.size).unwrap_or(0),
+        comment: api.comment,
     }
 }
 

@@ -56,6 +56,14 @@ pub enum Work {
     VolumeGone {
         name: String,
     },
+    /// Read one image again (by id, or by the reference a pull names).
+    Image {
+        reference: String,
+    },
+    /// The engine deleted an image.
+    ImageGone {
+        id: String,
+    },
 }
 
 /// Everything one event changes.
@@ -124,9 +132,30 @@ pub fn react(
             "create" => reaction.work.push(Work::Volume { name: id }),
             _ => {}
         },
+        Some(EventMessageTypeEnum::IMAGE) => {
+            if let Some(work) = image_work(verb, id) {
+                reaction.work.push(work);
+            }
+        }
         _ => {}
     }
     reaction
+}
+
+/// What an image event asks to be read again: a new or retagged image (a pull names
+/// its reference, a tag or import its id), an untagged one (gone if a `delete`
+/// follows), a deleted one. Saves and pushes change nothing here.
+fn image_work(verb: &str, id: String) -> Option<Work> {
+    if id.is_empty() {
+        return None;
+    }
+    match verb {
+        "delete" => Some(Work::ImageGone { id }),
+        "pull" | "tag" | "untag" | "import" | "load" | "create" | "build" | "prune" => {
+            Some(Work::Image { reference: id })
+        }
+        _ => None,
+    }
 }
 
 /// What a container event asks to be read again, if anything.

@@ -75,7 +75,8 @@ impl Fleet {
             | EngineCommand::Files { host, .. }
             | EngineCommand::Compose { host, .. }
             | EngineCommand::CheckUpdates { host, .. }
-            | EngineCommand::UpdateImage { host, .. } => {
+            | EngineCommand::UpdateImage { host, .. }
+            | EngineCommand::Resource { host, .. } => {
                 if let Some(member) = self.members.get(*host) {
                     member.handle.command(command);
                 }

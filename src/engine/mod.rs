@@ -24,6 +24,7 @@ pub mod files;
 pub mod fleet;
 pub mod hijack;
 pub mod host_files;
+pub mod images;
 pub mod inspections;
 pub mod last_line;
 pub mod logs;

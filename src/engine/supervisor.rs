@@ -124,6 +124,8 @@ pub enum EngineCommand {
     CheckUpdates { host: crate::model::HostId, targets: Vec<super::updates::CheckTarget> },
     /// Pull a container's newer image and re-create it, rolling back if unhealthy.
     UpdateImage { host: crate::model::HostId, request: super::updates::UpdateRequest },
+    /// Read an image's layers, remove images, volumes or networks, or pull an image.
+    Resource { host: crate::model::HostId, request: super::images::ResourceRequest },
 }
 
 /// A running supervisor. Dropping it does not stop it; call [`EngineHandle::stop`].
@@ -441,6 +443,9 @@ impl Supervisor {
                         Some(command @ (EngineCommand::Compose { .. } | EngineCommand::CheckUpdates { .. } | EngineCommand::UpdateImage { .. })) => {
                             self.unreachable_run(command).await;
                         }
+                        Some(EngineCommand::Resource { request, .. }) => {
+                            let _ = self.updates.send(super::images::unanswered(request)).await;
+                        }
                         Some(EngineCommand::Act { verb, targets, .. }) => {
                             // No engine to act on: say so for each target at once.
                             for (id, name) in targets {
@@ -517,7 +522,7 @@ impl Supervisor {
         let mut filters: HashMap<&str, Vec<&str>> = HashMap::new();
         // `service` and `node` events come only from swarm managers; asking for them
         // costs nothing elsewhere.
-        filters.insert("type", vec!["container", "network", "volume", "service", "node"]);
+        filters.insert("type", vec!["container", "network", "volume", "service", "node", "image"]);
         let options = EventsOptionsBuilder::new().since(&since).filters(&filters).build();
         let mut events = Box::pin(docker.events(Some(options)));
 
@@ -565,6 +570,10 @@ impl Supervisor {
         }
         for id in failed.into_iter().filter(|id| !answered.contains(id)) {
             session.last_lines.request(id);
+        }
+        // After the containers: the images pane can wait a moment, the first screen not.
+        if !self.list_images(docker).await {
+            return SessionEnd::Cancelled;
         }
         let mut networks_due = networks_late.then(tokio::time::Instant::now);
         let mut networks_retry = NETWORKS_RETRY;
@@ -661,6 +670,10 @@ impl Supervisor {
                     }
                     Some(EngineCommand::UpdateImage { host, request }) => {
                         tokio::spawn(super::updates::update(docker.clone(), self.endpoint.clone(), request, host, self.updates.clone()));
+                    }
+                    Some(EngineCommand::Resource { request, .. }) => {
+                        // Its own task: a pull takes minutes, removals a while.
+                        tokio::spawn(super::images::run(docker.clone(), request, self.updates.clone()));
                     }
                     Some(EngineCommand::KillProcess(ask)) => {
                         let updates = self.updates.clone();
@@ -1012,6 +1025,8 @@ impl Supervisor {
                 Work::NetworkGone { name } => self.send(Update::NetworkRemoved { name }).await,
                 Work::Volume { name } => self.read_volume(&session.docker, name).await,
                 Work::VolumeGone { name } => self.send(Update::VolumeRemoved { name }).await,
+                Work::Image { reference } => self.read_image(&session.docker, &reference).await,
+                Work::ImageGone { id } => self.send(Update::ImageRemoved { id }).await,
             };
             if !listening {
                 return false;
@@ -1087,6 +1102,30 @@ impl Supervisor {
         self.health_checked.remove(&id);
         let _ = session.stats.send(StatsCommand::Untrack { id: id.clone() });
         self.send(Update::ContainerRemoved { id }).await
+    }
+
+    /// Lists the engine's images once per session. Returns false when nobody listens.
+    async fn list_images(&mut self, docker: &Docker) -> bool {
+        match super::images::list(docker).await {
+            Ok(images) => self.send(Update::Images(images)).await,
+            Err(error) => {
+                self.warn(error.to_string()).await;
+                true
+            }
+        }
+    }
+
+    /// Reads one image again after an event about it.
+    async fn read_image(&mut self, docker: &Docker, reference: &str) -> bool {
+        match super::images::read(docker, reference).await {
+            Ok(Some(image)) => self.send(Update::ImageChanged(Box::new(image))).await,
+            // Untagged and deleted: its `delete` event says so.
+            Ok(None) => true,
+            Err(error) => {
+                self.warn(error.to_string()).await;
+                true
+            }
+        }
     }
 
     async fn read_volume(&mut self, docker: &Docker, name: String) -> bool {

@@ -223,6 +223,8 @@ pub struct Container {
     /// retried). Set, the rest is what the container list said, or the last inspect:
     /// health, limits, user and the like may be missing or old.
     pub inspect_pending_since: Option<DateTime<Utc>>,
+    /// The id (`sha256:…`) of the image it was created from; `None` until known.
+    pub image_id: Option<String>,
 }
 
 /// Configuration files of a reverse proxy, as read from inside its container.
@@ -272,6 +274,7 @@ impl Container {
             limits: Limits::default(),
             proxy_config: None,
             inspect_pending_since: None,
+            image_id: None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod files;
 pub mod format;
 pub mod history;
 pub mod image_updates;
+pub mod images;
 pub mod logs;
 pub mod names;
 pub mod natural;
@@ -180,6 +181,8 @@ pub struct Network {
     pub subnets: Vec<String>,
     pub gateways: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// Containers not of a swarm service may be attached to it by hand.
+    pub attachable: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -187,6 +190,11 @@ pub struct Volume {
     pub name: String,
     pub driver: Option<String>,
     pub labels: BTreeMap<String, String>,
+    /// Where the engine keeps it on its host.
+    pub mountpoint: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    /// Bytes it holds, when the engine said (`/system/df` reads it); `None` is unknown.
+    pub size: Option<u64>,
 }
 
 /// Everything listed at (re)connection time: replaces the model's inventory whole.
@@ -304,6 +312,19 @@ pub enum Update {
         events: Vec<ContainerEvent>,
         exhausted: bool,
     },
+    /// Every image of the engine, listed once per session.
+    Images(Vec<images::Image>),
+    /// One image as the engine describes it after an image event.
+    ImageChanged(Box<images::Image>),
+    /// An image the engine deleted, by id.
+    ImageRemoved {
+        id: String,
+    },
+    /// An image's layers, asked for by the Images pane.
+    ImageHistory(Box<images::ImageHistory>),
+    /// How an operation on an image, volume or network goes: a pull's progress, a
+    /// removal's answer.
+    ResourceNote(Box<images::ResourceNote>),
 }
 
 /// The lines a container wrote before and after an incident.
@@ -398,6 +419,9 @@ pub struct Model {
     pub runs: compose_runs::Runs,
     /// Whether containers' images have newer ones, as last checked on request.
     pub image_updates: image_updates::UpdateChecks,
+    /// Every engine's images, their layers when asked for, and how the last
+    /// operation on an image, volume or network went.
+    pub images: images::ImageStore,
     history_len: usize,
 }
 
@@ -474,6 +498,7 @@ impl Model {
             disk: BTreeMap::new(),
             runs: compose_runs::Runs::default(),
             image_updates: image_updates::UpdateChecks::default(),
+            images: images::ImageStore::default(),
             history_len: stats::DEFAULT_HISTORY,
         }
     }
@@ -811,6 +836,14 @@ impl Model {
                 state.reading_now = false;
                 match result {
                     Ok(usage) => {
+                        // The Volumes pane shows the sizes of the last reading.
+                        for measured in &usage.volumes {
+                            if let Some(volume) =
+                                self.volumes.get_mut(&(host, measured.name.clone()))
+                            {
+                                volume.size = measured.size;
+                            }
+                        }
                         state.reading = Some(*usage);
                         state.error = None;
                     }
@@ -837,6 +870,18 @@ impl Model {
                     }
                     None => false,
                 }
+            }
+            Update::Images(list) => self.images.replace(host, list),
+            Update::ImageChanged(image) => self.images.changed(host, *image),
+            Update::ImageRemoved { id } => self.images.removed(host, &id),
+            Update::ImageHistory(history) => {
+                let key = (host, history.id.clone());
+                self.images.histories.insert(key, *history);
+                true
+            }
+            Update::ResourceNote(note) => {
+                self.images.note(*note);
+                true
             }
             Update::Warning { at, message } => {
                 let message = if self.hosts.len() > 1 {
@@ -938,6 +983,7 @@ impl Model {
         }
         self.networks.retain(|(h, _), _| *h != dropped);
         self.volumes.retain(|(h, _), _| *h != dropped);
+        self.images.forget_host(dropped);
         let message = format!(
             "{} is the same engine as {} (they list the same containers): shown once, under {}",
             self.hosts[dropped].name, self.hosts[kept].name, self.hosts[kept].name

@@ -405,6 +405,8 @@ struct NetworkJson {
     gw: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     l: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    a: bool,
 }
 
 pub fn network_body(n: &Network) -> String {
@@ -416,6 +418,7 @@ pub fn network_body(n: &Network) -> String {
         sn: n.subnets.clone(),
         gw: n.gateways.clone(),
         l: n.labels.clone(),
+        a: n.attachable,
     };
     serde_json::to_string(&json).unwrap_or_default()
 }
@@ -431,6 +434,7 @@ pub fn network_from(name: &str, body: &str) -> Option<Network> {
         subnets: json.sn,
         gateways: json.gw,
         labels: json.l,
+        attachable: json.a,
     })
 }
 
@@ -440,16 +444,33 @@ struct VolumeJson {
     d: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     l: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    c: Option<DateTime<Utc>>,
 }
 
+/// A volume's size is a measurement, not its state: it is not kept.
 pub fn volume_body(v: &Volume) -> String {
-    serde_json::to_string(&VolumeJson { d: v.driver.clone(), l: v.labels.clone() })
-        .unwrap_or_default()
+    let json = VolumeJson {
+        d: v.driver.clone(),
+        l: v.labels.clone(),
+        m: v.mountpoint.clone(),
+        c: v.created,
+    };
+    serde_json::to_string(&json).unwrap_or_default()
 }
 
 pub fn volume_from(name: &str, body: &str) -> Option<Volume> {
     let json: VolumeJson = serde_json::from_str(body).ok()?;
-    Some(Volume { name: name.to_string(), driver: json.d, labels: json.l })
+    Some(Volume {
+        name: name.to_string(),
+        driver: json.d,
+        labels: json.l,
+        mountpoint: json.m,
+        created: json.c,
+        size: None,
+    })
 }
 
 fn hash(body: Option<&str>) -> u64 {

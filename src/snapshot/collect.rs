@@ -86,6 +86,8 @@ pub async fn snapshot(
     let started = tokio::time::Instant::now();
     // Each engine is done once it has listed its containers or is known unreachable.
     let mut settled = vec![false; handle.len()];
+    // The image list follows the inventory at once (or a warning says why not).
+    let mut images_due = vec![false; handle.len()];
     let mut synced = false;
     // The inventory must arrive whatever --wait says; stats only as long as it allows.
     let sync_deadline = started + engine::CONNECT_TIMEOUT + engine::INVENTORY_DEADLINE + wait;
@@ -94,7 +96,7 @@ pub async fn snapshot(
     let processes = view.container.as_deref().filter(|_| view.pane == PaneId::Processes);
     let mut asked: Option<String> = None;
     loop {
-        let all_settled = settled.iter().all(|s| *s);
+        let all_settled = settled.iter().all(|s| *s) && !images_due.iter().any(|d| *d);
         if let Some(name) = processes
             && all_settled
             && asked.is_none()
@@ -135,8 +137,13 @@ pub async fn snapshot(
                     Update::Synced(_) => {
                         synced = true;
                         settled[host] = true;
+                        images_due[host] = true;
                     }
-                    Update::Disconnected { .. } => settled[host] = true,
+                    Update::Images(_) | Update::Warning { .. } => images_due[host] = false,
+                    Update::Disconnected { .. } => {
+                        settled[host] = true;
+                        images_due[host] = false;
+                    }
                     _ => {}
                 }
                 model.apply_from(host, update);

@@ -42,6 +42,8 @@ pub struct Document {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swarm: Option<SwarmJson>,
     pub generated_at: String,
+    /// Every image, with the containers that use it (running and stopped).
+    pub images: Vec<super::images_json::ImageJson>,
     /// Each engine's disk usage, only when it was read (`--pane disk`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk: Option<Vec<super::disk_json::DiskJson>>,
@@ -536,6 +538,11 @@ pub struct NetworkJson {
     pub subnets: Vec<String>,
     pub gateways: Vec<String>,
     pub containers: Vec<String>,
+    pub attachable: bool,
+    /// No container is on it (never said of `bridge`, `host` and `none`).
+    pub unused: bool,
+    /// The containers on it, with their addresses.
+    pub members: Vec<super::images_json::MemberJson>,
 }
 
 #[derive(Serialize)]
@@ -544,6 +551,12 @@ pub struct VolumeJson {
     pub name: String,
     pub driver: Option<String>,
     pub used_by: Vec<String>,
+    /// Bytes, when the engine measured them.
+    pub size: Option<u64>,
+    pub mountpoint: Option<String>,
+    pub created: Option<String>,
+    /// No container mounts it.
+    pub orphan: bool,
 }
 
 fn time(t: Option<DateTime<Utc>>) -> Option<String> {
@@ -589,6 +602,13 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
                 internal: n.internal,
                 subnets: n.subnets.clone(),
                 gateways: n.gateways.clone(),
+                attachable: n.attachable,
+                unused: members.is_empty()
+                    && !crate::ui::panes::networks::BUILT_IN.contains(&n.name.as_str()),
+                members: super::images_json::members(model, host, &n.name)
+                    .into_iter()
+                    .filter(|m| shown.contains(&(host, m.container.as_str())))
+                    .collect(),
                 containers: members,
             })
         })
@@ -610,7 +630,11 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
                 host: model.host(host).name.clone(),
                 name: v.name.clone(),
                 driver: v.driver.clone(),
+                orphan: used_by.is_empty(),
                 used_by,
+                size: v.size,
+                mountpoint: v.mountpoint.clone(),
+                created: super::images_json::created(v.created),
             })
         })
         .collect();
@@ -701,6 +725,7 @@ pub fn document(model: &Model, now: DateTime<Utc>, options: &JsonOptions) -> Doc
             .collect(),
         swarm: swarm(model, project),
         generated_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        images: super::images_json::images(model, project),
         disk: super::disk_json::disk(model),
         history: None,
     }

@@ -2,5 +2,6 @@
 
 pub mod collect;
 pub mod disk_json;
+pub mod images_json;
 pub mod json;
 pub mod svg;

@@ -66,6 +66,7 @@ impl Stack {
             subnets: subnet.map(String::from).into_iter().collect(),
             gateways: Vec::new(),
             labels: BTreeMap::new(),
+            attachable: false,
         });
     }
 
@@ -78,6 +79,7 @@ impl Stack {
                     name: name.clone(),
                     driver: Some("local".into()),
                     labels: BTreeMap::new(),
+                    ..Volume::default()
                 });
             }
         }
@@ -108,6 +110,7 @@ impl Stack {
                 }),
             },
         );
+        let images = images_for(&self.containers, at(0));
         let running: Vec<(String, u64)> = self
             .containers
             .iter()
@@ -125,6 +128,7 @@ impl Stack {
                 networks_late: false,
             })),
         );
+        model.apply_from(host, Update::Images(images));
         for (second, tick) in [(-1i64, 0u64), (0, 1)] {
             let samples = running
                 .iter()
@@ -135,6 +139,45 @@ impl Stack {
             model.apply_from(host, Update::Stats(samples));
         }
     }
+}
+
+/// The images a stack's containers ask for (each tag once, ids made from the name), a
+/// dangling one left by a rebuild and an unused one: containers find theirs by name.
+pub fn images_for(
+    containers: &[Container],
+    now: DateTime<Utc>,
+) -> Vec<crate::model::images::Image> {
+    let mut names: Vec<String> = containers
+        .iter()
+        .map(
+            |c| if c.image.contains(':') { c.image.clone() } else { format!("{}:latest", c.image) },
+        )
+        .collect();
+    names.sort();
+    names.dedup();
+    let hash = |text: &str| {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let image = |name: Option<&str>, seed: &str, n: i64| {
+        let h = hash(seed);
+        crate::model::images::Image {
+            id: format!("sha256:{h:016x}{:016x}", h.rotate_left(17)),
+            repo_tags: name.map(String::from).into_iter().collect(),
+            repo_digests: Vec::new(),
+            size: Some(5_000_000 + h % 400_000_000),
+            created: Some(
+                now - chrono::Duration::seconds(86_400 * (1 + n % 40) + (h % 3_600) as i64),
+            ),
+            labels: BTreeMap::new(),
+        }
+    };
+    let mut images: Vec<_> =
+        names.iter().enumerate().map(|(n, name)| image(Some(name), name, n as i64)).collect();
+    images.push(image(None, "dangling", 50));
+    images.push(image(Some("alpine:3.19"), "alpine:3.19", 12));
+    images
 }
 
 /// Three engines: `local` runs `seed_000`, `db2` (over ssh) runs `seed_002`, and `edge`

@@ -299,6 +299,9 @@ impl App {
     /// Brings the pane on screen (and the view over it) up to date with the model.
     pub fn sync(&mut self) {
         self.panes.files.read_only = self.read_only;
+        self.panes.images.listing.read_only = self.read_only;
+        self.panes.volumes.listing.read_only = self.read_only;
+        self.panes.networks.listing.read_only = self.read_only;
         let view = view_of!(self, "");
         self.panes.get_mut(self.pane).sync(&view);
         if let Some(inspect) = self.inspect.as_mut() {
@@ -360,6 +363,22 @@ impl App {
                 continue;
             }
             self.pending.push(EngineCommand::Files { host, request });
+        }
+    }
+
+    /// Passes on what the Images, Volumes and Networks panes asked of the engine
+    /// (layers to read, confirmed removals, pulls): the run loop calls it.
+    pub fn ask_resources(&mut self) {
+        let mut requests = self.panes.images.take_requests();
+        requests.extend(self.panes.volumes.take_requests());
+        requests.extend(self.panes.networks.take_requests());
+        for (host, request) in requests {
+            let refused = self.read_only
+                && !matches!(request, crate::engine::images::ResourceRequest::History { .. });
+            // The pane refuses before asking; this holds whatever asked.
+            if !refused {
+                self.pending.push(EngineCommand::Resource { host, request });
+            }
         }
     }
 

@@ -413,10 +413,15 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         }
         hint(Action::NextPane, "pane");
         hint(Action::Down, "select");
-        for (action, words) in app.panes.get(app.pane).hints() {
-            hint(action, words);
+        let pane_hints = app.panes.get(app.pane).hints();
+        for (action, words) in &pane_hints {
+            hint(*action, words);
         }
-        if !app.read_only && app.history.is_none() {
+        // A pane that says what `a` does there has said it.
+        if !app.read_only
+            && app.history.is_none()
+            && !pane_hints.iter().any(|(a, _)| *a == Action::Actions)
+        {
             hint(Action::Actions, "actions");
         }
         if project.is_none() {

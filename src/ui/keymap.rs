@@ -151,6 +151,12 @@ pub enum Action {
     HistoryForwardMore,
     /// Leave HISTORY mode: the live state again.
     Live,
+    /// Show the images pane (images, their users and layers).
+    PaneImages,
+    /// Show the volumes pane (volumes, their users, orphans).
+    PaneVolumes,
+    /// Show the networks pane (networks, their members and addresses).
+    PaneNetworks,
 }
 
 /// Stable snake_case names for the config file's `[keys]` table. The exhaustive match
@@ -243,6 +249,9 @@ action_names! {
     HistoryBackMore => "history_back_more",
     HistoryForwardMore => "history_forward_more",
     Live => "live",
+    PaneImages => "pane_images",
+    PaneVolumes => "pane_volumes",
+    PaneNetworks => "pane_networks",
 }
 
 impl fmt::Display for Action {
@@ -273,6 +282,9 @@ impl Action {
             Action::PaneShell => 'T',
             Action::PaneDisk => 'U',
             Action::PaneCompose => 'C',
+            Action::PaneImages => 'I',
+            Action::PaneVolumes => 'V',
+            Action::PaneNetworks => 'O',
             _ => return None,
         })
     }
@@ -357,6 +369,9 @@ impl Action {
             Action::HistoryBackMore => "time cursor: ten minutes back",
             Action::HistoryForwardMore => "time cursor: ten minutes forward",
             Action::Live => "leave HISTORY: back to the live state",
+            Action::PaneImages => "images: their users and layers; remove, pull (a), mark (m)",
+            Action::PaneVolumes => "volumes: their users, sizes and orphans; remove (a), mark (m)",
+            Action::PaneNetworks => "networks: members and addresses, unused ones; remove (a)",
         }
     }
 }
@@ -443,6 +458,9 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("{", Action::HistoryBackMore),
     ("}", Action::HistoryForwardMore),
     ("L", Action::Live),
+    ("I", Action::PaneImages),
+    ("V", Action::PaneVolumes),
+    ("O", Action::PaneNetworks),
 ];
 
 /// A key with its modifiers, as written in a keymap: `q`, `G`, `ctrl-c`, `alt-x`,

@@ -200,6 +200,7 @@ pub async fn run(mut app: App, mut engine: Fleet, recorded: Recorded) -> Result<
         // before the loop waits again.
         app.ask_changes();
         app.ask_files();
+        app.ask_resources();
         app.now = Utc::now();
         app.ask_disk();
         app.ask_series();

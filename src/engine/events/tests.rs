@@ -176,5 +176,13 @@ fn services_nodes_and_task_containers_move_the_swarm() {
     assert!(!react(&container("start", &[]), &none(), received()).swarm);
     let image = event(EventMessageTypeEnum::IMAGE, "pull", "busybox", &[]);
     let reaction = react(&image, &none(), received());
-    assert_eq!(reaction, Reaction::default());
+    assert!(!reaction.swarm);
+    assert_eq!(reaction.work, vec![Work::Image { reference: "busybox".into() }]);
+    let deleted = event(EventMessageTypeEnum::IMAGE, "delete", "sha256:ab", &[]);
+    assert_eq!(
+        react(&deleted, &none(), received()).work,
+        vec![Work::ImageGone { id: "sha256:ab".into() }]
+    );
+    let pushed = event(EventMessageTypeEnum::IMAGE, "push", "busybox", &[]);
+    assert!(react(&pushed, &none(), received()).work.is_empty());
 }

@@ -6,6 +6,7 @@
 
 pub mod detail;
 pub mod inspect;
+pub mod listing;
 
 use chrono::{DateTime, Utc};
 
@@ -96,6 +97,9 @@ panes! {
     Changes changes::ChangesPane "Changes" "Diff" 'D';
     Files files::FilesPane "Files" "Files" 'F';
     Shell shell::ShellPane "Shell" "Shell" 'T';
+    Images images::ImagesPane "Images" "Imgs" 'I';
+    Volumes volumes::VolumesPane "Volumes" "Vols" 'V';
+    Networks networks::NetworksPane "Networks" "Nets" 'O';
     Disk disk::DiskPane "Disk" "Disk" 'U';
     Compose compose::ComposePane "Compose" "Comp" 'C';
 }
