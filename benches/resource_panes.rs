@@ -1,12 +1,14 @@
-//! Frame cost of the Images, Volumes and Networks panes: `cargo bench --bench
+//! Frame cost of the Images, Volumes, Networks and Disk panes: `cargo bench --bench
 //! resource_panes`. 300 images (a third dangling or unused), 200 containers on them,
-//! 100 volumes and 50 networks; the median time to draw a whole frame at 120x40, and
-//! the first frame after an image event (the rows are rebuilt once per change).
+//! 100 volumes and 50 networks, and a disk reading of all of them; the median time to
+//! draw a whole frame at 120x40, and the first frame after an image event (the rows
+//! are rebuilt once per change).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+use portolan::model::disk::{DiskContainer, DiskImage, DiskUsage, DiskVolume};
 use portolan::model::images::Image;
 use portolan::model::{
     Container, ContainerState, Inventory, Model, Mount, Network, NetworkAttachment, Update, Volume,
@@ -79,7 +81,51 @@ fn model() -> Model {
         ..Inventory::default()
     })));
     model.apply(Update::Images((0..300).map(image).collect()));
+    model.apply(Update::DiskUsage(Ok(Box::new(disk_reading(now)))));
     model
+}
+
+/// What `/system/df` would say of the same host.
+fn disk_reading(now: chrono::DateTime<Utc>) -> DiskUsage {
+    DiskUsage {
+        at: now,
+        took_ms: 80,
+        layers_size: 9_000_000_000,
+        images: (0..300)
+            .map(|i| DiskImage {
+                id: format!("sha256:{i:064x}"),
+                tags: (i % 10 != 9)
+                    .then(|| format!("registry.example.com/team/service{i}:1.{i}"))
+                    .into_iter()
+                    .collect(),
+                size: 10_000_000 + i as u64 * 1_000_003,
+                shared_size: Some(5_000_000),
+                containers: Some((i < 180) as u64),
+                created: Some(now - chrono::Duration::hours(i as i64)),
+                ..DiskImage::default()
+            })
+            .collect(),
+        containers: (0..200)
+            .map(|i| DiskContainer {
+                id: format!("{i:064x}"),
+                name: format!("proj{}-svc{i}-1", i % 5),
+                image: format!("registry.example.com/team/service{}:1.{}", i % 180, i % 180),
+                state: if i % 4 == 0 { "exited" } else { "running" }.into(),
+                size_rw: i as u64 * 4096,
+                ..DiskContainer::default()
+            })
+            .collect(),
+        volumes: (0..100)
+            .map(|i| DiskVolume {
+                name: format!("vol{i}"),
+                driver: "local".into(),
+                size: Some(i as u64 * 1_000_000),
+                ref_count: Some((i < 60) as u64),
+                ..DiskVolume::default()
+            })
+            .collect(),
+        build_cache: Vec::new(),
+    }
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -90,7 +136,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 fn main() {
     // `cargo test --all-targets` runs this binary too: there it is a quick smoke run.
     let runs_per_case = if std::env::args().any(|a| a == "--bench") { 300 } else { 3 };
-    for pane in [PaneId::Images, PaneId::Volumes, PaneId::Networks] {
+    for pane in [PaneId::Images, PaneId::Volumes, PaneId::Networks, PaneId::Disk] {
         let mut app = App::new(model(), Theme::built_in("dark"), Keymap::default(), Utc::now());
         app.pane = pane;
         app.set_project(None);

@@ -53,6 +53,13 @@ for pane in files processes changes; do
             --width "${size%x*}" --height "${size#*x}" --wait 3 > "screenshots/$pane-nginx-$size.txt"
     done
 done
+# The rest of the engine: images, volumes, networks and what the disk holds.
+for pane in images volumes networks disk; do
+    for size in 80x24 120x40; do
+        "$BIN" snapshot --format text --pane "$pane" \
+            --width "${size%x*}" --height "${size#*x}" --wait 3 > "screenshots/$pane-$size.txt"
+    done
+done
 
 # picture NAME ARGS...: screenshots/NAME.svg from portolan, screenshots/NAME.png from it.
 picture() {
@@ -80,6 +87,8 @@ picture map-nestjs-80x24 --pane map --project nestjs --width 80 --height 24 --wa
 picture containers-nginx-80x24 --pane containers --project nginx --width 80 --height 24 --wait 3
 picture files-nginx-120x40 --pane files --container "$INSIDE" --width 120 --height 40 --wait 3
 picture processes-nginx-120x40 --pane processes --container "$INSIDE" --width 120 --height 40 --wait 3
+picture images-120x40 --pane images --width 120 --height 40 --wait 3
+picture disk-120x40 --pane disk --width 120 --height 40 --wait 3
 
 # Several engines at once: this engine, a private second one (scripts/second-engine.sh)
 # running the nestjs stack, and an address where no engine answers.

@@ -532,7 +532,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             let names: Vec<String> = app.model.hosts.iter().map(|h| h.name.clone()).collect();
-            let away = while_away(&record_paths, &names, now);
+            let away = while_away(&record_paths, &names, app.project.as_deref(), now);
             if !away.is_empty() {
                 app.overlay = Some(ui::overlay::Overlay::Away(away));
             }
@@ -554,6 +554,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn while_away(
     paths: &[PathBuf],
     names: &[String],
+    project: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<record::read::Away> {
     let offset = *chrono::Local::now().offset();
@@ -567,7 +568,10 @@ fn while_away(
             let from = looked
                 .unwrap_or(now - chrono::Duration::days(1))
                 .max(now - chrono::Duration::days(7));
-            let history = record::read::history(&store, from, now).ok()?;
+            let mut history = record::read::history(&store, from, now).ok()?;
+            if let Some(project) = project {
+                history = history.of_project(project);
+            }
             let engine = several.then_some(name.as_str());
             record::read::away(&history, engine, looked.is_some(), now, offset)
         })

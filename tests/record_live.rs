@@ -693,13 +693,21 @@ fn the_ui_opens_with_what_happened_while_nobody_looked() {
     let recorder = Recorder::start_in(&state);
     recorder.wait_said("engine answers", Duration::from_secs(20));
     let gone = fx.name("gone");
-    fx.run("gone", &[], &["sh", "-c", "echo first-words; echo words-before-dying; exit 7"]);
+    // A project of its own: the popup of a UI opened on it lists only what is its,
+    // whatever else the shared engine went through meanwhile.
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    fx.run(
+        "gone",
+        &["--label", &label],
+        &["sh", "-c", "echo first-words; echo words-before-dying; exit 7"],
+    );
     // The die is seen, its excerpt read after its ten-second window, and committed.
     std::thread::sleep(Duration::from_secs(13));
     assert!(recorder.terminate().success());
 
     let socket = format!("portolan-away-{}", std::process::id());
-    let screen = ui_until(&socket, &state, "While you were away");
+    let screen = ui_with(&socket, &state, &format!("--project {project}"), "While you were away");
     assert!(screen.contains(&gone) && screen.contains("words-before-dying"), "{screen}");
     tmux(&socket, &["send-keys", "-t", "main", "x"]);
     std::thread::sleep(Duration::from_millis(800));
@@ -888,8 +896,11 @@ fn snapshot_at_a_moment_shows_the_states_of_then() {
     let recorder = Recorder::start(&db, &[]);
     recorder.wait_said("engine answers", Duration::from_secs(20));
     let (kept, gone) = (fx.name("kept"), fx.name("gone"));
-    fx.run("kept", &[], &["sleep", "600"]);
-    fx.run("gone", &[], &["sleep", "600"]);
+    // A project of its own, so the text render lists these two whatever else runs.
+    let project = fx.name("proj");
+    let label = format!("com.docker.compose.project={project}");
+    fx.run("kept", &["--label", &label], &["sleep", "600"]);
+    fx.run("gone", &["--label", &label], &["sleep", "600"]);
     std::thread::sleep(Duration::from_secs(3));
     let before = Utc::now();
     std::thread::sleep(Duration::from_millis(500));
@@ -926,9 +937,11 @@ fn snapshot_at_a_moment_shows_the_states_of_then() {
         "text",
         "--pane",
         "containers",
+        "--project",
+        &project,
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("HISTORY") && text.contains(&gone), "{text}");
+    assert!(text.contains("HISTORY") && text.contains("gone"), "{text}");
     // A bad moment says why.
     let out = portolan(&["snapshot", "--db", db.to_str().unwrap(), "--at", "tea time"]);
     assert!(!out.status.success());

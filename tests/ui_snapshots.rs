@@ -2196,6 +2196,7 @@ fn away_fixture() -> portolan::record::read::Away {
             name: "shop-worker-1".into(),
             action: "create".into(),
             detail: None,
+            project: Some("shop".into()),
         }],
         gaps: Vec::new(),
         notes: Vec::new(),

@@ -35,7 +35,7 @@ const MARKER: &str = "portolan-system-df-marker";
 /// Reads `/system/df` once.
 pub async fn read(docker: &Docker) -> Result<DiskUsage, EngineError> {
     let started = std::time::Instant::now();
-    let body = tokio::time::timeout(DF_TIMEOUT, raw_df(docker)).await.map_err(|_| {
+    let body = tokio::time::timeout(DF_TIMEOUT, df_in_turn(docker)).await.map_err(|_| {
         EngineError::Other("the engine did not report its disk usage within 120 s".into())
     })??;
     let value: Value = serde_json::from_slice(&body)
@@ -44,6 +44,20 @@ pub async fn read(docker: &Docker) -> Result<DiskUsage, EngineError> {
     usage.at = Utc::now();
     usage.took_ms = started.elapsed().as_millis() as u64;
     Ok(usage)
+}
+
+/// The engine reads its disk for one client at a time and answers any other with
+/// 500 "a disk usage operation is already running" (`docker system df` in another
+/// terminal, another portolan): that is a wait, not a failure.
+async fn df_in_turn(docker: &Docker) -> Result<Vec<u8>, EngineError> {
+    loop {
+        match raw_df(docker).await {
+            Err(error) if error.to_string().contains("already running") => {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            answer => return answer,
+        }
+    }
 }
 
 /// The body of `/system/df`, as bytes, through the client's own transport (socket,

@@ -127,6 +127,8 @@ pub struct HistoryEvent {
     pub name: String,
     pub action: String,
     pub detail: Option<String>,
+    /// The compose project of the container it is about (added key).
+    pub project: Option<String>,
 }
 
 /// What a record says of a span of time.
@@ -140,6 +142,16 @@ pub struct History {
     pub events: Vec<HistoryEvent>,
     pub gaps: Vec<Gap>,
     pub notes: Vec<Note>,
+}
+
+impl History {
+    /// Only what concerns compose project `project`, and the engine itself (lost,
+    /// back): what an operator who opens portolan on one project asks about.
+    pub fn of_project(mut self, project: &str) -> History {
+        self.incidents.retain(|i| i.project.as_deref() == Some(project));
+        self.events.retain(|e| e.scope == "engine" || e.project.as_deref() == Some(project));
+        self
+    }
 }
 
 /// A recorded session shorter apart than this from the next is not a gap.
@@ -194,7 +206,7 @@ pub fn history(
     let mut statement = store
         .conn
         .prepare(
-            "SELECT at, scope, name, action, detail FROM events
+            "SELECT at, scope, name, action, detail, project FROM events
              WHERE at >= ?1 AND at <= ?2 AND action != 'last_log' ORDER BY at, id",
         )
         .map_err(err)?;
@@ -206,6 +218,7 @@ pub fn history(
                 name: r.get(2)?,
                 action: r.get(3)?,
                 detail: r.get(4)?,
+                project: r.get(5)?,
             })
         })
         .and_then(Iterator::collect)
