@@ -69,16 +69,19 @@ impl Drop for Registry {
     }
 }
 
-/// Images the test built or pulled, removed on drop.
-struct Images(Vec<String>);
+/// Images the test built, pulled or tagged, removed on drop with the containers of
+/// the test's own label (the second field) that use them.
+struct Images(Vec<String>, String);
 
 impl Drop for Images {
     fn drop(&mut self) {
         for image in &self.0 {
-            // Its containers first (they are the test's own: the images are unique to
-            // it), or the image is in use and stays.
+            // Its containers first, or the image is in use and stays. Only the test's
+            // own: a tag of the shared test image makes `ancestor` match every
+            // container on the engine made from it, other stacks' included.
             let filter = format!("ancestor={image}");
-            let users = docker(&["ps", "-aq", "--filter", &filter]);
+            let mine = format!("label={}", self.1);
+            let users = docker(&["ps", "-aq", "--filter", &filter, "--filter", &mine]);
             for id in String::from_utf8_lossy(&users.stdout).split_whitespace() {
                 let _ = docker(&["rm", "-f", id]);
             }
@@ -207,7 +210,7 @@ async fn an_update_replaces_a_healthy_container_and_a_broken_one_is_rolled_back(
     let registry = Registry::start(&fx.name("reg"));
     let repo = format!("127.0.0.1:{}/portolan-upd-{}", registry.port, fx.run.to_lowercase());
     let reference = format!("{repo}:latest");
-    let mut images = Images(vec![reference.clone()]);
+    let mut images = Images(vec![reference.clone()], fx.label());
 
     let v1 = push_version(&fx, &reference, "v1", "true");
     images.0.push(v1.clone());
@@ -274,7 +277,7 @@ async fn no_registry_reachable_is_said_once_in_words() {
     let fx = Fixture::new("updead");
     let dead = free_port();
     let reference = format!("127.0.0.1:{dead}/portolan-upd-dead-{}:latest", fx.run.to_lowercase());
-    let _images = Images(vec![reference.clone()]);
+    let _images = Images(vec![reference.clone()], fx.label());
     docker_ok(&["tag", &fx.image, &reference]);
     let label = fx.label();
     let mut ids = Vec::new();
@@ -351,7 +354,7 @@ async fn a_compose_service_is_updated_through_compose_and_rolled_back_by_retaggi
     let registry = Registry::start(&fx.name("reg"));
     let repo = format!("127.0.0.1:{}/portolan-upd-{}", registry.port, fx.run.to_lowercase());
     let reference = format!("{repo}:latest");
-    let mut images = Images(vec![reference.clone()]);
+    let mut images = Images(vec![reference.clone()], fx.label());
     let v1 = push_version(&fx, &reference, "v1", "true");
     images.0.push(v1);
 
