@@ -364,15 +364,7 @@ impl Pane for ImagesPane {
     }
 
     fn click(&mut self, row: u16) -> bool {
-        if self.layers.is_some() || row < 2 {
-            return false;
-        }
-        let index = self.listing.nav.offset + usize::from(row - 2);
-        if index < self.rows.len() {
-            self.listing.nav.selected = index;
-            return true;
-        }
-        false
+        self.layers.is_none() && self.listing.click(row, self.rows.len())
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {

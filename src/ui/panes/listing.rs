@@ -154,6 +154,17 @@ impl Listing {
     }
 
     /// Whether keys go to the filter or the popup.
+    /// A click on the pane's row `row` (the border and the header above the first
+    /// row), among `rows`: selects it.
+    pub fn click(&mut self, row: u16, rows: usize) -> bool {
+        let Some(line) = row.checked_sub(2) else { return false };
+        let index = self.nav.offset + usize::from(line);
+        if index < rows {
+            self.nav.selected = index;
+        }
+        index < rows
+    }
+
     pub fn takes_text(&self) -> bool {
         self.editing || self.popup.is_some()
     }

@@ -239,15 +239,7 @@ impl Pane for NetworksPane {
     }
 
     fn click(&mut self, row: u16) -> bool {
-        if row < 2 {
-            return false;
-        }
-        let index = self.listing.nav.offset + usize::from(row - 2);
-        if index < self.rows.len() {
-            self.listing.nav.selected = index;
-            return true;
-        }
-        false
+        self.listing.click(row, self.rows.len())
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, view: &PaneView<'_>) {
