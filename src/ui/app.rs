@@ -1114,6 +1114,7 @@ impl App {
 mod commands;
 mod compose_actions;
 mod disk;
+mod time_cursor;
 
 #[cfg(test)]
 mod tests;

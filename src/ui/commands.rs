@@ -9,23 +9,13 @@
 
 use std::collections::BTreeMap;
 
-use super::keymap::Key;
 use crate::model::{Container, Model};
 
 /// What a command's line may name, each the selected container's.
 pub const PLACEHOLDERS: [&str; 6] =
     ["container", "container_id", "service", "project", "engine", "image"];
 
-/// One `[[commands]]` entry, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomCommand {
-    pub name: String,
-    pub key: Option<Key>,
-    /// The line with its placeholders, as written.
-    pub command: String,
-    /// Ask before running it.
-    pub confirm: bool,
-}
+pub use super::keymap::CustomCommand;
 
 /// The placeholders a line names, in order; `{{` and `}}` are literal braces. An
 /// unknown or unclosed one is an error in words.

@@ -650,7 +650,7 @@ pub struct Keymap {
     /// the one the footer shows.
     order: Vec<(Key, Action)>,
     /// The config's custom commands (see [`super::commands`]), some with a key.
-    pub commands: Vec<super::commands::CustomCommand>,
+    pub commands: Vec<CustomCommand>,
 }
 
 impl Default for Keymap {
@@ -746,7 +746,7 @@ impl Keymap {
     /// command at fault.
     pub fn with_commands(
         mut self,
-        commands: Vec<super::commands::CustomCommand>,
+        commands: Vec<CustomCommand>,
     ) -> Result<Keymap, (usize, String)> {
         for (index, command) in commands.iter().enumerate() {
             let Some(key) = command.key else { continue };
@@ -957,4 +957,15 @@ mod tests {
         ])
         .expect("resolved");
     }
+}
+
+/// One `[[commands]]` entry, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomCommand {
+    pub name: String,
+    pub key: Option<Key>,
+    /// The line with its placeholders, as written.
+    pub command: String,
+    /// Ask before running it.
+    pub confirm: bool,
 }

@@ -286,20 +286,21 @@ impl Pane for NetworksPane {
             Constraint::Length(1),
             Constraint::Fill(2),
             Constraint::Length(7),
-            Constraint::Length(15),
+            // An IPv4 subnet is up to 18 characters (`192.168.112.0/20` is 16).
+            Constraint::Length(18),
             Constraint::Length(6),
             Constraint::Fill(3),
         ];
         if wide {
             headers.insert(4, "GATEWAY");
-            widths.insert(4, Constraint::Length(13));
+            widths.insert(4, Constraint::Length(15));
             headers.insert(3, "SCOPE");
             widths.insert(3, Constraint::Length(6));
         }
         let header = Row::new(
             headers.into_iter().map(|h| Cell::from(Span::styled(h, theme.style(Slot::Label)))),
         );
-        let fixed = if wide { 55 } else { 34 };
+        let fixed = if wide { 60 } else { 37 };
         let members_width = (body.width as usize).saturating_sub(fixed) * 3 / 5;
         let multi = view.model.multi_host();
         let rows = self.rows[window.clone()].iter().map(|r| {
