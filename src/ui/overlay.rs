@@ -159,28 +159,7 @@ impl Overlay {
                 KeyCode::Char('y') | KeyCode::Char('Y') => Outcome::Confirmed,
                 _ => Outcome::Cancelled,
             },
-            Overlay::Confirm { hard, typed, .. } => {
-                if *hard {
-                    match key.code {
-                        KeyCode::Enter if typed.trim() == "yes" => Outcome::Confirmed,
-                        KeyCode::Enter => Outcome::Cancelled,
-                        KeyCode::Backspace => {
-                            typed.pop();
-                            Outcome::Open(true)
-                        }
-                        KeyCode::Char(c) if typed.len() < 16 => {
-                            typed.push(c);
-                            Outcome::Open(true)
-                        }
-                        _ => Outcome::Open(false),
-                    }
-                } else {
-                    match key.code {
-                        KeyCode::Char('y') | KeyCode::Char('Y') => Outcome::Confirmed,
-                        _ => Outcome::Cancelled,
-                    }
-                }
-            }
+            Overlay::Confirm { hard, typed, .. } => answer(*hard, typed, key, Outcome::Confirmed),
             Overlay::Palette(palette) => palette.key(key),
             Overlay::Away(_) => Outcome::Cancelled,
             Overlay::RunCommand(_) => match key.code {
@@ -201,26 +180,8 @@ impl Overlay {
                 if plan.items.is_empty() {
                     return Outcome::Cancelled;
                 }
-                if plan.kind == crate::model::disk::PruneKind::Volumes {
-                    match key.code {
-                        KeyCode::Enter if typed.trim() == "yes" => Outcome::PruneConfirmed,
-                        KeyCode::Enter => Outcome::Cancelled,
-                        KeyCode::Backspace => {
-                            typed.pop();
-                            Outcome::Open(true)
-                        }
-                        KeyCode::Char(c) if typed.len() < 16 => {
-                            typed.push(c);
-                            Outcome::Open(true)
-                        }
-                        _ => Outcome::Open(false),
-                    }
-                } else {
-                    match key.code {
-                        KeyCode::Char('y') | KeyCode::Char('Y') => Outcome::PruneConfirmed,
-                        _ => Outcome::Cancelled,
-                    }
-                }
+                let hard = plan.kind == crate::model::disk::PruneKind::Volumes;
+                answer(hard, typed, key, Outcome::PruneConfirmed)
             }
             Overlay::Kill(ask) => {
                 use crate::model::processes::KillStep;
@@ -274,12 +235,7 @@ impl Overlay {
                         Span::styled(format!("{typed}▏"), theme.style(Slot::Accent)),
                     ]));
                 } else {
-                    lines.push(Line::from(vec![
-                        Span::styled("y", theme.style(Slot::Accent)),
-                        Span::styled(" yes   ", theme.style(Slot::Value)),
-                        Span::styled("any other key", theme.style(Slot::Accent)),
-                        Span::styled(" no", theme.style(Slot::Value)),
-                    ]));
+                    lines.push(answer_line(theme, "yes"));
                 }
                 popup(frame, area, theme, " Confirm ", lines, 70);
             }
@@ -295,12 +251,7 @@ impl Overlay {
                         theme.style(Slot::Value),
                     )),
                     Line::default(),
-                    Line::from(vec![
-                        Span::styled("y", theme.style(Slot::Accent)),
-                        Span::styled(" run   ", theme.style(Slot::Value)),
-                        Span::styled("any other key", theme.style(Slot::Accent)),
-                        Span::styled(" no", theme.style(Slot::Value)),
-                    ]),
+                    answer_line(theme, "run"),
                 ];
                 popup(frame, area, theme, " Custom command ", lines, 80);
             }
@@ -343,12 +294,7 @@ impl Overlay {
                         Span::styled(format!("{typed}▏"), theme.style(Slot::Accent)),
                     ]));
                 } else {
-                    lines.push(Line::from(vec![
-                        Span::styled("y", theme.style(Slot::Accent)),
-                        Span::styled(" remove exactly these   ", theme.style(Slot::Value)),
-                        Span::styled("any other key", theme.style(Slot::Accent)),
-                        Span::styled(" no", theme.style(Slot::Value)),
-                    ]));
+                    lines.push(answer_line(theme, "remove exactly these"));
                 }
                 popup(frame, area, theme, " Prune preview ", lines, 90);
             }
@@ -359,12 +305,7 @@ impl Overlay {
                         theme.style(Slot::Warning),
                     )),
                     Line::default(),
-                    Line::from(vec![
-                        Span::styled("y", theme.style(Slot::Accent)),
-                        Span::styled(" yes   ", theme.style(Slot::Value)),
-                        Span::styled("any other key", theme.style(Slot::Accent)),
-                        Span::styled(" no", theme.style(Slot::Value)),
-                    ]),
+                    answer_line(theme, "yes"),
                 ];
                 popup(frame, area, theme, &format!(" {} ", one_line(title)), lines, 74);
             }
@@ -746,4 +687,38 @@ mod tests {
         assert_eq!(menu.key(&press(KeyCode::Char('t'))), Outcome::Verb(Verb::Stop));
         assert_eq!(menu.key(&press(KeyCode::Esc)), Outcome::Cancelled);
     }
+}
+
+/// A question's answer: `y` (or, when `hard`, `yes` typed and enter) gives `yes`;
+/// anything else says no, or goes on typing.
+fn answer(hard: bool, typed: &mut String, key: &KeyEvent, yes: Outcome) -> Outcome {
+    if !hard {
+        return match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => yes,
+            _ => Outcome::Cancelled,
+        };
+    }
+    match key.code {
+        KeyCode::Enter if typed.trim() == "yes" => yes,
+        KeyCode::Enter => Outcome::Cancelled,
+        KeyCode::Backspace => {
+            typed.pop();
+            Outcome::Open(true)
+        }
+        KeyCode::Char(c) if typed.len() < 16 => {
+            typed.push(c);
+            Outcome::Open(true)
+        }
+        _ => Outcome::Open(false),
+    }
+}
+
+/// `y VERB   any other key no`, the foot of a question.
+fn answer_line(theme: &Theme, verb: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled("y", theme.style(Slot::Accent)),
+        Span::styled(format!(" {verb}   "), theme.style(Slot::Value)),
+        Span::styled("any other key", theme.style(Slot::Accent)),
+        Span::styled(" no", theme.style(Slot::Value)),
+    ])
 }
