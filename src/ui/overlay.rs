@@ -597,6 +597,40 @@ pub fn fuzzy_score(query: &str, text: &str) -> Option<i64> {
     Some(score)
 }
 
+/// A question's answer: `y` (or, when `hard`, `yes` typed and enter) gives `yes`;
+/// anything else says no, or goes on typing.
+fn answer(hard: bool, typed: &mut String, key: &KeyEvent, yes: Outcome) -> Outcome {
+    if !hard {
+        return match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => yes,
+            _ => Outcome::Cancelled,
+        };
+    }
+    match key.code {
+        KeyCode::Enter if typed.trim() == "yes" => yes,
+        KeyCode::Enter => Outcome::Cancelled,
+        KeyCode::Backspace => {
+            typed.pop();
+            Outcome::Open(true)
+        }
+        KeyCode::Char(c) if typed.len() < 16 => {
+            typed.push(c);
+            Outcome::Open(true)
+        }
+        _ => Outcome::Open(false),
+    }
+}
+
+/// `y VERB   any other key no`, the foot of a question.
+fn answer_line(theme: &Theme, verb: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled("y", theme.style(Slot::Accent)),
+        Span::styled(format!(" {verb}   "), theme.style(Slot::Value)),
+        Span::styled("any other key", theme.style(Slot::Accent)),
+        Span::styled(" no", theme.style(Slot::Value)),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -687,38 +721,4 @@ mod tests {
         assert_eq!(menu.key(&press(KeyCode::Char('t'))), Outcome::Verb(Verb::Stop));
         assert_eq!(menu.key(&press(KeyCode::Esc)), Outcome::Cancelled);
     }
-}
-
-/// A question's answer: `y` (or, when `hard`, `yes` typed and enter) gives `yes`;
-/// anything else says no, or goes on typing.
-fn answer(hard: bool, typed: &mut String, key: &KeyEvent, yes: Outcome) -> Outcome {
-    if !hard {
-        return match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => yes,
-            _ => Outcome::Cancelled,
-        };
-    }
-    match key.code {
-        KeyCode::Enter if typed.trim() == "yes" => yes,
-        KeyCode::Enter => Outcome::Cancelled,
-        KeyCode::Backspace => {
-            typed.pop();
-            Outcome::Open(true)
-        }
-        KeyCode::Char(c) if typed.len() < 16 => {
-            typed.push(c);
-            Outcome::Open(true)
-        }
-        _ => Outcome::Open(false),
-    }
-}
-
-/// `y VERB   any other key no`, the foot of a question.
-fn answer_line(theme: &Theme, verb: &str) -> Line<'static> {
-    Line::from(vec![
-        Span::styled("y", theme.style(Slot::Accent)),
-        Span::styled(format!(" {verb}   "), theme.style(Slot::Value)),
-        Span::styled("any other key", theme.style(Slot::Accent)),
-        Span::styled(" no", theme.style(Slot::Value)),
-    ])
 }
